@@ -1,0 +1,140 @@
+"""Headless commands over core and inference, for scripting and screenless tests.
+
+No Qt is imported here. `hearth` with no command opens the window (see __main__).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.core.errors import HearthError
+from app.core.library import ModelLibrary
+from app.core.logging_setup import configure_logging
+from app.core.paths import AppPaths, resolve_paths
+from app.core.settings import load_settings
+from app.core.store import ConversationStore
+
+COMMANDS = ("ask", "models")
+TITLE_LENGTH = 60
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description="Private AI chat on your own computer.")
+    parser.add_argument("--version", action="version", version=f"Hearth {__version__}")
+    parser.add_argument("--data-dir", help="keep all of Hearth's files in this folder")
+    commands = parser.add_subparsers(dest="command")
+
+    ask = commands.add_parser("ask", help="ask a model one question; the reply streams to stdout")
+    ask.add_argument("prompt")
+    ask.add_argument("--model", help="a .gguf file or an installed model's id (default: last used)")
+    ask.add_argument("--no-save", action="store_true", help="do not save the exchange")
+    ask.add_argument("--max-tokens", type=int, help="longest reply, in tokens")
+    ask.add_argument("--seed", type=int, help="sampling seed, for repeatable replies")
+    ask.add_argument("--format", dest="prompt_format", help="prompt format: auto, model, completion, chatml, gemma, ...")
+
+    models = commands.add_parser("models", help="the model library")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    model_commands.add_parser("list", help="show the installed models")
+    add = model_commands.add_parser("add", help="add a .gguf file to the library")
+    add.add_argument("path", type=Path)
+    add.add_argument("--in-place", action="store_true", help="use the file where it is, do not copy it")
+    model_commands.add_parser("add-starter", help="add the bundled starter model (SmolLM2-135M-Instruct)")
+    return parser
+
+
+def _model_path(library: ModelLibrary, choice: str | None, last_used: str) -> Path:
+    if choice and Path(choice).suffix.lower() == ".gguf":
+        return Path(choice)
+    entry = library.get(choice or last_used) if (choice or last_used) else None
+    if entry is None and not choice:
+        entry = next(iter(library.models()), None)
+    if entry is None:
+        wanted = f"'{choice}'" if choice else "any"
+        raise HearthError(f"There is no {wanted} model installed. Run 'hearth models list' to see what is.")
+    return library.file_of(entry)
+
+
+def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
+    from app.inference.engine import LlamaEngine
+    from app.inference.reply import generate_reply
+
+    settings = load_settings(paths.settings_file)
+    if args.max_tokens:
+        settings.sampling.max_tokens = args.max_tokens
+    if args.seed is not None:
+        settings.sampling.seed = args.seed
+    library = ModelLibrary(paths.models_dir)
+    model_path = _model_path(library, args.model, settings.last_model_id)
+    prompt = args.prompt.strip()
+    if not prompt:
+        raise HearthError("The question is empty: type something to ask.")
+    model_id = next((m.id for m in library.models() if library.file_of(m) == model_path), "")
+    fmt = args.prompt_format or settings.model_preferences(model_id or str(model_path)).prompt_format
+
+    store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
+    conversation_id = store.create_conversation(prompt.replace("\n", " ")[:TITLE_LENGTH])
+    question_id = store.add_message(conversation_id, None, "user", prompt)
+    engine = LlamaEngine()
+    engine.load(model_path, settings.engine)
+    cancel = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        generate_reply(engine, store, question_id, settings, fmt, cancel, write)
+    finally:
+        engine.unload()
+        store.close()
+    sys.stdout.write("\n")
+    return 130 if cancel.is_set() else 0
+
+
+def _models(args: argparse.Namespace, paths: AppPaths) -> int:
+    library = ModelLibrary(paths.models_dir)
+    if args.models_command == "add":
+        entry = library.add(args.path, copy=not args.in_place)
+        print(f"Added {entry.name} as '{entry.id}'.")
+    elif args.models_command == "add-starter":
+        entry = library.add_starter()
+        print(f"The starter model {entry.name} is installed as '{entry.id}' (license: {entry.license}).")
+    else:
+        entries = library.models()
+        if not entries:
+            print("No models installed. Add one with: hearth models add FILE.gguf")
+        for entry in entries:
+            print(
+                f"{entry.id}\t{entry.size / 1e6:,.0f} MB\t{entry.architecture}\t{entry.quantization}\t"
+                f"context {entry.context_length:,}\t{entry.license or 'license unknown'}"
+            )
+    return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    paths = resolve_paths(args.data_dir)
+    try:
+        paths.ensure()
+        configure_logging(paths.log_file)
+        if args.command == "ask":
+            return _ask(args, paths)
+        return _models(args, paths)
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"hearth: {exc.strerror or exc} ({exc.filename or 'file'}).", file=sys.stderr)
+        return 1
+
+
+def wants_cli(argv: Sequence[str]) -> bool:
+    """True when the arguments name a command or ask for help/version, not the window."""
+    return any(arg in COMMANDS or arg in ("-h", "--help", "--version") for arg in argv)

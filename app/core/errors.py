@@ -1,0 +1,21 @@
+"""Errors that carry a plain-language message meant to be shown to the user."""
+
+
+class HearthError(Exception):
+    """Base for every error whose text can be shown as is."""
+
+
+class ModelFileError(HearthError):
+    """A model file that cannot be used: missing, truncated, not GGUF."""
+
+
+class ModelLoadError(HearthError):
+    """llama.cpp could not load a file that looked valid."""
+
+
+class PromptTooLongError(HearthError):
+    """A single message is longer than the model's context can hold."""
+
+
+class StorageError(HearthError):
+    """The conversation store or settings could not be read or written."""

@@ -1,0 +1,190 @@
+"""Read and check a GGUF model file before llama.cpp ever opens it.
+
+llama.cpp aborts the whole process on some malformed files, so every file is
+walked here first: header, metadata, and every tensor's data inside the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import mmap
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gguf
+
+from app.core.errors import ModelFileError
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class GgufInfo:
+    architecture: str
+    name: str
+    parameters: int
+    quantization: str
+    context_length: int
+    chat_template: str | None
+    license: str
+    file_size: int
+
+    @property
+    def parameters_label(self) -> str:
+        count = float(self.parameters)
+        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+            if count >= size:
+                return f"{count / size:.1f}".rstrip("0").rstrip(".") + unit
+        return str(self.parameters)
+
+
+_SCALARS: dict[int, str] = {
+    gguf.GGUFValueType.UINT8: "B", gguf.GGUFValueType.INT8: "b",
+    gguf.GGUFValueType.UINT16: "H", gguf.GGUFValueType.INT16: "h",
+    gguf.GGUFValueType.UINT32: "I", gguf.GGUFValueType.INT32: "i",
+    gguf.GGUFValueType.FLOAT32: "f", gguf.GGUFValueType.BOOL: "?",
+    gguf.GGUFValueType.UINT64: "Q", gguf.GGUFValueType.INT64: "q",
+    gguf.GGUFValueType.FLOAT64: "d",
+}
+# Arrays longer than this (token lists) are skipped, not kept.
+_KEEP_ARRAYS_UP_TO = 64
+
+
+class _HeaderReader:
+    """A fast, bounds-checked walk over a GGUF header.
+
+    `gguf.GGUFReader` builds a numpy view per array element, which takes
+    seconds on a 262k-token vocabulary; this walk keeps only what Hearth shows
+    and uses the gguf package's type tables for the rest.
+    """
+
+    def __init__(self, buffer: mmap.mmap) -> None:
+        self._buffer = buffer
+        self.offset = 0
+
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
+        values = struct.unpack_from("<" + fmt, self._buffer, self.offset)
+        self.offset += struct.calcsize("<" + fmt)
+        return values
+
+    def string(self) -> str:
+        (length,) = self.unpack("Q")
+        if self.offset + length > len(self._buffer):
+            raise ValueError("string runs past the end of the file")
+        raw = self._buffer[self.offset : self.offset + length]
+        self.offset += length
+        return raw.decode("utf-8", errors="replace")
+
+    def value(self, value_type: int) -> Any:
+        if value_type == gguf.GGUFValueType.STRING:
+            return self.string()
+        if value_type in _SCALARS:
+            return self.unpack(_SCALARS[value_type])[0]
+        if value_type == gguf.GGUFValueType.ARRAY:
+            (item_type, count) = self.unpack("IQ")
+            if count > len(self._buffer):
+                raise ValueError("array longer than the file")
+            if item_type in _SCALARS and count > _KEEP_ARRAYS_UP_TO:
+                self.offset += count * struct.calcsize(_SCALARS[item_type])
+                return None
+            items = [self.value(item_type) for _ in range(count)]
+            return items if count <= _KEEP_ARRAYS_UP_TO else None
+        raise ValueError(f"unknown GGUF value type {value_type}")
+
+
+def _parse(buffer: mmap.mmap) -> tuple[dict[str, Any], list[tuple[str, int, int, int]]]:
+    """Metadata and (name, elements, ggml type, relative offset) for each tensor."""
+    reader = _HeaderReader(buffer)
+    magic, version, tensor_count, kv_count = reader.unpack("4sIQQ")
+    if version not in (2, 3):
+        raise ValueError(f"unsupported GGUF version {version}")
+    if tensor_count > 1_000_000 or kv_count > 1_000_000:
+        raise ValueError("implausible header counts")
+    metadata: dict[str, Any] = {}
+    for _ in range(kv_count):
+        key = reader.string()
+        (value_type,) = reader.unpack("I")
+        metadata[key] = reader.value(value_type)
+    tensors = []
+    for _ in range(tensor_count):
+        name = reader.string()
+        (dims,) = reader.unpack("I")
+        shape = reader.unpack("Q" * dims)
+        (ggml_type, offset) = reader.unpack("IQ")
+        tensors.append((name, math.prod(shape), ggml_type, offset))
+    alignment = int(metadata.get("general.alignment") or 32)
+    data_start = -(-reader.offset // alignment) * alignment
+    return metadata, [(n, e, t, data_start + o) for n, e, t, o in tensors]
+
+
+def _quantization_name(file_type: object) -> str:
+    if not isinstance(file_type, int):
+        return "unknown"
+    try:
+        return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_")
+    except ValueError:
+        return f"type {file_type}"
+
+
+def _tensor_bytes(elements: int, ggml_type: int) -> int:
+    block_size, type_size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ggml_type)]
+    return elements // block_size * type_size
+
+
+def read_gguf_info(path: Path) -> GgufInfo:
+    """Validate `path` as a complete GGUF model and return its facts.
+
+    Raises ModelFileError with a sentence a user can act on.
+    """
+    display = path.name
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"The model file {display} could not be found.") from exc
+    except OSError as exc:
+        raise ModelFileError(f"The model file {display} could not be read ({exc.strerror}).") from exc
+    if size == 0:
+        raise ModelFileError(f"The model file {display} is empty (0 bytes). Download it again.")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelFileError(f"The model file {display} could not be read ({exc.strerror}).") from exc
+    if magic != GGUF_MAGIC:
+        raise ModelFileError(
+            f"{display} is not a GGUF model file. Hearth can only run models in GGUF format."
+        )
+    try:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+            metadata, tensors = _parse(buffer)
+        data_end = max((offset + _tensor_bytes(n, t) for _, n, t, offset in tensors), default=0)
+    except (ValueError, KeyError, OSError, OverflowError, struct.error) as exc:
+        log.info("GGUF check failed for %s: %s", path, exc)
+        raise ModelFileError(
+            f"The model file {display} is damaged or incomplete. "
+            "It may have been cut off while downloading or copying: get it again."
+        ) from exc
+    if not tensors or data_end > size:
+        raise ModelFileError(
+            f"The model file {display} is incomplete ({size:,} of {data_end:,} bytes). "
+            "Download or copy it again."
+        )
+    architecture = str(metadata.get("general.architecture", "unknown"))
+    context = metadata.get(f"{architecture}.context_length", 0)
+    template = metadata.get("tokenizer.chat_template")
+    file_type = metadata.get("general.file_type")
+    return GgufInfo(
+        architecture=architecture,
+        name=str(metadata.get("general.name") or path.stem),
+        parameters=sum(n for _, n, _, _ in tensors),
+        quantization=_quantization_name(file_type),
+        context_length=int(context) if isinstance(context, int) else 0,
+        chat_template=template if isinstance(template, str) and template.strip() else None,
+        license=str(metadata.get("general.license") or ""),
+        file_size=size,
+    )

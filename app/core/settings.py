@@ -1,0 +1,115 @@
+"""The one typed settings schema, its defaults, migrations and atomic storage."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.atomic import write_atomically
+from app.core.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class EngineSettings:
+    """How llama.cpp runs. `threads` 0 means: one per physical core."""
+
+    context_length: int = 4096
+    threads: int = 0
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    repeat_penalty: float = 1.1
+    seed: int = -1  # -1: a new random seed for each reply
+
+
+@dataclass
+class ModelPreferences:
+    """Per-model choices. `prompt_format`: "auto", a llama-cpp-python chat
+    format name, or "completion" for plain text completion."""
+
+    prompt_format: str = "auto"
+
+
+@dataclass
+class Settings:
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    system_prompt: str = "You are a helpful assistant."
+    last_model_id: str = ""
+    models: dict[str, ModelPreferences] = field(default_factory=dict)
+    window_geometry: str = ""  # hex of QWidget.saveGeometry()
+
+    def model_preferences(self, model_id: str) -> ModelPreferences:
+        return self.models.setdefault(model_id, ModelPreferences())
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build a dataclass from a dict, keeping defaults for unknown or mistyped keys."""
+    kwargs: dict[str, Any] = {}
+    for spec in fields(cls):
+        if spec.name not in data:
+            continue
+        value = data[spec.name]
+        default = getattr(cls(), spec.name)
+        if is_dataclass(default):
+            if isinstance(value, dict):
+                kwargs[spec.name] = _from_dict(type(default), value)
+        elif spec.name == "models" and isinstance(value, dict):
+            kwargs[spec.name] = {
+                str(key): _from_dict(ModelPreferences, prefs)
+                for key, prefs in value.items()
+                if isinstance(prefs, dict)
+            }
+        elif isinstance(value, type(default)) or (
+            isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
+        ):
+            kwargs[spec.name] = type(default)(value)
+        else:
+            log.warning("settings: ignoring %s=%r (wrong type)", spec.name, value)
+    return cls(**kwargs)
+
+
+def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older settings document up to SCHEMA_VERSION (none exist yet)."""
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version > SCHEMA_VERSION:
+        log.warning("settings were written by a newer Hearth (schema %s)", version)
+    return data
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings; a missing or unreadable file gives the defaults (never a crash)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        log.warning("cannot read settings %s: %s", path, exc)
+        return Settings()
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        log.warning("settings file %s is damaged (%s); using defaults", path, exc)
+        return Settings()
+    return _from_dict(Settings, _migrate(data))
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    document = {"schema_version": SCHEMA_VERSION, **asdict(settings)}
+    try:
+        write_atomically(path, json.dumps(document, indent=2).encode("utf-8"))
+    except OSError as exc:
+        raise StorageError(f"Your settings could not be saved ({exc.strerror or exc}).") from exc

@@ -1,0 +1,294 @@
+"""One loaded llama.cpp model: load with progress, build prompts, stream replies.
+
+Not thread-safe by design: exactly one owner (the inference worker, or the CLI)
+calls it, one call at a time, and only that owner closes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+import llama_cpp.llama_cpp as llama_lib
+from llama_cpp import Llama, llama_chat_format
+
+from app.core.errors import ModelLoadError, PromptTooLongError
+from app.core.gguf_info import GgufInfo, read_gguf_info
+from app.core.hardware import physical_cores
+from app.core.prompting import (
+    COMPLETION_STOPS,
+    ChatTurn,
+    completion_prompt,
+    fit_to_context,
+    reply_budget,
+)
+from app.core.settings import EngineSettings, SamplingSettings
+from app.inference.llama_log import route_llama_logs
+from app.inference.prompt_formats import (
+    COMPLETION,
+    MODEL_TEMPLATE,
+    NAMED_FORMATS,
+    resolve_format,
+)
+
+log = logging.getLogger(__name__)
+
+# Serialises the temporary patch of llama_model_default_params between engines.
+_PARAMS_PATCH_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    path: Path
+    info: GgufInfo
+    context_length: int
+    threads: int
+    load_seconds: float
+
+
+@dataclass(frozen=True)
+class Prompt:
+    tokens: list[int]
+    stop: list[str]
+    omitted_turns: int
+    prompt_format: str
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    prompt_tokens: int
+    prompt_tokens_reused: int
+    reply_tokens: int
+    time_to_first_token: float
+    tokens_per_second: float
+    total_seconds: float
+    stopped: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "prompt_tokens_reused": self.prompt_tokens_reused,
+            "reply_tokens": self.reply_tokens,
+            "time_to_first_token": round(self.time_to_first_token, 4),
+            "tokens_per_second": round(self.tokens_per_second, 2),
+            "total_seconds": round(self.total_seconds, 3),
+            "stopped": self.stopped,
+        }
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LlamaEngine:
+    def __init__(self) -> None:
+        route_llama_logs()
+        self._llm: Llama | None = None
+        self._loaded: LoadedModel | None = None
+        self._cancel: threading.Event | None = None
+        # ctypes callbacks must outlive every C call that may invoke them.
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._no_abort = llama_cpp.ggml_abort_callback()
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        return self._loaded
+
+    def load(
+        self,
+        path: Path,
+        engine: EngineSettings,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> LoadedModel:
+        """Check `path`, free any loaded model, then load it. Raises HearthError."""
+        info = read_gguf_info(path)
+        self.unload()
+        threads = engine.threads or physical_cores()
+        context = engine.context_length
+        if info.context_length:
+            context = min(context, info.context_length)
+
+        def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
+            if on_progress is not None:
+                on_progress(float(fraction))
+            return True
+
+        progress_callback = llama_lib.llama_progress_callback(progress)
+        original_defaults = llama_lib.llama_model_default_params
+
+        def params_with_progress() -> Any:
+            params = original_defaults()
+            params.progress_callback = progress_callback
+            return params
+
+        started = time.perf_counter()
+        console = io.StringIO()
+        try:
+            with _PARAMS_PATCH_LOCK, contextlib.redirect_stderr(console):
+                llama_lib.llama_model_default_params = params_with_progress
+                try:
+                    self._llm = Llama(
+                        model_path=str(path),
+                        n_ctx=context,
+                        n_batch=min(512, context),
+                        n_threads=threads,
+                        n_threads_batch=threads,
+                        verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
+                    )
+                finally:
+                    llama_lib.llama_model_default_params = original_defaults
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.error("llama.cpp failed to load %s: %s", path, exc)
+            raise ModelLoadError(
+                f"The model {path.name} could not be loaded. The file may be damaged, or it "
+                "may need a newer version of Hearth."
+            ) from exc
+        finally:
+            log.debug("llama-cpp-python said while loading: %s", console.getvalue()[-2000:])
+        self._llm.verbose = False
+        self._loaded = LoadedModel(path, info, context, threads, time.perf_counter() - started)
+        return self._loaded
+
+    def unload(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+            self._loaded = None
+
+    def _model(self) -> Llama:
+        if self._llm is None:
+            raise ModelLoadError("No model is loaded. Choose a model first.")
+        return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def build_prompt(
+        self,
+        system_prompt: str,
+        history: Sequence[ChatTurn],
+        sampling: SamplingSettings,
+        format_preference: str,
+    ) -> Prompt:
+        """Fit the conversation into the context and turn it into tokens."""
+        llm = self._model()
+        assert self._loaded is not None
+        info = self._loaded.info
+        prompt_format = resolve_format(format_preference, info.architecture, info.chat_template is not None)
+        context = self._loaded.context_length
+        fitted = fit_to_context(system_prompt, history, self.count_tokens, context, sampling.max_tokens)
+        limit = context - reply_budget(context, sampling.max_tokens)
+        turns = fitted.turns
+        while True:
+            tokens, stop = self._render(llm, prompt_format, turns)
+            if len(tokens) <= limit:
+                break
+            # The per-message estimate was short: drop the oldest non-system turn.
+            first = 1 if turns and turns[0].role == "system" else 0
+            if len(turns) - first <= 1:
+                raise PromptTooLongError(
+                    "Your message is too long for this model with the current settings. "
+                    "Shorten it, or raise the context length in Settings."
+                )
+            turns = turns[:first] + turns[first + 1 :]
+        system_count = sum(1 for t in turns if t.role == "system")
+        omitted = len(history) - (len(turns) - system_count)
+        return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
+
+    def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
+        if prompt_format == COMPLETION:
+            text, stop, added_special = completion_prompt(turns), list(COMPLETION_STOPS), False
+        else:
+            messages = [{"role": t.role, "content": t.content} for t in turns]
+            if prompt_format == MODEL_TEMPLATE:
+                assert self._loaded is not None and self._loaded.info.chat_template
+                formatter = llama_chat_format.Jinja2ChatFormatter(
+                    template=self._loaded.info.chat_template,
+                    eos_token=llm._model.token_get_text(llm.token_eos()),
+                    bos_token=llm._model.token_get_text(llm.token_bos()),
+                )
+                response = formatter(messages=messages)
+            else:
+                response = NAMED_FORMATS[prompt_format](messages=messages)
+            text, added_special = response.prompt, response.added_special
+            raw_stop = response.stop or []
+            stop = [raw_stop] if isinstance(raw_stop, str) else list(raw_stop)
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=not added_special, special=True)
+        return tokens, stop
+
+    def _should_abort(self, _user_data: ctypes.c_void_p) -> bool:
+        return self._cancel is not None and self._cancel.is_set()
+
+    def generate(
+        self,
+        prompt: Prompt,
+        sampling: SamplingSettings,
+        cancel: threading.Event,
+        on_text: Callable[[str], None],
+    ) -> GenerationStats:
+        """Stream a reply into `on_text` until done or `cancel` is set."""
+        llm = self._model()
+        reused = _common_prefix(llm._input_ids[: llm.n_tokens].tolist(), prompt.tokens)
+        seed = sampling.seed if sampling.seed >= 0 else random.getrandbits(31)
+        self._cancel = cancel
+        # The abort callback lets Stop interrupt a long prompt inside llama_decode.
+        # It runs per graph node, so it is switched off once tokens flow.
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        stream = llm.create_completion(
+            prompt=prompt.tokens,
+            max_tokens=sampling.max_tokens,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            repeat_penalty=sampling.repeat_penalty,
+            seed=seed,
+            stop=prompt.stop,
+            stream=True,
+        )
+        try:
+            for chunk in stream:
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
+                    llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
+                text = chunk["choices"][0]["text"]
+                if text:
+                    on_text(text)
+                if cancel.is_set():
+                    break
+        except RuntimeError as exc:
+            if not cancel.is_set():
+                raise ModelLoadError(f"The model stopped with an error: {exc}") from exc
+        finally:
+            stream.close()
+            llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
+            self._cancel = None
+        finished = time.perf_counter()
+        reply_tokens = max(0, llm.n_tokens - len(prompt.tokens))
+        if first_token_at is None:
+            first_token_at = finished
+        streaming_time = finished - first_token_at
+        return GenerationStats(
+            prompt_tokens=len(prompt.tokens),
+            prompt_tokens_reused=reused,
+            reply_tokens=reply_tokens,
+            time_to_first_token=first_token_at - started,
+            tokens_per_second=(reply_tokens - 1) / streaming_time if reply_tokens > 1 and streaming_time > 0 else 0.0,
+            total_seconds=finished - started,
+            stopped=cancel.is_set(),
+        )

@@ -1,0 +1,60 @@
+"""Which prompt format a model is spoken to in.
+
+A model's own chat template (from its GGUF) wins. A model without one must not
+fall back to llama-cpp-python's default `llama-2` format (Gemma 3 base answers
+that with nothing at all): the format is chosen by architecture, the user can
+override it per model, and plain text completion is always on offer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from llama_cpp import llama_chat_format
+
+AUTO = "auto"
+MODEL_TEMPLATE = "model"
+COMPLETION = "completion"
+
+# Named formats the user may pick; each is a llama-cpp-python chat formatter.
+NAMED_FORMATS: dict[str, Callable[..., Any]] = {
+    "chatml": llama_chat_format.format_chatml,
+    "gemma": llama_chat_format.format_gemma,
+    "llama-3": llama_chat_format.format_llama3,
+    "llama-2": llama_chat_format.format_llama2,
+    "mistral-instruct": llama_chat_format.format_mistral_instruct,
+    "zephyr": llama_chat_format.format_zephyr,
+    "alpaca": llama_chat_format.format_alpaca,
+}
+
+_BY_ARCHITECTURE = {
+    "gemma": "gemma",
+    "gemma2": "gemma",
+    "gemma3": "gemma",
+    "qwen": "chatml",
+    "qwen2": "chatml",
+    "qwen3": "chatml",
+    "mistral": "mistral-instruct",
+}
+
+FORMAT_CHOICES = [AUTO, MODEL_TEMPLATE, *NAMED_FORMATS, COMPLETION]
+
+
+def resolve_format(preference: str, architecture: str, has_template: bool) -> str:
+    """The concrete format for a model: MODEL_TEMPLATE, a NAMED_FORMATS key or COMPLETION."""
+    if preference == MODEL_TEMPLATE and has_template:
+        return MODEL_TEMPLATE
+    if preference in NAMED_FORMATS or preference == COMPLETION:
+        return preference
+    if has_template:
+        return MODEL_TEMPLATE
+    return _BY_ARCHITECTURE.get(architecture, COMPLETION)
+
+
+def describe_format(resolved: str) -> str:
+    if resolved == MODEL_TEMPLATE:
+        return "the model's own chat template"
+    if resolved == COMPLETION:
+        return "plain text completion"
+    return f"the {resolved} chat format"

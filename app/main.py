@@ -1,0 +1,60 @@
+"""Composition root of the GUI: paths, logging, settings, stores, worker, window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__
+from app.core.errors import HearthError
+from app.core.library import ModelLibrary
+from app.core.logging_setup import configure_logging
+from app.core.paths import AppPaths, resolve_paths
+from app.core.settings import load_settings
+from app.core.store import ConversationStore
+from app.inference.engine import LlamaEngine
+from app.ui.main_window import MainWindow
+from app.workers.inference_worker import InferenceWorker
+
+
+def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWindow:
+    """Build everything the window needs. Raises HearthError when storage is unusable."""
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise HearthError(
+            f"Hearth cannot write to its folder {paths.data_dir} ({exc.strerror or exc}). "
+            "Check that the disk is not full and that you may write there."
+        ) from exc
+    configure_logging(paths.log_file)
+    settings = load_settings(paths.settings_file)
+    store = ConversationStore(paths.database)
+    store.mark_interrupted()
+    worker = InferenceWorker(paths, engine_factory)
+    thread = QThread()
+    thread.setObjectName("inference")
+    worker.moveToThread(thread)
+    thread.start()
+    window = MainWindow(paths, settings, store, ModelLibrary(paths.models_dir), worker, thread)
+    thread.setParent(window)
+    return window
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hearth")
+    parser.add_argument("--data-dir")
+    args, qt_args = parser.parse_known_args(argv)
+    app = QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName("Hearth")
+    app.setApplicationVersion(__version__)
+    try:
+        window = create_window(resolve_paths(args.data_dir))
+    except HearthError as exc:
+        QMessageBox.critical(None, "Hearth cannot start", str(exc))
+        return 1
+    window.show()
+    return app.exec()

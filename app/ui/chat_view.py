@@ -1,0 +1,190 @@
+"""The conversation pane: rendered messages, and the reply that is streaming in.
+
+A finished conversation is rendered once. While a reply streams, only that
+reply is touched: text is appended at the end, and the Markdown of that one
+message is re-rendered on a timer whose interval grows with the render cost,
+so rendering stays a small, bounded share of generation time.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer
+from app.core.store import Message
+
+COPY_MESSAGE_SCHEME = "hearth-copy-message"
+BRANCH_SCHEME = "hearth-branch"
+OPENABLE_SCHEMES = {"http", "https", "mailto"}
+MIN_RENDER_INTERVAL_MS = 100
+RENDER_SHARE = 0.05  # aim for re-rendering to take at most this share of the time
+
+_STATUS_NOTES = {
+    "stopped": "Stopped",
+    "interrupted": "Interrupted: Hearth closed before this reply finished",
+    "failed": "This reply ended with an error",
+}
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    if not stats:
+        return ""
+    parts = [
+        f"{stats.get('tokens_per_second', 0):.1f} tokens/s",
+        f"{stats.get('reply_tokens', 0)} reply tokens",
+        f"{stats.get('prompt_tokens', 0)} prompt tokens",
+        f"first token after {stats.get('time_to_first_token', 0):.2f} s",
+    ]
+    return " · ".join(parts)
+
+
+class ChatView(QTextBrowser):
+    branch_requested = Signal(int, int)  # message id, step (-1 previous, +1 next alternative)
+    link_opened = Signal(str)
+
+    def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._renderer = renderer
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self._on_anchor)
+        self._copy_texts: dict[str, str] = {}
+        self._stream_parts: list[str] = []
+        self._stream_start = -1
+        self._render_interval_ms = MIN_RENDER_INTERVAL_MS
+        self.render_seconds = 0.0  # total time spent rendering the streaming reply
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._render_stream)
+
+    # Whole conversations ---------------------------------------------------
+
+    def show_placeholder(self, title: str, body: str) -> None:
+        self._stream_start = -1
+        self.setHtml(
+            f"<div style='margin:48px'><h2>{html.escape(title)}</h2>"
+            f"<p>{html.escape(body)}</p></div>"
+        )
+
+    def show_messages(self, messages: Sequence[Message], branches: dict[int, tuple[int, int]]) -> None:
+        """Render a whole thread. `branches[id]` = (position, count) among its alternatives."""
+        self._stream_start = -1
+        self._copy_texts.clear()
+        blocks = [self._message_html(m, branches.get(m.id)) for m in messages if m.role != "system"]
+        self.setHtml("".join(blocks))
+        self.scroll_to_end()
+
+    def _message_html(self, message: Message, branch: tuple[int, int] | None) -> str:
+        self._copy_texts[str(message.id)] = message.content
+        speaker = "You" if message.role == "user" else "Assistant"
+        controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">Copy</a>']
+        if branch and branch[1] > 1:
+            position, count = branch
+            controls.append(
+                f'<a href="{BRANCH_SCHEME}:{message.id}:-1">&lsaquo;</a> {position}/{count} '
+                f'<a href="{BRANCH_SCHEME}:{message.id}:1">&rsaquo;</a>'
+            )
+        if message.role == "user":
+            body = "<p>" + html.escape(message.content).replace("\n", "<br>") + "</p>"
+        else:
+            rendered = self._renderer.render(message.content, block_prefix=f"{message.id}-")
+            for number, code in enumerate(rendered.code_blocks):
+                self._copy_texts[f"{message.id}-{number}"] = code
+            body = rendered.html
+        notes = [_STATUS_NOTES[message.status]] if message.status in _STATUS_NOTES else []
+        if message.stats:
+            notes.append(_stats_line(message.stats))
+            if message.stats.get("omitted_turns"):
+                notes.append(f"{message.stats['omitted_turns']} older messages were left out to fit")
+        footer = f"<p style='color:gray'><small>{html.escape(' · '.join(notes))}</small></p>" if notes else ""
+        return (
+            f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
+            f"{body}{footer}<hr>"
+        )
+
+    # Streaming -------------------------------------------------------------
+
+    def begin_stream(self) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml("<p><b>Assistant</b></p>")
+        cursor.insertBlock()
+        self._stream_start = cursor.position()
+        self._stream_parts = []
+        self.render_seconds = 0.0
+        self._render_interval_ms = MIN_RENDER_INTERVAL_MS
+        self.scroll_to_end()
+
+    def append_stream(self, text: str) -> None:
+        """Add streamed text at the end as plain text; Markdown follows on the timer."""
+        if self._stream_start < 0:
+            return
+        at_end = self._at_end()
+        self._stream_parts.append(text)
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        if not self._render_timer.isActive():
+            self._render_timer.start(self._render_interval_ms)
+        if at_end:
+            self.scroll_to_end()
+
+    @property
+    def streamed_text(self) -> str:
+        return "".join(self._stream_parts)
+
+    def _render_stream(self) -> None:
+        if self._stream_start < 0:
+            return
+        started = time.perf_counter()
+        at_end = self._at_end()
+        rendered = self._renderer.render(self.streamed_text, block_prefix="streaming-")
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._stream_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(rendered.html)
+        for number, code in enumerate(rendered.code_blocks):
+            self._copy_texts[f"streaming-{number}"] = code
+        if at_end:
+            self.scroll_to_end()
+        cost = time.perf_counter() - started
+        self.render_seconds += cost
+        self._render_interval_ms = max(MIN_RENDER_INTERVAL_MS, int(cost / RENDER_SHARE * 1000))
+
+    def end_stream(self) -> None:
+        self._render_timer.stop()
+        self._stream_start = -1
+
+    # Links -----------------------------------------------------------------
+
+    def loadResource(self, resource_type: int, url: QUrl | str) -> Any:  # noqa: N802 - Qt API
+        """Never fetch anything a message points at (remote images, files)."""
+        return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        scheme, _, rest = url.toString().partition(":")
+        if scheme in (COPY_CODE_SCHEME, COPY_MESSAGE_SCHEME):
+            text = self._copy_texts.get(rest)
+            if text is not None:
+                QGuiApplication.clipboard().setText(text)
+        elif scheme == BRANCH_SCHEME:
+            message_id, _, step = rest.partition(":")
+            self.branch_requested.emit(int(message_id), int(step))
+        elif url.scheme() in OPENABLE_SCHEMES:
+            self.link_opened.emit(url.toString())
+            QDesktopServices.openUrl(url)
+
+    def _at_end(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())

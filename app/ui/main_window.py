@@ -1,0 +1,586 @@
+"""The Hearth window: conversations on the left, the chat on the right."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import HearthError
+from app.core.library import ModelEntry, ModelLibrary
+from app.core.paths import AppPaths
+from app.core.rendering import MarkdownRenderer
+from app.core.settings import Settings, save_settings
+from app.core.store import DEFAULT_TITLE, ConversationStore, Message
+from app.models.conversation_list import ConversationIdRole, ConversationListModel
+from app.workers.background import BackgroundTask
+from app.workers.inference_worker import InferenceWorker, ReplyRequest
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+TITLE_LENGTH = 60
+NO_MODEL_HINT = "Choose a model above to start chatting."
+
+
+class MainWindow(QMainWindow):
+    request_load = Signal(str, object)
+    request_generate = Signal(object)
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: Settings,
+        store: ConversationStore,
+        library: ModelLibrary,
+        worker: InferenceWorker,
+        worker_thread: QThread,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Hearth")
+        self._paths = paths
+        self._settings = settings
+        self._store = store
+        self._library = library
+        self._worker = worker
+        self._worker_thread = worker_thread
+        self._conversation_id: int | None = None
+        self._request_id = 0
+        self._active_request: int | None = None
+        self._model_ready = False
+        self._loaded_model_id = ""
+        self._pending_notice = ""
+        self._tasks: set[BackgroundTask] = set()
+
+        self.renderer = MarkdownRenderer(dark=self._is_dark())
+        self._build_widgets()
+        self._build_menus()
+        self._connect_worker()
+        hints = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(self._on_color_scheme)
+
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromHex(settings.window_geometry.encode()))
+        else:
+            self.resize(1100, 720)
+
+        self.refresh_models()
+        first = self.conversations.index(0, 0)
+        if first.isValid():
+            self.select_conversation(first.data(ConversationIdRole))
+        else:
+            self._show_empty_state()
+        self._update_controls()
+
+    # Layout ----------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.conversations = ConversationListModel(self._store)
+        self.sidebar = QListView()
+        self.sidebar.setModel(self.conversations)
+        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.sidebar.selectionModel().currentChanged.connect(
+            lambda current, _previous: current.isValid()
+            and current.data(ConversationIdRole) != self._conversation_id
+            and self.select_conversation(current.data(ConversationIdRole))
+        )
+        new_button = QPushButton("New chat")
+        new_button.clicked.connect(self.new_conversation)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 0, 6)
+        left_layout.addWidget(new_button)
+        left_layout.addWidget(self.sidebar)
+
+        self.model_picker = QComboBox()
+        self.model_picker.setMinimumWidth(320)
+        self.model_picker.activated.connect(self._on_model_picked)
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 100)
+        self.load_progress.setMaximumWidth(160)
+        self.load_progress.hide()
+        header = QHBoxLayout()
+        header.addWidget(QLabel("Model:"))
+        header.addWidget(self.model_picker, 1)
+        header.addWidget(self.load_progress)
+
+        self.chat_view = ChatView(self.renderer)
+        self.chat_view.branch_requested.connect(self.show_alternative)
+
+        self.composer = Composer()
+        self.composer.submitted.connect(self.send)
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.setToolTip("Write the last reply again; the earlier one is kept")
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.composer_hint = QLabel()
+        self.composer_hint.setStyleSheet("color: gray")
+        buttons = QVBoxLayout()
+        for button in (self.send_button, self.stop_button, self.regenerate_button):
+            buttons.addWidget(button)
+        composer_row = QHBoxLayout()
+        composer_row.addWidget(self.composer, 1)
+        composer_row.addLayout(buttons)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 6, 6, 6)
+        right_layout.addLayout(header)
+        right_layout.addWidget(self.chat_view, 1)
+        right_layout.addWidget(self.composer_hint)
+        right_layout.addLayout(composer_row)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 860])
+        self.setCentralWidget(splitter)
+
+        self.model_status = QLabel("No model loaded")
+        self.speed_status = QLabel()
+        self.statusBar().addWidget(self.model_status, 1)
+        self.statusBar().addPermanentWidget(self.speed_status)
+
+    def _build_menus(self) -> None:
+        def action(menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+            item = QAction(text, self)
+            if shortcut is not None:
+                item.setShortcut(QKeySequence(shortcut))
+            item.triggered.connect(slot)
+            menu.addAction(item)
+            return item
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = action(file_menu, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
+        action(file_menu, "&Add model file…", self.add_model_file)
+        action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        chat_menu = self.menuBar().addMenu("&Chat")
+        self.rename_action = action(chat_menu, "&Rename…", self.rename_conversation, "F2")
+        self.delete_action = action(chat_menu, "&Delete…", self.delete_conversation, QKeySequence.StandardKey.Delete)
+        self.stop_action = action(chat_menu, "&Stop reply", self.stop, "Esc")
+        self.regenerate_action = action(chat_menu, "Re&generate reply", self.regenerate, "Ctrl+R")
+        self.sidebar.addAction(self.rename_action)
+        self.sidebar.addAction(self.delete_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "About this &model", self.show_model_details)
+        action(help_menu, "&About Hearth", self.show_about)
+
+    def _connect_worker(self) -> None:
+        worker = self._worker
+        self.request_load.connect(worker.load_model)
+        self.request_generate.connect(worker.generate)
+        worker.model_loading.connect(self._on_model_loading)
+        worker.model_loaded.connect(self._on_model_loaded)
+        worker.model_failed.connect(self._on_model_failed)
+        worker.warning.connect(lambda text: self.show_error("This model may not fit", text))
+        worker.reply_started.connect(self._on_reply_started)
+        worker.token.connect(self._on_token)
+        worker.finished.connect(self._on_reply_finished)
+        worker.failed.connect(self._on_reply_failed)
+
+    # Models ----------------------------------------------------------------
+
+    def refresh_models(self) -> None:
+        self.model_picker.clear()
+        entries = self._library.models()
+        for entry in entries:
+            self.model_picker.addItem(f"{entry.name}  ·  {entry.size / 1e6:,.0f} MB", entry.id)
+            self.model_picker.setItemData(
+                self.model_picker.count() - 1,
+                f"{entry.parameters / 1e6:,.0f}M parameters, {entry.quantization}, "
+                f"license: {entry.license or 'unknown'}\nSource: {entry.source}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        if not entries:
+            self.model_picker.addItem("No models installed")
+            self.model_picker.setEnabled(False)
+            return
+        self.model_picker.setEnabled(True)
+        wanted = self._settings.last_model_id
+        index = max(0, self.model_picker.findData(wanted))
+        self.model_picker.setCurrentIndex(index)
+        if not self._loaded_model_id:
+            self.load_model(entries[index].id if wanted not in {e.id for e in entries} else wanted)
+
+    def _on_model_picked(self, index: int) -> None:
+        model_id = self.model_picker.itemData(index)
+        if model_id and model_id != self._loaded_model_id:
+            self.load_model(model_id)
+
+    def load_model(self, model_id: str) -> None:
+        entry = self._library.get(model_id)
+        if entry is None:
+            return
+        if self._active_request is not None:
+            self.stop()
+        self._model_ready = False
+        self._loaded_model_id = entry.id
+        self._settings.last_model_id = entry.id
+        self.model_status.setText(f"Loading {entry.name}…")
+        self.load_progress.setValue(0)
+        self.load_progress.show()
+        self._update_controls()
+        self.request_load.emit(str(self._library.file_of(entry)), copy.deepcopy(self._settings))
+
+    def _current_entry(self) -> ModelEntry | None:
+        return self._library.get(self._loaded_model_id) if self._loaded_model_id else None
+
+    def _on_model_loading(self, fraction: float) -> None:
+        self.load_progress.setValue(int(fraction * 100))
+
+    def _on_model_loaded(self, facts: dict[str, Any]) -> None:
+        self._model_ready = True
+        self._model_facts = facts
+        self.load_progress.hide()
+        entry = self._current_entry()
+        license_name = (entry.license if entry else "") or facts.get("license") or "unknown license"
+        self.model_status.setText(
+            f"{facts['name']} · {facts['parameters']} · {facts['quantization']} · "
+            f"context {facts['context_length']:,} · License: {license_name}"
+        )
+        self._update_controls()
+        self.composer.setFocus()
+
+    def _on_model_failed(self, message: str) -> None:
+        self._model_ready = False
+        self._loaded_model_id = ""
+        self.load_progress.hide()
+        self.model_status.setText("No model loaded")
+        self._update_controls()
+        self.show_error("The model could not be loaded", message)
+
+    def add_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a model file", str(Path.home()), "GGUF models (*.gguf)")
+        if not path:
+            return
+        self.model_status.setText("Checking the model file…")
+        self._run_task(lambda: self._library.add(Path(path)), self._on_model_added)
+
+    def _on_model_added(self, entry: ModelEntry) -> None:
+        self._settings.last_model_id = entry.id
+        self._loaded_model_id = ""
+        self.refresh_models()
+
+    # Conversations ---------------------------------------------------------
+
+    def _show_empty_state(self) -> None:
+        if not self._library.models():
+            self.chat_view.show_placeholder(
+                "Welcome to Hearth",
+                "Hearth needs a model to chat with. Choose File → Add model file… and pick a "
+                ".gguf file, or run the setup command from the README again to install the "
+                "small starter model. Everything stays on this computer.",
+            )
+        else:
+            self.chat_view.show_placeholder(
+                "Start a conversation",
+                "Type a message below and press Enter. Shift+Enter adds a new line. "
+                "Nothing you type leaves this computer.",
+            )
+
+    def new_conversation(self) -> None:
+        self._conversation_id = None
+        self.sidebar.clearSelection()
+        self.sidebar.setCurrentIndex(self.conversations.index(-1, 0))
+        self._show_empty_state()
+        self._update_controls()
+        self.composer.setFocus()
+
+    def select_conversation(self, conversation_id: int) -> None:
+        self._conversation_id = conversation_id
+        row = self.conversations.row_of(conversation_id)
+        if row >= 0:
+            self.sidebar.selectionModel().setCurrentIndex(
+                self.conversations.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+        self.reload_thread()
+
+    def reload_thread(self) -> None:
+        if self._conversation_id is None:
+            self._show_empty_state()
+            return
+        messages = self._store.thread(self._conversation_id)
+        self.chat_view.show_messages(messages, self._branches(messages))
+        self._update_controls()
+
+    def _branches(self, messages: list[Message]) -> dict[int, tuple[int, int]]:
+        branches = {}
+        for message in messages:
+            if message.role == "assistant":
+                siblings = self._store.siblings(message.id)
+                branches[message.id] = (siblings.index(message.id) + 1, len(siblings))
+        return branches
+
+    def show_alternative(self, message_id: int, step: int) -> None:
+        siblings = self._store.siblings(message_id)
+        if message_id not in siblings or self._active_request is not None:
+            return
+        target = siblings[(siblings.index(message_id) + step) % len(siblings)]
+        self._store.show_branch(target)
+        self.reload_thread()
+
+    def rename_conversation(self) -> None:
+        if self._conversation_id is None:
+            return
+        title, ok = QInputDialog.getText(
+            self, "Rename conversation", "New name:", text=self._store.conversation_title(self._conversation_id)
+        )
+        if ok and title.strip():
+            self._guard(lambda: self._store.rename_conversation(self._conversation_id, title))
+            self.conversations.refresh()
+            self.select_conversation(self._conversation_id)
+
+    def delete_conversation(self) -> None:
+        if self._conversation_id is None or self._active_request is not None:
+            return
+        title = self._store.conversation_title(self._conversation_id)
+        if not self.confirm(
+            "Delete conversation",
+            f"Delete “{title}” and all its messages? This cannot be undone.",
+            "Delete",
+        ):
+            return
+        self._guard(lambda: self._store.delete_conversation(self._conversation_id))
+        self.conversations.refresh()
+        first = self.conversations.index(0, 0)
+        if first.isValid():
+            self.select_conversation(first.data(ConversationIdRole))
+        else:
+            self.new_conversation()
+
+    # Chatting --------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        if not text.strip() or not self._model_ready or self._active_request is not None:
+            return
+        def add() -> int:
+            if self._conversation_id is None:
+                self._conversation_id = self._store.create_conversation(
+                    " ".join(text.split())[:TITLE_LENGTH] or DEFAULT_TITLE
+                )
+            thread = self._store.thread(self._conversation_id)
+            parent = thread[-1].id if thread else None
+            return self._store.add_message(self._conversation_id, parent, "user", text)
+
+        user_message_id = self._guard(add)
+        if user_message_id is None:
+            return  # nothing saved: the text stays in the composer
+        self.composer.clear()
+        self.conversations.refresh()
+        self.select_conversation(self._conversation_id)
+        self._start_reply(user_message_id)
+
+    def regenerate(self) -> None:
+        if self._conversation_id is None or not self._model_ready or self._active_request is not None:
+            return
+        thread = self._store.thread(self._conversation_id)
+        if not thread:
+            return
+        last = thread[-1]
+        parent_id = last.parent_id if last.role == "assistant" else last.id
+        if parent_id is None:
+            return
+        self._store.show_branch(parent_id)
+        self.reload_thread()
+        self._start_reply(parent_id)
+
+    def _start_reply(self, parent_id: int) -> None:
+        self._request_id += 1
+        self._active_request = self._request_id
+        self._pending_notice = ""
+        self.chat_view.begin_stream()
+        self.speed_status.setText("Thinking…")
+        self._update_controls()
+        preference = self._settings.model_preferences(self._loaded_model_id).prompt_format
+        self.request_generate.emit(
+            ReplyRequest(self._request_id, parent_id, copy.deepcopy(self._settings), preference)
+        )
+
+    def stop(self) -> None:
+        if self._active_request is not None:
+            self._worker.cancel.set()
+
+    def _on_reply_started(self, request_id: int, message_id: int, omitted: int) -> None:
+        if request_id == self._active_request and omitted:
+            self.statusBar().showMessage(
+                f"This conversation is longer than the model can read at once: the oldest "
+                f"{omitted} messages were left out of this reply. They are still saved.",
+                15000,
+            )
+
+    def _on_token(self, request_id: int, text: str) -> None:
+        if request_id == self._active_request:
+            self.chat_view.append_stream(text)
+
+    def _on_reply_finished(self, request_id: int, stats: dict[str, Any]) -> None:
+        if request_id != self._active_request:
+            return
+        self._end_reply()
+        self.speed_status.setText(
+            f"{stats['tokens_per_second']:.1f} tokens/s · first token {stats['time_to_first_token']:.2f} s"
+        )
+
+    def _on_reply_failed(self, request_id: int, message: str) -> None:
+        if request_id != self._active_request:
+            return
+        partial = self.chat_view.streamed_text
+        self._end_reply()
+        self.speed_status.clear()
+        self.show_error("The reply could not be finished", message)
+        if partial and partial not in self.chat_view.toPlainText():
+            # The store could not take it: keep what was shown on screen.
+            self.chat_view.begin_stream()
+            self.chat_view.append_stream(partial)
+            self.chat_view.end_stream()
+
+    def _end_reply(self) -> None:
+        self.chat_view.end_stream()
+        self._active_request = None
+        self.conversations.refresh()
+        if self._conversation_id is not None:
+            self.select_conversation(self._conversation_id)
+        self._update_controls()
+
+    # Controls and dialogs --------------------------------------------------
+
+    def _update_controls(self) -> None:
+        busy = self._active_request is not None
+        ready = self._model_ready and not busy
+        self.composer.setReadOnly(not self._model_ready)
+        self.send_button.setEnabled(ready)
+        self.stop_button.setEnabled(busy)
+        self.stop_action.setEnabled(busy)
+        has_thread = self._conversation_id is not None
+        self.regenerate_button.setEnabled(ready and has_thread)
+        self.regenerate_action.setEnabled(ready and has_thread)
+        self.rename_action.setEnabled(has_thread)
+        self.delete_action.setEnabled(has_thread and not busy)
+        if not self._library.models():
+            hint = "No model installed yet: add one with File → Add model file…"
+        elif not self._model_ready:
+            hint = "The model is loading…" if self._loaded_model_id else NO_MODEL_HINT
+        elif busy:
+            hint = "Writing a reply… press Esc or Stop to stop it."
+        else:
+            hint = "Enter sends · Shift+Enter adds a new line"
+        self.composer_hint.setText(hint)
+        self.composer.setPlaceholderText("Type a message" if self._model_ready else hint)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self._settings, self._loaded_model_id, self)
+        if not dialog.exec():
+            return
+        updated = dialog.result_settings()
+        reload_needed = updated.engine != self._settings.engine
+        updated.window_geometry = self._settings.window_geometry
+        self._settings = updated
+        self._save_settings()
+        if reload_needed and self._loaded_model_id:
+            self.load_model(self._loaded_model_id)
+
+    def show_model_details(self) -> None:
+        entry = self._current_entry()
+        if entry is None:
+            self.show_error("No model loaded", NO_MODEL_HINT)
+            return
+        QMessageBox.information(
+            self,
+            entry.name,
+            f"Architecture: {entry.architecture}\nParameters: {entry.parameters:,}\n"
+            f"Quantization: {entry.quantization}\nTrained context: {entry.context_length:,} tokens\n"
+            f"Chat template: {'yes' if entry.has_chat_template else 'no'}\n"
+            f"License: {entry.license or 'unknown'}\nSource: {entry.source}\nSHA-256: {entry.sha256}",
+        )
+
+    def show_about(self) -> None:
+        from app import __version__
+
+        QMessageBox.about(
+            self,
+            "About Hearth",
+            f"Hearth {__version__}\n\nPrivate AI chat that runs entirely on this computer. "
+            "Nothing you type leaves it.\n\nLicensed under the Apache License 2.0.",
+        )
+
+    def confirm(self, title: str, text: str, action: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
+        accept = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is accept
+
+    def show_error(self, title: str, message: str) -> None:
+        log.info("shown to user: %s: %s", title, message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+
+    def _guard(self, work: Any) -> Any:
+        """Run a store write on this thread; a failure is shown, not raised."""
+        try:
+            return work()
+        except HearthError as exc:
+            self.show_error("Not saved", str(exc))
+            return None
+
+    def _run_task(self, work: Any, on_success: Any) -> None:
+        task = BackgroundTask(work, self)
+        self._tasks.add(task)
+        task.succeeded.connect(on_success)
+        task.failed.connect(lambda message: self.show_error("That did not work", message))
+        task.succeeded.connect(lambda _r: self._tasks.discard(task))
+        task.failed.connect(lambda _m: self._tasks.discard(task))
+        task.start()
+
+    def _is_dark(self) -> bool:
+        return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+    def _on_color_scheme(self, _scheme: Qt.ColorScheme) -> None:
+        self.renderer.set_dark(self._is_dark())
+        self.reload_thread()
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self._settings, self._paths.settings_file)
+        except HearthError as exc:
+            self.show_error("Settings not saved", str(exc))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self._worker.cancel.set()
+        self._settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        self._save_settings()
+        QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
+        self._worker_thread.quit()
+        self._worker_thread.wait()
+        self._store.close()
+        super().closeEvent(event)

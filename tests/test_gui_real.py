@@ -1,0 +1,62 @@
+"""The whole round trip in the window, on the real starter model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.core.library import ModelLibrary
+from app.core.paths import AppPaths
+from app.core.settings import Settings, save_settings
+from app.core.store import ConversationStore
+from app.main import create_window
+
+pytestmark = pytest.mark.real_model
+
+
+def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: Path) -> None:
+    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+    settings = Settings()
+    settings.sampling.max_tokens = 600
+    settings.sampling.seed = 11
+    save_settings(settings, paths.settings_file)
+
+    window = create_window(paths)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._model_ready, timeout=60_000)
+    assert "SmolLM2" in window.model_picker.currentText() or "Smollm2" in window.model_status.text()
+    assert "license: apache-2.0" in window.model_status.text().lower()
+
+    window.composer.setPlainText("Write a long story about a lighthouse keeper.")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(window.chat_view.streamed_text) > 40, timeout=60_000)
+    qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window._active_request is None, timeout=10_000)
+    shown = window.chat_view.toPlainText()
+    assert "Stopped" in shown and "tokens/s" in shown
+
+    window.regenerate()
+    qtbot.waitUntil(lambda: window._active_request is None, timeout=120_000)
+    assert "2/2" in window.chat_view.toPlainText()
+    window.close()
+
+    store = ConversationStore(paths.database)
+    conversation = store.list_conversations()[0]
+    question, second = store.thread(conversation.id)
+    first = store.message(store.siblings(second.id)[0])
+    assert first.status == "stopped" and first.content.strip()
+    assert second.status in ("complete", "stopped") and second.content.strip()
+    store.close()
+
+    again = create_window(paths)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.conversations.index(0, 0).data() == "Write a long story about a lighthouse keeper."
+    text = again.chat_view.toPlainText()
+    assert "Write a long story about a lighthouse keeper." in text and "2/2" in text
+    assert second.content.strip()[:30] in text.replace("\u2029", "\n")
+    qtbot.waitUntil(lambda: again._model_ready, timeout=60_000)
+    again.close()

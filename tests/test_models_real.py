@@ -1,0 +1,135 @@
+"""GGUF checks and the engine on the real test models (SmolLM2-135M-Instruct, Gemma 3 270M base)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import ModelFileError, PromptTooLongError
+from app.core.gguf_info import read_gguf_info
+from app.core.library import ModelLibrary
+from app.core.prompting import ChatTurn
+from app.core.settings import EngineSettings, SamplingSettings
+from app.inference.engine import LlamaEngine
+from app.inference.prompt_formats import COMPLETION, MODEL_TEMPLATE
+
+pytestmark = pytest.mark.real_model
+GREEDY = SamplingSettings(temperature=0.0, max_tokens=48, seed=1)
+
+
+@pytest.fixture(scope="module")
+def engine() -> LlamaEngine:
+    engine = LlamaEngine()
+    yield engine
+    engine.unload()
+
+
+def test_gguf_facts_of_both_models(smollm_path: Path, gemma_path: Path) -> None:
+    smol = read_gguf_info(smollm_path)
+    assert (smol.architecture, smol.quantization, smol.context_length) == ("llama", "Q4_1", 8192)
+    assert smol.chat_template and smol.license == "apache-2.0"
+    assert smol.parameters_label == "134.5M"
+    gemma = read_gguf_info(gemma_path)
+    assert (gemma.architecture, gemma.quantization, gemma.chat_template) == ("gemma3", "Q4_K_M", None)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"not a model at all", "is not a GGUF model file"),
+    (b"GGUF\x03\x00\x00\x00", "damaged or incomplete"),
+])
+def test_bad_files_give_plain_errors(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.gguf"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=message):
+        read_gguf_info(path)
+
+
+def test_truncated_model_is_refused_before_llama_cpp_opens_it(engine: LlamaEngine, truncated_model: Path) -> None:
+    with pytest.raises(ModelFileError, match="incomplete"):
+        engine.load(truncated_model, EngineSettings())
+    assert engine.loaded is None
+
+
+def test_library_registers_with_hash_and_facts(tmp_path: Path, smollm_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+    entry = library.add(smollm_path, copy=False, license_name="Apache-2.0")
+    assert len(entry.sha256) == 64 and entry.has_chat_template and entry.size == smollm_path.stat().st_size
+    assert library.add(smollm_path, copy=False) == entry  # same file, same entry
+    assert [m.id for m in ModelLibrary(tmp_path / "models").models()] == [entry.id]
+
+
+def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaEngine, smollm_path: Path) -> None:
+    loaded = engine.load(smollm_path, EngineSettings(context_length=2048, threads=2))
+    assert loaded.context_length == 2048
+    history = [ChatTurn("user", "What is the capital of France?")]
+    prompt = engine.build_prompt("You are a helpful assistant.", history, GREEDY, "auto")
+    assert prompt.prompt_format == MODEL_TEMPLATE and prompt.stop == ["<|im_end|>"]
+    parts: list[str] = []
+    first = engine.generate(prompt, GREEDY, threading.Event(), parts.append)
+    reply = "".join(parts)
+    assert "Paris" in reply
+    assert first.reply_tokens > 0 and first.tokens_per_second > 0 and first.time_to_first_token > 0
+
+    history += [ChatTurn("assistant", reply), ChatTurn("user", "And of Germany?")]
+    second_prompt = engine.build_prompt("You are a helpful assistant.", history, GREEDY, "auto")
+    second = engine.generate(second_prompt, GREEDY, threading.Event(), lambda _t: None)
+    # The second turn re-reads only what is new, not the whole history.
+    assert second.prompt_tokens_reused >= len(prompt.tokens)
+
+
+def test_stop_halts_within_200_ms_and_keeps_the_partial_reply(engine: LlamaEngine, smollm_path: Path) -> None:
+    engine.load(smollm_path, EngineSettings(context_length=2048))
+    sampling = SamplingSettings(temperature=0.8, max_tokens=1500, seed=3)
+    prompt = engine.build_prompt("", [ChatTurn("user", "Write a very long story about a lighthouse.")], sampling, "auto")
+    cancel = threading.Event()
+    parts: list[str] = []
+    stopped_at: list[float] = []
+
+    def take(text: str) -> None:
+        parts.append(text)
+        if len(parts) == 20:
+            cancel.set()
+            stopped_at.append(time.perf_counter())
+
+    stats = engine.generate(prompt, sampling, cancel, take)
+    assert time.perf_counter() - stopped_at[0] < 0.2
+    assert stats.stopped and len(parts) == 20 and "".join(parts).strip()
+
+
+def test_stop_interrupts_a_long_prompt(engine: LlamaEngine, smollm_path: Path) -> None:
+    engine.load(smollm_path, EngineSettings(context_length=8192))
+    sampling = SamplingSettings(max_tokens=16)
+    long_text = "The lighthouse keeper counted waves. " * 700
+    prompt = engine.build_prompt("", [ChatTurn("user", long_text)], sampling, "auto")
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    started = time.perf_counter()
+    stats = engine.generate(prompt, sampling, cancel, lambda _t: None)
+    assert stats.stopped and time.perf_counter() - started < 2.0
+    # The next call works normally.
+    short = engine.build_prompt("", [ChatTurn("user", "Say hi.")], GREEDY, "auto")
+    parts: list[str] = []
+    engine.generate(short, GREEDY, threading.Event(), parts.append)
+    assert "".join(parts).strip()
+
+
+def test_a_message_longer_than_the_context_is_a_plain_error(engine: LlamaEngine, smollm_path: Path) -> None:
+    engine.load(smollm_path, EngineSettings(context_length=512))
+    with pytest.raises(PromptTooLongError, match="too long"):
+        engine.build_prompt("", [ChatTurn("user", "lighthouse " * 2000)], GREEDY, "auto")
+
+
+def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine, gemma_path: Path) -> None:
+    engine.load(gemma_path, EngineSettings(context_length=1024))
+    for preference, expected in (("auto", "gemma"), ("completion", COMPLETION)):
+        prompt = engine.build_prompt("", [ChatTurn("user", "The capital of France is")], GREEDY, preference)
+        assert prompt.prompt_format == expected
+        parts: list[str] = []
+        stats = engine.generate(prompt, GREEDY, threading.Event(), parts.append)
+        assert "".join(parts).strip(), f"empty reply in {preference} mode"
+        assert stats.reply_tokens > 0

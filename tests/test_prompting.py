@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from app.core.errors import PromptTooLongError
+from app.core.prompting import ChatTurn, completion_prompt, fit_to_context
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def test_oldest_turns_are_left_out_first() -> None:
+    history = [ChatTurn("user" if i % 2 == 0 else "assistant", "word " * 40) for i in range(10)]
+    history.append(ChatTurn("user", "the newest question"))
+    fitted = fit_to_context("Be kind.", history, words, context_length=400, max_tokens=100)
+    assert fitted.turns[0] == ChatTurn("system", "Be kind.")
+    assert fitted.turns[-1].content == "the newest question"
+    assert fitted.turns[1].role == "user"
+    assert 0 < fitted.omitted_turns < len(history)
+    assert fitted.omitted_turns + len(fitted.turns) - 1 == len(history)
+
+
+def test_everything_is_kept_when_it_fits() -> None:
+    history = [ChatTurn("user", "hi"), ChatTurn("assistant", "hello"), ChatTurn("user", "bye")]
+    fitted = fit_to_context("", history, words, context_length=4096, max_tokens=512)
+    assert fitted.turns == history and fitted.omitted_turns == 0
+
+
+def test_a_single_message_too_long_is_a_plain_error() -> None:
+    history = [ChatTurn("user", "word " * 5000)]
+    with pytest.raises(PromptTooLongError, match="too long for this model"):
+        fit_to_context("", history, words, context_length=2048, max_tokens=256)
+
+
+def test_completion_prompt_ends_with_the_assistant_cue() -> None:
+    text = completion_prompt([ChatTurn("system", "S"), ChatTurn("user", "Hi")])
+    assert text == "S\n\nUser: Hi\n\nAssistant:"

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.core.settings import SCHEMA_VERSION, Settings, load_settings, save_settings
+
+
+def test_settings_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    settings = Settings()
+    settings.sampling.temperature = 0.2
+    settings.engine.context_length = 8192
+    settings.model_preferences("gemma").prompt_format = "completion"
+    save_settings(settings, path)
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION
+    loaded = load_settings(path)
+    assert loaded == settings
+
+
+def test_damaged_or_missing_settings_give_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    assert load_settings(path) == Settings()
+    path.write_text("{not json")
+    assert load_settings(path) == Settings()
+
+
+def test_wrong_types_fall_back_per_field(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"sampling": {"temperature": "hot", "top_p": 1}, "system_prompt": 3}))
+    loaded = load_settings(path)
+    assert loaded.sampling.temperature == Settings().sampling.temperature
+    assert loaded.sampling.top_p == 1.0
+    assert loaded.system_prompt == Settings().system_prompt
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save_settings(Settings(), path)
+    save_settings(Settings(system_prompt="Be brief."), path)
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.json"]
+    assert load_settings(path).system_prompt == "Be brief."
