@@ -201,3 +201,48 @@ def test_pyside_does_not_leak_references_to_none() -> None:
         if number % 1000 == 999:
             document.clear()  # keeps the document small; the call count is what matters
     assert sys.getrefcount(None) >= before - 100
+
+
+def test_an_unwritable_data_folder_is_a_plain_startup_error(qtbot, tmp_path: Path) -> None:
+    from app.core.errors import HearthError
+    from app.core.paths import resolve_paths
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    with pytest.raises(HearthError, match="cannot write to its folder"):
+        create_window(resolve_paths(blocker / "hearth"), engine_factory=FakeEngine)
+
+
+def test_a_failed_save_keeps_the_reply_on_screen(qtbot, window_factory, monkeypatch) -> None:
+    from app.core.errors import StorageError
+
+    window = window_factory()
+
+    def disk_full(*_args, **_kwargs):
+        raise StorageError("Your conversation could not be saved because the disk is full.")
+
+    monkeypatch.setattr(ConversationStore, "update_message", disk_full)
+    send(qtbot, window, "Will this be kept?")
+    shown = window.chat_view.toPlainText()
+    assert "Hello from the fake engine." in shown and "Not saved" in shown
+    boxes = [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+    assert boxes and "disk is full" in boxes[-1].text()
+
+
+def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> None:
+    from app.core.settings import Settings
+    from app.ui.settings_dialog import SettingsDialog
+
+    settings = Settings()
+    dialog = SettingsDialog(settings, "gemma-3", None)
+    qtbot.addWidget(dialog)
+    dialog.temperature.setValue(0.3)
+    dialog.context_length.setValue(8192)
+    dialog.prompt_format.setCurrentIndex(dialog.prompt_format.findData("completion"))
+    dialog.system_prompt.setPlainText("Answer in French.")
+    result = dialog.result_settings()
+    assert result.sampling.temperature == pytest.approx(0.3)
+    assert result.engine.context_length == 8192
+    assert result.models["gemma-3"].prompt_format == "completion"
+    assert result.system_prompt == "Answer in French."
+    assert settings.sampling.temperature == Settings().sampling.temperature  # the original is untouched

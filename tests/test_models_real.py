@@ -54,6 +54,16 @@ def test_truncated_model_is_refused_before_llama_cpp_opens_it(engine: LlamaEngin
     assert engine.loaded is None
 
 
+def test_load_reports_progress_and_a_second_model_frees_the_first(engine: LlamaEngine, smollm_path: Path, gemma_path: Path) -> None:
+    progress: list[float] = []
+    engine.load(smollm_path, EngineSettings(context_length=512), progress.append)
+    assert progress[0] < progress[-1] == 1.0 and progress == sorted(progress)
+    first = engine._llm
+    engine.load(gemma_path, EngineSettings(context_length=512))
+    assert first._ctx.ctx is None  # the first model's context was freed
+    assert engine.loaded is not None and engine.loaded.info.architecture == "gemma3"
+
+
 def test_library_registers_with_hash_and_facts(tmp_path: Path, smollm_path: Path) -> None:
     library = ModelLibrary(tmp_path / "models")
     entry = library.add(smollm_path, copy=False, license_name="Apache-2.0")
@@ -79,6 +89,22 @@ def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaEn
     second = engine.generate(second_prompt, GREEDY, threading.Event(), lambda _t: None)
     # The second turn re-reads only what is new, not the whole history.
     assert second.prompt_tokens_reused >= len(prompt.tokens)
+
+
+def test_switching_conversations_restores_the_saved_state(engine: LlamaEngine, smollm_path: Path) -> None:
+    engine.load(smollm_path, EngineSettings(context_length=4096))
+    sampling = SamplingSettings(temperature=0.0, max_tokens=64, seed=1)
+    story = [ChatTurn("user", "Tell me about lighthouses. " + "They guide ships at night. " * 120)]
+    first = engine.build_prompt("", story, sampling, "auto")
+    parts: list[str] = []
+    engine.generate(first, sampling, threading.Event(), parts.append)
+    other = engine.build_prompt("", [ChatTurn("user", "What is two plus two?")], sampling, "auto")
+    engine.generate(other, sampling, threading.Event(), lambda _t: None)
+    story += [ChatTurn("assistant", "".join(parts)), ChatTurn("user", "Thanks!")]
+    back = engine.build_prompt("", story, sampling, "auto")
+    stats = engine.generate(back, sampling, threading.Event(), lambda _t: None)
+    # The long first conversation is not read again after the other one used the model.
+    assert stats.prompt_tokens_reused >= len(first.tokens)
 
 
 def test_stop_halts_within_200_ms_and_keeps_the_partial_reply(engine: LlamaEngine, smollm_path: Path) -> None:

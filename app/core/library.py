@@ -136,6 +136,11 @@ class ModelLibrary:
             raise ModelFileError(
                 "The starter model is not installed. Run the setup command from the README again."
             )
+        for entry in self.models():
+            # Already there: skip re-hashing 98 MB on every launch of the run command.
+            stored = self.file_of(entry)
+            if entry.source == STARTER_SOURCE and stored.is_file() and stored.stat().st_size == entry.size:
+                return entry
         return self.add(path, copy=True, source=STARTER_SOURCE, license_name=STARTER_LICENSE)
 
     def _copy_in(self, path: Path) -> Path:

@@ -20,11 +20,11 @@ from typing import Any
 
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
-from llama_cpp import Llama, llama_chat_format
+from llama_cpp import Llama, LlamaRAMCache, llama_chat_format
 
 from app.core.errors import ModelLoadError, PromptTooLongError
 from app.core.gguf_info import GgufInfo, read_gguf_info
-from app.core.hardware import physical_cores
+from app.core.hardware import available_memory, physical_cores
 from app.core.prompting import (
     COMPLETION_STOPS,
     ChatTurn,
@@ -45,6 +45,13 @@ log = logging.getLogger(__name__)
 
 # Serialises the temporary patch of llama_model_default_params between engines.
 _PARAMS_PATCH_LOCK = threading.Lock()
+
+MIB = 1 << 20
+
+
+def state_cache_budget() -> int:
+    """RAM for saved conversation states: a quarter of what is free, 128 MiB to 1 GiB."""
+    return max(128 * MIB, min(1024 * MIB, available_memory() // 4))
 
 
 @dataclass(frozen=True)
@@ -84,15 +91,6 @@ class GenerationStats:
             "total_seconds": round(self.total_seconds, 3),
             "stopped": self.stopped,
         }
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 class LlamaEngine:
@@ -161,6 +159,9 @@ class LlamaEngine:
         finally:
             log.debug("llama-cpp-python said while loading: %s", console.getvalue()[-2000:])
         self._llm.verbose = False
+        # Saved states let a conversation pick up where it left off after another one
+        # used the model: llama-cpp-python restores the longest matching prefix.
+        self._llm.set_cache(LlamaRAMCache(capacity_bytes=state_cache_budget()))
         self._loaded = LoadedModel(path, info, context, threads, time.perf_counter() - started)
         return self._loaded
 
@@ -243,12 +244,12 @@ class LlamaEngine:
     ) -> GenerationStats:
         """Stream a reply into `on_text` until done or `cancel` is set."""
         llm = self._model()
-        reused = _common_prefix(llm._input_ids[: llm.n_tokens].tolist(), prompt.tokens)
         seed = sampling.seed if sampling.seed >= 0 else random.getrandbits(31)
         self._cancel = cancel
         # The abort callback lets Stop interrupt a long prompt inside llama_decode.
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         started = time.perf_counter()
         first_token_at: float | None = None
         stream = llm.create_completion(
@@ -280,12 +281,14 @@ class LlamaEngine:
             self._cancel = None
         finished = time.perf_counter()
         reply_tokens = max(0, llm.n_tokens - len(prompt.tokens))
+        # Prompt tokens llama.cpp actually read; the rest came from the KV cache or a saved state.
+        evaluated = llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval
         if first_token_at is None:
             first_token_at = finished
         streaming_time = finished - first_token_at
         return GenerationStats(
             prompt_tokens=len(prompt.tokens),
-            prompt_tokens_reused=reused,
+            prompt_tokens_reused=max(0, len(prompt.tokens) - evaluated),
             reply_tokens=reply_tokens,
             time_to_first_token=first_token_at - started,
             tokens_per_second=(reply_tokens - 1) / streaming_time if reply_tokens > 1 and streaming_time > 0 else 0.0,

@@ -23,8 +23,8 @@ from app.core.store import Message
 COPY_MESSAGE_SCHEME = "hearth-copy-message"
 BRANCH_SCHEME = "hearth-branch"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
-MIN_RENDER_INTERVAL_MS = 100
-RENDER_SHARE = 0.05  # aim for re-rendering to take at most this share of the time
+MIN_RENDER_INTERVAL_MS = 250
+RENDER_SHARE = 0.02  # aim for re-rendering to take at most this share of the time
 
 _STATUS_NOTES = {
     "stopped": "Stopped",
@@ -108,6 +108,20 @@ class ChatView(QTextBrowser):
             f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
             f"{body}{footer}<hr>"
         )
+
+    def append_unsaved_reply(self, text: str) -> None:
+        """Show a reply the store could not take, so the user still has it on screen."""
+        rendered = self._renderer.render(text, block_prefix="unsaved-")
+        for number, code in enumerate(rendered.code_blocks):
+            self._copy_texts[f"unsaved-{number}"] = code
+        self._copy_texts["unsaved"] = text
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml(
+            f'<p><b>Assistant</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">Copy</a></small></p>'
+            f"{rendered.html}<p style='color:gray'><small>Not saved: copy it if you need it</small></p>"
+        )
+        self.scroll_to_end()
 
     # Streaming -------------------------------------------------------------
 

@@ -459,11 +459,9 @@ class MainWindow(QMainWindow):
         self._end_reply()
         self.speed_status.clear()
         self.show_error("The reply could not be finished", message)
-        if partial and partial not in self.chat_view.toPlainText():
-            # The store could not take it: keep what was shown on screen.
-            self.chat_view.begin_stream()
-            self.chat_view.append_stream(partial)
-            self.chat_view.end_stream()
+        saved = self._store.thread(self._conversation_id) if self._conversation_id is not None else []
+        if partial and not any(m.role == "assistant" and m.content == partial for m in saved):
+            self.chat_view.append_unsaved_reply(partial)
 
     def _end_reply(self) -> None:
         self.chat_view.end_stream()

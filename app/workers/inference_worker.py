@@ -27,7 +27,7 @@ from app.inference.reply import generate_reply
 
 log = logging.getLogger(__name__)
 
-TOKEN_FLUSH_SECONDS = 0.03
+TOKEN_FLUSH_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
