@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -219,6 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["smollm", "gemma"])
     parser.add_argument("--tokens", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved app/raw runs; medians are reported")
     parser.add_argument("--part", choices=["app", "raw", "ttft"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
@@ -230,13 +232,17 @@ def main() -> None:
           f"ratio {s['hearth_seconds'] / s['bare_qt_seconds']:.2f}); idle RSS {s['hearth_rss_mb']:.0f} MB "
           f"(bare Qt {s['bare_qt_rss_mb']:.0f} MB)")
     for name in args.models:
-        result: dict = {}
-        for part in ("raw", "app", "ttft"):
-            result.update(in_subprocess(part, name, args.tokens))
+        runs: list[dict] = []
+        for _ in range(args.repeats):  # interleaved, so drift hits both sides alike
+            runs.append({**in_subprocess("raw", name, args.tokens), **in_subprocess("app", name, args.tokens)})
+        result = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        result["ratios"] = [run["tokens_per_second"] / run["raw_tokens_per_second"] for run in runs]
+        result.update(in_subprocess("ttft", name, args.tokens))
         report[name] = result
         app, raw = result["tokens_per_second"], result["raw_tokens_per_second"]
         print(f"{name}: app {app:.1f} tok/s vs raw {raw:.1f} tok/s = {app / raw:.3f} (target >= 0.97); "
-              f"{result['reply_tokens']} tokens")
+              f"{result['reply_tokens']:.0f} tokens; per-run ratios "
+              + ", ".join(f"{r:.3f}" for r in result["ratios"]))
         print(f"{name}: TTFT turn 5 {result['ttft_turn5'] * 1000:.0f} ms vs one line "
               f"{result['ttft_one_line'] * 1000:.0f} ms = {result['ttft_turn5'] / result['ttft_one_line']:.2f} "
               f"(target <= 1.2; conversation {result['turn5_prompt_tokens']} tokens)")
