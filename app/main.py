@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from types import TracebackType
 
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -44,6 +46,18 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     return window
 
 
+def _report_unexpected(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    """Last resort for an exception escaping a Qt slot: log it and say so in plain words."""
+    logging.getLogger("hearth").error("unexpected error", exc_info=(kind, error, trace))
+    if QApplication.instance() is not None:
+        QMessageBox.warning(
+            None,
+            "Something went wrong",
+            f"Hearth ran into an unexpected problem: {error}\n\n"
+            "Your conversations are saved. If this keeps happening, restart Hearth.",
+        )
+
+
 def run_gui(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="hearth")
     parser.add_argument("--data-dir")
@@ -51,6 +65,7 @@ def run_gui(argv: Sequence[str]) -> int:
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Hearth")
     app.setApplicationVersion(__version__)
+    sys.excepthook = _report_unexpected
     try:
         window = create_window(resolve_paths(args.data_dir))
     except HearthError as exc:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app.core.errors import ModelLoadError
 from app.core.gguf_info import GgufInfo
 from app.core.prompting import ChatTurn, fit_to_context
 from app.core.settings import EngineSettings, SamplingSettings
@@ -38,6 +39,10 @@ class FakeEngine:
         return len(text.split())
 
     def build_prompt(self, system_prompt: str, history: Sequence[ChatTurn], sampling: SamplingSettings, fmt: str) -> Prompt:
+        roles = [turn.role for turn in history]
+        if any(a == b for a, b in zip(roles, roles[1:])) or roles[:1] != ["user"]:
+            # Like a strict chat template (Gemma, Mistral).
+            raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
         fitted = fit_to_context(system_prompt, history, self.count_tokens, 2048, sampling.max_tokens)
         prompt = Prompt(list(range(len(fitted.turns))), [], fitted.omitted_turns, "model")
         self.prompts.append(prompt)

@@ -246,3 +246,78 @@ def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> Non
     assert result.models["gemma-3"].prompt_format == "completion"
     assert result.system_prompt == "Answer in French."
     assert settings.sampling.temperature == Settings().sampling.temperature  # the original is untouched
+
+
+def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: AppPaths) -> None:
+    from app.models.conversation_list import ConversationListModel
+
+    store = ConversationStore(paths.database)
+    for title in ("one", "two", "three"):
+        store.create_conversation(title)
+    model = ConversationListModel(store)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 3
+
+
+def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory) -> None:
+    window = window_factory()
+    send(qtbot, window, "First chat")
+    first = window._conversation_id
+    FakeEngine.delay = 0.1
+    try:
+        window.new_conversation()
+        window.composer.setPlainText("Second chat")
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "Hello" in window.chat_view.streamed_text, timeout=5000)
+        second = window._conversation_id
+        window.select_conversation(first)
+        assert "Second chat" not in window.chat_view.toPlainText()
+        window.select_conversation(second)
+        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+    finally:
+        FakeEngine.delay = 0.0
+    text = window.chat_view.toPlainText()
+    assert "Hello from the fake engine." in text and text.count("Assistant") == 1
+
+
+def test_regenerate_shows_only_the_question_while_the_new_reply_streams(qtbot, window_factory) -> None:
+    window = window_factory()
+    send(qtbot, window, "Question")
+    FakeEngine.reply_words = ["Second", " try"]
+    FakeEngine.delay = 0.2
+    try:
+        window.regenerate()
+        qtbot.waitUntil(lambda: window.chat_view.streamed_text != "", timeout=5000)
+        assert "Hello from the fake engine." not in window.chat_view.toPlainText()
+        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+    finally:
+        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
+        FakeEngine.delay = 0.0
+    assert "Second try" in window.chat_view.toPlainText()
+
+
+def test_a_reply_stopped_before_any_text_does_not_break_the_next_one(qtbot, window_factory) -> None:
+    window = window_factory()
+    FakeEngine.reply_words = []
+    try:
+        send(qtbot, window, "First question")
+    finally:
+        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
+    send(qtbot, window, "Second question")
+    assert "Hello from the fake engine." in window.chat_view.toPlainText()
+    assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+
+
+def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_factory, tmp_path: Path, monkeypatch) -> None:
+    window = window_factory()
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("these are my notes, not a model")
+    monkeypatch.setattr("app.ui.main_window.QFileDialog.getOpenFileName", lambda *a, **k: (str(bad), ""))
+    shown: list[tuple[str, str, bool]] = []
+    from PySide6.QtCore import QThread
+
+    monkeypatch.setattr(window, "show_error", lambda title, text: shown.append(
+        (title, text, QThread.currentThread() is window.thread())))
+    window.add_model_file()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "not a GGUF model file" in shown[0][1] and shown[0][2]

@@ -28,9 +28,11 @@ def _layer_files(*parts: str) -> list[Path]:
 FORBIDDEN = {
     ("core",): ("PySide6", "llama_cpp", "app.inference", "app.workers", "app.models", "app.ui", "app.main"),
     ("inference",): ("PySide6", "app.workers", "app.models", "app.ui", "app.main"),
-    ("cli.py",): ("PySide6", "app.workers", "app.models", "app.ui", "app.main"),
-    ("workers",): ("PySide6.QtWidgets", "app.ui", "app.main"),
+    ("cli.py",): ("PySide6", "llama_cpp", "app.workers", "app.models", "app.ui", "app.main"),
+    ("workers",): ("PySide6.QtWidgets", "app.ui", "app.main", "llama_cpp"),
     ("models",): ("PySide6.QtWidgets", "app.ui", "app.main", "llama_cpp"),
+    ("ui",): ("llama_cpp", "app.main"),
+    ("main.py",): ("llama_cpp",),
 }
 
 

@@ -74,7 +74,7 @@ def test_library_registers_with_hash_and_facts(tmp_path: Path, smollm_path: Path
 
 def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaEngine, smollm_path: Path) -> None:
     loaded = engine.load(smollm_path, EngineSettings(context_length=2048, threads=2))
-    assert loaded.context_length == 2048
+    assert loaded.context_length == engine._llm.n_ctx() == 2048  # never llama-cpp-python's 512
     history = [ChatTurn("user", "What is the capital of France?")]
     prompt = engine.build_prompt("You are a helpful assistant.", history, GREEDY, "auto")
     assert prompt.prompt_format == MODEL_TEMPLATE and prompt.stop == ["<|im_end|>"]

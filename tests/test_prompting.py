@@ -36,3 +36,16 @@ def test_a_single_message_too_long_is_a_plain_error() -> None:
 def test_completion_prompt_ends_with_the_assistant_cue() -> None:
     text = completion_prompt([ChatTurn("system", "S"), ChatTurn("user", "Hi")])
     assert text == "S\n\nUser: Hi\n\nAssistant:"
+
+
+def test_turns_are_made_to_alternate_starting_with_the_user() -> None:
+    from app.core.prompting import alternating
+
+    turns = [
+        ChatTurn("assistant", "orphan"),
+        ChatTurn("user", "first"),
+        ChatTurn("assistant", ""),  # stopped before any text
+        ChatTurn("user", "second"),
+        ChatTurn("assistant", "answer"),
+    ]
+    assert alternating(turns) == [ChatTurn("user", "first\n\nsecond"), ChatTurn("assistant", "answer")]

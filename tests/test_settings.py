@@ -40,3 +40,11 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     save_settings(Settings(system_prompt="Be brief."), path)
     assert [p.name for p in tmp_path.iterdir()] == ["settings.json"]
     assert load_settings(path).system_prompt == "Be brief."
+
+
+def test_out_of_range_values_are_clamped(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"engine": {"context_length": 0, "threads": -3}, "sampling": {"max_tokens": -1, "top_p": 7}}))
+    loaded = load_settings(path)
+    assert loaded.engine.context_length == 256 and loaded.engine.threads == 0
+    assert loaded.sampling.max_tokens == 16 and loaded.sampling.top_p == 1.0

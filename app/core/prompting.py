@@ -31,6 +31,24 @@ class FittedPrompt:
     omitted_turns: int
 
 
+def alternating(turns: Sequence[ChatTurn]) -> list[ChatTurn]:
+    """User and assistant turns strictly alternating, starting with the user.
+
+    A stopped-before-any-text reply is not stored as a turn, which leaves two user
+    messages in a row; strict chat templates (Gemma, Mistral) refuse that, so
+    consecutive turns of one role are joined.
+    """
+    merged: list[ChatTurn] = []
+    for turn in turns:
+        if not turn.content:
+            continue
+        if merged and merged[-1].role == turn.role:
+            merged[-1] = ChatTurn(turn.role, f"{merged[-1].content}\n\n{turn.content}")
+        elif merged or turn.role == "user":
+            merged.append(turn)
+    return merged
+
+
 def reply_budget(context_length: int, max_tokens: int) -> int:
     """Tokens kept free for the reply: what the user asked, at most half the context."""
     return max(16, min(max_tokens, context_length // 2))

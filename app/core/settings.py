@@ -104,7 +104,21 @@ def load_settings(path: Path) -> Settings:
     except ValueError as exc:
         log.warning("settings file %s is damaged (%s); using defaults", path, exc)
         return Settings()
-    return _from_dict(Settings, _migrate(data))
+    return _within_limits(_from_dict(Settings, _migrate(data)))
+
+
+def _within_limits(settings: Settings) -> Settings:
+    """Clamp hand-edited values to what the engine can use (a context of 0 would mean
+    the model's whole trained length, which may not fit in memory)."""
+    engine, sampling = settings.engine, settings.sampling
+    engine.context_length = min(max(engine.context_length, 256), 262_144)
+    engine.threads = min(max(engine.threads, 0), 256)
+    sampling.max_tokens = min(max(sampling.max_tokens, 16), 131_072)
+    sampling.temperature = min(max(sampling.temperature, 0.0), 2.0)
+    sampling.top_p = min(max(sampling.top_p, 0.0), 1.0)
+    sampling.repeat_penalty = min(max(sampling.repeat_penalty, 0.5), 2.0)
+    sampling.seed = max(sampling.seed, -1)
+    return settings
 
 
 def save_settings(settings: Settings, path: Path) -> None:

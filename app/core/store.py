@@ -19,6 +19,12 @@ from typing import Any
 from app.core.errors import StorageError
 
 DEFAULT_TITLE = "New chat"
+TITLE_LENGTH = 60
+
+
+def title_from(text: str) -> str:
+    """A conversation's first title: its first message on one line, shortened."""
+    return " ".join(text.split())[:TITLE_LENGTH] or DEFAULT_TITLE
 
 # Each entry takes the schema from version N to N+1; never edit a released one.
 _MIGRATIONS: list[str] = [
@@ -109,10 +115,11 @@ class ConversationStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # also when COMMIT itself failed (disk full)
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise _storage_error(exc) from exc
 
@@ -249,6 +256,13 @@ class ConversationStore:
         ).fetchall()
         return [r["id"] for r in rows]
 
+    def set_current_leaf(self, conversation_id: int, message_id: int) -> None:
+        """Show exactly the path down to `message_id` (e.g. while a new reply to it is written)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (message_id, conversation_id)
+            )
+
     def show_branch(self, message_id: int) -> None:
         """Show the branch through `message_id`, down to its newest descendant."""
         leaf = message_id
@@ -273,9 +287,6 @@ class ConversationStore:
                 "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
             )
         return cursor.rowcount
-
-    def integrity_ok(self) -> bool:
-        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def _message(row: sqlite3.Row) -> Message:

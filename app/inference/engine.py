@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama, LlamaRAMCache, llama_chat_format
@@ -111,9 +112,11 @@ class LlamaEngine:
         self,
         path: Path,
         engine: EngineSettings,
-        on_progress: Callable[[float], None] | None = None,
+        on_progress: Callable[[float], bool | None] | None = None,
     ) -> LoadedModel:
-        """Check `path`, free any loaded model, then load it. Raises HearthError."""
+        """Check `path`, free any loaded model, then load it. Raises HearthError.
+
+        `on_progress(fraction)` returning False abandons the load."""
         info = read_gguf_info(path)
         self.unload()
         threads = engine.threads or physical_cores()
@@ -122,9 +125,7 @@ class LlamaEngine:
             context = min(context, info.context_length)
 
         def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
-            if on_progress is not None:
-                on_progress(float(fraction))
-            return True
+            return on_progress is None or on_progress(float(fraction)) is not False
 
         progress_callback = llama_lib.llama_progress_callback(progress)
         original_defaults = llama_lib.llama_model_default_params
@@ -207,11 +208,23 @@ class LlamaEngine:
                     "Shorten it, or raise the context length in Settings."
                 )
             turns = turns[:first] + turns[first + 1 :]
+            while len(turns) > first and turns[first].role == "assistant":
+                turns = turns[:first] + turns[first + 1 :]
         system_count = sum(1 for t in turns if t.role == "system")
         omitted = len(history) - (len(turns) - system_count)
         return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
 
     def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
+        try:
+            return self._render_unchecked(llm, prompt_format, turns)
+        except (ValueError, TypeError, jinja2.TemplateError) as exc:
+            log.warning("prompt format %s failed: %s", prompt_format, exc)
+            raise ModelLoadError(
+                f"This model's prompt format could not write out the conversation ({exc}). "
+                "Choose another prompt format for it in Settings."
+            ) from exc
+
+    def _render_unchecked(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         if prompt_format == COMPLETION:
             text, stop, added_special = completion_prompt(turns), list(COMPLETION_STOPS), False
         else:

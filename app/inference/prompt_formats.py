@@ -50,11 +50,3 @@ def resolve_format(preference: str, architecture: str, has_template: bool) -> st
     if has_template:
         return MODEL_TEMPLATE
     return _BY_ARCHITECTURE.get(architecture, COMPLETION)
-
-
-def describe_format(resolved: str) -> str:
-    if resolved == MODEL_TEMPLATE:
-        return "the model's own chat template"
-    if resolved == COMPLETION:
-        return "plain text completion"
-    return f"the {resolved} chat format"

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.core.prompting import ChatTurn
+from app.core.prompting import ChatTurn, alternating
 from app.core.settings import Settings
 from app.core.store import ConversationStore, GrowingReply
 from app.inference.engine import GenerationStats, LlamaEngine
@@ -42,7 +42,7 @@ def generate_reply(
     the prompt cannot be built (e.g. the message is too long).
     """
     path = store.path_to(parent_id)
-    history = [ChatTurn(m.role, m.content) for m in path if m.role != "system" and m.content]
+    history = alternating([ChatTurn(m.role, m.content) for m in path if m.role != "system"])
     prompt = engine.build_prompt(
         settings.system_prompt, history, settings.sampling, format_preference
     )
@@ -52,8 +52,8 @@ def generate_reply(
     growing = GrowingReply(store, message_id)
 
     def take(text: str) -> None:
+        on_text(text)  # shown first: what is saved is never ahead of what was shown
         growing.append(text)
-        on_text(text)
 
     try:
         stats = engine.generate(prompt, settings.sampling, cancel, take)

@@ -47,7 +47,6 @@ def _stats_line(stats: dict[str, Any]) -> str:
 
 class ChatView(QTextBrowser):
     branch_requested = Signal(int, int)  # message id, step (-1 previous, +1 next alternative)
-    link_opened = Signal(str)
 
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,22 +125,32 @@ class ChatView(QTextBrowser):
     # Streaming -------------------------------------------------------------
 
     def begin_stream(self) -> None:
+        """Start showing a new reply at the end of the page."""
+        self._stream_parts = []
+        self.render_seconds = 0.0
+        self._render_interval_ms = MIN_RENDER_INTERVAL_MS
+        self._show_stream_block()
+
+    def resume_stream(self) -> None:
+        """Show the reply being written again after the page was rebuilt."""
+        self._show_stream_block()
+        self._render_stream()
+
+    def _show_stream_block(self) -> None:
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertHtml("<p><b>Assistant</b></p>")
         cursor.insertBlock()
         self._stream_start = cursor.position()
-        self._stream_parts = []
-        self.render_seconds = 0.0
-        self._render_interval_ms = MIN_RENDER_INTERVAL_MS
         self.scroll_to_end()
 
     def append_stream(self, text: str) -> None:
-        """Add streamed text at the end as plain text; Markdown follows on the timer."""
+        """Collect streamed text and, while the reply is on the page, append it as plain
+        text; Markdown follows on the timer."""
+        self._stream_parts.append(text)
         if self._stream_start < 0:
             return
         at_end = self._at_end()
-        self._stream_parts.append(text)
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
@@ -192,7 +201,6 @@ class ChatView(QTextBrowser):
             message_id, _, step = rest.partition(":")
             self.branch_requested.emit(int(message_id), int(step))
         elif url.scheme() in OPENABLE_SCHEMES:
-            self.link_opened.emit(url.toString())
             QDesktopServices.openUrl(url)
 
     def _at_end(self) -> bool:

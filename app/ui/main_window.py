@@ -30,7 +30,7 @@ from app.core.library import ModelEntry, ModelLibrary
 from app.core.paths import AppPaths
 from app.core.rendering import MarkdownRenderer
 from app.core.settings import Settings, save_settings
-from app.core.store import DEFAULT_TITLE, ConversationStore, Message
+from app.core.store import ConversationStore, Message, title_from
 from app.models.conversation_list import ConversationIdRole, ConversationListModel
 from app.workers.background import BackgroundTask
 from app.workers.inference_worker import InferenceWorker, ReplyRequest
@@ -40,12 +40,11 @@ from app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
-TITLE_LENGTH = 60
 NO_MODEL_HINT = "Choose a model above to start chatting."
 
 
 class MainWindow(QMainWindow):
-    request_load = Signal(str, object)
+    request_load = Signal(int, str, object)
     request_generate = Signal(object)
 
     def __init__(
@@ -68,9 +67,11 @@ class MainWindow(QMainWindow):
         self._conversation_id: int | None = None
         self._request_id = 0
         self._active_request: int | None = None
+        self._streaming_conversation: int | None = None
+        self._streaming_reply_id: int | None = None
+        self._load_id = 0
         self._model_ready = False
         self._loaded_model_id = ""
-        self._pending_notice = ""
         self._tasks: set[BackgroundTask] = set()
 
         self.renderer = MarkdownRenderer(dark=self._is_dark())
@@ -204,7 +205,7 @@ class MainWindow(QMainWindow):
         worker.model_loading.connect(self._on_model_loading)
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
-        worker.warning.connect(lambda text: self.show_error("This model may not fit", text))
+        worker.warning.connect(self._on_worker_warning)
         worker.reply_started.connect(self._on_reply_started)
         worker.token.connect(self._on_token)
         worker.finished.connect(self._on_reply_finished)
@@ -243,8 +244,9 @@ class MainWindow(QMainWindow):
         entry = self._library.get(model_id)
         if entry is None:
             return
-        if self._active_request is not None:
-            self.stop()
+        if self._active_request is not None or not self._model_ready:
+            self._worker.cancel.set()  # stop a reply or abandon a load still in progress
+        self._load_id += 1
         self._model_ready = False
         self._loaded_model_id = entry.id
         self._settings.last_model_id = entry.id
@@ -252,17 +254,19 @@ class MainWindow(QMainWindow):
         self.load_progress.setValue(0)
         self.load_progress.show()
         self._update_controls()
-        self.request_load.emit(str(self._library.file_of(entry)), copy.deepcopy(self._settings))
+        self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(self._settings))
 
     def _current_entry(self) -> ModelEntry | None:
         return self._library.get(self._loaded_model_id) if self._loaded_model_id else None
 
-    def _on_model_loading(self, fraction: float) -> None:
-        self.load_progress.setValue(int(fraction * 100))
+    def _on_model_loading(self, load_id: int, fraction: float) -> None:
+        if load_id == self._load_id:
+            self.load_progress.setValue(int(fraction * 100))
 
-    def _on_model_loaded(self, facts: dict[str, Any]) -> None:
+    def _on_model_loaded(self, load_id: int, facts: dict[str, Any]) -> None:
+        if load_id != self._load_id:
+            return
         self._model_ready = True
-        self._model_facts = facts
         self.load_progress.hide()
         entry = self._current_entry()
         license_name = (entry.license if entry else "") or facts.get("license") or "unknown license"
@@ -273,7 +277,9 @@ class MainWindow(QMainWindow):
         self._update_controls()
         self.composer.setFocus()
 
-    def _on_model_failed(self, message: str) -> None:
+    def _on_model_failed(self, load_id: int, message: str) -> None:
+        if load_id != self._load_id:
+            return
         self._model_ready = False
         self._loaded_model_id = ""
         self.load_progress.hide()
@@ -285,8 +291,11 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Add a model file", str(Path.home()), "GGUF models (*.gguf)")
         if not path:
             return
-        self.model_status.setText("Checking the model file…")
+        self.statusBar().showMessage("Checking the model file…")
         self._run_task(lambda: self._library.add(Path(path)), self._on_model_added)
+
+    def _on_worker_warning(self, text: str) -> None:
+        self.show_error("This model may not fit", text)
 
     def _on_model_added(self, entry: ModelEntry) -> None:
         self._settings.last_model_id = entry.id
@@ -332,7 +341,13 @@ class MainWindow(QMainWindow):
             self._show_empty_state()
             return
         messages = self._store.thread(self._conversation_id)
+        streaming_here = self._active_request is not None and self._streaming_conversation == self._conversation_id
+        if streaming_here:
+            # The reply being written is shown from memory, not from its (lagging) saved copy.
+            messages = [m for m in messages if m.id != self._streaming_reply_id]
         self.chat_view.show_messages(messages, self._branches(messages))
+        if streaming_here:
+            self.chat_view.resume_stream()
         self._update_controls()
 
     def _branches(self, messages: list[Message]) -> dict[int, tuple[int, int]]:
@@ -348,7 +363,7 @@ class MainWindow(QMainWindow):
         if message_id not in siblings or self._active_request is not None:
             return
         target = siblings[(siblings.index(message_id) + step) % len(siblings)]
-        self._store.show_branch(target)
+        self._guard(lambda: self._store.show_branch(target))
         self.reload_thread()
 
     def rename_conversation(self) -> None:
@@ -387,15 +402,13 @@ class MainWindow(QMainWindow):
             return
         def add() -> int:
             if self._conversation_id is None:
-                self._conversation_id = self._store.create_conversation(
-                    " ".join(text.split())[:TITLE_LENGTH] or DEFAULT_TITLE
-                )
+                self._conversation_id = self._store.create_conversation(title_from(text))
             thread = self._store.thread(self._conversation_id)
             parent = thread[-1].id if thread else None
             return self._store.add_message(self._conversation_id, parent, "user", text)
 
         user_message_id = self._guard(add)
-        if user_message_id is None:
+        if user_message_id is False:
             return  # nothing saved: the text stays in the composer
         self.composer.clear()
         self.conversations.refresh()
@@ -410,16 +423,18 @@ class MainWindow(QMainWindow):
             return
         last = thread[-1]
         parent_id = last.parent_id if last.role == "assistant" else last.id
-        if parent_id is None:
+        if parent_id is None or self._guard(
+            lambda: self._store.set_current_leaf(self._conversation_id, parent_id)
+        ) is False:
             return
-        self._store.show_branch(parent_id)
         self.reload_thread()
         self._start_reply(parent_id)
 
     def _start_reply(self, parent_id: int) -> None:
         self._request_id += 1
         self._active_request = self._request_id
-        self._pending_notice = ""
+        self._streaming_conversation = self._conversation_id
+        self._streaming_reply_id = None
         self.chat_view.begin_stream()
         self.speed_status.setText("Thinking…")
         self._update_controls()
@@ -433,7 +448,10 @@ class MainWindow(QMainWindow):
             self._worker.cancel.set()
 
     def _on_reply_started(self, request_id: int, message_id: int, omitted: int) -> None:
-        if request_id == self._active_request and omitted:
+        if request_id != self._active_request:
+            return
+        self._streaming_reply_id = message_id
+        if omitted:
             self.statusBar().showMessage(
                 f"This conversation is longer than the model can read at once: the oldest "
                 f"{omitted} messages were left out of this reply. They are still saved.",
@@ -456,16 +474,18 @@ class MainWindow(QMainWindow):
         if request_id != self._active_request:
             return
         partial = self.chat_view.streamed_text
+        reply_id, shown_here = self._streaming_reply_id, self._streaming_conversation == self._conversation_id
         self._end_reply()
         self.speed_status.clear()
         self.show_error("The reply could not be finished", message)
-        saved = self._store.thread(self._conversation_id) if self._conversation_id is not None else []
-        if partial and not any(m.role == "assistant" and m.content == partial for m in saved):
+        saved = self._store.message(reply_id) if reply_id is not None else None
+        if partial and shown_here and (saved is None or saved.content != partial):
             self.chat_view.append_unsaved_reply(partial)
 
     def _end_reply(self) -> None:
         self.chat_view.end_stream()
         self._active_request = None
+        self._streaming_conversation = None
         self.conversations.refresh()
         if self._conversation_id is not None:
             self.select_conversation(self._conversation_id)
@@ -547,21 +567,30 @@ class MainWindow(QMainWindow):
         box.open()
 
     def _guard(self, work: Any) -> Any:
-        """Run a store write on this thread; a failure is shown, not raised."""
+        """Run a store write on this thread; a failure is shown, not raised.
+        Returns the work's result (None when it returns nothing), or False when it failed."""
         try:
             return work()
         except HearthError as exc:
             self.show_error("Not saved", str(exc))
-            return None
+            return False
 
     def _run_task(self, work: Any, on_success: Any) -> None:
+        # Only bound methods of this window are connected: they run on the GUI thread,
+        # whereas a lambda would run on the pool thread that emits.
         task = BackgroundTask(work, self)
         self._tasks.add(task)
         task.succeeded.connect(on_success)
-        task.failed.connect(lambda message: self.show_error("That did not work", message))
-        task.succeeded.connect(lambda _r: self._tasks.discard(task))
-        task.failed.connect(lambda _m: self._tasks.discard(task))
+        task.failed.connect(self._on_task_failed)
+        task.finished.connect(self._on_task_finished)
         task.start()
+
+    def _on_task_failed(self, message: str) -> None:
+        self.show_error("That did not work", message)
+
+    def _on_task_finished(self) -> None:
+        self.statusBar().clearMessage()
+        self._tasks.discard(self.sender())
 
     def _is_dark(self) -> bool:
         return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 class BackgroundTask(QObject):
     succeeded = Signal(object)
     failed = Signal(str)
+    finished = Signal()  # after succeeded or failed
 
     def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -34,3 +35,5 @@ class BackgroundTask(QObject):
             self.failed.emit(f"Something went wrong: {exc}")
         else:
             self.succeeded.emit(result)
+        finally:
+            self.finished.emit()

@@ -39,9 +39,10 @@ class ReplyRequest:
 
 
 class InferenceWorker(QObject):
-    model_loading = Signal(float)  # 0..1
-    model_loaded = Signal(dict)  # facts about the loaded model
-    model_failed = Signal(str)
+    # Loads carry the id the GUI gave them, so a superseded load is recognised.
+    model_loading = Signal(int, float)  # load id, 0..1
+    model_loaded = Signal(int, dict)  # load id, facts about the loaded model
+    model_failed = Signal(int, str)  # load id, plain message
     warning = Signal(str)
     reply_started = Signal(int, int, int)  # request id, reply message id, omitted turns
     token = Signal(int, str)  # request id, text since the last flush
@@ -64,24 +65,37 @@ class InferenceWorker(QObject):
             self._store = ConversationStore(self._paths.database)
         return self._engine, self._store
 
-    @Slot(str, object)
-    def load_model(self, path: str, settings: Settings) -> None:
+    @Slot(int, str, object)
+    def load_model(self, load_id: int, path: str, settings: Settings) -> None:
+        """Load a model; setting `cancel` meanwhile abandons the load (a newer one is queued,
+        or the window is closing)."""
+        self.cancel.clear()
+
+        def progress(fraction: float) -> bool:
+            self.model_loading.emit(load_id, fraction)
+            return not self.cancel.is_set()
+
         try:
             engine, _ = self._ensure()
             model_file = Path(path)
             warning = memory_warning(model_file.stat().st_size, settings.engine.context_length)
             if warning:
                 self.warning.emit(warning)
-            self.model_loading.emit(0.0)
-            loaded = engine.load(model_file, settings.engine, self.model_loading.emit)
+            progress(0.0)
+            loaded = engine.load(model_file, settings.engine, progress)
         except HearthError as exc:
-            self.model_failed.emit(str(exc))
+            self.model_failed.emit(load_id, str(exc))
             return
         except OSError as exc:
-            self.model_failed.emit(f"The model file could not be opened ({exc.strerror or exc}).")
+            self.model_failed.emit(load_id, f"The model file could not be opened ({exc.strerror or exc}).")
+            return
+        except Exception as exc:  # noqa: BLE001 - the user must hear about every failure
+            log.exception("model load failed")
+            self.model_failed.emit(load_id, f"The model could not be loaded: {exc}")
             return
         info = loaded.info
         self.model_loaded.emit(
+            load_id,
             {
                 "path": str(loaded.path),
                 "name": info.name,
@@ -95,11 +109,6 @@ class InferenceWorker(QObject):
                 "load_seconds": round(loaded.load_seconds, 2),
             }
         )
-
-    @Slot()
-    def unload_model(self) -> None:
-        if self._engine is not None:
-            self._engine.unload()
 
     @Slot(object)
     def generate(self, request: ReplyRequest) -> None:
