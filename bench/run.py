@@ -153,6 +153,8 @@ def time_to_first_token(path: Path) -> tuple[float, float, int]:
     prompt = engine.build_prompt(system, history + line, short, "auto")
     turn5 = engine.generate(prompt, short, cancel, lambda _t: None)
     engine.unload()
+    print(f"turn 5 read {turn5.prompt_tokens - turn5.prompt_tokens_reused} new prompt tokens, "
+          f"the one-line prompt {baseline.prompt_tokens - baseline.prompt_tokens_reused}", file=sys.stderr)
     return turn5.time_to_first_token, baseline.time_to_first_token, len(prompt.tokens)
 
 

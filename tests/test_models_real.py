@@ -159,3 +159,15 @@ def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine
         stats = engine.generate(prompt, GREEDY, threading.Event(), parts.append)
         assert "".join(parts).strip(), f"empty reply in {preference} mode"
         assert stats.reply_tokens > 0
+
+
+def test_states_too_large_for_the_cache_are_not_copied(engine: LlamaEngine, smollm_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("app.inference.engine.state_cache_budget", lambda: 1 << 20)  # 1 MiB
+    engine.load(smollm_path, EngineSettings(context_length=2048))
+    sampling = SamplingSettings(temperature=0.0, max_tokens=32, seed=1)
+    question = [ChatTurn("user", "Tell me about lighthouses. " * 20)]
+    for _ in range(2):
+        parts: list[str] = []
+        engine.generate(engine.build_prompt("", question, sampling, "auto"), sampling, threading.Event(), parts.append)
+        assert "".join(parts).strip()
+    assert engine._llm.cache is None and not engine._state_cache.cache_state

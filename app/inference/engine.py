@@ -100,6 +100,7 @@ class LlamaEngine:
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
         self._cancel: threading.Event | None = None
+        self._state_cache: LlamaRAMCache | None = None
         # ctypes callbacks must outlive every C call that may invoke them.
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
         self._no_abort = llama_cpp.ggml_abort_callback()
@@ -162,7 +163,8 @@ class LlamaEngine:
         self._llm.verbose = False
         # Saved states let a conversation pick up where it left off after another one
         # used the model: llama-cpp-python restores the longest matching prefix.
-        self._llm.set_cache(LlamaRAMCache(capacity_bytes=state_cache_budget()))
+        self._state_cache = LlamaRAMCache(capacity_bytes=state_cache_budget())
+        self._llm.set_cache(self._state_cache)
         self._loaded = LoadedModel(path, info, context, threads, time.perf_counter() - started)
         return self._loaded
 
@@ -245,6 +247,17 @@ class LlamaEngine:
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=not added_special, special=True)
         return tokens, stop
 
+    def _state_would_fit(self, llm: Llama, prompt: Prompt, sampling: SamplingSettings) -> bool:
+        """Whether the state saved after this reply fits the cache. A state that would be
+        evicted at once is not worth copying (it can take seconds on large models)."""
+        if self._state_cache is None:
+            return False
+        if llm.n_tokens == 0:
+            return True
+        per_token = llama_cpp.llama_state_get_size(llm._ctx.ctx) / llm.n_tokens
+        projected = per_token * (len(prompt.tokens) + sampling.max_tokens)
+        return projected <= self._state_cache.capacity_bytes
+
     def _should_abort(self, _user_data: ctypes.c_void_p) -> bool:
         return self._cancel is not None and self._cancel.is_set()
 
@@ -263,6 +276,7 @@ class LlamaEngine:
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        llm.set_cache(self._state_cache if self._state_would_fit(llm, prompt, sampling) else None)
         started = time.perf_counter()
         first_token_at: float | None = None
         stream = llm.create_completion(
