@@ -155,6 +155,27 @@ def test_a_one_megabyte_paste_is_kept_and_too_long_is_explained(qtbot, window_fa
     assert "The quick brown fox" in window.chat_view.toPlainText()  # the message is kept
 
 
+def test_a_pasted_megabyte_without_spaces_is_laid_out_and_shown_shortened(qtbot, window_factory) -> None:
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QGuiApplication, QTextOption
+
+    window = window_factory()
+    blob = "x" * 1_000_000  # e.g. a minified file
+    mime = QMimeData()
+    mime.setText(blob)
+    window.composer.insertFromMimeData(mime)
+    assert window.composer.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
+    assert len(window.composer.toPlainText()) == 1_000_000
+    send(qtbot, window, window.composer.toPlainText())
+    shown = window.chat_view.toPlainText()
+    assert "Shortened on screen: 1,000,000 characters" in shown and len(shown) < 100_000
+    message_id = window._store.thread(window._conversation_id)[0].id
+    from PySide6.QtCore import QUrl
+    window.chat_view.anchorClicked.emit(QUrl(f"hearth-copy-message:{message_id}"))
+    assert QGuiApplication.clipboard().text() == blob
+    assert window.composer.wordWrapMode() == QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+
+
 def test_links_open_only_on_click_and_images_are_never_fetched(qtbot, window_factory, monkeypatch) -> None:
     window = window_factory()
     opened: list[str] = []

@@ -24,6 +24,9 @@ COPY_MESSAGE_SCHEME = "hearth-copy-message"
 BRANCH_SCHEME = "hearth-branch"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
 MIN_RENDER_INTERVAL_MS = 250
+# Longer messages are shown shortened (Copy still gives all of it): laying out a
+# megabyte of text would freeze the window and nobody reads it on screen anyway.
+SHOWN_CHARACTERS = 20_000
 RENDER_SHARE = 0.02  # aim for re-rendering to take at most this share of the time
 
 _STATUS_NOTES = {
@@ -90,14 +93,19 @@ class ChatView(QTextBrowser):
                 f'<a href="{BRANCH_SCHEME}:{message.id}:-1">&lsaquo;</a> {position}/{count} '
                 f'<a href="{BRANCH_SCHEME}:{message.id}:1">&rsaquo;</a>'
             )
+        shown = message.content[:SHOWN_CHARACTERS]
         if message.role == "user":
-            body = "<p>" + html.escape(message.content).replace("\n", "<br>") + "</p>"
+            body = "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>"
         else:
-            rendered = self._renderer.render(message.content, block_prefix=f"{message.id}-")
+            rendered = self._renderer.render(shown, block_prefix=f"{message.id}-")
             for number, code in enumerate(rendered.code_blocks):
                 self._copy_texts[f"{message.id}-{number}"] = code
             body = rendered.html
         notes = [_STATUS_NOTES[message.status]] if message.status in _STATUS_NOTES else []
+        if len(message.content) > SHOWN_CHARACTERS:
+            notes.append(
+                f"Shortened on screen: {len(message.content):,} characters in all (Copy gives all of it)"
+            )
         if message.stats:
             notes.append(_stats_line(message.stats))
             if message.stats.get("omitted_turns"):
