@@ -342,3 +342,23 @@ def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_fa
     window.add_model_file()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "not a GGUF model file" in shown[0][1] and shown[0][2]
+
+
+def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory) -> None:
+    from PySide6.QtGui import QFont, QTextCursor
+
+    window = window_factory()
+    send(qtbot, window, "First")
+    FakeEngine.delay = 0.2
+    try:
+        window.composer.setPlainText("Second")
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "Hello" in window.chat_view.streamed_text, timeout=5000)
+        cursor = QTextCursor(window.chat_view.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        assert cursor.block().text().startswith("Hello")
+        assert cursor.charFormat().fontWeight() < QFont.Weight.DemiBold
+        assert cursor.block().blockFormat().hasProperty(0x1060) is False  # no horizontal rule
+        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+    finally:
+        FakeEngine.delay = 0.0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer
@@ -147,8 +147,10 @@ class ChatView(QTextBrowser):
     def _show_stream_block(self) -> None:
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertHtml("<p><b>Assistant</b></p>")
-        cursor.insertBlock()
+        # Fresh blocks and formats: nothing may inherit the rule above or the bold header.
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor.insertHtml("<b>Assistant</b>")
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         self._stream_start = cursor.position()
         self.scroll_to_end()
 
@@ -161,7 +163,7 @@ class ChatView(QTextBrowser):
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())
         if not self._render_timer.isActive():
             self._render_timer.start(self._render_interval_ms)
         if at_end:
