@@ -27,6 +27,19 @@ def test_version(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"Hearth {__version__}"
 
 
+def test_the_hearth_console_script_is_installed(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "hearth"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60,
+                            env=subprocess_env(tmp_path))
+    assert result.returncode == 0 and result.stdout.strip() == f"Hearth {__version__}"
+
+
+def test_an_unknown_prompt_format_is_named(tmp_path: Path, smollm_path: Path) -> None:
+    result = hearth(tmp_path, "ask", "--format", "chatmll", "--model", str(smollm_path), "Hi")
+    assert result.returncode == 1 and "Unknown prompt format 'chatmll'" in result.stderr
+    assert not (tmp_path / "conversations.sqlite3").exists()
+
+
 def test_ask_streams_the_reply_and_saves_the_exchange(tmp_path: Path, smollm_path: Path) -> None:
     result = hearth(tmp_path, "ask", "--model", str(smollm_path), "--seed", "1", "--max-tokens", "40",
                     "What is the capital of France?")
