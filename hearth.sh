@@ -18,13 +18,17 @@ say() { printf 'hearth: %s\n' "$*" >&2; }
 
 # Debian packages: as root, install what is missing; otherwise say the one line that does.
 ensure_debian_packages() {
-    local why="$1" missing=() package
+    local why="$1" missing=() package status
     shift
     command -v dpkg-query >/dev/null || return 0
     for package in "$@"; do
-        # Ubuntu 24.04 and Debian 13 renamed some libraries with a t64 suffix.
-        dpkg-query -W -f='${Status}' "$package" "${package}t64" 2>/dev/null | grep -q "install ok installed" \
-            || missing+=("$package")
+        # Ubuntu 24.04 and Debian 13 renamed some libraries with a t64 suffix; one of the two
+        # names is always unknown, so dpkg-query's exit status says nothing here.
+        status="$(dpkg-query -W -f='${Status}\n' "$package" "${package}t64" 2>/dev/null || true)"
+        case "$status" in
+            *"install ok installed"*) ;;
+            *) missing+=("$package") ;;
+        esac
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -98,8 +102,13 @@ case "${1:-}" in
         [ "$(uname -s)" = Linux ] && ensure_debian_packages "Qt's system libraries" $QT_RUNTIME_PACKAGES $QT_WINDOW_PACKAGES
         setup_environment
         data_dir=()
-        for ((i = 1; i <= $#; i++)); do
-            [ "${!i}" = --data-dir ] && { next=$((i + 1)); data_dir=(--data-dir "${!next}"); }
+        previous=""
+        for argument in "$@"; do
+            case "$argument" in
+                --data-dir=*) data_dir=(--data-dir "${argument#*=}") ;;
+                *) [ "$previous" = --data-dir ] && data_dir=(--data-dir "$argument") ;;
+            esac
+            previous="$argument"
         done
         "$VENV/bin/python" -m app ${data_dir[@]+"${data_dir[@]}"} models add-starter >/dev/null
         exec "$VENV/bin/python" -m app "$@"

@@ -84,9 +84,12 @@ def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
     fmt = args.prompt_format or settings.model_preferences(model_id or str(model_path)).prompt_format
 
     engine = LlamaEngine()
-    engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set())
-    if cancel.is_set():
-        return 130
+    try:
+        engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set())
+    except HearthError:
+        if cancel.is_set():
+            return 130  # Ctrl+C while loading
+        raise
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.
     store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
     conversation_id = store.create_conversation(title_from(prompt))

@@ -49,7 +49,8 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
 def _report_unexpected(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
     """Last resort for an exception escaping a Qt slot: log it and say so in plain words."""
     logging.getLogger("hearth").error("unexpected error", exc_info=(kind, error, trace))
-    if QApplication.instance() is not None:
+    app = QApplication.instance()
+    if app is not None and QThread.currentThread() is app.thread():  # widgets only on the GUI thread
         QMessageBox.warning(
             None,
             "Something went wrong",

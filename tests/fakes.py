@@ -23,11 +23,13 @@ class FakeEngine:
     def __init__(self) -> None:
         self.loaded: LoadedModel | None = None
         self.prompts: list[Prompt] = []
+        self.loads = 0
 
     def load(self, path: Path, engine: EngineSettings, on_progress: Callable[[float], None] | None = None) -> LoadedModel:
         for step in (0.0, 0.5, 1.0):
-            if on_progress:
-                on_progress(step)
+            if on_progress and on_progress(step) is False:
+                raise ModelLoadError("The load was abandoned.")
+        self.loads += 1  # completed loads only
         info = GgufInfo("fake", "Fake model", 1000, "Q4_0", 2048, "{{x}}", "MIT", 1)
         self.loaded = LoadedModel(path, info, min(engine.context_length, 2048), 1, 0.0)
         return self.loaded
@@ -39,11 +41,11 @@ class FakeEngine:
         return len(text.split())
 
     def build_prompt(self, system_prompt: str, history: Sequence[ChatTurn], sampling: SamplingSettings, fmt: str) -> Prompt:
-        roles = [turn.role for turn in history]
+        fitted = fit_to_context(system_prompt, history, self.count_tokens, 2048, sampling.max_tokens)
+        roles = [turn.role for turn in fitted.turns if turn.role != "system"]
         if any(a == b for a, b in zip(roles, roles[1:])) or roles[:1] != ["user"]:
             # Like a strict chat template (Gemma, Mistral).
             raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
-        fitted = fit_to_context(system_prompt, history, self.count_tokens, 2048, sampling.max_tokens)
         prompt = Prompt(list(range(len(fitted.turns))), [], fitted.omitted_turns, "model")
         self.prompts.append(prompt)
         return prompt

@@ -153,6 +153,11 @@ def test_a_one_megabyte_paste_is_kept_and_too_long_is_explained(qtbot, window_fa
     boxes = [box for box in window.findChildren(QMessageBox) if box.isVisible()]
     assert boxes and "too long" in boxes[-1].text()
     assert "The quick brown fox" in window.chat_view.toPlainText()  # the message is kept
+    for box in boxes:
+        box.close()
+    send(qtbot, window, "Shorter, then?")  # the unanswered long message is left out, not joined on
+    assert "Hello from the fake engine." in window.chat_view.toPlainText()
+    assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()]
 
 
 def test_a_pasted_megabyte_without_spaces_is_laid_out_and_shown_shortened(qtbot, window_factory) -> None:
@@ -294,6 +299,9 @@ def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory
         window.select_conversation(first)
         assert "Second chat" not in window.chat_view.toPlainText()
         window.select_conversation(second)
+        streaming = window.chat_view.toPlainText()  # while the reply is still being written
+        assert window._active_request is not None
+        assert "Hello" in streaming and streaming.count("Assistant") == 1
         qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
     finally:
         FakeEngine.delay = 0.0
@@ -362,3 +370,16 @@ def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory) -
         qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
     finally:
         FakeEngine.delay = 0.0
+
+
+def test_a_superseded_model_load_is_skipped(qtbot, window_factory) -> None:
+    window = window_factory()
+    engine = window._worker._engine
+    loads_before = engine.loads
+    model_id = window._loaded_model_id
+    window.load_model(model_id)
+    window.load_model(model_id)  # asked again before the first request ran
+    qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+    qtbot.wait(200)
+    assert engine.loads == loads_before + 1  # the first request was skipped or abandoned
+    assert "Fake model" in window.model_status.text()

@@ -84,7 +84,9 @@ def fit_to_context(
     while kept and kept[-1].role == "assistant":
         kept.pop()
     kept.reverse()
-    return FittedPrompt(turns=system + kept, omitted_turns=len(history) - len(kept))
+    # Joined only after fitting: an unanswered over-long message must be left out,
+    # not glued onto every later one.
+    return FittedPrompt(turns=system + alternating(kept), omitted_turns=len(history) - len(kept))
 
 
 def completion_prompt(turns: Sequence[ChatTurn]) -> str:

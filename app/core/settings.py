@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,17 @@ def _within_limits(settings: Settings) -> Settings:
     """Clamp hand-edited values to what the engine can use (a context of 0 would mean
     the model's whole trained length, which may not fit in memory)."""
     engine, sampling = settings.engine, settings.sampling
+    defaults = SamplingSettings()
+    for name in ("temperature", "top_p", "repeat_penalty"):
+        if not math.isfinite(getattr(sampling, name)):
+            setattr(sampling, name, getattr(defaults, name))
     engine.context_length = min(max(engine.context_length, 256), 262_144)
     engine.threads = min(max(engine.threads, 0), 256)
     sampling.max_tokens = min(max(sampling.max_tokens, 16), 131_072)
     sampling.temperature = min(max(sampling.temperature, 0.0), 2.0)
     sampling.top_p = min(max(sampling.top_p, 0.0), 1.0)
     sampling.repeat_penalty = min(max(sampling.repeat_penalty, 0.5), 2.0)
-    sampling.seed = max(sampling.seed, -1)
+    sampling.seed = min(max(sampling.seed, -1), 2**31 - 1)
     return settings
 
 

@@ -255,7 +255,7 @@ class LlamaEngine:
         if llm.n_tokens == 0:
             return True
         per_token = llama_cpp.llama_state_get_size(llm._ctx.ctx) / llm.n_tokens
-        projected = per_token * (len(prompt.tokens) + sampling.max_tokens)
+        projected = per_token * min(len(prompt.tokens) + sampling.max_tokens, llm.n_ctx())
         return projected <= self._state_cache.capacity_bytes
 
     def _should_abort(self, _user_data: ctypes.c_void_p) -> bool:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.core.prompting import ChatTurn, alternating
+from app.core.prompting import ChatTurn
 from app.core.settings import Settings
 from app.core.store import ConversationStore, GrowingReply
 from app.inference.engine import GenerationStats, LlamaEngine
@@ -42,7 +42,7 @@ def generate_reply(
     the prompt cannot be built (e.g. the message is too long).
     """
     path = store.path_to(parent_id)
-    history = alternating([ChatTurn(m.role, m.content) for m in path if m.role != "system"])
+    history = [ChatTurn(m.role, m.content) for m in path if m.role != "system"]
     prompt = engine.build_prompt(
         settings.system_prompt, history, settings.sampling, format_preference
     )

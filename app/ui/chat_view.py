@@ -59,6 +59,7 @@ class ChatView(QTextBrowser):
         self.anchorClicked.connect(self._on_anchor)
         self._copy_texts: dict[str, str] = {}
         self._stream_parts: list[str] = []
+        self._stream_length = 0
         self._stream_start = -1
         self._render_interval_ms = MIN_RENDER_INTERVAL_MS
         self.render_seconds = 0.0  # total time spent rendering the streaming reply
@@ -135,6 +136,7 @@ class ChatView(QTextBrowser):
     def begin_stream(self) -> None:
         """Start showing a new reply at the end of the page."""
         self._stream_parts = []
+        self._stream_length = 0
         self.render_seconds = 0.0
         self._render_interval_ms = MIN_RENDER_INTERVAL_MS
         self._show_stream_block()
@@ -158,7 +160,8 @@ class ChatView(QTextBrowser):
         """Collect streamed text and, while the reply is on the page, append it as plain
         text; Markdown follows on the timer."""
         self._stream_parts.append(text)
-        if self._stream_start < 0:
+        self._stream_length += len(text)
+        if self._stream_start < 0 or self._stream_length - len(text) > SHOWN_CHARACTERS:
             return
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
@@ -178,7 +181,7 @@ class ChatView(QTextBrowser):
             return
         started = time.perf_counter()
         at_end = self._at_end()
-        rendered = self._renderer.render(self.streamed_text, block_prefix="streaming-")
+        rendered = self._renderer.render(self.streamed_text[:SHOWN_CHARACTERS], block_prefix="streaming-")
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)

@@ -41,6 +41,7 @@ from app.ui.settings_dialog import SettingsDialog
 log = logging.getLogger(__name__)
 
 NO_MODEL_HINT = "Choose a model above to start chatting."
+CHECKING_MODEL = "Checking the model file…"
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._active_request: int | None = None
         self._streaming_conversation: int | None = None
         self._streaming_reply_id: int | None = None
+        self._streaming_parent: int | None = None
         self._load_id = 0
         self._model_ready = False
         self._loaded_model_id = ""
@@ -244,9 +246,10 @@ class MainWindow(QMainWindow):
         entry = self._library.get(model_id)
         if entry is None:
             return
-        if self._active_request is not None or not self._model_ready:
-            self._worker.cancel.set()  # stop a reply or abandon a load still in progress
+        if self._active_request is not None:
+            self._worker.cancel.set()
         self._load_id += 1
+        self._worker.wanted_load = self._load_id  # abandons a load still in progress
         self._model_ready = False
         self._loaded_model_id = entry.id
         self._settings.last_model_id = entry.id
@@ -291,11 +294,12 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Add a model file", str(Path.home()), "GGUF models (*.gguf)")
         if not path:
             return
-        self.statusBar().showMessage("Checking the model file…")
+        self.statusBar().showMessage(CHECKING_MODEL)
         self._run_task(lambda: self._library.add(Path(path)), self._on_model_added)
 
-    def _on_worker_warning(self, text: str) -> None:
-        self.show_error("This model may not fit", text)
+    def _on_worker_warning(self, load_id: int, text: str) -> None:
+        if load_id == self._load_id:
+            self.show_error("This model may not fit", text)
 
     def _on_model_added(self, entry: ModelEntry) -> None:
         self._settings.last_model_id = entry.id
@@ -344,7 +348,7 @@ class MainWindow(QMainWindow):
         streaming_here = self._active_request is not None and self._streaming_conversation == self._conversation_id
         if streaming_here:
             # The reply being written is shown from memory, not from its (lagging) saved copy.
-            messages = [m for m in messages if m.id != self._streaming_reply_id]
+            messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != "streaming"]
         self.chat_view.show_messages(messages, self._branches(messages))
         if streaming_here:
             self.chat_view.resume_stream()
@@ -434,6 +438,7 @@ class MainWindow(QMainWindow):
         self._request_id += 1
         self._active_request = self._request_id
         self._streaming_conversation = self._conversation_id
+        self._streaming_parent = parent_id
         self._streaming_reply_id = None
         self.chat_view.begin_stream()
         self.speed_status.setText("Thinking…")
@@ -475,6 +480,9 @@ class MainWindow(QMainWindow):
             return
         partial = self.chat_view.streamed_text
         reply_id, shown_here = self._streaming_reply_id, self._streaming_conversation == self._conversation_id
+        if reply_id is None and self._streaming_parent is not None:
+            # No reply was started: show the question's earlier answers again, if any.
+            self._guard(lambda: self._store.show_branch(self._streaming_parent))
         self._end_reply()
         self.speed_status.clear()
         self.show_error("The reply could not be finished", message)
@@ -589,7 +597,8 @@ class MainWindow(QMainWindow):
         self.show_error("That did not work", message)
 
     def _on_task_finished(self) -> None:
-        self.statusBar().clearMessage()
+        if self.statusBar().currentMessage() == CHECKING_MODEL:
+            self.statusBar().clearMessage()
         self._tasks.discard(self.sender())
 
     def _is_dark(self) -> bool:
@@ -607,6 +616,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self._worker.cancel.set()
+        self._worker.wanted_load = -1
         self._settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         self._save_settings()
         QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)

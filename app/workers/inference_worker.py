@@ -43,7 +43,7 @@ class InferenceWorker(QObject):
     model_loading = Signal(int, float)  # load id, 0..1
     model_loaded = Signal(int, dict)  # load id, facts about the loaded model
     model_failed = Signal(int, str)  # load id, plain message
-    warning = Signal(str)
+    warning = Signal(int, str)  # load id, plain message
     reply_started = Signal(int, int, int)  # request id, reply message id, omitted turns
     token = Signal(int, str)  # request id, text since the last flush
     finished = Signal(int, dict)  # request id, stats
@@ -56,6 +56,9 @@ class InferenceWorker(QObject):
         self._engine: Any = None
         self._store: ConversationStore | None = None
         self.cancel = threading.Event()
+        # The load the GUI wants now, set directly from the GUI thread (an int assignment is
+        # atomic); a queued load for another id is skipped, a running one abandoned. -1: none.
+        self.wanted_load = 0
 
     def _ensure(self) -> tuple[Any, ConversationStore]:
         # Created on first use so that both live on this worker's thread.
@@ -67,20 +70,20 @@ class InferenceWorker(QObject):
 
     @Slot(int, str, object)
     def load_model(self, load_id: int, path: str, settings: Settings) -> None:
-        """Load a model; setting `cancel` meanwhile abandons the load (a newer one is queued,
-        or the window is closing)."""
-        self.cancel.clear()
+        """Load a model unless the GUI has asked for another one since (see wanted_load)."""
+        if load_id != self.wanted_load:
+            return
 
         def progress(fraction: float) -> bool:
             self.model_loading.emit(load_id, fraction)
-            return not self.cancel.is_set()
+            return load_id == self.wanted_load
 
         try:
             engine, _ = self._ensure()
             model_file = Path(path)
             warning = memory_warning(model_file.stat().st_size, settings.engine.context_length)
             if warning:
-                self.warning.emit(warning)
+                self.warning.emit(load_id, warning)
             progress(0.0)
             loaded = engine.load(model_file, settings.engine, progress)
         except HearthError as exc:
