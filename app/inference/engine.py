@@ -21,11 +21,11 @@ from typing import Any
 import jinja2
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
-from llama_cpp import Llama, LlamaRAMCache, llama_chat_format
+from llama_cpp import Llama, llama_chat_format
 
 from app.core.errors import ModelLoadError, PromptTooLongError
 from app.core.gguf_info import GgufInfo, read_gguf_info
-from app.core.hardware import available_memory, physical_cores
+from app.core.hardware import physical_cores
 from app.core.prompting import (
     COMPLETION_STOPS,
     ChatTurn,
@@ -46,14 +46,6 @@ log = logging.getLogger(__name__)
 
 # Serialises the temporary patch of llama_model_default_params between engines.
 _PARAMS_PATCH_LOCK = threading.Lock()
-
-MIB = 1 << 20
-
-
-def state_cache_budget() -> int:
-    """RAM for saved conversation states: a quarter of what is free, 128 MiB to 1 GiB."""
-    return max(128 * MIB, min(1024 * MIB, available_memory() // 4))
-
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -100,7 +92,6 @@ class LlamaEngine:
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
         self._cancel: threading.Event | None = None
-        self._state_cache: LlamaRAMCache | None = None
         # ctypes callbacks must outlive every C call that may invoke them.
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
         self._no_abort = llama_cpp.ggml_abort_callback()
@@ -161,10 +152,9 @@ class LlamaEngine:
         finally:
             log.debug("llama-cpp-python said while loading: %s", console.getvalue()[-2000:])
         self._llm.verbose = False
-        # Saved states let a conversation pick up where it left off after another one
-        # used the model: llama-cpp-python restores the longest matching prefix.
-        self._state_cache = LlamaRAMCache(capacity_bytes=state_cache_budget())
-        self._llm.set_cache(self._state_cache)
+        # No llama-cpp-python state cache (set_cache): each saved LlamaState copies the
+        # logits buffer too (512 x vocabulary floats: 537 MB for Gemma 3), which the cache's
+        # byte budget does not count; a save after a 2,000-token Gemma reply took 1.4 s.
         self._loaded = LoadedModel(path, info, context, threads, time.perf_counter() - started)
         return self._loaded
 
@@ -247,17 +237,6 @@ class LlamaEngine:
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=not added_special, special=True)
         return tokens, stop
 
-    def _state_would_fit(self, llm: Llama, prompt: Prompt, sampling: SamplingSettings) -> bool:
-        """Whether the state saved after this reply fits the cache. A state that would be
-        evicted at once is not worth copying (it can take seconds on large models)."""
-        if self._state_cache is None:
-            return False
-        if llm.n_tokens == 0:
-            return True
-        per_token = llama_cpp.llama_state_get_size(llm._ctx.ctx) / llm.n_tokens
-        projected = per_token * min(len(prompt.tokens) + sampling.max_tokens, llm.n_ctx())
-        return projected <= self._state_cache.capacity_bytes
-
     def _should_abort(self, _user_data: ctypes.c_void_p) -> bool:
         return self._cancel is not None and self._cancel.is_set()
 
@@ -276,7 +255,6 @@ class LlamaEngine:
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
-        llm.set_cache(self._state_cache if self._state_would_fit(llm, prompt, sampling) else None)
         started = time.perf_counter()
         first_token_at: float | None = None
         stream = llm.create_completion(
@@ -308,7 +286,7 @@ class LlamaEngine:
             self._cancel = None
         finished = time.perf_counter()
         reply_tokens = max(0, llm.n_tokens - len(prompt.tokens))
-        # Prompt tokens llama.cpp actually read; the rest came from the KV cache or a saved state.
+        # Prompt tokens llama.cpp actually read; the rest came from the KV cache.
         evaluated = llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval
         if first_token_at is None:
             first_token_at = finished
