@@ -93,6 +93,14 @@ def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaEn
     assert engine._llm.cache is None
 
 
+def test_joined_turns_are_not_reported_as_left_out(engine: LlamaEngine, smollm_path: Path) -> None:
+    engine.load(smollm_path, EngineSettings(context_length=2048))
+    # A reply stopped before any text leaves two user turns in a row; they are joined.
+    history = [ChatTurn("user", "Hello"), ChatTurn("assistant", ""), ChatTurn("user", "Are you there?")]
+    prompt = engine.build_prompt("", history, GREEDY, "auto")
+    assert prompt.omitted_turns == 0
+
+
 def test_stop_halts_within_200_ms_and_keeps_the_partial_reply(engine: LlamaEngine, smollm_path: Path) -> None:
     engine.load(smollm_path, EngineSettings(context_length=2048))
     sampling = SamplingSettings(temperature=0.8, max_tokens=1500, seed=3)

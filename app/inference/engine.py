@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 # Serialises the temporary patch of llama_model_default_params between engines.
 _PARAMS_PATCH_LOCK = threading.Lock()
 
+
 @dataclass(frozen=True)
 class LoadedModel:
     path: Path
@@ -188,6 +189,7 @@ class LlamaEngine:
         fitted = fit_to_context(system_prompt, history, self.count_tokens, context, sampling.max_tokens)
         limit = context - reply_budget(context, sampling.max_tokens)
         turns = fitted.turns
+        dropped = 0
         while True:
             tokens, stop = self._render(llm, prompt_format, turns)
             if len(tokens) <= limit:
@@ -200,10 +202,12 @@ class LlamaEngine:
                     "Shorten it, or raise the context length in Settings."
                 )
             turns = turns[:first] + turns[first + 1 :]
+            dropped += 1
             while len(turns) > first and turns[first].role == "assistant":
                 turns = turns[:first] + turns[first + 1 :]
-        system_count = sum(1 for t in turns if t.role == "system")
-        omitted = len(history) - (len(turns) - system_count)
+                dropped += 1
+        # Counted, not derived from len(turns): joined turns are not left out.
+        omitted = fitted.omitted_turns + dropped
         return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
 
     def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
