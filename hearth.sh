@@ -56,7 +56,7 @@ setup_environment() {
     if [ ! -x "$VENV/bin/pip" ]; then
         local python
         python="$(pick_python)"
-        # llama.cpp compiles from source once: it needs a C/C++ compiler and Python's headers.
+        # llama.cpp compiles from source once: it needs a C/C++ compiler (and venv to start).
         if ! "$python" -c 'import ensurepip' 2>/dev/null || ! command -v c++ >/dev/null; then
             ensure_debian_packages "Python's venv module and a C++ compiler" $BUILD_PACKAGES
         fi
