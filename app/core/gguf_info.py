@@ -10,7 +10,7 @@ import logging
 import math
 import mmap
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,15 @@ class GgufInfo:
     chat_template: str | None
     license: str
     file_size: int
+    layers: int = 0
+    kv_heads: int = 0
+    head_dim: int = 0
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kv_bytes_per_token(self) -> int:
+        """KV-cache bytes per token of context at f16 (keys and values, every layer)."""
+        return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
 
     @property
     def parameters_label(self) -> str:
@@ -41,6 +50,27 @@ class GgufInfo:
             if count >= size:
                 return f"{count / size:.1f}".rstrip("0").rstrip(".") + unit
         return str(self.parameters)
+
+
+def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int) -> int:
+    return 2 * layers * kv_heads * head_dim * 2
+
+
+def _as_int(value: object) -> int:
+    if isinstance(value, list):  # per-layer head counts in some architectures
+        value = max((v for v in value if isinstance(v, int)), default=0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _details(metadata: dict[str, Any]) -> dict[str, str]:
+    """Short, readable metadata for the model's details view."""
+    shown = {}
+    for key, value in metadata.items():
+        if value is None or key == "tokenizer.chat_template":
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown[key] = text if len(text) <= 200 else text[:200] + "…"
+    return shown
 
 
 _SCALARS: dict[int, str] = {
@@ -178,6 +208,7 @@ def read_gguf_info(path: Path) -> GgufInfo:
     context = metadata.get(f"{architecture}.context_length", 0)
     template = metadata.get("tokenizer.chat_template")
     file_type = metadata.get("general.file_type")
+    heads = _as_int(metadata.get(f"{architecture}.attention.head_count"))
     return GgufInfo(
         architecture=architecture,
         name=str(metadata.get("general.name") or path.stem),
@@ -187,4 +218,9 @@ def read_gguf_info(path: Path) -> GgufInfo:
         chat_template=template if isinstance(template, str) and template.strip() else None,
         license=str(metadata.get("general.license") or ""),
         file_size=size,
+        layers=_as_int(metadata.get(f"{architecture}.block_count")),
+        kv_heads=_as_int(metadata.get(f"{architecture}.attention.head_count_kv") or heads),
+        head_dim=_as_int(metadata.get(f"{architecture}.attention.key_length"))
+        or (_as_int(metadata.get(f"{architecture}.embedding_length")) // heads if heads else 0),
+        details=_details(metadata),
     )

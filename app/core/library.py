@@ -13,13 +13,13 @@ import logging
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from app.core.atomic import write_atomically
 from app.core.errors import ModelFileError, StorageError
-from app.core.gguf_info import read_gguf_info
+from app.core.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,30 @@ class ModelEntry:
     quantization: str
     context_length: int
     has_chat_template: bool
-    extra: dict[str, Any] = field(default_factory=dict)
+    layers: int = 0
+    kv_heads: int = 0
+    head_dim: int = 0
+    in_place: bool = False  # used where it is (another app's folder, a USB stick): never deleted by Hearth
+    repo: str = ""  # where it came from, when downloaded from the Hub
+    repo_file: str = ""
+    revision: str = ""  # the commit it was downloaded at
+    url: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kv_bytes_per_token(self) -> int:
+        return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
 
 
-def sha256_of(path: Path, chunk_size: int = 4 * 1024 * 1024) -> str:
+def sha256_of(path: Path, chunk_size: int = 4 * 1024 * 1024, progress: Callable[[int, int], None] | None = None) -> str:
     digest = hashlib.sha256()
+    total, done = path.stat().st_size, 0
     with path.open("rb") as handle:
         while block := handle.read(chunk_size):
             digest.update(block)
+            done += len(block)
+            if progress is not None:
+                progress(done, total)
     return digest.hexdigest()
 
 
@@ -95,39 +111,128 @@ class ModelLibrary:
         copy: bool = True,
         source: str = "",
         license_name: str = "",
+        progress: Callable[[int, int], None] | None = None,
     ) -> ModelEntry:
         """Check, hash and register a GGUF file; returns the existing entry if
         the same file (by hash) is already in the library."""
         info = read_gguf_info(path)
-        digest = sha256_of(path)
-        existing = next((m for m in self.models() if m.sha256 == digest), None)
+        digest = sha256_of(path, progress=progress)
+        existing = self._with_hash(digest)
         if existing is not None:
             return existing
-        stored = path.resolve()
-        if copy:
-            stored = self._copy_in(path)
+        stored = self._copy_in(path) if copy else path.resolve()
+        entry = self._entry_for(
+            info, stored, digest, name=path.stem, source=source or f"Imported from {path}",
+            license_name=license_name, in_place=not copy,
+        )
+        self._save([*self.models(), entry])
+        return entry
+
+    def add_verified(
+        self,
+        downloaded: Path,
+        file_name: str,
+        sha256: str,
+        name: str = "",
+        source: str = "",
+        license_name: str = "",
+        **origin: str,
+    ) -> ModelEntry:
+        """Move a downloaded file whose sha256 is already known into the library.
+
+        `origin` holds repo, repo_file, revision and url. A second version of the
+        same file gets its own name, so the first stays usable.
+        """
+        existing = self._with_hash(sha256)
+        if existing is not None:
+            downloaded.unlink(missing_ok=True)
+            return existing
+        target = self._free_name(file_name)
+        try:
+            downloaded.replace(target)
+        except OSError as exc:
+            raise StorageError(f"The model could not be moved into place ({exc.strerror or exc}).") from exc
+        try:
+            info = read_gguf_info(target)
+        except ModelFileError:
+            target.unlink(missing_ok=True)
+            raise
+        entry = self._entry_for(
+            info, target, sha256, name=name or Path(file_name).stem, source=source, license_name=license_name, **origin
+        )
+        self._save([*self.models(), entry])
+        return entry
+
+    def remove(self, model_id: str) -> int:
+        """Forget a model and delete its file if Hearth owns it; returns the bytes freed."""
+        entries = self.models()
+        entry = next((m for m in entries if m.id == model_id), None)
+        if entry is None:
+            return 0
+        self._save([m for m in entries if m.id != model_id])
+        if entry.in_place:
+            return 0
+        try:
+            self.file_of(entry).unlink()
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise StorageError(f"The model file could not be deleted ({exc.strerror or exc}).") from exc
+        return entry.size
+
+    def verify(self, entry: ModelEntry, progress: Callable[[int, int], None] | None = None) -> str:
+        """'' when the file is whole and unchanged, else a sentence saying what is wrong."""
+        path = self.file_of(entry)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"The file of {entry.name} is missing ({path})."
+        if size != entry.size:
+            return f"The file of {entry.name} changed size ({size:,} bytes instead of {entry.size:,}): it is damaged or was replaced."
+        if sha256_of(path, progress=progress) != entry.sha256:
+            return f"The file of {entry.name} no longer matches its checksum: it is damaged. Delete it and get it again."
+        return ""
+
+    def _with_hash(self, digest: str) -> ModelEntry | None:
+        return next((m for m in self.models() if m.sha256 == digest), None)
+
+    def _entry_for(
+        self,
+        info: GgufInfo,
+        stored: Path,
+        digest: str,
+        name: str,
+        source: str,
+        license_name: str,
+        in_place: bool = False,
+        **origin: str,
+    ) -> ModelEntry:
         taken = {m.id for m in self.models()}
-        model_id = base = _slug(path.stem)
+        model_id = base = _slug(name)
         number = 2
         while model_id in taken:
             model_id, number = f"{base}-{number}", number + 1
-        entry = ModelEntry(
+        return ModelEntry(
             id=model_id,
-            name=path.stem,
-            path=str(stored.relative_to(self.models_dir)) if copy else str(stored),
+            name=name,
+            path=str(stored) if in_place else str(stored.relative_to(self.models_dir)),
             size=info.file_size,
             sha256=digest,
             added_at=time.time(),
-            source=source or f"Imported from {path}",
+            source=source,
             license=license_name or info.license,
             architecture=info.architecture,
             parameters=info.parameters,
             quantization=info.quantization,
             context_length=info.context_length,
             has_chat_template=info.chat_template is not None,
+            layers=info.layers,
+            kv_heads=info.kv_heads,
+            head_dim=info.head_dim,
+            in_place=in_place,
+            details=info.details,
+            **origin,
         )
-        self._save([*self.models(), entry])
-        return entry
 
     def add_starter(self) -> ModelEntry:
         """Register the starter model from its installed PyPI package."""
@@ -143,10 +248,16 @@ class ModelLibrary:
                 return entry
         return self.add(path, copy=True, source=STARTER_SOURCE, license_name=STARTER_LICENSE)
 
+    def _free_name(self, file_name: str) -> Path:
+        target = self.models_dir / file_name
+        number = 2
+        while target.exists():
+            target = self.models_dir / f"{Path(file_name).stem}-{number}{Path(file_name).suffix}"
+            number += 1
+        return target
+
     def _copy_in(self, path: Path) -> Path:
-        target = self.models_dir / path.name
-        if target.exists():
-            target = self.models_dir / f"{path.stem}-{int(time.time())}{path.suffix}"
+        target = self._free_name(path.name)
         partial = target.with_name(target.name + ".part")
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,374 @@
+"""Resumable, verified model downloads.
+
+Each download is a pair of files in the models folder's `.downloads`: the job
+(JSON) and the bytes so far (`.part`). They outlive the app, so a download
+closed, crashed or cut off goes on from where it stopped with an HTTP Range
+request (`If-Range` on the ETag, so a changed file starts over instead of being
+spliced). The sha256 is computed while writing; a model joins the library only
+when it matches, and a mismatching file is set aside, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import logging
+import re
+import shutil
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from app.core import network
+from app.core.atomic import write_atomically
+from app.core.errors import HearthError, ModelFileError, StorageError
+from app.core.library import ModelEntry, ModelLibrary
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
+# Kept free beyond the file itself, so a full disk never breaks the conversation store.
+DISK_MARGIN = 200 * 1024 * 1024
+
+
+class DownloadError(HearthError):
+    """A download that stopped for good; the text says why and what to do."""
+
+
+class ChecksumMismatch(DownloadError):
+    pass
+
+
+@dataclass
+class DownloadJob:
+    """Everything needed to start or resume one download."""
+
+    id: str
+    url: str  # a direct http(s) URL, or empty until a Hub file is resolved
+    file_name: str
+    name: str = ""
+    repo: str = ""
+    repo_file: str = ""
+    revision: str = "main"
+    expected_sha256: str = ""  # pinned by the user or the catalog
+    hub_sha256: str = ""  # what the Hub says
+    size: int = 0
+    etag: str = ""  # as the server sent it, for If-Range on resume
+    license: str = ""
+    source: str = ""
+    created_at: float = field(default_factory=time.time)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.file_name
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str  # "resolving", "checking", "downloading", "waiting", "verifying"
+    done: int
+    total: int
+    speed: float = 0.0  # bytes per second
+    message: str = ""
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.speed <= 0 or self.total <= 0:
+            return None
+        return max(0.0, (self.total - self.done) / self.speed)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def job_for_url(url: str, sha256: str = "", name: str = "") -> DownloadJob:
+    file_name = Path(urllib.parse.urlsplit(url).path).name or "model.gguf"
+    return DownloadJob(
+        id=uuid.uuid4().hex[:12], url=url, file_name=file_name, name=name or Path(file_name).stem,
+        expected_sha256=sha256.lower(), source=url,
+    )
+
+
+def job_for_hub(
+    repo: str, repo_file: str, revision: str = "main", sha256: str = "", name: str = "", license_name: str = ""
+) -> DownloadJob:
+    return DownloadJob(
+        id=uuid.uuid4().hex[:12], url="", file_name=Path(repo_file).name, name=name or Path(repo_file).stem,
+        repo=repo, repo_file=repo_file, revision=revision, expected_sha256=sha256.lower(),
+        license=license_name, source=f"Hugging Face {repo}",
+    )
+
+
+def _range_start(response: http.client.HTTPResponse) -> int:
+    """The first byte of a 206 answer, from `Content-Range: bytes START-END/TOTAL`."""
+    match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else -1
+
+
+@dataclass
+class _HashedSoFar:
+    """The sha256 of the first `length` bytes on disk, kept across retries of one run
+    so a dropped connection does not mean re-reading the whole part file."""
+
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    length: int = 0
+
+
+class Downloader:
+    """Runs download jobs; one call of `run` at a time per job."""
+
+    def __init__(
+        self,
+        library: ModelLibrary,
+        endpoint: str = "",
+        token: Callable[[], str] = lambda: "",
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        timeout: float = 30.0,
+    ) -> None:
+        self.library = library
+        self.folder = library.models_dir / ".downloads"
+        self.endpoint = endpoint
+        self._token = token
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+
+    # -- the queue on disk ---------------------------------------------------
+
+    def save(self, job: DownloadJob) -> None:
+        try:
+            write_atomically(self._job_file(job), json.dumps(asdict(job), indent=1).encode("utf-8"))
+        except OSError as exc:
+            raise StorageError(f"The download list could not be saved ({exc.strerror or exc}).") from exc
+
+    def pending(self) -> list[DownloadJob]:
+        """Unfinished downloads, oldest first."""
+        jobs = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                jobs.append(DownloadJob(**json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, TypeError) as exc:
+                log.warning("ignoring unreadable download job %s: %s", path, exc)
+        return sorted(jobs, key=lambda job: job.created_at)
+
+    def bytes_on_disk(self, job: DownloadJob) -> int:
+        try:
+            return self._part_file(job).stat().st_size
+        except OSError:
+            return 0
+
+    def discard(self, job: DownloadJob) -> None:
+        """Cancel: forget the job and delete what was downloaded."""
+        self._part_file(job).unlink(missing_ok=True)
+        self._job_file(job).unlink(missing_ok=True)
+
+    def _job_file(self, job: DownloadJob) -> Path:
+        return self.folder / f"{job.id}.json"
+
+    def _part_file(self, job: DownloadJob) -> Path:
+        return self.folder / f"{job.id}.part"
+
+    # -- running -------------------------------------------------------------
+
+    def run(self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event) -> ModelEntry | None:
+        """Download, verify and add `job`'s model. Returns None when `stop` was set
+        (paused or cancelled); the bytes so far stay on disk for a resume."""
+        self.save(job)
+        attempt = 0
+        hashed = _HashedSoFar()
+        while True:
+            try:
+                return self._attempt(job, progress, stop, hashed)
+            except network.HttpStatusError as exc:
+                if not exc.retryable:
+                    raise DownloadError(str(exc)) from exc
+                if attempt >= len(self.retry_delays):
+                    raise DownloadError(f"{exc} What was downloaded is kept; resume it later.") from exc
+                reason = str(exc)
+            except network.TRANSIENT_ERRORS as exc:
+                if attempt >= len(self.retry_delays) or network.is_unreachable(exc):
+                    raise DownloadError(network.describe_failure(exc, job.label) + " What was downloaded is kept; resume it later.") from exc
+                reason = network.describe_failure(exc, job.label)
+            delay = self.retry_delays[attempt]
+            attempt += 1
+            log.info("download %s: retry %d in %.0f s: %s", job.id, attempt, delay, reason)
+            progress(Progress("waiting", self.bytes_on_disk(job), job.size, message=f"{reason} Trying again in {delay:.0f} s."))
+            if stop.wait(delay):
+                return None
+
+    def _attempt(
+        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: _HashedSoFar
+    ) -> ModelEntry | None:
+        if job.repo and not job.url:
+            progress(Progress("resolving", 0, 0))
+            remote = network.resolve_hub_file(job.repo, job.repo_file, job.revision, self.endpoint, self._token(), self.timeout)
+            job.url, job.size, job.hub_sha256 = remote.download_url, remote.size, remote.sha256
+            job.revision = remote.revision or job.revision
+            self._check_hashes_agree(job)
+            self.save(job)
+        part = self._part_file(job)
+        have = self.bytes_on_disk(job)
+        if job.size and have > job.size:
+            part.unlink()
+            have = 0
+        if hashed.length != have:
+            digest = self._hash_existing(part, have, progress, stop)
+            if digest is None:
+                return None
+            hashed.digest, hashed.length = digest, have
+        self._check_free_space(job, have)
+        if not (job.size and have == job.size):
+            if not self._fetch(job, part, hashed, progress, stop):
+                return None
+        return self._finish(job, part, hashed.digest, progress)
+
+    def _check_hashes_agree(self, job: DownloadJob) -> None:
+        if job.expected_sha256 and job.hub_sha256 and job.expected_sha256 != job.hub_sha256:
+            raise ChecksumMismatch(
+                f"{job.label} on the Hub is not the file Hearth expected (its checksum differs). "
+                "It was not downloaded. The catalog or the repository may have changed."
+            )
+
+    def _hash_existing(
+        self, part: Path, have: int, progress: ProgressCallback, stop: threading.Event
+    ) -> hashlib._Hash | None:
+        """Hash the bytes a previous run left, so the final sha256 covers the whole file."""
+        digest = hashlib.sha256()
+        if have == 0:
+            return digest
+        done = 0
+        with part.open("rb") as handle:
+            while block := handle.read(8 * CHUNK):
+                digest.update(block)
+                done += len(block)
+                progress(Progress("checking", done, have))
+                if stop.is_set():
+                    return None
+        return digest
+
+    def _check_free_space(self, job: DownloadJob, have: int) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not job.size:
+            return
+        free = shutil.disk_usage(self.folder).free
+        needed = job.size - have + DISK_MARGIN
+        if free < needed:
+            raise DownloadError(
+                f"There is not enough free disk space for {job.label}: it needs "
+                f"{(job.size - have) / 1e9:.1f} GB more and {free / 1e9:.1f} GB is free. "
+                "Delete some files or models, then resume the download."
+            )
+
+    def _fetch(
+        self,
+        job: DownloadJob,
+        part: Path,
+        hashed: _HashedSoFar,
+        progress: ProgressCallback,
+        stop: threading.Event,
+    ) -> bool:
+        have = hashed.length
+        # Always a Range, even from 0: the Hub's CDN bridge refuses some unranged GETs of
+        # very large files. Identity encoding: a compressed answer ignores Range.
+        headers = {"Accept-Encoding": "identity", "Range": f"bytes={have}-"}
+        if have and job.etag and not job.etag.startswith("W/"):
+            headers["If-Range"] = job.etag  # a changed file comes whole, not spliced
+        response = network.open_url(
+            job.url, headers=headers, token=self._token() if job.repo else "", timeout=self.timeout, what=job.label
+        )
+        with response:
+            if have and (response.status != 206 or _range_start(response) != have):
+                log.info("download %s: no usable range answer (status %d); starting over", job.id, response.status)
+                if response.status == 206:  # a range from the wrong place: ask again from 0
+                    part.unlink(missing_ok=True)
+                    raise ConnectionError("the server answered with the wrong part of the file")
+                have = hashed.length = 0
+                hashed.digest = hashlib.sha256()
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit():
+                total = have + int(length)
+                if job.size and total != job.size:
+                    log.warning("download %s: server says %d bytes, expected %d", job.id, total, job.size)
+                job.size = total
+            job.etag = response.headers.get("ETag", job.etag)
+            self.save(job)
+            self._check_free_space(job, have)
+            return self._copy_body(job, response, part, hashed, progress, stop)
+
+    def _copy_body(
+        self,
+        job: DownloadJob,
+        response: http.client.HTTPResponse,
+        part: Path,
+        hashed: _HashedSoFar,
+        progress: ProgressCallback,
+        stop: threading.Event,
+    ) -> bool:
+        have = hashed.length
+        started, last_report, done = time.monotonic(), 0.0, have
+        try:
+            with part.open("r+b" if have else "wb") as out:
+                out.seek(have)
+                out.truncate()
+                while True:
+                    if stop.is_set():
+                        return False
+                    block = response.read1(CHUNK)
+                    if not block:
+                        break
+                    out.write(block)
+                    hashed.digest.update(block)
+                    done = hashed.length = done + len(block)
+                    now = time.monotonic()
+                    if now - last_report >= 0.2:
+                        last_report = now
+                        speed = (done - have) / max(now - started, 1e-3)
+                        progress(Progress("downloading", done, job.size, speed))
+        except OSError as exc:
+            if isinstance(exc, network.TRANSIENT_ERRORS):
+                raise
+            raise StorageError(
+                f"{job.label} could not be written to disk ({exc.strerror or exc}). "
+                "Free some space, then resume the download."
+            ) from exc
+        if job.size and done < job.size:
+            raise ConnectionError(f"connection closed after {done} of {job.size} bytes")
+        return True
+
+    def _finish(self, job: DownloadJob, part: Path, digest: hashlib._Hash, progress: ProgressCallback) -> ModelEntry:
+        size = part.stat().st_size
+        progress(Progress("verifying", size, size))
+        actual = digest.hexdigest()
+        wanted = job.expected_sha256 or job.hub_sha256
+        if wanted and actual != wanted:
+            rejected = self.folder / f"{job.id}.rejected"
+            part.replace(rejected)
+            self._job_file(job).unlink(missing_ok=True)
+            raise ChecksumMismatch(
+                f"{job.label} arrived damaged or is not the expected file (its checksum does not match), "
+                f"so it was not added. It was set aside as {rejected.name}; try the download again."
+            )
+        try:
+            entry = self.library.add_verified(
+                part,
+                file_name=job.file_name,
+                sha256=actual,
+                source=job.source,
+                license_name=job.license,
+                name=job.name,
+                repo=job.repo,
+                repo_file=job.repo_file,
+                revision=job.revision,
+                url=job.url,
+            )
+        except ModelFileError:
+            part.unlink(missing_ok=True)
+            self._job_file(job).unlink(missing_ok=True)
+            raise
+        self._job_file(job).unlink(missing_ok=True)
+        return entry
