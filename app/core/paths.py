@@ -15,6 +15,8 @@ import platformdirs
 
 APP_NAME = "Hearth"
 DATA_DIR_ENV = "HEARTH_DATA_DIR"
+# Files shipped with the app (the model catalog, icons), beside the app package.
+RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
 
 
 @dataclass(frozen=True)
