@@ -11,6 +11,10 @@ def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
+def total_memory() -> int:
+    return int(psutil.virtual_memory().total)
+
+
 def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 

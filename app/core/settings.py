@@ -43,9 +43,18 @@ class ModelPreferences:
 
 
 @dataclass
+class LibrarySettings:
+    """Where models come from. An empty `hub_endpoint` means HF_ENDPOINT or huggingface.co;
+    a school can point it at its own mirror."""
+
+    hub_endpoint: str = ""
+
+
+@dataclass
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    library: LibrarySettings = field(default_factory=LibrarySettings)
     system_prompt: str = "You are a helpful assistant."
     last_model_id: str = ""
     models: dict[str, ModelPreferences] = field(default_factory=dict)

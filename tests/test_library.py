@@ -1,0 +1,255 @@
+"""The model library's core: catalog, fit verdicts, other apps' folders, Hub search, tokens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+from keyring.backends import fail
+
+from app.core import hub_search
+from app.core.catalog import REQUIRED, load_catalog
+from app.core.fit import Verdict, judge, memory_needed
+from app.core.gguf_info import read_gguf_info
+from app.core.library import ModelLibrary
+from app.core.other_apps import find_other_apps_models, ollama_name
+from app.core.secrets import NO_KEYRING_NOTICE, TokenStore
+from tests.hub_server import HubServer
+
+GIB = 1024**3
+
+
+# -- the catalog -----------------------------------------------------------------
+
+
+def test_every_catalog_entry_is_complete() -> None:
+    catalog = load_catalog()
+    assert 12 <= len(catalog) <= 20
+    assert len({m.id for m in catalog}) == len(catalog)
+    for model in catalog:
+        for name in REQUIRED:
+            assert getattr(model, name) not in ("", 0, []), f"{model.id}: {name} is empty"
+        assert model.repo.count("/") == 1 and model.file.endswith(".gguf")
+        assert model.sources and all(s.strip() for s in model.sources)
+        assert model.description.endswith(".") and len(model.description) < 200
+        assert 0.3e9 <= model.parameters <= 9e9
+        assert model.ram_gb * GIB >= model.size_bytes, f"{model.id}: needs at least its file in memory"
+    sizes = [m.parameters for m in catalog]
+    assert min(sizes) < 1e9 and max(sizes) > 7e9, "from old laptops to 8B"
+
+
+def test_catalog_files_have_no_unknown_keys() -> None:
+    document = json.loads(load_catalog.__defaults__[0].read_text(encoding="utf-8"))  # type: ignore[index]
+    allowed = set(REQUIRED) | {"sha256", "revision", "notes"}
+    assert all(set(raw) <= allowed for raw in document["models"])
+
+
+# -- hardware fit ----------------------------------------------------------------
+
+
+def test_fit_verdicts_against_fake_memory_sizes() -> None:
+    two_gb_model, kv = 2 * GIB, 100_000  # 100 kB per token: 0.4 GB at 4,096 tokens
+    assert judge(two_gb_model, kv, 4096, total_memory=16 * GIB).verdict is Verdict.RUNS_WELL
+    slow = judge(two_gb_model, kv, 4096, total_memory=3 * GIB)
+    assert slow.verdict is Verdict.MAY_BE_SLOW and "other programs may slow down" in slow.explanation
+    big = judge(two_gb_model, kv, 4096, total_memory=2 * GIB)
+    assert big.verdict is Verdict.TOO_BIG and big.label == "Too big for this computer"
+    assert "2.0 GB" in big.explanation and "smaller model" in big.explanation
+    # A long context alone can make a model too big.
+    assert judge(two_gb_model, kv, 131_072, total_memory=8 * GIB).verdict is Verdict.TOO_BIG
+    # A GPU backend with room enough runs it well even on little system memory.
+    assert judge(two_gb_model, kv, 4096, total_memory=4 * GIB, gpu_memory=8 * GIB).verdict is Verdict.RUNS_WELL
+
+
+def test_memory_needed_uses_the_models_own_kv_size(gemma_path: Path) -> None:
+    info = read_gguf_info(gemma_path)
+    assert info.kv_bytes_per_token == 2 * 18 * 1 * 256 * 2
+    needed = memory_needed(info.file_size, info.kv_bytes_per_token, 4096)
+    assert needed == info.file_size + 4096 * info.kv_bytes_per_token + 300 * 1024 * 1024
+
+
+# -- other apps' folders -----------------------------------------------------------
+
+
+def _gguf(path: Path, source: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as handle:
+        path.write_bytes(handle.read(4096))  # the header is all discovery reads
+    return path
+
+
+def test_models_of_other_apps_are_found_in_their_layouts(tmp_path: Path, smollm_path: Path) -> None:
+    home = tmp_path / "home"
+    lm = _gguf(home / ".lmstudio/models/bartowski/Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", smollm_path)
+    _gguf(home / ".lmstudio/models/bartowski/Qwen2.5-0.5B-Instruct-GGUF/mmproj-f16.gguf", smollm_path)
+    old_lm = _gguf(home / ".cache/lm-studio/models/TheBloke/X-GGUF/x.Q4_K_M.gguf", smollm_path)
+    gpt = _gguf(home / ".local/share/nomic.ai/GPT4All/Llama-3.2-1B-Instruct-Q4_0.gguf", smollm_path)
+    _gguf(home / ".local/share/nomic.ai/GPT4All/incomplete-Phi-3-mini.gguf", smollm_path)
+    jan_folder = home / ".local/share/Jan/data/llamacpp/models/Qwen/Qwen3-1.7B"
+    jan = _gguf(jan_folder / "model.gguf", smollm_path)
+    (jan_folder / "model.yml").write_text("model_path: llamacpp/models/Qwen/Qwen3-1.7B/model.gguf\nname: Qwen3\n")
+    imported = _gguf(tmp_path / "elsewhere/mine.gguf", smollm_path)
+    (home / ".local/share/Jan/data/llamacpp/models/mine").mkdir(parents=True)
+    (home / ".local/share/Jan/data/llamacpp/models/mine/model.yml").write_text(f"model_path: '{imported}'\n")
+    blob_hex = "c1864a5eb19305c40519da12cc543519e48a0697ecd30e15d5ac228644957d12"
+    ollama = _gguf(home / f".ollama/models/blobs/sha256-{blob_hex}", smollm_path)
+    manifest = home / ".ollama/models/manifests/registry.ollama.ai/library/gemma/2b"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({
+        "schemaVersion": 2,
+        "layers": [
+            {"mediaType": "application/vnd.ollama.image.model", "digest": f"sha256:{blob_hex}", "size": 4096},
+            {"mediaType": "application/vnd.ollama.image.license", "digest": "sha256:" + "0" * 64, "size": 10},
+        ],
+    }))
+    (home / ".ollama/models/manifests/registry.ollama.ai/library/broken").mkdir(parents=True)
+    (home / ".ollama/models/manifests/registry.ollama.ai/library/broken/latest").write_text("{not json")
+    (home / ".lmstudio/models/me/notes/readme.gguf").parent.mkdir(parents=True)
+    (home / ".lmstudio/models/me/notes/readme.gguf").write_text("not a model")
+
+    found = {(m.app, m.name, m.path) for m in find_other_apps_models(home, env={}, platform="linux")}
+    assert found == {
+        ("LM Studio", "Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M", lm),
+        ("LM Studio", "X-GGUF/x.Q4_K_M", old_lm),
+        ("GPT4All", "Llama-3.2-1B-Instruct-Q4_0", gpt),
+        ("Jan", "Qwen/Qwen3-1.7B", jan),
+        ("Jan", "mine", imported),
+        ("Ollama", "gemma:2b", ollama),
+    }
+
+
+def test_ollama_names_and_environment_overrides(tmp_path: Path, smollm_path: Path) -> None:
+    assert ollama_name("registry.ollama.ai", "library", "llama3.2", "latest") == "llama3.2:latest"
+    assert ollama_name("registry.ollama.ai", "user", "m", "q4") == "user/m:q4"
+    assert ollama_name("hf.co", "bartowski", "Llama-3.2-1B-Instruct-GGUF", "latest") == "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:latest"
+    models = tmp_path / "custom-ollama"
+    _gguf(models / f"blobs/sha256-{'a' * 64}", smollm_path)
+    (models / "manifests/hf.co/bartowski/Llama-GGUF").mkdir(parents=True)
+    (models / "manifests/hf.co/bartowski/Llama-GGUF/Q4_K_M").write_text(json.dumps(
+        {"layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:" + "a" * 64}]}))
+    found = find_other_apps_models(tmp_path / "nobody", env={"OLLAMA_MODELS": str(models)}, platform="linux")
+    assert [m.name for m in found] == ["hf.co/bartowski/Llama-GGUF:Q4_K_M"]
+
+
+def test_other_apps_models_are_used_in_place_and_never_deleted(paths, smollm_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    theirs = tmp_path / "lmstudio" / "model.gguf"
+    theirs.parent.mkdir()
+    theirs.write_bytes(smollm_path.read_bytes())
+    library = ModelLibrary(paths.models_dir)
+    entry = library.add(theirs, copy=False)
+    assert entry.in_place and library.file_of(entry) == theirs.resolve()
+    assert library.remove(entry.id) == 0
+    assert theirs.is_file() and library.models() == []
+
+
+def test_gguf_details_for_both_test_models(smollm_path: Path, gemma_path: Path) -> None:
+    smol, gemma = read_gguf_info(smollm_path), read_gguf_info(gemma_path)
+    assert (smol.architecture, smol.layers, smol.kv_heads, smol.head_dim) == ("llama", 30, 3, 64)
+    assert (gemma.architecture, gemma.layers, gemma.kv_heads, gemma.head_dim) == ("gemma3", 18, 1, 256)
+    assert smol.details["general.license"] == "apache-2.0"
+    assert gemma.details["gemma3.attention.sliding_window"] == "512"
+    assert "tokenizer.chat_template" not in smol.details, "the template is shown as present, not dumped"
+    assert all(len(v) <= 201 for v in gemma.details.values())
+
+
+def test_verify_notices_a_damaged_file(paths, smollm_path: Path) -> None:  # type: ignore[no-untyped-def]
+    library = ModelLibrary(paths.models_dir)
+    entry = library.add(smollm_path)
+    assert library.verify(entry) == ""
+    stored = library.file_of(entry)
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    assert "no longer matches its checksum" in library.verify(entry)
+    stored.unlink()
+    assert "is missing" in library.verify(entry)
+
+
+# -- Hub search --------------------------------------------------------------------
+
+
+def test_hub_search_and_file_listing_against_a_local_hub(smollm_path: Path, gemma_path: Path) -> None:
+    with HubServer() as hub:
+        hub.models_api = [
+            {"id": "bartowski/SmolLM2-135M-Instruct-GGUF", "downloads": 1200, "likes": 7},
+            {"id": "someone/other-GGUF", "downloads": 3, "likes": 0},
+        ]
+        repo = "bartowski/SmolLM2-135M-Instruct-GGUF"
+        hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q8_0.gguf", gemma_path)
+        hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q4_K_M.gguf", smollm_path)
+        results = hub_search.search_models("smollm2", endpoint=hub.url)
+        files = hub_search.list_gguf_files(repo, endpoint=hub.url)
+        query = hub.log[0].path
+    assert [(r.repo, r.downloads) for r in results] == [(repo, 1200)]
+    assert query == "/api/models"
+    assert [(f.quantization, f.size) for f in files] == [
+        ("Q4_K_M", smollm_path.stat().st_size),
+        ("Q8_0", gemma_path.stat().st_size),
+    ]
+    assert files[0].sha256 == hub.files[f"{repo}/SmolLM2-135M-Instruct-Q4_K_M.gguf"].sha256
+
+
+def test_quantization_names_and_split_files() -> None:
+    assert hub_search.quantization_of("Llama-3.2-1B-Instruct-IQ3_XS.gguf") == "IQ3_XS"
+    assert hub_search.quantization_of("qwen2.5-7b-instruct-q4_k_m.gguf") == "Q4_K_M"
+    assert hub_search.quantization_of("model-f16.gguf") == "F16"
+    assert hub_search.quantization_of("model.gguf") == "unknown"
+    assert hub_search.LATER_SPLIT_PART.search("big-Q4_K_M-00002-of-00003.gguf")
+    assert not hub_search.LATER_SPLIT_PART.search("big-Q4_K_M-00001-of-00003.gguf")
+
+
+# -- the token for gated repos -------------------------------------------------------
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.saved.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.saved[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.saved.pop((service, username), None)
+
+
+def test_the_token_goes_to_the_keyring() -> None:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        assert TokenStore().set(" hf_secret ") == ""
+        assert TokenStore().get() == "hf_secret", "a new session reads it back"
+        assert backend.saved == {("Hearth", "huggingface-token"): "hf_secret"}
+        TokenStore().set("")
+        assert TokenStore().get() == ""
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_without_a_keyring_the_token_lasts_one_session() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        tokens = TokenStore()
+        assert tokens.set("hf_secret") == NO_KEYRING_NOTICE
+        assert tokens.get() == "hf_secret"
+        assert TokenStore().get() == "", "nothing was written anywhere"
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize("status, words", [(401, "sign in"), (403, "gated"), (429, "too many requests")])
+def test_gated_and_refused_hub_files_are_explained(status: int, words: str) -> None:
+    from app.core.network import HttpStatusError, status_message
+
+    assert words in status_message(status, "the model")
+    assert HttpStatusError(status, "").retryable is (status == 429)
