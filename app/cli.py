@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
+from app.cli_library import add_model_commands, run_models
 from app.core.errors import HearthError
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
@@ -38,13 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--seed", type=int, help="sampling seed, for repeatable replies")
     ask.add_argument("--format", dest="prompt_format", help="prompt format: auto, model, completion, chatml, gemma, ...")
 
-    models = commands.add_parser("models", help="the model library")
-    model_commands = models.add_subparsers(dest="models_command", required=True)
-    model_commands.add_parser("list", help="show the installed models")
-    add = model_commands.add_parser("add", help="add a .gguf file to the library")
-    add.add_argument("path", type=Path)
-    add.add_argument("--in-place", action="store_true", help="use the file where it is, do not copy it")
-    model_commands.add_parser("add-starter", help="add the bundled starter model (SmolLM2-135M-Instruct)")
+    add_model_commands(commands)
     return parser
 
 
@@ -108,26 +103,6 @@ def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
     return 130 if cancel.is_set() else 0
 
 
-def _models(args: argparse.Namespace, paths: AppPaths) -> int:
-    library = ModelLibrary(paths.models_dir)
-    if args.models_command == "add":
-        entry = library.add(args.path, copy=not args.in_place)
-        print(f"Added {entry.name} as '{entry.id}'.")
-    elif args.models_command == "add-starter":
-        entry = library.add_starter()
-        print(f"The starter model {entry.name} is installed as '{entry.id}' (license: {entry.license}).")
-    else:
-        entries = library.models()
-        if not entries:
-            print("No models installed. Add one with: hearth models add FILE.gguf")
-        for entry in entries:
-            print(
-                f"{entry.id}\t{entry.size / 1e6:,.0f} MB\t{entry.architecture}\t{entry.quantization}\t"
-                f"context {entry.context_length:,}\t{entry.license or 'license unknown'}"
-            )
-    return 0
-
-
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     paths = resolve_paths(args.data_dir)
@@ -136,7 +111,7 @@ def run(argv: Sequence[str]) -> int:
         configure_logging(paths.log_file)
         if args.command == "ask":
             return _ask(args, paths)
-        return _models(args, paths)
+        return run_models(args, paths)
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,163 @@
+"""`hearth models ...`: the model library from the command line (no Qt)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from app.core import hub_search
+from app.core.catalog import load_catalog
+from app.core.downloads import Downloader, DownloadJob, Progress, job_for_hub, job_for_url
+from app.core.errors import HearthError
+from app.core.library import ModelLibrary
+from app.core.paths import AppPaths
+from app.core.secrets import TokenStore
+from app.core.settings import load_settings
+
+
+def add_model_commands(commands: argparse._SubParsersAction) -> None:
+    models = commands.add_parser("models", help="the model library")
+    sub = models.add_subparsers(dest="models_command", required=True)
+    sub.add_parser("list", help="show the installed models")
+    search = sub.add_parser("search", help="search the Hugging Face Hub for GGUF models")
+    search.add_argument("query")
+    pull = sub.add_parser("pull", help="download a model; run it again to resume")
+    pull.add_argument("what", metavar="ID_OR_REPO/FILE_OR_URL",
+                      help="a catalog id, owner/repo/file.gguf, or an http(s) URL")
+    pull.add_argument("--sha256", default="", help="refuse the file unless it has this checksum")
+    add = sub.add_parser("import", aliases=["add"], help="add a .gguf file to the library")
+    add.add_argument("path", type=Path)
+    add.add_argument("--in-place", action="store_true", help="use the file where it is, do not copy it")
+    verify = sub.add_parser("verify", help="check that model files are whole and unchanged")
+    verify.add_argument("id", nargs="?", help="one model (default: all)")
+    remove = sub.add_parser("rm", help="remove a model and delete its file")
+    remove.add_argument("id")
+    sub.add_parser("add-starter", help="add the bundled starter model (SmolLM2-135M-Instruct)")
+
+
+def run_models(args: argparse.Namespace, paths: AppPaths) -> int:
+    library = ModelLibrary(paths.models_dir)
+    command = {"add": "import"}.get(args.models_command, args.models_command)
+    if command == "import":
+        entry = library.add(args.path, copy=not args.in_place)
+        print(f"Added {entry.name} as '{entry.id}'.")
+    elif command == "add-starter":
+        entry = library.add_starter()
+        print(f"The starter model {entry.name} is installed as '{entry.id}' (license: {entry.license}).")
+    elif command == "rm":
+        entry = library.get(args.id)
+        if entry is None:
+            raise HearthError(f"There is no model '{args.id}'. Run 'hearth models list' to see what is installed.")
+        freed = library.remove(args.id)
+        print(f"Removed {entry.name}" + (f"; {freed / 1e6:,.0f} MB freed." if freed else "; its file was left where it is."))
+    elif command == "verify":
+        return _verify(library, args.id)
+    elif command == "search":
+        _search(args.query, paths)
+    elif command == "pull":
+        return _pull(args.what, args.sha256, library, paths)
+    else:
+        _list(library)
+    return 0
+
+
+def _list(library: ModelLibrary) -> None:
+    entries = library.models()
+    if not entries:
+        print("No models installed. Add one with: hearth models import FILE.gguf")
+    for entry in entries:
+        origin = f"{entry.repo}@{entry.revision[:8]}" if entry.repo else entry.source
+        print(
+            f"{entry.id}\t{entry.size / 1e6:,.0f} MB\t{entry.architecture}\t{entry.quantization}\t"
+            f"context {entry.context_length:,}\t{entry.license or 'license unknown'}\t{origin}"
+        )
+
+
+def _verify(library: ModelLibrary, model_id: str | None) -> int:
+    entries = library.models() if model_id is None else [e for e in library.models() if e.id == model_id]
+    if not entries:
+        raise HearthError(f"There is no model '{model_id}'." if model_id else "No models are installed.")
+    damaged = 0
+    for entry in entries:
+        problem = library.verify(entry)
+        damaged += bool(problem)
+        print(f"{entry.id}: {problem or 'OK'}")
+    return 1 if damaged else 0
+
+
+def _search(query: str, paths: AppPaths) -> None:
+    endpoint = load_settings(paths.settings_file).library.hub_endpoint
+    results = hub_search.search_models(query, endpoint, TokenStore().get())
+    if not results:
+        print(f"No GGUF models found for '{query}'.")
+    for result in results:
+        print(f"{result.repo}\t{result.downloads:,} downloads\t{result.likes:,} likes")
+
+
+def _job_for(what: str, sha256: str, downloader: Downloader) -> DownloadJob:
+    """The pending job for the same file if there is one (that is how pull resumes)."""
+    if what.startswith(("http://", "https://")):
+        job = job_for_url(what, sha256)
+        same = lambda other: other.source == what  # noqa: E731
+    else:
+        entry = next((m for m in load_catalog() if m.id == what), None)
+        if entry is not None:
+            job = job_for_hub(entry.repo, entry.file, sha256=sha256 or entry.sha256, name=entry.name,
+                              license_name=entry.license)
+        elif what.count("/") >= 2 and what.lower().endswith(".gguf"):
+            owner, name, repo_file = what.split("/", 2)
+            job = job_for_hub(f"{owner}/{name}", repo_file, sha256=sha256)
+        else:
+            raise HearthError(
+                f"'{what}' is not a catalog model, an owner/repo/file.gguf path or an http(s) URL."
+            )
+        same = lambda other: (other.repo, other.repo_file) == (job.repo, job.repo_file)  # noqa: E731
+    return next((other for other in downloader.pending() if same(other)), job)
+
+
+def _pull(what: str, sha256: str, library: ModelLibrary, paths: AppPaths) -> int:
+    settings = load_settings(paths.settings_file)
+    tokens = TokenStore()
+    downloader = Downloader(library, settings.library.hub_endpoint, tokens.get)
+    job = _job_for(what, sha256.lower(), downloader)
+    resumed = downloader.bytes_on_disk(job)
+    if resumed:
+        print(f"Resuming {job.label} from {resumed / 1e6:,.1f} MB.", file=sys.stderr)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    entry = downloader.run(job, _progress_printer(), stop)
+    sys.stderr.write("\n")
+    if entry is None:
+        print("Paused. Run the same command again to resume.", file=sys.stderr)
+        return 130
+    print(f"Added {entry.name} as '{entry.id}' (sha256 {entry.sha256[:12]}…, verified).")
+    return 0
+
+
+def _progress_printer() -> Callable[[Progress], None]:
+    interactive = sys.stderr.isatty()
+    last_percent = [-1]
+
+    def show(progress: Progress) -> None:
+        if progress.message:
+            sys.stderr.write(f"\n{progress.message}\n")
+            return
+        if progress.phase != "downloading" or not progress.total:
+            if progress.phase in ("resolving", "verifying"):
+                sys.stderr.write(f"\n{progress.phase.capitalize()}…")
+            return
+        percent = int(100 * progress.done / progress.total)
+        left = progress.seconds_left
+        line = (f"{percent:3d}%  {progress.done / 1e6:,.1f} of {progress.total / 1e6:,.1f} MB  "
+                f"{progress.speed / 1e6:,.1f} MB/s" + (f"  {left:,.0f} s left" if left is not None else ""))
+        if interactive:
+            sys.stderr.write("\r" + line.ljust(70))
+        elif percent // 10 != last_percent[0] // 10:
+            sys.stderr.write(line + "\n")
+        last_percent[0] = percent
+
+    return show
