@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.core import hub_search
 from app.core.catalog import load_catalog
-from app.core.downloads import Downloader, DownloadJob, Progress, job_for_hub, job_for_url
+from app.core.downloads import Downloader, DownloadJob, Progress, job_for_catalog, job_for_hub, job_for_url
 from app.core.errors import HearthError
 from app.core.library import ModelLibrary
 from app.core.paths import AppPaths
@@ -102,12 +102,10 @@ def _job_for(what: str, sha256: str, downloader: Downloader) -> DownloadJob:
     """The pending job for the same file if there is one (that is how pull resumes)."""
     if what.startswith(("http://", "https://")):
         job = job_for_url(what, sha256)
-        same = lambda other: other.source == what  # noqa: E731
     else:
         entry = next((m for m in load_catalog() if m.id == what), None)
         if entry is not None:
-            job = job_for_hub(entry.repo, entry.file, sha256=sha256 or entry.sha256, name=entry.name,
-                              license_name=entry.license)
+            job = job_for_catalog(entry, sha256)
         elif what.count("/") >= 2 and what.lower().endswith(".gguf"):
             owner, name, repo_file = what.split("/", 2)
             job = job_for_hub(f"{owner}/{name}", repo_file, sha256=sha256)
@@ -115,8 +113,7 @@ def _job_for(what: str, sha256: str, downloader: Downloader) -> DownloadJob:
             raise HearthError(
                 f"'{what}' is not a catalog model, an owner/repo/file.gguf path or an http(s) URL."
             )
-        same = lambda other: (other.repo, other.repo_file) == (job.repo, job.repo_file)  # noqa: E731
-    return next((other for other in downloader.pending() if same(other)), job)
+    return next((other for other in downloader.pending() if other.is_same_file(job)), job)
 
 
 def _pull(what: str, sha256: str, library: ModelLibrary, paths: AppPaths) -> int:
@@ -140,24 +137,19 @@ def _pull(what: str, sha256: str, library: ModelLibrary, paths: AppPaths) -> int
 
 def _progress_printer() -> Callable[[Progress], None]:
     interactive = sys.stderr.isatty()
-    last_percent = [-1]
+    last_tenth, last_phase = [-1], [""]
 
     def show(progress: Progress) -> None:
-        if progress.message:
-            sys.stderr.write(f"\n{progress.message}\n")
+        changed, last_phase[0] = progress.phase != last_phase[0], progress.phase
+        if progress.message or (progress.phase != "downloading" and changed):
+            sys.stderr.write(f"\n{progress.summary()}")
+        if progress.phase != "downloading":
             return
-        if progress.phase != "downloading" or not progress.total:
-            if progress.phase in ("resolving", "verifying"):
-                sys.stderr.write(f"\n{progress.phase.capitalize()}…")
-            return
-        percent = int(100 * progress.done / progress.total)
-        left = progress.seconds_left
-        line = (f"{percent:3d}%  {progress.done / 1e6:,.1f} of {progress.total / 1e6:,.1f} MB  "
-                f"{progress.speed / 1e6:,.1f} MB/s" + (f"  {left:,.0f} s left" if left is not None else ""))
+        tenth = 10 * progress.done // progress.total if progress.total else 0
         if interactive:
-            sys.stderr.write("\r" + line.ljust(70))
-        elif percent // 10 != last_percent[0] // 10:
-            sys.stderr.write(line + "\n")
-        last_percent[0] = percent
+            sys.stderr.write("\r" + progress.summary().ljust(70))
+        elif tenth != last_tenth[0]:
+            sys.stderr.write(progress.summary() + "\n")
+        last_tenth[0] = tenth
 
     return show

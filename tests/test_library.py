@@ -253,3 +253,38 @@ def test_gated_and_refused_hub_files_are_explained(status: int, words: str) -> N
 
     assert words in status_message(status, "the model")
     assert HttpStatusError(status, "").retryable is (status == 429)
+
+
+# -- updates -------------------------------------------------------------------------
+
+
+def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, smollm_path: Path, gemma_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+    import threading
+
+    from app.core.catalog import load_catalog
+    from app.core.downloads import Downloader, job_for_hub
+    from app.core.network import NetworkError, resolve_hub_file
+    from app.core.updates import find_updates
+
+    repo, name = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smol.gguf"
+    library = ModelLibrary(paths.models_dir)
+    with HubServer() as hub:
+        hub.serve(f"{repo}/{name}", smollm_path)
+        Downloader(library, hub.url).run(job_for_hub(repo, name), lambda p: None, threading.Event())
+        resolve = lambda r, f: resolve_hub_file(r, f, endpoint=hub.url)  # noqa: E731
+        assert find_updates(library.models(), [], resolve) == {}
+
+        hub.serve(f"{repo}/{name}", gemma_path, commit="c" * 40)
+        (update,) = find_updates(library.models(), [], resolve).values()
+        assert (update.revision, update.where) == ("c" * 40, "Hub")
+
+        Downloader(library, hub.url).run(job_for_hub(repo, name), lambda p: None, threading.Event())
+        assert len(library.models()) == 2, "both versions are kept"
+        assert find_updates(library.models(), [], resolve) == {}, "the newest version is installed"
+
+    listed = dataclasses.replace(load_catalog()[0], repo=repo, file=name, revision="d" * 40)
+    assert [u.where for u in find_updates(library.models(), [listed]).values()] == ["catalog"]
+    offline = lambda r, f: resolve_hub_file(r, f, endpoint="http://127.0.0.1:9")  # noqa: E731
+    with pytest.raises(NetworkError, match="offline"):
+        find_updates(library.models(), [], offline)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from app.core import network
 from app.core.atomic import write_atomically
+from app.core.catalog import CatalogModel
 from app.core.errors import HearthError, ModelFileError, StorageError
 from app.core.library import ModelEntry, ModelLibrary
 
@@ -68,6 +69,11 @@ class DownloadJob:
     def label(self) -> str:
         return self.name or self.file_name
 
+    def is_same_file(self, other: DownloadJob) -> bool:
+        if self.repo or other.repo:
+            return (self.repo, self.repo_file) == (other.repo, other.repo_file)
+        return self.source == other.source
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -82,6 +88,39 @@ class Progress:
         if self.speed <= 0 or self.total <= 0:
             return None
         return max(0.0, (self.total - self.done) / self.speed)
+
+    def summary(self) -> str:
+        """One line for a person: '45% · 44.1 of 98.4 MB · 12.3 MB/s · 4 s left'."""
+        if self.message:
+            return self.message
+        if self.phase == "checking":
+            return f"Checking what was already downloaded… {_percent(self.done, self.total)}"
+        if self.phase != "downloading":
+            return PHASE_TEXT.get(self.phase, self.phase)
+        parts = [f"{self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB" if self.total else f"{self.done / 1e6:,.1f} MB"]
+        if self.total:
+            parts.insert(0, _percent(self.done, self.total))
+        if self.speed:
+            parts.append(f"{self.speed / 1e6:,.1f} MB/s")
+        left = self.seconds_left
+        if left is not None:
+            parts.append(f"{duration(left)} left")
+        return " · ".join(parts)
+
+
+PHASE_TEXT = {"resolving": "Asking the server about the file…", "verifying": "Checking the file…"}
+
+
+def _percent(done: int, total: int) -> str:
+    return f"{100 * done // total}%" if total else ""
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -118,6 +157,10 @@ class _HashedSoFar:
 
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
     length: int = 0
+
+
+def job_for_catalog(model: CatalogModel, sha256: str = "") -> DownloadJob:
+    return job_for_hub(model.repo, model.file, sha256=sha256 or model.sha256, name=model.name, license_name=model.license)
 
 
 class Downloader:

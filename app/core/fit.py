@@ -25,6 +25,14 @@ class Verdict(Enum):
 
 
 @dataclass(frozen=True)
+class Machine:
+    """The memory models are judged against."""
+
+    total_memory: int
+    gpu_memory: int = 0
+
+
+@dataclass(frozen=True)
 class Fit:
     verdict: Verdict
     needed: int
