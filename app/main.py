@@ -13,14 +13,27 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
 from app.core.errors import HearthError
+from app.core.catalog import load_catalog
+from app.core.downloads import Downloader
+from app.core.fit import Machine
+from app.core.hardware import total_memory
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
 from app.core.paths import AppPaths, resolve_paths
+from app.core.secrets import TokenStore
 from app.core.settings import load_settings
 from app.core.store import ConversationStore
 from app.inference.engine import LlamaEngine
+from app.inference.gpu import gpu_memory
+from app.models.download_list import DownloadQueue
+from app.ui.library_window import LibraryServices
 from app.ui.main_window import MainWindow
+from app.workers.download_worker import DownloadWorker
 from app.workers.inference_worker import InferenceWorker
+
+# A stalled connection is given up (and retried) after this long; closing the
+# window waits for a running download to notice, so it is kept short.
+DOWNLOAD_TIMEOUT = 15.0
 
 
 def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWindow:
@@ -41,8 +54,24 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     thread.setObjectName("inference")
     worker.moveToThread(thread)
     thread.start()
-    window = MainWindow(paths, settings, store, ModelLibrary(paths.models_dir), worker, thread)
+    library = ModelLibrary(paths.models_dir)
+    tokens = TokenStore()
+    downloader = Downloader(library, settings.library.hub_endpoint, tokens.get, timeout=DOWNLOAD_TIMEOUT)
+    download_worker = DownloadWorker(downloader)
+    download_thread = QThread()
+    download_thread.setObjectName("downloads")
+    download_worker.moveToThread(download_thread)
+    download_thread.start()
+    services = LibraryServices(
+        catalog=load_catalog(),
+        queue=DownloadQueue(download_worker),
+        machine=Machine(total_memory(), gpu_memory()),
+        tokens=tokens,
+        thread=download_thread,
+    )
+    window = MainWindow(paths, settings, store, library, worker, thread, services)
     thread.setParent(window)
+    download_thread.setParent(window)
     return window
 
 

@@ -338,18 +338,22 @@ def test_a_reply_stopped_before_any_text_does_not_break_the_next_one(qtbot, wind
 
 
 def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_factory, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtCore import QThread
+
+    from app.ui.library_window import COPY_IN, LibraryWindow
+
     window = window_factory()
     bad = tmp_path / "notes.gguf"
     bad.write_text("these are my notes, not a model")
-    monkeypatch.setattr("app.ui.main_window.QFileDialog.getOpenFileName", lambda *a, **k: (str(bad), ""))
-    shown: list[tuple[str, str, bool]] = []
-    from PySide6.QtCore import QThread
-
-    monkeypatch.setattr(window, "show_error", lambda title, text: shown.append(
-        (title, text, QThread.currentThread() is window.thread())))
+    monkeypatch.setattr("app.ui.library_window.QFileDialog.getOpenFileNames", lambda *a, **k: ([str(bad)], ""))
+    monkeypatch.setattr(LibraryWindow, "choose", lambda self, title, text, choices: COPY_IN)
+    shown: list[tuple[str, bool]] = []
+    monkeypatch.setattr(LibraryWindow, "show_error", lambda self, text: shown.append(
+        (text, QThread.currentThread() is window.thread())))
     window.add_model_file()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
-    assert "not a GGUF model file" in shown[0][1] and shown[0][2]
+    assert "not a GGUF model file" in shown[0][0] and shown[0][1]
+    assert "not a GGUF model file" in window._library_window.status.text()
 
 
 def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory) -> None:

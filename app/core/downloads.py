@@ -191,13 +191,22 @@ class Downloader:
 
     def pending(self) -> list[DownloadJob]:
         """Unfinished downloads, oldest first."""
-        jobs = []
-        for path in sorted(self.folder.glob("*.json")):
-            try:
-                jobs.append(DownloadJob(**json.loads(path.read_text(encoding="utf-8"))))
-            except (OSError, ValueError, TypeError) as exc:
-                log.warning("ignoring unreadable download job %s: %s", path, exc)
+        jobs = [job for path in self.folder.glob("*.json") if (job := self._read(path)) is not None]
         return sorted(jobs, key=lambda job: job.created_at)
+
+    def latest(self, job: DownloadJob) -> DownloadJob:
+        """The job as last saved (with the URL, size and ETag a run found), else `job`."""
+        return self._read(self._job_file(job)) or job
+
+    @staticmethod
+    def _read(path: Path) -> DownloadJob | None:
+        try:
+            return DownloadJob(**json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("ignoring unreadable download job %s: %s", path, exc)
+            return None
 
     def bytes_on_disk(self, job: DownloadJob) -> int:
         try:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -32,16 +32,15 @@ from app.core.rendering import MarkdownRenderer
 from app.core.settings import Settings, save_settings
 from app.core.store import ConversationStore, Message, title_from
 from app.models.conversation_list import ConversationIdRole, ConversationListModel
-from app.workers.background import BackgroundTask
 from app.workers.inference_worker import InferenceWorker, ReplyRequest
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.library_window import LibraryServices, LibraryWindow
 from app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
 NO_MODEL_HINT = "Choose a model above to start chatting."
-CHECKING_MODEL = "Checking the model file…"
 
 
 class MainWindow(QMainWindow):
@@ -56,6 +55,7 @@ class MainWindow(QMainWindow):
         library: ModelLibrary,
         worker: InferenceWorker,
         worker_thread: QThread,
+        library_services: LibraryServices,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Hearth")
@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
         self._library = library
         self._worker = worker
         self._worker_thread = worker_thread
+        self._library_services = library_services
+        self._library_window: LibraryWindow | None = None
         self._conversation_id: int | None = None
         self._request_id = 0
         self._active_request: int | None = None
@@ -74,12 +76,14 @@ class MainWindow(QMainWindow):
         self._load_id = 0
         self._model_ready = False
         self._loaded_model_id = ""
-        self._tasks: set[BackgroundTask] = set()
 
         self.renderer = MarkdownRenderer(dark=self._is_dark())
         self._build_widgets()
         self._build_menus()
         self._connect_worker()
+        library_services.queue.model_added.connect(self._on_model_downloaded)
+        library_services.queue.download_failed.connect(self._on_download_failed)
+        self.setAcceptDrops(True)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._on_color_scheme)
 
@@ -129,6 +133,10 @@ class MainWindow(QMainWindow):
         header.addWidget(QLabel("Model:"))
         header.addWidget(self.model_picker, 1)
         header.addWidget(self.load_progress)
+        library_button = QPushButton("Library…")
+        library_button.setToolTip("Your models, recommended models and downloads (Ctrl+L)")
+        library_button.clicked.connect(self.open_library)
+        header.addWidget(library_button)
 
         self.chat_view = ChatView(self.renderer)
         self.chat_view.branch_requested.connect(self.show_alternative)
@@ -183,6 +191,7 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = action(file_menu, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
+        action(file_menu, "Model &library…", self.open_library, "Ctrl+L")
         action(file_menu, "&Add model file…", self.add_model_file)
         action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
@@ -270,6 +279,8 @@ class MainWindow(QMainWindow):
         if load_id != self._load_id:
             return
         self._model_ready = True
+        if self._library_window is not None:
+            self._library_window.refresh(self._loaded_model_id)
         self.load_progress.hide()
         entry = self._current_entry()
         license_name = (entry.license if entry else "") or facts.get("license") or "unknown license"
@@ -290,21 +301,43 @@ class MainWindow(QMainWindow):
         self._update_controls()
         self.show_error("The model could not be loaded", message)
 
+    def open_library(self) -> LibraryWindow:
+        if self._library_window is None:
+            self._library_window = LibraryWindow(self._library, self._library_services, self._settings, self)
+            self._library_window.load_requested.connect(self._on_library_load)
+            self._library_window.models_changed.connect(self.refresh_models)
+        self._library_window.refresh(self._loaded_model_id)
+        self._library_window.show()
+        self._library_window.raise_()
+        return self._library_window
+
     def add_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a model file", str(Path.home()), "GGUF models (*.gguf)")
-        if not path:
-            return
-        self.statusBar().showMessage(CHECKING_MODEL)
-        self._run_task(lambda: self._library.add(Path(path)), self._on_model_added)
+        self.open_library().choose_files()
+
+    def _on_library_load(self, model_id: str) -> None:
+        self.load_model(model_id)
+        self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(model_id)))
+
+    def _on_model_downloaded(self, entry: ModelEntry) -> None:
+        self.statusBar().showMessage(f"{entry.name} is downloaded, verified and ready to use.", 10_000)
+        self.refresh_models()
+
+    def _on_download_failed(self, label: str, message: str) -> None:
+        self.statusBar().showMessage(f"The download of {label} stopped: {message}", 20_000)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if _dropped_models(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        paths = _dropped_models(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.open_library().add_files(paths)
 
     def _on_worker_warning(self, load_id: int, text: str) -> None:
         if load_id == self._load_id:
             self.show_error("This model may not fit", text)
-
-    def _on_model_added(self, entry: ModelEntry) -> None:
-        self._settings.last_model_id = entry.id
-        self._loaded_model_id = ""
-        self.refresh_models()
 
     # Conversations ---------------------------------------------------------
 
@@ -583,24 +616,6 @@ class MainWindow(QMainWindow):
             self.show_error("Not saved", str(exc))
             return False
 
-    def _run_task(self, work: Any, on_success: Any) -> None:
-        # Only bound methods of this window are connected: they run on the GUI thread,
-        # whereas a lambda would run on the pool thread that emits.
-        task = BackgroundTask(work, self)
-        self._tasks.add(task)
-        task.succeeded.connect(on_success)
-        task.failed.connect(self._on_task_failed)
-        task.finished.connect(self._on_task_finished)
-        task.start()
-
-    def _on_task_failed(self, message: str) -> None:
-        self.show_error("That did not work", message)
-
-    def _on_task_finished(self) -> None:
-        if self.statusBar().currentMessage() == CHECKING_MODEL:
-            self.statusBar().clearMessage()
-        self._tasks.discard(self.sender())
-
     def _is_dark(self) -> bool:
         return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
@@ -621,6 +636,15 @@ class MainWindow(QMainWindow):
         self._save_settings()
         QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
         self._worker_thread.quit()
+        self._library_services.queue.pause_all()  # kept on disk; Resume continues next time
+        self._library_services.thread.quit()
         self._worker_thread.wait()
+        self._library_services.thread.wait()
         self._store.close()
         super().closeEvent(event)
+
+
+def _dropped_models(mime: QMimeData) -> list[Path]:
+    """The .gguf files among dropped URLs; [] when anything else is dropped."""
+    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return paths if paths and all(p.suffix.lower() == ".gguf" for p in paths) else []

@@ -17,10 +17,15 @@ class BackgroundTask(QObject):
     succeeded = Signal(object)
     failed = Signal(str)
     finished = Signal()  # after succeeded or failed
+    progress = Signal(int, int)  # done, total: for work that reports it through `report`
 
     def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._work = work
+
+    def report(self, done: int, total: int) -> None:
+        """Progress from the work itself; safe from the pool thread (a queued signal)."""
+        self.progress.emit(done, total)
 
     def start(self, pool: QThreadPool | None = None) -> None:
         (pool or QThreadPool.globalInstance()).start(QRunnable.create(self._run))

@@ -1,0 +1,271 @@
+"""The Library window: My models, Discover, Downloads, and that chatting opens no socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from app.core.library import ModelLibrary
+from app.core.paths import AppPaths
+from app.main import create_window
+from app.models.download_list import DownloadState, StatusRole
+from app.ui import library_window
+from app.ui.library_window import COPY_IN, USE_IN_PLACE, LibraryWindow
+from app.ui.main_window import MainWindow
+from tests.fakes import FakeEngine
+from tests.hub_server import HubServer
+
+REPO, FILE = "bartowski/Qwen2.5-0.5B-Instruct-GGUF", "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"  # the catalog's first
+
+
+@pytest.fixture
+def hub(smollm_path: Path) -> Iterator[HubServer]:
+    with HubServer() as server:
+        server.serve(f"{REPO}/{FILE}", smollm_path)  # a real GGUF under the catalog's name
+        yield server
+
+
+def point_at(paths: AppPaths, hub: HubServer) -> None:
+    paths.settings_file.write_text(json.dumps({"library": {"hub_endpoint": hub.url}}))
+
+
+@pytest.fixture
+def open_window(qtbot, paths: AppPaths):  # type: ignore[no-untyped-def]
+    windows: list[MainWindow] = []
+
+    def make(engine: type | None = FakeEngine) -> MainWindow:
+        window = create_window(paths, engine_factory=engine) if engine else create_window(paths)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.isVisible():
+            window.close()
+
+
+def cell(library: LibraryWindow, row: int, column: str) -> str:
+    from app.models.model_table import COLUMNS
+
+    return library.table.index(row, COLUMNS.index(column)).data()
+
+
+def test_item_models_pass_the_model_tester(qtmodeltester, qtbot, open_window, paths: AppPaths, smollm_path: Path) -> None:
+    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+    window = open_window()
+    library = window.open_library()
+    qtmodeltester.check(library.table)
+    qtmodeltester.check(window._library_services.queue)
+
+
+def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
+    qtbot, open_window, paths: AppPaths, smollm_path: Path, gemma_path: Path, monkeypatch
+) -> None:
+    models = ModelLibrary(paths.models_dir)
+    models.add(gemma_path)  # a copy: deleting it frees disk
+    models.add(smollm_path, copy=False)
+    window = open_window()
+    qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+    library = window.open_library()
+    rows = {cell(library, r, "Name"): r for r in range(library.table.rowCount())}
+    smol, gemma = rows["SmolLM2-135M-Instruct.Q4_1"], rows["gemma-3-270m-q4_k_m"]
+    assert cell(library, gemma, "Size") == "253 MB" and cell(library, gemma, "Quantization") == "Q4_K_M"
+    assert cell(library, gemma, "Parameters") == "268M" and cell(library, gemma, "Context") == "32,768"
+    assert cell(library, smol, "License") == "apache-2.0" and cell(library, gemma, "License") == "gemma"
+    assert cell(library, smol, "Fit") == "Runs well"
+    assert "GB" in library.table.index(smol, 1).data(Qt.ItemDataRole.ToolTipRole)
+    in_use = window._loaded_model_id
+    assert cell(library, library.table.row_of(in_use), "Status") == "In use"
+
+    other = next(r for r in range(library.table.rowCount()) if library.table.entry(r).id != in_use)
+    library.view.selectRow(other)
+    details = library_window.model_details(library.selected(), models.file_of(library.selected()))
+    assert "Architecture: " in details and "Chat template: " in details and "general.architecture" in details
+    asked: list[str] = []
+    monkeypatch.setattr(LibraryWindow, "choose", lambda self, title, text, choices: asked.append(text) or choices[0])
+    deleted = library.selected()
+    library.delete_selected()
+    if deleted.in_place:
+        assert "Its file stays where it is" in asked[0] and smollm_path.is_file()
+    else:
+        assert "This frees 253 MB of disk space" in asked[0]
+        assert not models.file_of(deleted).exists()
+    assert library.table.rowCount() == 1 and window.model_picker.count() == 1
+
+    errors: list[str] = []
+    monkeypatch.setattr(LibraryWindow, "show_error", lambda self, text: errors.append(text))
+    library.view.selectRow(0)
+    library.delete_selected()
+    assert "is in use" in errors[0] and library.table.rowCount() == 1
+
+
+def test_a_dropped_model_file_is_added_in_place(qtbot, open_window, smollm_path: Path, monkeypatch) -> None:
+    window = open_window()
+    monkeypatch.setattr(LibraryWindow, "choose", lambda self, title, text, choices: USE_IN_PLACE)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(smollm_path))])
+    drop = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.model_picker.count() == 1 and window.model_picker.isEnabled(), timeout=10000)
+    (entry,) = window._library.models()
+    assert entry.in_place and window._library.file_of(entry) == smollm_path.resolve()
+    assert "Added: SmolLM2-135M-Instruct.Q4_1" in window._library_window.status.text()
+
+
+def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, smollm_path: Path, monkeypatch) -> None:
+    theirs = Path.home() / ".lmstudio/models/HuggingFaceTB/SmolLM2-GGUF/smollm2.gguf"
+    theirs.parent.mkdir(parents=True)
+    theirs.symlink_to(smollm_path)
+    window = open_window()
+    library = window.open_library()
+    offered: list[str] = []
+    monkeypatch.setattr(library_window, "choose_found_models", lambda parent, found: offered.extend(m.app for m in found) or found)
+    library.buttons["other_apps"].click()
+    qtbot.waitUntil(lambda: library.table.rowCount() == 1, timeout=10000)
+    assert offered == ["LM Studio"]
+    assert library.table.entry(0).in_place and cell(library, 0, "Source") == "Used in place from LM Studio"
+
+
+def test_discover_lists_the_catalog_with_fit_verdicts(qtbot, open_window) -> None:
+    window = open_window()
+    discover = window.open_library().discover
+    count = discover.catalog_list.topLevelItemCount()
+    assert count >= 12
+    first = discover.catalog_list.topLevelItem(0)
+    assert first.text(0).startswith("Qwen2.5 0.5B Instruct\n") and first.text(1) in ("Runs well", "May be slow", "Too big for this computer")
+    assert "GB" in first.toolTip(1) and first.text(4) == "Apache-2.0"
+
+
+@pytest.mark.real_model
+def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
+    point_at(paths, hub)
+    hub.faults.drop_after, hub.faults.drops = 20_000_000, 1  # the network drops once on the way
+    window = open_window(engine=None)  # the real llama.cpp engine
+    library = window.open_library()
+    library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
+    library.discover.download_button.click()
+    assert library.tabs.currentWidget() is library.downloads
+    queue = window._library_services.queue
+    assert queue.rowCount() == 1
+    qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=60000)
+    (entry,) = window._library.models()
+    assert (entry.repo, entry.repo_file, entry.name) == (REPO, FILE, "Qwen2.5 0.5B Instruct")
+    assert entry.sha256 == hub.files[f"{REPO}/{FILE}"].sha256
+    assert "downloaded and verified" in library.status.text()
+    assert window.model_picker.count() == 1
+    qtbot.waitUntil(lambda: window._model_ready, timeout=60000)
+    window.composer.setPlainText("What is the capital of France?")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window._active_request is None, timeout=120000)
+    assert "tokens/s" in window.speed_status.text()
+    assert len(window.chat_view.toPlainText()) > len("What is the capital of France?") + 10
+
+
+def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
+    point_at(paths, hub)
+    hub.faults.trickle = 0.02
+    window = open_window()
+    library = window.open_library()
+    library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
+    library.discover.download_button.click()
+    queue, tab = window._library_services.queue, library.downloads
+    job_id = queue.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)
+    qtbot.waitUntil(lambda: "MB/s" in queue.index(0, 0).data(StatusRole), timeout=20000)
+    assert "%" in queue.index(0, 0).data(StatusRole) and "left" in queue.index(0, 0).data(StatusRole)
+    tab.pause_button.click()
+    qtbot.waitUntil(lambda: queue.state_of(job_id) is DownloadState.PAUSED, timeout=5000)
+    assert "MB downloaded" in queue.index(0, 0).data(StatusRole)
+    assert tab.resume_button.isEnabled() and not tab.pause_button.isEnabled()
+    tab.resume_button.click()
+    qtbot.waitUntil(lambda: queue.state_of(job_id) is DownloadState.DOWNLOADING, timeout=5000)
+    tab.cancel_button.click()
+    qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=5000)
+    assert not list((paths.models_dir / ".downloads").glob("*")), "a cancelled download leaves nothing"
+    assert window._library.models() == []
+
+
+def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
+    point_at(paths, hub)
+    hub.faults.trickle = 0.02
+    window = open_window()
+    library = window.open_library()
+    library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
+    library.discover.download_button.click()
+    queue = window._library_services.queue
+    qtbot.waitUntil(lambda: "MB/s" in queue.index(0, 0).data(StatusRole), timeout=20000)
+    window.close()  # pauses the download; what was fetched stays on disk
+    requests = len(hub.log)
+
+    hub.faults.trickle = 0
+    again = open_window()
+    queue = again._library_services.queue
+    assert queue.rowCount() == 1 and queue.state_of(queue.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)) is DownloadState.PAUSED
+    assert len(hub.log) == requests, "nothing is fetched until the user resumes"
+    tab = again.open_library().downloads
+    tab.list.setCurrentIndex(queue.index(0, 0))
+    tab.resume_button.click()
+    qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=30000)
+    assert hub.log[-1].range_start > 0
+    assert [e.repo_file for e in again._library.models()] == [FILE]
+
+
+def test_hub_search_lists_files_by_quantization_and_says_when_offline(qtbot, open_window, paths: AppPaths, hub: HubServer, gemma_path: Path) -> None:
+    point_at(paths, hub)
+    hub.serve(f"{REPO}/Qwen2.5-0.5B-Instruct-Q8_0.gguf", gemma_path)
+    hub.models_api = [{"id": REPO, "downloads": 99, "likes": 1}]
+    window = open_window()
+    discover = window.open_library().discover
+    discover.query.setText("qwen")
+    discover.search_button.click()
+    qtbot.waitUntil(lambda: discover.results.topLevelItemCount() == 1, timeout=10000)
+    discover.results.setCurrentItem(discover.results.topLevelItem(0))
+    qtbot.waitUntil(lambda: discover.files.topLevelItemCount() == 2, timeout=10000)
+    assert [discover.files.topLevelItem(i).text(1) for i in range(2)] == ["Q4_K_M", "Q8_0"]
+    assert discover.files.topLevelItem(0).text(3) == "Runs well"
+
+    discover._endpoint = "http://127.0.0.1:9"
+    discover.search_button.click()
+    qtbot.waitUntil(lambda: discover.search_button.isEnabled(), timeout=10000)
+    assert "seems to be offline" in discover.search_status.text()
+
+
+def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
+    qtbot, open_window, paths: AppPaths, smollm_path: Path, monkeypatch
+) -> None:
+    attempts: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(None, address))  # type: ignore[arg-type]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: refuse(None, host))  # type: ignore[arg-type]
+    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+    window = open_window(engine=None)  # the real engine and model
+    qtbot.waitUntil(lambda: window._model_ready, timeout=60000)
+    window.composer.setPlainText("Say hello.")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window._active_request is None, timeout=120000)
+    library = window.open_library()
+    library.view.selectRow(0)
+    library.verify_selected()
+    qtbot.waitUntil(lambda: "whole and unchanged" in library.status.text(), timeout=10000)
+    library.tabs.setCurrentWidget(library.discover)
+    assert attempts == []
+
+    from app.core import hub_search
+    from app.core.network import NetworkError
+
+    with pytest.raises(NetworkError):
+        hub_search.search_models("llama", endpoint="http://127.0.0.1:9")
+    assert attempts, "the guard itself works: a search is caught"
