@@ -269,3 +269,16 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     with pytest.raises(NetworkError):
         hub_search.search_models("llama", endpoint="http://127.0.0.1:9")
     assert attempts, "the guard itself works: a search is caught"
+
+
+def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window, monkeypatch) -> None:
+    from app.ui.settings_dialog import SettingsDialog
+
+    window = open_window()
+    first = window.open_library()
+    monkeypatch.setattr(SettingsDialog, "exec", lambda self: self.hub_endpoint.setText("mirror.school.example/") or 1)
+    window.open_settings()
+    assert window._settings.library.hub_endpoint == "https://mirror.school.example"
+    assert window._library_services.queue._downloader.endpoint == "https://mirror.school.example"
+    second = window.open_library()
+    assert second is not first and "mirror.school.example" in second.discover.search_status.text()

@@ -48,3 +48,15 @@ def test_out_of_range_values_are_clamped(tmp_path: Path) -> None:
     loaded = load_settings(path)
     assert loaded.engine.context_length == 256 and loaded.engine.threads == 0
     assert loaded.sampling.max_tokens == 16 and loaded.sampling.top_p == 1.0
+
+
+def test_the_hub_address_is_cleaned(tmp_path: Path) -> None:
+    from app.core.settings import clean_hub_endpoint
+
+    assert clean_hub_endpoint(" mirror.school.example/ ") == "https://mirror.school.example"
+    assert clean_hub_endpoint("http://10.0.0.5:8080/hf/") == "http://10.0.0.5:8080/hf"
+    assert clean_hub_endpoint("") == ""
+    assert clean_hub_endpoint("ftp://files.example") == ""
+    path = tmp_path / "settings.json"
+    path.write_text('{"library": {"hub_endpoint": "not a url"}}')
+    assert load_settings(path).library.hub_endpoint == ""

@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import json
 import logging
+import queue
 import re
 import shutil
 import threading
@@ -150,13 +151,45 @@ def _range_start(response: http.client.HTTPResponse) -> int:
     return int(match.group(1)) if match else -1
 
 
-@dataclass
 class _HashedSoFar:
     """The sha256 of the first `length` bytes on disk, kept across retries of one run
-    so a dropped connection does not mean re-reading the whole part file."""
+    so a dropped connection does not mean re-reading the whole part file.
 
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
-    length: int = 0
+    Blocks are hashed on a second thread while the next ones arrive (hashlib
+    releases the GIL), so hashing does not slow a fast download down.
+    """
+
+    def __init__(self) -> None:
+        self.length = 0
+        self._digest = hashlib.sha256()
+        self._blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._thread: threading.Thread | None = None
+
+    def restart(self, digest: hashlib._Hash | None = None, length: int = 0) -> None:
+        self.finish()
+        self._digest, self.length = digest or hashlib.sha256(), length
+
+    def add(self, block: bytes) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+            self._thread.start()
+        self._blocks.put(block)
+        self.length += len(block)
+
+    def digest(self) -> hashlib._Hash:
+        self.finish()
+        return self._digest
+
+    def finish(self) -> None:
+        """Wait until every block given so far is hashed, and stop the thread."""
+        if self._thread is not None:
+            self._blocks.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while (block := self._blocks.get()) is not None:
+            self._digest.update(block)
 
 
 def job_for_catalog(model: CatalogModel, sha256: str = "") -> DownloadJob:
@@ -231,8 +264,16 @@ class Downloader:
         """Download, verify and add `job`'s model. Returns None when `stop` was set
         (paused or cancelled); the bytes so far stay on disk for a resume."""
         self.save(job)
-        attempt = 0
         hashed = _HashedSoFar()
+        try:
+            return self._run_with_retries(job, progress, stop, hashed)
+        finally:
+            hashed.finish()
+
+    def _run_with_retries(
+        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: _HashedSoFar
+    ) -> ModelEntry | None:
+        attempt = 0
         while True:
             try:
                 return self._attempt(job, progress, stop, hashed)
@@ -272,12 +313,12 @@ class Downloader:
             digest = self._hash_existing(part, have, progress, stop)
             if digest is None:
                 return None
-            hashed.digest, hashed.length = digest, have
+            hashed.restart(digest, have)
         self._check_free_space(job, have)
         if not (job.size and have == job.size):
             if not self._fetch(job, part, hashed, progress, stop):
                 return None
-        return self._finish(job, part, hashed.digest, progress)
+        return self._finish(job, part, hashed.digest(), progress)
 
     def _check_hashes_agree(self, job: DownloadJob) -> None:
         if job.expected_sha256 and job.hub_sha256 and job.expected_sha256 != job.hub_sha256:
@@ -339,8 +380,8 @@ class Downloader:
                 if response.status == 206:  # a range from the wrong place: ask again from 0
                     part.unlink(missing_ok=True)
                     raise ConnectionError("the server answered with the wrong part of the file")
-                have = hashed.length = 0
-                hashed.digest = hashlib.sha256()
+                have = 0
+                hashed.restart()
             length = response.headers.get("Content-Length")
             if length and length.isdigit():
                 total = have + int(length)
@@ -374,8 +415,8 @@ class Downloader:
                     if not block:
                         break
                     out.write(block)
-                    hashed.digest.update(block)
-                    done = hashed.length = done + len(block)
+                    hashed.add(block)
+                    done += len(block)
                     now = time.monotonic()
                     if now - last_report >= 0.2:
                         last_report = now

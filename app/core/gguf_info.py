@@ -110,6 +110,16 @@ class _HeaderReader:
         self.offset += length
         return raw.decode("utf-8", errors="replace")
 
+    def _skip_strings(self, count: int) -> None:
+        """Step over a long string array (a vocabulary) without decoding it."""
+        buffer, offset, end = self._buffer, self.offset, len(self._buffer)
+        length_at = struct.Struct("<Q").unpack_from
+        for _ in range(count):
+            offset += 8 + length_at(buffer, offset)[0]
+            if offset > end:
+                raise ValueError("string array runs past the end of the file")
+        self.offset = offset
+
     def value(self, value_type: int) -> Any:
         if value_type == gguf.GGUFValueType.STRING:
             return self.string()
@@ -121,6 +131,9 @@ class _HeaderReader:
                 raise ValueError("array longer than the file")
             if item_type in _SCALARS and count > _KEEP_ARRAYS_UP_TO:
                 self.offset += count * struct.calcsize(_SCALARS[item_type])
+                return None
+            if item_type == gguf.GGUFValueType.STRING and count > _KEEP_ARRAYS_UP_TO:
+                self._skip_strings(count)
                 return None
             items = [self.value(item_type) for _ in range(count)]
             return items if count <= _KEEP_ARRAYS_UP_TO else None

@@ -132,7 +132,20 @@ def _within_limits(settings: Settings) -> Settings:
     sampling.top_p = min(max(sampling.top_p, 0.0), 1.0)
     sampling.repeat_penalty = min(max(sampling.repeat_penalty, 0.5), 2.0)
     sampling.seed = min(max(sampling.seed, -1), 2**31 - 1)
+    settings.library.hub_endpoint = clean_hub_endpoint(settings.library.hub_endpoint)
     return settings
+
+
+def clean_hub_endpoint(text: str) -> str:
+    """An http(s) address without a trailing slash; a bare host name gets https://.
+    Anything else becomes '' (the default Hub)."""
+    text = text.strip().rstrip("/")
+    if text and "://" not in text:
+        text = "https://" + text
+    if text and (not text.startswith(("http://", "https://")) or any(c.isspace() for c in text)):
+        log.warning("settings: ignoring hub_endpoint %r (not an http(s) address)", text)
+        return ""
+    return text
 
 
 def save_settings(settings: Settings, path: Path) -> None:

@@ -94,6 +94,10 @@ class DownloadQueue(QAbstractListModel):
         elif row.state in (DownloadState.PAUSED, DownloadState.FAILED):
             self._drop(row)
 
+    def set_hub_endpoint(self, endpoint: str) -> None:
+        """Downloads queued from now on use this Hub (a plain attribute read by the worker)."""
+        self._downloader.endpoint = endpoint
+
     def pause_all(self) -> None:
         for row in self._rows:
             self.pause(row.job.id)

@@ -6,6 +6,7 @@ with no network. Searching contacts the Hub, only when the user presses Search.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import hub_search
+from app.core import hub_search, network
 from app.core.catalog import CatalogModel
 from app.core.downloads import DownloadJob, job_for_catalog, job_for_hub
 from app.core.fit import Fit, Machine, judge
@@ -61,7 +62,7 @@ class DiscoverTab(QWidget):
                 f"{model.ram_gb:g} GB", model.license,
             ])
             item.setToolTip(1, fit.explanation)
-            item.setToolTip(0, f"{parameters_label(model.parameters)} parameters · {model.repo}/{model.file}")
+            item.setToolTip(0, f"{model.description}\n{parameters_label(model.parameters)} parameters · {model.repo}/{model.file}")
             item.setData(0, DataRole, model)
             self.catalog_list.addTopLevelItem(item)
         self.catalog_list.resizeColumnToContents(1)
@@ -77,7 +78,8 @@ class DiscoverTab(QWidget):
         self.search_button.clicked.connect(self.search)
         self.token_button = QPushButton("Hugging Face token…")
         self.token_button.clicked.connect(self.ask_token)
-        self.search_status = QLabel("Searching contacts huggingface.co; nothing else you do in Hearth does.")
+        host = urllib.parse.urlsplit(network.hub_endpoint(endpoint)).netloc
+        self.search_status = QLabel(f"Searching contacts {host}; nothing else you do in Hearth does.")
         self.search_status.setWordWrap(True)
         self.results = QTreeWidget()
         self.results.setHeaderLabels(["Repository", "Downloads"])
@@ -98,6 +100,10 @@ class DiscoverTab(QWidget):
         found.addWidget(self.results)
         found.addWidget(self.files)
         layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(
+            f"Recommended models. “Fit” is for this computer ({machine.total_memory / 2**30:.0f} GB of memory) "
+            f"and conversations of up to {context_length:,} tokens; point at it for the reason."
+        ))
         layout.addWidget(self.catalog_list, 3)
         buttons = QHBoxLayout()
         buttons.addWidget(self.download_button)

@@ -345,9 +345,9 @@ class MainWindow(QMainWindow):
         if not self._library.models():
             self.chat_view.show_placeholder(
                 "Welcome to Hearth",
-                "Hearth needs a model to chat with. Choose File → Add model file… and pick a "
-                ".gguf file, or run the setup command from the README again to install the "
-                "small starter model. Everything stays on this computer.",
+                "Hearth needs a model to chat with. Open the Library (Ctrl+L) to download a "
+                "recommended one, use a model you already have in another app, or drop a .gguf "
+                "file on this window. Your conversations stay on this computer.",
             )
         else:
             self.chat_view.show_placeholder(
@@ -567,6 +567,11 @@ class MainWindow(QMainWindow):
         updated.window_geometry = self._settings.window_geometry
         self._settings = updated
         self._save_settings()
+        self._library_services.queue.set_hub_endpoint(updated.library.hub_endpoint)
+        if self._library_window is not None:  # rebuilt with the new context length and Hub
+            self._library_window.close()
+            self._library_window.deleteLater()
+            self._library_window = None
         if reload_needed and self._loaded_model_id:
             self.load_model(self._loaded_model_id)
 

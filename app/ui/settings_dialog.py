@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLineEdit,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.hardware import physical_cores
-from app.core.settings import Settings
+from app.core.settings import Settings, clean_hub_endpoint
 from app.inference.prompt_formats import FORMAT_CHOICES
 
 _FORMAT_LABELS = {
@@ -79,6 +80,12 @@ class SettingsDialog(QDialog):
         self.system_prompt.setMaximumHeight(100)
         form.addRow("Default system prompt", self.system_prompt)
 
+        self.hub_endpoint = QLineEdit(settings.library.hub_endpoint)
+        self.hub_endpoint.setPlaceholderText("https://huggingface.co")
+        self.hub_endpoint.setToolTip("Where models are downloaded from: leave empty for Hugging Face, "
+                                     "or enter your school's or company's mirror.")
+        form.addRow("Download models from", self.hub_endpoint)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -99,6 +106,7 @@ class SettingsDialog(QDialog):
         result.sampling.repeat_penalty = self.repeat_penalty.value()
         result.sampling.seed = self.seed.value()
         result.system_prompt = self.system_prompt.toPlainText()
+        result.library.hub_endpoint = clean_hub_endpoint(self.hub_endpoint.text())
         if self._model_id:
             result.model_preferences(self._model_id).prompt_format = self.prompt_format.currentData()
         return result
