@@ -169,16 +169,23 @@ def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: App
     assert len(window.chat_view.toPlainText()) > len("What is the capital of France?") + 10
 
 
-def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
+def start_a_slow_download(qtbot, open_window, paths: AppPaths, hub: HubServer):  # type: ignore[no-untyped-def]
+    """Download the first recommended model from a trickling server, until it shows its speed."""
     point_at(paths, hub)
     hub.faults.trickle = 0.02
     window = open_window()
     library = window.open_library()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
-    queue, tab = window._library_services.queue, library.downloads
-    job_id = queue.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)
+    queue = window._library_services.queue
     qtbot.waitUntil(lambda: "MB/s" in queue.index(0, 0).data(StatusRole), timeout=20000)
+    return window, library, queue
+
+
+def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
+    window, library, queue = start_a_slow_download(qtbot, open_window, paths, hub)
+    tab = library.downloads
+    job_id = queue.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)
     assert "%" in queue.index(0, 0).data(StatusRole) and "left" in queue.index(0, 0).data(StatusRole)
     tab.pause_button.click()
     qtbot.waitUntil(lambda: queue.state_of(job_id) is DownloadState.PAUSED, timeout=5000)
@@ -193,14 +200,7 @@ def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths:
 
 
 def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
-    point_at(paths, hub)
-    hub.faults.trickle = 0.02
-    window = open_window()
-    library = window.open_library()
-    library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
-    library.discover.download_button.click()
-    queue = window._library_services.queue
-    qtbot.waitUntil(lambda: "MB/s" in queue.index(0, 0).data(StatusRole), timeout=20000)
+    window, _library, queue = start_a_slow_download(qtbot, open_window, paths, hub)
     window.close()  # pauses the download; what was fetched stays on disk
     requests = len(hub.log)
 

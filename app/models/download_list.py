@@ -18,13 +18,13 @@ from app.workers.download_worker import DownloadWorker
 
 Index = QModelIndex | QPersistentModelIndex
 JobIdRole = Qt.ItemDataRole.UserRole + 1
-FractionRole = Qt.ItemDataRole.UserRole + 2  # 0..1, or -1 while the size is unknown
+FractionRole = Qt.ItemDataRole.UserRole + 2  # 0..1, or -1 while downloading a file of unknown size
 StatusRole = Qt.ItemDataRole.UserRole + 3
 StateRole = Qt.ItemDataRole.UserRole + 4
 
 
 class DownloadState(Enum):
-    WAITING = "Waiting"
+    WAITING = "Waiting for the downloads before it"
     DOWNLOADING = "Downloading"
     PAUSING = "Pausing…"
     PAUSED = "Paused"
@@ -67,7 +67,7 @@ class DownloadQueue(QAbstractListModel):
         if any(row.job.is_same_file(job) for row in self._rows):
             return False
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
-        self._rows.append(DownloadRow(job, DownloadState.WAITING, size=job.size, status="Waiting for the downloads before it"))
+        self._rows.append(DownloadRow(job, DownloadState.WAITING, size=job.size))
         self.endInsertRows()
         self._start(job)
         return True
@@ -81,7 +81,7 @@ class DownloadQueue(QAbstractListModel):
     def resume(self, job_id: str) -> None:
         row = self._row(job_id)
         if row is not None and row.state in (DownloadState.PAUSED, DownloadState.FAILED):
-            self._set(row, DownloadState.WAITING, "Waiting for the downloads before it")
+            self._set(row, DownloadState.WAITING, "")
             self._start(row.job)
 
     def cancel(self, job_id: str) -> None:
@@ -129,7 +129,9 @@ class DownloadQueue(QAbstractListModel):
         if role == StateRole:
             return row.state.name
         if role == FractionRole:
-            return row.done / row.size if row.size else -1.0
+            if row.size:
+                return row.done / row.size
+            return -1.0 if row.state is DownloadState.DOWNLOADING else 0.0
         return None
 
     # -- the worker's answers ------------------------------------------------------

@@ -48,7 +48,11 @@ class DownloadDelegate(QStyledItemDelegate):
         fraction = index.data(FractionRole)
         bar.minimum, bar.maximum = 0, 1000 if fraction >= 0 else 0
         bar.progress = int(max(fraction, 0) * 1000)
-        bar.state = option.state
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal  # Qt 6: vertical without it
+        bar.palette = option.palette
+        bar.fontMetrics = option.fontMetrics
+        bar.direction = option.direction
+        bar.textVisible = False
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
         status = QRect(box.x(), box.y() + 2 * line + 8, box.width(), line)
         elided = option.fontMetrics.elidedText(index.data(StatusRole), Qt.TextElideMode.ElideRight, box.width())
