@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 from app.core.library import ModelLibrary
 from app.core.paths import AppPaths
 from app.main import create_window
-from app.models.download_list import DownloadState, StatusRole
+from app.models.download_list import DownloadState, FractionRole, StatusRole
 from app.ui import library_window
 from app.ui.library_window import COPY_IN, USE_IN_PLACE, LibraryWindow
 from app.ui.main_window import MainWindow
@@ -190,6 +190,7 @@ def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths:
     tab.pause_button.click()
     qtbot.waitUntil(lambda: queue.state_of(job_id) is DownloadState.PAUSED, timeout=5000)
     assert "MB downloaded" in queue.index(0, 0).data(StatusRole)
+    assert 0 < queue.index(0, 0).data(FractionRole) < 1, "the bar shows how much is there"
     assert tab.resume_button.isEnabled() and not tab.pause_button.isEnabled()
     tab.resume_button.click()
     qtbot.waitUntil(lambda: queue.state_of(job_id) is DownloadState.DOWNLOADING, timeout=5000)
