@@ -113,7 +113,12 @@ def _job_for(what: str, sha256: str, downloader: Downloader) -> DownloadJob:
             raise HearthError(
                 f"'{what}' is not a catalog model, an owner/repo/file.gguf path or an http(s) URL."
             )
-    return next((other for other in downloader.pending() if other.is_same_file(job)), job)
+    pending = next((other for other in downloader.pending() if other.is_same_file(job)), None)
+    if pending is None:
+        return job
+    if sha256:
+        pending.expected_sha256 = sha256  # a corrected pin replaces the earlier one
+    return pending
 
 
 def _pull(what: str, sha256: str, library: ModelLibrary, paths: AppPaths) -> int:

@@ -54,6 +54,7 @@ class HubServer:
         self.faults = Faults()
         self.log: list[LoggedRequest] = []
         self.models_api: list[dict] = []
+        self.cdn_url = ""  # redirect file bytes to another server (a CDN on another host)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -105,7 +106,7 @@ class HubServer:
                         return self._status(404, entry)
                     entry.status = 302
                     self.send_response(302)
-                    self.send_header("Location", f"{hub.url}/cdn/{served.sha256}")
+                    self.send_header("Location", f"{hub.cdn_url or hub.url}/cdn/{served.sha256}")
                     self.send_header("X-Repo-Commit", served.commit)
                     self.send_header("X-Linked-Etag", f'"{served.sha256}"')
                     self.send_header("X-Linked-Size", str(served.size))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core import downloads
+from app.core import library as library_module
 from app.core.downloads import ChecksumMismatch, DownloadError, Downloader, Progress, job_for_hub, job_for_url
-from app.core.errors import ModelFileError
+from app.core.errors import ModelFileError, StorageError
 from app.core.library import ModelLibrary
 from tests.hub_server import COMMIT, HubServer
 
@@ -142,8 +142,8 @@ def test_a_pinned_sha256_that_differs_from_the_hub_stops_before_downloading(serv
 
 def test_free_disk_space_is_checked_first(server: HubServer, library: ModelLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.disk_usage
-    monkeypatch.setattr(downloads.shutil, "disk_usage", lambda p: real(p)._replace(free=50_000_000))
-    with pytest.raises(DownloadError, match="not enough free disk space .* it needs 0.1 GB more"):
+    monkeypatch.setattr(library_module.shutil, "disk_usage", lambda p: real(p)._replace(free=50_000_000))
+    with pytest.raises(StorageError, match="not enough free disk space .* it needs 0.1 GB and 0.1 GB is free"):
         downloader(library, server).run(job_for_hub(REPO, FILE), lambda p: None, threading.Event())
     assert server.bytes_sent() == 0
 
@@ -165,3 +165,49 @@ def test_a_new_revision_is_a_second_version(server: HubServer, library: ModelLib
     assert {m.revision for m in library.models()} == {COMMIT, "b" * 40}
     assert library.file_of(first).is_file() and library.file_of(second).is_file()
     assert library.file_of(first) != library.file_of(second)
+
+
+def test_the_token_goes_to_the_hub_but_never_to_the_cdn(server: HubServer, library: ModelLibrary, smollm_path: Path) -> None:
+    with HubServer() as cdn:
+        cdn.serve(FILE, smollm_path)
+        server.cdn_url = cdn.url
+        fetch = Downloader(library, endpoint=server.url, token=lambda: "hf_secret")
+        assert fetch.run(job_for_hub(REPO, FILE), lambda p: None, threading.Event()) is not None
+        hub_requests = [r for r in server.log if "/resolve/" in r.path]
+        assert hub_requests and all(r.headers.get("Authorization") == "Bearer hf_secret" for r in hub_requests)
+        assert cdn.log and all("Authorization" not in r.headers for r in cdn.log)
+
+
+def test_a_file_changed_on_the_server_starts_over_instead_of_being_spliced(
+    server: HubServer, library: ModelLibrary, gemma_path: Path
+) -> None:
+    fetch = downloader(library, server)
+    job = job_for_url(f"{server.url}/{FILE}")
+    server.faults.trickle = 0.01
+    stop = threading.Event()
+    worker = threading.Thread(target=lambda: fetch.run(job, lambda p: None, stop))
+    worker.start()
+    while fetch.bytes_on_disk(job) < 1_000_000:
+        time.sleep(0.02)
+    stop.set()
+    worker.join(5)
+    server.faults.trickle = 0
+    server.serve(FILE, gemma_path)  # replaced on the server: a new ETag
+    entry = fetch.run(fetch.latest(job), lambda p: None, threading.Event())
+    last = server.log[-1]
+    assert last.headers.get("If-Range") and last.range_start == 0 and last.status == 200
+    assert entry is not None and entry.sha256 == server.files[FILE].sha256 and entry.architecture == "gemma3"
+
+
+def test_every_drop_that_made_progress_earns_new_retries(server: HubServer, library: ModelLibrary) -> None:
+    server.faults.drop_after, server.faults.drops = 15_000_000, 6  # more drops than retry delays
+    entry = downloader(library, server).run(job_for_url(f"{server.url}/{FILE}"), lambda p: None, threading.Event())
+    assert entry is not None and entry.sha256 == server.files[FILE].sha256
+    assert len([r for r in server.log if r.method == "GET"]) == 7
+
+
+def test_offline_from_the_start_fails_at_once_in_words(library: ModelLibrary) -> None:
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="seems to be offline"):
+        Downloader(library, retry_delays=(5.0,) * 5).run(job_for_url("http://127.0.0.1:9/model.gguf"), lambda p: None, threading.Event())
+    assert time.monotonic() - started < 2

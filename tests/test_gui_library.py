@@ -126,11 +126,14 @@ def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, sm
     theirs.symlink_to(smollm_path)
     window = open_window()
     library = window.open_library()
+    qtbot.waitUntil(lambda: library.found_banner.isVisible(), timeout=10000)  # offered unasked
+    assert library.found_banner.text().startswith("1 model(s) from LM Studio are already on this computer")
     offered: list[str] = []
     monkeypatch.setattr(library_window, "choose_found_models", lambda parent, found: offered.extend(m.app for m in found) or found)
-    library.buttons["other_apps"].click()
+    library.use_found_button.click()
     qtbot.waitUntil(lambda: library.table.rowCount() == 1, timeout=10000)
-    assert offered == ["LM Studio"]
+    assert offered == ["LM Studio"] and not library.found_banner.isVisible()
+    assert cell(library, 0, "Name") == "SmolLM2-GGUF/smollm2", "the name the other app shows"
     assert library.table.entry(0).in_place and cell(library, 0, "Source") == "Used in place from LM Studio"
 
 
@@ -281,5 +284,57 @@ def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window,
     window.open_settings()
     assert window._settings.library.hub_endpoint == "https://mirror.school.example"
     assert window._library_services.queue._downloader.endpoint == "https://mirror.school.example"
-    second = window.open_library()
-    assert second is not first and "mirror.school.example" in second.discover.search_status.text()
+    assert window.open_library() is first and "mirror.school.example" in first.discover.search_status.text()
+
+
+def test_waiting_downloads_pause_and_cancel_at_once_and_failures_are_shown(
+    qtbot, qtmodeltester, open_window, paths: AppPaths, hub: HubServer, smollm_path: Path
+) -> None:
+    hub.serve("bartowski/Llama-3.2-1B-Instruct-GGUF/Llama-3.2-1B-Instruct-Q4_K_M.gguf", smollm_path)
+    hub.serve("bartowski/Qwen2.5-1.5B-Instruct-GGUF/Qwen2.5-1.5B-Instruct-Q4_K_M.gguf", smollm_path)
+    window, library, queue = start_a_slow_download(qtbot, open_window, paths, hub)
+    for row in (2, 3):  # two more recommended models wait behind the first
+        library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(row))
+        library.discover.download_button.click()
+    qtmodeltester.check(queue)
+    ids = [queue.index(i, 0).data(Qt.ItemDataRole.UserRole + 1) for i in range(3)]
+    assert [queue.state_of(i) for i in ids[1:]] == [DownloadState.WAITING] * 2
+    queue.pause(ids[1])
+    assert queue.state_of(ids[1]) is DownloadState.PAUSED, "no need to wait for the first download"
+    queue.cancel(ids[2])
+    assert queue.rowCount() == 2
+    assert queue.state_of(ids[0]) is DownloadState.DOWNLOADING
+
+    hub.faults.trickle, hub.faults.wrong_bytes = 0, True
+    queue.cancel(ids[0])
+    qtbot.waitUntil(lambda: queue.rowCount() == 1, timeout=5000)
+    queue.resume(ids[1])
+    qtbot.waitUntil(lambda: queue.state_of(ids[1]) is DownloadState.FAILED, timeout=20000)
+    status = queue.index(0, 0).data(StatusRole)
+    assert status.startswith("Failed · ") and "checksum does not match" in status
+    assert "checksum does not match" in window.statusBar().currentMessage()
+
+
+def test_an_update_is_found_downloaded_beside_the_old_version(qtbot, open_window, paths: AppPaths, hub: HubServer, gemma_path: Path) -> None:
+    point_at(paths, hub)
+    window = open_window()
+    library = window.open_library()
+    library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
+    library.discover.download_button.click()
+    queue = window._library_services.queue
+    qtbot.waitUntil(lambda: queue.rowCount() == 0 and library.table.rowCount() == 1, timeout=30000)
+    library.buttons["check"].click()
+    qtbot.waitUntil(lambda: "up to date" in library.status.text(), timeout=10000)
+
+    hub.serve(f"{REPO}/{FILE}", gemma_path, commit="e" * 40)  # the publisher uploads a new version
+    library.buttons["check"].click()
+    qtbot.waitUntil(lambda: "1 update(s) available" in library.status.text(), timeout=10000)
+    assert cell(library, 0, "Status").endswith("Update available")
+    library.view.selectRow(0)
+    assert library.buttons["update"].isEnabled()
+    library.buttons["update"].click()
+    qtbot.waitUntil(lambda: library.table.rowCount() == 2 and queue.rowCount() == 0, timeout=30000)
+    revisions = {library.table.entry(r).revision for r in range(2)}
+    assert revisions == {"a" * 40, "e" * 40}, "both versions are kept"
+    assert all("Update available" not in cell(library, r, "Status") for r in range(2))
+    assert all(window._library.file_of(library.table.entry(r)).is_file() for r in range(2))

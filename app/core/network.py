@@ -98,9 +98,11 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None, token: str = "") -> urllib.request.Request:
+    # A normal header, so a same-host redirect (a renamed repo) keeps it;
+    # _SameHostAuthRedirects drops it when the redirect leaves the host (the CDN).
     request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})})
     if token:
-        request.add_unredirected_header("Authorization", f"Bearer {token}")
+        request.add_header("Authorization", f"Bearer {token}")
     return request
 
 

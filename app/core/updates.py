@@ -54,7 +54,7 @@ def find_updates(
             failure = exc
             continue
         answered += 1
-        if remote.revision and remote.revision != entry.revision and remote.sha256 not in installed:
+        if remote.revision and remote.revision != entry.revision and remote.sha256 and remote.sha256 not in installed:
             updates[entry.id] = Update(entry.id, entry.repo, entry.repo_file, remote.revision, "Hub")
     if failure is not None and not answered:
         text = str(failure) if isinstance(failure, HearthError) else network.describe_failure(failure, "updates")

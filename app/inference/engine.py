@@ -34,7 +34,7 @@ from app.core.prompting import (
     reply_budget,
 )
 from app.core.settings import EngineSettings, SamplingSettings
-from app.inference.gpu import gpu_offload_supported
+from app.inference.gpu import gpu_layers
 from app.inference.llama_log import route_llama_logs
 from app.inference.prompt_formats import (
     COMPLETION,
@@ -141,7 +141,7 @@ class LlamaEngine:
                         n_batch=min(512, context),
                         n_threads=threads,
                         n_threads_batch=threads,
-                        n_gpu_layers=-1 if gpu_offload_supported() else 0,
+                        n_gpu_layers=gpu_layers(info, context),
                         verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
                     )
                 finally:

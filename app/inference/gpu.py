@@ -12,6 +12,9 @@ import subprocess
 
 import llama_cpp
 
+from app.core.fit import POSSIBLE_SHARE, memory_needed
+from app.core.gguf_info import GgufInfo
+
 
 @functools.cache
 def gpu_offload_supported() -> bool:
@@ -38,3 +41,15 @@ def gpu_memory() -> int:
         return 0
     sizes = [int(line) for line in answer.split() if line.strip().isdigit()]
     return max(sizes, default=0) * 1024 * 1024
+
+
+def gpu_layers(info: GgufInfo, context_length: int) -> int:
+    """All layers on the GPU when the model fits there (the fit verdict's rule), else none.
+
+    A GPU build with no measurable memory (Apple silicon shares system memory) offloads.
+    """
+    if not gpu_offload_supported():
+        return 0
+    memory = gpu_memory()
+    needed = memory_needed(info.file_size, info.kv_bytes_per_token, context_length)
+    return -1 if memory == 0 or needed <= memory * POSSIBLE_SHARE else 0

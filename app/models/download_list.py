@@ -7,6 +7,7 @@ Resume: starting them by themselves would open a connection at start-up.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from app.core.downloads import Downloader, DownloadJob, Progress
+from app.workers.background import BackgroundTask
 from app.workers.download_worker import DownloadWorker
 
 Index = QModelIndex | QPersistentModelIndex
@@ -42,15 +44,20 @@ class DownloadRow:
 
 
 class DownloadQueue(QAbstractListModel):
-    start_requested = Signal(object)  # DownloadJob, to the worker (queued)
+    """Downloads in order. The worker gets one job at a time, each run with its own
+    stop event, so pausing or cancelling a waiting download takes effect at once."""
+
+    start_requested = Signal(object, object)  # DownloadJob copy, its stop event (to the worker, queued)
     model_added = Signal(object)  # the verified ModelEntry
     download_failed = Signal(str, str)  # label, plain message
 
     def __init__(self, worker: DownloadWorker) -> None:
         super().__init__()
-        self._worker = worker
+        self._worker = worker  # kept alive here: nothing else holds it
         self._downloader: Downloader = worker.downloader
         self._rows: list[DownloadRow] = []
+        self._running: DownloadRow | None = None
+        self._stop = threading.Event()
         self.start_requested.connect(worker.run_job)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
@@ -69,45 +76,47 @@ class DownloadQueue(QAbstractListModel):
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
         self._rows.append(DownloadRow(job, DownloadState.WAITING, size=job.size))
         self.endInsertRows()
-        self._start(job)
+        self._start_next()
         return True
 
     def pause(self, job_id: str) -> None:
         row = self._row(job_id)
-        if row is not None and row.state in (DownloadState.WAITING, DownloadState.DOWNLOADING):
-            self._worker.stop_event(job_id).set()
-            self._set(row, DownloadState.PAUSING)
+        if row is None:
+            return
+        if row is self._running:
+            if row.state is not DownloadState.CANCELLING:
+                self._stop.set()
+                self._set(row, DownloadState.PAUSING)
+        elif row.state is DownloadState.WAITING:
+            self._set(row, DownloadState.PAUSED, _paused_text(row.done, row.size))
 
     def resume(self, job_id: str) -> None:
         row = self._row(job_id)
         if row is not None and row.state in (DownloadState.PAUSED, DownloadState.FAILED):
             self._set(row, DownloadState.WAITING, "")
-            self._start(row.job)
+            self._start_next()
 
     def cancel(self, job_id: str) -> None:
         row = self._row(job_id)
-        if row is None:
+        if row is None or row.state is DownloadState.CANCELLING:
             return
-        if row.state in (DownloadState.WAITING, DownloadState.DOWNLOADING, DownloadState.PAUSING):
-            self._worker.stop_event(job_id).set()
+        if row is self._running:
+            self._stop.set()
             self._set(row, DownloadState.CANCELLING)
-        elif row.state in (DownloadState.PAUSED, DownloadState.FAILED):
+        else:
             self._drop(row)
 
     def set_hub_endpoint(self, endpoint: str) -> None:
-        """Downloads queued from now on use this Hub (a plain attribute read by the worker)."""
+        """Downloads started from now on use this Hub (a plain attribute the worker reads)."""
         self._downloader.endpoint = endpoint
 
     def pause_all(self) -> None:
-        for row in self._rows:
+        for row in list(self._rows):
             self.pause(row.job.id)
 
     def state_of(self, job_id: str) -> DownloadState | None:
         row = self._row(job_id)
         return row.state if row else None
-
-    def busy(self) -> bool:
-        return any(r.state not in (DownloadState.PAUSED, DownloadState.FAILED) for r in self._rows)
 
     # -- QAbstractListModel --------------------------------------------------------
 
@@ -148,35 +157,43 @@ class DownloadQueue(QAbstractListModel):
         row = self._row(job_id)
         if row is not None:
             self._remove(row)
+        self._run_ended()
         self.model_added.emit(entry)
 
     def _on_failed(self, job_id: str, message: str) -> None:
         row = self._row(job_id)
-        if row is None:
-            return
-        if row.state is DownloadState.CANCELLING:
+        if row is not None and row.state is DownloadState.CANCELLING:
             self._drop(row)
-            return
-        row.done = self._downloader.bytes_on_disk(row.job)
-        self._set(row, DownloadState.FAILED, message)
-        self.download_failed.emit(row.job.label, message)
+        elif row is not None:
+            row.done = self._downloader.bytes_on_disk(row.job)
+            self._set(row, DownloadState.FAILED, message)
+            self.download_failed.emit(row.job.label, message)
+        self._run_ended()
 
     def _on_stopped(self, job_id: str) -> None:
         row = self._row(job_id)
-        if row is None:
-            return
-        if row.state is DownloadState.CANCELLING:
+        if row is not None and row.state is DownloadState.CANCELLING:
             self._drop(row)
-        else:
+        elif row is not None:
             row.done = self._downloader.bytes_on_disk(row.job)
             self._set(row, DownloadState.PAUSED, _paused_text(row.done, row.size))
+        self._run_ended()
+
+    def _run_ended(self) -> None:
+        self._running = None
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if self._running is not None:
+            return
+        row = next((r for r in self._rows if r.state is DownloadState.WAITING), None)
+        if row is None:
+            return
+        self._running, self._stop = row, threading.Event()
+        # The worker gets its own copy (it fills in URL, size and ETag, and saves them).
+        self.start_requested.emit(dataclasses.replace(row.job), self._stop)
 
     # -- rows ------------------------------------------------------------------
-
-    def _start(self, job: DownloadJob) -> None:
-        # The worker fills in and saves its own copy (URL, size, ETag); sharing one
-        # object between threads let the GUI's view of it change the download.
-        self.start_requested.emit(dataclasses.replace(job))
 
     def _row(self, job_id: str) -> DownloadRow | None:
         return next((r for r in self._rows if r.job.id == job_id), None)
@@ -189,8 +206,11 @@ class DownloadQueue(QAbstractListModel):
         self.dataChanged.emit(index, index)
 
     def _drop(self, row: DownloadRow) -> None:
-        """Cancel for good: delete what was downloaded."""
-        self._downloader.discard(row.job)
+        """Cancel for good: delete what was downloaded (off this thread: it may be gigabytes)."""
+        job, downloader = row.job, self._downloader
+        task = BackgroundTask(lambda: downloader.discard(job), self)
+        task.finished.connect(task.deleteLater)
+        task.start()
         self._remove(row)
 
     def _remove(self, row: DownloadRow) -> None:

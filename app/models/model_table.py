@@ -33,14 +33,18 @@ class ModelTableModel(QAbstractTableModel):
         self._in_use = ""
         self._updates: set[str] = set()
 
-    def set_entries(self, entries: list[ModelEntry]) -> None:
+    def set_entries(self, entries: list[ModelEntry], context_length: int | None = None) -> None:
+        """Show `entries`, judged at `context_length` tokens (or the last one given),
+        capped at what each model was trained for, as the engine does."""
+        if context_length is not None:
+            self._context_length = context_length
         self.beginResetModel()
-        self._rows = [
-            (e, judge(e.size, e.kv_bytes_per_token, self._context_length, self._machine.total_memory,
-                      self._machine.gpu_memory))
-            for e in sorted(entries, key=lambda e: e.added_at, reverse=True)
-        ]
+        self._rows = [(e, self._judge(e)) for e in sorted(entries, key=lambda e: e.added_at, reverse=True)]
         self.endResetModel()
+
+    def _judge(self, entry: ModelEntry) -> Fit:
+        context = min(self._context_length, entry.context_length or self._context_length)
+        return judge(entry.size, entry.kv_bytes_per_token, context, self._machine.total_memory, self._machine.gpu_memory)
 
     @property
     def in_use(self) -> str:
@@ -56,9 +60,6 @@ class ModelTableModel(QAbstractTableModel):
 
     def entry(self, row: int) -> ModelEntry | None:
         return self._rows[row][0] if 0 <= row < len(self._rows) else None
-
-    def fit(self, row: int) -> Fit | None:
-        return self._rows[row][1] if 0 <= row < len(self._rows) else None
 
     def row_of(self, model_id: str) -> int:
         return next((i for i, (e, _) in enumerate(self._rows) if e.id == model_id), -1)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTreeWidget,
@@ -51,17 +50,16 @@ class DiscoverTab(QWidget):
         self._machine, self._context_length = machine, context_length
         self._endpoint, self._tokens = endpoint, tokens
 
+        self.fit_note = QLabel()
         self.catalog_list = QTreeWidget()
         self.catalog_list.setHeaderLabels(["Recommended model", "Fit", "Download", "Memory needed", "License"])
         self.catalog_list.setRootIsDecorated(False)
         self.catalog_list.setWordWrap(True)
         for model in catalog:
-            fit = self._fit(model.size_bytes, model.kv_bytes_per_token)
             item = QTreeWidgetItem([
-                f"{model.name}\n{model.description}", fit.label, size_label(model.size_bytes),
+                f"{model.name}\n{model.description}", "", size_label(model.size_bytes),
                 f"{model.ram_gb:g} GB", model.license,
             ])
-            item.setToolTip(1, fit.explanation)
             item.setToolTip(0, f"{model.description}\n{parameters_label(model.parameters)} parameters · {model.repo}/{model.file}")
             item.setData(0, DataRole, model)
             self.catalog_list.addTopLevelItem(item)
@@ -78,8 +76,7 @@ class DiscoverTab(QWidget):
         self.search_button.clicked.connect(self.search)
         self.token_button = QPushButton("Hugging Face token…")
         self.token_button.clicked.connect(self.ask_token)
-        host = urllib.parse.urlsplit(network.hub_endpoint(endpoint)).netloc
-        self.search_status = QLabel(f"Searching contacts {host}; nothing else you do in Hearth does.")
+        self.search_status = QLabel()
         self.search_status.setWordWrap(True)
         self.results = QTreeWidget()
         self.results.setHeaderLabels(["Repository", "Downloads"])
@@ -100,10 +97,7 @@ class DiscoverTab(QWidget):
         found.addWidget(self.results)
         found.addWidget(self.files)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(
-            f"Recommended models. “Fit” is for this computer ({machine.total_memory / 2**30:.0f} GB of memory) "
-            f"and conversations of up to {context_length:,} tokens; point at it for the reason."
-        ))
+        layout.addWidget(self.fit_note)
         layout.addWidget(self.catalog_list, 3)
         buttons = QHBoxLayout()
         buttons.addWidget(self.download_button)
@@ -116,9 +110,32 @@ class DiscoverTab(QWidget):
         file_buttons.addWidget(self.file_button)
         file_buttons.addStretch()
         layout.addLayout(file_buttons)
+        self.apply_settings(endpoint, context_length)
 
-    def _fit(self, size: int, kv_per_token: int) -> Fit:
-        return judge(size, kv_per_token, self._context_length, self._machine.total_memory, self._machine.gpu_memory)
+    def apply_settings(self, endpoint: str, context_length: int) -> None:
+        self._endpoint, self._context_length = endpoint, context_length
+        self._judge_catalog()
+        self._say_where_search_goes()
+
+    def _fit(self, size: int, kv_per_token: int, trained_context: int = 0) -> Fit:
+        context = min(self._context_length, trained_context or self._context_length)
+        return judge(size, kv_per_token, context, self._machine.total_memory, self._machine.gpu_memory)
+
+    def _judge_catalog(self) -> None:
+        self.fit_note.setText(
+            f"Recommended models. “Fit” is for this computer ({self._machine.total_memory / 2**30:.0f} GB of memory) "
+            f"and conversations of up to {self._context_length:,} tokens; point at it for the reason."
+        )
+        for index in range(self.catalog_list.topLevelItemCount()):
+            item = self.catalog_list.topLevelItem(index)
+            model: CatalogModel = item.data(0, DataRole)
+            fit = self._fit(model.size_bytes, model.kv_bytes_per_token, model.context_length)
+            item.setText(1, fit.label)
+            item.setToolTip(1, fit.explanation)
+
+    def _say_where_search_goes(self) -> None:
+        host = urllib.parse.urlsplit(network.hub_endpoint(self._endpoint)).netloc
+        self.search_status.setText(f"Searching contacts {host}; nothing else you do in Hearth does.")
 
     # -- recommended ------------------------------------------------------------
 
@@ -134,14 +151,14 @@ class DiscoverTab(QWidget):
 
     def search(self) -> None:
         words = self.query.text().strip()
-        if not words:
+        if not words or not self.search_button.isEnabled():  # Enter while a search runs
             return
         self.search_button.setEnabled(False)
         self.search_status.setText(f"Searching for “{words}”…")
         self.results.clear()
         self.files.clear()
-        endpoint, token = self._endpoint, self._tokens.get()
-        run_task(self, lambda: hub_search.search_models(words, endpoint, token), self._show_results, self._search_failed)
+        endpoint, tokens = self._endpoint, self._tokens  # the keyring is read off this thread
+        run_task(self, lambda: hub_search.search_models(words, endpoint, tokens.get()), self._show_results, self._search_failed)
 
     def _show_results(self, results: list[hub_search.HubModel]) -> None:
         self.search_button.setEnabled(True)
@@ -165,10 +182,15 @@ class DiscoverTab(QWidget):
         repo = item.data(0, DataRole)
         self.files.clear()
         self.search_status.setText(f"Listing the files of {repo}…")
-        endpoint, token = self._endpoint, self._tokens.get()
-        run_task(self, lambda: hub_search.list_gguf_files(repo, "main", endpoint, token), self._show_files, self._search_failed)
+        endpoint, tokens = self._endpoint, self._tokens
+        run_task(self, lambda: (repo, hub_search.list_gguf_files(repo, "main", endpoint, tokens.get())),
+                 self._show_files, self._search_failed)
 
-    def _show_files(self, files: list[hub_search.HubFile]) -> None:
+    def _show_files(self, answer: tuple[str, list[hub_search.HubFile]]) -> None:
+        repo, files = answer
+        current = self.results.currentItem()
+        if current is None or current.data(0, DataRole) != repo:
+            return  # the user picked another repository meanwhile
         self.search_status.setText(
             "Smaller files run faster and need less memory; larger ones answer a little better. "
             "Q4_K_M is a good balance." if files else "This repository has no GGUF files Hearth can use."
@@ -198,6 +220,8 @@ class DiscoverTab(QWidget):
             QLineEdit.EchoMode.Password,
         )
         if accepted:
-            notice = self._tokens.set(token)
-            if notice:
-                QMessageBox.information(self, "Token kept for this session", notice)
+            tokens = self._tokens
+            run_task(self, lambda: tokens.set(token), self._on_token_kept, self._search_failed)
+
+    def _on_token_kept(self, notice: str) -> None:
+        self.search_status.setText(notice or "Your Hugging Face token is kept in this computer's password store.")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QMimeData, Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -119,8 +119,18 @@ class LibraryWindow(QDialog):
         self.progress = QProgressBar()
         self.progress.hide()
 
+        self.found_banner = QLabel()
+        self.found_banner.setWordWrap(True)
+        self.use_found_button = QPushButton("Use them without copying…")
+        self.use_found_button.clicked.connect(self.find_other_apps)
+        banner = QHBoxLayout()
+        banner.addWidget(self.found_banner, 1)
+        banner.addWidget(self.use_found_button)
+        self._show_banner(False)
+
         mine = QWidget()
         mine_layout = QVBoxLayout(mine)
+        mine_layout.addLayout(banner)
         mine_layout.addWidget(self.view)
         mine_layout.addLayout(selection_row)
         mine_layout.addLayout(library_row)
@@ -139,9 +149,17 @@ class LibraryWindow(QDialog):
 
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
         queue.model_added.connect(self._on_downloaded)
+        self.setAcceptDrops(True)
         self.refresh()
+        run_task(self, find_other_apps_models, self._on_other_apps_scanned, self._say)
 
     # -- the table ------------------------------------------------------------------
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings: the fit verdicts and the Hub follow them."""
+        self._settings = settings
+        self.discover.apply_settings(settings.library.hub_endpoint, settings.engine.context_length)
+        self.table.set_entries(self._library.models(), settings.engine.context_length)
 
     def refresh(self, in_use: str | None = None) -> None:
         self.table.set_entries(self._library.models())
@@ -274,38 +292,78 @@ class LibraryWindow(QDialog):
             if answer is None:
                 return
             copy = answer == COPY_IN
-        self._add(paths, copy, source="")
+        self._add([(path, "", "") for path in paths], copy)
 
-    def _add(self, paths: list[Path], copy: bool, source: str) -> None:
+    def _add(self, files: list[tuple[Path, str, str]], copy: bool) -> None:
+        """Add (path, name, source) files in one task; one bad file does not stop the rest."""
         library = self._library
-        self._say(f"Checking {len(paths)} file(s)… this reads the whole file once.")
+        self._say(f"Checking {len(files)} file(s)… this reads each whole file once.")
 
-        def work(report: Callable[[int, int], None]) -> list[ModelEntry]:
-            return [library.add(path, copy=copy, source=source, progress=report) for path in paths]
+        def work(report: Callable[[int, int], None]) -> tuple[list[ModelEntry], list[str]]:
+            added, problems = [], []
+            for path, name, source in files:
+                try:
+                    added.append(library.add(path, copy=copy, source=source, progress=report, name=name))
+                except HearthError as exc:
+                    problems.append(str(exc))
+            return added, problems
 
         run_task(self, work, self._on_added, self._failed, self._on_progress)
 
-    def _on_added(self, entries: list[ModelEntry]) -> None:
+    def _on_added(self, result: tuple[list[ModelEntry], list[str]]) -> None:
+        added, problems = result
         self.progress.hide()
-        self._say("Added: " + ", ".join(e.name for e in entries))
-        self.refresh()
-        self.select(entries[-1].id)
-        self.models_changed.emit()
+        self._say(" ".join([f"Added: {', '.join(e.name for e in added)}." if added else "", *problems]).strip())
+        if added:
+            self.refresh()
+            self.select(added[-1].id)
+            self.models_changed.emit()
+        if problems:
+            self.show_error("\n\n".join(problems))
 
     def find_other_apps(self) -> None:
         self._say("Looking in the folders of LM Studio, GPT4All, Jan and Ollama…")
         run_task(self, find_other_apps_models, self._offer_found, self._failed)
 
-    def _offer_found(self, found: list[FoundModel]) -> None:
+    def _not_in_library(self, found: list[FoundModel]) -> list[FoundModel]:
         known = {self._library.file_of(e).resolve() for e in self._library.models()}
-        new = [m for m in found if m.path.resolve() not in known]
+        return [m for m in found if m.path.resolve() not in known]
+
+    def _show_banner(self, visible: bool) -> None:
+        self.found_banner.setVisible(visible)
+        self.use_found_button.setVisible(visible)
+
+    def _on_other_apps_scanned(self, found: list[FoundModel]) -> None:
+        """Offered without being asked: models already on this computer cost no download."""
+        new = self._not_in_library(found)
+        if new:
+            apps = sorted({m.app for m in new})
+            self.found_banner.setText(
+                f"{len(new)} model(s) from {', '.join(apps)} are already on this computer. "
+                "Hearth can use them where they are."
+            )
+        self._show_banner(bool(new))
+
+    def _offer_found(self, found: list[FoundModel]) -> None:
+        new = self._not_in_library(found)
+        self._show_banner(False)
         if not new:
             self._say("No other models were found in LM Studio, GPT4All, Jan or Ollama's folders."
                       if not found else "Every model found in other apps is already in your library.")
             return
         chosen = choose_found_models(self, new)
-        for app in {m.app for m in chosen}:
-            self._add([m.path for m in chosen if m.app == app], copy=False, source=f"Used in place from {app}")
+        if chosen:
+            self._add([(m.path, m.name, f"Used in place from {m.app}") for m in chosen], copy=False)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if dropped_models(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        paths = dropped_models(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.add_files(paths)
 
     # -- downloads and updates --------------------------------------------------------
 
@@ -317,6 +375,9 @@ class LibraryWindow(QDialog):
 
     def _on_downloaded(self, entry: ModelEntry) -> None:
         self._say(f"{entry.name} was downloaded and verified. It is ready to use.")
+        if entry.repo:  # an update that arrived: the older version has none left
+            self._updates = {k: u for k, u in self._updates.items() if (u.repo, u.repo_file) != (entry.repo, entry.repo_file)}
+            self.table.set_updates(set(self._updates))
         self.refresh()
         self.select(entry.id)
 
@@ -326,9 +387,13 @@ class LibraryWindow(QDialog):
             self._say("None of your models came from the Hugging Face Hub, so there is nothing to check.")
             return
         self._say("Asking the Hub about newer versions…")
-        catalog, endpoint, token = self._catalog, self._settings.library.hub_endpoint, self._tokens.get()
-        run_task(self, lambda: find_updates(entries, catalog, lambda r, f: resolve_hub_file(r, f, "main", endpoint, token)),
-                 self._show_updates, self._failed)
+        catalog, endpoint, tokens = self._catalog, self._settings.library.hub_endpoint, self._tokens
+
+        def check() -> dict[str, Update]:
+            token = tokens.get()  # the keyring is read here, off the GUI thread
+            return find_updates(entries, catalog, lambda r, f: resolve_hub_file(r, f, "main", endpoint, token))
+
+        run_task(self, check, self._show_updates, self._failed)
 
     def _show_updates(self, updates: dict[str, Update]) -> None:
         self._updates = updates
@@ -342,6 +407,12 @@ class LibraryWindow(QDialog):
         update = self._updates.get(entry.id) if entry else None
         if entry is not None and update is not None:
             self.download(job_for_hub(update.repo, update.repo_file, update.revision, name=entry.name, license_name=entry.license))
+
+
+def dropped_models(mime: QMimeData) -> list[Path]:
+    """The .gguf files among dropped URLs; [] when anything else is dropped."""
+    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return paths if paths and all(p.suffix.lower() == ".gguf" for p in paths) else []
 
 
 def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundModel]:

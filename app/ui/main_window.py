@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, Qt, QThread, Signal
-from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,7 +34,7 @@ from app.models.conversation_list import ConversationIdRole, ConversationListMod
 from app.workers.inference_worker import InferenceWorker, ReplyRequest
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
-from app.ui.library_window import LibraryServices, LibraryWindow
+from app.ui.library_window import LibraryServices, LibraryWindow, dropped_models
 from app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -326,11 +325,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"The download of {label} stopped: {message}", 20_000)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        if _dropped_models(event.mimeData()):
+        if dropped_models(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
-        paths = _dropped_models(event.mimeData())
+        paths = dropped_models(event.mimeData())
         if paths:
             event.acceptProposedAction()
             self.open_library().add_files(paths)
@@ -568,10 +567,8 @@ class MainWindow(QMainWindow):
         self._settings = updated
         self._save_settings()
         self._library_services.queue.set_hub_endpoint(updated.library.hub_endpoint)
-        if self._library_window is not None:  # rebuilt with the new context length and Hub
-            self._library_window.close()
-            self._library_window.deleteLater()
-            self._library_window = None
+        if self._library_window is not None:
+            self._library_window.apply_settings(updated)
         if reload_needed and self._loaded_model_id:
             self.load_model(self._loaded_model_id)
 
@@ -639,6 +636,11 @@ class MainWindow(QMainWindow):
         self._worker.wanted_load = -1
         self._settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         self._save_settings()
+        # Gone from the screen at once: a download stalled in a read notices the pause
+        # only when its read times out (at most DOWNLOAD_TIMEOUT).
+        self.hide()
+        if self._library_window is not None:
+            self._library_window.hide()
         QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
         self._worker_thread.quit()
         self._library_services.queue.pause_all()  # kept on disk; Resume continues next time
@@ -648,8 +650,3 @@ class MainWindow(QMainWindow):
         self._store.close()
         super().closeEvent(event)
 
-
-def _dropped_models(mime: QMimeData) -> list[Path]:
-    """The .gguf files among dropped URLs; [] when anything else is dropped."""
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return paths if paths and all(p.suffix.lower() == ".gguf" for p in paths) else []
