@@ -90,6 +90,10 @@ case "${1:-}" in
             "$VENV/bin/python" -m pip install "$GEMMA" >>"$VENV/setup.log" 2>&1 \
                 || { tail -n 20 "$VENV/setup.log" >&2; say "could not install the Gemma test model"; exit 1; }
         fi
+        if ! "$VENV/bin/python" -c 'import PyInstaller' 2>/dev/null; then  # for the bundle smoke test
+            "$VENV/bin/python" -m pip install -e ".[build]" >>"$VENV/setup.log" 2>&1 \
+                || { tail -n 20 "$VENV/setup.log" >&2; say "could not install PyInstaller"; exit 1; }
+        fi
         export QT_QPA_PLATFORM=offscreen
         set +e
         "$VENV/bin/python" -m pytest "$@"

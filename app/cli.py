@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hearth", description="Private AI chat on your own computer.")
     parser.add_argument("--version", action="version", version=f"Hearth {__version__}")
     parser.add_argument("--data-dir", help="keep all of Hearth's files in this folder")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this copy of Hearth works: load the starter model, answer once, exit")
     commands = parser.add_subparsers(dest="command")
 
     ask = commands.add_parser("ask", help="ask a model one question; the reply streams to stdout")
@@ -105,6 +107,10 @@ def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from app.self_test import run_self_test
+
+        return run_self_test(args.data_dir)
     paths = resolve_paths(args.data_dir)
     try:
         paths.ensure()
@@ -126,4 +132,4 @@ def run(argv: Sequence[str]) -> int:
 
 def wants_cli(argv: Sequence[str]) -> bool:
     """True when the arguments name a command or ask for help/version, not the window."""
-    return any(arg in COMMANDS or arg in ("-h", "--help", "--version") for arg in argv)
+    return any(arg in COMMANDS or arg in ("-h", "--help", "--version", "--self-test") for arg in argv)

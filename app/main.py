@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from types import TracebackType
 
-from PySide6.QtCore import QThread
+import psutil
+
+from PySide6.QtCore import QThread, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
@@ -19,7 +23,7 @@ from app.core.fit import Machine
 from app.core.hardware import total_memory
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
-from app.core.paths import AppPaths, resolve_paths
+from app.core.paths import RESOURCES_DIR, AppPaths, resolve_paths
 from app.core.secrets import TokenStore
 from app.core.settings import load_settings
 from app.core.store import ConversationStore
@@ -91,10 +95,14 @@ def _report_unexpected(kind: type[BaseException], error: BaseException, trace: T
 def run_gui(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="hearth")
     parser.add_argument("--data-dir")
+    # For smoke tests and the start-up benchmark: report when the window is up, then quit.
+    parser.add_argument("--exit-when-shown", action="store_true")
     args, qt_args = parser.parse_known_args(argv)
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Hearth")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hearth")
+    app.setWindowIcon(QIcon(str(RESOURCES_DIR / "icons" / "hearth-256.png")))
     sys.excepthook = _report_unexpected
     try:
         window = create_window(resolve_paths(args.data_dir))
@@ -102,4 +110,17 @@ def run_gui(argv: Sequence[str]) -> int:
         QMessageBox.critical(None, "Hearth cannot start", str(exc))
         return 1
     window.show()
+    if args.exit_when_shown:
+        QTimer.singleShot(0, lambda: _report_shown_and_quit(window))
     return app.exec()
+
+
+def _report_shown_and_quit(window: MainWindow) -> None:
+    """Runs once the event loop has shown and painted the window."""
+    seconds = time.time() - psutil.Process().create_time()
+    message = f"window shown {seconds:.2f} s after the process started"
+    logging.getLogger("hearth").info(message)
+    if sys.stdout is not None:  # a windowed build has none
+        print(message, flush=True)
+    window.close()
+    QApplication.quit()  # closing this early does not count as the last window closing

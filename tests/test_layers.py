@@ -29,6 +29,7 @@ FORBIDDEN = {
     ("core",): ("PySide6", "llama_cpp", "app.inference", "app.workers", "app.models", "app.ui", "app.main"),
     ("inference",): ("PySide6", "app.workers", "app.models", "app.ui", "app.main"),
     ("cli.py",): ("PySide6", "llama_cpp", "app.workers", "app.models", "app.ui", "app.main"),
+    ("self_test.py",): ("PySide6", "llama_cpp", "app.workers", "app.models", "app.ui", "app.main"),
     ("cli_library.py",): ("PySide6", "llama_cpp", "app.inference", "app.workers", "app.models", "app.ui", "app.main"),
     ("workers",): ("PySide6.QtWidgets", "app.ui", "app.main", "llama_cpp"),
     ("models",): ("PySide6.QtWidgets", "app.ui", "app.main", "llama_cpp"),

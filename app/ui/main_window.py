@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.build_info import build_info
+from app.core.build_info import describe as describe_build
 from app.core.errors import HearthError
 from app.core.library import ModelEntry, ModelLibrary
 from app.core.paths import AppPaths
@@ -587,12 +589,10 @@ class MainWindow(QMainWindow):
         )
 
     def show_about(self) -> None:
-        from app import __version__
-
         QMessageBox.about(
             self,
             "About Hearth",
-            f"Hearth {__version__}\n\nPrivate AI chat that runs entirely on this computer. "
+            f"{describe_build(build_info())}\n\nPrivate AI chat that runs entirely on this computer. "
             "Nothing you type leaves it.\n\nLicensed under the Apache License 2.0.",
         )
 
@@ -636,11 +636,8 @@ class MainWindow(QMainWindow):
         self._worker.wanted_load = -1
         self._settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         self._save_settings()
-        # Gone from the screen at once: a download stalled in a read notices the pause
-        # only when its read times out (at most DOWNLOAD_TIMEOUT).
-        self.hide()
         if self._library_window is not None:
-            self._library_window.hide()
+            self._library_window.close()
         QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
         self._worker_thread.quit()
         self._library_services.queue.pause_all()  # kept on disk; Resume continues next time

@@ -1,0 +1,65 @@
+"""The PyInstaller bundle: build it, run its self-test, open its window offscreen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.bundle
+
+SIZE_LIMIT = 250 * 1000 * 1000  # the Linux one-folder bundle, without a model
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if sys.platform != "linux":
+        pytest.skip("only the Linux bundle is built and tested here")
+    out = tmp_path_factory.mktemp("bundle")
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--with-starter-model", "--tarball",
+         "--dist", str(out / "dist"), "--work", str(out / "build")],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out / "dist" / "hearth"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "HEARTH_DATA_DIR")}
+    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path / "home"))
+    return env
+
+
+def test_the_bundle_answers_its_self_test(bundle: Path, tmp_path: Path) -> None:
+    result = subprocess.run([str(bundle / "hearth"), "--self-test"], capture_output=True, text=True,
+                            timeout=300, env=_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "bundle" in result.stdout.splitlines()[0], "the build record is read from the bundle"
+    assert "ok: answered in" in result.stdout and result.stdout.strip().endswith("Self-test passed.")
+
+
+def test_the_bundle_opens_its_window_offscreen_and_quits(bundle: Path, tmp_path: Path) -> None:
+    result = subprocess.run([str(bundle / "hearth"), "--data-dir", str(tmp_path / "data"), "--exit-when-shown"],
+                            capture_output=True, text=True, timeout=300, env=_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "window shown" in result.stdout
+    log = (tmp_path / "data" / "logs" / "hearth.log").read_text(encoding="utf-8")
+    assert "window shown" in log
+
+
+def test_the_bundle_is_small_and_carries_what_it_needs(bundle: Path) -> None:
+    files = [f for f in bundle.rglob("*") if f.is_file() and not f.is_symlink()]
+    model = sum(f.stat().st_size for f in files if f.suffix == ".gguf")
+    assert sum(f.stat().st_size for f in files) - model <= SIZE_LIMIT
+    names = {f.name for f in files}
+    assert any(n.startswith("libllama.so") for n in names) and any(n.startswith("libggml-cpu.so") for n in names)
+    assert (bundle / "_internal" / "resources" / "catalog.json").is_file()
+    plugins = {p.name for p in (bundle / "_internal" / "PySide6" / "Qt" / "plugins").iterdir()}
+    assert {"platforms", "platforminputcontexts"} <= plugins and not {"sqldrivers", "qmltooling", "tls"} & plugins
+    assert list(bundle.parent.glob("hearth-*-linux-*.tar.gz")), "the per-user tarball"
