@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli_library import add_model_commands, run_models
+from app.cli_library import add_model_commands, add_pack_commands, run_models, run_pack
 from app.core.errors import HearthError
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
@@ -22,7 +22,7 @@ from app.core.paths import AppPaths, resolve_paths
 from app.core.settings import load_settings
 from app.core.store import ConversationStore, title_from
 
-COMMANDS = ("ask", "models")
+COMMANDS = ("ask", "models", "pack")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--format", dest="prompt_format", help="prompt format: auto, model, completion, chatml, gemma, ...")
 
     add_model_commands(commands)
+    add_pack_commands(commands)
     return parser
 
 
@@ -117,6 +118,8 @@ def run(argv: Sequence[str]) -> int:
         configure_logging(paths.log_file)
         if args.command == "ask":
             return _ask(args, paths)
+        if args.command == "pack":
+            return run_pack(args, paths)
         return run_models(args, paths)
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)

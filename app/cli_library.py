@@ -1,4 +1,4 @@
-"""`hearth models ...`: the model library from the command line (no Qt)."""
+"""`hearth models ...` and `hearth pack ...`: the model library from the command line (no Qt)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.core.catalog import load_catalog
 from app.core.downloads import Downloader, DownloadJob, Progress, job_for_catalog, job_for_hub, job_for_url
 from app.core.errors import HearthError
 from app.core.library import ModelLibrary
+from app.core.packs import export_pack, import_pack
 from app.core.paths import AppPaths
 from app.core.secrets import TokenStore
 from app.core.settings import load_settings
@@ -37,6 +38,52 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     remove = sub.add_parser("rm", help="remove a model and delete its file")
     remove.add_argument("id")
     sub.add_parser("add-starter", help="add the bundled starter model (SmolLM2-135M-Instruct)")
+
+
+def add_pack_commands(commands: argparse._SubParsersAction) -> None:
+    pack = commands.add_parser("pack", help="carry models and settings to other computers (a USB stick)")
+    sub = pack.add_subparsers(dest="pack_command", required=True)
+    export = sub.add_parser("export", help="write a pack folder")
+    export.add_argument("folder", type=Path)
+    export.add_argument("--models", nargs="+", required=True, metavar="ID", help="the models to include")
+    export.add_argument("--installer", type=Path, help="also carry this installer file or folder")
+    load = sub.add_parser("import", help="check a pack folder and add its models and settings")
+    load.add_argument("folder", type=Path)
+
+
+def run_pack(args: argparse.Namespace, paths: AppPaths) -> int:
+    library = ModelLibrary(paths.models_dir)
+    show = _fraction_printer()
+    if args.pack_command == "export":
+        files = export_pack(args.folder, library, load_settings(paths.settings_file), args.models, args.installer, show)
+        sys.stderr.write("\n")
+        models = sum(f.kind == "model" for f in files)
+        print(f"Wrote a pack of {models} model(s) and the settings to {args.folder} "
+              f"({sum(f.size for f in files) / 1e6:,.0f} MB, every file with its sha256).")
+        return 0
+    result = import_pack(args.folder, library, paths.settings_file, show)
+    sys.stderr.write("\n")
+    for entry in result.added:
+        print(f"Added {entry.name} as '{entry.id}' (checked).")
+    for name in result.already_there:
+        print(f"{name} was already installed.")
+    if result.settings_applied:
+        print("The pack's settings were applied.")
+    return 0
+
+
+def _fraction_printer() -> Callable[[int, int], None]:
+    interactive, last = sys.stderr.isatty(), [-1]
+
+    def show(done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if interactive:
+            sys.stderr.write(f"\r{percent:3d}%  {done / 1e6:,.0f} of {total / 1e6:,.0f} MB")
+        elif percent // 25 != last[0] // 25:
+            sys.stderr.write(f"{percent}%\n")
+        last[0] = percent
+
+    return show
 
 
 def run_models(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -14,7 +14,6 @@ import hashlib
 import http.client
 import json
 import logging
-import queue
 import re
 import threading
 import time
@@ -28,6 +27,7 @@ from app.core import network
 from app.core.atomic import write_atomically
 from app.core.catalog import CatalogModel
 from app.core.errors import HearthError, ModelFileError, StorageError
+from app.core.hashing import ParallelHasher
 from app.core.library import ModelEntry, ModelLibrary, ensure_free_space, hash_file
 
 log = logging.getLogger(__name__)
@@ -148,47 +148,6 @@ def _range_start(response: http.client.HTTPResponse) -> int:
     return int(match.group(1)) if match else -1
 
 
-class _HashedSoFar:
-    """The sha256 of the first `length` bytes on disk, kept across retries of one run
-    so a dropped connection does not mean re-reading the whole part file.
-
-    Blocks are hashed on a second thread while the next ones arrive (hashlib
-    releases the GIL), so hashing does not slow a fast download down.
-    """
-
-    def __init__(self) -> None:
-        self.length = 0
-        self._digest = hashlib.sha256()
-        self._blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
-        self._thread: threading.Thread | None = None
-
-    def restart(self, digest: hashlib._Hash | None = None, length: int = 0) -> None:
-        self.finish()
-        self._digest, self.length = digest or hashlib.sha256(), length
-
-    def add(self, block: bytes) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
-            self._thread.start()
-        self._blocks.put(block)
-        self.length += len(block)
-
-    def digest(self) -> hashlib._Hash:
-        self.finish()
-        return self._digest
-
-    def finish(self) -> None:
-        """Wait until every block given so far is hashed, and stop the thread."""
-        if self._thread is not None:
-            self._blocks.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while (block := self._blocks.get()) is not None:
-            self._digest.update(block)
-
-
 def job_for_catalog(model: CatalogModel, sha256: str = "") -> DownloadJob:
     return job_for_hub(
         model.repo, model.file, model.revision or "main", sha256=sha256 or model.sha256, name=model.name,
@@ -263,7 +222,7 @@ class Downloader:
     def run(self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event) -> ModelEntry | None:
         """Download, verify and add `job`'s model. Returns None when `stop` was set
         (paused or cancelled); the bytes so far stay on disk for a resume."""
-        hashed = _HashedSoFar()
+        hashed = ParallelHasher()
         try:
             self.save(job)
             return self._run_with_retries(job, progress, stop, hashed)
@@ -276,7 +235,7 @@ class Downloader:
             hashed.finish()
 
     def _run_with_retries(
-        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: _HashedSoFar
+        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: ParallelHasher
     ) -> ModelEntry | None:
         """Retry with backoff. The count starts again whenever a try brought bytes, so a
         long download survives any number of separate drops."""
@@ -306,7 +265,7 @@ class Downloader:
                 return None
 
     def _attempt(
-        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: _HashedSoFar
+        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: ParallelHasher
     ) -> ModelEntry | None:
         if job.repo and not job.url:
             progress(Progress("resolving", 0, 0))
@@ -347,7 +306,7 @@ class Downloader:
         self,
         job: DownloadJob,
         part: Path,
-        hashed: _HashedSoFar,
+        hashed: ParallelHasher,
         progress: ProgressCallback,
         stop: threading.Event,
     ) -> bool:
@@ -384,7 +343,7 @@ class Downloader:
         job: DownloadJob,
         response: http.client.HTTPResponse,
         part: Path,
-        hashed: _HashedSoFar,
+        hashed: ParallelHasher,
         progress: ProgressCallback,
         stop: threading.Event,
     ) -> bool:

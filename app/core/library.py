@@ -94,12 +94,12 @@ def sha256_of(path: Path, progress: Callable[[int, int], None] | None = None) ->
     return digest.hexdigest()
 
 
-def ensure_free_space(folder: Path, needed: int, what: str) -> None:
-    """Raise StorageError unless `folder`'s disk has `needed` bytes plus a margin free,
-    so a full disk never breaks the conversation store."""
+def ensure_free_space(folder: Path, needed: int, what: str, margin: int = DISK_MARGIN) -> None:
+    """Raise StorageError unless `folder`'s disk has `needed` bytes plus `margin` free.
+    The default margin keeps a full disk from breaking the conversation store."""
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
-    if free < needed + DISK_MARGIN:
+    if free < needed + margin:
         raise StorageError(
             f"There is not enough free disk space for {what}: it needs {needed / 1e9:.1f} GB "
             f"and {free / 1e9:.1f} GB is free. Delete some files or models, then try again."

@@ -114,6 +114,11 @@ def load_settings(path: Path) -> Settings:
     except ValueError as exc:
         log.warning("settings file %s is damaged (%s); using defaults", path, exc)
         return Settings()
+    return settings_from_dict(data)
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Settings from a parsed document, migrated and within limits (files, packs)."""
     return _within_limits(_from_dict(Settings, _migrate(data)))
 
 

@@ -1,0 +1,157 @@
+"""Classroom packs: export to a folder, import on another computer, refuse bad packs whole."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core import library as library_module
+from app.core.errors import StorageError
+from app.core.library import ModelLibrary
+from app.core.packs import PACK_MANIFEST, PackError, export_pack, import_pack, read_pack
+from app.core.paths import AppPaths, resolve_paths
+from app.core.settings import Settings, load_settings, save_settings
+from tests.conftest import subprocess_env
+
+
+@pytest.fixture
+def teacher(tmp_path: Path, smollm_path: Path, gemma_path: Path) -> AppPaths:
+    paths = resolve_paths(tmp_path / "teacher")
+    paths.ensure()
+    library = ModelLibrary(paths.models_dir)
+    library.add(smollm_path)
+    library.add(gemma_path)
+    settings = Settings(system_prompt="You are a patient tutor for year 7.")
+    settings.engine.context_length = 2048
+    settings.window_geometry = "abcd"
+    save_settings(settings, paths.settings_file)
+    return paths
+
+
+def student(tmp_path: Path, name: str = "student") -> AppPaths:
+    paths = resolve_paths(tmp_path / name)
+    paths.ensure()
+    return paths
+
+
+def export_all(teacher: AppPaths, folder: Path) -> None:
+    library = ModelLibrary(teacher.models_dir)
+    export_pack(folder, library, load_settings(teacher.settings_file), [m.id for m in library.models()])
+
+
+def test_a_pack_carries_models_and_settings_to_another_computer(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb" / "hearth-pack"
+    seen: list[tuple[int, int]] = []
+    library = ModelLibrary(teacher.models_dir)
+    files = export_pack(usb, library, load_settings(teacher.settings_file), [m.id for m in library.models()],
+                        progress=lambda done, total: seen.append((done, total)))
+    assert sorted(f.kind for f in files) == ["model", "model", "settings"]
+    assert seen[-1][0] == seen[-1][1] == sum(m.size for m in library.models())
+    assert "window_geometry" not in json.loads((usb / "settings.json").read_text())
+
+    other = student(tmp_path)
+    result = import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    added = ModelLibrary(other.models_dir).models()
+    assert sorted(e.name for e in result.added) == sorted(e.name for e in added) == sorted(m.name for m in library.models())
+    assert {e.sha256 for e in added} == {m.sha256 for m in library.models()}
+    assert all(ModelLibrary(other.models_dir).verify(e) == "" for e in added)
+    assert all(e.license for e in added) and all(e.source.startswith("Classroom pack") for e in added)
+    settings = load_settings(other.settings_file)
+    assert settings.system_prompt == "You are a patient tutor for year 7." and settings.engine.context_length == 2048
+    assert settings.window_geometry == "", "this computer's own choices stay"
+    assert not list(other.models_dir.glob(".import-*"))
+
+    again = import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    assert again.added == [] and len(again.already_there) == 2
+
+
+def test_an_incompletely_copied_pack_names_the_missing_files_and_adds_nothing(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    files = read_pack(usb)
+    gone, short = [f for f in files if f.kind == "model"]
+    (usb / gone.path).unlink()
+    with (usb / short.path).open("r+b") as handle:
+        handle.truncate(short.size // 3)
+    other = student(tmp_path)
+    with pytest.raises(PackError) as caught:
+        import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    assert f"{gone.path} (missing)" in str(caught.value) and f"{short.path} ({short.size // 3:,} of" in str(caught.value)
+    assert ModelLibrary(other.models_dir).models() == [] and not other.settings_file.exists()
+
+
+def test_a_damaged_file_stops_the_import_with_nothing_left_behind(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    damaged = [f for f in read_pack(usb) if f.kind == "model"][-1]
+    with (usb / damaged.path).open("r+b") as handle:
+        handle.seek(damaged.size // 2)
+        byte = handle.read(1)
+        handle.seek(damaged.size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    other = student(tmp_path)
+    with pytest.raises(PackError, match=f"{damaged.path} in the pack is damaged"):
+        import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    assert ModelLibrary(other.models_dir).models() == []
+    assert not [p for p in other.models_dir.iterdir() if p.name != ".manifest.lock"], "no file, no staging folder"
+
+
+def test_an_interrupted_export_is_not_a_pack(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    (usb / PACK_MANIFEST).unlink()
+    with pytest.raises(PackError, match="not a complete Hearth pack"):
+        import_pack(usb, ModelLibrary(student(tmp_path).models_dir), tmp_path / "s.json")
+
+
+def test_a_disk_too_small_fails_before_copying(teacher: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    other = student(tmp_path)
+    real = shutil.disk_usage
+    monkeypatch.setattr(library_module.shutil, "disk_usage", lambda p: real(p)._replace(free=100_000_000))
+    with pytest.raises(StorageError, match="not enough free disk space for the pack's models"):
+        import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    assert not [p for p in other.models_dir.iterdir() if p.suffix == ".gguf" or p.name.startswith(".import")]
+
+
+def test_a_pack_cannot_write_outside_its_folder(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    document = json.loads((usb / PACK_MANIFEST).read_text())
+    document["files"][0]["path"] = "../../evil.gguf"
+    (usb / PACK_MANIFEST).write_text(json.dumps(document))
+    with pytest.raises(PackError, match="outside its folder"):
+        read_pack(usb)
+
+
+@pytest.mark.real_model
+def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(teacher: AppPaths, tmp_path: Path) -> None:
+    installer = tmp_path / "hearth-setup.tar.gz"
+    installer.write_bytes(b"pretend installer" * 1000)
+    usb = tmp_path / "usb"
+    ids = [m.id for m in ModelLibrary(teacher.models_dir).models()]
+
+    def hearth(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data), *args],
+                              capture_output=True, text=True, timeout=300, env=subprocess_env(data))
+
+    exported = hearth(teacher.data_dir, "pack", "export", str(usb), "--models", *ids, "--installer", str(installer))
+    assert exported.returncode == 0, exported.stderr
+    assert "Wrote a pack of 2 model(s)" in exported.stdout
+    assert (usb / "installer" / "hearth-setup.tar.gz").read_bytes() == installer.read_bytes()
+    other = tmp_path / "student"
+    imported = hearth(other, "pack", "import", str(usb))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.count("(checked)") == 2 and "settings were applied" in imported.stdout
+    smol = next(m.id for m in ModelLibrary(other / "models").models() if m.architecture == "llama")
+    answer = hearth(other, "ask", "--model", smol, "--max-tokens", "12", "Say hello.")
+    assert answer.returncode == 0 and answer.stdout.strip()
+
+    broken = hearth(tmp_path / "third", "pack", "import", str(tmp_path))
+    assert broken.returncode == 1 and "not a complete Hearth pack" in broken.stderr
