@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from app.core.library import ModelLibrary
-from app.core.paths import AppPaths
+from app.core.paths import AppPaths, resolve_paths
 from app.main import create_window
 from app.models.download_list import DownloadState, FractionRole, StatusRole
 from app.ui import library_window
@@ -338,3 +338,41 @@ def test_an_update_is_found_downloaded_beside_the_old_version(qtbot, open_window
     assert revisions == {"a" * 40, "e" * 40}, "both versions are kept"
     assert all("Update available" not in cell(library, r, "Status") for r in range(2))
     assert all(window._library.file_of(library.table.entry(r)).is_file() for r in range(2))
+
+
+def test_export_for_other_computers_then_import_from_folder(
+    qtbot, open_window, paths: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.core.settings import Settings, save_settings
+    from app.ui import pack_dialogs
+
+    ModelLibrary(paths.models_dir).add(smollm_path)
+    save_settings(Settings(system_prompt="Answer like a friendly librarian."), paths.settings_file)
+    teacher = open_window()
+    usb = tmp_path / "usb"
+    monkeypatch.setattr(pack_dialogs, "choose_models_to_export", lambda parent, entries: [e.id for e in entries])
+    monkeypatch.setattr(pack_dialogs.QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb))
+    teacher.packs.export()
+
+    def shown(window: MainWindow) -> str:
+        boxes = [b for b in window.findChildren(QMessageBox, "pack-result") if b.isVisible()]
+        return boxes[-1].text() if boxes else ""
+
+    qtbot.waitUntil(lambda: "Copy this folder to the other computers" in shown(teacher), timeout=20000)
+    assert (usb / "hearth-pack" / "hearth-pack.json").is_file()
+    teacher.close()
+
+    other = resolve_paths(tmp_path / "student")
+    other.ensure()
+    student = create_window(other, engine_factory=FakeEngine)
+    qtbot.addWidget(student)
+    student.show()
+    assert student.model_picker.count() == 1 and not student.model_picker.isEnabled()  # "No models installed"
+    monkeypatch.setattr(pack_dialogs.QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb / "hearth-pack"))
+    student.packs.import_()
+    qtbot.waitUntil(lambda: "Added SmolLM2-135M-Instruct.Q4_1." in shown(student), timeout=20000)
+    assert "settings were applied" in shown(student)
+    assert student.model_picker.isEnabled() and student._settings.system_prompt == "Answer like a friendly librarian."
+    student.close()

@@ -30,13 +30,14 @@ from app.core.errors import HearthError
 from app.core.library import ModelEntry, ModelLibrary
 from app.core.paths import AppPaths
 from app.core.rendering import MarkdownRenderer
-from app.core.settings import Settings, save_settings
+from app.core.settings import Settings, load_settings, save_settings
 from app.core.store import ConversationStore, Message, title_from
 from app.models.conversation_list import ConversationIdRole, ConversationListModel
 from app.workers.inference_worker import InferenceWorker, ReplyRequest
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.library_window import LibraryServices, LibraryWindow, dropped_models
+from app.ui.pack_dialogs import PackActions
 from app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
         self._model_ready = False
         self._loaded_model_id = ""
 
+        self.packs = PackActions(self, library, lambda: self._settings, paths.settings_file)
+        self.packs.imported.connect(self._on_pack_imported)
         self.renderer = MarkdownRenderer(dark=self._is_dark())
         self._build_widgets()
         self._build_menus()
@@ -194,6 +197,10 @@ class MainWindow(QMainWindow):
         self.new_action = action(file_menu, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
         action(file_menu, "Model &library…", self.open_library, "Ctrl+L")
         action(file_menu, "&Add model file…", self.add_model_file)
+        file_menu.addSeparator()
+        action(file_menu, "&Export for other computers…", self.packs.export)
+        action(file_menu, "&Import from folder…", self.packs.import_)
+        file_menu.addSeparator()
         action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -321,6 +328,18 @@ class MainWindow(QMainWindow):
 
     def _on_model_downloaded(self, entry: ModelEntry) -> None:
         self.statusBar().showMessage(f"{entry.name} is downloaded, verified and ready to use.", 10_000)
+        self.refresh_models()
+
+    def _on_pack_imported(self, settings_applied: bool) -> None:
+        if settings_applied:  # the file now holds the pack's settings; this window's own stay
+            fresh = load_settings(self._paths.settings_file)
+            fresh.window_geometry, fresh.last_model_id = self._settings.window_geometry, self._settings.last_model_id
+            reload_needed = fresh.engine != self._settings.engine
+            self._settings = fresh
+            if self._library_window is not None:
+                self._library_window.apply_settings(fresh)
+            if reload_needed and self._loaded_model_id:
+                self.load_model(self._loaded_model_id)
         self.refresh_models()
 
     def _on_download_failed(self, label: str, message: str) -> None:

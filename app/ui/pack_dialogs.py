@@ -1,0 +1,134 @@
+"""File → Export for other computers… and Import from folder…: classroom packs in the window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressDialog,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.library import ModelEntry, ModelLibrary
+from app.core.packs import ImportResult, PackFile, export_pack, import_pack
+from app.core.settings import Settings
+from app.models.model_table import size_label
+from app.ui.tasks import run_task
+
+
+def choose_models_to_export(parent: QWidget, entries: list[ModelEntry]) -> list[str]:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Export for other computers")
+    items = QListWidget()
+    for entry in entries:
+        item = QListWidgetItem(f"{entry.name}  ·  {size_label(entry.size)}  ·  {entry.license or 'license unknown'}")
+        item.setCheckState(Qt.CheckState.Checked)
+        items.addItem(item)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    buttons.addButton("Choose a folder…", QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(QLabel(
+        "Hearth writes the chosen models and your settings to a folder, for example on a USB "
+        "stick, with a checksum for every file. On each other computer, choose File → Import "
+        "from folder… No internet is needed."
+    ))
+    layout.addWidget(items)
+    layout.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return []
+    return [entries[i].id for i in range(items.count()) if items.item(i).checkState() == Qt.CheckState.Checked]
+
+
+class PackActions(QObject):
+    """Runs exports and imports off the GUI thread, with a progress dialog."""
+
+    imported = Signal(bool)  # whether the pack's settings were applied to the settings file
+
+    def __init__(self, parent: QWidget, library: ModelLibrary, settings: Callable[[], Settings], settings_file: Path) -> None:
+        super().__init__(parent)
+        self._parent, self._library, self._settings, self._settings_file = parent, library, settings, settings_file
+        self._progress: QProgressDialog | None = None
+
+    def export(self) -> None:
+        entries = self._library.models()
+        if not entries:
+            self._tell("Nothing to export", "There are no models to export yet.")
+            return
+        chosen = choose_models_to_export(self._parent, entries)
+        if not chosen:
+            return
+        folder = QFileDialog.getExistingDirectory(self._parent, "Export the pack to this folder")
+        if folder:
+            self.export_to(Path(folder) / "hearth-pack", chosen)
+
+    def export_to(self, folder: Path, model_ids: list[str]) -> None:
+        library, settings = self._library, self._settings()
+        self._start("Writing the pack…")
+        run_task(self, lambda report: (folder, export_pack(folder, library, settings, model_ids, progress=report)),
+                 self._exported, self._failed, self._on_progress)
+
+    def import_(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self._parent, "Choose the pack folder (it holds hearth-pack.json)")
+        if folder:
+            self.import_from(Path(folder))
+
+    def import_from(self, folder: Path) -> None:
+        library, settings_file = self._library, self._settings_file
+        self._start("Checking and copying the pack…")
+        run_task(self, lambda report: import_pack(folder, library, settings_file, report),
+                 self._imported, self._failed, self._on_progress)
+
+    def _start(self, text: str) -> None:
+        self._progress = QProgressDialog(text, "", 0, 1000, self._parent)
+        self._progress.setCancelButton(None)  # a half-written pack is refused anyway; no cancel needed
+        self._progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self._progress.setMinimumDuration(300)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress.setValue(int(1000 * done / total) if total else 0)
+
+    def _finish(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress.deleteLater()
+            self._progress = None
+
+    def _exported(self, result: tuple[Path, list[PackFile]]) -> None:
+        self._finish()
+        folder, files = result
+        models = sum(f.kind == "model" for f in files)
+        self._tell("Pack written", f"{models} model(s) and your settings are in {folder} "
+                   f"({sum(f.size for f in files) / 1e9:.1f} GB). Copy this folder to the other computers.")
+
+    def _imported(self, result: ImportResult) -> None:
+        self._finish()
+        lines = [f"Added {e.name}." for e in result.added]
+        lines += [f"{name} was already here." for name in result.already_there]
+        if result.settings_applied:
+            lines.append("The pack's settings were applied.")
+        self._tell("Pack imported", " ".join(lines) or "The pack held nothing new.")
+        self.imported.emit(result.settings_applied)
+
+    def _failed(self, message: str) -> None:
+        self._finish()
+        box = QMessageBox(QMessageBox.Icon.Warning, "That did not work", message, QMessageBox.StandardButton.Ok, self._parent)
+        box.setObjectName("pack-result")
+        box.open()
+
+    def _tell(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self._parent)
+        box.setObjectName("pack-result")
+        box.open()
