@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._worker_thread = worker_thread
         self._library_services = library_services
         self._library_window: LibraryWindow | None = None
+        self._shut_down = False
         self._conversation_id: int | None = None
         self._request_id = 0
         self._active_request: int | None = None
@@ -651,6 +652,10 @@ class MainWindow(QMainWindow):
             self.show_error("Settings not saved", str(exc))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self._shut_down:  # closed before: the worker threads are gone already
+            super().closeEvent(event)
+            return
+        self._shut_down = True
         self._worker.cancel.set()
         self._worker.wanted_load = -1
         self._settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
