@@ -18,7 +18,8 @@ from app.cli_library import add_model_commands, add_pack_commands, run_models, r
 from app.core.errors import HearthError
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
-from app.core.paths import AppPaths, resolve_paths
+from app.core.paths import AppPaths, policy_files, resolve_paths
+from app.core.policy import Policy, load_policy
 from app.core.settings import load_settings
 from app.core.store import ConversationStore, title_from
 
@@ -46,19 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_path(library: ModelLibrary, choice: str | None, last_used: str) -> Path:
+def _model_path(library: ModelLibrary, choice: str | None, last_used: str, policy: Policy) -> Path:
     if choice and Path(choice).suffix.lower() == ".gguf":
+        if not policy.allows(Path(choice).stem, Path(choice).name):
+            raise HearthError(f"Your administrator does not allow the model {Path(choice).name} on this computer.")
         return Path(choice)
-    entry = library.get(choice or last_used) if (choice or last_used) else None
+    wanted = choice or last_used or policy.default_model
+    entry = library.get(wanted) if wanted else None
     if entry is None and not choice:
-        entry = next(iter(library.models()), None)
+        entry = next((m for m in library.models() if policy.allows(*m.names)), None)
     if entry is None:
-        wanted = f"'{choice}'" if choice else "any"
-        raise HearthError(f"There is no {wanted} model installed. Run 'hearth models list' to see what is.")
+        named = f"'{choice}'" if choice else "any"
+        raise HearthError(f"There is no {named} model installed. Run 'hearth models list' to see what is.")
+    if not policy.allows(*entry.names):
+        raise HearthError(f"Your administrator does not allow the model {entry.name} on this computer.")
     return library.file_of(entry)
 
 
-def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
+def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
     from app.inference.engine import LlamaEngine
     from app.inference.prompt_formats import FORMAT_CHOICES
     from app.inference.reply import generate_reply
@@ -68,13 +74,13 @@ def _ask(args: argparse.Namespace, paths: AppPaths) -> int:
     if args.prompt_format and args.prompt_format not in FORMAT_CHOICES:
         raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
 
-    settings = load_settings(paths.settings_file)
+    settings = policy.apply(load_settings(paths.settings_file))
     if args.max_tokens:
         settings.sampling.max_tokens = args.max_tokens
     if args.seed is not None:
         settings.sampling.seed = args.seed
     library = ModelLibrary(paths.models_dir)
-    model_path = _model_path(library, args.model, settings.last_model_id)
+    model_path = _model_path(library, args.model, settings.last_model_id, policy)
     prompt = args.prompt.strip()
     if not prompt:
         raise HearthError("The question is empty: type something to ask.")
@@ -116,11 +122,14 @@ def run(argv: Sequence[str]) -> int:
     try:
         paths.ensure()
         configure_logging(paths.log_file)
+        policy = load_policy(policy_files())
+        for problem in policy.problems:
+            print(f"hearth: {problem}", file=sys.stderr)
         if args.command == "ask":
-            return _ask(args, paths)
+            return _ask(args, paths, policy)
         if args.command == "pack":
             return run_pack(args, paths)
-        return run_models(args, paths)
+        return run_models(args, paths, policy)
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 1

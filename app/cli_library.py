@@ -16,6 +16,7 @@ from app.core.errors import HearthError
 from app.core.library import ModelLibrary
 from app.core.packs import export_pack, import_pack
 from app.core.paths import AppPaths
+from app.core.policy import Policy
 from app.core.secrets import TokenStore
 from app.core.settings import load_settings
 
@@ -86,9 +87,11 @@ def _fraction_printer() -> Callable[[int, int], None]:
     return show
 
 
-def run_models(args: argparse.Namespace, paths: AppPaths) -> int:
+def run_models(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
     library = ModelLibrary(paths.models_dir)
     command = {"add": "import"}.get(args.models_command, args.models_command)
+    if command in ("pull", "search") and not policy.downloads:
+        raise HearthError("Downloads are turned off by your administrator.")
     if command == "import":
         entry = library.add(args.path, copy=not args.in_place)
         print(f"Added {entry.name} as '{entry.id}'.")

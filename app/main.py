@@ -23,7 +23,8 @@ from app.core.fit import Machine
 from app.core.hardware import total_memory
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
-from app.core.paths import RESOURCES_DIR, AppPaths, resolve_paths
+from app.core.paths import RESOURCES_DIR, AppPaths, policy_files, resolve_paths
+from app.core.policy import load_policy
 from app.core.secrets import TokenStore
 from app.core.settings import load_settings
 from app.core.store import ConversationStore
@@ -50,7 +51,8 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
             "Check that the disk is not full and that you may write there."
         ) from exc
     configure_logging(paths.log_file)
-    settings = load_settings(paths.settings_file)
+    policy = load_policy(policy_files())
+    settings = policy.apply(load_settings(paths.settings_file))
     store = ConversationStore(paths.database)
     store.mark_interrupted()
     worker = InferenceWorker(paths, engine_factory)
@@ -67,11 +69,12 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     download_worker.moveToThread(download_thread)
     download_thread.start()
     services = LibraryServices(
-        catalog=load_catalog(),
+        catalog=[m for m in load_catalog() if policy.allows(m.id, m.name, m.file)],
         queue=DownloadQueue(download_worker),
         machine=Machine(total_memory(), gpu_memory()),
         tokens=tokens,
         thread=download_thread,
+        policy=policy,
     )
     window = MainWindow(paths, settings, store, library, worker, thread, services)
     thread.setParent(window)

@@ -376,3 +376,47 @@ def test_export_for_other_computers_then_import_from_folder(
     assert "settings were applied" in shown(student)
     assert student.model_picker.isEnabled() and student._settings.system_prompt == "Answer like a friendly librarian."
     student.close()
+
+
+def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_path: Path, gemma_path: Path, tmp_path: Path, monkeypatch) -> None:
+    from app.ui.settings_dialog import SettingsDialog
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'allowed_models = ["smollm2-*"]\ndownloads = false\nsystem_prompt = "You help students."\n'
+        '[settings]\ntemperature = 0.2\nlocked = ["system_prompt", "temperature"]\n'
+    )
+    monkeypatch.setenv("HEARTH_POLICY_FILE", str(policy))
+    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+    ModelLibrary(paths.models_dir).add(gemma_path, copy=False)
+    window = create_window(paths, engine_factory=FakeEngine)
+    qtbot.addWidget(window)
+    window.show()
+    assert [window.model_picker.itemText(i).split("  ·")[0] for i in range(window.model_picker.count())] == ["SmolLM2-135M-Instruct.Q4_1"]
+    assert window._settings.system_prompt == "You help students." and window._settings.sampling.temperature == 0.2
+
+    dialog = SettingsDialog(window._settings, "", window, frozenset(window._library_services.policy.locked))
+    assert not dialog.temperature.isEnabled() and not dialog.system_prompt.isEnabled() and dialog.top_p.isEnabled()
+    assert dialog.temperature.toolTip() == "Set by your administrator"
+    library = window.open_library()
+    assert not library.tabs.isTabEnabled(library.tabs.indexOf(library.discover))
+    assert "turned off" in library.tabs.tabToolTip(library.tabs.indexOf(library.discover))
+    assert all(library.discover.catalog_list.topLevelItem(i).text(0).startswith("SmolLM2")
+               for i in range(library.discover.catalog_list.topLevelItemCount()))
+    window.close()
+
+
+def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('downloads = false\n[settings]\ntemperature = "hot"\n')
+    monkeypatch.setenv("HEARTH_POLICY_FILE", str(policy))
+    window = create_window(paths, engine_factory=FakeEngine)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=5000)
+    box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
+    assert "line 3: temperature must be a float" in box.text()
+    assert window._settings.sampling.temperature == 0.7 and not window._library_services.policy.downloads
+    window.close()

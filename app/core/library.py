@@ -66,6 +66,11 @@ class ModelEntry:
     def kv_bytes_per_token(self) -> int:
         return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
 
+    @property
+    def names(self) -> tuple[str, str, str]:
+        """What an administrator's allow-list may match: id, name and file name."""
+        return self.id, self.name, Path(self.path).name
+
 
 def hash_file(
     path: Path,

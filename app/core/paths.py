@@ -16,6 +16,8 @@ import platformdirs
 
 APP_NAME = "Hearth"
 DATA_DIR_ENV = "HEARTH_DATA_DIR"
+POLICY_FILE_ENV = "HEARTH_POLICY_FILE"
+POLICY_NAME = "policy.toml"
 
 def _resources_dir() -> Path:
     """Files shipped with the app (the model catalog, icons, build info): beside the app
@@ -66,3 +68,13 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
         config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
     )
+
+
+def policy_files() -> list[Path]:
+    """Where the administrator's policy may be, first found wins: HEARTH_POLICY_FILE,
+    beside the program (a bundle on a shared drive or USB stick), the system config folder."""
+    candidates = [Path(os.environ[POLICY_FILE_ENV])] if os.environ.get(POLICY_FILE_ENV) else []
+    if getattr(sys, "frozen", False):
+        candidates.append(Path(sys.executable).resolve().parent / POLICY_NAME)
+    candidates.append(Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / POLICY_NAME)
+    return candidates

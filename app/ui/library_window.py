@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QThread, QUrl, Signal
@@ -40,6 +40,7 @@ from app.core.fit import Machine
 from app.core.library import ModelEntry, ModelLibrary
 from app.core.network import resolve_hub_file
 from app.core.other_apps import FoundModel, find_other_apps_models
+from app.core.policy import SET_BY_ADMIN, Policy
 from app.core.secrets import TokenStore
 from app.core.settings import Settings
 from app.core.updates import Update, find_updates
@@ -63,6 +64,7 @@ class LibraryServices:
     machine: Machine
     tokens: TokenStore
     thread: QThread  # the download worker's, stopped when the window closes
+    policy: Policy = field(default_factory=Policy)  # the administrator's: downloads, allowed models
 
 
 class LibraryWindow(QDialog):
@@ -142,6 +144,12 @@ class LibraryWindow(QDialog):
         self.tabs.addTab(mine, "My models")
         self.tabs.addTab(self.discover, "Discover")
         self.tabs.addTab(self.downloads, "Downloads")
+        if not services.policy.downloads:
+            discover_tab = self.tabs.indexOf(self.discover)
+            self.tabs.setTabEnabled(discover_tab, False)
+            self.tabs.setTabToolTip(discover_tab, f"Downloads are turned off. {SET_BY_ADMIN}.")
+            self.buttons["check"].setEnabled(False)
+            self.buttons["check"].setToolTip(f"Downloads are turned off. {SET_BY_ADMIN}.")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(self.progress)

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, Qt, QThread, Signal
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
             self.resize(1100, 720)
 
         self.refresh_models()
+        if library_services.policy.problems:  # reported once the window is up; defaults apply
+            QTimer.singleShot(0, self._report_policy_problems)
         first = self.conversations.index(0, 0)
         if first.isValid():
             self.select_conversation(first.data(ConversationIdRole))
@@ -235,7 +237,8 @@ class MainWindow(QMainWindow):
 
     def refresh_models(self) -> None:
         self.model_picker.clear()
-        entries = self._library.models()
+        policy = self._library_services.policy
+        entries = [e for e in self._library.models() if policy.allows(*e.names)]
         for entry in entries:
             self.model_picker.addItem(f"{entry.name}  ·  {entry.size / 1e6:,.0f} MB", entry.id)
             self.model_picker.setItemData(
@@ -249,7 +252,9 @@ class MainWindow(QMainWindow):
             self.model_picker.setEnabled(False)
             return
         self.model_picker.setEnabled(True)
-        wanted = self._settings.last_model_id
+        wanted = self._settings.last_model_id or policy.default_model
+        if self.model_picker.findData(wanted) < 0:
+            wanted = policy.default_model
         index = max(0, self.model_picker.findData(wanted))
         self.model_picker.setCurrentIndex(index)
         if not self._loaded_model_id:
@@ -263,6 +268,9 @@ class MainWindow(QMainWindow):
     def load_model(self, model_id: str) -> None:
         entry = self._library.get(model_id)
         if entry is None:
+            return
+        if not self._library_services.policy.allows(*entry.names):
+            self.show_error("Not allowed here", f"Your administrator does not allow {entry.name} on this computer.")
             return
         if self._active_request is not None:
             self._worker.cancel.set()
@@ -331,9 +339,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{entry.name} is downloaded, verified and ready to use.", 10_000)
         self.refresh_models()
 
+    def _report_policy_problems(self) -> None:
+        self.show_error("The administrator's policy has errors", "\n\n".join(self._library_services.policy.problems))
+
     def _on_pack_imported(self, settings_applied: bool) -> None:
         if settings_applied:  # the file now holds the pack's settings; this window's own stay
-            fresh = load_settings(self._paths.settings_file)
+            fresh = self._library_services.policy.apply(load_settings(self._paths.settings_file))
             fresh.window_geometry, fresh.last_model_id = self._settings.window_geometry, self._settings.last_model_id
             reload_needed = fresh.engine != self._settings.engine
             self._settings = fresh
@@ -580,10 +591,11 @@ class MainWindow(QMainWindow):
         self.composer.viewport().update()  # QPlainTextEdit does not repaint a changed placeholder
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self._settings, self._loaded_model_id, self)
+        policy = self._library_services.policy
+        dialog = SettingsDialog(self._settings, self._loaded_model_id, self, frozenset(policy.locked))
         if not dialog.exec():
             return
-        updated = dialog.result_settings()
+        updated = policy.apply(dialog.result_settings())
         reload_needed = updated.engine != self._settings.engine
         updated.window_geometry = self._settings.window_geometry
         self._settings = updated

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.hardware import physical_cores
+from app.core.policy import SET_BY_ADMIN
 from app.core.settings import Settings, clean_hub_endpoint
 from app.inference.prompt_formats import FORMAT_CHOICES
 
@@ -30,7 +31,11 @@ _FORMAT_LABELS = {
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, model_id: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, model_id: str, parent: QWidget | None = None, locked: frozenset[str] = frozenset()
+    ) -> None:
+        """`locked`: policy setting names (the same as this dialog's field names) that the
+        administrator set; they are shown, greyed, with who set them."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = copy.deepcopy(settings)
@@ -94,6 +99,12 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        for name in sorted(locked):
+            field = getattr(self, name)
+            field.setEnabled(False)
+            field.setToolTip(SET_BY_ADMIN)
+            label = form.labelForField(field)
+            label.setText(f"{label.text()}\n({SET_BY_ADMIN.lower()})")
 
     def result_settings(self) -> Settings:
         """The edited copy; the caller decides whether to apply it."""

@@ -1,0 +1,93 @@
+"""The administrator's policy file: values, locks, allowed models, and errors named by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.policy import load_policy
+from app.core.settings import Settings
+
+CLASSROOM = """
+# Year 7, room 12
+default_model = "smollm2-135m-instruct-q4-1"
+allowed_models = ["smollm2-*", "qwen2.5-0.5b-*"]
+downloads = false
+system_prompt = "You are a patient tutor. Explain simply and check understanding."
+
+[settings]
+temperature = 0.3
+context_length = 4096
+
+locked = ["system_prompt", "temperature"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_classroom_policy(tmp_path: Path) -> None:
+    policy = load_policy([tmp_path / "absent.toml", write(tmp_path, CLASSROOM)])
+    assert policy.problems == []
+    assert policy.default_model == "smollm2-135m-instruct-q4-1" and policy.downloads is False
+    assert policy.allows("smollm2-135m-instruct-q4-1") and policy.allows("Qwen2.5-0.5B-Instruct-Q4_K_M")
+    assert not policy.allows("llama-3.1-8b-instruct")
+    settings = policy.apply(Settings(system_prompt="mine"))
+    assert settings.system_prompt.startswith("You are a patient tutor")
+    assert settings.sampling.temperature == 0.3 and settings.engine.context_length == 4096
+    assert policy.is_locked("temperature") and not policy.is_locked("top_p")
+
+
+def test_no_policy_file_means_no_rules(tmp_path: Path) -> None:
+    policy = load_policy([tmp_path / "none.toml"])
+    assert policy.source is None and policy.allows("anything") and policy.downloads and not policy.locked
+
+
+def test_a_syntax_error_names_the_line_and_defaults_apply(tmp_path: Path) -> None:
+    policy = load_policy([write(tmp_path, 'downloads = false\nsystem_prompt = "unclosed\n')])
+    (problem,) = policy.problems
+    assert "line 2" in problem and "Hearth uses its defaults" in problem
+    assert policy.downloads is True and policy.values == {}
+
+
+def test_wrong_values_are_named_by_line_and_the_rest_applies(tmp_path: Path) -> None:
+    text = 'downloads = "no"\n\n[settings]\ntemperature = "warm"\nmax_tokens = 256\ncolour = "blue"\n'
+    policy = load_policy([write(tmp_path, text + 'locked = ["max_tokens", "volume"]\n')])
+    problems = " | ".join(policy.problems)
+    assert "line 1: downloads must be true or false" in problems
+    assert "line 4: temperature must be a float" in problems
+    assert "line 6: 'colour' is not a setting Hearth knows" in problems
+    assert "'volume' in locked" in problems
+    assert policy.downloads is True and policy.values == {"max_tokens": 256} and policy.locked == {"max_tokens"}
+    assert policy.apply(Settings()).sampling.max_tokens == 256
+
+
+def test_values_outside_the_limits_are_clamped(tmp_path: Path) -> None:
+    policy = load_policy([write(tmp_path, "[settings]\ncontext_length = 0\ntemperature = 9\n")])
+    settings = policy.apply(Settings())
+    assert settings.engine.context_length == 256 and settings.sampling.temperature == 2.0
+
+
+def test_the_command_line_follows_the_policy(tmp_path: Path, smollm_path: Path, gemma_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    policy = write(tmp_path, 'allowed_models = ["smollm2-*"]\ndownloads = false\n')
+    env = {**subprocess_env(tmp_path / "data"), "HEARTH_POLICY_FILE": str(policy)}
+
+    def hearth(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=120, env=env)
+
+    refused = hearth("models", "pull", "qwen2.5-0.5b-instruct")
+    assert refused.returncode == 1 and "Downloads are turned off by your administrator" in refused.stderr
+    assert hearth("models", "import", "--in-place", str(gemma_path)).returncode == 0
+    not_allowed = hearth("ask", "--model", "gemma-3-270m-q4-k-m", "Hi")
+    assert not_allowed.returncode == 1 and "does not allow the model gemma-3-270m-q4_k_m" in not_allowed.stderr
+
+    write(tmp_path, "downloads = maybe\n")
+    broken = hearth("models", "list")
+    assert broken.returncode == 0 and "policy.toml has an error" in broken.stderr and "line 1" in broken.stderr
