@@ -82,7 +82,8 @@ def main() -> int:
         sys.exit("build.py: PyInstaller is missing. Install it with: .venv/bin/pip install -e '.[build]'")
 
     resources = stage_resources(args.work / "staging", args.with_starter_model)
-    env = {**os.environ, "HEARTH_STAGED_RESOURCES": str(resources), "HEARTH_ONEFILE": "1" if args.onefile else "0"}
+    env = {**os.environ, "HEARTH_STAGED_RESOURCES": str(resources), "HEARTH_ONEFILE": "1" if args.onefile else "0",
+           "HEARTH_VERSION": __version__}
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
                "--distpath", str(args.dist), "--workpath", str(args.work / "pyinstaller"), str(SPEC)]
     result = subprocess.run(command, env=env, cwd=ROOT)
@@ -91,6 +92,8 @@ def main() -> int:
     built = args.dist / ("hearth.exe" if sys.platform == "win32" else "hearth") if args.onefile else args.dist / "hearth"
     size = built.stat().st_size if built.is_file() else folder_size(built)
     print(f"Built {built} ({size / 1e6:,.0f} MB)")
+    if sys.platform == "win32" and not args.onefile:
+        print(f"Installer: iscc /DAppVersion={__version__} packaging\\windows\\hearth.iss")
     if args.tarball:
         if args.onefile or sys.platform != "linux":
             sys.exit("build.py: --tarball packs the one-folder Linux build")

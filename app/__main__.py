@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -10,6 +11,9 @@ def main() -> int:
     from app.cli import run, wants_cli
 
     if wants_cli(argv):
+        if sys.stdout is None or sys.stderr is None:  # a windowed build: no console to write to
+            sys.stdout = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - for the whole run
+            sys.stderr = sys.stderr or open(os.devnull, "w")  # noqa: SIM115
         return run(argv)
     from app.main import run_gui
 

@@ -75,6 +75,9 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
         raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
 
     settings = policy.apply(load_settings(paths.settings_file))
+    for option, name in ((args.max_tokens, "max_tokens"), (args.seed, "seed")):
+        if option is not None and name in policy.locked:
+            raise HearthError(f"{name} is set by your administrator and cannot be changed.")
     if args.max_tokens:
         settings.sampling.max_tokens = args.max_tokens
     if args.seed is not None:

@@ -63,3 +63,18 @@ def test_the_bundle_is_small_and_carries_what_it_needs(bundle: Path) -> None:
     plugins = {p.name for p in (bundle / "_internal" / "PySide6" / "Qt" / "plugins").iterdir()}
     assert {"platforms", "platforminputcontexts"} <= plugins and not {"sqldrivers", "qmltooling", "tls"} & plugins
     assert list(bundle.parent.glob("hearth-*-linux-*.tar.gz")), "the per-user tarball"
+
+
+def test_a_policy_beside_the_bundle_is_read_and_errors_are_named(bundle: Path, tmp_path: Path) -> None:
+    policy = bundle / "policy.toml"
+    policy.write_text('downloads = false\n[settings]\ntemperature = "hot"\n')
+    try:
+        env = {**_env(tmp_path), "HEARTH_POLICY_FILE": str(tmp_path / "ignored-in-a-bundle.toml")}
+        listed = subprocess.run([str(bundle / "hearth"), "--data-dir", str(tmp_path / "d"), "models", "list"],
+                                capture_output=True, text=True, timeout=120, env=env)
+        pulled = subprocess.run([str(bundle / "hearth"), "--data-dir", str(tmp_path / "d"), "models", "pull",
+                                 "qwen2.5-0.5b-instruct"], capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        policy.unlink()
+    assert listed.returncode == 0 and "line 3: temperature must be a float" in listed.stderr
+    assert pulled.returncode == 1 and "Downloads are turned off by your administrator" in pulled.stderr

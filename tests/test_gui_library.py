@@ -379,6 +379,8 @@ def test_export_for_other_computers_then_import_from_folder(
 
 
 def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_path: Path, gemma_path: Path, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFormLayout
+
     from app.ui.settings_dialog import SettingsDialog
 
     policy = tmp_path / "policy.toml"
@@ -395,9 +397,21 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_p
     assert [window.model_picker.itemText(i).split("  ·")[0] for i in range(window.model_picker.count())] == ["SmolLM2-135M-Instruct.Q4_1"]
     assert window._settings.system_prompt == "You help students." and window._settings.sampling.temperature == 0.2
 
-    dialog = SettingsDialog(window._settings, "", window, frozenset(window._library_services.policy.locked))
+    seen: list[SettingsDialog] = []
+
+    def look_then_change_top_p(self: SettingsDialog) -> int:
+        seen.append(self)
+        self.top_p.setValue(0.5)
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", look_then_change_top_p)
+    window.open_settings()
+    (dialog,) = seen
     assert not dialog.temperature.isEnabled() and not dialog.system_prompt.isEnabled() and dialog.top_p.isEnabled()
-    assert dialog.temperature.toolTip() == "Set by your administrator"
+    label = dialog.findChild(QFormLayout).labelForField(dialog.temperature).text()
+    assert label == "Temperature\n(set by your administrator)"
+    assert window._settings.sampling.top_p == 0.5, "an unlocked setting keeps the user's choice"
+    assert window._settings.sampling.temperature == 0.2
     library = window.open_library()
     assert not library.tabs.isTabEnabled(library.tabs.indexOf(library.discover))
     assert "turned off" in library.tabs.tabToolTip(library.tabs.indexOf(library.discover))
@@ -419,4 +433,22 @@ def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, 
     box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
     assert "line 3: temperature must be a float" in box.text()
     assert window._settings.sampling.temperature == 0.7 and not window._library_services.policy.downloads
+    window.close()
+
+
+def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch) -> None:
+    from app.core import library as library_module
+
+    resources = tmp_path / "bundle-resources"
+    (resources / "models").mkdir(parents=True)
+    (resources / "models" / library_module.STARTER_FILE).symlink_to(smollm_path)
+    monkeypatch.setattr(library_module, "RESOURCES_DIR", resources)
+    window = create_window(paths, engine_factory=FakeEngine)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._model_ready, timeout=20000)
+    (entry,) = window._library.models()
+    assert not entry.in_place and window._library.file_of(entry).parent == paths.models_dir
+    assert entry.license == "Apache-2.0" and window.model_picker.isEnabled()
+    assert "Start a conversation" in window.chat_view.toPlainText()
     window.close()

@@ -155,3 +155,48 @@ def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(teach
 
     broken = hearth(tmp_path / "third", "pack", "import", str(tmp_path))
     assert broken.returncode == 1 and "not a complete Hearth pack" in broken.stderr
+
+
+@pytest.mark.parametrize("bad_path", ["C:/Users/x/evil.gguf", "\\\\server\\share\\x.gguf", "models\\..\\..\\x.gguf", "/etc/x.gguf", "settings/x.gguf"])
+def test_paths_outside_the_pack_are_refused_on_every_system(teacher: AppPaths, tmp_path: Path, bad_path: str) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    document = json.loads((usb / PACK_MANIFEST).read_text())
+    document["files"][0]["path"] = bad_path
+    (usb / PACK_MANIFEST).write_text(json.dumps(document))
+    with pytest.raises(PackError, match="outside its folder"):
+        read_pack(usb)
+
+
+def test_a_manifest_with_wrong_field_types_is_damaged(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    document = json.loads((usb / PACK_MANIFEST).read_text())
+    document["files"][0]["model"] = "not a table"
+    (usb / PACK_MANIFEST).write_text(json.dumps(document))
+    with pytest.raises(PackError, match="is damaged"):
+        read_pack(usb)
+
+
+def test_a_failure_while_adding_removes_only_what_this_import_added(
+    teacher: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    other = student(tmp_path)
+    library = ModelLibrary(other.models_dir)
+    own = library.add(smollm_path)  # the student already has SmolLM2
+    real_add = ModelLibrary.add_verified
+    calls = []
+
+    def add_then_fail(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        entry = real_add(self, *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ModelLibrary, "add_verified", add_then_fail)
+    with pytest.raises(StorageError, match="Nothing was added"):
+        import_pack(usb, library, other.settings_file)
+    assert calls == [1]
+    assert [m.id for m in library.models()] == [own.id] and library.file_of(own).is_file()
+    assert not list(other.models_dir.glob(".import-*"))

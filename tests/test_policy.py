@@ -37,7 +37,7 @@ def test_a_classroom_policy(tmp_path: Path) -> None:
     settings = policy.apply(Settings(system_prompt="mine"))
     assert settings.system_prompt.startswith("You are a patient tutor")
     assert settings.sampling.temperature == 0.3 and settings.engine.context_length == 4096
-    assert policy.is_locked("temperature") and not policy.is_locked("top_p")
+    assert "temperature" in policy.locked and "top_p" not in policy.locked
 
 
 def test_no_policy_file_means_no_rules(tmp_path: Path) -> None:
@@ -91,3 +91,29 @@ def test_the_command_line_follows_the_policy(tmp_path: Path, smollm_path: Path, 
     write(tmp_path, "downloads = maybe\n")
     broken = hearth("models", "list")
     assert broken.returncode == 0 and "policy.toml has an error" in broken.stderr and "line 1" in broken.stderr
+
+
+def test_unlocked_values_are_defaults_and_locked_ones_are_forced(tmp_path: Path) -> None:
+    policy = load_policy([write(tmp_path, '[settings]\ntemperature = 0.3\nmax_tokens = 300\nlocked = ["max_tokens", "top_p"]\n')])
+    mine = Settings()
+    mine.sampling.temperature, mine.sampling.max_tokens, mine.sampling.top_p = 1.1, 2000, 0.5
+    applied = policy.apply(mine)
+    assert applied.sampling.temperature == 1.1, "the user's own choice of an unlocked setting stays"
+    assert applied.sampling.max_tokens == 300, "locked: the administrator's value"
+    assert applied.sampling.top_p == Settings().sampling.top_p, "locked without a value: the default"
+    assert policy.apply(Settings()).sampling.temperature == 0.3, "unlocked: the default for a user who did not choose"
+
+
+def test_odd_files_never_stop_the_app(tmp_path: Path) -> None:
+    for text in ("settings = 5\n", 'locked = [["a"]]\n', "[settings]\nlocked = 3\n"):
+        policy = load_policy([write(tmp_path, text)])
+        assert policy.problems and policy.values == {}
+    with_bom = write(tmp_path, "downloads = false\n")
+    with_bom.write_bytes(b"\xef\xbb\xbf" + with_bom.read_bytes())
+    assert load_policy([with_bom]).downloads is False and load_policy([with_bom]).problems == []
+
+
+def test_a_comment_does_not_confuse_the_line_number(tmp_path: Path) -> None:
+    text = '# temperature is set for the whole school\n\n[settings]\ntemperature = "warm"\n'
+    (problem,) = load_policy([write(tmp_path, text)]).problems
+    assert "line 4:" in problem

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from app import __version__
 from app.core.paths import RESOURCES_DIR
 
 BUILD_INFO_FILE = RESOURCES_DIR / "build_info.json"
+# libggml-base.so.0.25.3 (Linux), libggml-base.0.25.3.dylib (macOS)
+GGML_VERSION = re.compile(r"ggml-base(?:\.so)?\.(\d+\.\d+\.\d+)")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -38,9 +41,9 @@ def llama_versions() -> dict[str, str]:
     ggml = "unknown"
     try:
         files = importlib.metadata.files("llama-cpp-python") or []
-        names = [f.name for f in files if f.name.startswith("libggml-base.so.") and f.name.count(".") >= 4]
-        if names:
-            ggml = names[0].removeprefix("libggml-base.so.")
+        found = [m.group(1) for f in files if (m := GGML_VERSION.search(f.name))]
+        if found:
+            ggml = found[0]
     except importlib.metadata.PackageNotFoundError:
         pass
     return {"llama_cpp_python": binding, "ggml": ggml}

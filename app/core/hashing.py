@@ -16,7 +16,7 @@ class ParallelHasher:
     def __init__(self) -> None:
         self.length = 0
         self._digest = hashlib.sha256()
-        self._blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # at most 8 blocks waiting in memory
         self._thread: threading.Thread | None = None
 
     def restart(self, digest: hashlib._Hash | None = None, length: int = 0) -> None:

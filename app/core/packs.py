@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from app import __version__
@@ -25,6 +25,7 @@ from app.core.atomic import write_atomically
 from app.core.errors import HearthError, StorageError
 from app.core.hashing import ParallelHasher
 from app.core.library import ModelEntry, ModelLibrary, ensure_free_space
+from app.core.network import SHA256_HEX
 from app.core.settings import Settings, load_settings, save_settings, settings_from_dict
 
 PACK_MANIFEST = "hearth-pack.json"
@@ -108,8 +109,11 @@ def export_pack(
     count = _Counter(total, progress)
     files: list[PackFile] = []
     try:
+        taken: set[str] = set()
         for entry in entries:
-            relative = f"models/{Path(entry.path).name}"
+            name = Path(entry.path).name
+            relative = f"models/{name if name not in taken else f'{entry.id}-{name}'}"
+            taken.add(Path(relative).name)
             digest = copy_hashed(library.file_of(entry), destination / relative, count)
             if digest != entry.sha256:
                 raise PackError(
@@ -125,6 +129,7 @@ def export_pack(
             digest = copy_hashed(item, destination / relative, count)
             files.append(PackFile(relative, item.stat().st_size, digest, "installer"))
         shared = {key: value for key, value in asdict(settings).items() if key in SHARED_SETTINGS}
+        shared["engine"].pop("threads")  # each laptop uses its own cores
         data = json.dumps(shared, indent=2).encode("utf-8")
         write_atomically(destination / "settings.json", data)
         files.append(PackFile("settings.json", len(data), _sha256_bytes(data), "settings"))
@@ -158,9 +163,21 @@ def read_pack(folder: Path) -> list[PackFile]:
     except (KeyError, TypeError) as exc:
         raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.") from exc
     for item in files:
-        if item.path.startswith("/") or ".." in Path(item.path).parts:
+        if not (isinstance(item.path, str) and isinstance(item.size, int) and isinstance(item.model, dict)
+                and isinstance(item.sha256, str) and SHA256_HEX.fullmatch(item.sha256)):
+            raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.")
+        if not _inside_pack(item.path) or (item.kind == "model" and not item.path.startswith("models/")):
             raise PackError(f"The pack names a file outside its folder ({item.path}); it was not imported.")
     return files
+
+
+def _inside_pack(path: str) -> bool:
+    """A plain relative path with forward slashes, on every system (no drive, no '..')."""
+    posix, windows = PurePosixPath(path), PureWindowsPath(path)
+    return (
+        bool(path) and not posix.is_absolute() and not windows.anchor and "\\" not in path and ":" not in path
+        and ".." not in posix.parts
+    )
 
 
 def missing_files(folder: Path, files: list[PackFile]) -> list[str]:
@@ -191,6 +208,8 @@ def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progre
     models = [f for f in files if f.kind == "model"]
     new = [f for f in models if f.sha256 not in installed]
     ensure_free_space(library.models_dir, sum(f.size for f in new), "the pack's models")
+    for stale in library.models_dir.glob(".import-*"):  # left by an import that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     staging = library.models_dir / f".import-{uuid.uuid4().hex[:8]}"
     count = _Counter(sum(f.size for f in new), progress)
     added: list[ModelEntry] = []
@@ -203,6 +222,7 @@ def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progre
                     "imported. Copy the pack again from the first computer."
                 )
         shared = _verified_settings(folder, files)
+        before = {m.id for m in library.models()}
         try:
             for item in new:
                 origin = {k: str(item.model.get(k, "")) for k in ("repo", "repo_file", "revision", "url")}
@@ -213,9 +233,10 @@ def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progre
                 ))
             if shared is not None:
                 _apply_settings(shared, settings_file)
-        except HearthError:
-            for entry in added:
-                library.remove(entry.id)
+        except BaseException:
+            for entry in library.models():
+                if entry.id not in before:  # what this import added; never a model the user had
+                    library.remove(entry.id)
             raise
     except OSError as exc:
         raise StorageError(f"The pack could not be imported ({exc.strerror or exc}). Nothing was added.") from exc
@@ -240,7 +261,11 @@ def _apply_settings(shared: dict[str, Any], settings_file: Path) -> None:
     """The pack's engine, sampling and default system prompt; this computer's own choices
     (window, last model, Hub address) stay."""
     current = asdict(load_settings(settings_file))
-    current.update(shared)
+    for key, value in shared.items():
+        if isinstance(value, dict):
+            current[key].update(value)  # e.g. engine: the pack has no thread count
+        else:
+            current[key] = value
     save_settings(settings_from_dict(current), settings_file)
 
 

@@ -71,10 +71,20 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
 
 
 def policy_files() -> list[Path]:
-    """Where the administrator's policy may be, first found wins: HEARTH_POLICY_FILE,
-    beside the program (a bundle on a shared drive or USB stick), the system config folder."""
-    candidates = [Path(os.environ[POLICY_FILE_ENV])] if os.environ.get(POLICY_FILE_ENV) else []
+    """Where the administrator's policy may be; the first that exists wins.
+
+    The system config folders come first (every XDG_CONFIG_DIRS entry, and
+    /etc/xdg on Linux), so a file a user can write cannot override IT's. Then
+    beside the program, for a bundle on a shared drive or USB stick. The
+    HEARTH_POLICY_FILE variable, for trying a policy out, counts only outside a
+    bundle (a development checkout or a pip install).
+    """
+    system = platformdirs.site_config_dir(APP_NAME, appauthor=False, multipath=True)
+    candidates = [Path(folder) / POLICY_NAME for folder in system.split(os.pathsep) if folder]
+    if sys.platform.startswith("linux"):
+        candidates.append(Path("/etc/xdg") / APP_NAME / POLICY_NAME)
     if getattr(sys, "frozen", False):
         candidates.append(Path(sys.executable).resolve().parent / POLICY_NAME)
-    candidates.append(Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / POLICY_NAME)
-    return candidates
+    elif os.environ.get(POLICY_FILE_ENV):
+        candidates.append(Path(os.environ[POLICY_FILE_ENV]))
+    return list(dict.fromkeys(candidates))

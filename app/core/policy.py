@@ -53,32 +53,43 @@ class Policy:
         return any(fnmatch.fnmatch(n.lower(), p.lower()) for n in names if n for p in self.allowed_models)
 
     def apply(self, settings: Settings) -> Settings:
-        """`settings` with the administrator's values put in, within the usual limits."""
-        data = asdict(settings)
-        for name, value in self.values.items():
-            *parents, leaf = SETTINGS_PATHS[name]
-            target = data
-            for part in parents:
-                target = target[part]
-            target[leaf] = value
-        return settings_from_dict(data)
+        """`settings` as the administrator wants them, within the usual limits.
 
-    def is_locked(self, name: str) -> bool:
-        return name in self.locked
+        A locked setting takes the policy's value (or the default, when the policy
+        locks it without one). An unlocked policy value is a default: it applies
+        only where the user has not chosen something else.
+        """
+        data, defaults = asdict(settings), asdict(Settings())
+        for name in set(self.values) | self.locked:
+            *parents, leaf = SETTINGS_PATHS[name]
+            target, default = data, defaults
+            for part in parents:
+                target, default = target[part], default[part]
+            if name in self.locked:
+                target[leaf] = self.values.get(name, default[leaf])
+            elif target[leaf] == default[leaf]:
+                target[leaf] = self.values[name]
+        return settings_from_dict(data)
 
 
 def load_policy(candidates: list[Path]) -> Policy:
-    """The first policy file that exists among `candidates`; no file: no policy."""
+    """The first policy file that exists among `candidates`; no file: no policy.
+    Nothing in the file can stop Hearth from starting: every problem is reported."""
     for path in candidates:
         if path.is_file():
-            return _read(path)
+            try:
+                return _read(path)
+            except Exception as exc:  # noqa: BLE001 - a policy must never stop the app
+                return Policy(source=path, problems=[
+                    f"The policy file {path} could not be used ({exc}). Hearth uses its defaults."
+                ])
     return Policy()
 
 
 def _read(path: Path) -> Policy:
     policy = Policy(source=path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad may add a byte-order mark
         document = tomllib.loads(text)
     except OSError as exc:
         policy.problems.append(f"The policy file {path} could not be read ({exc.strerror or exc}).")
@@ -108,9 +119,16 @@ def _read(path: Path) -> Policy:
             policy.downloads = document["downloads"]
         else:
             problem("downloads", "downloads must be true or false.")
-    values = dict(document.get("settings") or {})
+    table = document.get("settings", {})
+    if not isinstance(table, dict):
+        problem("settings", "settings must be a table: a line [settings] followed by name = value lines.")
+        table = {}
+    values = dict(table)
     # `locked` may sit at the top or, written after [settings], inside that table.
-    locked = values.pop("locked", document.get("locked", []))
+    locked = document.get("locked", [])
+    if "locked" in values:
+        inner = values.pop("locked")
+        locked = [*locked, *inner] if isinstance(locked, list) and isinstance(inner, list) else inner
     if "system_prompt" in document:
         values["system_prompt"] = document["system_prompt"]
     defaults = Settings()
@@ -127,7 +145,9 @@ def _read(path: Path) -> Policy:
         policy.values[name] = value
     if isinstance(locked, list):
         for name in locked:
-            if name in SETTINGS_PATHS:
+            if not isinstance(name, str):
+                problem("locked", "locked must list setting names in quotes.")
+            elif name in SETTINGS_PATHS:
                 policy.locked.add(name)
             else:
                 problem("locked", f"'{name}' in locked is not a setting Hearth knows.")
@@ -144,7 +164,10 @@ def _value_at(settings: Settings, path: tuple[str, ...]) -> Any:
 
 
 def _line_of(text: str, key: str) -> int:
-    """The line where `key` is set (the first mention), for the error message."""
-    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=|\b{re.escape(key)}\b', re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+    """The line where `key` is set, for the error message (a mention in a comment or a
+    string does not count); for a name inside `locked`, the locked line."""
+    for pattern in (rf'^\s*(settings\.)?"?{re.escape(key)}"?\s*=', rf'^\s*locked\s*=.*"{re.escape(key)}"'):
+        match = re.search(pattern, text, re.MULTILINE)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return 1

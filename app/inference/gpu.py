@@ -36,6 +36,7 @@ def gpu_memory() -> int:
         answer = subprocess.run(
             [tool, "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
             capture_output=True, text=True, timeout=5, check=True,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flash on Windows
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return 0

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.core.build_info import build_info
 from app.core.build_info import describe as describe_build
 from app.core.errors import HearthError
-from app.core.library import ModelEntry, ModelLibrary
+from app.core.library import ModelEntry, ModelLibrary, bundled_starter_file
 from app.core.paths import AppPaths
 from app.core.rendering import MarkdownRenderer
 from app.core.settings import Settings, load_settings, save_settings
@@ -39,6 +39,7 @@ from app.ui.composer import Composer
 from app.ui.library_window import LibraryServices, LibraryWindow, dropped_models
 from app.ui.pack_dialogs import PackActions
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.tasks import run_task
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,11 @@ class MainWindow(QMainWindow):
             self.resize(1100, 720)
 
         self.refresh_models()
+        if not library.models() and bundled_starter_file() is not None:
+            # First launch of a bundle: copy its starter model in (the bundle's own folder
+            # may be temporary or read-only), so the user can chat straight away.
+            self.chat_view.show_placeholder("Welcome to Hearth", "Setting up the starter model…")
+            run_task(self, library.add_starter, self._on_starter_added, self._on_starter_failed)
         if library_services.policy.problems:  # reported once the window is up; defaults apply
             QTimer.singleShot(0, self._report_policy_problems)
         first = self.conversations.index(0, 0)
@@ -338,6 +344,15 @@ class MainWindow(QMainWindow):
     def _on_model_downloaded(self, entry: ModelEntry) -> None:
         self.statusBar().showMessage(f"{entry.name} is downloaded, verified and ready to use.", 10_000)
         self.refresh_models()
+
+    def _on_starter_added(self, entry: ModelEntry) -> None:
+        log.info("starter model %s installed from the bundle", entry.id)
+        self.refresh_models()
+        self._show_empty_state()
+
+    def _on_starter_failed(self, message: str) -> None:
+        self.show_error("The starter model could not be set up", message)
+        self._show_empty_state()
 
     def _report_policy_problems(self) -> None:
         self.show_error("The administrator's policy has errors", "\n\n".join(self._library_services.policy.problems))

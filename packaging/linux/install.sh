@@ -19,7 +19,7 @@ fi
 mkdir -p "$opt" "$bin" "$data/applications"
 rm -rf "$opt.new" && cp -R "$here/hearth" "$opt.new" && rm -rf "$opt" && mv "$opt.new" "$opt"
 ln -sf "$opt/hearth" "$bin/hearth"
-sed "s|^Exec=hearth|Exec=$opt/hearth|" "$here/hearth.desktop" > "$data/applications/hearth.desktop"
+sed "s|^Exec=hearth|Exec=\"$opt/hearth\"|" "$here/hearth.desktop" > "$data/applications/hearth.desktop"
 for size in 16 24 32 48 64 128 256 512; do
     mkdir -p "$data/icons/hicolor/${size}x${size}/apps"
     cp "$here/icons/hearth-$size.png" "$data/icons/hicolor/${size}x${size}/apps/hearth.png"
