@@ -48,6 +48,7 @@ def add_pack_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("folder", type=Path)
     export.add_argument("--models", nargs="+", required=True, metavar="ID", help="the models to include")
     export.add_argument("--installer", type=Path, help="also carry this installer file or folder")
+    export.add_argument("--no-settings", action="store_true", help="leave this computer's settings out")
     load = sub.add_parser("import", help="check a pack folder and add its models and settings")
     load.add_argument("folder", type=Path)
 
@@ -56,10 +57,12 @@ def run_pack(args: argparse.Namespace, paths: AppPaths) -> int:
     library = ModelLibrary(paths.models_dir)
     show = _fraction_printer()
     if args.pack_command == "export":
-        files = export_pack(args.folder, library, load_settings(paths.settings_file), args.models, args.installer, show)
+        settings = None if args.no_settings else load_settings(paths.settings_file)
+        files = export_pack(args.folder, library, settings, args.models, args.installer, show)
         sys.stderr.write("\n")
         models = sum(f.kind == "model" for f in files)
-        print(f"Wrote a pack of {models} model(s) and the settings to {args.folder} "
+        extras = "".join(f" and the {kind}" for kind in ("settings", "installer") if any(f.kind == kind for f in files))
+        print(f"Wrote a pack of {models} model(s){extras} to {args.folder} "
               f"({sum(f.size for f in files) / 1e6:,.0f} MB, every file with its sha256).")
         return 0
     result = import_pack(args.folder, library, paths.settings_file, show)

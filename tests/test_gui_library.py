@@ -352,7 +352,10 @@ def test_export_for_other_computers_then_import_from_folder(
     save_settings(Settings(system_prompt="Answer like a friendly librarian."), paths.settings_file)
     teacher = open_window()
     usb = tmp_path / "usb"
-    monkeypatch.setattr(pack_dialogs, "choose_models_to_export", lambda parent, entries: [e.id for e in entries])
+    installer = tmp_path / "hearth-setup.exe"
+    installer.write_bytes(b"MZ pretend installer")
+    monkeypatch.setattr(pack_dialogs, "choose_what_to_export",
+                        lambda parent, entries: pack_dialogs.ExportChoice([e.id for e in entries], True, installer))
     monkeypatch.setattr(pack_dialogs.QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb))
     teacher.packs.export()
 
@@ -361,7 +364,9 @@ def test_export_for_other_computers_then_import_from_folder(
         return boxes[-1].text() if boxes else ""
 
     qtbot.waitUntil(lambda: "Copy this folder to the other computers" in shown(teacher), timeout=20000)
+    assert "1 model(s), the settings, the installer" in shown(teacher)
     assert (usb / "hearth-pack" / "hearth-pack.json").is_file()
+    assert (usb / "hearth-pack" / "installer" / "hearth-setup.exe").read_bytes() == installer.read_bytes()
     teacher.close()
 
     other = resolve_paths(tmp_path / "student")

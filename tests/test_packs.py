@@ -143,7 +143,7 @@ def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(teach
 
     exported = hearth(teacher.data_dir, "pack", "export", str(usb), "--models", *ids, "--installer", str(installer))
     assert exported.returncode == 0, exported.stderr
-    assert "Wrote a pack of 2 model(s)" in exported.stdout
+    assert "Wrote a pack of 2 model(s) and the settings and the installer" in exported.stdout
     assert (usb / "installer" / "hearth-setup.tar.gz").read_bytes() == installer.read_bytes()
     other = tmp_path / "student"
     imported = hearth(other, "pack", "import", str(usb))
@@ -200,3 +200,14 @@ def test_a_failure_while_adding_removes_only_what_this_import_added(
     assert calls == [1]
     assert [m.id for m in library.models()] == [own.id] and library.file_of(own).is_file()
     assert not list(other.models_dir.glob(".import-*"))
+
+
+def test_a_pack_without_settings_leaves_the_students_settings_alone(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    library = ModelLibrary(teacher.models_dir)
+    files = export_pack(usb, library, None, [library.models()[0].id])
+    assert [f.kind for f in files] == ["model"] and not (usb / "settings.json").exists()
+    other = student(tmp_path)
+    save_settings(Settings(system_prompt="the student's own"), other.settings_file)
+    result = import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    assert not result.settings_applied and load_settings(other.settings_file).system_prompt == "the student's own"

@@ -87,12 +87,13 @@ class _Counter:
 def export_pack(
     destination: Path,
     library: ModelLibrary,
-    settings: Settings,
+    settings: Settings | None,
     model_ids: list[str],
     installer: Path | None = None,
     progress: Progress | None = None,
 ) -> list[PackFile]:
-    """Write a pack of `model_ids` (and the shared settings, and `installer` if given)."""
+    """Write a pack of `model_ids`, with the shared part of `settings` (None: no
+    settings) and `installer` (a file or folder) if given."""
     entries = []
     for model_id in model_ids:
         entry = library.get(model_id)
@@ -128,11 +129,13 @@ def export_pack(
             relative = f"installer/{item.relative_to(base).as_posix()}"
             digest = copy_hashed(item, destination / relative, count)
             files.append(PackFile(relative, item.stat().st_size, digest, "installer"))
-        shared = {key: value for key, value in asdict(settings).items() if key in SHARED_SETTINGS}
-        shared["engine"].pop("threads")  # each laptop uses its own cores
-        data = json.dumps(shared, indent=2).encode("utf-8")
-        write_atomically(destination / "settings.json", data)
-        files.append(PackFile("settings.json", len(data), _sha256_bytes(data), "settings"))
+        (destination / "settings.json").unlink(missing_ok=True)
+        if settings is not None:
+            shared = {key: value for key, value in asdict(settings).items() if key in SHARED_SETTINGS}
+            shared["engine"].pop("threads")  # each laptop uses its own cores
+            data = json.dumps(shared, indent=2).encode("utf-8")
+            write_atomically(destination / "settings.json", data)
+            files.append(PackFile("settings.json", len(data), _sha256_bytes(data), "settings"))
         document = {
             "format": PACK_FORMAT, "version": PACK_VERSION, "created_at": time.time(),
             "hearth_version": __version__, "files": [asdict(f) for f in files],

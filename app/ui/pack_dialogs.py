@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QProgressDialog,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +30,14 @@ from app.models.model_table import size_label
 from app.ui.tasks import run_task
 
 
-def choose_models_to_export(parent: QWidget, entries: list[ModelEntry]) -> list[str]:
+@dataclass(frozen=True)
+class ExportChoice:
+    model_ids: list[str]
+    include_settings: bool
+    installer: Path | None
+
+
+def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportChoice | None:
     dialog = QDialog(parent)
     dialog.setWindowTitle("Export for other computers")
     items = QListWidget()
@@ -34,21 +45,40 @@ def choose_models_to_export(parent: QWidget, entries: list[ModelEntry]) -> list[
         item = QListWidgetItem(f"{entry.name}  ·  {size_label(entry.size)}  ·  {entry.license or 'license unknown'}")
         item.setCheckState(Qt.CheckState.Checked)
         items.addItem(item)
+    settings_box = QCheckBox("Include my settings (reply length, creativity, default system prompt)")
+    settings_box.setChecked(True)
+    installer: list[Path] = []
+    installer_label = QLabel("No installer included.")
+    add_installer = QPushButton("Include an installer…")
+
+    def choose_installer() -> None:
+        path, _ = QFileDialog.getOpenFileName(dialog, "Choose Hearth's installer (setup .exe, .dmg or .tar.gz)")
+        if path:
+            installer[:] = [Path(path)]
+            installer_label.setText(f"Installer: {Path(path).name}")
+
+    add_installer.clicked.connect(choose_installer)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
     buttons.addButton("Choose a folder…", QDialogButtonBox.ButtonRole.AcceptRole)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
+    installer_row = QHBoxLayout()
+    installer_row.addWidget(installer_label, 1)
+    installer_row.addWidget(add_installer)
     layout = QVBoxLayout(dialog)
     layout.addWidget(QLabel(
-        "Hearth writes the chosen models and your settings to a folder, for example on a USB "
-        "stick, with a checksum for every file. On each other computer, choose File → Import "
-        "from folder… No internet is needed."
+        "Hearth writes the chosen models to a folder, for example on a USB stick, with a "
+        "checksum for every file. On each other computer, choose File → Import from folder… "
+        "No internet is needed."
     ))
     layout.addWidget(items)
+    layout.addWidget(settings_box)
+    layout.addLayout(installer_row)
     layout.addWidget(buttons)
     if dialog.exec() != QDialog.DialogCode.Accepted:
-        return []
-    return [entries[i].id for i in range(items.count()) if items.item(i).checkState() == Qt.CheckState.Checked]
+        return None
+    chosen = [entries[i].id for i in range(items.count()) if items.item(i).checkState() == Qt.CheckState.Checked]
+    return ExportChoice(chosen, settings_box.isChecked(), installer[0] if installer else None) if chosen else None
 
 
 class PackActions(QObject):
@@ -66,17 +96,18 @@ class PackActions(QObject):
         if not entries:
             self._tell("Nothing to export", "There are no models to export yet.")
             return
-        chosen = choose_models_to_export(self._parent, entries)
-        if not chosen:
+        choice = choose_what_to_export(self._parent, entries)
+        if choice is None:
             return
         folder = QFileDialog.getExistingDirectory(self._parent, "Export the pack to this folder")
         if folder:
-            self.export_to(Path(folder) / "hearth-pack", chosen)
+            self.export_to(Path(folder) / "hearth-pack", choice)
 
-    def export_to(self, folder: Path, model_ids: list[str]) -> None:
-        library, settings = self._library, self._settings()
+    def export_to(self, folder: Path, choice: ExportChoice) -> None:
+        library, settings = self._library, self._settings() if choice.include_settings else None
         self._start("Writing the pack…")
-        run_task(self, lambda report: (folder, export_pack(folder, library, settings, model_ids, progress=report)),
+        run_task(self, lambda report: (folder, export_pack(folder, library, settings, choice.model_ids,
+                                                           choice.installer, report)),
                  self._exported, self._failed, self._on_progress)
 
     def import_(self) -> None:
@@ -109,9 +140,10 @@ class PackActions(QObject):
     def _exported(self, result: tuple[Path, list[PackFile]]) -> None:
         self._finish()
         folder, files = result
-        models = sum(f.kind == "model" for f in files)
-        self._tell("Pack written", f"{models} model(s) and your settings are in {folder} "
-                   f"({sum(f.size for f in files) / 1e9:.1f} GB). Copy this folder to the other computers.")
+        parts = [f"{sum(f.kind == 'model' for f in files)} model(s)"]
+        parts += [f"the {kind}" for kind in ("settings", "installer") if any(f.kind == kind for f in files)]
+        self._tell("Pack written", f"{', '.join(parts)}: in {folder} ({sum(f.size for f in files) / 1e9:.1f} GB). "
+                   "Copy this folder to the other computers.")
 
     def _imported(self, result: ImportResult) -> None:
         self._finish()
