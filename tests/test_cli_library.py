@@ -101,9 +101,8 @@ def test_import_search_and_plain_errors(tmp_path: Path, hub: HubServer, smollm_p
     assert missing.returncode == 1 and "There is no model 'nothing'" in missing.stderr
 
 
-def test_offline_search_says_so_quickly(tmp_path: Path, hub: HubServer) -> None:
+def test_offline_search_says_so_without_retrying(tmp_path: Path, hub: HubServer) -> None:
     env = {**env_for(tmp_path, hub), "HF_ENDPOINT": "http://127.0.0.1:9"}  # nothing listens on port 9
-    started = time.monotonic()
     result = subprocess.run(command(tmp_path, hub, "search", "llama"), capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1 and "seems to be offline" in result.stderr
-    assert time.monotonic() - started < 20
+    assert "Trying again" not in result.stderr
