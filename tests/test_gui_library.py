@@ -16,7 +16,7 @@ from app.core.paths import AppPaths, resolve_paths
 from app.main import create_window
 from app.models.download_list import DownloadState, FractionRole, StatusRole
 from app.ui import library_window
-from app.ui.library_window import COPY_IN, USE_IN_PLACE, LibraryWindow
+from app.ui.library_window import USE_IN_PLACE, LibraryWindow
 from app.ui.main_window import MainWindow
 from tests.fakes import FakeEngine
 from tests.hub_server import HubServer

@@ -191,7 +191,7 @@ def test_a_failure_while_adding_removes_only_what_this_import_added(
 
     def add_then_fail(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
-        entry = real_add(self, *args, **kwargs)
+        real_add(self, *args, **kwargs)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ModelLibrary, "add_verified", add_then_fail)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
@@ -46,6 +44,7 @@ from app.core.settings import Settings
 from app.core.updates import Update, find_updates
 from app.models.download_list import DownloadQueue
 from app.models.model_table import ModelTableModel, size_label
+from app.ui.checklist import ModelDropTarget, checked_list, checked_rows
 from app.ui.discover_tab import DiscoverTab
 from app.ui.downloads_tab import DownloadsTab
 from app.ui.tasks import run_task
@@ -67,7 +66,7 @@ class LibraryServices:
     policy: Policy = field(default_factory=Policy)  # the administrator's: downloads, allowed models
 
 
-class LibraryWindow(QDialog):
+class LibraryWindow(ModelDropTarget, QDialog):
     load_requested = Signal(str)  # model id
     models_changed = Signal()
 
@@ -363,15 +362,8 @@ class LibraryWindow(QDialog):
         if chosen:
             self._add([(m.path, m.name, f"Used in place from {m.app}") for m in chosen], copy=False)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        if dropped_models(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
-        paths = dropped_models(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.add_files(paths)
+    def add_dropped_models(self, paths: list[Path]) -> None:
+        self.add_files(paths)
 
     # -- downloads and updates --------------------------------------------------------
 
@@ -417,21 +409,10 @@ class LibraryWindow(QDialog):
             self.download(job_for_hub(update.repo, update.repo_file, update.revision, name=entry.name, license_name=entry.license))
 
 
-def dropped_models(mime: QMimeData) -> list[Path]:
-    """The .gguf files among dropped URLs; [] when anything else is dropped."""
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return paths if paths and all(p.suffix.lower() == ".gguf" for p in paths) else []
-
-
 def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundModel]:
     dialog = QDialog(parent)
     dialog.setWindowTitle("Models from other apps")
-    items = QListWidget()
-    for model in found:
-        item = QListWidgetItem(f"{model.name}  ·  {model.app}  ·  {size_label(model.size)}")
-        item.setCheckState(Qt.CheckState.Checked)
-        item.setToolTip(str(model.path))
-        items.addItem(item)
+    items = checked_list([f"{m.name}  ·  {m.app}  ·  {size_label(m.size)}" for m in found], [str(m.path) for m in found])
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
     buttons.addButton("Use without copying", QDialogButtonBox.ButtonRole.AcceptRole)
     buttons.accepted.connect(dialog.accept)
@@ -443,7 +424,7 @@ def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundM
     layout.addWidget(buttons)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return []
-    return [m for i, m in enumerate(found) if items.item(i).checkState() == Qt.CheckState.Checked]
+    return [found[row] for row in checked_rows(items)]
 
 
 def model_details(entry: ModelEntry, file: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -36,7 +36,8 @@ from app.models.conversation_list import ConversationIdRole, ConversationListMod
 from app.workers.inference_worker import InferenceWorker, ReplyRequest
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
-from app.ui.library_window import LibraryServices, LibraryWindow, dropped_models
+from app.ui.checklist import ModelDropTarget
+from app.ui.library_window import LibraryServices, LibraryWindow
 from app.ui.pack_dialogs import PackActions
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.tasks import run_task
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 NO_MODEL_HINT = "Choose a model above to start chatting."
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ModelDropTarget, QMainWindow):
     request_load = Signal(int, str, object)
     request_generate = Signal(object)
 
@@ -372,15 +373,8 @@ class MainWindow(QMainWindow):
     def _on_download_failed(self, label: str, message: str) -> None:
         self.statusBar().showMessage(f"The download of {label} stopped: {message}", 20_000)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
-        if dropped_models(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
-        paths = dropped_models(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.open_library().add_files(paths)
+    def add_dropped_models(self, paths: list[Path]) -> None:
+        self.open_library().add_files(paths)
 
     def _on_worker_warning(self, load_id: int, text: str) -> None:
         if load_id == self._load_id:

@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QProgressDialog,
     QPushButton,
@@ -27,6 +25,7 @@ from app.core.library import ModelEntry, ModelLibrary
 from app.core.packs import ImportResult, PackFile, export_pack, import_pack
 from app.core.settings import Settings
 from app.models.model_table import size_label
+from app.ui.checklist import checked_list, checked_rows
 from app.ui.tasks import run_task
 
 
@@ -40,11 +39,7 @@ class ExportChoice:
 def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportChoice | None:
     dialog = QDialog(parent)
     dialog.setWindowTitle("Export for other computers")
-    items = QListWidget()
-    for entry in entries:
-        item = QListWidgetItem(f"{entry.name}  ·  {size_label(entry.size)}  ·  {entry.license or 'license unknown'}")
-        item.setCheckState(Qt.CheckState.Checked)
-        items.addItem(item)
+    items = checked_list([f"{e.name}  ·  {size_label(e.size)}  ·  {e.license or 'license unknown'}" for e in entries])
     settings_box = QCheckBox("Include my settings (reply length, creativity, default system prompt)")
     settings_box.setChecked(True)
     installer: list[Path] = []
@@ -77,7 +72,7 @@ def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportC
     layout.addWidget(buttons)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    chosen = [entries[i].id for i in range(items.count()) if items.item(i).checkState() == Qt.CheckState.Checked]
+    chosen = [entries[row].id for row in checked_rows(items)]
     return ExportChoice(chosen, settings_box.isChecked(), installer[0] if installer else None) if chosen else None
 
 
