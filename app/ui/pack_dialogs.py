@@ -61,11 +61,13 @@ def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportC
     installer_row.addWidget(installer_label, 1)
     installer_row.addWidget(add_installer)
     layout = QVBoxLayout(dialog)
-    layout.addWidget(QLabel(
+    intro = QLabel(
         "Hearth writes the chosen models to a folder, for example on a USB stick, with a "
         "checksum for every file. On each other computer, choose File → Import from folder… "
         "No internet is needed."
-    ))
+    )
+    intro.setWordWrap(True)
+    layout.addWidget(intro)
     layout.addWidget(items)
     layout.addWidget(settings_box)
     layout.addLayout(installer_row)
