@@ -257,9 +257,11 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
     window = open_window(engine=None)  # the real engine and model
     qtbot.waitUntil(lambda: window._model_ready, timeout=60000)
-    window.composer.setPlainText("Say hello.")
+    window.composer.setPlainText("Say hello to the purple lighthouse keeper.")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window._active_request is None, timeout=120000)
+    logged = paths.log_file.read_text(encoding="utf-8")
+    assert "purple lighthouse keeper" not in logged, "the log never holds conversation text"
     library = window.open_library()
     library.view.selectRow(0)
     library.verify_selected()
