@@ -77,17 +77,25 @@ def run_pack(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def _fraction_printer() -> Callable[[int, int], None]:
+    line = _status_line(4)
+    return lambda done, total: line(done, total, f"{100 * done // total if total else 100:3d}%  "
+                                                 f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB")
+
+
+def _status_line(steps: int) -> Callable[[int, int, str], None]:
+    """On a terminal, rewrite one line; elsewhere (a pipe, a log) print a line each
+    1/`steps` of the way."""
     interactive, last = sys.stderr.isatty(), [-1]
 
-    def show(done: int, total: int) -> None:
-        percent = 100 * done // total if total else 100
+    def write(done: int, total: int, text: str) -> None:
+        step = steps * done // total if total else steps
         if interactive:
-            sys.stderr.write(f"\r{percent:3d}%  {done / 1e6:,.0f} of {total / 1e6:,.0f} MB")
-        elif percent // 25 != last[0] // 25:
-            sys.stderr.write(f"{percent}%\n")
-        last[0] = percent
+            sys.stderr.write("\r" + text.ljust(70))
+        elif step != last[0]:
+            sys.stderr.write(text.strip() + "\n")
+        last[0] = step
 
-    return show
+    return write
 
 
 def run_models(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
@@ -194,20 +202,13 @@ def _pull(what: str, sha256: str, library: ModelLibrary, paths: AppPaths) -> int
 
 
 def _progress_printer() -> Callable[[Progress], None]:
-    interactive = sys.stderr.isatty()
-    last_tenth, last_phase = [-1], [""]
+    line, last_phase = _status_line(10), [""]
 
     def show(progress: Progress) -> None:
         changed, last_phase[0] = progress.phase != last_phase[0], progress.phase
         if progress.message or (progress.phase != "downloading" and changed):
             sys.stderr.write(f"\n{progress.summary()}")
-        if progress.phase != "downloading":
-            return
-        tenth = 10 * progress.done // progress.total if progress.total else 0
-        if interactive:
-            sys.stderr.write("\r" + progress.summary().ljust(70))
-        elif tenth != last_tenth[0]:
-            sys.stderr.write(progress.summary() + "\n")
-        last_tenth[0] = tenth
+        if progress.phase == "downloading":
+            line(progress.done, progress.total, progress.summary())
 
     return show

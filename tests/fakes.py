@@ -25,7 +25,9 @@ class FakeEngine:
         self.prompts: list[Prompt] = []
         self.loads = 0
 
-    def load(self, path: Path, engine: EngineSettings, on_progress: Callable[[float], None] | None = None) -> LoadedModel:
+    def load(
+        self, path: Path, engine: EngineSettings, on_progress: Callable[[float], None] | None = None, info: object = None
+    ) -> LoadedModel:
         for step in (0.0, 0.5, 1.0):
             if on_progress and on_progress(step) is False:
                 raise ModelLoadError("The load was abandoned.")

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from app.core.hardware import memory_warning, physical_cores
+from app.core.fit import memory_warning
+from app.core.hardware import physical_cores
 
 GIB = 1 << 30
 
 
 def test_a_model_that_fits_gives_no_warning() -> None:
-    assert memory_warning(1 * GIB, 4096, available=8 * GIB) == ""
+    assert memory_warning(1 * GIB, 100_000, 4096, available=8 * GIB) == ""
 
 
 def test_a_model_too_big_for_free_memory_is_explained() -> None:
-    text = memory_warning(6 * GIB, 4096, available=4 * GIB)
+    text = memory_warning(6 * GIB, 100_000, 4096, available=4 * GIB)
     assert "only 4.0 GB is free" in text and "smaller model" in text
 
 

@@ -120,16 +120,6 @@ def test_a_disk_too_small_fails_before_copying(teacher: AppPaths, tmp_path: Path
     assert not [p for p in other.models_dir.iterdir() if p.suffix == ".gguf" or p.name.startswith(".import")]
 
 
-def test_a_pack_cannot_write_outside_its_folder(teacher: AppPaths, tmp_path: Path) -> None:
-    usb = tmp_path / "usb"
-    export_all(teacher, usb)
-    document = json.loads((usb / PACK_MANIFEST).read_text())
-    document["files"][0]["path"] = "../../evil.gguf"
-    (usb / PACK_MANIFEST).write_text(json.dumps(document))
-    with pytest.raises(PackError, match="outside its folder"):
-        read_pack(usb)
-
-
 @pytest.mark.real_model
 def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(teacher: AppPaths, tmp_path: Path) -> None:
     installer = tmp_path / "hearth-setup.tar.gz"
@@ -157,25 +147,25 @@ def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(teach
     assert broken.returncode == 1 and "not a complete Hearth pack" in broken.stderr
 
 
-@pytest.mark.parametrize("bad_path", ["C:/Users/x/evil.gguf", "\\\\server\\share\\x.gguf", "models\\..\\..\\x.gguf", "/etc/x.gguf", "settings/x.gguf"])
-def test_paths_outside_the_pack_are_refused_on_every_system(teacher: AppPaths, tmp_path: Path, bad_path: str) -> None:
+def pack_with_first_file(teacher: AppPaths, tmp_path: Path, field: str, value: object) -> Path:
+    """An exported pack whose list was then changed: the first file's `field` is `value`."""
     usb = tmp_path / "usb"
     export_all(teacher, usb)
     document = json.loads((usb / PACK_MANIFEST).read_text())
-    document["files"][0]["path"] = bad_path
+    document["files"][0][field] = value
     (usb / PACK_MANIFEST).write_text(json.dumps(document))
+    return usb
+
+
+@pytest.mark.parametrize("bad_path", ["../../evil.gguf", "C:/Users/x/evil.gguf", "\\\\server\\share\\x.gguf", "models\\..\\..\\x.gguf", "/etc/x.gguf", "settings/x.gguf"])
+def test_paths_outside_the_pack_are_refused_on_every_system(teacher: AppPaths, tmp_path: Path, bad_path: str) -> None:
     with pytest.raises(PackError, match="outside its folder"):
-        read_pack(usb)
+        read_pack(pack_with_first_file(teacher, tmp_path, "path", bad_path))
 
 
 def test_a_manifest_with_wrong_field_types_is_damaged(teacher: AppPaths, tmp_path: Path) -> None:
-    usb = tmp_path / "usb"
-    export_all(teacher, usb)
-    document = json.loads((usb / PACK_MANIFEST).read_text())
-    document["files"][0]["model"] = "not a table"
-    (usb / PACK_MANIFEST).write_text(json.dumps(document))
     with pytest.raises(PackError, match="is damaged"):
-        read_pack(usb)
+        read_pack(pack_with_first_file(teacher, tmp_path, "model", "not a table"))
 
 
 def test_a_failure_while_adding_removes_only_what_this_import_added(

@@ -298,7 +298,6 @@ class Downloader:
             )
 
     def _check_free_space(self, job: DownloadJob, have: int) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         if job.size:
             ensure_free_space(self.folder, job.size - have, job.label)
 

@@ -56,6 +56,19 @@ def memory_needed(file_size: int, kv_bytes_per_token: int, context_length: int) 
     return file_size + kv + OVERHEAD_BYTES
 
 
+def memory_warning(file_size: int, kv_bytes_per_token: int, context_length: int, available: int) -> str:
+    """A plain warning, before loading, when a model probably does not fit in free
+    memory, else ''. llama.cpp maps the file, so a model a little over the limit
+    still loads but swaps."""
+    needed = memory_needed(file_size, kv_bytes_per_token, context_length)
+    if needed <= available:
+        return ""
+    return (
+        f"This model needs about {_gb(needed)} of memory, but only {_gb(available)} is free. "
+        "It may be very slow or fail to load. Close other programs or choose a smaller model."
+    )
+
+
 def _gb(size: int) -> str:
     return f"{size / GIB:.1f} GB"
 

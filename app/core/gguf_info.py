@@ -45,11 +45,16 @@ class GgufInfo:
 
     @property
     def parameters_label(self) -> str:
-        count = float(self.parameters)
-        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-            if count >= size:
-                return f"{count / size:.1f}".rstrip("0").rstrip(".") + unit
-        return str(self.parameters)
+        return parameters_label(self.parameters)
+
+
+def parameters_label(count: int, million_decimals: int = 1) -> str:
+    """'134.5M', '7.6B', '8B'; tables round millions to whole ones ('268M')."""
+    for unit, size, decimals in (("B", 1e9, 1), ("M", 1e6, million_decimals), ("K", 1e3, 1)):
+        if count >= size:
+            text = f"{count / size:.{decimals}f}"
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + unit
+    return str(count)
 
 
 def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int) -> int:

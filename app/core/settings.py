@@ -141,6 +141,12 @@ def _within_limits(settings: Settings) -> Settings:
     return settings
 
 
+def usable_context(requested: int, trained: int) -> int:
+    """The context llama.cpp really gets: the setting, capped at what the model was
+    trained for (0: unknown). The engine, the fit verdicts and the memory warning agree."""
+    return min(requested, trained) if trained else requested
+
+
 def clean_hub_endpoint(text: str) -> str:
     """An http(s) address without a trailing slash; a bare host name gets https://.
     Anything else becomes '' (the default Hub)."""

@@ -33,7 +33,7 @@ from app.core.prompting import (
     fit_to_context,
     reply_budget,
 )
-from app.core.settings import EngineSettings, SamplingSettings
+from app.core.settings import EngineSettings, SamplingSettings, usable_context
 from app.inference.gpu import gpu_layers
 from app.inference.llama_log import route_llama_logs
 from app.inference.prompt_formats import (
@@ -107,16 +107,16 @@ class LlamaEngine:
         path: Path,
         engine: EngineSettings,
         on_progress: Callable[[float], bool | None] | None = None,
+        info: GgufInfo | None = None,
     ) -> LoadedModel:
-        """Check `path`, free any loaded model, then load it. Raises HearthError.
+        """Check `path` (unless the caller already did and passes its `info`), free
+        any loaded model, then load it. Raises HearthError.
 
         `on_progress(fraction)` returning False abandons the load."""
-        info = read_gguf_info(path)
+        info = info or read_gguf_info(path)
         self.unload()
         threads = engine.threads or physical_cores()
-        context = engine.context_length
-        if info.context_length:
-            context = min(context, info.context_length)
+        context = usable_context(engine.context_length, info.context_length)
 
         def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
             return on_progress is None or on_progress(float(fraction)) is not False

@@ -8,7 +8,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.core.fit import Fit, Machine, judge
+from app.core.gguf_info import parameters_label
 from app.core.library import ModelEntry
+from app.core.settings import usable_context
 
 Index = QModelIndex | QPersistentModelIndex
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
@@ -18,10 +20,6 @@ COLUMNS = ("Name", "Fit", "Size", "Parameters", "Quantization", "Context", "Sour
 
 def size_label(size: int) -> str:
     return f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
-
-
-def parameters_label(count: int) -> str:
-    return f"{count / 1e9:,.1f}B" if count >= 1e9 else f"{count / 1e6:,.0f}M"
 
 
 class ModelTableModel(QAbstractTableModel):
@@ -43,7 +41,7 @@ class ModelTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def _judge(self, entry: ModelEntry) -> Fit:
-        context = min(self._context_length, entry.context_length or self._context_length)
+        context = usable_context(self._context_length, entry.context_length)
         return judge(entry.size, entry.kv_bytes_per_token, context, self._machine.total_memory, self._machine.gpu_memory)
 
     @property
@@ -108,7 +106,7 @@ class ModelTableModel(QAbstractTableModel):
         if column == "Size":
             return size_label(entry.size)
         if column == "Parameters":
-            return parameters_label(entry.parameters)
+            return parameters_label(entry.parameters, million_decimals=0)
         if column == "Quantization":
             return entry.quantization
         if column == "Context":

@@ -27,8 +27,10 @@ from app.core import hub_search, network
 from app.core.catalog import CatalogModel
 from app.core.downloads import DownloadJob, job_for_catalog, job_for_hub
 from app.core.fit import Fit, Machine, judge
+from app.core.gguf_info import parameters_label
 from app.core.secrets import TokenStore
-from app.models.model_table import parameters_label, size_label
+from app.core.settings import usable_context
+from app.models.model_table import size_label
 from app.ui.tasks import run_task
 
 DataRole = Qt.ItemDataRole.UserRole + 1
@@ -118,7 +120,7 @@ class DiscoverTab(QWidget):
         self._say_where_search_goes()
 
     def _fit(self, size: int, kv_per_token: int, trained_context: int = 0) -> Fit:
-        context = min(self._context_length, trained_context or self._context_length)
+        context = usable_context(self._context_length, trained_context)
         return judge(size, kv_per_token, context, self._machine.total_memory, self._machine.gpu_memory)
 
     def _judge_catalog(self) -> None:

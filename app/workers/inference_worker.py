@@ -18,9 +18,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.errors import HearthError
-from app.core.hardware import memory_warning
+from app.core.fit import memory_warning
+from app.core.gguf_info import read_gguf_info
+from app.core.hardware import available_memory
 from app.core.paths import AppPaths
-from app.core.settings import Settings
+from app.core.settings import Settings, usable_context
 from app.core.store import ConversationStore
 from app.inference.engine import LlamaEngine
 from app.inference.reply import generate_reply
@@ -81,11 +83,13 @@ class InferenceWorker(QObject):
         try:
             engine, _ = self._ensure()
             model_file = Path(path)
-            warning = memory_warning(model_file.stat().st_size, settings.engine.context_length)
+            info = read_gguf_info(model_file)
+            context = usable_context(settings.engine.context_length, info.context_length)
+            warning = memory_warning(info.file_size, info.kv_bytes_per_token, context, available_memory())
             if warning:
                 self.warning.emit(load_id, warning)
             progress(0.0)
-            loaded = engine.load(model_file, settings.engine, progress)
+            loaded = engine.load(model_file, settings.engine, progress, info)
         except HearthError as exc:
             self.model_failed.emit(load_id, str(exc))
             return
