@@ -2,12 +2,18 @@
 
 Model output is untrusted: raw HTML is escaped, images become plain links (no
 remote image is ever fetched), and links are only followed when clicked.
-Code blocks are highlighted with Pygments and get a copy link each.
+Code blocks are highlighted with Pygments and get a copy link each. A single
+newline is a line break, as the model wrote it (a list of lines stays a list of
+lines).
+
+A reply that is still streaming is rendered in pieces: `settled` says how much
+of its start later text can no longer change, so only the rest is re-rendered.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
@@ -20,6 +26,12 @@ from pygments.lexers import get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
 
 COPY_CODE_SCHEME = "hearth-copy-code"
+# A paragraph still being written is settled line by line once it is this long...
+PARAGRAPH_SETTLE_LINES = 8
+# ...except its last lines: a table's delimiter row or a Setext underline may still
+# turn the line above it into a table header or a heading.
+UNSETTLED_PARAGRAPH_LINES = 2
+_NEWLINE = re.compile(r"\r\n?|\n")  # what markdown-it counts as a line end
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,14 @@ DARK = Palette("#1c1917", "#44403c", "monokai", "#a8a29e")
 class RenderedMarkdown:
     html: str
     code_blocks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The start of a streaming message that later text cannot re-render differently."""
+
+    length: int  # characters
+    mid_paragraph: bool = False  # it ends between two lines of one paragraph
 
 
 class _Renderer(RendererHTML):
@@ -89,7 +109,7 @@ class MarkdownRenderer:
     """Renders one message at a time; cheap to call repeatedly while streaming."""
 
     def __init__(self, dark: bool = False) -> None:
-        self._parser = MarkdownIt("js-default", renderer_cls=_Renderer).enable("table")
+        self._parser = MarkdownIt("js-default", {"breaks": True}, renderer_cls=_Renderer).enable("table")
         self.set_dark(dark)
 
     def set_dark(self, dark: bool) -> None:
@@ -97,9 +117,59 @@ class MarkdownRenderer:
         assert isinstance(renderer, _Renderer)
         renderer.palette = DARK if dark else LIGHT
 
-    def render(self, text: str, block_prefix: str = "") -> RenderedMarkdown:
+    def render(
+        self, text: str, block_prefix: str = "", joins_previous: bool = False, joins_next: bool = False
+    ) -> RenderedMarkdown:
         """`block_prefix` keeps copy links unique when several messages share a page:
-        block N links to `hearth-copy-code:{block_prefix}N`."""
+        block N links to `hearth-copy-code:{block_prefix}N`.
+
+        `joins_previous` / `joins_next` drop the paragraph margin at the start / end,
+        for a piece of a streaming message cut between two lines of one paragraph."""
         env: EnvType = {"block_prefix": block_prefix}
-        body = self._parser.render(text, env)
+        tokens = self._parser.parse(text, env)
+        blocks = _top_level_blocks(tokens)
+        if joins_previous and blocks and blocks[0].type == "paragraph_open":
+            _add_style(blocks[0], "margin-top:0px")
+        if joins_next and blocks and blocks[-1].type == "paragraph_open":
+            _add_style(blocks[-1], "margin-bottom:0px")
+        body = self._parser.renderer.render(tokens, self._parser.options, env)
         return RenderedMarkdown(html=body, code_blocks=list(env.get("code_blocks", [])))
+
+    def settled(self, text: str) -> Settled:
+        """How much of `text`, a message still being written, is final.
+
+        Every top-level block but the last is: whatever follows, Markdown cannot
+        pull it into another block. A long last paragraph settles its earlier lines
+        too, so a model writing one line after another never makes the whole
+        message render again."""
+        blocks = _top_level_blocks(self._parser.parse(text))
+        if not blocks:
+            return Settled(0)
+        last = blocks[-1]
+        assert last.map is not None
+        first_open_line, mid_paragraph = last.map[0], False
+        if last.type == "paragraph_open":
+            settle_to = last.map[1] - UNSETTLED_PARAGRAPH_LINES
+            if settle_to - first_open_line >= PARAGRAPH_SETTLE_LINES:
+                first_open_line, mid_paragraph = settle_to, True
+        if first_open_line == 0:
+            return Settled(0)
+        return Settled(_line_offset(text, first_open_line), mid_paragraph)
+
+
+def _top_level_blocks(tokens: list[Token]) -> list[Token]:
+    """The opening token of each top-level block (paragraph, list, fence, table...)."""
+    return [t for t in tokens if t.level == 0 and t.nesting != -1 and t.map]
+
+
+def _add_style(token: Token, rule: str) -> None:
+    existing = token.attrGet("style")
+    token.attrSet("style", f"{existing}; {rule}" if existing else rule)
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Where line number `line` (0-based, as markdown-it counts) starts in `text`."""
+    for number, match in enumerate(_NEWLINE.finditer(text), start=1):
+        if number == line:
+            return match.end()
+    return len(text)

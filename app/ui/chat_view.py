@@ -1,9 +1,10 @@
 """The conversation pane: rendered messages, and the reply that is streaming in.
 
 A finished conversation is rendered once. While a reply streams, only that
-reply is touched: text is appended at the end, and the Markdown of that one
-message is re-rendered on a timer whose interval grows with the render cost,
-so rendering stays a small, bounded share of generation time.
+reply is touched: text is appended at the end as it arrives, and on a timer its
+Markdown is rendered. Only the part that is not yet settled (usually the block
+being written) is rendered again each time; settled blocks are rendered once,
+so a render costs the same at the end of a long reply as at its start.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextDocumentFragment,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer
@@ -24,10 +33,15 @@ COPY_MESSAGE_SCHEME = "hearth-copy-message"
 BRANCH_SCHEME = "hearth-branch"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
 MIN_RENDER_INTERVAL_MS = 250
+# A one-off slow render (the first code block loads its highlighter) must not leave
+# raw Markdown on screen for seconds.
+MAX_RENDER_INTERVAL_MS = 1000
 # Longer messages are shown shortened (Copy still gives all of it): laying out a
 # megabyte of text would freeze the window and nobody reads it on screen anyway.
 SHOWN_CHARACTERS = 20_000
 RENDER_SHARE = 0.02  # aim for re-rendering to take at most this share of the time
+
+LINE_SEPARATOR = "\u2028"
 
 _STATUS_NOTES = {
     "stopped": "Stopped",
@@ -60,7 +74,10 @@ class ChatView(QTextBrowser):
         self._copy_texts: dict[str, str] = {}
         self._stream_parts: list[str] = []
         self._stream_length = 0
-        self._stream_start = -1
+        self._stream_start = -1  # where the unsettled part of the reply begins on the page
+        self._settled_length = 0  # characters of the reply rendered for good
+        self._settled_mid_paragraph = False
+        self._settled_pieces = 0
         self._render_interval_ms = MIN_RENDER_INTERVAL_MS
         self.render_seconds = 0.0  # total time spent rendering the streaming reply
         self._render_timer = QTimer(self)
@@ -152,13 +169,17 @@ class ChatView(QTextBrowser):
         # Fresh blocks and formats: nothing may inherit the rule above or the bold header.
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         cursor.insertHtml("<b>Assistant</b>")
-        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        self._stream_start = cursor.position()
+        self._stream_start = cursor.position()  # rendered pieces begin with a block of their own
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # plain text goes here until then
+        self._settled_length = 0
+        self._settled_mid_paragraph = False
+        self._settled_pieces = 0
         self.scroll_to_end()
 
     def append_stream(self, text: str) -> None:
         """Collect streamed text and, while the reply is on the page, append it as plain
-        text; Markdown follows on the timer."""
+        text; Markdown follows on the timer. Line breaks stay inside one block, as
+        they will in the rendered paragraph, so lines do not jump closer when it comes."""
         self._stream_parts.append(text)
         self._stream_length += len(text)
         if self._stream_start < 0 or self._stream_length - len(text) > SHOWN_CHARACTERS:
@@ -166,7 +187,7 @@ class ChatView(QTextBrowser):
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text, QTextCharFormat())
+        cursor.insertText(text.replace("\n", LINE_SEPARATOR), QTextCharFormat())
         if not self._render_timer.isActive():
             self._render_timer.start(self._render_interval_ms)
         if at_end:
@@ -177,22 +198,48 @@ class ChatView(QTextBrowser):
         return "".join(self._stream_parts)
 
     def _render_stream(self) -> None:
+        """Replace the unsettled end of the reply with its Markdown: first the part
+        that has just settled (for good), then the rest (until the next render)."""
         if self._stream_start < 0:
             return
         started = time.perf_counter()
         at_end = self._at_end()
-        rendered = self._renderer.render(self.streamed_text[:SHOWN_CHARACTERS], block_prefix="streaming-")
+        unsettled = self.streamed_text[self._settled_length : SHOWN_CHARACTERS]
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertHtml(rendered.html)
-        for number, code in enumerate(rendered.code_blocks):
-            self._copy_texts[f"streaming-{number}"] = code
+        settled = self._renderer.settled(unsettled)
+        if settled.length:
+            self._insert_markdown(cursor, unsettled[: settled.length], joins_next=settled.mid_paragraph)
+            self._stream_start = cursor.position()
+            self._settled_length += settled.length
+            self._settled_mid_paragraph = settled.mid_paragraph
+            self._settled_pieces += 1
+            unsettled = unsettled[settled.length :]
+        self._insert_markdown(cursor, unsettled, joins_next=False)
         if at_end:
             self.scroll_to_end()
         cost = time.perf_counter() - started
         self.render_seconds += cost
-        self._render_interval_ms = max(MIN_RENDER_INTERVAL_MS, int(cost / RENDER_SHARE * 1000))
+        wanted = int(cost / RENDER_SHARE * 1000)
+        self._render_interval_ms = min(MAX_RENDER_INTERVAL_MS, max(MIN_RENDER_INTERVAL_MS, wanted))
+
+    def _insert_markdown(self, cursor: QTextCursor, text: str, joins_next: bool) -> None:
+        prefix = f"streaming-{self._settled_pieces}-"
+        rendered = self._renderer.render(
+            text, block_prefix=prefix, joins_previous=self._settled_mid_paragraph, joins_next=joins_next
+        )
+        # The cursor sits at the end of a block (the header, or the previous piece). An
+        # inserted fragment's first block merges into it, so the piece must start with
+        # an empty block, as it does when it starts with a table; every block after
+        # that keeps its own format (paragraph margins), exactly as in a whole render.
+        piece = QTextDocument()
+        piece.setHtml(rendered.html.rstrip())
+        if piece.begin().length() > 1:
+            QTextCursor(piece).insertBlock()
+        cursor.insertFragment(QTextDocumentFragment(piece))
+        for number, code in enumerate(rendered.code_blocks):
+            self._copy_texts[f"{prefix}{number}"] = code
 
     def end_stream(self) -> None:
         self._render_timer.stop()

@@ -1,0 +1,88 @@
+"""The streaming reply is rendered in pieces; on screen it must match the reply rendered whole."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication
+
+from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer, RenderedMarkdown
+from app.ui.chat_view import ChatView
+
+REPLY = (
+    "# Tides\n\nThe sea rises *twice* a day\nand falls twice.\n\n"
+    "- the moon\n- the sun\n\n  and the shape of the coast\n- the wind\n\n"
+    "```python\nhigh = 2\nlow = -2\n```\n\n"
+    "| port | range |\n|---|---|\n| Brest | 7 m |\n\n"
+    + "\n".join(f"Hour {n}: the water is **{n * 10} cm** higher" for n in range(30))
+    + "\n\n1. wait\n2. watch\n\n```\nprint('done')\n```\n\nThat is all."
+)
+
+
+class CountingRenderer(MarkdownRenderer):
+    """Remembers how much text each render call was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rendered_lengths: list[int] = []
+
+    def render(self, text: str, *args: object, **kwargs: object) -> RenderedMarkdown:
+        self.rendered_lengths.append(len(text))
+        return super().render(text, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def streamed_view(qtbot, text: str, render_every: int) -> tuple[ChatView, CountingRenderer]:
+    """Stream `text` 7 characters at a time, rendering after every `render_every` pieces."""
+    renderer = CountingRenderer()
+    view = ChatView(renderer)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.begin_stream()
+    for number, start in enumerate(range(0, len(text), 7)):
+        view.append_stream(text[start : start + 7])
+        if number % render_every == 0:
+            view._render_stream()  # what the render timer does
+    view._render_stream()
+    return view, renderer
+
+
+def shown_lines(view: ChatView) -> list[str]:
+    return [line for line in view.toPlainText().splitlines() if line.strip()]
+
+
+def test_a_reply_streamed_in_pieces_looks_like_the_reply_rendered_whole(qtbot) -> None:
+    whole, _ = streamed_view(qtbot, REPLY, render_every=10_000)
+    for render_every in (1, 3, 10):
+        pieces, _ = streamed_view(qtbot, REPLY, render_every)
+        assert shown_lines(pieces) == shown_lines(whole)
+        assert pieces.document().size().height() == whole.document().size().height()
+    assert "Hour 29: the water is 290 cm higher" in shown_lines(whole)
+    assert "**" not in pieces.toPlainText()
+
+
+def test_a_long_reply_never_renders_all_of_itself_again(qtbot) -> None:
+    paragraphs = "\n\n".join(f"Paragraph {n} is about *lighthouses* and ships." for n in range(60))
+    lines = "\n".join(f"line {n}" for n in range(200))  # one paragraph, a line at a time
+    for text, last_line in ((paragraphs, "Paragraph 59 is about lighthouses and ships."), (lines, "line 199")):
+        view, renderer = streamed_view(qtbot, text, render_every=3)
+        assert max(renderer.rendered_lengths) < len(text) / 10
+        assert shown_lines(view)[-1] == last_line
+
+
+def test_copy_code_links_copy_their_own_block_after_streaming(qtbot) -> None:
+    view, _ = streamed_view(qtbot, REPLY, render_every=2)
+    links = []
+    block = view.document().begin()
+    while block.isValid():
+        fragments = block.begin()
+        while not fragments.atEnd():
+            href = fragments.fragment().charFormat().anchorHref()
+            if href.startswith(COPY_CODE_SCHEME) and href not in links:
+                links.append(href)
+            fragments += 1
+        block = block.next()
+    copied = []
+    for href in links:
+        view.anchorClicked.emit(QUrl(href))
+        copied.append(QGuiApplication.clipboard().text())
+    assert copied == ["high = 2\nlow = -2\n", "print('done')\n"]
