@@ -22,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from llama_cpp import Llama  # noqa: E402
+from llama_cpp import Llama, llama_vocab_is_eog  # noqa: E402
 
 from app.core.library import ModelLibrary, starter_model_file  # noqa: E402
 from app.core.paths import resolve_paths  # noqa: E402
@@ -53,22 +53,26 @@ def bench_sampling(max_tokens: int) -> SamplingSettings:
 
 
 def raw_tokens_per_second(path: Path, tokens: list[int], max_tokens: int) -> float:
-    """Baseline: llama-cpp-python alone, same prompt tokens, same sampling, streamed."""
+    """Baseline: llama-cpp-python's own token loop, same prompt tokens, same sampling,
+    each token turned into its bytes, as any caller that shows text must."""
     sampling = bench_sampling(max_tokens)
     llm = Llama(model_path=str(path), n_ctx=4096, n_threads=THREADS, n_threads_batch=THREADS, verbose=False)
+    llm.set_seed(sampling.seed)
     first = None
     count = 0
-    for _chunk in llm.create_completion(
-        prompt=tokens, max_tokens=max_tokens, temperature=sampling.temperature, top_p=sampling.top_p,
-        repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, stream=True,
-    ):
+    for token in llm.generate(tokens, temp=sampling.temperature, top_p=sampling.top_p,
+                              repeat_penalty=sampling.repeat_penalty):
         if first is None:
             first = time.perf_counter()
+        if llama_vocab_is_eog(llm._model.vocab, token):
+            break
+        llm.detokenize([token])
         count += 1
+        if count >= max_tokens:
+            break
     elapsed = time.perf_counter() - first
-    generated = llm.n_tokens - len(tokens)
     llm.close()
-    return (generated - 1) / elapsed
+    return (count - 1) / elapsed
 
 
 def app_path(path: Path, prompt: str, max_tokens: int, probe: bool) -> dict[str, float]:

@@ -154,3 +154,20 @@ def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine
         assert "".join(parts).strip(), f"empty reply in {preference} mode"
         assert stats.reply_tokens > 0
 
+
+
+@pytest.mark.parametrize("sampling", [GREEDY, SamplingSettings(temperature=0.9, max_tokens=48, seed=7)])
+def test_replies_match_llama_cpp_pythons_own_completion(
+    engine: LlamaEngine, smollm_path: Path, gemma_path: Path, sampling: SamplingSettings
+) -> None:
+    """The engine's own token loop samples and stops exactly as create_completion does."""
+    for path, preference in ((smollm_path, "auto"), (gemma_path, COMPLETION)):
+        engine.load(path, EngineSettings(context_length=1024))
+        prompt = engine.build_prompt("", [ChatTurn("user", "Name three colours of the sea.")], sampling, preference)
+        parts: list[str] = []
+        engine.generate(prompt, sampling, threading.Event(), parts.append)
+        expected = engine._llm.create_completion(
+            prompt=prompt.tokens, max_tokens=sampling.max_tokens, temperature=sampling.temperature,
+            top_p=sampling.top_p, repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, stop=prompt.stop,
+        )["choices"][0]["text"]
+        assert "".join(parts) == expected and expected.strip()
