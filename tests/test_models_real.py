@@ -146,6 +146,8 @@ def test_a_message_longer_than_the_context_is_a_plain_error(engine: LlamaEngine,
 
 def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine, gemma_path: Path) -> None:
     engine.load(gemma_path, EngineSettings(context_length=1024))
+    with_system = engine.build_prompt("Answer in French.", [ChatTurn("user", "Hello")], GREEDY, "auto")
+    assert "Answer in French.\n\nHello" in engine._llm.detokenize(with_system.tokens).decode()
     for preference, expected in (("auto", "gemma"), ("completion", COMPLETION)):
         prompt = engine.build_prompt("", [ChatTurn("user", "The capital of France is")], GREEDY, preference)
         assert prompt.prompt_format == expected
@@ -171,3 +173,4 @@ def test_replies_match_llama_cpp_pythons_own_completion(
             top_p=sampling.top_p, repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, stop=prompt.stop,
         )["choices"][0]["text"]
         assert "".join(parts) == expected and expected.strip()
+

@@ -49,3 +49,14 @@ def test_turns_are_made_to_alternate_starting_with_the_user() -> None:
         ChatTurn("assistant", "answer"),
     ]
     assert alternating(turns) == [ChatTurn("user", "first\n\nsecond"), ChatTurn("assistant", "answer")]
+
+
+def test_formats_without_a_system_role_keep_the_system_prompt_in_the_first_user_turn() -> None:
+    from app.inference.prompt_formats import chat_messages
+
+    turns = [ChatTurn("system", "Answer for children."), ChatTurn("user", "Why is the sea salty?")]
+    for prompt_format in ("gemma", "mistral-instruct"):
+        assert chat_messages(prompt_format, turns) == [
+            {"role": "user", "content": "Answer for children.\n\nWhy is the sea salty?"}
+        ]
+    assert chat_messages("chatml", turns)[0] == {"role": "system", "content": "Answer for children."}

@@ -40,6 +40,7 @@ from app.inference.prompt_formats import (
     COMPLETION,
     MODEL_TEMPLATE,
     NAMED_FORMATS,
+    chat_messages,
     resolve_format,
 )
 from app.inference.streamed_text import StreamedText
@@ -227,7 +228,7 @@ class LlamaEngine:
         if prompt_format == COMPLETION:
             text, stop, added_special = completion_prompt(turns), list(COMPLETION_STOPS), False
         else:
-            messages = [{"role": t.role, "content": t.content} for t in turns]
+            messages = chat_messages(prompt_format, turns)
             if prompt_format == MODEL_TEMPLATE:
                 assert self._loaded is not None and self._loaded.info.chat_template
                 formatter = llama_chat_format.Jinja2ChatFormatter(

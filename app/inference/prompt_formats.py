@@ -8,10 +8,12 @@ override it per model, and plain text completion is always on offer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from llama_cpp import llama_chat_format
+
+from app.core.prompting import ChatTurn
 
 AUTO = "auto"
 MODEL_TEMPLATE = "model"
@@ -27,6 +29,10 @@ NAMED_FORMATS: dict[str, Callable[..., Any]] = {
     "zephyr": llama_chat_format.format_zephyr,
     "alpaca": llama_chat_format.format_alpaca,
 }
+
+# llama-cpp-python's formatters for these drop system messages without a word.
+# As in Gemma's and Mistral's own templates, the system prompt opens the first user turn.
+_NO_SYSTEM_ROLE = {"gemma", "mistral-instruct"}
 
 _BY_ARCHITECTURE = {
     "gemma": "gemma",
@@ -50,3 +56,13 @@ def resolve_format(preference: str, architecture: str, has_template: bool) -> st
     if has_template:
         return MODEL_TEMPLATE
     return _BY_ARCHITECTURE.get(architecture, COMPLETION)
+
+
+def chat_messages(prompt_format: str, turns: Sequence[ChatTurn]) -> list[dict[str, str]]:
+    """The turns as chat messages for `prompt_format`, the system prompt kept."""
+    messages = [{"role": turn.role, "content": turn.content} for turn in turns]
+    if prompt_format in _NO_SYSTEM_ROLE and len(messages) > 1 and messages[0]["role"] == "system":
+        system = messages.pop(0)["content"]
+        if messages[0]["role"] == "user":
+            messages[0]["content"] = f"{system}\n\n{messages[0]['content']}"
+    return messages
