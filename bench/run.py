@@ -172,18 +172,22 @@ def time_to_first_token(path: Path) -> dict[str, float]:
         history.append(ChatTurn("assistant", "".join(parts)))
     one_line = alone.build_prompt(system, line, short, "auto")
     turn5 = conversation.build_prompt(system, history + line, short, "auto")
-    cached = conversation._llm.n_tokens  # what turn 4 left in the KV cache
+    keep = conversation._llm.n_tokens  # what turn 4 left in the KV cache
     turn5_times, alone_times, new_tokens = [], [], []
     for _ in range(TTFT_PAIRS):
         alone._llm.reset()  # an empty KV cache: the whole line is read
         alone_times.append(alone.generate(one_line, short, cancel, lambda _t: None).time_to_first_token)
-        conversation._llm.n_tokens = cached  # back to the end of turn 4; its cache is reused
+        conversation._llm.n_tokens = keep  # back to turn 4's end; its cache is reused
         stats = conversation.generate(turn5, short, cancel, lambda _t: None)
         turn5_times.append(stats.time_to_first_token)
         new_tokens.append(stats.prompt_tokens - stats.prompt_tokens_reused)
+        # Only the prefix turn 4 shares with turn 5 is kept: the tokens after it now
+        # hold this turn 5, which the next pair must read again.
+        keep = stats.prompt_tokens_reused
+    assert len(set(new_tokens)) == 1, f"turn 5 read different numbers of new tokens: {new_tokens}"
     alone.unload()
     conversation.unload()
-    print(f"turn 5 read {max(new_tokens)} new prompt tokens of {len(turn5.tokens)}, "
+    print(f"turn 5 read {new_tokens[0]} new prompt tokens of {len(turn5.tokens)}, "
           f"the one-line prompt {len(one_line.tokens)}", file=sys.stderr)
     return {
         "ttft_turn5": statistics.median(turn5_times),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
 
-from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer, RenderedMarkdown
+from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer, RenderedMarkdown, Settled
 from app.ui.chat_view import ChatView
 
 REPLY = (
@@ -30,20 +30,42 @@ class CountingRenderer(MarkdownRenderer):
         return super().render(text, *args, **kwargs)  # type: ignore[arg-type]
 
 
-def streamed_view(qtbot, text: str, render_every: int) -> tuple[ChatView, CountingRenderer]:
-    """Stream `text` 7 characters at a time, rendering after every `render_every` pieces."""
-    renderer = CountingRenderer()
+class WholeRenderer(MarkdownRenderer):
+    """Never settles anything: the reply is rendered whole, in one piece."""
+
+    def settled(self, text: str) -> Settled:
+        return Settled(0)
+
+
+def new_view(qtbot, renderer: MarkdownRenderer) -> ChatView:
     view = ChatView(renderer)
     qtbot.addWidget(view)
     view.resize(800, 600)
     view.show()
     view.begin_stream()
+    return view
+
+
+def stream_into(view: ChatView, text: str, render_every: int) -> None:
+    """Stream `text` 7 characters at a time, rendering after every `render_every` pieces."""
     for number, start in enumerate(range(0, len(text), 7)):
         view.append_stream(text[start : start + 7])
-        if number % render_every == 0:
+        if number % render_every == render_every - 1:
             view._render_stream()  # what the render timer does
     view._render_stream()
+
+
+def streamed_view(qtbot, text: str, render_every: int) -> tuple[ChatView, CountingRenderer]:
+    renderer = CountingRenderer()
+    view = new_view(qtbot, renderer)
+    stream_into(view, text, render_every)
     return view, renderer
+
+
+def whole_view(qtbot, text: str) -> ChatView:
+    view = new_view(qtbot, WholeRenderer())
+    stream_into(view, text, render_every=len(text))
+    return view
 
 
 def shown_lines(view: ChatView) -> list[str]:
@@ -51,13 +73,33 @@ def shown_lines(view: ChatView) -> list[str]:
 
 
 def test_a_reply_streamed_in_pieces_looks_like_the_reply_rendered_whole(qtbot) -> None:
-    whole, _ = streamed_view(qtbot, REPLY, render_every=10_000)
-    for render_every in (1, 3, 10):
-        pieces, _ = streamed_view(qtbot, REPLY, render_every)
-        assert shown_lines(pieces) == shown_lines(whole)
-        assert pieces.document().size().height() == whole.document().size().height()
-    assert "Hour 29: the water is 290 cm higher" in shown_lines(whole)
-    assert "**" not in pieces.toPlainText()
+    for text in (REPLY, REPLY.replace("\n", "\r\n")):
+        whole = whole_view(qtbot, text)
+        assert "Hour 29: the water is 290 cm higher" in shown_lines(whole)
+        for render_every in (1, 3, 10):
+            pieces, renderer = streamed_view(qtbot, text, render_every)
+            assert len(renderer.rendered_lengths) > 20  # it was rendered in pieces
+            assert shown_lines(pieces) == shown_lines(whole)
+            assert pieces.document().size().height() == whole.document().size().height()
+            assert "**" not in pieces.toPlainText()
+
+
+def test_a_reply_shown_again_after_the_page_was_rebuilt_still_looks_whole(qtbot) -> None:
+    view, _ = streamed_view(qtbot, REPLY[:400], render_every=3)
+    view.show_messages([], {})  # e.g. the user went to another chat and back
+    view.resume_stream()
+    stream_into(view, REPLY[400:], render_every=3)
+    whole = whole_view(qtbot, REPLY)
+    assert shown_lines(view) == shown_lines(whole)
+    assert view.document().size().height() == whole.document().size().height()
+
+
+def test_emphasis_across_lines_of_a_long_paragraph_is_never_cut(qtbot) -> None:
+    text = "\n".join(f"line {n}" for n in range(9)) + "\n**bold\n" + "\n".join(
+        f"still bold {n}" for n in range(20)) + "**\nplain"
+    view, _ = streamed_view(qtbot, text, render_every=2)
+    assert shown_lines(view) == shown_lines(whole_view(qtbot, text))
+    assert "**" not in view.toPlainText()
 
 
 def test_a_long_reply_never_renders_all_of_itself_again(qtbot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -157,7 +158,6 @@ def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine
         assert stats.reply_tokens > 0
 
 
-
 @pytest.mark.parametrize("sampling", [GREEDY, SamplingSettings(temperature=0.9, max_tokens=48, seed=7)])
 def test_replies_match_llama_cpp_pythons_own_completion(
     engine: LlamaEngine, smollm_path: Path, gemma_path: Path, sampling: SamplingSettings
@@ -168,9 +168,25 @@ def test_replies_match_llama_cpp_pythons_own_completion(
         prompt = engine.build_prompt("", [ChatTurn("user", "Name three colours of the sea.")], sampling, preference)
         parts: list[str] = []
         engine.generate(prompt, sampling, threading.Event(), parts.append)
+        engine._llm.reset()  # read the whole prompt again, in the same batch as the engine did
         expected = engine._llm.create_completion(
             prompt=prompt.tokens, max_tokens=sampling.max_tokens, temperature=sampling.temperature,
             top_p=sampling.top_p, repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, stop=prompt.stop,
         )["choices"][0]["text"]
         assert "".join(parts) == expected and expected.strip()
 
+
+def test_a_stop_string_ends_the_reply_just_before_it(engine: LlamaEngine, smollm_path: Path) -> None:
+    engine.load(smollm_path, EngineSettings(context_length=1024))
+    question = [ChatTurn("user", "Name three colours of the sea.")]
+    prompt = engine.build_prompt("", question, GREEDY, "auto")
+
+    def reply(stops: list[str]) -> str:
+        parts: list[str] = []
+        engine.generate(dataclasses.replace(prompt, stop=stops), GREEDY, threading.Event(), parts.append)
+        return "".join(parts)
+
+    whole = reply(prompt.stop)
+    stop = whole[len(whole) // 2 : len(whole) // 2 + 3]  # a stop string the reply is sure to reach
+    assert len(stop) == 3
+    assert reply([*prompt.stop, stop]) == whole[: whole.index(stop)]

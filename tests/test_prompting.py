@@ -4,6 +4,7 @@ import pytest
 
 from app.core.errors import PromptTooLongError
 from app.core.prompting import ChatTurn, completion_prompt, fit_to_context
+from app.inference.prompt_formats import chat_messages
 
 
 def words(text: str) -> int:
@@ -52,8 +53,6 @@ def test_turns_are_made_to_alternate_starting_with_the_user() -> None:
 
 
 def test_formats_without_a_system_role_keep_the_system_prompt_in_the_first_user_turn() -> None:
-    from app.inference.prompt_formats import chat_messages
-
     turns = [ChatTurn("system", "Answer for children."), ChatTurn("user", "Why is the sea salty?")]
     for prompt_format in ("gemma", "mistral-instruct"):
         assert chat_messages(prompt_format, turns) == [

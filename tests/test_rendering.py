@@ -71,3 +71,13 @@ def test_pieces_of_one_paragraph_join_without_margins() -> None:
     assert renderer.render("c", joins_previous=True).html.startswith('<p style="margin-top:0px">')
     both = renderer.render("d", joins_previous=True, joins_next=True).html
     assert both.startswith('<p style="margin-top:0px; margin-bottom:0px">')
+
+
+def test_a_paragraph_is_not_cut_where_the_rest_would_read_as_another_block() -> None:
+    lines = [f"step {n} done" for n in range(10)] + ["2. not a list here", "last"]
+    assert MarkdownRenderer().settled("\n".join(lines)).length == 0  # "2. ..." alone would be a list
+
+
+def test_a_paragraph_is_not_cut_after_an_unclosed_emphasis() -> None:
+    lines = ["**the start"] + [f"line {n}" for n in range(11)]
+    assert MarkdownRenderer().settled("\n".join(lines)).length == 0

@@ -28,9 +28,10 @@ from pygments.util import ClassNotFound
 COPY_CODE_SCHEME = "hearth-copy-code"
 # A paragraph still being written is settled line by line once it is this long...
 PARAGRAPH_SETTLE_LINES = 8
-# ...except its last lines: a table's delimiter row or a Setext underline may still
-# turn the line above it into a table header or a heading.
+# ...except its last lines: a table's delimiter row may still turn the line above it
+# into a table header.
 UNSETTLED_PARAGRAPH_LINES = 2
+_SPAN_MARKS = "*_`~[]<"  # left as plain text, they may still pair with a later one
 _NEWLINE = re.compile(r"\r\n?|\n")  # what markdown-it counts as a line end
 
 
@@ -141,20 +142,51 @@ class MarkdownRenderer:
         Every top-level block but the last is: whatever follows, Markdown cannot
         pull it into another block. A long last paragraph settles its earlier lines
         too, so a model writing one line after another never makes the whole
-        message render again."""
-        blocks = _top_level_blocks(self._parser.parse(text))
-        if not blocks:
+        message render again. (A Setext underline or a link definition arriving
+        later is only applied when the finished message is rendered whole.)"""
+        tokens = self._parser.parse(text)
+        opening = [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting != -1 and t.map]
+        if not opening:
             return Settled(0)
-        last = blocks[-1]
+        last = tokens[opening[-1]]
         assert last.map is not None
-        first_open_line, mid_paragraph = last.map[0], False
         if last.type == "paragraph_open":
-            settle_to = last.map[1] - UNSETTLED_PARAGRAPH_LINES
-            if settle_to - first_open_line >= PARAGRAPH_SETTLE_LINES:
-                first_open_line, mid_paragraph = settle_to, True
-        if first_open_line == 0:
+            cut = self._paragraph_cut(text, last.map, tokens[opening[-1] + 1])
+            if cut is not None:
+                return Settled(_line_offset(text, cut), mid_paragraph=True)
+        if last.map[0] == 0:
             return Settled(0)
-        return Settled(_line_offset(text, first_open_line), mid_paragraph)
+        return Settled(_line_offset(text, last.map[0]))
+
+    def _paragraph_cut(self, text: str, lines: list[int], inline: Token) -> int | None:
+        """The line where a long paragraph being written can be cut, or None.
+
+        Rendered alone, the lines before the cut must give exactly the inline tokens
+        they give inside the paragraph (no emphasis, link or code span crosses the
+        cut), with no delimiter left unmatched that later text could still close,
+        and the line after it must still read as paragraph text (not as code, a
+        list item or a heading)."""
+        first, end = lines
+        cut = end - UNSETTLED_PARAGRAPH_LINES
+        if cut - first < PARAGRAPH_SETTLE_LINES:
+            return None
+        start, middle = _line_offset(text, first), _line_offset(text, cut)
+        next_line = text[middle : _line_offset(text, cut + 1)]
+        if _top_level_blocks(self._parser.parse(next_line))[0].type != "paragraph_open":
+            return None
+        head = self._parser.parse(text[start:middle])
+        if len(head) != 3 or head[0].type != "paragraph_open":
+            return None
+        breaks = [i for i, t in enumerate(inline.children or []) if t.type in ("softbreak", "hardbreak")]
+        if len(breaks) < cut - first:
+            return None
+        inside = (inline.children or [])[: breaks[cut - first - 1]]
+        alone = head[1].children or []
+        if [(t.type, t.content) for t in alone] != [(t.type, t.content) for t in inside]:
+            return None
+        if any(mark in t.content for t in alone if t.type == "text" for mark in _SPAN_MARKS):
+            return None
+        return cut
 
 
 def _top_level_blocks(tokens: list[Token]) -> list[Token]:
@@ -169,6 +201,8 @@ def _add_style(token: Token, rule: str) -> None:
 
 def _line_offset(text: str, line: int) -> int:
     """Where line number `line` (0-based, as markdown-it counts) starts in `text`."""
+    if line == 0:
+        return 0
     for number, match in enumerate(_NEWLINE.finditer(text), start=1):
         if number == line:
             return match.end()

@@ -261,13 +261,18 @@ class LlamaEngine:
         not `create_completion`, whose work per token grows with the reply. Sampling
         is the same: llama-cpp-python's defaults (top-k 40, min-p 0.05) plus ours."""
         llm = self._model()
+        limit = min(sampling.max_tokens, llm.n_ctx() - len(prompt.tokens))
+        if limit <= 0:
+            raise PromptTooLongError(
+                "This conversation leaves no room for a reply in the model's context. "
+                "Start a new chat, or raise the context length in Settings."
+            )
         llm.set_seed(sampling.seed if sampling.seed >= 0 else random.getrandbits(31))
         self._cancel = cancel
         # The abort callback lets Stop interrupt a long prompt inside llama_decode.
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
-        limit = min(sampling.max_tokens, llm.n_ctx() - len(prompt.tokens))
         text = StreamedText(prompt.stop)
         started = time.perf_counter()
         first_token_at: float | None = None

@@ -30,8 +30,10 @@ NAMED_FORMATS: dict[str, Callable[..., Any]] = {
     "alpaca": llama_chat_format.format_alpaca,
 }
 
-# llama-cpp-python's formatters for these drop system messages without a word.
-# As in Gemma's and Mistral's own templates, the system prompt opens the first user turn.
+# llama-cpp-python's formatters for these drop system messages without a word. The
+# system prompt then opens the first user turn, as in Gemma's own template (Mistral's
+# puts it in the last one, which would change the prompt's start every turn and
+# defeat the KV cache).
 _NO_SYSTEM_ROLE = {"gemma", "mistral-instruct"}
 
 _BY_ARCHITECTURE = {
@@ -61,8 +63,12 @@ def resolve_format(preference: str, architecture: str, has_template: bool) -> st
 def chat_messages(prompt_format: str, turns: Sequence[ChatTurn]) -> list[dict[str, str]]:
     """The turns as chat messages for `prompt_format`, the system prompt kept."""
     messages = [{"role": turn.role, "content": turn.content} for turn in turns]
-    if prompt_format in _NO_SYSTEM_ROLE and len(messages) > 1 and messages[0]["role"] == "system":
+    if (
+        prompt_format in _NO_SYSTEM_ROLE
+        and len(messages) > 1
+        and messages[0]["role"] == "system"
+        and messages[1]["role"] == "user"
+    ):
         system = messages.pop(0)["content"]
-        if messages[0]["role"] == "user":
-            messages[0]["content"] = f"{system}\n\n{messages[0]['content']}"
+        messages[0]["content"] = f"{system}\n\n{messages[0]['content']}"
     return messages

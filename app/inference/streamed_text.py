@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 
 class StreamedText:
+    """One reply's text, assembled piece by piece; `stopped` once a stop string appeared."""
+
     def __init__(self, stops: Sequence[str]) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._stops = [stop for stop in stops if stop]
@@ -22,6 +24,8 @@ class StreamedText:
 
     def add(self, piece: bytes) -> str:
         """Take the next token's bytes; return the text that can be shown now."""
+        if self.stopped:
+            return ""
         text = self._held + self._decoder.decode(piece)
         found = [index for index in (text.find(stop) for stop in self._stops) if index >= 0]
         if found:

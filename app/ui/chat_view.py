@@ -34,8 +34,8 @@ BRANCH_SCHEME = "hearth-branch"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
 MIN_RENDER_INTERVAL_MS = 250
 # A one-off slow render (the first code block loads its highlighter) must not leave
-# raw Markdown on screen for seconds.
-MAX_RENDER_INTERVAL_MS = 1000
+# raw Markdown on screen for long.
+MAX_RENDER_INTERVAL_MS = 2000
 # Longer messages are shown shortened (Copy still gives all of it): laying out a
 # megabyte of text would freeze the window and nobody reads it on screen anyway.
 SHOWN_CHARACTERS = 20_000
@@ -187,7 +187,8 @@ class ChatView(QTextBrowser):
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text.replace("\n", LINE_SEPARATOR), QTextCharFormat())
+        lines = text.replace("\r\n", "\n").replace("\r", "\n")
+        cursor.insertText(lines.replace("\n", LINE_SEPARATOR), QTextCharFormat())
         if not self._render_timer.isActive():
             self._render_timer.start(self._render_interval_ms)
         if at_end:
@@ -208,6 +209,7 @@ class ChatView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
         settled = self._renderer.settled(unsettled)
         if settled.length:
             self._insert_markdown(cursor, unsettled[: settled.length], joins_next=settled.mid_paragraph)
@@ -216,12 +218,14 @@ class ChatView(QTextBrowser):
             self._settled_mid_paragraph = settled.mid_paragraph
             self._settled_pieces += 1
             unsettled = unsettled[settled.length :]
+        unsettled_started = time.perf_counter()
         self._insert_markdown(cursor, unsettled, joins_next=False)
         if at_end:
             self.scroll_to_end()
-        cost = time.perf_counter() - started
-        self.render_seconds += cost
-        wanted = int(cost / RENDER_SHARE * 1000)
+        finished = time.perf_counter()
+        self.render_seconds += finished - started
+        # Paced by what is rendered again each time; a settled piece is rendered once.
+        wanted = int((finished - unsettled_started) / RENDER_SHARE * 1000)
         self._render_interval_ms = min(MAX_RENDER_INTERVAL_MS, max(MIN_RENDER_INTERVAL_MS, wanted))
 
     def _insert_markdown(self, cursor: QTextCursor, text: str, joins_next: bool) -> None:
