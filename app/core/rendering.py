@@ -32,7 +32,7 @@ PARAGRAPH_SETTLE_LINES = 8
 # into a table header.
 UNSETTLED_PARAGRAPH_LINES = 2
 _SPAN_MARKS = "*_`~[]<"  # left as plain text, they may still pair with a later one
-_NEWLINE = re.compile(r"\r\n?|\n")  # what markdown-it counts as a line end
+LINE_END = re.compile(r"\r\n?|\n")  # what markdown-it counts as a line end
 
 
 @dataclass(frozen=True)
@@ -145,20 +145,19 @@ class MarkdownRenderer:
         message render again. (A Setext underline or a link definition arriving
         later is only applied when the finished message is rendered whole.)"""
         tokens = self._parser.parse(text)
-        opening = [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting != -1 and t.map]
+        opening = [i for i, token in enumerate(tokens) if _opens_top_level_block(token)]
         if not opening:
             return Settled(0)
         last = tokens[opening[-1]]
         assert last.map is not None
+        starts = _line_starts(text)
         if last.type == "paragraph_open":
-            cut = self._paragraph_cut(text, last.map, tokens[opening[-1] + 1])
+            cut = self._paragraph_cut(text, starts, last.map, tokens[opening[-1] + 1])
             if cut is not None:
-                return Settled(_line_offset(text, cut), mid_paragraph=True)
-        if last.map[0] == 0:
-            return Settled(0)
-        return Settled(_line_offset(text, last.map[0]))
+                return Settled(starts[cut], mid_paragraph=True)
+        return Settled(starts[last.map[0]])
 
-    def _paragraph_cut(self, text: str, lines: list[int], inline: Token) -> int | None:
+    def _paragraph_cut(self, text: str, starts: list[int], lines: list[int], inline: Token) -> int | None:
         """The line where a long paragraph being written can be cut, or None.
 
         Rendered alone, the lines before the cut must give exactly the inline tokens
@@ -170,8 +169,8 @@ class MarkdownRenderer:
         cut = end - UNSETTLED_PARAGRAPH_LINES
         if cut - first < PARAGRAPH_SETTLE_LINES:
             return None
-        start, middle = _line_offset(text, first), _line_offset(text, cut)
-        next_line = text[middle : _line_offset(text, cut + 1)]
+        start, middle = starts[first], starts[cut]
+        next_line = text[middle : starts[cut + 1]]
         if _top_level_blocks(self._parser.parse(next_line))[0].type != "paragraph_open":
             return None
         head = self._parser.parse(text[start:middle])
@@ -189,9 +188,13 @@ class MarkdownRenderer:
         return cut
 
 
+def _opens_top_level_block(token: Token) -> bool:
+    """The opening token of a top-level block (paragraph, list, fence, table...)."""
+    return token.level == 0 and token.nesting != -1 and bool(token.map)
+
+
 def _top_level_blocks(tokens: list[Token]) -> list[Token]:
-    """The opening token of each top-level block (paragraph, list, fence, table...)."""
-    return [t for t in tokens if t.level == 0 and t.nesting != -1 and t.map]
+    return [token for token in tokens if _opens_top_level_block(token)]
 
 
 def _add_style(token: Token, rule: str) -> None:
@@ -199,11 +202,6 @@ def _add_style(token: Token, rule: str) -> None:
     token.attrSet("style", f"{existing}; {rule}" if existing else rule)
 
 
-def _line_offset(text: str, line: int) -> int:
-    """Where line number `line` (0-based, as markdown-it counts) starts in `text`."""
-    if line == 0:
-        return 0
-    for number, match in enumerate(_NEWLINE.finditer(text), start=1):
-        if number == line:
-            return match.end()
-    return len(text)
+def _line_starts(text: str) -> list[int]:
+    """Where each line starts in `text`, as markdown-it numbers lines, and then the end."""
+    return [0, *(match.end() for match in LINE_END.finditer(text)), len(text)]

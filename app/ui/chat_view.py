@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer
+from app.core.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
 from app.core.store import Message
 
 COPY_MESSAGE_SCHEME = "hearth-copy-message"
@@ -187,8 +187,7 @@ class ChatView(QTextBrowser):
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        lines = text.replace("\r\n", "\n").replace("\r", "\n")
-        cursor.insertText(lines.replace("\n", LINE_SEPARATOR), QTextCharFormat())
+        cursor.insertText(LINE_END.sub(LINE_SEPARATOR, text), QTextCharFormat())
         if not self._render_timer.isActive():
             self._render_timer.start(self._render_interval_ms)
         if at_end:
