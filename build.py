@@ -27,7 +27,7 @@ SPEC = ROOT / "packaging" / "hearth.spec"
 sys.path.insert(0, str(ROOT))
 
 from app import __version__  # noqa: E402
-from app.core.build_info import git_commit, llama_versions  # noqa: E402
+from app.core.build_info import development_info  # noqa: E402
 from app.core.library import STARTER_FILE, starter_model_file  # noqa: E402
 
 
@@ -37,10 +37,8 @@ def stage_resources(staging: Path, with_starter: bool) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(ROOT / "resources", target)
     info = {
-        "version": __version__,
-        "commit": git_commit(ROOT),
+        **development_info(),
         "build": f"{platform.system()} {platform.machine()} bundle, {datetime.date.today().isoformat()}",
-        **llama_versions(),
     }
     (target / "build_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     if with_starter:

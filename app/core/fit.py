@@ -73,6 +73,11 @@ def _gb(size: int) -> str:
     return f"{size / GIB:.1f} GB"
 
 
+def fits_on_gpu(needed: int, gpu_memory: int) -> bool:
+    """Whether a model needing `needed` bytes runs from a graphics card with `gpu_memory`."""
+    return bool(gpu_memory) and needed <= gpu_memory * POSSIBLE_SHARE
+
+
 def judge(
     file_size: int,
     kv_bytes_per_token: int,
@@ -83,7 +88,7 @@ def judge(
     """The verdict for one model at `context_length` tokens on this computer."""
     needed = memory_needed(file_size, kv_bytes_per_token, context_length)
     context = f"{context_length:,} tokens of conversation"
-    if gpu_memory and needed <= gpu_memory * POSSIBLE_SHARE:
+    if fits_on_gpu(needed, gpu_memory):
         return Fit(
             Verdict.RUNS_WELL, needed,
             f"It needs about {_gb(needed)} for {context} and fits in your graphics card's {_gb(gpu_memory)}.",

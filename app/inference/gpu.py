@@ -12,7 +12,7 @@ import subprocess
 
 import llama_cpp
 
-from app.core.fit import POSSIBLE_SHARE, memory_needed
+from app.core.fit import fits_on_gpu, memory_needed
 from app.core.gguf_info import GgufInfo
 
 
@@ -53,4 +53,4 @@ def gpu_layers(info: GgufInfo, context_length: int) -> int:
         return 0
     memory = gpu_memory()
     needed = memory_needed(info.file_size, info.kv_bytes_per_token, context_length)
-    return -1 if memory == 0 or needed <= memory * POSSIBLE_SHARE else 0
+    return -1 if memory == 0 or fits_on_gpu(needed, memory) else 0
