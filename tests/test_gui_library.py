@@ -459,3 +459,12 @@ def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPat
     assert entry.license == "Apache-2.0" and window.model_picker.isEnabled()
     assert "Start a conversation" in window.chat_view.toPlainText()
     window.close()
+
+
+def test_a_hub_address_from_an_imported_pack_is_used_for_downloads(qtbot, open_window, paths: AppPaths) -> None:
+    window = open_window()
+    library = window.open_library()
+    paths.settings_file.write_text(json.dumps({"library": {"hub_endpoint": "https://mirror.school.example"}}))
+    window._on_pack_imported(settings_applied=True)  # what the import task reports once it wrote the file
+    assert window._library_services.queue._downloader.endpoint == "https://mirror.school.example"
+    assert "mirror.school.example" in library.discover.search_status.text()

@@ -259,7 +259,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
             self.model_picker.setEnabled(False)
             return
         self.model_picker.setEnabled(True)
-        wanted = self._settings.last_model_id or policy.default_model
+        wanted = self._settings.last_model_id
         if self.model_picker.findData(wanted) < 0:
             wanted = policy.default_model
         index = max(0, self.model_picker.findData(wanted))
@@ -362,12 +362,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if settings_applied:  # the file now holds the pack's settings; this window's own stay
             fresh = self._library_services.policy.apply(load_settings(self._paths.settings_file))
             fresh.window_geometry, fresh.last_model_id = self._settings.window_geometry, self._settings.last_model_id
-            reload_needed = fresh.engine != self._settings.engine
-            self._settings = fresh
-            if self._library_window is not None:
-                self._library_window.apply_settings(fresh)
-            if reload_needed and self._loaded_model_id:
-                self.load_model(self._loaded_model_id)
+            self._adopt_settings(fresh)
         self.refresh_models()
 
     def _on_download_failed(self, label: str, message: str) -> None:
@@ -605,10 +600,15 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if not dialog.exec():
             return
         updated = policy.apply(dialog.result_settings())
-        reload_needed = updated.engine != self._settings.engine
         updated.window_geometry = self._settings.window_geometry
-        self._settings = updated
+        self._adopt_settings(updated)
         self._save_settings()
+
+    def _adopt_settings(self, updated: Settings) -> None:
+        """Use new settings everywhere: downloads, the Library, and the model if the
+        engine settings changed."""
+        reload_needed = updated.engine != self._settings.engine
+        self._settings = updated
         self._library_services.queue.set_hub_endpoint(updated.library.hub_endpoint)
         if self._library_window is not None:
             self._library_window.apply_settings(updated)
