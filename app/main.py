@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -95,12 +96,23 @@ def _report_unexpected(kind: type[BaseException], error: BaseException, trace: T
         )
 
 
+def prepare_qt() -> None:
+    """Process-wide Qt settings; call before the QApplication exists.
+
+    Qt's raster engine hands every fill taller than about 96 lines (the chat view's
+    background, the scroll bar's groove) to a pool of helper threads and waits for
+    them. While a reply streams, every core is decoding: those wake-ups took time
+    from llama.cpp and made painting dearer, not cheaper (docs/PERFORMANCE.md)."""
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
 def run_gui(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="hearth")
     parser.add_argument("--data-dir")
     # For smoke tests and the start-up benchmark: report when the window is up, then quit.
     parser.add_argument("--exit-when-shown", action="store_true")
     args, qt_args = parser.parse_known_args(argv)
+    prepare_qt()
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Hearth")
     app.setApplicationVersion(__version__)

@@ -84,8 +84,9 @@ def app_path(path: Path, prompt: str, max_tokens: int, probe: bool) -> dict[str,
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main import create_window
+    from app.main import create_window, prepare_qt
 
+    prepare_qt()
     app = QApplication.instance() or QApplication([])
     data = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
     paths = resolve_paths(data)
@@ -212,7 +213,8 @@ w = QWidget(); w.show()
 HEARTH = """
 from PySide6.QtWidgets import QApplication
 from app.core.paths import resolve_paths
-from app.main import create_window
+from app.main import create_window, prepare_qt
+prepare_qt()
 app = QApplication([])
 w = create_window(resolve_paths(sys.argv[1])); w.show()
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from app.core.settings import load_settings
 from app.core.store import ConversationStore
 from app.main import create_window
 from app.ui.main_window import MainWindow
+from tests.conftest import subprocess_env
 from tests.fakes import FakeEngine
 
 
@@ -387,3 +389,38 @@ def test_a_superseded_model_load_is_skipped(qtbot, window_factory) -> None:
     qtbot.wait(200)
     assert engine.loads == loads_before + 1  # the first request was skipped or abandoned
     assert "Fake model" in window.model_status.text()
+
+
+PAINT_A_LONG_PAGE = """
+import os, sys
+import app.main as main
+if sys.argv[1] == "without":
+    main.prepare_qt = lambda: None
+shown = main._report_shown_and_quit
+
+def paint_then_count(window):
+    window.resize(900, 700)
+    window.chat_view.setPlainText("line\\n" * 300)  # tall enough for a scroll bar
+    window.grab()
+    names = [open(f"/proc/self/task/{task}/comm").read().strip() for task in os.listdir("/proc/self/task")]
+    print("pooled threads:", names.count("Thread (pooled)"))
+    shown(window)
+
+main._report_shown_and_quit = paint_then_count
+sys.exit(main.run_gui(["--data-dir", sys.argv[2], "--exit-when-shown"]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads through /proc")
+def test_painting_the_window_wakes_no_helper_threads(tmp_path: Path) -> None:
+    """While a reply streams every core decodes; Qt's paint helper threads would take
+    their time from llama.cpp. Without prepare_qt, Qt starts them for this very page."""
+    def pooled_threads(variant: str) -> str:
+        env = {**subprocess_env(tmp_path / variant), "QT_QPA_PLATFORM": "offscreen"}
+        env.pop("QT_NO_GUI_THREADPOOL", None)
+        result = subprocess.run([sys.executable, "-c", PAINT_A_LONG_PAGE, variant, str(tmp_path / variant)],
+                                env=env, capture_output=True, text=True, timeout=120, check=True)
+        return next(line for line in result.stdout.splitlines() if line.startswith("pooled"))
+
+    assert pooled_threads("without") != "pooled threads: 0"
+    assert pooled_threads("with") == "pooled threads: 0"

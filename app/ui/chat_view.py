@@ -186,8 +186,10 @@ class ChatView(QTextBrowser):
             return
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(LINE_END.sub(LINE_SEPARATOR, text), QTextCharFormat())
+        cursor.endEditBlock()
         if not self._render_timer.isActive():
             self._render_timer.start(self._render_interval_ms)
         if at_end:
