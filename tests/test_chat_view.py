@@ -128,3 +128,15 @@ def test_copy_code_links_copy_their_own_block_after_streaming(qtbot) -> None:
         view.anchorClicked.emit(QUrl(href))
         copied.append(QGuiApplication.clipboard().text())
     assert copied == ["high = 2\nlow = -2\n", "print('done')\n"]
+
+
+def test_streamed_text_shows_once_before_and_after_its_markdown(qtbot) -> None:
+    view = new_view(qtbot, MarkdownRenderer())
+    view.append_stream("Tides **rise**")
+    view.append_stream(" twice a day.\nAnd fall.")
+    qtbot.waitUntil(lambda: "Tides **rise** twice a day." in view.toPlainText(), timeout=2000)
+    assert view.document().lastBlock().text() == "Tides **rise** twice a day.\u2028And fall."  # one block
+    view.append_stream(" Twice.")
+    view._render_stream()  # the render comes before the new text was shown as plain text
+    qtbot.wait(50)  # longer than the show delay: nothing is added twice
+    assert view.document().lastBlock().text() == "Tides rise twice a day.\u2028And fall. Twice."

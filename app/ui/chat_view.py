@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -40,6 +40,11 @@ MAX_RENDER_INTERVAL_MS = 2000
 # megabyte of text would freeze the window and nobody reads it on screen anyway.
 SHOWN_CHARACTERS = 20_000
 RENDER_SHARE = 0.02  # aim for re-rendering to take at most this share of the time
+# Streamed text arrives just as the inference worker wants Python's GIL back for its
+# next token. Laying the text out at once would hold the GIL, and so llama.cpp, for
+# the whole layout; a few milliseconds later the worker is inside llama_decode, which
+# runs without the GIL, and the two no longer wait for each other (docs/PERFORMANCE.md).
+SHOW_DELAY_MS = 3
 
 LINE_SEPARATOR = "\u2028"
 
@@ -83,6 +88,12 @@ class ChatView(QTextBrowser):
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.timeout.connect(self._render_stream)
+        self._unshown: list[str] = []  # streamed text waiting for the show timer
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._show_timer.setInterval(SHOW_DELAY_MS)
+        self._show_timer.timeout.connect(self._show_unshown)
 
     # Whole conversations ---------------------------------------------------
 
@@ -164,6 +175,7 @@ class ChatView(QTextBrowser):
         self._render_stream()
 
     def _show_stream_block(self) -> None:
+        self._drop_unshown()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         # Fresh blocks and formats: nothing may inherit the rule above or the bold header.
@@ -178,10 +190,20 @@ class ChatView(QTextBrowser):
 
     def append_stream(self, text: str) -> None:
         """Collect streamed text and, while the reply is on the page, append it as plain
-        text; Markdown follows on the timer. Line breaks stay inside one block, as
-        they will in the rendered paragraph, so lines do not jump closer when it comes."""
+        text SHOW_DELAY_MS later; Markdown follows on the render timer."""
         self._stream_parts.append(text)
         self._stream_length += len(text)
+        if self._stream_start < 0:
+            return
+        self._unshown.append(text)
+        if not self._show_timer.isActive():
+            self._show_timer.start()
+
+    def _show_unshown(self) -> None:
+        """Line breaks stay inside one block, as they will in the rendered paragraph,
+        so lines do not jump closer when the Markdown comes."""
+        text = "".join(self._unshown)
+        self._unshown.clear()
         if self._stream_start < 0 or self._stream_length - len(text) > SHOWN_CHARACTERS:
             return
         at_end = self._at_end()
@@ -202,6 +224,7 @@ class ChatView(QTextBrowser):
     def _render_stream(self) -> None:
         """Replace the unsettled end of the reply with its Markdown: first the part
         that has just settled (for good), then the rest (until the next render)."""
+        self._drop_unshown()  # a render shows all of the text so far
         if self._stream_start < 0:
             return
         started = time.perf_counter()
@@ -248,7 +271,12 @@ class ChatView(QTextBrowser):
 
     def end_stream(self) -> None:
         self._render_timer.stop()
+        self._drop_unshown()
         self._stream_start = -1
+
+    def _drop_unshown(self) -> None:
+        self._show_timer.stop()
+        self._unshown.clear()
 
     # Links -----------------------------------------------------------------
 
