@@ -132,11 +132,26 @@ def test_copy_code_links_copy_their_own_block_after_streaming(qtbot) -> None:
 
 def test_streamed_text_shows_once_before_and_after_its_markdown(qtbot) -> None:
     view = new_view(qtbot, MarkdownRenderer())
+    view._render_interval_ms = 60_000  # only this test renders
     view.append_stream("Tides **rise**")
     view.append_stream(" twice a day.\nAnd fall.")
     qtbot.waitUntil(lambda: "Tides **rise** twice a day." in view.toPlainText(), timeout=2000)
     assert view.document().lastBlock().text() == "Tides **rise** twice a day.\u2028And fall."  # one block
     view.append_stream(" Twice.")
+    assert "Twice" not in view.toPlainText()  # shown a moment later, when llama.cpp holds no GIL
     view._render_stream()  # the render comes before the new text was shown as plain text
     qtbot.wait(50)  # longer than the show delay: nothing is added twice
     assert view.document().lastBlock().text() == "Tides rise twice a day.\u2028And fall. Twice."
+
+
+def test_text_still_to_be_shown_when_the_page_is_rebuilt_shows_once(qtbot) -> None:
+    view = new_view(qtbot, MarkdownRenderer())
+    view.append_stream("Ebb and flow.")
+    view.show_messages([], {})  # e.g. the user went to another chat and back
+    view.resume_stream()
+    qtbot.wait(50)
+    assert shown_lines(view).count("Ebb and flow.") == 1
+    view.append_stream(" Again.")
+    view.end_stream()  # the reply finished; the window shows it from the store next
+    qtbot.wait(50)
+    assert "Again" not in view.toPlainText()

@@ -1,7 +1,7 @@
 """The conversation pane: rendered messages, and the reply that is streaming in.
 
 A finished conversation is rendered once. While a reply streams, only that
-reply is touched: text is appended at the end as it arrives, and on a timer its
+reply is touched: text is appended at the end moments after it arrives, and on a timer its
 Markdown is rendered. Only the part that is not yet settled (usually the block
 being written) is rendered again each time; settled blocks are rendered once,
 so a render costs the same at the end of a long reply as at its start.
@@ -99,6 +99,7 @@ class ChatView(QTextBrowser):
 
     def show_placeholder(self, title: str, body: str) -> None:
         self._stream_start = -1
+        self._drop_unshown()
         self.setHtml(
             f"<div style='margin:48px'><h2>{html.escape(title)}</h2>"
             f"<p>{html.escape(body)}</p></div>"
@@ -107,6 +108,7 @@ class ChatView(QTextBrowser):
     def show_messages(self, messages: Sequence[Message], branches: dict[int, tuple[int, int]]) -> None:
         """Render a whole thread. `branches[id]` = (position, count) among its alternatives."""
         self._stream_start = -1
+        self._drop_unshown()  # resume_stream shows all of the reply again
         self._copy_texts.clear()
         blocks = [self._message_html(m, branches.get(m.id)) for m in messages if m.role != "system"]
         self.setHtml("".join(blocks))
@@ -200,14 +202,17 @@ class ChatView(QTextBrowser):
             self._show_timer.start()
 
     def _show_unshown(self) -> None:
-        """Line breaks stay inside one block, as they will in the rendered paragraph,
-        so lines do not jump closer when the Markdown comes."""
+        """Append the text collected over the last SHOW_DELAY_MS as plain text, unless the
+        reply is already longer than is shown. Line breaks stay inside one block, as they
+        will in the rendered paragraph, so lines do not jump closer when the Markdown comes."""
         text = "".join(self._unshown)
         self._unshown.clear()
         if self._stream_start < 0 or self._stream_length - len(text) > SHOWN_CHARACTERS:
             return
         at_end = self._at_end()
         cursor = QTextCursor(self.document())
+        # In an edit block the cursor does not lay the block out again at once just to
+        # know its own x position; the layout happens once, when the page is painted.
         cursor.beginEditBlock()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(LINE_END.sub(LINE_SEPARATOR, text), QTextCharFormat())
