@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
@@ -72,8 +73,8 @@ def raw_tokens_per_second(llm: Llama, tokens: list[int], max_tokens: int) -> flo
     return (count - 1) / (time.perf_counter() - first)
 
 
-def open_window(path: Path, max_tokens: int):
-    """The real window on its own data folder, with the model loaded."""
+def open_window(path: Path, max_tokens: int) -> tuple[Any, Any]:
+    """The real window on its own data folder, with the model loaded: (QApplication, MainWindow)."""
     from PySide6.QtWidgets import QApplication
 
     from app.main import create_window, prepare_qt
@@ -96,7 +97,7 @@ def open_window(path: Path, max_tokens: int):
     return app, window
 
 
-def app_reply(app, window, prompt: str, probe: bool) -> dict[str, float]:
+def app_reply(app: Any, window: Any, prompt: str, probe: bool) -> dict[str, float]:
     """One reply through the full app path: window, worker thread, signals, store
     writes, rendering, in a new conversation so that every reply has the same prompt.
 
@@ -126,7 +127,6 @@ def app_reply(app, window, prompt: str, probe: bool) -> dict[str, float]:
         window._worker.finished.connect(lambda *_: loop.quit()),
         window._worker.failed.connect(lambda *_: loop.quit()),
     ]
-    window.chat_view.render_seconds = 0.0
     started = time.perf_counter()
     ui_cpu_started = time.thread_time()
     if probe:
@@ -152,20 +152,30 @@ def app_reply(app, window, prompt: str, probe: bool) -> dict[str, float]:
     }
 
 
-def on_inference_thread(window, job):
+def on_inference_thread(window: Any, job: Callable[[], Any]) -> Any:
     """Run `job` on the app's inference thread and wait for its result. llama.cpp's
     OpenMP threads belong to the thread that calls it: a second calling thread would
     add a second team, and libgomp then makes both spin less (measured: 150 -> 80 tok/s)."""
     from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
     class Relay(QObject):
-        done = Signal(object)
+        done = Signal(object, object)  # the job's result, or the exception it raised
 
-    relay, loop, results = Relay(), QEventLoop(), []
-    relay.done.connect(lambda value: (results.append(value), loop.quit()))
-    QTimer.singleShot(0, window._worker, lambda: relay.done.emit(job()))
+    def run() -> None:
+        try:
+            relay.done.emit(job(), None)
+        except Exception as error:  # noqa: BLE001 - raised again on the calling thread
+            relay.done.emit(None, error)
+
+    relay, loop, results = Relay(window), QEventLoop(), []
+    relay.done.connect(lambda value, error: (results.append((value, error)), loop.quit()))
+    QTimer.singleShot(0, window._worker, run)
     loop.exec()
-    return results[0]
+    relay.deleteLater()
+    value, error = results[0]
+    if error is not None:
+        raise error
+    return value
 
 
 SPEED_PAIRS = 2
@@ -178,8 +188,8 @@ def speed(path: Path, prompt: str, max_tokens: int) -> dict:
     either side of it, so a drift in the machine's speed hits both alike."""
     app, window = open_window(path, max_tokens)
     engine = window._worker._engine  # idle between replies: the raw loop may borrow its model
-    tokens = engine.build_prompt(Settings().system_prompt, [ChatTurn("user", prompt)],
-                                 bench_sampling(max_tokens), "auto").tokens
+    tokens = on_inference_thread(window, lambda: engine.build_prompt(
+        Settings().system_prompt, [ChatTurn("user", prompt)], bench_sampling(max_tokens), "auto").tokens)
 
     def raw() -> float:
         return on_inference_thread(window, lambda: raw_tokens_per_second(engine._llm, tokens, max_tokens))
@@ -309,7 +319,7 @@ def measure(part: str, name: str, max_tokens: int) -> dict:
 def in_subprocess(part: str, name: str, max_tokens: int) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--part", part, "--models", name, "--tokens", str(max_tokens)],
-        capture_output=True, text=True, check=True, cwd=REPO,
+        capture_output=True, text=True, check=True, cwd=REPO, timeout=1800,  # a hung part fails, not the run
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
