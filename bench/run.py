@@ -233,7 +233,7 @@ def time_to_first_token(path: Path) -> dict[str, float]:
     system = Settings().system_prompt
     line = [ChatTurn("user", "Thank you. Now say hello in French.")]
     short = SamplingSettings(temperature=0.0, max_tokens=8, seed=1)
-    long_reply = SamplingSettings(temperature=0.0, max_tokens=400, seed=1)
+    long_reply = SamplingSettings(temperature=0.0, max_tokens=475, seed=1)
     cancel = threading.Event()
     history: list[ChatTurn] = []
     for topic in ("lighthouses", "sailing ships", "tides", "sea birds"):

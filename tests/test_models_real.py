@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -63,6 +65,23 @@ def test_load_reports_progress_and_a_second_model_frees_the_first(engine: LlamaE
     engine.load(gemma_path, EngineSettings(context_length=512))
     assert first._ctx.ctx is None  # the first model's context was freed
     assert engine.loaded is not None and engine.loaded.info.architecture == "gemma3"
+
+
+def test_the_memory_estimate_counts_the_kv_cache_llama_cpp_allocates(
+    engine: LlamaEngine, smollm_path: Path, gemma_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the fit check and the memory warning count per token is what llama.cpp reports
+    for the cache it made: keys as q8_0, values as f16 (Gemma has two caches, SWA and not)."""
+    caplog.set_level(logging.INFO, logger="llama.cpp")
+    for path in (smollm_path, gemma_path):
+        caplog.clear()
+        engine.load(path, EngineSettings(context_length=1024))
+        sizes = [re.search(r"size = +([\d.]+) MiB \( *1024 cells.*K \(q8_0\).*V \(f16\)", record.getMessage())
+                 for record in caplog.records if record.getMessage().startswith("llama_kv_cache: size =")]
+        assert sizes and all(sizes)
+        allocated = sum(float(size.group(1)) for size in sizes) * 1024 * 1024
+        assert engine.loaded is not None
+        assert allocated == pytest.approx(engine.loaded.info.kv_bytes_per_token * 1024, rel=0.002)
 
 
 def test_library_registers_with_hash_and_facts(tmp_path: Path, smollm_path: Path) -> None:

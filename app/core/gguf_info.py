@@ -40,7 +40,7 @@ class GgufInfo:
 
     @property
     def kv_bytes_per_token(self) -> int:
-        """KV-cache bytes per token of context at f16 (keys and values, every layer)."""
+        """KV-cache bytes per token of context (keys and values, every layer)."""
         return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
 
     @property
@@ -57,8 +57,14 @@ def parameters_label(count: int, million_decimals: int = 1) -> str:
     return str(count)
 
 
+# As the engine keeps them (app/inference/engine.py, KEY_CACHE_TYPE): keys as q8_0
+# (blocks of 32 values in 34 bytes), values as f16.
+KEY_BYTES_PER_VALUE = 34 / 32
+VALUE_BYTES_PER_VALUE = 2
+
+
 def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int) -> int:
-    return 2 * layers * kv_heads * head_dim * 2
+    return math.ceil(layers * kv_heads * head_dim * (KEY_BYTES_PER_VALUE + VALUE_BYTES_PER_VALUE))
 
 
 def _as_int(value: object) -> int:
