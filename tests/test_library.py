@@ -13,7 +13,7 @@ from keyring.backends import fail
 from app.core import hub_search
 from app.core.catalog import REQUIRED, load_catalog
 from app.core.fit import Verdict, judge, memory_needed
-from app.core.gguf_info import read_gguf_info
+from app.core.gguf_info import keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
 from app.core.library import ModelLibrary
 from app.core.other_apps import find_other_apps_models, ollama_name
 from app.core.secrets import NO_KEYRING_NOTICE, TokenStore
@@ -69,6 +69,14 @@ def test_memory_needed_uses_the_models_own_kv_size(gemma_path: Path) -> None:
     assert info.kv_bytes_per_token == 18 * 1 * 256 * (34 / 32 + 2)  # 18 layers: q8_0 keys, f16 values
     needed = memory_needed(info.file_size, info.kv_bytes_per_token, 4096)
     assert needed == info.file_size + 4096 * info.kv_bytes_per_token + 300 * 1024 * 1024
+
+
+def test_keys_stay_f16_where_their_rows_are_not_whole_q8_0_blocks() -> None:
+    """llama.cpp would abort the process on a q8_0 key cache it cannot lay out."""
+    assert keys_fit_q8_0(64) and keys_fit_q8_0(256)
+    assert not keys_fit_q8_0(80) and not keys_fit_q8_0(0)  # 0: the GGUF did not say
+    assert kv_bytes_per_token(layers=2, kv_heads=3, head_dim=80) == 2 * 3 * 80 * (2 + 2)
+    assert kv_bytes_per_token(layers=2, kv_heads=3, head_dim=64) == 2 * 3 * 64 * (34 / 32 + 2)
 
 
 # -- other apps' folders -----------------------------------------------------------

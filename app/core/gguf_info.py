@@ -57,14 +57,21 @@ def parameters_label(count: int, million_decimals: int = 1) -> str:
     return str(count)
 
 
-# As the engine keeps them (app/inference/engine.py, KEY_CACHE_TYPE): keys as q8_0
-# (blocks of 32 values in 34 bytes), values as f16.
-KEY_BYTES_PER_VALUE = 34 / 32
-VALUE_BYTES_PER_VALUE = 2
+# The engine keeps the KV cache's keys as q8_0 where it can (app/inference/engine.py,
+# KEY_CACHE_TYPE): blocks of 32 values in 34 bytes. Values stay f16.
+Q8_0_BLOCK_VALUES, Q8_0_BLOCK_BYTES = 32, 34
+F16_BYTES = 2
+
+
+def keys_fit_q8_0(head_dim: int) -> bool:
+    """Whether every layer's key rows are whole q8_0 blocks; llama.cpp aborts the process
+    on a cache it cannot lay out, so an unknown head size keeps f16."""
+    return head_dim > 0 and head_dim % Q8_0_BLOCK_VALUES == 0
 
 
 def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int) -> int:
-    return math.ceil(layers * kv_heads * head_dim * (KEY_BYTES_PER_VALUE + VALUE_BYTES_PER_VALUE))
+    key_bytes = Q8_0_BLOCK_BYTES / Q8_0_BLOCK_VALUES if keys_fit_q8_0(head_dim) else F16_BYTES
+    return math.ceil(layers * kv_heads * head_dim * (key_bytes + F16_BYTES))
 
 
 def _as_int(value: object) -> int:

@@ -24,7 +24,7 @@ import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama, llama_chat_format
 
 from app.core.errors import ModelLoadError, PromptTooLongError
-from app.core.gguf_info import GgufInfo, read_gguf_info
+from app.core.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
 from app.core.hardware import physical_cores
 from app.core.prompting import (
     COMPLETION_STOPS,
@@ -56,6 +56,7 @@ _PARAMS_PATCH_LOCK = threading.Lock()
 # turn 5 of a 2,000-token conversation came 1.04x as late as a first line's, not 1.23x,
 # and long replies streamed faster; keys take half the memory, and perplexity moved by
 # under 0.2 % (docs/PERFORMANCE.md). gguf_info.kv_bytes_per_token counts the same sizes.
+# Models whose key rows are not whole q8_0 blocks keep f16 keys (gguf_info.keys_fit_q8_0).
 KEY_CACHE_TYPE = llama_cpp.GGML_TYPE_Q8_0
 
 
@@ -151,7 +152,7 @@ class LlamaEngine:
                         n_batch=min(512, context),
                         n_threads=threads,
                         n_threads_batch=threads,
-                        type_k=KEY_CACHE_TYPE,
+                        type_k=KEY_CACHE_TYPE if keys_fit_q8_0(info.head_dim) else llama_cpp.GGML_TYPE_F16,
                         n_gpu_layers=gpu_layers(info, context),
                         verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
                     )
