@@ -8,9 +8,11 @@ a plain file.
 from __future__ import annotations
 
 import logging
+import threading
 
 import keyring
 import keyring.errors
+from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 log = logging.getLogger(__name__)
@@ -22,21 +24,45 @@ NO_KEYRING_NOTICE = (
     "You will need to enter it again next time."
 )
 
+# keyring finds its backend on first use and without a lock: `keyring.get_keyring()`
+# tests a module global and, while it is None, imports every backend (secretstorage,
+# jeepney, cryptography, a ctypes probe for macOS) and asks D-Bus for a Secret Service.
+# Eight threads asking at once in a fresh process ran that detection 7 or 8 times and got
+# as many backend objects. The token is asked for from the download thread and from
+# thread-pool tasks, so this lock makes the first of them detect and the others wait. It
+# is the process's, like the keyring state it guards.
+_DETECTING = threading.Lock()
+
 
 class TokenStore:
+    """Reads and keeps the token. Making one does no keyring work, so the GUI thread
+    never waits on D-Bus: the first `get` or `set`, always called off the GUI thread,
+    finds the backend, and the store keeps using that one."""
+
     def __init__(self) -> None:
         self._session_token = ""
+        self._resolved = False
+        self._backend: KeyringBackend | None = None  # None once resolved: no usable keyring
 
-    @staticmethod
-    def keyring_available() -> bool:
-        backend = keyring.get_keyring()
-        return not isinstance(backend, fail.Keyring) and getattr(backend, "priority", 0) > 0
+    def _keyring(self) -> KeyringBackend | None:
+        """The backend found on first use, or None where there is no usable one."""
+        with _DETECTING:
+            if not self._resolved:
+                backend = keyring.get_keyring()
+                # Asked once: `priority` is a probe, not a field (the Secret Service
+                # backend's opens a D-Bus connection each time it is read).
+                usable = not isinstance(backend, fail.Keyring) and backend.priority > 0
+                self._backend = backend if usable else None
+                self._resolved = True
+                log.info("keyring backend: %s%s", backend, "" if usable else " (not usable)")
+            return self._backend
 
     def get(self) -> str:
-        if self._session_token or not self.keyring_available():
+        backend = None if self._session_token else self._keyring()
+        if backend is None:
             return self._session_token
         try:
-            return keyring.get_password(SERVICE, HUB_TOKEN) or ""
+            return backend.get_password(SERVICE, HUB_TOKEN) or ""
         except keyring.errors.KeyringError as exc:
             log.warning("keyring read failed: %s", exc)
             return ""
@@ -45,12 +71,13 @@ class TokenStore:
         """Keep `token` ('' forgets it). Returns a notice for the user, or ''."""
         token = token.strip()
         self._session_token = ""
-        if self.keyring_available():
+        backend = self._keyring()
+        if backend is not None:
             try:
                 if token:
-                    keyring.set_password(SERVICE, HUB_TOKEN, token)
+                    backend.set_password(SERVICE, HUB_TOKEN, token)
                 else:
-                    keyring.delete_password(SERVICE, HUB_TOKEN)
+                    backend.delete_password(SERVICE, HUB_TOKEN)
                 return ""
             except keyring.errors.PasswordDeleteError:
                 return ""
