@@ -7,6 +7,10 @@ import sys
 
 
 def main() -> int:
+    # On a failed assertion ggml forks gdb to print a backtrace; with two threads asserting
+    # at once that hung the process for minutes instead of letting it exit (and the next
+    # start report the crash). llama.cpp reads this variable when it aborts.
+    os.environ.setdefault("GGML_NO_BACKTRACE", "1")
     argv = sys.argv[1:]
     from app.cli import run, wants_cli
 

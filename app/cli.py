@@ -15,12 +15,13 @@ from pathlib import Path
 
 from app import __version__
 from app.cli_library import add_model_commands, add_pack_commands, run_models, run_pack
+from app.core.crash_guard import CrashMarker, crash_notice, take_crash
 from app.core.errors import HearthError
 from app.core.library import ModelLibrary
 from app.core.logging_setup import configure_logging
 from app.core.paths import AppPaths, policy_files, resolve_paths
 from app.core.policy import Policy, load_policy
-from app.core.settings import load_settings
+from app.core.settings import load_settings, save_model_preferences
 from app.core.store import ConversationStore, title_from
 
 COMMANDS = ("ask", "models", "pack")
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--max-tokens", type=int, help="longest reply, in tokens")
     ask.add_argument("--seed", type=int, help="sampling seed, for repeatable replies")
     ask.add_argument("--format", dest="prompt_format", help="prompt format: auto, model, completion, chatml, gemma, ...")
+    ask.add_argument("--safe-mode", action="store_true",
+                     help="run this model from now on with the engine's speed-ups off (after it crashed)")
 
     add_model_commands(commands)
     add_pack_commands(commands)
@@ -75,6 +78,10 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
         raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
 
     settings = policy.apply(load_settings(paths.settings_file))
+    library = ModelLibrary(paths.models_dir)
+    crashed = take_crash(paths, settings, library)
+    if crashed is not None:
+        print(f"hearth: {crash_notice(crashed)}", file=sys.stderr)
     for option, name in ((args.max_tokens, "max_tokens"), (args.seed, "seed")):
         if option is not None and name in policy.locked:
             raise HearthError(f"{name} is set by your administrator and cannot be changed.")
@@ -82,21 +89,38 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
         settings.sampling.max_tokens = args.max_tokens
     if args.seed is not None:
         settings.sampling.seed = args.seed
-    library = ModelLibrary(paths.models_dir)
     model_path = _model_path(library, args.model, settings.last_model_id, policy)
     prompt = args.prompt.strip()
     if not prompt:
         raise HearthError("The question is empty: type something to ask.")
-    model_id = next((m.id for m in library.models() if library.file_of(m) == model_path), "")
-    fmt = args.prompt_format or settings.model_preferences(model_id or str(model_path)).prompt_format
+    model_key = library.preferences_key(model_path)
+    preferences = settings.model_preferences(model_key)
+    fmt = args.prompt_format or preferences.prompt_format
+    if args.safe_mode and not preferences.safe_mode:
+        preferences = save_model_preferences(paths.settings_file, model_key, safe_mode=True)
+    elif preferences.crashed == "safe" and not args.safe_mode:
+        raise HearthError(
+            f"The model {model_path.name} stopped Hearth even in safe mode: it cannot run on this "
+            "computer. Choose another one ('hearth models list'), or add --safe-mode to try anyway."
+        )
+    elif preferences.crashed and not preferences.safe_mode:
+        raise HearthError(
+            f"The model {model_path.name} stopped Hearth the last time it ran. To try it again with "
+            "the speed-ups that fail on some computers turned off, add --safe-mode."
+        )
 
-    engine = LlamaEngine()
+    engine = LlamaEngine(CrashMarker(paths.crash_markers))
     try:
-        engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set())
+        loaded = engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set(),
+                             safe_mode=preferences.safe_mode)
     except HearthError:
         if cancel.is_set():
             return 130  # Ctrl+C while loading
         raise
+    if preferences.crashed:  # it loaded cleanly this time
+        save_model_preferences(paths.settings_file, model_key, crashed="")
+    if loaded.options.safe_mode:
+        print(f"hearth: {loaded.info.name} runs in safe mode (slower).", file=sys.stderr)
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.
     store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
     conversation_id = store.create_conversation(title_from(prompt))

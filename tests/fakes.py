@@ -11,7 +11,7 @@ from app.core.errors import ModelLoadError
 from app.core.gguf_info import GgufInfo
 from app.core.prompting import ChatTurn, fit_to_context
 from app.core.settings import EngineSettings, SamplingSettings
-from app.inference.engine import GenerationStats, LoadedModel, Prompt
+from app.inference.engine import EngineOptions, GenerationStats, LoadedModel, Prompt
 
 FAKE_REPLY = ["Hello", " from", " the", " **fake**", " engine", "."]
 
@@ -20,20 +20,28 @@ class FakeEngine:
     reply_words: list[str] = FAKE_REPLY
     delay = 0.0
 
-    def __init__(self) -> None:
+    def __init__(self, crash_marker: object = None) -> None:
         self.loaded: LoadedModel | None = None
         self.prompts: list[Prompt] = []
         self.loads = 0
+        self.safe_modes: list[bool] = []  # the safe_mode of each load asked for
 
     def load(
-        self, path: Path, engine: EngineSettings, on_progress: Callable[[float], None] | None = None, info: object = None
+        self,
+        path: Path,
+        engine: EngineSettings,
+        on_progress: Callable[[float], None] | None = None,
+        info: object = None,
+        safe_mode: bool = False,
     ) -> LoadedModel:
+        self.safe_modes.append(safe_mode)
         for step in (0.0, 0.5, 1.0):
             if on_progress and on_progress(step) is False:
                 raise ModelLoadError("The load was abandoned.")
         self.loads += 1  # completed loads only
         info = GgufInfo("fake", "Fake model", 1000, "Q4_0", 2048, "{{x}}", "MIT", 1)
-        self.loaded = LoadedModel(path, info, min(engine.context_length, 2048), 1, 0.0)
+        options = EngineOptions(1, 0, "f16", not safe_mode, not safe_mode, safe_mode)
+        self.loaded = LoadedModel(path, info, min(engine.context_length, 2048), 0.0, options)
         return self.loaded
 
     def unload(self) -> None:

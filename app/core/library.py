@@ -158,6 +158,11 @@ class ModelLibrary:
     def file_of(self, entry: ModelEntry) -> Path:
         return self.models_dir / entry.path  # an absolute entry.path wins
 
+    def preferences_key(self, path: Path) -> str:
+        """The key of a model file's per-model settings: its library id, or for a
+        file outside the library its path."""
+        return next((m.id for m in self.models() if self.file_of(m) == path), str(path))
+
     def add(
         self,
         path: Path,

@@ -44,6 +44,11 @@ class AppPaths:
         return self.data_dir / "conversations.sqlite3"
 
     @property
+    def crash_markers(self) -> Path:
+        """What the engine is doing now, one file per process (app/core/crash_guard.py)."""
+        return self.data_dir / "running"
+
+    @property
     def settings_file(self) -> Path:
         return self.config_dir / "settings.json"
 

@@ -40,6 +40,12 @@ class ModelPreferences:
     format name, or "completion" for plain text completion."""
 
     prompt_format: str = "auto"
+    # Chosen after the model stopped Hearth (app/core/crash_guard.py): load it with every
+    # speed-up the engine can turn off.
+    safe_mode: bool = False
+    # "normal" or "safe": the mode in which it last stopped Hearth. Such a model is not
+    # loaded by itself at start; a clean load clears this.
+    crashed: str = ""
 
 
 @dataclass
@@ -165,3 +171,14 @@ def save_settings(settings: Settings, path: Path) -> None:
         write_atomically(path, json.dumps(document, indent=2).encode("utf-8"))
     except OSError as exc:
         raise StorageError(f"Your settings could not be saved ({exc.strerror or exc}).") from exc
+
+
+def save_model_preferences(path: Path, model_key: str, **changes: Any) -> ModelPreferences:
+    """Change one model's stored preferences and nothing else: a command's one-off
+    options (--seed) and the administrator's values stay out of the file."""
+    stored = load_settings(path)
+    preferences = stored.model_preferences(model_key)
+    for name, value in changes.items():
+        setattr(preferences, name, value)
+    save_settings(stored, path)
+    return preferences

@@ -10,11 +10,12 @@ import contextlib
 import ctypes
 import io
 import logging
+import functools
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama, llama_chat_format
 
+from app.core.crash_guard import ANSWERING, LOADING, CrashMarker, EngineRun
 from app.core.errors import ModelLoadError, PromptTooLongError
 from app.core.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
 from app.core.hardware import physical_cores
@@ -59,14 +61,68 @@ _PARAMS_PATCH_LOCK = threading.Lock()
 # Models whose key rows are not whole q8_0 blocks keep f16 keys (gguf_info.keys_fit_q8_0).
 KEY_CACHE_TYPE = llama_cpp.GGML_TYPE_Q8_0
 
+# llama.cpp repacks the weights into its AMX buffer on Intel CPUs with AMX (Sapphire Rapids
+# and later), and its first matrix multiply there segfaults (llama.cpp issue 20824; seen on
+# a Xeon with amx_int8: every model, every start). Where llama.cpp reports this feature,
+# its extra buffer types stay off: that also skips the AVX2/AVX-512 repacking, whose gain
+# here is in docs/PERFORMANCE.md. llama.cpp could be told to use only that repacking
+# buffer, tensor by tensor, but a wrong choice aborts it, and no AMX machine is at hand
+# to prove such a choice safe.
+REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
+
+
+@functools.cache
+def cpu_features() -> frozenset[str]:
+    """The CPU features llama.cpp was built for and found ("AVX2", "AMX_INT8", ...),
+    read from its own system information."""
+    text = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    return frozenset(
+        name.strip() for name, _, value in (part.partition("=") for part in text.split("|"))
+        if value.strip() == "1"
+    )
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How llama.cpp runs a model: what the crash marker records and the details show.
+
+    Safe mode turns off everything the engine can do without: weight repacking (the
+    extra buffer types), quantized keys, the memory map, the GPU, half the threads."""
+
+    threads: int
+    gpu_layers: int
+    key_cache: str  # "q8_0" or "f16"
+    weight_repacking: bool
+    memory_map: bool
+    safe_mode: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_options(
+    engine: EngineSettings, info: GgufInfo, context: int, safe_mode: bool, features: frozenset[str]
+) -> EngineOptions:
+    threads = engine.threads or physical_cores()
+    if safe_mode:
+        return EngineOptions(max(1, threads // 2), 0, "f16", False, False, True)
+    return EngineOptions(
+        threads=threads,
+        gpu_layers=gpu_layers(info, context),
+        key_cache="q8_0" if keys_fit_q8_0(info.head_dim) else "f16",
+        weight_repacking=not features & REPACKING_UNSAFE_WITH,
+        memory_map=True,
+        safe_mode=False,
+    )
+
 
 @dataclass(frozen=True)
 class LoadedModel:
     path: Path
     info: GgufInfo
     context_length: int
-    threads: int
     load_seconds: float
+    options: EngineOptions
 
 
 @dataclass(frozen=True)
@@ -100,8 +156,9 @@ class GenerationStats:
 
 
 class LlamaEngine:
-    def __init__(self) -> None:
+    def __init__(self, crash_marker: CrashMarker | None = None) -> None:
         route_llama_logs()
+        self._crash_marker = crash_marker
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
         self._cancel: threading.Event | None = None
@@ -119,15 +176,18 @@ class LlamaEngine:
         engine: EngineSettings,
         on_progress: Callable[[float], bool | None] | None = None,
         info: GgufInfo | None = None,
+        safe_mode: bool = False,
+        options: EngineOptions | None = None,
     ) -> LoadedModel:
         """Check `path` (unless the caller already did and passes its `info`), free
-        any loaded model, then load it. Raises HearthError.
+        any loaded model, then load it with `options` (default: chosen for this CPU,
+        or safe mode). Raises HearthError.
 
         `on_progress(fraction)` returning False abandons the load."""
         info = info or read_gguf_info(path)
         self.unload()
-        threads = engine.threads or physical_cores()
         context = usable_context(engine.context_length, info.context_length)
+        options = options or choose_options(engine, info, context, safe_mode, cpu_features())
 
         def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
             return on_progress is None or on_progress(float(fraction)) is not False
@@ -138,22 +198,28 @@ class LlamaEngine:
         def params_with_progress() -> Any:
             params = original_defaults()
             params.progress_callback = progress_callback
+            params.use_extra_bufts = options.weight_repacking
             return params
 
         started = time.perf_counter()
         console = io.StringIO()
         try:
-            with _PARAMS_PATCH_LOCK, contextlib.redirect_stderr(console):
+            with (
+                self._mark(LOADING, path, info, options),
+                _PARAMS_PATCH_LOCK,
+                contextlib.redirect_stderr(console),
+            ):
                 llama_lib.llama_model_default_params = params_with_progress
                 try:
                     self._llm = Llama(
                         model_path=str(path),
                         n_ctx=context,
                         n_batch=min(512, context),
-                        n_threads=threads,
-                        n_threads_batch=threads,
-                        type_k=KEY_CACHE_TYPE if keys_fit_q8_0(info.head_dim) else llama_cpp.GGML_TYPE_F16,
-                        n_gpu_layers=gpu_layers(info, context),
+                        n_threads=options.threads,
+                        n_threads_batch=options.threads,
+                        type_k=KEY_CACHE_TYPE if options.key_cache == "q8_0" else llama_cpp.GGML_TYPE_F16,
+                        n_gpu_layers=options.gpu_layers,
+                        use_mmap=options.memory_map,
                         verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
                     )
                 finally:
@@ -170,8 +236,17 @@ class LlamaEngine:
         # No llama-cpp-python state cache (set_cache): each saved LlamaState copies the
         # logits buffer too (512 x vocabulary floats: 537 MB for Gemma 3), which the cache's
         # byte budget does not count; a save after a 2,000-token Gemma reply took 1.4 s.
-        self._loaded = LoadedModel(path, info, context, threads, time.perf_counter() - started)
+        self._loaded = LoadedModel(path, info, context, time.perf_counter() - started, options)
         return self._loaded
+
+    def _mark(
+        self, stage: str, path: Path, info: GgufInfo, options: EngineOptions
+    ) -> contextlib.AbstractContextManager[Callable[[], None]]:
+        """The crash marker for a step that can take the process down (none without a marker)."""
+        if self._crash_marker is None:
+            return contextlib.nullcontext(lambda: None)
+        run = EngineRun(stage, str(path), info.name, options.safe_mode, options.as_dict())
+        return self._crash_marker.around(run)
 
     def unload(self) -> None:
         if self._llm is not None:
@@ -293,19 +368,25 @@ class LlamaEngine:
             top_p=sampling.top_p,
             repeat_penalty=sampling.repeat_penalty,
         )
+        loaded = self._loaded
+        assert loaded is not None
+        # Marked until the first token: reading the prompt is where a bad model or CPU path
+        # crashes; a crash mid-reply is as likely a kill or a power cut, not the model.
         try:
-            for token in tokens:
-                if first_token_at is None:
-                    first_token_at = time.perf_counter()
-                    llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
-                if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
-                    break
-                reply_tokens += 1
-                shown = text.add(llm.detokenize([token]))
-                if shown:
-                    on_text(shown)
-                if text.stopped or reply_tokens >= limit or cancel.is_set():
-                    break
+            with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options) as settle:
+                for token in tokens:
+                    if first_token_at is None:
+                        first_token_at = time.perf_counter()
+                        settle()
+                        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
+                    if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                        break
+                    reply_tokens += 1
+                    shown = text.add(llm.detokenize([token]))
+                    if shown:
+                        on_text(shown)
+                    if text.stopped or reply_tokens >= limit or cancel.is_set():
+                        break
         except RuntimeError as exc:
             if not cancel.is_set():
                 raise ModelLoadError(f"The model stopped with an error: {exc}") from exc

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog import CatalogModel
+from app.core.crash_guard import safe_mode_label
 from app.core.downloads import DownloadJob, job_for_hub
 from app.core.errors import HearthError
 from app.core.fit import Machine
@@ -258,7 +259,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
         dialog = QDialog(self)
         dialog.setWindowTitle(f"About {entry.name}")
         dialog.resize(640, 520)
-        text = QPlainTextEdit(model_details(entry, self._library.file_of(entry)))
+        running = safe_mode_label(self._settings.model_preferences(entry.id))
+        text = QPlainTextEdit(model_details(entry, self._library.file_of(entry), running))
         text.setReadOnly(True)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(dialog.reject)
@@ -427,7 +429,8 @@ def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundM
     return [found[row] for row in checked_rows(items)]
 
 
-def model_details(entry: ModelEntry, file: Path) -> str:
+def model_details(entry: ModelEntry, file: Path, running: str = "") -> str:
+    """`running`: how Hearth runs it, when not as usual (safe mode, after a crash)."""
     lines = [
         f"Name: {entry.name}",
         f"File: {file}" + (" (used where it is)" if entry.in_place else ""),
@@ -439,6 +442,7 @@ def model_details(entry: ModelEntry, file: Path) -> str:
         f"Chat template: {'yes, its own' if entry.has_chat_template else 'none (Hearth picks a format; see Settings)'}",
         f"License: {entry.license or 'unknown'}",
         f"Source: {entry.source}",
+        *([running] if running else []),
     ]
     if entry.repo:
         lines += [f"Hugging Face: {entry.repo} / {entry.repo_file}", f"Revision: {entry.revision}"]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.core.build_info import build_info
 from app.core.build_info import describe as describe_build
+from app.core.crash_guard import EngineRun, safe_mode_label
 from app.core.errors import HearthError
 from app.core.library import ModelEntry, ModelLibrary, bundled_starter_file
 from app.core.paths import AppPaths
@@ -36,6 +37,7 @@ from app.models.conversation_list import ConversationIdRole, ConversationListMod
 from app.workers.inference_worker import InferenceWorker, ReplyRequest
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.crash_notice import CrashNotice
 from app.ui.checklist import ModelDropTarget
 from app.ui.library_window import LibraryServices, LibraryWindow
 from app.ui.pack_dialogs import PackActions
@@ -48,7 +50,7 @@ NO_MODEL_HINT = "Choose a model above to start chatting."
 
 
 class MainWindow(ModelDropTarget, QMainWindow):
-    request_load = Signal(int, str, object)
+    request_load = Signal(int, str, object, bool)
     request_generate = Signal(object)
 
     def __init__(
@@ -60,7 +62,9 @@ class MainWindow(ModelDropTarget, QMainWindow):
         worker: InferenceWorker,
         worker_thread: QThread,
         library_services: LibraryServices,
+        crashed_run: EngineRun | None = None,
     ) -> None:
+        """`crashed_run`: what stopped Hearth last time (app/core/crash_guard.py)."""
         super().__init__()
         self.setWindowTitle("Hearth")
         self._paths = paths
@@ -81,6 +85,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         self._load_id = 0
         self._model_ready = False
         self._loaded_model_id = ""
+        self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
 
         self.packs = PackActions(self, library, lambda: self._settings, paths.settings_file)
         self.packs.imported.connect(self._on_pack_imported)
@@ -99,6 +104,8 @@ class MainWindow(ModelDropTarget, QMainWindow):
         else:
             self.resize(1100, 720)
 
+        if crashed_run is not None:
+            self.crash_notice.show_run(crashed_run)
         self.refresh_models()
         if not library.models() and bundled_starter_file() is not None:
             # First launch of a bundle: copy its starter model in (the bundle's own folder
@@ -152,6 +159,10 @@ class MainWindow(ModelDropTarget, QMainWindow):
         library_button.clicked.connect(self.open_library)
         header.addWidget(library_button)
 
+        self.crash_notice = CrashNotice()
+        self.crash_notice.retry_in_safe_mode.connect(self.retry_in_safe_mode)
+        self.crash_notice.choose_another.connect(self.open_library)
+
         self.chat_view = ChatView(self.renderer)
         self.chat_view.branch_requested.connect(self.show_alternative)
 
@@ -178,6 +189,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 6, 6, 6)
         right_layout.addLayout(header)
+        right_layout.addWidget(self.crash_notice)
         right_layout.addWidget(self.chat_view, 1)
         right_layout.addWidget(self.composer_hint)
         right_layout.addLayout(composer_row)
@@ -265,7 +277,11 @@ class MainWindow(ModelDropTarget, QMainWindow):
         index = max(0, self.model_picker.findData(wanted))
         self.model_picker.setCurrentIndex(index)
         if not self._loaded_model_id:
-            self.load_model(entries[index].id if wanted not in {e.id for e in entries} else wanted)
+            chosen = entries[index].id if wanted not in {e.id for e in entries} else wanted
+            if self._settings.model_preferences(chosen).crashed:  # never by itself after a crash
+                self.model_status.setText("No model loaded: the last one stopped Hearth")
+            else:
+                self.load_model(chosen)
 
     def _on_model_picked(self, index: int) -> None:
         model_id = self.model_picker.itemData(index)
@@ -290,7 +306,14 @@ class MainWindow(ModelDropTarget, QMainWindow):
         self.load_progress.setValue(0)
         self.load_progress.show()
         self._update_controls()
-        self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(self._settings))
+        safe_mode = self._settings.model_preferences(entry.id).safe_mode
+        self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(self._settings), safe_mode)
+
+    def retry_in_safe_mode(self) -> None:
+        """Load the model that stopped Hearth again, with the engine's speed-ups off."""
+        self._settings.model_preferences(self._crashed_model_key).safe_mode = True
+        self._save_settings()
+        self.load_model(self._crashed_model_key)
 
     def _current_entry(self) -> ModelEntry | None:
         return self._library.get(self._loaded_model_id) if self._loaded_model_id else None
@@ -303,6 +326,10 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if load_id != self._load_id:
             return
         self._model_ready = True
+        preferences = self._settings.model_preferences(self._loaded_model_id)
+        if preferences.crashed:  # it loaded cleanly: it may load by itself again
+            preferences.crashed = ""
+            self._save_settings()
         if self._library_window is not None:
             self._library_window.refresh(self._loaded_model_id)
         self.load_progress.hide()
@@ -311,6 +338,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         self.model_status.setText(
             f"{facts['name']} · {facts['parameters']} · {facts['quantization']} · "
             f"context {facts['context_length']:,} · License: {license_name}"
+            + (" · safe mode" if facts.get("safe_mode") else "")
         )
         self._update_controls()
         self.composer.setFocus()
@@ -620,14 +648,25 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if entry is None:
             self.show_error("No model loaded", NO_MODEL_HINT)
             return
-        QMessageBox.information(
-            self,
+        preferences = self._settings.model_preferences(entry.id)
+        safe_mode = safe_mode_label(preferences)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
             entry.name,
             f"Architecture: {entry.architecture}\nParameters: {entry.parameters:,}\n"
             f"Quantization: {entry.quantization}\nTrained context: {entry.context_length:,} tokens\n"
             f"Chat template: {'yes' if entry.has_chat_template else 'no'}\n"
-            f"License: {entry.license or 'unknown'}\nSource: {entry.source}\nSHA-256: {entry.sha256}",
+            f"License: {entry.license or 'unknown'}\nSource: {entry.source}\nSHA-256: {entry.sha256}"
+            + (f"\n\n{safe_mode}" if safe_mode else ""),
+            QMessageBox.StandardButton.Ok,
+            self,
         )
+        turn_off = box.addButton("Turn off safe mode", QMessageBox.ButtonRole.ActionRole) if preferences.safe_mode else None
+        box.exec()
+        if turn_off is not None and box.clickedButton() is turn_off:
+            preferences.safe_mode = False
+            self._save_settings()
+            self.load_model(entry.id)
 
     def show_about(self) -> None:
         QMessageBox.about(

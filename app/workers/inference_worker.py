@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.core.crash_guard import CrashMarker
 from app.core.errors import HearthError
 from app.core.fit import memory_warning
 from app.core.gguf_info import read_gguf_info
@@ -68,13 +69,13 @@ class InferenceWorker(QObject):
     def _ensure(self) -> tuple[Any, ConversationStore]:
         # Created on first use so that both live on this worker's thread.
         if self._engine is None:
-            self._engine = self._engine_factory()
+            self._engine = self._engine_factory(CrashMarker(self._paths.crash_markers))
         if self._store is None:
             self._store = ConversationStore(self._paths.database)
         return self._engine, self._store
 
-    @Slot(int, str, object)
-    def load_model(self, load_id: int, path: str, settings: Settings) -> None:
+    @Slot(int, str, object, bool)
+    def load_model(self, load_id: int, path: str, settings: Settings, safe_mode: bool) -> None:
         """Load a model unless the GUI has asked for another one since (see wanted_load)."""
         if load_id != self.wanted_load:
             return
@@ -92,7 +93,7 @@ class InferenceWorker(QObject):
             if warning:
                 self.warning.emit(load_id, warning)
             progress(0.0)
-            loaded = engine.load(model_file, settings.engine, progress, info)
+            loaded = engine.load(model_file, settings.engine, progress, info, safe_mode)
         except HearthError as exc:
             self.model_failed.emit(load_id, str(exc))
             return
@@ -113,7 +114,8 @@ class InferenceWorker(QObject):
                 "parameters": info.parameters_label,
                 "quantization": info.quantization,
                 "context_length": loaded.context_length,
-                "threads": loaded.threads,
+                "threads": loaded.options.threads,
+                "safe_mode": loaded.options.safe_mode,
                 "license": info.license,
                 "has_chat_template": info.chat_template is not None,
                 "load_seconds": round(loaded.load_seconds, 2),

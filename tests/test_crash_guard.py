@@ -1,0 +1,110 @@
+"""The crash marker: left while llama.cpp can kill the process, read at the next start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core.crash_guard import ANSWERING, LOADING, CrashMarker, EngineRun, crash_notice, safe_mode_label, take_crash
+from app.core.gguf_info import GgufInfo
+from app.core.library import ModelLibrary
+from app.core.paths import AppPaths
+from app.core.settings import EngineSettings, ModelPreferences, Settings, load_settings, save_settings
+from app.inference.engine import choose_options, cpu_features
+
+RUN = EngineRun(LOADING, "/models/tiny.gguf", "Tiny Model", False, {"threads": 2})
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(process.stdout)
+
+
+def leave_marker(folder: Path, run: EngineRun, pid: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{pid}.json").write_text(json.dumps({**run.__dict__, "started": "2026-12-01T10:00:00"}))
+
+
+def test_the_marker_lasts_exactly_as_long_as_the_step(tmp_path: Path) -> None:
+    marker = CrashMarker(tmp_path)
+    own = tmp_path / f"{os.getpid()}.json"
+    with marker.around(RUN) as settle:
+        assert json.loads(own.read_text())["model_name"] == "Tiny Model"
+        settle()
+        assert not own.exists()
+    with pytest.raises(ValueError), marker.around(RUN):
+        raise ValueError("a Python error is a clean failure, not a crash")
+    assert not own.exists()
+
+
+def test_a_dead_process_marker_is_reported_once_and_live_ones_are_left(tmp_path: Path) -> None:
+    leave_marker(tmp_path, RUN, dead_pid())
+    parent = os.getppid()  # alive: another Hearth still working
+    leave_marker(tmp_path, RUN, parent)
+    marker = CrashMarker(tmp_path)
+    run = marker.take()
+    assert run is not None and run.model_name == "Tiny Model" and run.stage == LOADING
+    assert marker.take() is None
+    assert (tmp_path / f"{parent}.json").exists()
+
+
+def test_an_unreadable_marker_is_dropped_quietly(tmp_path: Path) -> None:
+    (tmp_path / f"{dead_pid()}.json").write_text("{not json")
+    assert CrashMarker(tmp_path).take() is None
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_the_crash_is_remembered_on_the_model_at_once(paths: AppPaths, smollm_path: Path) -> None:
+    library = ModelLibrary(paths.models_dir)
+    entry = library.add(smollm_path, copy=False)
+    settings = Settings(system_prompt="Be brief.")
+    save_settings(settings, paths.settings_file)
+    leave_marker(paths.crash_markers, EngineRun(ANSWERING, str(smollm_path), entry.name, True), dead_pid())
+    run = take_crash(paths, settings, library)
+    assert run is not None and run.safe_mode
+    assert settings.model_preferences(entry.id).crashed == "safe"
+    stored = load_settings(paths.settings_file)
+    assert stored.model_preferences(entry.id).crashed == "safe"
+    assert stored.system_prompt == "Be brief."  # nothing else in the file changed
+    assert take_crash(paths, settings, library) is None
+
+
+def test_what_the_user_is_told() -> None:
+    first = crash_notice(RUN)
+    assert "while loading Tiny Model" in first and "safe mode" in first and "conversations are saved" in first
+    again = crash_notice(EngineRun(ANSWERING, "/m.gguf", "Tiny Model", True))
+    assert "writing a reply with Tiny Model, even in safe mode" in again and "cannot run on this computer" in again
+    assert safe_mode_label(ModelPreferences()) == ""
+    assert "Safe mode: on" in safe_mode_label(ModelPreferences(safe_mode=True))
+    assert "cannot run" in safe_mode_label(ModelPreferences(safe_mode=True, crashed="safe"))
+
+
+INFO = GgufInfo("llama", "Tiny", 1000, "Q4_0", 2048, None, "MIT", 1000, layers=2, kv_heads=2, head_dim=64)
+
+
+def test_amx_turns_off_weight_repacking_and_nothing_else() -> None:
+    avx512 = frozenset({"AVX2", "AVX512", "REPACK"})
+    normal = choose_options(EngineSettings(threads=4), INFO, 2048, False, avx512)
+    amx = choose_options(EngineSettings(threads=4), INFO, 2048, False, avx512 | {"AMX_INT8"})
+    assert normal.weight_repacking and not amx.weight_repacking
+    assert (amx.threads, amx.key_cache, amx.memory_map) == (normal.threads, normal.key_cache, normal.memory_map) == (4, "q8_0", True)
+
+
+def test_safe_mode_turns_off_what_the_engine_can_do_without() -> None:
+    safe = choose_options(EngineSettings(threads=4), INFO, 2048, True, frozenset({"AVX2"}))
+    assert safe.safe_mode and (safe.threads, safe.gpu_layers, safe.key_cache) == (2, 0, "f16")
+    assert not safe.weight_repacking and not safe.memory_map
+
+
+def test_llama_cpp_reports_this_cpus_features() -> None:
+    flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
+    features = cpu_features()
+    if "avx2" in flags:
+        assert "AVX2" in features
+    assert ("AMX_INT8" in features) <= ("amx_int8" in flags)  # never reported without the CPU flag
