@@ -158,8 +158,29 @@ class _HeaderReader:
         raise ValueError(f"unknown GGUF value type {value_type}")
 
 
-def _parse(buffer: mmap.mmap) -> tuple[dict[str, Any], list[tuple[str, int, int, int]]]:
-    """Metadata and (name, elements, ggml type, relative offset) for each tensor."""
+# llama.cpp's CPU backend maps tensors straight from the file and asserts that each
+# starts at a multiple of 32 bytes: TENSOR_ALIGNMENT in ggml/src/ggml-impl.h, checked by
+# GGML_ASSERT(... "buffer pointer must be aligned") in ggml_backend_cpu_buffer_from_ptr.
+TENSOR_ALIGNMENT = 32
+TOKENS_KEY = "tokenizer.ggml.tokens"
+
+
+@dataclass(frozen=True)
+class _Header:
+    metadata: dict[str, Any]
+    tensors: list[tuple[str, int, int, int]]  # name, elements, ggml type, offset in the file
+    alignment: int
+    spells_newline: bool  # the token list holds "<0x0A>" or "\n" (see _unrunnable)
+
+
+def _length_prefixed(text: str) -> bytes:
+    """A string as GGUF stores it: its byte length as a u64, then its bytes."""
+    raw = text.encode("utf-8")
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def _parse(buffer: mmap.mmap) -> _Header:
+    """Walk the header: metadata, tensor layout and the few vocabulary facts checked."""
     reader = _HeaderReader(buffer)
     magic, version, tensor_count, kv_count = reader.unpack("4sIQQ")
     if version not in (2, 3):
@@ -167,10 +188,14 @@ def _parse(buffer: mmap.mmap) -> tuple[dict[str, Any], list[tuple[str, int, int,
     if tensor_count > 1_000_000 or kv_count > 1_000_000:
         raise ValueError("implausible header counts")
     metadata: dict[str, Any] = {}
+    vocabulary = (0, 0)
     for _ in range(kv_count):
         key = reader.string()
         (value_type,) = reader.unpack("I")
+        start = reader.offset
         metadata[key] = reader.value(value_type)
+        if key == TOKENS_KEY:
+            vocabulary = (start, reader.offset)
     tensors = []
     for _ in range(tensor_count):
         name = reader.string()
@@ -178,9 +203,15 @@ def _parse(buffer: mmap.mmap) -> tuple[dict[str, Any], list[tuple[str, int, int,
         shape = reader.unpack("Q" * dims)
         (ggml_type, offset) = reader.unpack("IQ")
         tensors.append((name, math.prod(shape), ggml_type, offset))
-    alignment = int(metadata.get("general.alignment") or 32)
+    alignment = metadata.get("general.alignment", 32)
+    if type(alignment) is not int or alignment <= 0:
+        raise ValueError(f"alignment {alignment!r}")
     data_start = -(-reader.offset // alignment) * alignment
-    return metadata, [(n, e, t, data_start + o) for n, e, t, o in tensors]
+    # A search in C over the token list's bytes: no decoding of a 262k-token vocabulary.
+    spells_newline = any(buffer.find(_length_prefixed(token), *vocabulary) >= 0 for token in ("<0x0A>", "\n"))
+    return _Header(
+        metadata, [(n, e, t, data_start + o) for n, e, t, o in tensors], alignment, spells_newline
+    )
 
 
 def _quantization_name(file_type: object) -> str:
@@ -195,6 +226,74 @@ def _quantization_name(file_type: object) -> str:
 def _tensor_bytes(elements: int, ggml_type: int) -> int:
     block_size, type_size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ggml_type)]
     return elements // block_size * type_size
+
+
+# src/llama-hparams.h: LLAMA_MAX_LAYERS; src/llama-model.cpp (load_hparams) asserts
+# GGML_ASSERT(hparams.n_layer_all > 0 && hparams.n_layer_all <= LLAMA_MAX_LAYERS).
+LLAMA_MAX_LAYERS = 512
+# llama_model_n_ctx_train() returns the u32 context length as an int32_t; above this it
+# is negative, and llama-cpp-python sizes every tokenize buffer by it (_internals.py).
+MAX_CONTEXT_LENGTH = 2**31 - 1
+# src/llama-vocab.cpp (load) throws "cannot find tokenizer merges" for these BPE
+# tokenizers without tokenizer.ggml.merges (and for "gemma4"), unless the pre-tokenizer
+# is "kimi-k2".
+_BPE_TOKENIZERS = ("gpt2", "hybriddna", "whitespace")
+
+
+def _per_layer(value: object, layers: int) -> list[int]:
+    """Head counts are one number for every layer or one per layer (see _as_int)."""
+    return [_as_int(v) for v in value] if isinstance(value, list) else [_as_int(value)] * layers
+
+
+def _unrunnable(header: _Header) -> str | None:
+    """Why llama.cpp cannot run this file, in a few plain words; None if nothing is known.
+
+    Mostly facts that llama.cpp asserts on, or that end the process some other way, so
+    that such a file never reaches it; each limit is one that no working model breaks."""
+    metadata = header.metadata
+    arch = str(metadata.get("general.architecture", ""))
+    layers = metadata.get(f"{arch}.block_count")
+    if isinstance(layers, int) and not 0 < layers <= LLAMA_MAX_LAYERS:
+        return f"its layer count is {layers:,}"
+    # gguf.cpp refuses an alignment that is not a power of two; with one below 32 a
+    # tensor can start where the CPU backend asserts (TENSOR_ALIGNMENT above).
+    if header.alignment & (header.alignment - 1) or any(
+        offset % TENSOR_ALIGNMENT for _, _, _, offset in header.tensors
+    ):
+        return f"its data alignment is {header.alignment} byte{'' if header.alignment == 1 else 's'}"
+    tokenizer = metadata.get("tokenizer.ggml.model")
+    if tokenizer in ("none", "no_vocab"):
+        # llama-vocab.cpp loads no tokenizer for these; the first tokenize then fails
+        # GGML_ASSERT(tokenizer && "Tokenizer not initialized ...").
+        return "it has no tokenizer, so it cannot read text"
+    missing_merges = "tokenizer.ggml.merges" not in metadata and (
+        tokenizer == "gemma4" or (tokenizer in _BPE_TOKENIZERS and metadata.get("tokenizer.ggml.pre") != "kimi-k2")
+    )
+    # "llama" (SentencePiece) spells unknown characters as byte tokens: byte_to_token()
+    # looks up "<0x0A>"-style tokens, then the bare byte, with token_to_id.at(), whose
+    # std::out_of_range escapes llama_tokenize and ends the process. llama.cpp probes
+    # "\n" the same way at load (and only warns); chat prompts always have newlines.
+    no_byte_tokens = tokenizer == "llama" and not header.spells_newline
+    if missing_merges or no_byte_tokens:
+        return "its tokenizer does not match its vocabulary"
+    for key, value in metadata.items():
+        # ggml-cpu/ops.cpp: norm, rms_norm and l2_norm each GGML_ASSERT(eps >= 0.0f) at
+        # the first decode, which NaN fails too; no working model has an infinite one.
+        if key.endswith("epsilon") and isinstance(value, float) and not (math.isfinite(value) and value >= 0):
+            return f"its norm epsilon is {value}"
+    per_layer = layers if isinstance(layers, int) else 1
+    heads = _per_layer(metadata.get(f"{arch}.attention.head_count"), per_layer)
+    kv_heads = _per_layer(metadata.get(f"{arch}.attention.head_count_kv"), per_layer)
+    # Attention multiplies the keys by the queries, which ggml_mul_mat broadcasts:
+    # GGML_ASSERT(ggml_can_mul_mat(a, b)) needs query heads % key heads == 0 per layer.
+    # (A single edited count usually fails llama.cpp's tensor shape check first.)
+    for count, kv_count in zip(heads, kv_heads):
+        if count and kv_count and count % kv_count:
+            return f"its {count} attention heads cannot share {kv_count} key heads"
+    context = metadata.get(f"{arch}.context_length")
+    if isinstance(context, int) and context > MAX_CONTEXT_LENGTH:
+        return f"its context length is {context:,} tokens"
+    return None
 
 
 def read_gguf_info(path: Path, display_name: str = "") -> GgufInfo:
@@ -223,7 +322,8 @@ def read_gguf_info(path: Path, display_name: str = "") -> GgufInfo:
         )
     try:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-            metadata, tensors = _parse(buffer)
+            header = _parse(buffer)
+        metadata, tensors = header.metadata, header.tensors
         data_end = max((offset + _tensor_bytes(n, t) for _, n, t, offset in tensors), default=0)
     except (ValueError, KeyError, OSError, OverflowError, struct.error) as exc:
         log.info("GGUF check failed for %s: %s", path, exc)
@@ -235,6 +335,12 @@ def read_gguf_info(path: Path, display_name: str = "") -> GgufInfo:
         raise ModelFileError(
             f"The model file {display} is incomplete ({size:,} of {data_end:,} bytes). "
             "Download or copy it again."
+        )
+    problem = _unrunnable(header)
+    if problem:
+        raise ModelFileError(
+            f"The model file {display} has settings that llama.cpp cannot run ({problem}). "
+            "It may have been edited or damaged: get it again from where it came."
         )
     architecture = str(metadata.get("general.architecture", "unknown"))
     context = metadata.get(f"{architecture}.context_length", 0)
