@@ -15,7 +15,7 @@ from app.core.gguf_info import GgufInfo
 from app.core.library import ModelLibrary
 from app.core.paths import AppPaths
 from app.core.settings import EngineSettings, ModelPreferences, Settings, load_settings, save_settings
-from app.inference.engine import choose_options, cpu_features
+from app.inference.engine import choose_options, cpu_features, parse_system_info
 
 RUN = EngineRun(LOADING, "/models/tiny.gguf", "Tiny Model", False, {"threads": 2})
 
@@ -100,6 +100,11 @@ def test_safe_mode_turns_off_what_the_engine_can_do_without() -> None:
     safe = choose_options(EngineSettings(threads=4), INFO, 2048, True, frozenset({"AVX2"}))
     assert safe.safe_mode and (safe.threads, safe.gpu_layers, safe.key_cache) == (2, 0, "f16")
     assert not safe.weight_repacking and not safe.memory_map
+
+
+def test_llama_cpp_system_info_is_read_feature_by_feature() -> None:
+    text = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | LLAMAFILE = 0 | REPACK = 1 | "
+    assert parse_system_info(text) == {"SSE3", "AVX2", "AVX512", "AMX_INT8", "REPACK"}
 
 
 def test_llama_cpp_reports_this_cpus_features() -> None:

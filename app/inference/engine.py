@@ -76,10 +76,17 @@ def cpu_features() -> frozenset[str]:
     """The CPU features llama.cpp was built for and found ("AVX2", "AMX_INT8", ...),
     read from its own system information."""
     text = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
-    return frozenset(
-        name.strip() for name, _, value in (part.partition("=") for part in text.split("|"))
-        if value.strip() == "1"
-    )
+    return parse_system_info(text)
+
+
+def parse_system_info(text: str) -> frozenset[str]:
+    """The features set to 1 in "CPU : SSE3 = 1 | AVX2 = 1 | ... | AMX_INT8 = 1 |"."""
+    features = set()
+    for part in text.split("|"):
+        name, _, value = part.partition("=")
+        if value.strip() == "1":
+            features.add(name.rpartition(":")[2].strip())  # the first names its backend
+    return frozenset(features)
 
 
 @dataclass(frozen=True)
