@@ -1,11 +1,14 @@
 """Build Hearth's PyInstaller bundle for this operating system.
 
-    python build.py [--onefile] [--with-starter-model] [--tarball]
+    python build.py [--onefile] [--with-starter-model] [--tarball] [--llama installed]
 
 The result is dist/hearth/ (one folder, the default) or dist/hearth[.exe]
 (--onefile). --with-starter-model puts SmolLM2-135M-Instruct in the bundle so
 it chats offline on first launch. --tarball (Linux) also writes
 dist/hearth-VERSION-linux-ARCH.tar.gz with a per-user installer.
+The bundle's llama.cpp is compiled for every x86-64 CPU from 2013 on (the first
+build compiles it, once; see packaging/llama_dist.py); --llama installed bundles
+the venv's own build instead, which runs only on CPUs like this one.
 See packaging/README.md for Windows and macOS installers.
 """
 
@@ -25,13 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 SPEC = ROOT / "packaging" / "hearth.spec"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "packaging"))  # llama_dist ("packaging" is also a PyPI package)
 
 from app import __version__  # noqa: E402
 from app.core.build_info import development_info  # noqa: E402
 from app.core.library import STARTER_FILE, starter_model_file  # noqa: E402
+from llama_dist import BASELINE_LABEL, default_cache, distribution_site  # noqa: E402
 
 
-def stage_resources(staging: Path, with_starter: bool) -> Path:
+def stage_resources(staging: Path, with_starter: bool, cpu_baseline: str) -> Path:
     """resources/ as the bundle gets it: the repo's files, a build record, the starter model."""
     target = staging / "resources"
     shutil.rmtree(target, ignore_errors=True)
@@ -39,6 +44,7 @@ def stage_resources(staging: Path, with_starter: bool) -> Path:
     info = {
         **development_info(),
         "build": f"{platform.system()} {platform.machine()} bundle, {datetime.date.today().isoformat()}",
+        "cpu_baseline": cpu_baseline,
     }
     (target / "build_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     if with_starter:
@@ -71,6 +77,10 @@ def main() -> int:
     parser.add_argument("--onefile", action="store_true", help="one executable instead of a folder")
     parser.add_argument("--with-starter-model", action="store_true", help="include SmolLM2-135M-Instruct (98 MB)")
     parser.add_argument("--tarball", action="store_true", help="Linux: also write a .tar.gz with a per-user installer")
+    parser.add_argument("--llama", choices=["distribution", "installed"], default="distribution",
+                        help="which llama.cpp to bundle: one compiled for every CPU (default), or the venv's")
+    parser.add_argument("--llama-cache", type=Path, default=default_cache(),
+                        help="where the distribution llama.cpp is compiled and kept")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--work", type=Path, default=ROOT / "build")
     args = parser.parse_args()
@@ -79,9 +89,19 @@ def main() -> int:
     except ImportError:
         sys.exit("build.py: PyInstaller is missing. Install it with: .venv/bin/pip install -e '.[build]'")
 
-    resources = stage_resources(args.work / "staging", args.with_starter_model)
-    env = {**os.environ, "HEARTH_STAGED_RESOURCES": str(resources), "HEARTH_ONEFILE": "1" if args.onefile else "0",
-           "HEARTH_VERSION": __version__}
+    env = {**os.environ}
+    # Made and tested on Linux x86-64 only so far (packaging/README.md).
+    if args.llama == "distribution" and sys.platform == "linux" and platform.machine() == "x86_64":
+        site = str(distribution_site(args.llama_cache))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [site, env.get("PYTHONPATH")]))
+        cpu_baseline = BASELINE_LABEL
+    elif args.llama == "installed" and sys.platform == "linux":
+        cpu_baseline = f"the processor features of the computer it was built on ({platform.machine()}, native build)"
+    else:
+        cpu_baseline = "not recorded (the installed llama-cpp-python was bundled)"
+    resources = stage_resources(args.work / "staging", args.with_starter_model, cpu_baseline)
+    env.update(HEARTH_STAGED_RESOURCES=str(resources), HEARTH_ONEFILE="1" if args.onefile else "0",
+               HEARTH_VERSION=__version__)
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
                "--distpath", str(args.dist), "--workpath", str(args.work / "pyinstaller"), str(SPEC)]
     result = subprocess.run(command, env=env, cwd=ROOT)

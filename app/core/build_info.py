@@ -50,7 +50,10 @@ def llama_versions() -> dict[str, str]:
 
 
 def development_info() -> dict[str, str]:
-    return {"version": __version__, "commit": git_commit(), "build": "development checkout", **llama_versions()}
+    return {
+        "version": __version__, "commit": git_commit(), "build": "development checkout", **llama_versions(),
+        "cpu_baseline": "this computer's own processor features (llama.cpp compiled here, natively)",
+    }
 
 
 def build_info() -> dict[str, str]:
@@ -63,5 +66,6 @@ def build_info() -> dict[str, str]:
 def describe(info: dict[str, str]) -> str:
     return (
         f"Hearth {info.get('version', '?')} ({info.get('build', 'bundle')}, commit {info.get('commit', '?')})\n"
-        f"llama-cpp-python {info.get('llama_cpp_python', '?')}, ggml {info.get('ggml', '?')}"
+        f"llama-cpp-python {info.get('llama_cpp_python', '?')}, ggml {info.get('ggml', '?')}\n"
+        f"llama.cpp needs: {info.get('cpu_baseline', 'unknown')}"
     )

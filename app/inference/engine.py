@@ -36,6 +36,7 @@ from app.core.prompting import (
     reply_budget,
 )
 from app.core.settings import EngineSettings, SamplingSettings, usable_context
+from app.inference.backends import ensure_backends
 from app.inference.gpu import gpu_layers
 from app.inference.llama_log import route_llama_logs
 from app.inference.prompt_formats import (
@@ -75,6 +76,7 @@ REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
 def cpu_features() -> frozenset[str]:
     """The CPU features llama.cpp was built for and found ("AVX2", "AMX_INT8", ...),
     read from its own system information."""
+    ensure_backends()  # the features are those of the loaded CPU backend
     text = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
     return parse_system_info(text)
 
@@ -165,6 +167,7 @@ class GenerationStats:
 class LlamaEngine:
     def __init__(self, crash_marker: CrashMarker | None = None) -> None:
         route_llama_logs()
+        ensure_backends()
         self._crash_marker = crash_marker
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
@@ -252,7 +255,7 @@ class LlamaEngine:
         """The crash marker for a step that can take the process down (none without a marker)."""
         if self._crash_marker is None:
             return contextlib.nullcontext(lambda: None)
-        run = EngineRun(stage, str(path), info.name, options.safe_mode, options.as_dict())
+        run = EngineRun(stage, str(path.resolve()), info.name, options.safe_mode, options.as_dict())
         return self._crash_marker.around(run)
 
     def unload(self) -> None:
@@ -277,6 +280,21 @@ class LlamaEngine:
         format_preference: str,
     ) -> Prompt:
         """Fit the conversation into the context and turn it into tokens."""
+        loaded = self._loaded
+        if loaded is None:
+            raise ModelLoadError("No model is loaded. Choose a model first.")
+        # Tokenizing is where a broken vocabulary crashes llama.cpp (std::out_of_range in
+        # byte_to_token for a character it cannot spell): marked like the reply itself.
+        with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options):
+            return self._build_prompt(system_prompt, history, sampling, format_preference)
+
+    def _build_prompt(
+        self,
+        system_prompt: str,
+        history: Sequence[ChatTurn],
+        sampling: SamplingSettings,
+        format_preference: str,
+    ) -> Prompt:
         llm = self._model()
         assert self._loaded is not None
         info = self._loaded.info

@@ -14,10 +14,12 @@ import llama_cpp
 
 from app.core.fit import fits_on_gpu, memory_needed
 from app.core.gguf_info import GgufInfo
+from app.inference.backends import load_backends
 
 
 @functools.cache
 def gpu_offload_supported() -> bool:
+    load_backends()  # before llama.cpp searches the current folder for them itself
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
