@@ -67,6 +67,15 @@ def _model_path(library: ModelLibrary, choice: str | None, last_used: str, polic
     return library.file_of(entry)
 
 
+def _remember(paths: AppPaths, model_key: str, **changes: object) -> None:
+    """Store a model's changed preferences; a settings file that cannot be written is
+    said, and this run goes on."""
+    try:
+        save_model_preferences(paths.settings_file, model_key, **changes)
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+
+
 def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
     from app.inference.engine import LlamaEngine
     from app.inference.prompt_formats import FORMAT_CHOICES
@@ -74,6 +83,9 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
 
     cancel = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    # `kill`, a logout or a timeout: stop like Ctrl+C, so a load or a prompt being read ends
+    # cleanly and is not taken for a crash at the next start.
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     if args.prompt_format and args.prompt_format not in FORMAT_CHOICES:
         raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
 
@@ -81,7 +93,8 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
     library = ModelLibrary(paths.models_dir)
     crashed = take_crash(paths, settings, library)
     if crashed is not None:
-        print(f"hearth: {crash_notice(crashed)}", file=sys.stderr)
+        how = "" if crashed.safe_mode else " To try it in safe mode: hearth ask --safe-mode ..."
+        print(f"hearth: {crash_notice(crashed)}{how}", file=sys.stderr)
     for option, name in ((args.max_tokens, "max_tokens"), (args.seed, "seed")):
         if option is not None and name in policy.locked:
             raise HearthError(f"{name} is set by your administrator and cannot be changed.")
@@ -97,7 +110,8 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
     preferences = settings.model_preferences(model_key)
     fmt = args.prompt_format or preferences.prompt_format
     if args.safe_mode and not preferences.safe_mode:
-        preferences = save_model_preferences(paths.settings_file, model_key, safe_mode=True)
+        preferences.safe_mode = True
+        _remember(paths, model_key, safe_mode=True)
     elif preferences.crashed == "safe" and not args.safe_mode:
         raise HearthError(
             f"The model {model_path.name} stopped Hearth even in safe mode: it cannot run on this "
@@ -118,7 +132,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
             return 130  # Ctrl+C while loading
         raise
     if preferences.crashed:  # it loaded cleanly this time
-        save_model_preferences(paths.settings_file, model_key, crashed="")
+        _remember(paths, model_key, crashed="")
     if loaded.options.safe_mode:
         print(f"hearth: {loaded.info.name} runs in safe mode (slower).", file=sys.stderr)
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.

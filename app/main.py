@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -108,6 +109,17 @@ def prepare_qt() -> None:
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 
+def close_on_terminate(window: MainWindow) -> None:
+    """A logout, a shutdown or `kill` sends SIGTERM: close the window as the user would
+    (the reply stops and is saved, settings are written, no crash marker is left). Python
+    runs a signal handler only between bytecodes, and Qt's event loop runs none, so a
+    timer hands control to Python four times a second."""
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
+    ticker = QTimer(window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+
 def run_gui(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="hearth")
     parser.add_argument("--data-dir")
@@ -127,6 +139,7 @@ def run_gui(argv: Sequence[str]) -> int:
         QMessageBox.critical(None, "Hearth cannot start", str(exc))
         return 1
     window.show()
+    close_on_terminate(window)
     if args.exit_when_shown:
         QTimer.singleShot(0, lambda: _report_shown_and_quit(window))
     return app.exec()

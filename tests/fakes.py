@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import keyring.backend
+
 from app.core.errors import ModelLoadError
 from app.core.gguf_info import GgufInfo
 from app.core.prompting import ChatTurn, fit_to_context
@@ -69,3 +71,22 @@ class FakeEngine:
             sent += 1
             time.sleep(self.delay)
         return GenerationStats(len(prompt.tokens), 0, sent, 0.01, 100.0, 0.1, cancel.is_set())
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend in memory: headless Linux has none (DESIGN.md)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self, saved: dict[tuple[str, str], str] | None = None) -> None:
+        super().__init__()
+        self.saved = {} if saved is None else saved
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.saved.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.saved[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.saved.pop((service, username), None)

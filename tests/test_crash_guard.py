@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.core.crash_guard import ANSWERING, LOADING, CrashMarker, EngineRun, crash_notice, safe_mode_label, take_crash
@@ -26,9 +27,10 @@ def dead_pid() -> int:
     return int(process.stdout)
 
 
-def leave_marker(folder: Path, run: EngineRun, pid: int) -> None:
+def leave_marker(folder: Path, run: EngineRun, pid: int, process_started: float = 0.0) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{pid}.json").write_text(json.dumps({**run.__dict__, "started": "2026-12-01T10:00:00"}))
+    marker = {**run.__dict__, "started": "2026-12-01T10:00:00", "process_started": process_started}
+    (folder / f"{pid}.json").write_text(json.dumps(marker))
 
 
 def test_the_marker_lasts_exactly_as_long_as_the_step(tmp_path: Path) -> None:
@@ -45,13 +47,21 @@ def test_the_marker_lasts_exactly_as_long_as_the_step(tmp_path: Path) -> None:
 
 def test_a_dead_process_marker_is_reported_once_and_live_ones_are_left(tmp_path: Path) -> None:
     leave_marker(tmp_path, RUN, dead_pid())
-    parent = os.getppid()  # alive: another Hearth still working
-    leave_marker(tmp_path, RUN, parent)
+    (tmp_path / f"{dead_pid()}.tmp").write_text("{half")  # a crash between write and rename
+    parent = psutil.Process(os.getppid())  # alive: another Hearth still working
+    leave_marker(tmp_path, RUN, parent.pid, parent.create_time())
     marker = CrashMarker(tmp_path)
     run = marker.take()
     assert run is not None and run.model_name == "Tiny Model" and run.stage == LOADING
     assert marker.take() is None
-    assert (tmp_path / f"{parent}.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [f"{parent.pid}.json"]
+
+
+def test_a_reused_process_id_is_not_taken_for_a_live_process(tmp_path: Path) -> None:
+    """In a container every start may get the same id: the start time tells them apart."""
+    leave_marker(tmp_path, RUN, os.getpid(), psutil.Process().create_time() - 3600)
+    run = CrashMarker(tmp_path).take()
+    assert run is not None and run.model_name == "Tiny Model"
 
 
 def test_an_unreadable_marker_is_dropped_quietly(tmp_path: Path) -> None:

@@ -70,3 +70,27 @@ def test_details_show_safe_mode_and_turning_it_off_reloads_normally(qtbot, paths
     assert window._worker._engine.safe_modes == [True, False]
     assert not load_settings(paths.settings_file).model_preferences(entry.id).safe_mode
     window.close()
+
+
+def test_sigterm_closes_the_window_as_the_user_would(tmp_path: Path) -> None:
+    """A logout or `kill` must not look like a crash: the window closes, saving as it goes."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import subprocess_env
+
+    data = tmp_path / "data"
+    env = {**subprocess_env(data), "QT_QPA_PLATFORM": "offscreen"}
+    process = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (data / "conversations.sqlite3").exists():
+        time.sleep(0.1)  # the store is opened as the window is built
+    time.sleep(1.5)
+    process.send_signal(signal.SIGTERM)
+    _out, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors
+    assert "window_geometry" in json.loads((data / "config" / "settings.json").read_text())

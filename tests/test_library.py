@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import keyring
-import keyring.backend
 import pytest
 from keyring.backends import fail
 
@@ -17,6 +16,7 @@ from app.core.gguf_info import keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
 from app.core.library import ModelLibrary
 from app.core.other_apps import find_other_apps_models, ollama_name
 from app.core.secrets import NO_KEYRING_NOTICE, TokenStore
+from tests.fakes import MemoryKeyring
 from tests.hub_server import HubServer
 
 GIB = 1024**3
@@ -213,23 +213,6 @@ def test_quantization_names_and_split_files() -> None:
 
 
 # -- the token for gated repos -------------------------------------------------------
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.saved: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.saved.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.saved[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.saved.pop((service, username), None)
 
 
 def test_the_token_goes_to_the_keyring() -> None:

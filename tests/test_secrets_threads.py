@@ -15,30 +15,13 @@ from __future__ import annotations
 import threading
 import time
 
-import keyring.backend
 import keyring.core
 import pytest
 
 from app.core.secrets import HUB_TOKEN, SERVICE, TokenStore
+from tests.fakes import MemoryKeyring
 
 THREADS = 16
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, saved: dict[tuple[str, str], str]) -> None:
-        super().__init__()
-        self.saved = saved
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.saved.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.saved[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.saved.pop((service, username), None)
 
 
 @pytest.fixture

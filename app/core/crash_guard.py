@@ -9,7 +9,8 @@ next start, left by a process that no longer runs, names the model that stopped
 Hearth and the engine options it ran with; that model is then not loaded by
 itself again, and the user is offered safe mode.
 
-Each process writes its own marker (named by its id), so a window and a
+Each process writes its own marker (named by its id, with its start time, since ids
+are reused: in a container every start may get the same one), so a window and a
 `hearth ask` sharing one data folder never mistake each other's work for a crash.
 """
 
@@ -56,6 +57,7 @@ class CrashMarker:
     def __init__(self, folder: Path) -> None:
         self._folder = folder
         self._own = folder / f"{os.getpid()}.json"
+        self._started = psutil.Process().create_time()
 
     @contextlib.contextmanager
     def around(self, run: EngineRun) -> Iterator[Callable[[], None]]:
@@ -77,7 +79,7 @@ class CrashMarker:
         temporary = self._own.with_suffix(".tmp")
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(asdict(stamped)), encoding="utf-8")
+            temporary.write_text(json.dumps({**asdict(stamped), "process_started": self._started}), encoding="utf-8")
             os.replace(temporary, self._own)
         except OSError as exc:  # a full or read-only disk must not stop the reply
             log.warning("could not write the crash marker %s: %s", self._own, exc)
@@ -87,23 +89,46 @@ class CrashMarker:
         marker and those of other dead processes are removed. None after clean runs."""
         found: list[EngineRun] = []
         try:
-            markers = sorted(self._folder.glob("*.json"))
+            markers = sorted(self._folder.iterdir())
         except OSError:
             return None
         for marker in markers:
-            if marker == self._own or (marker.stem.isdigit() and psutil.pid_exists(int(marker.stem))):
-                continue  # this process, or one still running
+            data = _read(marker)
+            if _running(marker.stem, data.get("process_started")):
+                continue  # another Hearth at work
             try:
-                data = json.loads(marker.read_text(encoding="utf-8"))
-                found.append(EngineRun(**{k: data[k] for k in EngineRun.__dataclass_fields__ if k in data}))
-            except (OSError, ValueError, TypeError) as exc:
-                log.warning("ignoring an unreadable crash marker %s: %s", marker, exc)
-            marker.unlink(missing_ok=True)
+                if data:
+                    found.append(EngineRun(**{k: data[k] for k in EngineRun.__dataclass_fields__ if k in data}))
+                marker.unlink(missing_ok=True)  # so is a temporary file a crash left half written
+            except (OSError, TypeError) as exc:
+                log.warning("ignoring the crash marker %s: %s", marker, exc)
         if not found:
             return None
         run = max(found, key=lambda r: r.started)
         log.warning("the last run stopped while %s %s (options %s)", run.stage, run.model_path, run.options)
         return run
+
+
+def _read(marker: Path) -> dict[str, Any]:
+    """A marker's content; {} for a temporary file or one that cannot be read."""
+    if marker.suffix != ".json":
+        return {}
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring an unreadable crash marker %s: %s", marker, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _running(pid: str, started: object) -> bool:
+    """Whether the process that wrote a marker still runs: same id, same start time."""
+    if not pid.isdigit() or not isinstance(started, (int, float)):
+        return False
+    try:
+        return abs(psutil.Process(int(pid)).create_time() - started) < 1.0
+    except psutil.Error:
+        return False
 
 
 def take_crash(paths: AppPaths, settings: Settings, library: ModelLibrary) -> EngineRun | None:

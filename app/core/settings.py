@@ -67,7 +67,12 @@ class Settings:
     window_geometry: str = ""  # hex of QWidget.saveGeometry()
 
     def model_preferences(self, model_id: str) -> ModelPreferences:
+        """A model's preferences, to change (an entry is made for it)."""
         return self.models.setdefault(model_id, ModelPreferences())
+
+    def preferences_of(self, model_id: str) -> ModelPreferences:
+        """A model's preferences, to read: no entry is made for a model that has none."""
+        return self.models.get(model_id) or ModelPreferences()
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:

@@ -37,9 +37,10 @@ class CrashNotice(QFrame):
         layout.addLayout(buttons)
         self.hide()
 
-    def show_run(self, run: EngineRun) -> None:
+    def show_run(self, run: EngineRun, can_retry: bool) -> None:
+        """`can_retry`: the model is still in the library (and safe mode has not failed too)."""
         self.text.setText(crash_notice(run))
-        self.safe_mode_button.setVisible(not run.safe_mode)  # safe mode failed too
+        self.safe_mode_button.setVisible(can_retry and not run.safe_mode)
         self.show()
 
     def _answer(self, signal: Signal) -> None:

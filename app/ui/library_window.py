@@ -259,7 +259,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         dialog = QDialog(self)
         dialog.setWindowTitle(f"About {entry.name}")
         dialog.resize(640, 520)
-        running = safe_mode_label(self._settings.model_preferences(entry.id))
+        running = safe_mode_label(self._settings.preferences_of(entry.id))
         text = QPlainTextEdit(model_details(entry, self._library.file_of(entry), running))
         text.setReadOnly(True)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -105,7 +105,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
             self.resize(1100, 720)
 
         if crashed_run is not None:
-            self.crash_notice.show_run(crashed_run)
+            self.crash_notice.show_run(crashed_run, library.get(self._crashed_model_key) is not None)
         self.refresh_models()
         if not library.models() and bundled_starter_file() is not None:
             # First launch of a bundle: copy its starter model in (the bundle's own folder
@@ -278,7 +278,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         self.model_picker.setCurrentIndex(index)
         if not self._loaded_model_id:
             chosen = entries[index].id if wanted not in {e.id for e in entries} else wanted
-            if self._settings.model_preferences(chosen).crashed:  # never by itself after a crash
+            if self._settings.preferences_of(chosen).crashed:  # never by itself after a crash
                 self.model_status.setText("No model loaded: the last one stopped Hearth")
             else:
                 self.load_model(chosen)
@@ -306,7 +306,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         self.load_progress.setValue(0)
         self.load_progress.show()
         self._update_controls()
-        safe_mode = self._settings.model_preferences(entry.id).safe_mode
+        safe_mode = self._settings.preferences_of(entry.id).safe_mode
         self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(self._settings), safe_mode)
 
     def retry_in_safe_mode(self) -> None:
@@ -326,9 +326,8 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if load_id != self._load_id:
             return
         self._model_ready = True
-        preferences = self._settings.model_preferences(self._loaded_model_id)
-        if preferences.crashed:  # it loaded cleanly: it may load by itself again
-            preferences.crashed = ""
+        if self._settings.preferences_of(self._loaded_model_id).crashed:  # loaded cleanly: it may by itself again
+            self._settings.model_preferences(self._loaded_model_id).crashed = ""
             self._save_settings()
         if self._library_window is not None:
             self._library_window.refresh(self._loaded_model_id)
@@ -648,7 +647,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if entry is None:
             self.show_error("No model loaded", NO_MODEL_HINT)
             return
-        preferences = self._settings.model_preferences(entry.id)
+        preferences = self._settings.preferences_of(entry.id)
         safe_mode = safe_mode_label(preferences)
         box = QMessageBox(
             QMessageBox.Icon.Information,
@@ -664,7 +663,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         turn_off = box.addButton("Turn off safe mode", QMessageBox.ButtonRole.ActionRole) if preferences.safe_mode else None
         box.exec()
         if turn_off is not None and box.clickedButton() is turn_off:
-            preferences.safe_mode = False
+            self._settings.model_preferences(entry.id).safe_mode = False
             self._save_settings()
             self.load_model(entry.id)
 
