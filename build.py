@@ -6,7 +6,7 @@ The result is dist/hearth/ (one folder, the default) or dist/hearth[.exe]
 (--onefile). --with-starter-model puts SmolLM2-135M-Instruct in the bundle so
 it chats offline on first launch. --tarball (Linux) also writes
 dist/hearth-VERSION-linux-ARCH.tar.gz with a per-user installer.
-The bundle's llama.cpp is compiled for every x86-64 CPU from 2013 on (the first
+The bundle's llama.cpp is compiled for every x86-64 CPU with AVX2 (the first
 build compiles it, once; see packaging/llama_dist.py); --llama installed bundles
 the venv's own build instead, which runs only on CPUs like this one.
 See packaging/README.md for Windows and macOS installers.
@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT / "packaging"))  # llama_dist ("packaging" is also a
 from app import __version__  # noqa: E402
 from app.core.build_info import development_info  # noqa: E402
 from app.core.library import STARTER_FILE, starter_model_file  # noqa: E402
-from llama_dist import BASELINE_LABEL, default_cache, distribution_site  # noqa: E402
+from llama_dist import BASELINE_LABEL, CPU_FLAGS, default_cache, distribution_site  # noqa: E402
 
 
-def stage_resources(staging: Path, with_starter: bool, cpu_baseline: str) -> Path:
+def stage_resources(staging: Path, with_starter: bool, cpu_baseline: str, cpu_flags: list[str]) -> Path:
     """resources/ as the bundle gets it: the repo's files, a build record, the starter model."""
     target = staging / "resources"
     shutil.rmtree(target, ignore_errors=True)
@@ -45,6 +45,7 @@ def stage_resources(staging: Path, with_starter: bool, cpu_baseline: str) -> Pat
         **development_info(),
         "build": f"{platform.system()} {platform.machine()} bundle, {datetime.date.today().isoformat()}",
         "cpu_baseline": cpu_baseline,
+        "cpu_flags": cpu_flags,  # checked by packaging/launcher.py before anything is imported
     }
     (target / "build_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     if with_starter:
@@ -94,12 +95,14 @@ def main() -> int:
     if args.llama == "distribution" and sys.platform == "linux" and platform.machine() == "x86_64":
         site = str(distribution_site(args.llama_cache))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [site, env.get("PYTHONPATH")]))
-        cpu_baseline = BASELINE_LABEL
-    elif args.llama == "installed" and sys.platform == "linux":
-        cpu_baseline = f"the processor features of the computer it was built on ({platform.machine()}, native build)"
+        cpu_baseline, cpu_flags = BASELINE_LABEL, CPU_FLAGS
     else:
-        cpu_baseline = "not recorded (the installed llama-cpp-python was bundled)"
-    resources = stage_resources(args.work / "staging", args.with_starter_model, cpu_baseline)
+        print("build.py: bundling the installed llama-cpp-python, compiled for this computer's processor"
+              + ("" if args.llama == "installed" else " (the distribution build is made on Linux x86-64 only)"))
+        cpu_flags = []
+        cpu_baseline = (f"the processor features of the computer it was built on ({platform.machine()}, native build)"
+                        if sys.platform == "linux" else "not recorded (the installed llama-cpp-python was bundled)")
+    resources = stage_resources(args.work / "staging", args.with_starter_model, cpu_baseline, cpu_flags)
     env.update(HEARTH_STAGED_RESOURCES=str(resources), HEARTH_ONEFILE="1" if args.onefile else "0",
                HEARTH_VERSION=__version__)
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",

@@ -109,13 +109,20 @@ def prepare_qt() -> None:
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 
-def close_on_terminate(window: MainWindow) -> None:
+def close_on_terminate(app: QApplication, windows: list[MainWindow]) -> None:
     """A logout, a shutdown or `kill` sends SIGTERM: close the window as the user would
-    (the reply stops and is saved, settings are written, no crash marker is left). Python
-    runs a signal handler only between bytecodes, and Qt's event loop runs none, so a
-    timer hands control to Python four times a second."""
-    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, window.close))
-    ticker = QTimer(window)
+    (the reply stops and is saved, settings are written, no crash marker is left), also
+    when it comes while the window is still being built. Python runs a signal handler
+    only between bytecodes, and Qt's event loop runs none, so a timer hands control to
+    Python four times a second."""
+    def close() -> None:
+        if windows:
+            windows[0].close()
+        else:
+            app.quit()
+
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, close))
+    ticker = QTimer(app)
     ticker.timeout.connect(lambda: None)
     ticker.start(250)
 
@@ -133,16 +140,21 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setDesktopFileName("hearth")
     app.setWindowIcon(QIcon(str(RESOURCES_DIR / "icons" / "hearth-256.png")))
     sys.excepthook = _report_unexpected
+    windows: list[MainWindow] = []
+    close_on_terminate(app, windows)
     try:
         window = create_window(resolve_paths(args.data_dir))
     except HearthError as exc:
         QMessageBox.critical(None, "Hearth cannot start", str(exc))
         return 1
+    windows.append(window)
     window.show()
-    close_on_terminate(window)
     if args.exit_when_shown:
         QTimer.singleShot(0, lambda: _report_shown_and_quit(window))
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the window is gone: nothing to close
 
 
 def _report_shown_and_quit(window: MainWindow) -> None:

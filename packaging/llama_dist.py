@@ -6,9 +6,12 @@ instruction" on a school laptop. build.py bundles this build instead:
 
 - a fixed x86-64 baseline, Haswell (2013) and newer: SSE4.2, AVX, AVX2, FMA, F16C,
   BMI2; no AVX-512, no AMX (so no AMX segfault either);
-- as a backend module (GGML_BACKEND_DL), so llama.cpp itself checks the CPU before
-  it runs a single instruction of that code, and Hearth can say "this processor is too
-  old" in a sentence (app/inference/backends.py) instead of dying.
+- as a backend module (GGML_BACKEND_DL), so llama.cpp itself asks the module whether
+  this CPU can run it (a score function built without those flags) before it uses it,
+  and Hearth can say "this processor is too old" in a sentence
+  (app/inference/backends.py) instead of dying. The launcher checks the same flags
+  before importing anything, on Linux (app/core/cpu_check.py): NumPy and the module's
+  own start-up code may use them too.
 
 pip's wheel cache is keyed on the package version, not on CMAKE_ARGS, so this wheel is
 built with --no-cache-dir into a folder named by a hash of its flags, installed into a
@@ -28,23 +31,31 @@ from pathlib import Path
 
 # The version the venv has (pyproject.toml pins it), so the bundle matches what was tested.
 LLAMA_CPP_PYTHON = f"llama-cpp-python=={importlib.metadata.version('llama-cpp-python')}"
-# What the bundle's llama.cpp needs from the CPU (ggml's option name, the feature's name),
-# and what it must not use; shown in Help -> About.
-BASELINE = {"SSE42": "SSE4.2", "AVX": "AVX", "AVX2": "AVX2", "FMA": "FMA", "F16C": "F16C", "BMI2": "BMI2"}
+# What the bundle's llama.cpp needs from the CPU: ggml's option, the feature's name (as
+# llama.cpp reports it, where it does), Linux's /proc/cpuinfo flag. Shown in Help -> About,
+# and checked by the launcher before anything that could use them is loaded.
+BASELINE = (
+    ("SSE42", "SSE4.2", "sse4_2"), ("AVX", "AVX", "avx"), ("AVX2", "AVX2", "avx2"),
+    ("FMA", "FMA", "fma"), ("F16C", "F16C", "f16c"), ("BMI2", "BMI2", "bmi2"),
+)
 LEFT_OUT = ("AVX_VNNI", "AVX512", "AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16", "AMX_TILE", "AMX_INT8", "AMX_BF16")
-BASELINE_LABEL = "x86-64 with " + ", ".join(BASELINE.values()) + " (Intel Haswell, AMD Excavator/Zen, 2013 or newer)"
+BASELINE_LABEL = "x86-64 with " + ", ".join(name for _, name, _ in BASELINE) + (
+    " (most processors since 2013: Intel Core from Haswell on, AMD from Excavator and Zen on;"
+    " not some Celeron, Pentium and Atom chips)"
+)
+CPU_FLAGS = [flag for _, _, flag in BASELINE]
 CMAKE_ARGS = " ".join([
     "-DGGML_NATIVE=OFF",  # explicit flags below: NATIVE=OFF alone gives plain SSE2 when SOURCE_DATE_EPOCH is set
     "-DGGML_BACKEND_DL=ON", "-DGGML_CPU_ALL_VARIANTS=OFF",
-    *(f"-DGGML_{option}=ON" for option in BASELINE),
+    *(f"-DGGML_{option}=ON" for option, _, _ in BASELINE),
     *(f"-DGGML_{option}=OFF" for option in LEFT_OUT),
     # ggml installs the backend module to the install "bin" folder; llama_cpp loads from llama_cpp/lib.
     "-DCMAKE_INSTALL_BINDIR=llama_cpp/lib", "-DCMAKE_INSTALL_RPATH=$ORIGIN",
 ])
 # ninja's progress lines while llama.cpp compiles: "[12/201] Building CXX object ..."
 PROGRESS = re.compile(r"^\s*\[(\d+)/(\d+)\]")
-# What llama.cpp must report, and must not, once this build is loaded (its own names).
-MUST_HAVE, MUST_NOT_HAVE = {"AVX2", "FMA", "F16C", "BMI2"}, {"AVX512", "AVX_VNNI", "AMX_INT8"}
+# What llama.cpp must report once this build is loaded, and must not (it names no SSE4.2).
+MUST_HAVE, MUST_NOT_HAVE = {name for _, name, _ in BASELINE} - {"SSE4.2"}, set(LEFT_OUT) - {"AMX_TILE", "AMX_BF16"}
 
 
 def default_cache() -> Path:
@@ -59,7 +70,7 @@ def build_key() -> str:
 
 def distribution_site(cache: Path, python: str = sys.executable) -> Path:
     """A folder to put first on PYTHONPATH that holds the distribution llama_cpp;
-    compiled the first time (about 11 minutes on 2 cores), then reused."""
+    compiled the first time (5 minutes on this 2-core machine), then reused."""
     folder = cache / build_key()
     site = folder / "site"
     if (folder / "checked").is_file():

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.bundle
 
 SIZE_LIMIT = 250 * 1000 * 1000  # the Linux one-folder bundle, without a model
 # Read at import, before the fixtures point HOME at a temporary folder: the distribution
-# llama.cpp compiles once per machine (about 11 minutes), not once per test run.
+# llama.cpp compiles once per machine (5 minutes here), not once per test run.
 LLAMA_CACHE = default_cache()
 QEMU = shutil.which("qemu-x86_64")
 # qemu 7.2's models of these CPUs, less the features its emulator lacks (each would warn).

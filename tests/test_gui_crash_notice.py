@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
-from app.core.crash_guard import ANSWERING, EngineRun
+from app.core.crash_guard import ANSWERING, CrashMarker, EngineRun
 from app.core.library import ModelLibrary
 from app.core.paths import AppPaths
 from app.core.settings import load_settings
@@ -84,13 +84,16 @@ def test_sigterm_closes_the_window_as_the_user_would(tmp_path: Path) -> None:
 
     data = tmp_path / "data"
     env = {**subprocess_env(data), "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data), "models", "add-starter"],
+                   env=env, check=True, capture_output=True)  # so a model loads as the window opens
     process = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (data / "conversations.sqlite3").exists():
         time.sleep(0.1)  # the store is opened as the window is built
-    time.sleep(1.5)
+    time.sleep(0.5)  # the handler is there before the window is built
     process.send_signal(signal.SIGTERM)
     _out, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors
-    assert "window_geometry" in json.loads((data / "config" / "settings.json").read_text())
+    assert json.loads((data / "config" / "settings.json").read_text())["window_geometry"]  # saved on close
+    assert CrashMarker(data / "running").take() is None  # the next start reports nothing

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from app import __version__
 from app.core.paths import RESOURCES_DIR
@@ -56,14 +57,14 @@ def development_info() -> dict[str, str]:
     }
 
 
-def build_info() -> dict[str, str]:
+def build_info() -> dict[str, Any]:
     try:
         return json.loads(BUILD_INFO_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return development_info()
 
 
-def describe(info: dict[str, str]) -> str:
+def describe(info: dict[str, Any]) -> str:
     return (
         f"Hearth {info.get('version', '?')} ({info.get('build', 'bundle')}, commit {info.get('commit', '?')})\n"
         f"llama-cpp-python {info.get('llama_cpp_python', '?')}, ggml {info.get('ggml', '?')}\n"

@@ -48,7 +48,7 @@ class EngineRun:
     model_name: str
     safe_mode: bool
     options: dict[str, Any] = field(default_factory=dict)
-    started: str = ""  # ISO time, for the log and the model's details
+    started: str = ""  # ISO time: for the log, and the latest of several markers is reported
 
 
 class CrashMarker:
@@ -122,11 +122,13 @@ def _read(marker: Path) -> dict[str, Any]:
 
 
 def _running(pid: str, started: object) -> bool:
-    """Whether the process that wrote a marker still runs: same id, same start time."""
-    if not pid.isdigit() or not isinstance(started, (int, float)):
+    """Whether the process that wrote a marker still runs: same id, and the same start
+    time where the marker has one (a temporary file, being written now, has none)."""
+    if not pid.isdigit():
         return False
     try:
-        return abs(psutil.Process(int(pid)).create_time() - started) < 1.0
+        process = psutil.Process(int(pid))
+        return not isinstance(started, (int, float)) or abs(process.create_time() - started) < 1.0
     except psutil.Error:
         return False
 
