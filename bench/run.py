@@ -48,6 +48,13 @@ def model_paths() -> dict[str, Path]:
     }
 
 
+def aba_ratios(trial: list[float], baseline: list[float]) -> list[float]:
+    """Each trial figure over the mean of the baseline figures measured either side of it
+    (baseline, trial, baseline, trial, ..., baseline), so a drift in the machine's speed
+    hits both alike."""
+    return [t / ((before + after) / 2) for t, before, after in zip(trial, baseline, baseline[1:])]
+
+
 def bench_sampling(max_tokens: int) -> SamplingSettings:
     """Greedy and repeatable; the app's default top-p and repeat penalty, for both sides."""
     return SamplingSettings(temperature=0.0, max_tokens=max_tokens, seed=1)
@@ -201,8 +208,7 @@ def speed(path: Path, prompt: str, max_tokens: int) -> dict:
         raws.append(raw())
     window.close()
     return {
-        "ratios": [reply["tokens_per_second"] / ((before + after) / 2)
-                   for reply, before, after in zip(replies, raws, raws[1:])],
+        "ratios": aba_ratios([reply["tokens_per_second"] for reply in replies], raws),
         "app_tokens_per_second": [reply["tokens_per_second"] for reply in replies],
         "raw_tokens_per_second": raws,
         "reply_tokens": [reply["reply_tokens"] for reply in replies],

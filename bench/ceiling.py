@@ -1,0 +1,116 @@
+"""The ceiling: Hearth's reply speed against llama.cpp's own `llama-bench`, built from the
+same llama.cpp source as the installed llama-cpp-python, on the same model and threads.
+
+    .venv/bin/python bench/ceiling.py [--models smollm gemma] [--tokens 256] [--rounds 3]
+
+The first run downloads llama-cpp-python's source package (the registry's, the version
+installed) and compiles llama-bench from the llama.cpp inside it, natively like the
+venv's build (about 5 minutes on 2 cores; kept in ~/.cache/Hearth/llama-bench). Then, in
+one run and in turns: llama-bench, the app's engine, llama-bench, ... Each engine figure
+is divided by the mean of the llama-bench figures either side of it.
+
+Same settings on both sides: 2 threads, keys q8_0 and values f16, no flash attention,
+llama.cpp's default weight repacking (on a CPU without AMX: llama-bench has no AMX rule). llama-bench decodes without sampling
+from an empty context; the engine samples (greedy, with the app's top-p and repeat
+penalty, in Python: `Llama.generate`) after a one-line prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import platformdirs  # noqa: E402
+
+from app.core.gguf_info import read_gguf_info  # noqa: E402
+from app.core.prompting import ChatTurn  # noqa: E402
+from app.core.settings import SamplingSettings  # noqa: E402
+from app.inference.engine import LlamaEngine  # noqa: E402
+from bench.repacking import SETTINGS  # noqa: E402
+from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
+
+
+def llama_bench(cache: Path) -> Path:
+    version = importlib.metadata.version("llama-cpp-python")
+    binary = cache / version / "build" / "bin" / "llama-bench"
+    if binary.is_file():
+        return binary
+    source = cache / version / "source"
+    with tempfile.TemporaryDirectory() as download:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                        "--dest", download, f"llama-cpp-python=={version}"], check=True)
+        archive = next(Path(download).glob("llama_cpp_python-*.tar.gz"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(source, filter="data")
+    llama_cpp = next(source.glob("llama_cpp_python-*")) / "vendor" / "llama.cpp"
+    build = cache / version / "build"
+    print(f"compiling llama-bench from {llama_cpp} (once)", file=sys.stderr, flush=True)
+    subprocess.run(["cmake", "-S", str(llama_cpp), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
+                    "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+                    "-DLLAMA_BUILD_SERVER=OFF", "-DBUILD_SHARED_LIBS=OFF"], check=True, stdout=subprocess.DEVNULL)
+    # llama-quantize too: it makes the Q4_0 model of bench/repacking.py's figure
+    # (llama-quantize --allow-requantize SmolLM2-135M-Instruct.Q4_1.gguf smollm2-q4_0.gguf Q4_0).
+    subprocess.run(["cmake", "--build", str(build), "--target", "llama-bench", "llama-quantize",
+                    "-j", str(os.cpu_count() or 2)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return binary
+
+
+def bench_tokens_per_second(binary: Path, model: Path, tokens: int) -> float:
+    result = subprocess.run([str(binary), "-m", str(model), "-p", "0", "-n", str(tokens), "-t", str(THREADS),
+                             "-ctk", "q8_0", "-fa", "0", "-r", "1", "-o", "json"],
+                            capture_output=True, text=True, check=True, timeout=600)
+    return float(json.loads(result.stdout)[0]["avg_ts"])
+
+
+def engine_tokens_per_second(engine: LlamaEngine, name: str, tokens: int) -> float:
+    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
+    prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
+    return engine.generate(prompt, sampling, threading.Event(), lambda _: None).tokens_per_second
+
+
+def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
+    engine = LlamaEngine()
+    engine.load(path, SETTINGS, info=read_gguf_info(path))
+    ceiling = [bench_tokens_per_second(binary, path, tokens)]
+    app = []
+    for _ in range(rounds):
+        app.append(engine_tokens_per_second(engine, name, tokens))
+        ceiling.append(bench_tokens_per_second(binary, path, tokens))
+    engine.unload()
+    ratios = aba_ratios(app, ceiling)
+    return {
+        "model": name,
+        "llama_bench_tokens_per_second": [round(t, 1) for t in ceiling],
+        "engine_tokens_per_second": [round(t, 1) for t in app],
+        "engine_vs_llama_bench": round(statistics.median(ratios), 3),
+        "per_round": [round(r, 3) for r in ratios],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["smollm", "gemma"])
+    parser.add_argument("--tokens", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    binary = llama_bench(Path(platformdirs.user_cache_dir("Hearth")) / "llama-bench")
+    paths = model_paths()
+    for name in args.models:
+        print(json.dumps(measure(binary, name, paths[name], args.tokens, args.rounds)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
