@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import io
 import logging
-import functools
 import random
 import threading
 import time
@@ -83,7 +83,7 @@ def cpu_features() -> frozenset[str]:
 
 def parse_system_info(text: str) -> frozenset[str]:
     """The features set to 1 in "CPU : SSE3 = 1 | AVX2 = 1 | ... | AMX_INT8 = 1 |"."""
-    features = set()
+    features: set[str] = set()
     for part in text.split("|"):
         name, _, value = part.partition("=")
         if value.strip() == "1":
