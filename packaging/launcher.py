@@ -9,10 +9,9 @@ import sys
 from app.core.build_info import build_info
 from app.core.cpu_check import missing_cpu_flags, too_old_sentence
 
-info = build_info()
-missing = missing_cpu_flags(info.get("cpu_flags", []))
+missing = missing_cpu_flags(build_info().get("cpu_flags", []))
 if missing:
-    sentence = too_old_sentence(info.get("cpu_baseline", "a newer processor"), missing)
+    sentence = too_old_sentence(missing)
     if sys.stderr is not None:
         print(f"hearth: {sentence}", file=sys.stderr)
     if sys.stdout is not None and "--self-test" in sys.argv:

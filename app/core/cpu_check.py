@@ -10,7 +10,10 @@ made for Linux only (packaging/llama_dist.py).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+from app.core.build_info import build_info
 
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -28,9 +31,11 @@ def missing_cpu_flags(required: list[str], cpuinfo: Path = CPUINFO) -> list[str]
     return [flag for flag in required if flag not in flags] if flags else []
 
 
-def too_old_sentence(needs: str, missing: list[str]) -> str:
+def too_old_sentence(missing: Sequence[str] = ()) -> str:
+    """The plain sentence for a processor below this build's baseline (build_info)."""
+    needs = build_info().get("cpu_baseline", "a newer processor")
+    lacks = f" (this one lacks {', '.join(missing)})" if missing else ""
     return (
-        "This computer's processor is too old for this copy of Hearth, which needs "
-        f"{needs} (this one lacks {', '.join(missing)}). Your conversations are safe; "
-        "Hearth cannot answer on this computer."
+        f"This computer's processor is too old for this copy of Hearth, which needs {needs}{lacks}. "
+        "Your conversations are safe; Hearth cannot answer on this computer."
     )

@@ -20,7 +20,6 @@ import threading
 
 import llama_cpp.llama_cpp as llama_lib
 
-from app.core.build_info import build_info
 from app.core.cpu_check import too_old_sentence
 from app.core.errors import ModelLoadError
 from app.inference.llama_log import route_llama_logs
@@ -63,7 +62,7 @@ def load_backends() -> str | None:
     by_type.restype, by_type.argtypes = ctypes.c_void_p, [ctypes.c_int]
     if by_type(GGML_BACKEND_DEVICE_TYPE_CPU):
         return None
-    return too_old_sentence(build_info().get("cpu_baseline", "a newer processor"), ["llama.cpp's CPU features"])
+    return too_old_sentence()
 
 
 def ensure_backends() -> None:

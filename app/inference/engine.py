@@ -280,49 +280,38 @@ class LlamaEngine:
         format_preference: str,
     ) -> Prompt:
         """Fit the conversation into the context and turn it into tokens."""
+        llm = self._model()
         loaded = self._loaded
-        if loaded is None:
-            raise ModelLoadError("No model is loaded. Choose a model first.")
+        assert loaded is not None
+        info = loaded.info
         # Tokenizing is where a broken vocabulary crashes llama.cpp (std::out_of_range in
         # byte_to_token for a character it cannot spell): marked like the reply itself.
-        with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options):
-            return self._build_prompt(system_prompt, history, sampling, format_preference)
-
-    def _build_prompt(
-        self,
-        system_prompt: str,
-        history: Sequence[ChatTurn],
-        sampling: SamplingSettings,
-        format_preference: str,
-    ) -> Prompt:
-        llm = self._model()
-        assert self._loaded is not None
-        info = self._loaded.info
-        prompt_format = resolve_format(format_preference, info.architecture, info.chat_template is not None)
-        context = self._loaded.context_length
-        fitted = fit_to_context(system_prompt, history, self.count_tokens, context, sampling.max_tokens)
-        limit = context - reply_budget(context, sampling.max_tokens)
-        turns = fitted.turns
-        dropped = 0
-        while True:
-            tokens, stop = self._render(llm, prompt_format, turns)
-            if len(tokens) <= limit:
-                break
-            # The per-message estimate was short: drop the oldest non-system turn.
-            first = 1 if turns and turns[0].role == "system" else 0
-            if len(turns) - first <= 1:
-                raise PromptTooLongError(
-                    "Your message is too long for this model with the current settings. "
-                    "Shorten it, or raise the context length in Settings."
-                )
-            turns = turns[:first] + turns[first + 1 :]
-            dropped += 1
-            while len(turns) > first and turns[first].role == "assistant":
+        with self._mark(ANSWERING, loaded.path, info, loaded.options):
+            prompt_format = resolve_format(format_preference, info.architecture, info.chat_template is not None)
+            context = loaded.context_length
+            fitted = fit_to_context(system_prompt, history, self.count_tokens, context, sampling.max_tokens)
+            limit = context - reply_budget(context, sampling.max_tokens)
+            turns = fitted.turns
+            dropped = 0
+            while True:
+                tokens, stop = self._render(llm, prompt_format, turns)
+                if len(tokens) <= limit:
+                    break
+                # The per-message estimate was short: drop the oldest non-system turn.
+                first = 1 if turns and turns[0].role == "system" else 0
+                if len(turns) - first <= 1:
+                    raise PromptTooLongError(
+                        "Your message is too long for this model with the current settings. "
+                        "Shorten it, or raise the context length in Settings."
+                    )
                 turns = turns[:first] + turns[first + 1 :]
                 dropped += 1
-        # Counted, not derived from len(turns): joined turns are not left out.
-        omitted = fitted.omitted_turns + dropped
-        return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
+                while len(turns) > first and turns[first].role == "assistant":
+                    turns = turns[:first] + turns[first + 1 :]
+                    dropped += 1
+            # Counted, not derived from len(turns): joined turns are not left out.
+            omitted = fitted.omitted_turns + dropped
+            return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
 
     def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         try:
