@@ -30,10 +30,11 @@ SPEC = ROOT / "packaging" / "hearth.spec"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "packaging"))  # llama_dist ("packaging" is also a PyPI package)
 
-from app import __version__  # noqa: E402
-from app.core.build_info import development_info  # noqa: E402
-from app.core.library import STARTER_FILE, starter_model_file  # noqa: E402
 from llama_dist import BASELINE_LABEL, CPU_FLAGS, default_cache, distribution_site  # noqa: E402
+
+from app import __version__  # noqa: E402
+from app.library.model_library import STARTER_FILE, starter_model_file  # noqa: E402
+from app.platform.build_info import development_info  # noqa: E402
 
 
 def stage_resources(staging: Path, with_starter: bool, cpu_baseline: str, cpu_flags: list[str]) -> Path:

@@ -12,14 +12,14 @@ def main() -> int:
     # start report the crash). llama.cpp reads this variable when it aborts.
     os.environ.setdefault("GGML_NO_BACKTRACE", "1")
     argv = sys.argv[1:]
-    from app.cli import run, wants_cli
+    from app.cli.main import run, wants_cli
 
     if wants_cli(argv):
         if sys.stdout is None or sys.stderr is None:  # a windowed build: no console to write to
             sys.stdout = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - for the whole run
             sys.stderr = sys.stderr or open(os.devnull, "w")  # noqa: SIM115
         return run(argv)
-    from app.main import run_gui
+    from app.gui.app import run_gui
 
     return run_gui(argv)
 

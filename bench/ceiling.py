@@ -34,10 +34,10 @@ sys.path.insert(0, str(REPO))
 
 import platformdirs  # noqa: E402
 
-from app.core.gguf_info import read_gguf_info  # noqa: E402
-from app.core.prompting import ChatTurn  # noqa: E402
-from app.core.settings import SamplingSettings  # noqa: E402
-from app.inference.engine import LlamaEngine  # noqa: E402
+from app.backends.llama.engine import LlamaEngine  # noqa: E402
+from app.backends.prompting import ChatTurn  # noqa: E402
+from app.config.settings import SamplingSettings  # noqa: E402
+from app.modelfile.gguf_info import read_gguf_info  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -30,8 +31,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.core.downloads import Downloader, job_for_url  # noqa: E402
-from app.core.library import ModelLibrary  # noqa: E402
+from app.library.downloads import Downloader, job_for_url  # noqa: E402
+from app.library.model_library import ModelLibrary  # noqa: E402
 from tests.hub_server import HubServer  # noqa: E402
 
 
@@ -90,20 +91,19 @@ def resume_after_kill() -> dict[str, float]:
 
 
 def my_models_with_500(smollm: Path) -> dict[str, float]:
-    from PySide6.QtCore import QEventLoop
+    from PySide6.QtCore import QEventLoop, QThread
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QDialog, QTableView, QVBoxLayout
 
-    from app.core.catalog import load_catalog
-    from app.core.fit import Machine
-    from app.core.hardware import total_memory
-    from app.core.secrets import TokenStore
-    from app.core.settings import Settings
-    from app.models.download_list import DownloadQueue
-    from app.models.model_table import COLUMNS
-    from app.ui.library_window import LibraryServices, LibraryWindow
-    from app.workers.download_worker import DownloadWorker
-    from PySide6.QtCore import QThread
+    from app.config.settings import Settings
+    from app.gui.item_models.download_list import DownloadQueue
+    from app.gui.item_models.model_table import COLUMNS
+    from app.gui.library.library_window import LibraryServices, LibraryWindow
+    from app.gui.workers.download_worker import DownloadWorker
+    from app.library.catalog import load_catalog
+    from app.modelfile.fit import Machine
+    from app.platform.hardware import total_memory
+    from app.platform.secrets import TokenStore
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as scratch:
@@ -150,17 +150,16 @@ def my_models_with_500(smollm: Path) -> dict[str, float]:
 
 
 def stall_while_hashing() -> dict[str, float]:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThread, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.catalog import load_catalog
-    from app.core.fit import Machine
-    from app.core.secrets import TokenStore
-    from app.core.settings import Settings
-    from app.models.download_list import DownloadQueue
-    from app.ui.library_window import LibraryServices, LibraryWindow
-    from app.workers.download_worker import DownloadWorker
-    from PySide6.QtCore import QThread
+    from app.config.settings import Settings
+    from app.gui.item_models.download_list import DownloadQueue
+    from app.gui.library.library_window import LibraryServices, LibraryWindow
+    from app.gui.workers.download_worker import DownloadWorker
+    from app.library.catalog import load_catalog
+    from app.modelfile.fit import Machine
+    from app.platform.secrets import TokenStore
 
     app = QApplication.instance() or QApplication([])
     model = gemma_file()
@@ -180,7 +179,7 @@ def stall_while_hashing() -> dict[str, float]:
             app.processEvents()
         elapsed = time.perf_counter() - started
         timer.stop()
-        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
         return {"hash_and_copy_s": elapsed, "longest_stall_ms": max(gaps) * 1000, "ticks": len(ticks)}
 
 
@@ -190,7 +189,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("curl") is None:
         sys.exit("curl is needed for the throughput baseline")
-    from app.core.library import starter_model_file
+    from app.library.model_library import starter_model_file
 
     results = {
         "throughput": throughput(args.repeats),

@@ -23,9 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.core.library import ModelLibrary, starter_model_file  # noqa: E402
-from app.core.packs import export_pack, import_pack  # noqa: E402
-from app.core.settings import Settings  # noqa: E402
+from app.config.settings import Settings  # noqa: E402
+from app.library.model_library import ModelLibrary, starter_model_file  # noqa: E402
+from app.library.packs import export_pack, import_pack  # noqa: E402
 
 
 def pack_import(repeats: int) -> dict[str, float]:

@@ -6,7 +6,7 @@
 has no repacked form on x86, and Gemma's Q4_K_M repacks only a small part.
 
 Hearth turns repacking (llama.cpp's extra buffer types) off where llama.cpp reports
-AMX_INT8, to avoid the AMX segfault (app/inference/engine.py, REPACKING_UNSAFE_WITH),
+AMX_INT8, to avoid the AMX segfault (app/backends/llama/engine.py, REPACKING_UNSAFE_WITH),
 and in safe mode. This measures what that costs on a CPU where both paths run: the
 same model is loaded with repacking on and off in turns (on, off, on, off, ...) in one
 process, with the app's engine and 2 threads, and each "off" figure is divided by the
@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.core.gguf_info import GgufInfo, read_gguf_info  # noqa: E402
-from app.core.prompting import ChatTurn  # noqa: E402
-from app.core.settings import EngineSettings, SamplingSettings  # noqa: E402
-from app.inference.engine import LlamaEngine, choose_options, cpu_features  # noqa: E402
+from app.backends.llama.engine import LlamaEngine, choose_options, cpu_features  # noqa: E402
+from app.backends.prompting import ChatTurn  # noqa: E402
+from app.config.settings import EngineSettings, SamplingSettings  # noqa: E402
+from app.modelfile.gguf_info import GgufInfo, read_gguf_info  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
 
 # About 600 tokens of prompt for both models: long enough that reading it is batched work.

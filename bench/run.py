@@ -16,8 +16,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
@@ -25,11 +26,11 @@ sys.path.insert(0, str(REPO))
 
 from llama_cpp import Llama, llama_vocab_is_eog  # noqa: E402
 
-from app.core.library import ModelLibrary, starter_model_file  # noqa: E402
-from app.core.paths import resolve_paths  # noqa: E402
-from app.core.prompting import ChatTurn  # noqa: E402
-from app.core.settings import EngineSettings, SamplingSettings, Settings, save_settings  # noqa: E402
-from app.inference.engine import LlamaEngine  # noqa: E402
+from app.backends.llama.engine import LlamaEngine  # noqa: E402
+from app.backends.prompting import ChatTurn  # noqa: E402
+from app.config.settings import EngineSettings, SamplingSettings, Settings, save_settings  # noqa: E402
+from app.library.model_library import ModelLibrary, starter_model_file  # noqa: E402
+from app.platform.paths import resolve_paths  # noqa: E402
 
 THREADS = 2
 # Prompts that make each model write a long reply (greedy sampling, seed 1).
@@ -52,7 +53,7 @@ def aba_ratios(trial: list[float], baseline: list[float]) -> list[float]:
     """Each trial figure over the mean of the baseline figures measured either side of it
     (baseline, trial, baseline, trial, ..., baseline), so a drift in the machine's speed
     hits both alike."""
-    return [t / ((before + after) / 2) for t, before, after in zip(trial, baseline, baseline[1:])]
+    return [t / ((before + after) / 2) for t, before, after in zip(trial, baseline, baseline[1:], strict=False)]
 
 
 def bench_sampling(max_tokens: int) -> SamplingSettings:
@@ -84,7 +85,7 @@ def open_window(path: Path, max_tokens: int) -> tuple[Any, Any]:
     """The real window on its own data folder, with the model loaded: (QApplication, MainWindow)."""
     from PySide6.QtWidgets import QApplication
 
-    from app.main import create_window, prepare_qt
+    from app.gui.app import create_window, prepare_qt
 
     prepare_qt()
     app = QApplication.instance() or QApplication([])
@@ -289,8 +290,8 @@ w = QWidget(); w.show()
 """
 HEARTH = """
 from PySide6.QtWidgets import QApplication
-from app.core.paths import resolve_paths
-from app.main import create_window, prepare_qt
+from app.platform.paths import resolve_paths
+from app.gui.app import create_window, prepare_qt
 prepare_qt()
 app = QApplication([])
 w = create_window(resolve_paths(sys.argv[1])); w.show()

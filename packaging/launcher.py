@@ -1,13 +1,13 @@
 """The frozen app's entry point (PyInstaller needs a script, not a module).
 
 Before anything else is imported, the processor is checked against what the bundle's
-llama.cpp was compiled for (app/core/cpu_check.py): below it, a sentence, not a crash.
+llama.cpp was compiled for (app/platform/cpu_check.py): below it, a sentence, not a crash.
 """
 
 import sys
 
-from app.core.build_info import build_info
-from app.core.cpu_check import missing_cpu_flags, too_old_sentence
+from app.platform.build_info import build_info
+from app.platform.cpu_check import missing_cpu_flags, too_old_sentence
 
 missing = missing_cpu_flags(build_info().get("cpu_flags", []))
 if missing:

@@ -9,8 +9,8 @@ instruction" on a school laptop. build.py bundles this build instead:
 - as a backend module (GGML_BACKEND_DL), so llama.cpp itself asks the module whether
   this CPU can run it (a score function built without those flags) before it uses it,
   and Hearth can say "this processor is too old" in a sentence
-  (app/inference/backends.py) instead of dying. The launcher checks the same flags
-  before importing anything, on Linux (app/core/cpu_check.py): NumPy and the module's
+  (app/backends/llama/ggml_modules.py) instead of dying. The launcher checks the same flags
+  before importing anything, on Linux (app/platform/cpu_check.py): NumPy and the module's
   own start-up code may use them too.
 
 pip's wheel cache is keyed on the package version, not on CMAKE_ARGS, so this wheel is
@@ -110,12 +110,12 @@ def _run_with_progress(command: list[str], env: dict[str, str], log: Path) -> No
 def _check(site: Path, python: str) -> None:
     """Load the built llama.cpp the way Hearth does and read back what it was built for."""
     probe = (
-        "from app.inference.backends import load_backends; problem = load_backends(); "
-        "from app.inference.engine import cpu_features; print(problem or ' '.join(sorted(cpu_features())))"
+        "from app.backends.llama.ggml_modules import load_backends; problem = load_backends(); "
+        "from app.backends.llama.engine import cpu_features; print(problem or ' '.join(sorted(cpu_features())))"
     )
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(root)])}
     result = subprocess.run([python, "-c", probe], capture_output=True, text=True, env=env, cwd=site)
     features = set(result.stdout.split())
-    if result.returncode != 0 or not MUST_HAVE <= features or features & MUST_NOT_HAVE:
+    if result.returncode != 0 or not features >= MUST_HAVE or features & MUST_NOT_HAVE:
         sys.exit(f"build.py: the distribution llama.cpp is not what was asked for:\n{result.stdout}{result.stderr}")

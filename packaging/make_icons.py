@@ -29,7 +29,7 @@ def render(renderer: QSvgRenderer, size: int) -> QImage:
 
 
 def main() -> int:
-    QGuiApplication(sys.argv[:1] + ["-platform", "offscreen"])
+    QGuiApplication([*sys.argv[:1], "-platform", "offscreen"])
     renderer = QSvgRenderer(str(ICONS / "hearth.svg"))
     for size in SIZES:
         render(renderer, size).save(str(ICONS / f"hearth-{size}.png"))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.library import starter_model_file
-from app.core.paths import AppPaths, resolve_paths
+from app.library.model_library import starter_model_file
+from app.platform.paths import AppPaths, resolve_paths
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_MODELS = REPO / "test-models"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -9,11 +10,11 @@ from pathlib import Path
 
 import keyring.backend
 
-from app.core.errors import ModelLoadError
-from app.core.gguf_info import GgufInfo
-from app.core.prompting import ChatTurn, fit_to_context
-from app.core.settings import EngineSettings, SamplingSettings
-from app.inference.engine import EngineOptions, GenerationStats, LoadedModel, Prompt
+from app.backends.llama.engine import EngineOptions, GenerationStats, LoadedModel, Prompt
+from app.backends.prompting import ChatTurn, fit_to_context
+from app.config.settings import EngineSettings, SamplingSettings
+from app.modelfile.gguf_info import GgufInfo
+from app.platform.errors import ModelLoadError
 
 FAKE_REPLY = ["Hello", " from", " the", " **fake**", " engine", "."]
 
@@ -55,7 +56,7 @@ class FakeEngine:
     def build_prompt(self, system_prompt: str, history: Sequence[ChatTurn], sampling: SamplingSettings, fmt: str) -> Prompt:
         fitted = fit_to_context(system_prompt, history, self.count_tokens, 2048, sampling.max_tokens)
         roles = [turn.role for turn in fitted.turns if turn.role != "system"]
-        if any(a == b for a, b in zip(roles, roles[1:])) or roles[:1] != ["user"]:
+        if any(a == b for a, b in itertools.pairwise(roles)) or roles[:1] != ["user"]:
             # Like a strict chat template (Gemma, Mistral).
             raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
         prompt = Prompt(list(range(len(fitted.turns))), [], fitted.omitted_turns, "model")

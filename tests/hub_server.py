@@ -5,6 +5,7 @@ wrong bytes, and a server that ignores Range. Used by tests and bench/.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -205,10 +206,7 @@ class HubServer:
 
             def _send_whole(self, served: Served, start: int, entry: LoggedRequest) -> None:
                 """No fault to inject: sendfile, as a real file server would (little CPU)."""
-                with served.path.open("rb") as handle:
-                    try:
-                        entry.body_bytes = self.connection.sendfile(handle, start, served.size - start)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
+                with served.path.open("rb") as handle, contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    entry.body_bytes = self.connection.sendfile(handle, start, served.size - start)
 
         return Handler

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "packaging"))
-from llama_dist import BASELINE_LABEL, default_cache  # noqa: E402
+from llama_dist import BASELINE_LABEL, default_cache
 
 pytestmark = pytest.mark.bundle
 

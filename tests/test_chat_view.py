@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
 
-from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer, RenderedMarkdown, Settled
-from app.ui.chat_view import ChatView
+from app.chat.rendering import COPY_CODE_SCHEME, MarkdownRenderer, RenderedMarkdown, Settled
+from app.gui.widgets.chat_view import ChatView
 
 REPLY = (
     "# Tides\n\nThe sea rises *twice* a day\nand falls twice.\n\n"

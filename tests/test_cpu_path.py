@@ -17,7 +17,7 @@ def test_a_real_model_answers_on_this_cpu() -> None:
 
 
 def test_about_says_which_processors_this_llama_cpp_needs() -> None:
-    from app.core.build_info import describe, development_info
+    from app.platform.build_info import describe, development_info
 
     assert "llama.cpp needs: this computer's own processor features" in describe(development_info())
     bundle = {"version": "1", "build": "Linux x86_64 bundle", "cpu_baseline": "x86-64 with AVX2"}
@@ -28,9 +28,9 @@ def test_about_says_which_processors_this_llama_cpp_needs() -> None:
 def test_where_llama_cpp_reports_amx_no_weights_are_repacked(gemma_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The AMX rule reaches llama.cpp: its load log lists a repacked buffer only without it.
     (Gemma's Q4_K_M has tensors llama.cpp repacks on any AVX2 CPU.)"""
-    from app.core.gguf_info import read_gguf_info
-    from app.core.settings import EngineSettings
-    from app.inference.engine import LlamaEngine, choose_options, cpu_features
+    from app.backends.llama.engine import LlamaEngine, choose_options, cpu_features
+    from app.config.settings import EngineSettings
+    from app.modelfile.gguf_info import read_gguf_info
 
     info, settings = read_gguf_info(gemma_path), EngineSettings(context_length=512)
     engine = LlamaEngine()
@@ -50,7 +50,7 @@ def test_where_llama_cpp_reports_amx_no_weights_are_repacked(gemma_path: Path, c
 
 
 def test_the_launcher_names_what_an_older_processor_lacks(tmp_path: Path) -> None:
-    from app.core.cpu_check import missing_cpu_flags, too_old_sentence
+    from app.platform.cpu_check import missing_cpu_flags, too_old_sentence
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse4_2 avx popcnt\n\nprocessor\t: 1\nflags\t\t: fpu sse4_2 avx\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import ConversationStore
+from app.conversations.store import ConversationStore
 from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.real_model

@@ -11,12 +11,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.core.crash_guard import ANSWERING, LOADING, CrashMarker, EngineRun, crash_notice, safe_mode_label, take_crash
-from app.core.gguf_info import GgufInfo
-from app.core.library import ModelLibrary
-from app.core.paths import AppPaths
-from app.core.settings import EngineSettings, ModelPreferences, Settings, load_settings, save_settings
-from app.inference.engine import choose_options, cpu_features, parse_system_info
+from app.backends.llama.engine import choose_options, cpu_features, parse_system_info
+from app.chat.crash_recovery import crash_notice, safe_mode_label, take_crash
+from app.config.settings import EngineSettings, ModelPreferences, Settings, load_settings, save_settings
+from app.library.model_library import ModelLibrary
+from app.modelfile.gguf_info import GgufInfo
+from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
+from app.platform.paths import AppPaths
 
 RUN = EngineRun(LOADING, "/models/tiny.gguf", "Tiny Model", False, {"threads": 2})
 

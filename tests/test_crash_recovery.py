@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.core.library import ModelLibrary
-from app.core.paths import AppPaths
-from app.core.settings import Settings, load_settings, save_settings
-from app.core.store import ConversationStore
-from app.main import create_window
+from app.config.settings import Settings, load_settings, save_settings
+from app.conversations.store import ConversationStore
+from app.gui.app import create_window
+from app.library.model_library import ModelLibrary
+from app.platform.paths import AppPaths
 from tests.conftest import REPO, subprocess_env
 
 pytestmark = pytest.mark.real_model

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core import library as library_module
-from app.core.downloads import ChecksumMismatch, DownloadError, Downloader, Progress, job_for_hub, job_for_url
-from app.core.errors import ModelFileError, StorageError
-from app.core.library import ModelLibrary
+from app.library import model_library as library_module
+from app.library.downloads import ChecksumMismatch, Downloader, DownloadError, Progress, job_for_hub, job_for_url
+from app.library.model_library import ModelLibrary
+from app.platform.errors import ModelFileError, StorageError
 from tests.hub_server import COMMIT, HubServer
 
 REPO = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"

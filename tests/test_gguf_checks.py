@@ -20,8 +20,8 @@ import gguf
 import pytest
 from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
 
-from app.core.errors import ModelFileError
-from app.core.gguf_info import read_gguf_info
+from app.modelfile.gguf_info import read_gguf_info
+from app.platform.errors import ModelFileError
 from tests.conftest import subprocess_env
 
 # A metadata change for `rewritten`: a new string, u32 or u32 array, or None to drop the key.

@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.core.library import ModelLibrary
-from app.core.paths import AppPaths
-from app.core.settings import load_settings
-from app.core.store import ConversationStore
-from app.main import create_window
-from app.ui.main_window import MainWindow
+from app.config.settings import load_settings
+from app.conversations.store import ConversationStore
+from app.gui.app import create_window
+from app.gui.main_window import MainWindow
+from app.library.model_library import ModelLibrary
+from app.platform.paths import AppPaths
 from tests.conftest import subprocess_env
 from tests.fakes import FakeEngine
 
@@ -124,7 +124,7 @@ def test_new_rename_and_delete_with_confirmation(qtbot, window_factory, monkeypa
     send(qtbot, window, "Second chat")
     assert [window.conversations.index(r, 0).data() for r in range(2)] == ["Second chat", "First chat"]
 
-    monkeypatch.setattr("app.ui.main_window.QInputDialog.getText", lambda *a, **k: ("Renamed", True))
+    monkeypatch.setattr("app.gui.main_window.QInputDialog.getText", lambda *a, **k: ("Renamed", True))
     window.rename_conversation()
     assert window.conversations.index(0, 0).data() == "Renamed"
 
@@ -186,7 +186,7 @@ def test_a_pasted_megabyte_without_spaces_is_laid_out_and_shown_shortened(qtbot,
 def test_links_open_only_on_click_and_images_are_never_fetched(qtbot, window_factory, monkeypatch) -> None:
     window = window_factory()
     opened: list[str] = []
-    monkeypatch.setattr("app.ui.chat_view.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
+    monkeypatch.setattr("app.gui.widgets.chat_view.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
     FakeEngine.reply_words = ["See [the site](https://example.org) ![img](https://example.org/a.png)"]
     try:
         send(qtbot, window, "link please")
@@ -232,8 +232,8 @@ def test_pyside_does_not_leak_references_to_none() -> None:
 
 
 def test_an_unwritable_data_folder_is_a_plain_startup_error(qtbot, tmp_path: Path) -> None:
-    from app.core.errors import HearthError
-    from app.core.paths import resolve_paths
+    from app.platform.errors import HearthError
+    from app.platform.paths import resolve_paths
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
@@ -242,7 +242,7 @@ def test_an_unwritable_data_folder_is_a_plain_startup_error(qtbot, tmp_path: Pat
 
 
 def test_a_failed_save_keeps_the_reply_on_screen(qtbot, window_factory, monkeypatch) -> None:
-    from app.core.errors import StorageError
+    from app.platform.errors import StorageError
 
     window = window_factory()
 
@@ -258,8 +258,8 @@ def test_a_failed_save_keeps_the_reply_on_screen(qtbot, window_factory, monkeypa
 
 
 def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> None:
-    from app.core.settings import Settings
-    from app.ui.settings_dialog import SettingsDialog
+    from app.config.settings import Settings
+    from app.gui.widgets.settings_dialog import SettingsDialog
 
     settings = Settings()
     dialog = SettingsDialog(settings, "gemma-3", None)
@@ -277,7 +277,7 @@ def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> Non
 
 
 def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: AppPaths) -> None:
-    from app.models.conversation_list import ConversationListModel
+    from app.gui.item_models.conversation_list import ConversationListModel
 
     store = ConversationStore(paths.database)
     for title in ("one", "two", "three"):
@@ -342,12 +342,12 @@ def test_a_reply_stopped_before_any_text_does_not_break_the_next_one(qtbot, wind
 def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_factory, tmp_path: Path, monkeypatch) -> None:
     from PySide6.QtCore import QThread
 
-    from app.ui.library_window import COPY_IN, LibraryWindow
+    from app.gui.library.library_window import COPY_IN, LibraryWindow
 
     window = window_factory()
     bad = tmp_path / "notes.gguf"
     bad.write_text("these are my notes, not a model")
-    monkeypatch.setattr("app.ui.library_window.QFileDialog.getOpenFileNames", lambda *a, **k: ([str(bad)], ""))
+    monkeypatch.setattr("app.gui.library.library_window.QFileDialog.getOpenFileNames", lambda *a, **k: ([str(bad)], ""))
     monkeypatch.setattr(LibraryWindow, "choose", lambda self, title, text, choices: COPY_IN)
     shown: list[tuple[str, bool]] = []
     monkeypatch.setattr(LibraryWindow, "show_error", lambda self, text: shown.append(
@@ -392,7 +392,7 @@ def test_a_superseded_model_load_is_skipped(qtbot, window_factory) -> None:
 
 PAINT_A_LONG_PAGE = """
 import os, sys
-import app.main as main
+import app.gui.app as main
 if sys.argv[1] == "without":
     main.prepare_qt = lambda: None
 shown = main._report_shown_and_quit

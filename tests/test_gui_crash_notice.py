@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
-from app.core.crash_guard import ANSWERING, CrashMarker, EngineRun
-from app.core.library import ModelLibrary
-from app.core.paths import AppPaths
-from app.core.settings import load_settings
-from app.main import create_window
+from app.config.settings import load_settings
+from app.gui.app import create_window
+from app.library.model_library import ModelLibrary
+from app.platform.crash_marker import ANSWERING, CrashMarker, EngineRun
+from app.platform.paths import AppPaths
 from tests.fakes import FakeEngine
 from tests.test_crash_guard import dead_pid, leave_marker
 

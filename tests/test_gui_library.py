@@ -11,13 +11,13 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from app.core.library import ModelLibrary
-from app.core.paths import AppPaths, resolve_paths
-from app.main import create_window
-from app.models.download_list import DownloadState, FractionRole, StatusRole
-from app.ui import library_window
-from app.ui.library_window import USE_IN_PLACE, LibraryWindow
-from app.ui.main_window import MainWindow
+from app.gui.app import create_window
+from app.gui.item_models.download_list import DownloadState, FractionRole, StatusRole
+from app.gui.library import library_window
+from app.gui.library.library_window import USE_IN_PLACE, LibraryWindow
+from app.gui.main_window import MainWindow
+from app.library.model_library import ModelLibrary
+from app.platform.paths import AppPaths, resolve_paths
 from tests.fakes import FakeEngine
 from tests.hub_server import HubServer
 
@@ -53,7 +53,7 @@ def open_window(qtbot, paths: AppPaths):  # type: ignore[no-untyped-def]
 
 
 def cell(library: LibraryWindow, row: int, column: str) -> str:
-    from app.models.model_table import COLUMNS
+    from app.gui.item_models.model_table import COLUMNS
 
     return library.table.index(row, COLUMNS.index(column)).data()
 
@@ -269,8 +269,8 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     library.tabs.setCurrentWidget(library.discover)
     assert attempts == []
 
-    from app.core import hub_search
-    from app.core.network import NetworkError
+    from app.library import hub_search
+    from app.library.network import NetworkError
 
     with pytest.raises(NetworkError):
         hub_search.search_models("llama", endpoint="http://127.0.0.1:9")
@@ -278,7 +278,7 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
 
 
 def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window, monkeypatch) -> None:
-    from app.ui.settings_dialog import SettingsDialog
+    from app.gui.widgets.settings_dialog import SettingsDialog
 
     window = open_window()
     first = window.open_library()
@@ -347,8 +347,8 @@ def test_export_for_other_computers_then_import_from_folder(
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    from app.core.settings import Settings, save_settings
-    from app.ui import pack_dialogs
+    from app.config.settings import Settings, save_settings
+    from app.gui.library import pack_dialogs
 
     ModelLibrary(paths.models_dir).add(smollm_path)
     save_settings(Settings(system_prompt="Answer like a friendly librarian."), paths.settings_file)
@@ -388,7 +388,7 @@ def test_export_for_other_computers_then_import_from_folder(
 def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_path: Path, gemma_path: Path, tmp_path: Path, monkeypatch) -> None:
     from PySide6.QtWidgets import QFormLayout
 
-    from app.ui.settings_dialog import SettingsDialog
+    from app.gui.widgets.settings_dialog import SettingsDialog
 
     policy = tmp_path / "policy.toml"
     policy.write_text(
@@ -444,7 +444,7 @@ def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, 
 
 
 def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch) -> None:
-    from app.core import library as library_module
+    from app.library import model_library as library_module
 
     resources = tmp_path / "bundle-resources"
     (resources / "models").mkdir(parents=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.core.library import ModelLibrary
-from app.core.paths import AppPaths
-from app.core.settings import Settings, save_settings
-from app.core.store import ConversationStore
-from app.main import create_window
+from app.config.settings import Settings, save_settings
+from app.conversations.store import ConversationStore
+from app.gui.app import create_window
+from app.library.model_library import ModelLibrary
+from app.platform.paths import AppPaths
 
 pytestmark = pytest.mark.real_model
 
@@ -45,7 +45,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
 
     store = ConversationStore(paths.database)
     conversation = store.list_conversations()[0]
-    question, second = store.thread(conversation.id)
+    _question, second = store.thread(conversation.id)
     first = store.message(store.siblings(second.id)[0])
     assert first.status == "stopped" and first.content.strip()
     assert second.status in ("complete", "stopped") and second.content.strip()

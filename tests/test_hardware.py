@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from app.core.fit import memory_warning
-from app.core.hardware import physical_cores
+from app.modelfile.fit import memory_warning
+from app.platform.hardware import physical_cores
 
 GIB = 1 << 30
 
@@ -20,8 +20,8 @@ def test_physical_cores_is_a_positive_count() -> None:
 
 
 def test_layers_go_to_the_gpu_only_when_the_model_fits_there(smollm_path, monkeypatch) -> None:
-    from app.core.gguf_info import read_gguf_info
-    from app.inference import gpu
+    from app.backends.llama import gpu
+    from app.modelfile.gguf_info import read_gguf_info
 
     info = read_gguf_info(smollm_path)
     monkeypatch.setattr(gpu, "gpu_offload_supported", lambda: False)

@@ -9,13 +9,13 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from app.core import hub_search
-from app.core.catalog import REQUIRED, load_catalog
-from app.core.fit import Verdict, judge, memory_needed
-from app.core.gguf_info import keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
-from app.core.library import ModelLibrary
-from app.core.other_apps import find_other_apps_models, ollama_name
-from app.core.secrets import NO_KEYRING_NOTICE, TokenStore
+from app.library import hub_search
+from app.library.catalog import REQUIRED, load_catalog
+from app.library.model_library import ModelLibrary
+from app.library.other_apps import find_other_apps_models, ollama_name
+from app.modelfile.fit import Verdict, judge, memory_needed
+from app.modelfile.gguf_info import keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
+from app.platform.secrets import NO_KEYRING_NOTICE, TokenStore
 from tests.fakes import MemoryKeyring
 from tests.hub_server import HubServer
 
@@ -243,7 +243,7 @@ def test_without_a_keyring_the_token_lasts_one_session() -> None:
 
 @pytest.mark.parametrize("status, words", [(401, "sign in"), (403, "gated"), (429, "too many requests")])
 def test_gated_and_refused_hub_files_are_explained(status: int, words: str) -> None:
-    from app.core.network import HttpStatusError, status_message
+    from app.library.network import HttpStatusError, status_message
 
     assert words in status_message(status, "the model")
     assert HttpStatusError(status, "").retryable is (status == 429)
@@ -256,10 +256,10 @@ def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, smoll
     import dataclasses
     import threading
 
-    from app.core.catalog import load_catalog
-    from app.core.downloads import Downloader, job_for_hub
-    from app.core.network import NetworkError, resolve_hub_file
-    from app.core.updates import find_updates
+    from app.library.catalog import load_catalog
+    from app.library.downloads import Downloader, job_for_hub
+    from app.library.network import NetworkError, resolve_hub_file
+    from app.library.updates import find_updates
 
     repo, name = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smol.gguf"
     library = ModelLibrary(paths.models_dir)

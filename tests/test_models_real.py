@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import ModelFileError, PromptTooLongError
-from app.core.gguf_info import read_gguf_info
-from app.core.library import ModelLibrary
-from app.core.prompting import ChatTurn
-from app.core.settings import EngineSettings, SamplingSettings
-from app.inference.engine import LlamaEngine
-from app.inference.prompt_formats import COMPLETION, MODEL_TEMPLATE
+from app.backends.llama.engine import LlamaEngine
+from app.backends.llama.prompt_formats import COMPLETION, MODEL_TEMPLATE
+from app.backends.prompting import ChatTurn
+from app.config.settings import EngineSettings, SamplingSettings
+from app.library.model_library import ModelLibrary
+from app.modelfile.gguf_info import read_gguf_info
+from app.platform.errors import ModelFileError, PromptTooLongError
 
 pytestmark = pytest.mark.real_model
 GREEDY = SamplingSettings(temperature=0.0, max_tokens=48, seed=1)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from app.core import library as library_module
-from app.core.errors import StorageError
-from app.core.library import ModelLibrary
-from app.core.packs import PACK_MANIFEST, PackError, export_pack, import_pack, read_pack
-from app.core.paths import AppPaths, resolve_paths
-from app.core.settings import Settings, load_settings, save_settings
+from app.config.settings import Settings, load_settings, save_settings
+from app.library import model_library as library_module
+from app.library.model_library import ModelLibrary
+from app.library.packs import PACK_MANIFEST, PackError, export_pack, import_pack, read_pack
+from app.platform.errors import StorageError
+from app.platform.paths import AppPaths, resolve_paths
 from tests.conftest import subprocess_env
 
 
@@ -157,7 +157,10 @@ def pack_with_first_file(teacher: AppPaths, tmp_path: Path, field: str, value: o
     return usb
 
 
-@pytest.mark.parametrize("bad_path", ["../../evil.gguf", "C:/Users/x/evil.gguf", "\\\\server\\share\\x.gguf", "models\\..\\..\\x.gguf", "/etc/x.gguf", "settings/x.gguf"])
+@pytest.mark.parametrize(
+    "bad_path",
+    ["../../evil.gguf", "C:/Users/x/evil.gguf", "\\\\server\\share\\x.gguf", "models\\..\\..\\x.gguf", "/etc/x.gguf", "settings/x.gguf"],
+)
 def test_paths_outside_the_pack_are_refused_on_every_system(teacher: AppPaths, tmp_path: Path, bad_path: str) -> None:
     with pytest.raises(PackError, match="outside its folder"):
         read_pack(pack_with_first_file(teacher, tmp_path, "path", bad_path))

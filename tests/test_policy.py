@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.policy import load_policy
-from app.core.settings import Settings
+from app.config.policy import load_policy
+from app.config.settings import Settings
 
 CLASSROOM = """
 # Year 7, room 12

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.core.rendering import COPY_CODE_SCHEME, MarkdownRenderer
+from app.chat.rendering import COPY_CODE_SCHEME, MarkdownRenderer
 
 
 def test_raw_html_from_the_model_is_shown_as_text() -> None:

@@ -18,7 +18,7 @@ import time
 import keyring.core
 import pytest
 
-from app.core.secrets import HUB_TOKEN, SERVICE, TokenStore
+from app.platform.secrets import HUB_TOKEN, SERVICE, TokenStore
 from tests.fakes import MemoryKeyring
 
 THREADS = 16

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.core.settings import SCHEMA_VERSION, Settings, load_settings, save_settings
+from app.config.settings import SCHEMA_VERSION, Settings, load_settings, save_settings
 
 
 def test_settings_round_trip(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_out_of_range_values_are_clamped(tmp_path: Path) -> None:
 
 
 def test_the_hub_address_is_cleaned(tmp_path: Path) -> None:
-    from app.core.settings import clean_hub_endpoint
+    from app.config.settings import clean_hub_endpoint
 
     assert clean_hub_endpoint(" mirror.school.example/ ") == "https://mirror.school.example"
     assert clean_hub_endpoint("http://10.0.0.5:8080/hf/") == "http://10.0.0.5:8080/hf"

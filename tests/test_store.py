@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import StorageError
-from app.core.store import SCHEMA_VERSION, ConversationStore, GrowingReply
+from app.conversations.store import SCHEMA_VERSION, ConversationStore, GrowingReply
+from app.platform.errors import StorageError
 
 
 @pytest.fixture

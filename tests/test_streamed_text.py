@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.inference.streamed_text import StreamedText
+from app.backends.llama.streamed_text import StreamedText
 
 
 def shown(pieces: list[bytes], stops: list[str]) -> tuple[list[str], str, bool]:

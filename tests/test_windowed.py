@@ -35,8 +35,8 @@ def test_self_test_without_a_console(tmp_path: Path) -> None:
 
 
 def test_the_window_opens_and_closes_without_a_console(tmp_path: Path, smollm_path: Path) -> None:
-    from app.core.library import ModelLibrary
-    from app.core.paths import resolve_paths
+    from app.library.model_library import ModelLibrary
+    from app.platform.paths import resolve_paths
 
     paths = resolve_paths(tmp_path)
     paths.ensure()

@@ -1,0 +1,428 @@
+"""One loaded llama.cpp model: load with progress, build prompts, stream replies.
+
+Not thread-safe by design: exactly one owner (the inference worker, or the CLI)
+calls it, one call at a time, and only that owner closes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import io
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import llama_cpp
+import llama_cpp.llama_cpp as llama_lib
+from llama_cpp import Llama, llama_chat_format
+
+from app.backends.llama.ggml_modules import ensure_backends
+from app.backends.llama.gpu import gpu_layers
+from app.backends.llama.llama_log import route_llama_logs
+from app.backends.llama.prompt_formats import (
+    COMPLETION,
+    MODEL_TEMPLATE,
+    NAMED_FORMATS,
+    chat_messages,
+    resolve_format,
+)
+from app.backends.llama.streamed_text import StreamedText
+from app.backends.prompting import (
+    COMPLETION_STOPS,
+    ChatTurn,
+    completion_prompt,
+    fit_to_context,
+    reply_budget,
+)
+from app.config.settings import EngineSettings, SamplingSettings, usable_context
+from app.modelfile.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
+from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
+from app.platform.errors import ModelLoadError, PromptTooLongError
+from app.platform.hardware import physical_cores
+
+log = logging.getLogger(__name__)
+
+# Serialises the temporary patch of llama_model_default_params between engines.
+_PARAMS_PATCH_LOCK = threading.Lock()
+
+# The KV cache keeps keys as 8-bit q8_0 (values stay f16; llama.cpp needs flash attention
+# for quantized values, which is slower on CPUs). Attention then reads the cached keys
+# with integer dot products instead of converting f16. On SmolLM2, the first token of
+# turn 5 of a 2,000-token conversation came 1.04x as late as a first line's, not 1.23x,
+# and long replies streamed faster; keys take half the memory, and perplexity moved by
+# under 0.2 % (docs/PERFORMANCE.md). gguf_info.kv_bytes_per_token counts the same sizes.
+# Models whose key rows are not whole q8_0 blocks keep f16 keys (gguf_info.keys_fit_q8_0).
+KEY_CACHE_TYPE = llama_cpp.GGML_TYPE_Q8_0
+
+# llama.cpp repacks the weights into its AMX buffer on Intel CPUs with AMX (Sapphire Rapids
+# and later), and its first matrix multiply there segfaults (llama.cpp issue 20824; seen on
+# a Xeon with amx_int8: every model, every start). Where llama.cpp reports this feature,
+# its extra buffer types stay off: that also skips the AVX2/AVX-512 repacking, whose gain
+# here is in docs/PERFORMANCE.md. llama.cpp could be told to use only that repacking
+# buffer, tensor by tensor, but a wrong choice aborts it, and no AMX machine is at hand
+# to prove such a choice safe.
+REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
+
+
+@functools.cache
+def cpu_features() -> frozenset[str]:
+    """The CPU features llama.cpp was built for and found ("AVX2", "AMX_INT8", ...),
+    read from its own system information."""
+    ensure_backends()  # the features are those of the loaded CPU backend
+    text = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    return parse_system_info(text)
+
+
+def parse_system_info(text: str) -> frozenset[str]:
+    """The features set to 1 in "CPU : SSE3 = 1 | AVX2 = 1 | ... | AMX_INT8 = 1 |"."""
+    features: set[str] = set()
+    for part in text.split("|"):
+        name, _, value = part.partition("=")
+        if value.strip() == "1":
+            features.add(name.rpartition(":")[2].strip())  # the first names its backend
+    return frozenset(features)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How llama.cpp runs a model: what the crash marker records and the details show.
+
+    Safe mode turns off everything the engine can do without: weight repacking (the
+    extra buffer types), quantized keys, the memory map, the GPU, half the threads."""
+
+    threads: int
+    gpu_layers: int
+    key_cache: str  # "q8_0" or "f16"
+    weight_repacking: bool
+    memory_map: bool
+    safe_mode: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_options(
+    engine: EngineSettings, info: GgufInfo, context: int, safe_mode: bool, features: frozenset[str]
+) -> EngineOptions:
+    threads = engine.threads or physical_cores()
+    if safe_mode:
+        return EngineOptions(max(1, threads // 2), 0, "f16", False, False, True)
+    return EngineOptions(
+        threads=threads,
+        gpu_layers=gpu_layers(info, context),
+        key_cache="q8_0" if keys_fit_q8_0(info.head_dim) else "f16",
+        weight_repacking=not features & REPACKING_UNSAFE_WITH,
+        memory_map=True,
+        safe_mode=False,
+    )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    path: Path
+    info: GgufInfo
+    context_length: int
+    load_seconds: float
+    options: EngineOptions
+
+
+@dataclass(frozen=True)
+class Prompt:
+    tokens: list[int]
+    stop: list[str]
+    omitted_turns: int
+    prompt_format: str
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    prompt_tokens: int
+    prompt_tokens_reused: int
+    reply_tokens: int
+    time_to_first_token: float
+    tokens_per_second: float
+    total_seconds: float
+    stopped: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "prompt_tokens_reused": self.prompt_tokens_reused,
+            "reply_tokens": self.reply_tokens,
+            "time_to_first_token": round(self.time_to_first_token, 4),
+            "tokens_per_second": round(self.tokens_per_second, 2),
+            "total_seconds": round(self.total_seconds, 3),
+            "stopped": self.stopped,
+        }
+
+
+class LlamaEngine:
+    def __init__(self, crash_marker: CrashMarker | None = None) -> None:
+        route_llama_logs()
+        ensure_backends()
+        self._crash_marker = crash_marker
+        self._llm: Llama | None = None
+        self._loaded: LoadedModel | None = None
+        self._cancel: threading.Event | None = None
+        # ctypes callbacks must outlive every C call that may invoke them.
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._no_abort = llama_cpp.ggml_abort_callback()
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        return self._loaded
+
+    def load(
+        self,
+        path: Path,
+        engine: EngineSettings,
+        on_progress: Callable[[float], bool | None] | None = None,
+        info: GgufInfo | None = None,
+        safe_mode: bool = False,
+        options: EngineOptions | None = None,
+    ) -> LoadedModel:
+        """Check `path` (unless the caller already did and passes its `info`), free
+        any loaded model, then load it with `options` (default: chosen for this CPU,
+        or safe mode). Raises HearthError.
+
+        `on_progress(fraction)` returning False abandons the load."""
+        info = info or read_gguf_info(path)
+        self.unload()
+        context = usable_context(engine.context_length, info.context_length)
+        options = options or choose_options(engine, info, context, safe_mode, cpu_features())
+
+        def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
+            return on_progress is None or on_progress(float(fraction)) is not False
+
+        progress_callback = llama_lib.llama_progress_callback(progress)
+        original_defaults = llama_lib.llama_model_default_params
+
+        def params_with_progress() -> Any:
+            params = original_defaults()
+            params.progress_callback = progress_callback
+            params.use_extra_bufts = options.weight_repacking
+            return params
+
+        started = time.perf_counter()
+        console = io.StringIO()
+        try:
+            with (
+                self._mark(LOADING, path, info, options),
+                _PARAMS_PATCH_LOCK,
+                contextlib.redirect_stderr(console),
+            ):
+                llama_lib.llama_model_default_params = params_with_progress
+                try:
+                    self._llm = Llama(
+                        model_path=str(path),
+                        n_ctx=context,
+                        n_batch=min(512, context),
+                        n_threads=options.threads,
+                        n_threads_batch=options.threads,
+                        type_k=KEY_CACHE_TYPE if options.key_cache == "q8_0" else llama_cpp.GGML_TYPE_F16,
+                        n_gpu_layers=options.gpu_layers,
+                        use_mmap=options.memory_map,
+                        verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
+                    )
+                finally:
+                    llama_lib.llama_model_default_params = original_defaults
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.error("llama.cpp failed to load %s: %s", path, exc)
+            raise ModelLoadError(
+                f"The model {path.name} could not be loaded. The file may be damaged, or it "
+                "may need a newer version of Hearth."
+            ) from exc
+        finally:
+            log.debug("llama-cpp-python said while loading: %s", console.getvalue()[-2000:])
+        self._llm.verbose = False
+        # No llama-cpp-python state cache (set_cache): each saved LlamaState copies the
+        # logits buffer too (512 x vocabulary floats: 537 MB for Gemma 3), which the cache's
+        # byte budget does not count; a save after a 2,000-token Gemma reply took 1.4 s.
+        self._loaded = LoadedModel(path, info, context, time.perf_counter() - started, options)
+        return self._loaded
+
+    def _mark(
+        self, stage: str, path: Path, info: GgufInfo, options: EngineOptions
+    ) -> contextlib.AbstractContextManager[Callable[[], None]]:
+        """The crash marker for a step that can take the process down (none without a marker)."""
+        if self._crash_marker is None:
+            return contextlib.nullcontext(lambda: None)
+        run = EngineRun(stage, str(path.resolve()), info.name, options.safe_mode, options.as_dict())
+        return self._crash_marker.around(run)
+
+    def unload(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+            self._loaded = None
+
+    def _model(self) -> Llama:
+        if self._llm is None:
+            raise ModelLoadError("No model is loaded. Choose a model first.")
+        return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def build_prompt(
+        self,
+        system_prompt: str,
+        history: Sequence[ChatTurn],
+        sampling: SamplingSettings,
+        format_preference: str,
+    ) -> Prompt:
+        """Fit the conversation into the context and turn it into tokens."""
+        llm = self._model()
+        loaded = self._loaded
+        assert loaded is not None
+        info = loaded.info
+        # Tokenizing is where a broken vocabulary crashes llama.cpp (std::out_of_range in
+        # byte_to_token for a character it cannot spell): marked like the reply itself.
+        with self._mark(ANSWERING, loaded.path, info, loaded.options):
+            prompt_format = resolve_format(format_preference, info.architecture, info.chat_template is not None)
+            context = loaded.context_length
+            fitted = fit_to_context(system_prompt, history, self.count_tokens, context, sampling.max_tokens)
+            limit = context - reply_budget(context, sampling.max_tokens)
+            turns = fitted.turns
+            dropped = 0
+            while True:
+                tokens, stop = self._render(llm, prompt_format, turns)
+                if len(tokens) <= limit:
+                    break
+                # The per-message estimate was short: drop the oldest non-system turn.
+                first = 1 if turns and turns[0].role == "system" else 0
+                if len(turns) - first <= 1:
+                    raise PromptTooLongError(
+                        "Your message is too long for this model with the current settings. "
+                        "Shorten it, or raise the context length in Settings."
+                    )
+                turns = turns[:first] + turns[first + 1 :]
+                dropped += 1
+                while len(turns) > first and turns[first].role == "assistant":
+                    turns = turns[:first] + turns[first + 1 :]
+                    dropped += 1
+            # Counted, not derived from len(turns): joined turns are not left out.
+            omitted = fitted.omitted_turns + dropped
+            return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
+
+    def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
+        try:
+            return self._render_unchecked(llm, prompt_format, turns)
+        except (ValueError, TypeError, jinja2.TemplateError) as exc:
+            log.warning("prompt format %s failed: %s", prompt_format, exc)
+            raise ModelLoadError(
+                f"This model's prompt format could not write out the conversation ({exc}). "
+                "Choose another prompt format for it in Settings."
+            ) from exc
+
+    def _render_unchecked(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
+        if prompt_format == COMPLETION:
+            text, stop, added_special = completion_prompt(turns), list(COMPLETION_STOPS), False
+        else:
+            messages = chat_messages(prompt_format, turns)
+            if prompt_format == MODEL_TEMPLATE:
+                assert self._loaded is not None and self._loaded.info.chat_template
+                formatter = llama_chat_format.Jinja2ChatFormatter(
+                    template=self._loaded.info.chat_template,
+                    eos_token=llm._model.token_get_text(llm.token_eos()),
+                    bos_token=llm._model.token_get_text(llm.token_bos()),
+                )
+                response = formatter(messages=messages)  # type: ignore[arg-type]  # plain role/content dicts
+            else:
+                response = NAMED_FORMATS[prompt_format](messages=messages)
+            text, added_special = response.prompt, response.added_special
+            raw_stop = response.stop or []
+            stop = [raw_stop] if isinstance(raw_stop, str) else list(raw_stop)
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=not added_special, special=True)
+        return tokens, stop
+
+    def _should_abort(self, _user_data: ctypes.c_void_p) -> bool:
+        return self._cancel is not None and self._cancel.is_set()
+
+    def generate(
+        self,
+        prompt: Prompt,
+        sampling: SamplingSettings,
+        cancel: threading.Event,
+        on_text: Callable[[str], None],
+    ) -> GenerationStats:
+        """Stream a reply into `on_text` until done or `cancel` is set.
+
+        Tokens come from `Llama.generate` (which reuses the KV cache's common prefix),
+        not `create_completion`, whose work per token grows with the reply. Sampling
+        is the same: llama-cpp-python's defaults (top-k 40, min-p 0.05) plus ours."""
+        llm = self._model()
+        limit = min(sampling.max_tokens, llm.n_ctx() - len(prompt.tokens))
+        if limit <= 0:
+            raise PromptTooLongError(
+                "This conversation leaves no room for a reply in the model's context. "
+                "Start a new chat, or raise the context length in Settings."
+            )
+        llm.set_seed(sampling.seed if sampling.seed >= 0 else random.getrandbits(31))
+        self._cancel = cancel
+        # The abort callback lets Stop interrupt a long prompt inside llama_decode.
+        # It runs per graph node, so it is switched off once tokens flow.
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        text = StreamedText(prompt.stop)
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        reply_tokens = 0
+        tokens = llm.generate(
+            prompt.tokens,
+            temp=sampling.temperature,
+            top_p=sampling.top_p,
+            repeat_penalty=sampling.repeat_penalty,
+        )
+        loaded = self._loaded
+        assert loaded is not None
+        # Marked until the first token: reading the prompt is where a bad model or CPU path
+        # crashes; a crash mid-reply is as likely a kill or a power cut, not the model.
+        try:
+            with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options) as settle:
+                for token in tokens:
+                    if first_token_at is None:
+                        first_token_at = time.perf_counter()
+                        settle()
+                        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
+                    if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                        break
+                    reply_tokens += 1
+                    shown = text.add(llm.detokenize([token]))
+                    if shown:
+                        on_text(shown)
+                    if text.stopped or reply_tokens >= limit or cancel.is_set():
+                        break
+        except RuntimeError as exc:
+            if not cancel.is_set():
+                raise ModelLoadError(f"The model stopped with an error: {exc}") from exc
+        finally:
+            tokens.close()
+            llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
+            self._cancel = None
+        rest = text.finish()
+        if rest:
+            on_text(rest)
+        finished = time.perf_counter()
+        # Prompt tokens llama.cpp actually read; the rest came from the KV cache.
+        evaluated = llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval
+        if first_token_at is None:
+            first_token_at = finished
+        streaming_time = finished - first_token_at
+        return GenerationStats(
+            prompt_tokens=len(prompt.tokens),
+            prompt_tokens_reused=max(0, len(prompt.tokens) - evaluated),
+            reply_tokens=reply_tokens,
+            time_to_first_token=first_token_at - started,
+            tokens_per_second=(reply_tokens - 1) / streaming_time if reply_tokens > 1 and streaming_time > 0 else 0.0,
+            total_seconds=finished - started,
+            stopped=cancel.is_set(),
+        )

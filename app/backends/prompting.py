@@ -1,0 +1,105 @@
+"""Turn a conversation into what the model reads, within its context window.
+
+The oldest turns are left out of the prompt (never out of the store) when the
+conversation outgrows the context; a single message that alone is too long is
+an error the user sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.platform.errors import PromptTooLongError
+
+# Tokens a chat template adds around each message (role markers, separators).
+PER_MESSAGE_OVERHEAD = 8
+
+COMPLETION_USER = "User"
+COMPLETION_ASSISTANT = "Assistant"
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    turns: list[ChatTurn]
+    omitted_turns: int
+
+
+def alternating(turns: Sequence[ChatTurn]) -> list[ChatTurn]:
+    """User and assistant turns strictly alternating, starting with the user.
+
+    A stopped-before-any-text reply is not stored as a turn, which leaves two user
+    messages in a row; strict chat templates (Gemma, Mistral) refuse that, so
+    consecutive turns of one role are joined.
+    """
+    merged: list[ChatTurn] = []
+    for turn in turns:
+        if not turn.content:
+            continue
+        if merged and merged[-1].role == turn.role:
+            merged[-1] = ChatTurn(turn.role, f"{merged[-1].content}\n\n{turn.content}")
+        elif merged or turn.role == "user":
+            merged.append(turn)
+    return merged
+
+
+def reply_budget(context_length: int, max_tokens: int) -> int:
+    """Tokens kept free for the reply: what the user asked, at most half the context."""
+    return max(16, min(max_tokens, context_length // 2))
+
+
+def fit_to_context(
+    system_prompt: str,
+    history: Sequence[ChatTurn],
+    count_tokens: Callable[[str], int],
+    context_length: int,
+    max_tokens: int,
+) -> FittedPrompt:
+    """Keep the system prompt and the newest turns that fit beside the reply budget."""
+    budget = context_length - reply_budget(context_length, max_tokens)
+    system = [ChatTurn("system", system_prompt)] if system_prompt.strip() else []
+    used = sum(count_tokens(t.content) + PER_MESSAGE_OVERHEAD for t in system)
+    kept: list[ChatTurn] = []
+    for turn in reversed(history):
+        cost = count_tokens(turn.content) + PER_MESSAGE_OVERHEAD
+        if used + cost > budget:
+            break
+        kept.append(turn)
+        used += cost
+    if not kept and history:
+        last = history[-1]
+        raise PromptTooLongError(
+            f"Your message is too long for this model: it is about "
+            f"{count_tokens(last.content):,} tokens, and the model can read about "
+            f"{max(0, budget - PER_MESSAGE_OVERHEAD):,} at once with the current settings. "
+            "Shorten it, or raise the context length in Settings."
+        )
+    # A reply must follow a user turn: never start the kept part on an assistant turn.
+    while kept and kept[-1].role == "assistant":
+        kept.pop()
+    kept.reverse()
+    # Joined only after fitting: an unanswered over-long message must be left out,
+    # not glued onto every later one.
+    return FittedPrompt(turns=system + alternating(kept), omitted_turns=len(history) - len(kept))
+
+
+def completion_prompt(turns: Sequence[ChatTurn]) -> str:
+    """A plain transcript for models without a chat template (text-completion mode)."""
+    lines = []
+    for turn in turns:
+        if turn.role == "system":
+            lines.append(f"{turn.content}\n")
+        else:
+            speaker = COMPLETION_USER if turn.role == "user" else COMPLETION_ASSISTANT
+            lines.append(f"{speaker}: {turn.content}\n")
+    lines.append(f"{COMPLETION_ASSISTANT}:")
+    return "\n".join(lines)
+
+
+COMPLETION_STOPS = [f"\n{COMPLETION_USER}:", f"\n{COMPLETION_ASSISTANT}:"]

@@ -1,0 +1,189 @@
+"""Headless commands over core and inference, for scripting and screenless tests.
+
+No Qt is imported here. `hearth` with no command opens the window (see __main__).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.chat.crash_recovery import crash_notice, take_crash
+from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
+from app.config.policy import Policy, load_policy
+from app.config.settings import load_settings, save_model_preferences
+from app.conversations.store import ConversationStore, title_from
+from app.library.model_library import ModelLibrary
+from app.platform.crash_marker import CrashMarker
+from app.platform.errors import HearthError
+from app.platform.logging_setup import configure_logging
+from app.platform.paths import AppPaths, policy_files, resolve_paths
+
+COMMANDS = ("ask", "models", "pack")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description="Private AI chat on your own computer.")
+    parser.add_argument("--version", action="version", version=f"Hearth {__version__}")
+    parser.add_argument("--data-dir", help="keep all of Hearth's files in this folder")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this copy of Hearth works: load the starter model, answer once, exit")
+    commands = parser.add_subparsers(dest="command")
+
+    ask = commands.add_parser("ask", help="ask a model one question; the reply streams to stdout")
+    ask.add_argument("prompt")
+    ask.add_argument("--model", help="a .gguf file or an installed model's id (default: last used)")
+    ask.add_argument("--no-save", action="store_true", help="do not save the exchange")
+    ask.add_argument("--max-tokens", type=int, help="longest reply, in tokens")
+    ask.add_argument("--seed", type=int, help="sampling seed, for repeatable replies")
+    ask.add_argument("--format", dest="prompt_format", help="prompt format: auto, model, completion, chatml, gemma, ...")
+    ask.add_argument("--safe-mode", action="store_true",
+                     help="run this model from now on with the engine's speed-ups off (after it crashed)")
+
+    add_model_commands(commands)
+    add_pack_commands(commands)
+    return parser
+
+
+def _model_path(library: ModelLibrary, choice: str | None, last_used: str, policy: Policy) -> Path:
+    if choice and Path(choice).suffix.lower() == ".gguf":
+        if not policy.allows(Path(choice).stem, Path(choice).name):
+            raise HearthError(f"Your administrator does not allow the model {Path(choice).name} on this computer.")
+        return Path(choice)
+    wanted = choice or last_used or policy.default_model
+    entry = library.get(wanted) if wanted else None
+    if entry is None and not choice:
+        entry = next((m for m in library.models() if policy.allows(*m.names)), None)
+    if entry is None:
+        named = f"'{choice}'" if choice else "any"
+        raise HearthError(f"There is no {named} model installed. Run 'hearth models list' to see what is.")
+    if not policy.allows(*entry.names):
+        raise HearthError(f"Your administrator does not allow the model {entry.name} on this computer.")
+    return library.file_of(entry)
+
+
+def _remember(paths: AppPaths, model_key: str, **changes: object) -> None:
+    """Store a model's changed preferences; a settings file that cannot be written is
+    said, and this run goes on."""
+    try:
+        save_model_preferences(paths.settings_file, model_key, **changes)
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+
+
+def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
+    from app.backends.llama.engine import LlamaEngine
+    from app.backends.llama.prompt_formats import FORMAT_CHOICES
+    from app.chat.reply import generate_reply
+
+    cancel = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    # `kill`, a logout or a timeout: stop like Ctrl+C, so a load or a prompt being read ends
+    # cleanly and is not taken for a crash at the next start.
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    if args.prompt_format and args.prompt_format not in FORMAT_CHOICES:
+        raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
+
+    settings = policy.apply(load_settings(paths.settings_file))
+    library = ModelLibrary(paths.models_dir)
+    crashed = take_crash(paths, settings, library)
+    if crashed is not None:
+        how = "" if crashed.safe_mode else " To try it in safe mode: hearth ask --safe-mode ..."
+        print(f"hearth: {crash_notice(crashed)}{how}", file=sys.stderr)
+    for option, name in ((args.max_tokens, "max_tokens"), (args.seed, "seed")):
+        if option is not None and name in policy.locked:
+            raise HearthError(f"{name} is set by your administrator and cannot be changed.")
+    if args.max_tokens:
+        settings.sampling.max_tokens = args.max_tokens
+    if args.seed is not None:
+        settings.sampling.seed = args.seed
+    model_path = _model_path(library, args.model, settings.last_model_id, policy)
+    prompt = args.prompt.strip()
+    if not prompt:
+        raise HearthError("The question is empty: type something to ask.")
+    model_key = library.preferences_key(model_path)
+    preferences = settings.model_preferences(model_key)
+    fmt = args.prompt_format or preferences.prompt_format
+    if args.safe_mode and not preferences.safe_mode:
+        preferences.safe_mode = True
+        _remember(paths, model_key, safe_mode=True)
+    elif preferences.crashed == "safe" and not args.safe_mode:
+        raise HearthError(
+            f"The model {model_path.name} stopped Hearth even in safe mode: it cannot run on this "
+            "computer. Choose another one ('hearth models list'), or add --safe-mode to try anyway."
+        )
+    elif preferences.crashed and not preferences.safe_mode:
+        raise HearthError(
+            f"The model {model_path.name} stopped Hearth the last time it ran. To try it again with "
+            "the speed-ups that fail on some computers turned off, add --safe-mode."
+        )
+
+    engine = LlamaEngine(CrashMarker(paths.crash_markers))
+    try:
+        loaded = engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set(),
+                             safe_mode=preferences.safe_mode)
+    except HearthError:
+        if cancel.is_set():
+            return 130  # Ctrl+C while loading
+        raise
+    if preferences.crashed:  # it loaded cleanly this time
+        _remember(paths, model_key, crashed="")
+    if loaded.options.safe_mode:
+        print(f"hearth: {loaded.info.name} runs in safe mode (slower).", file=sys.stderr)
+    # Saved only once the model is loaded, so a failed load leaves no unanswered question.
+    store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
+    conversation_id = store.create_conversation(title_from(prompt))
+    question_id = store.add_message(conversation_id, None, "user", prompt)
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        generate_reply(engine, store, question_id, settings, fmt, cancel, write)
+    finally:
+        engine.unload()
+        store.close()
+    sys.stdout.write("\n")
+    return 130 if cancel.is_set() else 0
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.self_test:
+        from app.cli.self_test import run_self_test
+
+        return run_self_test(args.data_dir)
+    paths = resolve_paths(args.data_dir)
+    try:
+        paths.ensure()
+        configure_logging(paths.log_file)
+        policy = load_policy(policy_files())
+        for problem in policy.problems:
+            print(f"hearth: {problem}", file=sys.stderr)
+        if args.command == "ask":
+            return _ask(args, paths, policy)
+        if args.command == "pack":
+            return run_pack(args, paths)
+        return run_models(args, paths, policy)
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"hearth: {exc.strerror or exc} ({exc.filename or 'file'}).", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        logging.getLogger("hearth").exception("command failed")
+        print(f"hearth: something went wrong: {exc}. Details are in {paths.log_file}.", file=sys.stderr)
+        return 1
+
+
+def wants_cli(argv: Sequence[str]) -> bool:
+    """True when the arguments name a command or ask for help/version, not the window."""
+    return any(arg in COMMANDS or arg in ("-h", "--help", "--version", "--self-test") for arg in argv)

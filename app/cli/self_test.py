@@ -1,0 +1,102 @@
+"""`hearth --self-test`: proves an installed or bundled Hearth works, with no screen.
+
+Loads the starter model, answers one prompt through the same code the window
+uses, checks that the store kept the exchange and that the log holds no
+conversation text. Runs in a temporary folder unless --data-dir is given, so
+a user's own data is never touched. No Qt is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from app.config.settings import Settings
+from app.conversations.store import ConversationStore, title_from
+from app.library.model_library import ModelLibrary, starter_model_file
+from app.platform.build_info import build_info, describe
+from app.platform.errors import HearthError
+from app.platform.logging_setup import configure_logging
+from app.platform.paths import resolve_paths
+
+log = logging.getLogger(__name__)
+
+PROMPT = "Reply with one short, friendly sentence: what is a lighthouse for?"
+
+
+def _say(text: str) -> None:
+    """To stdout when there is one (a windowed build has none), and always to the log."""
+    log.info("self-test: %s", text)
+    if sys.stdout is not None:
+        print(text, flush=True)
+
+
+def run_self_test(data_dir: str | None = None) -> int:
+    """0 when every check passed. The log goes where this user's logs go (or into
+    --data-dir), so a failed self-test can be looked into afterwards."""
+    log_file = resolve_paths(data_dir).log_file
+    configure_logging(log_file)
+    try:
+        with tempfile.TemporaryDirectory(prefix="hearth-self-test-") as scratch:
+            work = resolve_paths(data_dir or scratch)
+            work.ensure()
+            _say(describe(build_info()))
+            _check(work.models_dir, work.database, log_file)
+    except HearthError as exc:
+        _say(f"FAILED: {exc}")
+        return 1
+    except Exception as exc:
+        log.exception("self-test failed")
+        _say(f"FAILED: {type(exc).__name__}: {exc}")
+        return 1
+    _say("Self-test passed.")
+    return 0
+
+
+def _check(models_dir: Path, database: Path, log_file: Path) -> None:
+    from app.backends.llama.engine import LlamaEngine
+    from app.chat.reply import generate_reply
+
+    starter = starter_model_file()
+    if starter is None:
+        raise HearthError("The starter model is not in this build (build it with --with-starter-model).")
+    entry = ModelLibrary(models_dir).add(starter, copy=False)
+    _say(f"ok: starter model {entry.name} checked (sha256 {entry.sha256[:12]}…)")
+
+    settings = Settings()
+    settings.sampling.temperature, settings.sampling.seed, settings.sampling.max_tokens = 0.0, 1, 48
+    engine = LlamaEngine()
+    started = time.perf_counter()
+    engine.load(starter, settings.engine)
+    _say(f"ok: model loaded in {time.perf_counter() - started:.2f} s")
+    store = ConversationStore(database)
+    try:
+        conversation = store.create_conversation(title_from(PROMPT))
+        question = store.add_message(conversation, None, "user", PROMPT)
+        reply = generate_reply(engine, store, question, settings, "auto", threading.Event(), lambda text: None)
+    finally:
+        engine.unload()
+        store.close()
+    if not reply.text.strip():
+        raise HearthError("The model answered with nothing.")
+    _say(f"ok: answered in {reply.stats.reply_tokens} tokens ({reply.stats.tokens_per_second:.0f} tokens/s)")
+
+    reopened = ConversationStore(database)
+    try:
+        thread = reopened.thread(conversation)
+    finally:
+        reopened.close()
+    if [m.role for m in thread] != ["user", "assistant"] or thread[-1].content != reply.text:
+        raise HearthError("The conversation was not stored as it was shown.")
+    _say("ok: the conversation was stored and read back")
+
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    logged = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+    if PROMPT in logged or reply.text.strip() in logged:
+        raise HearthError("The log contains conversation text.")
+    _say("ok: the log holds no conversation text")

@@ -1,0 +1,173 @@
+"""The administrator's policy: what IT staff or a teacher decide for every user.
+
+A TOML file, read from the system config folder or from beside the program
+(see `policy_files` in paths.py, and docs/ADMIN.md for the format). It can set
+the default model, which models are allowed, whether downloads are on, the
+default system prompt, and settings, some of them locked. A file with errors
+is reported with its line number; what is wrong falls back to the defaults,
+and Hearth still starts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.config.settings import Settings, settings_from_dict
+
+SET_BY_ADMIN = "Set by your administrator"
+
+# Policy setting names, and where each lives in Settings.
+SETTINGS_PATHS: dict[str, tuple[str, ...]] = {
+    "system_prompt": ("system_prompt",),
+    "context_length": ("engine", "context_length"),
+    "threads": ("engine", "threads"),
+    "temperature": ("sampling", "temperature"),
+    "top_p": ("sampling", "top_p"),
+    "max_tokens": ("sampling", "max_tokens"),
+    "repeat_penalty": ("sampling", "repeat_penalty"),
+    "seed": ("sampling", "seed"),
+    "hub_endpoint": ("library", "hub_endpoint"),
+}
+TOP_LEVEL = {"default_model", "allowed_models", "downloads", "system_prompt", "settings", "locked"}
+
+
+@dataclass
+class Policy:
+    source: Path | None = None
+    default_model: str = ""
+    allowed_models: list[str] = field(default_factory=list)  # glob patterns; empty: all
+    downloads: bool = True
+    values: dict[str, Any] = field(default_factory=dict)  # policy setting name -> value
+    locked: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)  # plain sentences, each naming a line
+
+    def allows(self, *names: str) -> bool:
+        """Whether a model known by any of `names` (id, name, file name) may be used."""
+        if not self.allowed_models:
+            return True
+        return any(fnmatch.fnmatch(n.lower(), p.lower()) for n in names if n for p in self.allowed_models)
+
+    def apply(self, settings: Settings) -> Settings:
+        """`settings` as the administrator wants them, within the usual limits.
+
+        A locked setting takes the policy's value (or the default, when the policy
+        locks it without one). An unlocked policy value is a default: it applies
+        only where the user has not chosen something else.
+        """
+        data, defaults = asdict(settings), asdict(Settings())
+        for name in set(self.values) | self.locked:
+            *parents, leaf = SETTINGS_PATHS[name]
+            target, default = data, defaults
+            for part in parents:
+                target, default = target[part], default[part]
+            if name in self.locked:
+                target[leaf] = self.values.get(name, default[leaf])
+            elif target[leaf] == default[leaf]:
+                target[leaf] = self.values[name]
+        return settings_from_dict(data)
+
+
+def load_policy(candidates: list[Path]) -> Policy:
+    """The first policy file that exists among `candidates`; no file: no policy.
+    Nothing in the file can stop Hearth from starting: every problem is reported."""
+    for path in candidates:
+        if path.is_file():
+            try:
+                return _read(path)
+            except Exception as exc:  # noqa: BLE001 - a policy must never stop the app
+                return Policy(source=path, problems=[
+                    f"The policy file {path} could not be used ({exc}). Hearth uses its defaults."
+                ])
+    return Policy()
+
+
+def _read(path: Path) -> Policy:
+    policy = Policy(source=path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Notepad may add a byte-order mark
+        document = tomllib.loads(text)
+    except OSError as exc:
+        policy.problems.append(f"The policy file {path} could not be read ({exc.strerror or exc}).")
+        return policy
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        policy.problems.append(f"The policy file {path} has an error: {exc}. Hearth uses its defaults.")
+        return policy
+
+    def problem(key: str, what: str) -> None:
+        policy.problems.append(f"The policy file {path}, line {_line_of(text, key)}: {what} Its default is used.")
+
+    for key in document.keys() - TOP_LEVEL:
+        problem(key, f"'{key}' is not a policy setting.")
+    if "default_model" in document:
+        if isinstance(document["default_model"], str):
+            policy.default_model = document["default_model"]
+        else:
+            problem("default_model", "default_model must be a model id or file name in quotes.")
+    if "allowed_models" in document:
+        allowed = document["allowed_models"]
+        if isinstance(allowed, list) and all(isinstance(a, str) for a in allowed):
+            policy.allowed_models = allowed
+        else:
+            problem("allowed_models", "allowed_models must be a list of names in quotes.")
+    if "downloads" in document:
+        if isinstance(document["downloads"], bool):
+            policy.downloads = document["downloads"]
+        else:
+            problem("downloads", "downloads must be true or false.")
+    table = document.get("settings", {})
+    if not isinstance(table, dict):
+        problem("settings", "settings must be a table: a line [settings] followed by name = value lines.")
+        table = {}
+    values = dict(table)
+    # `locked` may sit at the top or, written after [settings], inside that table.
+    locked = document.get("locked", [])
+    if "locked" in values:
+        inner = values.pop("locked")
+        locked = [*locked, *inner] if isinstance(locked, list) and isinstance(inner, list) else inner
+    if "system_prompt" in document:
+        values["system_prompt"] = document["system_prompt"]
+    defaults = Settings()
+    for name, value in values.items():
+        if name not in SETTINGS_PATHS:
+            problem(name, f"'{name}' is not a setting Hearth knows.")
+            continue
+        default = _value_at(defaults, SETTINGS_PATHS[name])
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            problem(name, f"{name} must be a {type(default).__name__}, not {value!r}.")
+            continue
+        policy.values[name] = value
+    if isinstance(locked, list):
+        for name in locked:
+            if not isinstance(name, str):
+                problem("locked", "locked must list setting names in quotes.")
+            elif name in SETTINGS_PATHS:
+                policy.locked.add(name)
+            else:
+                problem("locked", f"'{name}' in locked is not a setting Hearth knows.")
+    else:
+        problem("locked", "locked must be a list of setting names in quotes.")
+    return policy
+
+
+def _value_at(settings: Settings, path: tuple[str, ...]) -> Any:
+    value: Any = settings
+    for part in path:
+        value = getattr(value, part)
+    return value
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line where `key` is set, for the error message (a mention in a comment or a
+    string does not count); for a name inside `locked`, the locked line."""
+    for pattern in (rf'^\s*(settings\.)?"?{re.escape(key)}"?\s*=', rf'^\s*locked\s*=.*"{re.escape(key)}"'):
+        match = re.search(pattern, text, re.MULTILINE)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return 1

@@ -1,0 +1,189 @@
+"""The one typed settings schema, its defaults, migrations and atomic storage."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from app.platform.atomic import write_atomically
+from app.platform.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class EngineSettings:
+    """How llama.cpp runs. `threads` 0 means: one per physical core."""
+
+    context_length: int = 4096
+    threads: int = 0
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    repeat_penalty: float = 1.1
+    seed: int = -1  # -1: a new random seed for each reply
+
+
+@dataclass
+class ModelPreferences:
+    """Per-model choices. `prompt_format`: "auto", a llama-cpp-python chat
+    format name, or "completion" for plain text completion."""
+
+    prompt_format: str = "auto"
+    # Chosen after the model stopped Hearth (app/platform/crash_marker.py): load it with every
+    # speed-up the engine can turn off.
+    safe_mode: bool = False
+    # "normal" or "safe": the mode in which it last stopped Hearth. Such a model is not
+    # loaded by itself at start; a clean load clears this.
+    crashed: str = ""
+
+
+@dataclass
+class LibrarySettings:
+    """Where models come from. An empty `hub_endpoint` means HF_ENDPOINT or huggingface.co;
+    a school can point it at its own mirror."""
+
+    hub_endpoint: str = ""
+
+
+@dataclass
+class Settings:
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    library: LibrarySettings = field(default_factory=LibrarySettings)
+    system_prompt: str = "You are a helpful assistant."
+    last_model_id: str = ""
+    models: dict[str, ModelPreferences] = field(default_factory=dict)
+    window_geometry: str = ""  # hex of QWidget.saveGeometry()
+
+    def model_preferences(self, model_id: str) -> ModelPreferences:
+        """A model's preferences, to change (an entry is made for it)."""
+        return self.models.setdefault(model_id, ModelPreferences())
+
+    def preferences_of(self, model_id: str) -> ModelPreferences:
+        """A model's preferences, to read: no entry is made for a model that has none."""
+        return self.models.get(model_id) or ModelPreferences()
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build a dataclass from a dict, keeping defaults for unknown or mistyped keys."""
+    kwargs: dict[str, Any] = {}
+    for spec in fields(cls):
+        if spec.name not in data:
+            continue
+        value = data[spec.name]
+        default = getattr(cls(), spec.name)
+        if is_dataclass(default):
+            if isinstance(value, dict):
+                kwargs[spec.name] = _from_dict(type(default), value)
+        elif spec.name == "models" and isinstance(value, dict):
+            kwargs[spec.name] = {
+                str(key): _from_dict(ModelPreferences, prefs)
+                for key, prefs in value.items()
+                if isinstance(prefs, dict)
+            }
+        elif isinstance(value, type(default)) or (
+            isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
+        ):
+            kwargs[spec.name] = type(default)(value)
+        else:
+            log.warning("settings: ignoring %s=%r (wrong type)", spec.name, value)
+    return cls(**kwargs)
+
+
+def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older settings document up to SCHEMA_VERSION (none exist yet)."""
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version > SCHEMA_VERSION:
+        log.warning("settings were written by a newer Hearth (schema %s)", version)
+    return data
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings; a missing or unreadable file gives the defaults (never a crash)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        log.warning("cannot read settings %s: %s", path, exc)
+        return Settings()
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        log.warning("settings file %s is damaged (%s); using defaults", path, exc)
+        return Settings()
+    return settings_from_dict(data)
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Settings from a parsed document, migrated and within limits (files, packs)."""
+    return _within_limits(_from_dict(Settings, _migrate(data)))
+
+
+def _within_limits(settings: Settings) -> Settings:
+    """Clamp hand-edited values to what the engine can use (a context of 0 would mean
+    the model's whole trained length, which may not fit in memory)."""
+    engine, sampling = settings.engine, settings.sampling
+    defaults = SamplingSettings()
+    for name in ("temperature", "top_p", "repeat_penalty"):
+        if not math.isfinite(getattr(sampling, name)):
+            setattr(sampling, name, getattr(defaults, name))
+    engine.context_length = min(max(engine.context_length, 256), 262_144)
+    engine.threads = min(max(engine.threads, 0), 256)
+    sampling.max_tokens = min(max(sampling.max_tokens, 16), 131_072)
+    sampling.temperature = min(max(sampling.temperature, 0.0), 2.0)
+    sampling.top_p = min(max(sampling.top_p, 0.0), 1.0)
+    sampling.repeat_penalty = min(max(sampling.repeat_penalty, 0.5), 2.0)
+    sampling.seed = min(max(sampling.seed, -1), 2**31 - 1)
+    settings.library.hub_endpoint = clean_hub_endpoint(settings.library.hub_endpoint)
+    return settings
+
+
+def usable_context(requested: int, trained: int) -> int:
+    """The context llama.cpp really gets: the setting, capped at what the model was
+    trained for (0: unknown). The engine, the fit verdicts and the memory warning agree."""
+    return min(requested, trained) if trained else requested
+
+
+def clean_hub_endpoint(text: str) -> str:
+    """An http(s) address without a trailing slash; a bare host name gets https://.
+    Anything else becomes '' (the default Hub)."""
+    text = text.strip().rstrip("/")
+    if text and "://" not in text:
+        text = "https://" + text
+    if text and (not text.startswith(("http://", "https://")) or any(c.isspace() for c in text)):
+        log.warning("settings: ignoring hub_endpoint %r (not an http(s) address)", text)
+        return ""
+    return text
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    document = {"schema_version": SCHEMA_VERSION, **asdict(settings)}
+    try:
+        write_atomically(path, json.dumps(document, indent=2).encode("utf-8"))
+    except OSError as exc:
+        raise StorageError(f"Your settings could not be saved ({exc.strerror or exc}).") from exc
+
+
+def save_model_preferences(path: Path, model_key: str, **changes: Any) -> ModelPreferences:
+    """Change one model's stored preferences and nothing else: a command's one-off
+    options (--seed) and the administrator's values stay out of the file."""
+    stored = load_settings(path)
+    preferences = stored.model_preferences(model_key)
+    for name, value in changes.items():
+        setattr(preferences, name, value)
+    save_settings(stored, path)
+    return preferences

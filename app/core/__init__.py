@@ -1,1 +1,0 @@
-"""Plain-Python core of Hearth: no Qt, no llama_cpp."""

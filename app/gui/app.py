@@ -1,0 +1,167 @@
+"""Composition root of the GUI: paths, logging, settings, stores, worker, window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+import psutil
+from PySide6.QtCore import QThread, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__
+from app.backends.llama.engine import LlamaEngine
+from app.backends.llama.gpu import gpu_memory
+from app.chat.crash_recovery import take_crash
+from app.config.policy import load_policy
+from app.config.settings import load_settings
+from app.conversations.store import ConversationStore
+from app.gui.item_models.download_list import DownloadQueue
+from app.gui.library.library_window import LibraryServices
+from app.gui.main_window import MainWindow
+from app.gui.workers.download_worker import DownloadWorker
+from app.gui.workers.inference_worker import InferenceWorker
+from app.library.catalog import load_catalog
+from app.library.downloads import Downloader
+from app.library.model_library import ModelLibrary
+from app.modelfile.fit import Machine
+from app.platform.errors import HearthError
+from app.platform.hardware import total_memory
+from app.platform.logging_setup import configure_logging
+from app.platform.paths import RESOURCES_DIR, AppPaths, policy_files, resolve_paths
+from app.platform.secrets import TokenStore
+
+# A stalled connection is given up (and retried) after this long; closing the
+# window waits for a running download to notice, so it is kept short.
+DOWNLOAD_TIMEOUT = 15.0
+
+
+def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWindow:
+    """Build everything the window needs. Raises HearthError when storage is unusable."""
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise HearthError(
+            f"Hearth cannot write to its folder {paths.data_dir} ({exc.strerror or exc}). "
+            "Check that the disk is not full and that you may write there."
+        ) from exc
+    configure_logging(paths.log_file)
+    policy = load_policy(policy_files())
+    settings = policy.apply(load_settings(paths.settings_file))
+    library = ModelLibrary(paths.models_dir)
+    crashed = take_crash(paths, settings, library)
+    store = ConversationStore(paths.database)
+    store.mark_interrupted()
+    worker = InferenceWorker(paths, engine_factory)
+    thread = QThread()
+    thread.setObjectName("inference")
+    worker.moveToThread(thread)
+    thread.start()
+    tokens = TokenStore()
+    downloader = Downloader(library, settings.library.hub_endpoint, tokens.get, timeout=DOWNLOAD_TIMEOUT)
+    download_worker = DownloadWorker(downloader)
+    download_thread = QThread()
+    download_thread.setObjectName("downloads")
+    download_worker.moveToThread(download_thread)
+    download_thread.start()
+    services = LibraryServices(
+        catalog=[m for m in load_catalog() if policy.allows(m.id, m.name, m.file)],
+        queue=DownloadQueue(download_worker),
+        machine=Machine(total_memory(), gpu_memory()),
+        tokens=tokens,
+        thread=download_thread,
+        policy=policy,
+    )
+    window = MainWindow(paths, settings, store, library, worker, thread, services, crashed)
+    thread.setParent(window)
+    download_thread.setParent(window)
+    return window
+
+
+def _report_unexpected(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    """Last resort for an exception escaping a Qt slot: log it and say so in plain words."""
+    logging.getLogger("hearth").error("unexpected error", exc_info=(kind, error, trace))
+    app = QApplication.instance()
+    if app is not None and QThread.currentThread() is app.thread():  # widgets only on the GUI thread
+        QMessageBox.warning(
+            None,
+            "Something went wrong",
+            f"Hearth ran into an unexpected problem: {error}\n\n"
+            "Your conversations are saved. If this keeps happening, restart Hearth.",
+        )
+
+
+def prepare_qt() -> None:
+    """Process-wide Qt settings; call before the QApplication exists.
+
+    Qt's raster engine hands every fill taller than about 96 lines (the chat view's
+    background, the scroll bar's groove) to a pool of helper threads and waits for
+    them. While a reply streams, every core is decoding: those wake-ups took time
+    from llama.cpp and made painting dearer, not cheaper (docs/PERFORMANCE.md)."""
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
+def close_on_terminate(app: QApplication, windows: list[MainWindow]) -> None:
+    """A logout, a shutdown or `kill` sends SIGTERM: close the window as the user would
+    (the reply stops and is saved, settings are written, no crash marker is left), also
+    when it comes while the window is still being built. Python runs a signal handler
+    only between bytecodes, and Qt's event loop runs none, so a timer hands control to
+    Python four times a second."""
+    def close() -> None:
+        if windows:
+            windows[0].close()
+        else:
+            app.quit()
+
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, close))
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hearth")
+    parser.add_argument("--data-dir")
+    # For smoke tests and the start-up benchmark: report when the window is up, then quit.
+    parser.add_argument("--exit-when-shown", action="store_true")
+    args, qt_args = parser.parse_known_args(argv)
+    prepare_qt()
+    app = QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName("Hearth")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hearth")
+    app.setWindowIcon(QIcon(str(RESOURCES_DIR / "icons" / "hearth-256.png")))
+    sys.excepthook = _report_unexpected
+    windows: list[MainWindow] = []
+    close_on_terminate(app, windows)
+    try:
+        window = create_window(resolve_paths(args.data_dir))
+    except HearthError as exc:
+        QMessageBox.critical(None, "Hearth cannot start", str(exc))
+        return 1
+    windows.append(window)
+    window.show()
+    if args.exit_when_shown:
+        QTimer.singleShot(0, lambda: _report_shown_and_quit(window))
+    try:
+        return app.exec()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the window is gone: nothing to close
+
+
+def _report_shown_and_quit(window: MainWindow) -> None:
+    """Runs once the event loop has shown and painted the window."""
+    seconds = time.time() - psutil.Process().create_time()
+    message = f"window shown {seconds:.2f} s after the process started"
+    logging.getLogger("hearth").info(message)
+    if sys.stdout is not None:  # a windowed build has none
+        print(message, flush=True)
+    window.close()
+    QApplication.quit()  # closing this early does not count as the last window closing

@@ -1,0 +1,125 @@
+"""My models as a table: what is installed, how well it fits, whether it is in use."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from app.config.settings import usable_context
+from app.library.model_library import ModelEntry
+from app.modelfile.fit import Fit, Machine, judge
+from app.modelfile.gguf_info import parameters_label
+
+Index = QModelIndex | QPersistentModelIndex
+ModelIdRole = Qt.ItemDataRole.UserRole + 1
+
+COLUMNS = ("Name", "Fit", "Size", "Parameters", "Quantization", "Context", "Source", "Added", "License", "Status")
+
+
+def size_label(size: int) -> str:
+    return f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
+
+
+class ModelTableModel(QAbstractTableModel):
+    def __init__(self, machine: Machine, context_length: int) -> None:
+        super().__init__()
+        self._machine = machine
+        self._context_length = context_length
+        self._rows: list[tuple[ModelEntry, Fit]] = []
+        self._in_use = ""
+        self._updates: set[str] = set()
+
+    def set_entries(self, entries: list[ModelEntry], context_length: int | None = None) -> None:
+        """Show `entries`, judged at `context_length` tokens (or the last one given),
+        capped at what each model was trained for, as the engine does."""
+        if context_length is not None:
+            self._context_length = context_length
+        self.beginResetModel()
+        self._rows = [(e, self._judge(e)) for e in sorted(entries, key=lambda e: e.added_at, reverse=True)]
+        self.endResetModel()
+
+    def _judge(self, entry: ModelEntry) -> Fit:
+        context = usable_context(self._context_length, entry.context_length)
+        return judge(entry.size, entry.kv_bytes_per_token, context, self._machine.total_memory, self._machine.gpu_memory)
+
+    @property
+    def in_use(self) -> str:
+        return self._in_use
+
+    def set_in_use(self, model_id: str) -> None:
+        self._in_use = model_id
+        self._status_changed()
+
+    def set_updates(self, model_ids: set[str]) -> None:
+        self._updates = model_ids
+        self._status_changed()
+
+    def entry(self, row: int) -> ModelEntry | None:
+        return self._rows[row][0] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, model_id: str) -> int:
+        return next((i for i, (e, _) in enumerate(self._rows) if e.id == model_id), -1)
+
+    def status_of(self, entry: ModelEntry) -> str:
+        words = []
+        if entry.id == self._in_use:
+            words.append("In use")
+        if entry.id in self._updates:
+            words.append("Update available")
+        return ", ".join(words)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        entry, fit = self._rows[index.row()]
+        if role == ModelIdRole:
+            return entry.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return fit.explanation if COLUMNS[index.column()] == "Fit" else self.file_tooltip(entry)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return self._cell(entry, fit, COLUMNS[index.column()])
+
+    @staticmethod
+    def file_tooltip(entry: ModelEntry) -> str:
+        where = "used where it is" if entry.in_place else "in Hearth's models folder"
+        return f"{entry.path} ({where})"
+
+    def _cell(self, entry: ModelEntry, fit: Fit, column: str) -> str:
+        if column == "Name":
+            return entry.name
+        if column == "Fit":
+            return fit.label
+        if column == "Size":
+            return size_label(entry.size)
+        if column == "Parameters":
+            return parameters_label(entry.parameters, million_decimals=0)
+        if column == "Quantization":
+            return entry.quantization
+        if column == "Context":
+            return f"{entry.context_length:,}"
+        if column == "Source":
+            return f"{entry.repo} ({entry.revision[:7]})" if entry.repo else entry.source
+        if column == "Added":
+            return time.strftime("%Y-%m-%d", time.localtime(entry.added_at))
+        if column == "License":
+            return entry.license or "unknown"
+        return self.status_of(entry)
+
+    def _status_changed(self) -> None:
+        if self._rows:
+            column = COLUMNS.index("Status")
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))

@@ -1,0 +1,458 @@
+"""The Library window: My models, Discover and Downloads.
+
+Everything slow (hashing, copying, looking in other apps' folders, asking the
+Hub) runs off the GUI thread; this window only shows progress and results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.chat.crash_recovery import safe_mode_label
+from app.config.policy import SET_BY_ADMIN, Policy
+from app.config.settings import Settings
+from app.gui.item_models.download_list import DownloadQueue
+from app.gui.item_models.model_table import ModelTableModel, size_label
+from app.gui.library.discover_tab import DiscoverTab
+from app.gui.library.downloads_tab import DownloadsTab
+from app.gui.ops import run_task
+from app.gui.widgets.checklist import ModelDropTarget, checked_list, checked_rows
+from app.library.catalog import CatalogModel
+from app.library.downloads import DownloadJob, job_for_hub
+from app.library.model_library import ModelEntry, ModelLibrary
+from app.library.network import resolve_hub_file
+from app.library.other_apps import FoundModel, find_other_apps_models
+from app.library.updates import Update, find_updates
+from app.modelfile.fit import Machine
+from app.platform.errors import HearthError
+from app.platform.secrets import TokenStore
+
+COPY_IN = "Copy into Hearth"
+USE_IN_PLACE = "Use where it is"
+
+
+@dataclass(frozen=True)
+class LibraryServices:
+    """What the Library needs beyond the model library itself, built in main.py."""
+
+    catalog: list[CatalogModel]
+    queue: DownloadQueue
+    machine: Machine
+    tokens: TokenStore
+    thread: QThread  # the download worker's, stopped when the window closes
+    policy: Policy = field(default_factory=Policy)  # the administrator's: downloads, allowed models
+
+
+class LibraryWindow(ModelDropTarget, QDialog):
+    load_requested = Signal(str)  # model id
+    models_changed = Signal()
+
+    def __init__(
+        self,
+        library: ModelLibrary,
+        services: LibraryServices,
+        settings: Settings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        catalog, queue, machine, tokens = services.catalog, services.queue, services.machine, services.tokens
+        self.setWindowTitle("Model library")
+        self.resize(1000, 640)
+        self._library, self._catalog, self._queue = library, catalog, queue
+        self._settings, self._tokens = settings, tokens
+        self._updates: dict[str, Update] = {}
+
+        self.table = ModelTableModel(machine, settings.engine.context_length)
+        self.view = QTableView()
+        self.view.setModel(self.table)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(self.load_selected)
+        self.view.setColumnWidth(0, 240)
+
+        self.buttons: dict[str, QPushButton] = {}
+        selection_row, library_row = QHBoxLayout(), QHBoxLayout()
+        for row, key, text, slot in (
+            (selection_row, "load", "Load", self.load_selected),
+            (selection_row, "delete", "Delete…", self.delete_selected),
+            (selection_row, "folder", "Show in folder", self.show_in_folder),
+            (selection_row, "details", "Details…", self.show_details),
+            (selection_row, "verify", "Verify", self.verify_selected),
+            (selection_row, "update", "Get update", self.get_update),
+            (library_row, "add", "Add file…", self.choose_files),
+            (library_row, "other_apps", "Use models from other apps…", self.find_other_apps),
+            (library_row, "check", "Check for updates", self.check_for_updates),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+            self.buttons[key] = button
+        selection_row.addStretch()
+        library_row.addStretch()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.hide()
+
+        self.found_banner = QLabel()
+        self.found_banner.setWordWrap(True)
+        self.use_found_button = QPushButton("Use them without copying…")
+        self.use_found_button.clicked.connect(self.find_other_apps)
+        banner = QHBoxLayout()
+        banner.addWidget(self.found_banner, 1)
+        banner.addWidget(self.use_found_button)
+        self._show_banner(False)
+
+        mine = QWidget()
+        mine_layout = QVBoxLayout(mine)
+        mine_layout.addLayout(banner)
+        mine_layout.addWidget(self.view)
+        mine_layout.addLayout(selection_row)
+        mine_layout.addLayout(library_row)
+
+        self.discover = DiscoverTab(catalog, machine, settings.engine.context_length, settings.library.hub_endpoint, tokens)
+        self.discover.download_requested.connect(self.download)
+        self.downloads = DownloadsTab(queue)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(mine, "My models")
+        self.tabs.addTab(self.discover, "Discover")
+        self.tabs.addTab(self.downloads, "Downloads")
+        if not services.policy.downloads:
+            discover_tab = self.tabs.indexOf(self.discover)
+            self.tabs.setTabEnabled(discover_tab, False)
+            self.tabs.setTabToolTip(discover_tab, f"Downloads are turned off. {SET_BY_ADMIN}.")
+            self.buttons["check"].setEnabled(False)
+            self.buttons["check"].setToolTip(f"Downloads are turned off. {SET_BY_ADMIN}.")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        queue.model_added.connect(self._on_downloaded)
+        self.setAcceptDrops(True)
+        self.refresh()
+        run_task(self, find_other_apps_models, self._on_other_apps_scanned, self._say)
+
+    # -- the table ------------------------------------------------------------------
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings: the fit verdicts and the Hub follow them."""
+        self._settings = settings
+        self.discover.apply_settings(settings.library.hub_endpoint, settings.engine.context_length)
+        self.table.set_entries(self._library.models(), settings.engine.context_length)
+
+    def refresh(self, in_use: str | None = None) -> None:
+        self.table.set_entries(self._library.models())
+        if in_use is not None:
+            self.table.set_in_use(in_use)
+        self._update_buttons()
+
+    def selected(self) -> ModelEntry | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.table.entry(rows[0].row()) if rows else None
+
+    def select(self, model_id: str) -> None:
+        row = self.table.row_of(model_id)
+        if row >= 0:
+            self.view.selectRow(row)
+
+    def _update_buttons(self, *_: object) -> None:
+        entry = self.selected()
+        for key in ("load", "delete", "folder", "details", "verify"):
+            self.buttons[key].setEnabled(entry is not None)
+        self.buttons["update"].setEnabled(entry is not None and entry.id in self._updates)
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(1000 * done / total) if total else 0)
+        self.progress.show()
+
+    def _failed(self, message: str) -> None:
+        self.progress.hide()
+        self._say(message)
+        self.show_error(message)
+
+    def show_error(self, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "That did not work", message, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+
+    def choose(self, title: str, text: str, choices: list[str]) -> str | None:
+        """Ask with one button per choice (and Cancel); the chosen text, or None."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
+        buttons: dict[QAbstractButton, str] = {
+            box.addButton(choice, QMessageBox.ButtonRole.AcceptRole): choice for choice in choices
+        }
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return buttons.get(box.clickedButton())
+
+    # -- actions on one model -----------------------------------------------------
+
+    def load_selected(self, *_: object) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.load_requested.emit(entry.id)
+            self._say(f"Loading {entry.name}…")
+
+    def delete_selected(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        if entry.id == self.table.in_use:
+            self.show_error(f"{entry.name} is in use. Load another model first, then delete this one.")
+            return
+        text = (
+            f"Hearth will forget {entry.name}. Its file stays where it is:\n{self._library.file_of(entry)}"
+            if entry.in_place
+            else f"Delete {entry.name}? This frees {size_label(entry.size)} of disk space."
+        )
+        if self.choose("Delete model", text, ["Remove" if entry.in_place else "Delete"]) is None:
+            return
+        try:
+            freed = self._library.remove(entry.id)
+        except HearthError as exc:
+            self._failed(str(exc))
+            return
+        self._say(f"{entry.name} was deleted; {size_label(freed)} freed." if freed else f"{entry.name} was removed from the library.")
+        self.refresh()
+        self.models_changed.emit()
+
+    def show_in_folder(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._library.file_of(entry).parent)))
+
+    def show_details(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"About {entry.name}")
+        dialog.resize(640, 520)
+        running = safe_mode_label(self._settings.preferences_of(entry.id))
+        text = QPlainTextEdit(model_details(entry, self._library.file_of(entry), running))
+        text.setReadOnly(True)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(close)
+        dialog.open()
+
+    def verify_selected(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        self._say(f"Checking {entry.name}…")
+        library = self._library
+        run_task(self, lambda report: (entry.name, library.verify(entry, report)), self._on_verified, self._failed, self._on_progress)
+
+    def _on_verified(self, result: tuple[str, str]) -> None:
+        self.progress.hide()
+        name, problem = result
+        self._say(problem or f"{name} is whole and unchanged.")
+
+    # -- adding models ----------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add model files", str(Path.home()), "GGUF models (*.gguf)")
+        if paths:
+            self.add_files([Path(p) for p in paths])
+
+    def add_files(self, paths: list[Path], copy: bool | None = None) -> None:
+        """Add files dropped or chosen; asks whether to copy them unless `copy` is given."""
+        if copy is None:
+            answer = self.choose(
+                "Add models",
+                "Copy the model into Hearth's folder, or use it where it is? "
+                "A copy keeps working if the original is moved or deleted.",
+                [COPY_IN, USE_IN_PLACE],
+            )
+            if answer is None:
+                return
+            copy = answer == COPY_IN
+        self._add([(path, "", "") for path in paths], copy)
+
+    def _add(self, files: list[tuple[Path, str, str]], copy: bool) -> None:
+        """Add (path, name, source) files in one task; one bad file does not stop the rest."""
+        library = self._library
+        self._say(f"Checking {len(files)} file(s)… this reads each whole file once.")
+
+        def work(report: Callable[[int, int], None]) -> tuple[list[ModelEntry], list[str]]:
+            added, problems = [], []
+            for path, name, source in files:
+                try:
+                    added.append(library.add(path, copy=copy, source=source, progress=report, name=name))
+                except HearthError as exc:
+                    problems.append(str(exc))
+            return added, problems
+
+        run_task(self, work, self._on_added, self._failed, self._on_progress)
+
+    def _on_added(self, result: tuple[list[ModelEntry], list[str]]) -> None:
+        added, problems = result
+        self.progress.hide()
+        self._say(" ".join([f"Added: {', '.join(e.name for e in added)}." if added else "", *problems]).strip())
+        if added:
+            self.refresh()
+            self.select(added[-1].id)
+            self.models_changed.emit()
+        if problems:
+            self.show_error("\n\n".join(problems))
+
+    def find_other_apps(self) -> None:
+        self._say("Looking in the folders of LM Studio, GPT4All, Jan and Ollama…")
+        run_task(self, find_other_apps_models, self._offer_found, self._failed)
+
+    def _not_in_library(self, found: list[FoundModel]) -> list[FoundModel]:
+        known = {self._library.file_of(e).resolve() for e in self._library.models()}
+        return [m for m in found if m.path.resolve() not in known]
+
+    def _show_banner(self, visible: bool) -> None:
+        self.found_banner.setVisible(visible)
+        self.use_found_button.setVisible(visible)
+
+    def _on_other_apps_scanned(self, found: list[FoundModel]) -> None:
+        """Offered without being asked: models already on this computer cost no download."""
+        new = self._not_in_library(found)
+        if new:
+            apps = sorted({m.app for m in new})
+            self.found_banner.setText(
+                f"{len(new)} model(s) from {', '.join(apps)} are already on this computer. "
+                "Hearth can use them where they are."
+            )
+        self._show_banner(bool(new))
+
+    def _offer_found(self, found: list[FoundModel]) -> None:
+        new = self._not_in_library(found)
+        self._show_banner(False)
+        if not new:
+            self._say("No other models were found in LM Studio, GPT4All, Jan or Ollama's folders."
+                      if not found else "Every model found in other apps is already in your library.")
+            return
+        chosen = choose_found_models(self, new)
+        if chosen:
+            self._add([(m.path, m.name, f"Used in place from {m.app}") for m in chosen], copy=False)
+
+    def add_dropped_models(self, paths: list[Path]) -> None:
+        self.add_files(paths)
+
+    # -- downloads and updates --------------------------------------------------------
+
+    def download(self, job: DownloadJob) -> None:
+        if not self._queue.enqueue(job):
+            self._say(f"{job.label} is already in the download list.")
+        self.tabs.setCurrentWidget(self.downloads)
+        self.downloads.select(job.id)
+
+    def _on_downloaded(self, entry: ModelEntry) -> None:
+        self._say(f"{entry.name} was downloaded and verified. It is ready to use.")
+        if entry.repo:  # an update that arrived: the older version has none left
+            self._updates = {k: u for k, u in self._updates.items() if (u.repo, u.repo_file) != (entry.repo, entry.repo_file)}
+            self.table.set_updates(set(self._updates))
+        self.refresh()
+        self.select(entry.id)
+
+    def check_for_updates(self) -> None:
+        entries = self._library.models()
+        if not any(e.repo for e in entries):
+            self._say("None of your models came from the Hugging Face Hub, so there is nothing to check.")
+            return
+        self._say("Asking the Hub about newer versions…")
+        catalog, endpoint, tokens = self._catalog, self._settings.library.hub_endpoint, self._tokens
+
+        def check() -> dict[str, Update]:
+            token = tokens.get()  # the keyring is read here, off the GUI thread
+            return find_updates(entries, catalog, lambda r, f: resolve_hub_file(r, f, "main", endpoint, token))
+
+        run_task(self, check, self._show_updates, self._failed)
+
+    def _show_updates(self, updates: dict[str, Update]) -> None:
+        self._updates = updates
+        self.table.set_updates(set(updates))
+        self._update_buttons()
+        self._say(f"{len(updates)} update(s) available. Select a model and press Get update; "
+                  "the current version stays until the new one is verified." if updates else "All your models are up to date.")
+
+    def get_update(self) -> None:
+        entry = self.selected()
+        update = self._updates.get(entry.id) if entry else None
+        if entry is not None and update is not None:
+            self.download(job_for_hub(update.repo, update.repo_file, update.revision, name=entry.name, license_name=entry.license))
+
+
+def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundModel]:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Models from other apps")
+    items = checked_list([f"{m.name}  ·  {m.app}  ·  {size_label(m.size)}" for m in found], [str(m.path) for m in found])
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    buttons.addButton("Use without copying", QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(QLabel("These models are already on this computer. Hearth can use them where they are, "
+                            "without using more disk space. Their apps keep working as before."))
+    layout.addWidget(items)
+    layout.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return []
+    return [found[row] for row in checked_rows(items)]
+
+
+def model_details(entry: ModelEntry, file: Path, running: str = "") -> str:
+    """`running`: how Hearth runs it, when not as usual (safe mode, after a crash)."""
+    lines = [
+        f"Name: {entry.name}",
+        f"File: {file}" + (" (used where it is)" if entry.in_place else ""),
+        f"Size: {size_label(entry.size)} ({entry.size:,} bytes)",
+        f"Architecture: {entry.architecture}",
+        f"Parameters: {entry.parameters:,}",
+        f"Quantization: {entry.quantization}",
+        f"Context length: {entry.context_length:,} tokens",
+        f"Chat template: {'yes, its own' if entry.has_chat_template else 'none (Hearth picks a format; see Settings)'}",
+        f"License: {entry.license or 'unknown'}",
+        f"Source: {entry.source}",
+        *([running] if running else []),
+    ]
+    if entry.repo:
+        lines += [f"Hugging Face: {entry.repo} / {entry.repo_file}", f"Revision: {entry.revision}"]
+    lines += [
+        f"Added: {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.added_at))}",
+        f"sha256: {entry.sha256}",
+        "",
+        "From the file's GGUF metadata:",
+        *(f"  {key}: {value}" for key, value in entry.details.items()),
+    ]
+    return "\n".join(lines)

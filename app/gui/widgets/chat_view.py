@@ -1,0 +1,310 @@
+"""The conversation pane: rendered messages, and the reply that is streaming in.
+
+A finished conversation is rendered once. While a reply streams, only that
+reply is touched: text is appended at the end moments after it arrives, and on a timer its
+Markdown is rendered. Only the part that is not yet settled (usually the block
+being written) is rendered again each time; settled blocks are rendered once,
+so a render costs the same at the end of a long reply as at its start.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextDocumentFragment,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from app.chat.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
+from app.conversations.store import Message
+
+COPY_MESSAGE_SCHEME = "hearth-copy-message"
+BRANCH_SCHEME = "hearth-branch"
+OPENABLE_SCHEMES = {"http", "https", "mailto"}
+MIN_RENDER_INTERVAL_MS = 250
+# A one-off slow render (the first code block loads its highlighter) must not leave
+# raw Markdown on screen for long.
+MAX_RENDER_INTERVAL_MS = 2000
+# Longer messages are shown shortened (Copy still gives all of it): laying out a
+# megabyte of text would freeze the window and nobody reads it on screen anyway.
+SHOWN_CHARACTERS = 20_000
+RENDER_SHARE = 0.02  # aim for re-rendering to take at most this share of the time
+# Streamed text arrives just as the inference worker wants Python's GIL back for its
+# next token. Laying the text out at once would hold the GIL, and so llama.cpp, for
+# the whole layout; a few milliseconds later the worker is inside llama_decode, which
+# runs without the GIL, and the two no longer wait for each other (docs/PERFORMANCE.md).
+SHOW_DELAY_MS = 3
+
+LINE_SEPARATOR = "\u2028"
+
+_STATUS_NOTES = {
+    "stopped": "Stopped",
+    "interrupted": "Interrupted: Hearth closed before this reply finished",
+    "failed": "This reply ended with an error",
+}
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    if not stats:
+        return ""
+    parts = [
+        f"{stats.get('tokens_per_second', 0):.1f} tokens/s",
+        f"{stats.get('reply_tokens', 0)} reply tokens",
+        f"{stats.get('prompt_tokens', 0)} prompt tokens",
+        f"first token after {stats.get('time_to_first_token', 0):.2f} s",
+    ]
+    return " · ".join(parts)
+
+
+class ChatView(QTextBrowser):
+    branch_requested = Signal(int, int)  # message id, step (-1 previous, +1 next alternative)
+
+    def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._renderer = renderer
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self._on_anchor)
+        self._copy_texts: dict[str, str] = {}
+        self._stream_parts: list[str] = []
+        self._stream_length = 0
+        self._stream_start = -1  # where the unsettled part of the reply begins on the page
+        self._settled_length = 0  # characters of the reply rendered for good
+        self._settled_mid_paragraph = False
+        self._settled_pieces = 0
+        self._render_interval_ms = MIN_RENDER_INTERVAL_MS
+        self.render_seconds = 0.0  # total time spent rendering the streaming reply
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._render_stream)
+        self._unshown: list[str] = []  # streamed text waiting for the show timer
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._show_timer.setInterval(SHOW_DELAY_MS)
+        self._show_timer.timeout.connect(self._show_unshown)
+
+    # Whole conversations ---------------------------------------------------
+
+    def show_placeholder(self, title: str, body: str) -> None:
+        self._stream_start = -1
+        self._drop_unshown()
+        self.setHtml(
+            f"<div style='margin:48px'><h2>{html.escape(title)}</h2>"
+            f"<p>{html.escape(body)}</p></div>"
+        )
+
+    def show_messages(self, messages: Sequence[Message], branches: dict[int, tuple[int, int]]) -> None:
+        """Render a whole thread. `branches[id]` = (position, count) among its alternatives."""
+        self._stream_start = -1
+        self._drop_unshown()  # resume_stream shows all of the reply again
+        self._copy_texts.clear()
+        blocks = [self._message_html(m, branches.get(m.id)) for m in messages if m.role != "system"]
+        self.setHtml("".join(blocks))
+        self.scroll_to_end()
+
+    def _message_html(self, message: Message, branch: tuple[int, int] | None) -> str:
+        self._copy_texts[str(message.id)] = message.content
+        speaker = "You" if message.role == "user" else "Assistant"
+        controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">Copy</a>']
+        if branch and branch[1] > 1:
+            position, count = branch
+            controls.append(
+                f'<a href="{BRANCH_SCHEME}:{message.id}:-1">&lsaquo;</a> {position}/{count} '
+                f'<a href="{BRANCH_SCHEME}:{message.id}:1">&rsaquo;</a>'
+            )
+        shown = message.content[:SHOWN_CHARACTERS]
+        if message.role == "user":
+            body = "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>"
+        else:
+            rendered = self._renderer.render(shown, block_prefix=f"{message.id}-")
+            for number, code in enumerate(rendered.code_blocks):
+                self._copy_texts[f"{message.id}-{number}"] = code
+            body = rendered.html
+        notes = [_STATUS_NOTES[message.status]] if message.status in _STATUS_NOTES else []
+        if len(message.content) > SHOWN_CHARACTERS:
+            notes.append(
+                f"Shortened on screen: {len(message.content):,} characters in all (Copy gives all of it)"
+            )
+        if message.stats:
+            notes.append(_stats_line(message.stats))
+            if message.stats.get("omitted_turns"):
+                notes.append(f"{message.stats['omitted_turns']} older messages were left out to fit")
+        footer = f"<p style='color:gray'><small>{html.escape(' · '.join(notes))}</small></p>" if notes else ""
+        return (
+            f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
+            f"{body}{footer}<hr>"
+        )
+
+    def append_unsaved_reply(self, text: str) -> None:
+        """Show a reply the store could not take, so the user still has it on screen."""
+        rendered = self._renderer.render(text, block_prefix="unsaved-")
+        for number, code in enumerate(rendered.code_blocks):
+            self._copy_texts[f"unsaved-{number}"] = code
+        self._copy_texts["unsaved"] = text
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml(
+            f'<p><b>Assistant</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">Copy</a></small></p>'
+            f"{rendered.html}<p style='color:gray'><small>Not saved: copy it if you need it</small></p>"
+        )
+        self.scroll_to_end()
+
+    # Streaming -------------------------------------------------------------
+
+    def begin_stream(self) -> None:
+        """Start showing a new reply at the end of the page."""
+        self._stream_parts = []
+        self._stream_length = 0
+        self.render_seconds = 0.0
+        self._render_interval_ms = MIN_RENDER_INTERVAL_MS
+        self._show_stream_block()
+
+    def resume_stream(self) -> None:
+        """Show the reply being written again after the page was rebuilt."""
+        self._show_stream_block()
+        self._render_stream()
+
+    def _show_stream_block(self) -> None:
+        self._drop_unshown()
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        # Fresh blocks and formats: nothing may inherit the rule above or the bold header.
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor.insertHtml("<b>Assistant</b>")
+        self._stream_start = cursor.position()  # rendered pieces begin with a block of their own
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # plain text goes here until then
+        self._settled_length = 0
+        self._settled_mid_paragraph = False
+        self._settled_pieces = 0
+        self.scroll_to_end()
+
+    def append_stream(self, text: str) -> None:
+        """Collect streamed text and, while the reply is on the page, append it as plain
+        text SHOW_DELAY_MS later; Markdown follows on the render timer."""
+        self._stream_parts.append(text)
+        self._stream_length += len(text)
+        if self._stream_start < 0:
+            return
+        self._unshown.append(text)
+        if not self._show_timer.isActive():
+            self._show_timer.start()
+
+    def _show_unshown(self) -> None:
+        """Append the text collected over the last SHOW_DELAY_MS as plain text, unless the
+        reply is already longer than is shown. Line breaks stay inside one block, as they
+        will in the rendered paragraph, so lines do not jump closer when the Markdown comes."""
+        text = "".join(self._unshown)
+        self._unshown.clear()
+        if self._stream_start < 0 or self._stream_length - len(text) > SHOWN_CHARACTERS:
+            return
+        at_end = self._at_end()
+        cursor = QTextCursor(self.document())
+        # In an edit block the cursor does not lay the block out again at once just to
+        # know its own x position; the layout happens once, when the page is painted.
+        cursor.beginEditBlock()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(LINE_END.sub(LINE_SEPARATOR, text), QTextCharFormat())
+        cursor.endEditBlock()
+        if not self._render_timer.isActive():
+            self._render_timer.start(self._render_interval_ms)
+        if at_end:
+            self.scroll_to_end()
+
+    @property
+    def streamed_text(self) -> str:
+        return "".join(self._stream_parts)
+
+    def _render_stream(self) -> None:
+        """Replace the unsettled end of the reply with its Markdown: first the part
+        that has just settled (for good), then the rest (until the next render)."""
+        self._drop_unshown()  # a render shows all of the text so far
+        if self._stream_start < 0:
+            return
+        started = time.perf_counter()
+        at_end = self._at_end()
+        unsettled = self.streamed_text[self._settled_length : SHOWN_CHARACTERS]
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._stream_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        settled = self._renderer.settled(unsettled)
+        if settled.length:
+            self._insert_markdown(cursor, unsettled[: settled.length], joins_next=settled.mid_paragraph)
+            self._stream_start = cursor.position()
+            self._settled_length += settled.length
+            self._settled_mid_paragraph = settled.mid_paragraph
+            self._settled_pieces += 1
+            unsettled = unsettled[settled.length :]
+        unsettled_started = time.perf_counter()
+        self._insert_markdown(cursor, unsettled, joins_next=False)
+        if at_end:
+            self.scroll_to_end()
+        finished = time.perf_counter()
+        self.render_seconds += finished - started
+        # Paced by what is rendered again each time; a settled piece is rendered once.
+        wanted = int((finished - unsettled_started) / RENDER_SHARE * 1000)
+        self._render_interval_ms = min(MAX_RENDER_INTERVAL_MS, max(MIN_RENDER_INTERVAL_MS, wanted))
+
+    def _insert_markdown(self, cursor: QTextCursor, text: str, joins_next: bool) -> None:
+        prefix = f"streaming-{self._settled_pieces}-"
+        rendered = self._renderer.render(
+            text, block_prefix=prefix, joins_previous=self._settled_mid_paragraph, joins_next=joins_next
+        )
+        # The cursor sits at the end of a block (the header, or the previous piece). An
+        # inserted fragment's first block merges into it, so the piece must start with
+        # an empty block, as it does when it starts with a table; every block after
+        # that keeps its own format (paragraph margins), exactly as in a whole render.
+        piece = QTextDocument()
+        piece.setHtml(rendered.html.rstrip())
+        if piece.begin().length() > 1:
+            QTextCursor(piece).insertBlock()
+        cursor.insertFragment(QTextDocumentFragment(piece))
+        for number, code in enumerate(rendered.code_blocks):
+            self._copy_texts[f"{prefix}{number}"] = code
+
+    def end_stream(self) -> None:
+        self._render_timer.stop()
+        self._drop_unshown()
+        self._stream_start = -1
+
+    def _drop_unshown(self) -> None:
+        self._show_timer.stop()
+        self._unshown.clear()
+
+    # Links -----------------------------------------------------------------
+
+    def loadResource(self, resource_type: int, url: QUrl | str) -> Any:
+        """Never fetch anything a message points at (remote images, files)."""
+        return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        scheme, _, rest = url.toString().partition(":")
+        if scheme in (COPY_CODE_SCHEME, COPY_MESSAGE_SCHEME):
+            text = self._copy_texts.get(rest)
+            if text is not None:
+                QGuiApplication.clipboard().setText(text)
+        elif scheme == BRANCH_SCHEME:
+            message_id, _, step = rest.partition(":")
+            self.branch_requested.emit(int(message_id), int(step))
+        elif url.scheme() in OPENABLE_SCHEMES:
+            QDesktopServices.openUrl(url)
+
+    def _at_end(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())

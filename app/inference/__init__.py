@@ -1,1 +1,0 @@
-"""The only package that imports llama_cpp: model loading, prompts, generation."""

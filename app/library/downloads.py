@@ -1,0 +1,411 @@
+"""Resumable, verified model downloads.
+
+Each download is a pair of files in the models folder's `.downloads`: the job
+(JSON) and the bytes so far (`.part`). They outlive the app, so a download
+closed, crashed or cut off goes on from where it stopped with an HTTP Range
+request (`If-Range` on the ETag, so a changed file starts over instead of being
+spliced). The sha256 is computed while writing; a model joins the library only
+when it matches, and a mismatching file is set aside, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import logging
+import re
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from app.library import network
+from app.library.catalog import CatalogModel
+from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_space, hash_file
+from app.platform.atomic import write_atomically
+from app.platform.errors import HearthError, ModelFileError, StorageError
+from app.platform.hashing import ParallelHasher
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+class DownloadError(HearthError):
+    """A download that stopped for good; the text says why and what to do."""
+
+
+class ChecksumMismatch(DownloadError):
+    pass
+
+
+@dataclass
+class DownloadJob:
+    """Everything needed to start or resume one download."""
+
+    id: str
+    url: str  # a direct http(s) URL, or empty until a Hub file is resolved
+    file_name: str
+    name: str = ""
+    repo: str = ""
+    repo_file: str = ""
+    revision: str = "main"
+    expected_sha256: str = ""  # pinned by the user or the catalog
+    hub_sha256: str = ""  # what the Hub says
+    size: int = 0
+    etag: str = ""  # the server's ETag (or Last-Modified without one), for If-Range on resume
+    license: str = ""
+    source: str = ""
+    created_at: float = field(default_factory=time.time)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.file_name
+
+    def is_same_file(self, other: DownloadJob) -> bool:
+        if self.repo or other.repo:
+            return (self.repo, self.repo_file) == (other.repo, other.repo_file)
+        return self.source == other.source
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str  # "resolving", "checking", "downloading", "waiting", "verifying"
+    done: int
+    total: int
+    speed: float = 0.0  # bytes per second
+    message: str = ""
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.speed <= 0 or self.total <= 0:
+            return None
+        return max(0.0, (self.total - self.done) / self.speed)
+
+    def summary(self) -> str:
+        """One line for a person: '45% · 44.1 of 98.4 MB · 12.3 MB/s · 4 s left'."""
+        if self.message:
+            return self.message
+        if self.phase == "checking":
+            return f"Checking what was already downloaded… {_percent(self.done, self.total)}"
+        if self.phase != "downloading":
+            return PHASE_TEXT.get(self.phase, self.phase)
+        parts = [f"{self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB" if self.total else f"{self.done / 1e6:,.1f} MB"]
+        if self.total:
+            parts.insert(0, _percent(self.done, self.total))
+        if self.speed:
+            parts.append(f"{self.speed / 1e6:,.1f} MB/s")
+        left = self.seconds_left
+        if left is not None:
+            parts.append(f"{duration(left)} left")
+        return " · ".join(parts)
+
+
+PHASE_TEXT = {"resolving": "Asking the server about the file…", "verifying": "Checking the file…"}
+
+
+def _percent(done: int, total: int) -> str:
+    return f"{100 * done // total}%" if total else ""
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def job_for_url(url: str, sha256: str = "", name: str = "") -> DownloadJob:
+    file_name = Path(urllib.parse.urlsplit(url).path).name or "model.gguf"
+    return DownloadJob(
+        id=uuid.uuid4().hex[:12], url=url, file_name=file_name, name=name or Path(file_name).stem,
+        expected_sha256=sha256.lower(), source=url,
+    )
+
+
+def job_for_hub(
+    repo: str, repo_file: str, revision: str = "main", sha256: str = "", name: str = "", license_name: str = ""
+) -> DownloadJob:
+    return DownloadJob(
+        id=uuid.uuid4().hex[:12], url="", file_name=Path(repo_file).name, name=name or Path(repo_file).stem,
+        repo=repo, repo_file=repo_file, revision=revision, expected_sha256=sha256.lower(),
+        license=license_name, source=f"Hugging Face {repo}",
+    )
+
+
+def _range_start(response: http.client.HTTPResponse) -> int:
+    """The first byte of a 206 answer, from `Content-Range: bytes START-END/TOTAL`."""
+    match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else -1
+
+
+def job_for_catalog(model: CatalogModel, sha256: str = "") -> DownloadJob:
+    return job_for_hub(
+        model.repo, model.file, model.revision or "main", sha256=sha256 or model.sha256, name=model.name,
+        license_name=model.license,
+    )
+
+
+class Downloader:
+    """Runs download jobs; one call of `run` at a time per job."""
+
+    def __init__(
+        self,
+        library: ModelLibrary,
+        endpoint: str = "",
+        token: Callable[[], str] = lambda: "",
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        timeout: float = 30.0,
+    ) -> None:
+        self.library = library
+        self.folder = library.models_dir / ".downloads"
+        self.endpoint = endpoint
+        self._token = token
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+
+    # -- the queue on disk ---------------------------------------------------
+
+    def save(self, job: DownloadJob) -> None:
+        try:
+            write_atomically(self._job_file(job), json.dumps(asdict(job), indent=1).encode("utf-8"))
+        except OSError as exc:
+            raise StorageError(f"The download list could not be saved ({exc.strerror or exc}).") from exc
+
+    def pending(self) -> list[DownloadJob]:
+        """Unfinished downloads, oldest first."""
+        jobs = [job for path in self.folder.glob("*.json") if (job := self._read(path)) is not None]
+        return sorted(jobs, key=lambda job: job.created_at)
+
+    def latest(self, job: DownloadJob) -> DownloadJob:
+        """The job as last saved (with the URL, size and ETag a run found), else `job`."""
+        return self._read(self._job_file(job)) or job
+
+    @staticmethod
+    def _read(path: Path) -> DownloadJob | None:
+        try:
+            return DownloadJob(**json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("ignoring unreadable download job %s: %s", path, exc)
+            return None
+
+    def bytes_on_disk(self, job: DownloadJob) -> int:
+        try:
+            return self._part_file(job).stat().st_size
+        except OSError:
+            return 0
+
+    def discard(self, job: DownloadJob) -> None:
+        """Cancel: forget the job and delete what was downloaded."""
+        self._part_file(job).unlink(missing_ok=True)
+        self._job_file(job).unlink(missing_ok=True)
+
+    def _job_file(self, job: DownloadJob) -> Path:
+        return self.folder / f"{job.id}.json"
+
+    def _part_file(self, job: DownloadJob) -> Path:
+        return self.folder / f"{job.id}.part"
+
+    # -- running -------------------------------------------------------------
+
+    def run(self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event) -> ModelEntry | None:
+        """Download, verify and add `job`'s model. Returns None when `stop` was set
+        (paused or cancelled); the bytes so far stay on disk for a resume."""
+        hashed = ParallelHasher()
+        try:
+            self.save(job)
+            return self._run_with_retries(job, progress, stop, hashed)
+        except OSError as exc:  # the disk, not the network (those are retried or explained)
+            raise StorageError(
+                f"{job.label} could not be saved on this computer ({exc.strerror or exc}). "
+                "Check that the disk is not full, then resume the download."
+            ) from exc
+        finally:
+            hashed.finish()
+
+    def _run_with_retries(
+        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: ParallelHasher
+    ) -> ModelEntry | None:
+        """Retry with backoff. The count starts again whenever a try brought bytes, so a
+        long download survives any number of separate drops."""
+        attempt = 0
+        while True:
+            before = hashed.length
+            try:
+                return self._attempt(job, progress, stop, hashed)
+            except network.HttpStatusError as exc:
+                if not exc.retryable:
+                    raise DownloadError(str(exc)) from exc
+                reason = str(exc)
+            except network.TRANSIENT_ERRORS as exc:
+                if network.is_unreachable(exc) and not hashed.length:
+                    # Offline from the start: say so now rather than after a minute of retries.
+                    raise DownloadError(network.describe_failure(exc, job.label)) from exc
+                reason = network.describe_failure(exc, job.label)
+            if hashed.length > before:
+                attempt = 0
+            if attempt >= len(self.retry_delays):
+                raise DownloadError(f"{reason} What was downloaded is kept; resume it later.")
+            delay = self.retry_delays[attempt]
+            attempt += 1
+            log.info("download %s: retry %d in %.0f s: %s", job.id, attempt, delay, reason)
+            progress(Progress("waiting", self.bytes_on_disk(job), job.size, message=f"{reason} Trying again in {delay:.0f} s."))
+            if stop.wait(delay):
+                return None
+
+    def _attempt(
+        self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: ParallelHasher
+    ) -> ModelEntry | None:
+        if job.repo and not job.url:
+            progress(Progress("resolving", 0, 0))
+            remote = network.resolve_hub_file(job.repo, job.repo_file, job.revision, self.endpoint, self._token(), self.timeout)
+            job.url, job.size, job.hub_sha256 = remote.download_url, remote.size, remote.sha256
+            job.revision = remote.revision or job.revision
+            self._check_hashes_agree(job)
+            self.save(job)
+        part = self._part_file(job)
+        have = self.bytes_on_disk(job)
+        if job.size and have > job.size:
+            part.unlink()
+            have = 0
+        if hashed.length != have:  # bytes a previous run left: hash them first
+            digest = hash_file(part, have, lambda done, total: progress(Progress("checking", done, total)), stop)
+            if digest is None:
+                return None
+            hashed.restart(digest, have)
+        self._check_free_space(job, have)
+        if not (job.size and have == job.size) and not self._fetch(job, part, hashed, progress, stop):
+            return None
+        return self._finish(job, part, hashed.digest(), progress)
+
+    def _check_hashes_agree(self, job: DownloadJob) -> None:
+        if job.expected_sha256 and job.hub_sha256 and job.expected_sha256 != job.hub_sha256:
+            raise ChecksumMismatch(
+                f"{job.label} on the Hub is not the file Hearth expected (its checksum differs). "
+                "It was not downloaded. The catalog or the repository may have changed."
+            )
+
+    def _check_free_space(self, job: DownloadJob, have: int) -> None:
+        if job.size:
+            ensure_free_space(self.folder, job.size - have, job.label)
+
+    def _fetch(
+        self,
+        job: DownloadJob,
+        part: Path,
+        hashed: ParallelHasher,
+        progress: ProgressCallback,
+        stop: threading.Event,
+    ) -> bool:
+        have = hashed.length
+        # Always a Range, even from 0: the Hub's CDN bridge refuses some unranged GETs of
+        # very large files. Identity encoding: a compressed answer ignores Range.
+        headers = {"Accept-Encoding": "identity", "Range": f"bytes={have}-"}
+        if have and job.etag and not job.etag.startswith("W/"):
+            headers["If-Range"] = job.etag  # a changed file comes whole, not spliced
+        response = network.open_url(
+            job.url, headers=headers, token=self._token() if job.repo else "", timeout=self.timeout, what=job.label
+        )
+        with response:
+            if have and (response.status != 206 or _range_start(response) != have):
+                log.info("download %s: no usable range answer (status %d); starting over", job.id, response.status)
+                if response.status == 206:  # a range from the wrong place: ask again from 0
+                    part.unlink(missing_ok=True)
+                    raise ConnectionError("the server answered with the wrong part of the file")
+                have = 0
+                hashed.restart()
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit():
+                total = have + int(length)
+                if job.size and total != job.size:
+                    log.warning("download %s: server says %d bytes, expected %d", job.id, total, job.size)
+                job.size = total
+            job.etag = response.headers.get("ETag") or response.headers.get("Last-Modified") or job.etag
+            self.save(job)
+            self._check_free_space(job, have)
+            return self._copy_body(job, response, part, hashed, progress, stop)
+
+    def _copy_body(
+        self,
+        job: DownloadJob,
+        response: http.client.HTTPResponse,
+        part: Path,
+        hashed: ParallelHasher,
+        progress: ProgressCallback,
+        stop: threading.Event,
+    ) -> bool:
+        have = hashed.length
+        started, last_report, done = time.monotonic(), 0.0, have
+        try:
+            with part.open("r+b" if have else "wb") as out:
+                out.seek(have)
+                out.truncate()
+                while True:
+                    if stop.is_set():
+                        return False
+                    block = response.read1(CHUNK)
+                    if not block:
+                        break
+                    out.write(block)
+                    hashed.add(block)
+                    done += len(block)
+                    now = time.monotonic()
+                    if now - last_report >= 0.2:
+                        last_report = now
+                        speed = (done - have) / max(now - started, 1e-3)
+                        progress(Progress("downloading", done, job.size, speed))
+        except OSError as exc:
+            if isinstance(exc, network.TRANSIENT_ERRORS):
+                raise
+            raise StorageError(
+                f"{job.label} could not be written to disk ({exc.strerror or exc}). "
+                "Free some space, then resume the download."
+            ) from exc
+        if job.size and done < job.size:
+            raise ConnectionError(f"connection closed after {done} of {job.size} bytes")
+        return True
+
+    def _finish(self, job: DownloadJob, part: Path, digest: hashlib._Hash, progress: ProgressCallback) -> ModelEntry:
+        size = part.stat().st_size
+        progress(Progress("verifying", size, size))
+        actual = digest.hexdigest()
+        wanted = job.expected_sha256 or job.hub_sha256
+        if wanted and actual != wanted:
+            rejected = self.folder / f"{job.id}.rejected"
+            part.replace(rejected)
+            self._job_file(job).unlink(missing_ok=True)
+            raise ChecksumMismatch(
+                f"{job.label} arrived damaged or is not the expected file (its checksum does not match), "
+                f"so it was not added. Try the download again. The damaged file was set aside as {rejected}; "
+                "delete it to free the space."
+            )
+        try:
+            entry = self.library.add_verified(
+                part,
+                file_name=job.file_name,
+                sha256=actual,
+                source=job.source,
+                license_name=job.license,
+                name=job.name,
+                repo=job.repo,
+                repo_file=job.repo_file,
+                revision=job.revision,
+                url=job.url,
+            )
+        except ModelFileError:
+            part.unlink(missing_ok=True)
+            self._job_file(job).unlink(missing_ok=True)
+            raise
+        self._job_file(job).unlink(missing_ok=True)
+        return entry

@@ -1,0 +1,286 @@
+"""Classroom packs: models and settings carried from one computer to many on a USB stick.
+
+A pack is a folder: `models/`, `settings.json`, optionally `installer/`, and
+`hearth-pack.json` listing every file with its size and sha256. The list is
+written last, so a pack whose export was cut off has none and is refused.
+Importing checks every file is there before copying anything, checks the disk
+has room, copies into a staging folder while hashing, and only then adds the
+models, so a bad file leaves nothing half-imported behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from app import __version__
+from app.config.settings import Settings, load_settings, save_settings, settings_from_dict
+from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_space
+from app.library.network import SHA256_HEX
+from app.platform.atomic import write_atomically
+from app.platform.errors import HearthError, StorageError
+from app.platform.hashing import ParallelHasher
+
+PACK_MANIFEST = "hearth-pack.json"
+PACK_FORMAT = "hearth-pack"
+PACK_VERSION = 1
+COPY_CHUNK = 8 * 1024 * 1024
+# The parts of the settings a teacher hands on: how models run and the default assistant.
+SHARED_SETTINGS = ("engine", "sampling", "system_prompt")
+
+Progress = Callable[[int, int], None]
+
+
+class PackError(HearthError):
+    """A pack that cannot be written or read; the text names the file and what to do."""
+
+
+@dataclass
+class PackFile:
+    path: str  # relative to the pack folder, with forward slashes
+    size: int
+    sha256: str
+    kind: str  # "model", "settings" or "installer"
+    model: dict[str, Any] = field(default_factory=dict)  # name, license, source... for models
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: list[ModelEntry]
+    already_there: list[str]
+    settings_applied: bool
+
+
+def copy_hashed(source: Path, target: Path, progress: Callable[[int], None] = lambda n: None) -> str:
+    """Copy `source` to `target`, hashing on a second thread; returns the sha256.
+    `progress(bytes)` is called after each block."""
+    hasher = ParallelHasher()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with source.open("rb") as reader, target.open("wb") as writer:
+            while block := reader.read(COPY_CHUNK):
+                writer.write(block)
+                hasher.add(block)
+                progress(len(block))
+    finally:
+        digest = hasher.digest()
+    return digest.hexdigest()
+
+
+class _Counter:
+    def __init__(self, total: int, report: Progress | None) -> None:
+        self.total, self.done, self._report = total, 0, report
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if self._report is not None:
+            self._report(self.done, self.total)
+
+
+def export_pack(
+    destination: Path,
+    library: ModelLibrary,
+    settings: Settings | None,
+    model_ids: list[str],
+    installer: Path | None = None,
+    progress: Progress | None = None,
+) -> list[PackFile]:
+    """Write a pack of `model_ids`, with the shared part of `settings` (None: no
+    settings) and `installer` (a file or folder) if given."""
+    entries = []
+    for model_id in model_ids:
+        entry = library.get(model_id)
+        if entry is None:
+            raise PackError(f"There is no model '{model_id}' to export. Run 'hearth models list' to see them.")
+        entries.append(entry)
+    if not entries:
+        raise PackError("Choose at least one model to export.")
+    installer_files = _installer_files(installer)
+    total = sum(e.size for e in entries) + sum(f.stat().st_size for f in installer_files)
+    destination.mkdir(parents=True, exist_ok=True)
+    (destination / PACK_MANIFEST).unlink(missing_ok=True)  # a re-export is incomplete until done
+    ensure_free_space(destination, total, f"the pack in {destination}", margin=0)
+    count = _Counter(total, progress)
+    files: list[PackFile] = []
+    try:
+        taken: set[str] = set()
+        for entry in entries:
+            name = Path(entry.path).name
+            relative = f"models/{name if name not in taken else f'{entry.id}-{name}'}"
+            taken.add(Path(relative).name)
+            digest = copy_hashed(library.file_of(entry), destination / relative, count)
+            if digest != entry.sha256:
+                raise PackError(
+                    f"{entry.name} is damaged on this computer (its checksum changed), so it was not "
+                    "exported. Delete it and get it again."
+                )
+            origin = {k: getattr(entry, k) for k in ("name", "license", "source", "repo", "repo_file", "revision", "url")}
+            files.append(PackFile(relative, entry.size, digest, "model", origin))
+        base = installer.parent if installer is not None and installer.is_file() else installer
+        for item in installer_files:
+            assert base is not None
+            relative = f"installer/{item.relative_to(base).as_posix()}"
+            digest = copy_hashed(item, destination / relative, count)
+            files.append(PackFile(relative, item.stat().st_size, digest, "installer"))
+        (destination / "settings.json").unlink(missing_ok=True)
+        if settings is not None:
+            shared = {key: value for key, value in asdict(settings).items() if key in SHARED_SETTINGS}
+            shared["engine"].pop("threads")  # each laptop uses its own cores
+            data = json.dumps(shared, indent=2).encode("utf-8")
+            write_atomically(destination / "settings.json", data)
+            files.append(PackFile("settings.json", len(data), _sha256_bytes(data), "settings"))
+        document = {
+            "format": PACK_FORMAT, "version": PACK_VERSION, "created_at": time.time(),
+            "hearth_version": __version__, "files": [asdict(f) for f in files],
+        }
+        write_atomically(destination / PACK_MANIFEST, json.dumps(document, indent=2).encode("utf-8"))
+    except OSError as exc:
+        raise PackError(f"The pack could not be written to {destination} ({exc.strerror or exc}).") from exc
+    return files
+
+
+def read_pack(folder: Path) -> list[PackFile]:
+    manifest = folder / PACK_MANIFEST
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PackError(
+            f"{folder} is not a complete Hearth pack: {PACK_MANIFEST} is missing. If the export was "
+            "interrupted, export it again."
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.") from exc
+    if not isinstance(document, dict) or document.get("format") != PACK_FORMAT:
+        raise PackError(f"{manifest} is not a Hearth pack list.")
+    if document.get("version", 0) > PACK_VERSION:
+        raise PackError("This pack was made by a newer Hearth. Update Hearth on this computer first.")
+    try:
+        files = [PackFile(**raw) for raw in document["files"]]
+    except (KeyError, TypeError) as exc:
+        raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.") from exc
+    for item in files:
+        if not (isinstance(item.path, str) and isinstance(item.size, int) and isinstance(item.model, dict)
+                and isinstance(item.sha256, str) and SHA256_HEX.fullmatch(item.sha256)):
+            raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.")
+        if not _inside_pack(item.path) or (item.kind == "model" and not item.path.startswith("models/")):
+            raise PackError(f"The pack names a file outside its folder ({item.path}); it was not imported.")
+    return files
+
+
+def _inside_pack(path: str) -> bool:
+    """A plain relative path with forward slashes, on every system (no drive, no '..')."""
+    posix, windows = PurePosixPath(path), PureWindowsPath(path)
+    return (
+        bool(path) and not posix.is_absolute() and not windows.anchor and "\\" not in path and ":" not in path
+        and ".." not in posix.parts
+    )
+
+
+def missing_files(folder: Path, files: list[PackFile]) -> list[str]:
+    """Files listed in the pack that are absent or of the wrong size (copied incompletely)."""
+    problems = []
+    for item in files:
+        path = folder / item.path
+        try:
+            size = path.stat().st_size
+        except OSError:
+            problems.append(f"{item.path} (missing)")
+            continue
+        if size != item.size:
+            problems.append(f"{item.path} ({size:,} of {item.size:,} bytes)")
+    return problems
+
+
+def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progress: Progress | None = None) -> ImportResult:
+    """Verify and add a pack's models and settings; on any problem nothing is added."""
+    files = read_pack(folder)
+    problems = missing_files(folder, files)
+    if problems:
+        raise PackError(
+            "The pack is incomplete, so nothing was imported. Missing or cut short: "
+            + ", ".join(problems) + ". Copy the pack again from the first computer."
+        )
+    installed = {m.sha256 for m in library.models()}
+    models = [f for f in files if f.kind == "model"]
+    new = [f for f in models if f.sha256 not in installed]
+    ensure_free_space(library.models_dir, sum(f.size for f in new), "the pack's models")
+    for stale in library.models_dir.glob(".import-*"):  # left by an import that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = library.models_dir / f".import-{uuid.uuid4().hex[:8]}"
+    count = _Counter(sum(f.size for f in new), progress)
+    added: list[ModelEntry] = []
+    try:
+        for item in new:  # every file verified before any is added
+            digest = copy_hashed(folder / item.path, staging / item.path, count)
+            if digest != item.sha256:
+                raise PackError(
+                    f"{item.path} in the pack is damaged (its checksum does not match), so nothing was "
+                    "imported. Copy the pack again from the first computer."
+                )
+        shared = _verified_settings(folder, files)
+        before = {m.id for m in library.models()}
+        try:
+            for item in new:
+                origin = {k: str(item.model.get(k, "")) for k in ("repo", "repo_file", "revision", "url")}
+                added.append(library.add_verified(
+                    staging / item.path, file_name=Path(item.path).name, sha256=item.sha256,
+                    name=str(item.model.get("name", "")), license_name=str(item.model.get("license", "")),
+                    source=f"Classroom pack ({item.model.get('source') or 'no source recorded'})", **origin,
+                ))
+            if shared is not None:
+                _apply_settings(shared, settings_file)
+        except BaseException:
+            for entry in library.models():
+                if entry.id not in before:  # what this import added; never a model the user had
+                    library.remove(entry.id)
+            raise
+    except OSError as exc:
+        raise StorageError(f"The pack could not be imported ({exc.strerror or exc}). Nothing was added.") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
+    return ImportResult(added, already, shared is not None)
+
+
+def _verified_settings(folder: Path, files: list[PackFile]) -> dict[str, Any] | None:
+    item = next((f for f in files if f.kind == "settings"), None)
+    if item is None:
+        return None
+    data = (folder / item.path).read_bytes()
+    if _sha256_bytes(data) != item.sha256:
+        raise PackError(f"{item.path} in the pack is damaged, so nothing was imported. Copy the pack again.")
+    shared = json.loads(data)
+    return {key: value for key, value in shared.items() if key in SHARED_SETTINGS}
+
+
+def _apply_settings(shared: dict[str, Any], settings_file: Path) -> None:
+    """The pack's engine, sampling and default system prompt; this computer's own choices
+    (window, last model, Hub address) stay."""
+    current = asdict(load_settings(settings_file))
+    for key, value in shared.items():
+        if isinstance(value, dict):
+            current[key].update(value)  # e.g. engine: the pack has no thread count
+        else:
+            current[key] = value
+    save_settings(settings_from_dict(current), settings_file)
+
+
+def _installer_files(installer: Path | None) -> list[Path]:
+    if installer is None:
+        return []
+    if installer.is_file():
+        return [installer]
+    if installer.is_dir():
+        return sorted(p for p in installer.rglob("*") if p.is_file())
+    raise PackError(f"The installer {installer} was not found.")
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

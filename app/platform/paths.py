@@ -1,0 +1,95 @@
+"""Where Hearth keeps its files: the one place that knows every path.
+
+By default the platformdirs locations are used. `--data-dir DIR` or the
+`HEARTH_DATA_DIR` environment variable puts everything under one folder instead
+(portable installs, tests).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Hearth"
+DATA_DIR_ENV = "HEARTH_DATA_DIR"
+POLICY_FILE_ENV = "HEARTH_POLICY_FILE"
+POLICY_NAME = "policy.toml"
+
+def _resources_dir() -> Path:
+    """Files shipped with the app (the model catalog, icons, build info): beside the app
+    package, or in the unpacked bundle of a frozen (PyInstaller) build."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return Path(bundle) / "resources" if bundle else Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES_DIR = _resources_dir()
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    data_dir: Path
+    config_dir: Path
+    log_dir: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "conversations.sqlite3"
+
+    @property
+    def crash_markers(self) -> Path:
+        """What the engine is doing now, one file per process (app/platform/crash_marker.py)."""
+        return self.data_dir / "running"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "hearth.log"
+
+    def ensure(self) -> None:
+        """Create every folder; raises OSError when the location is not writable."""
+        for folder in (self.data_dir, self.config_dir, self.log_dir, self.models_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
+    """Paths for this run: an explicit folder, then the environment, then platformdirs."""
+    root = data_dir or os.environ.get(DATA_DIR_ENV)
+    if root:
+        base = Path(root).expanduser().resolve()
+        return AppPaths(data_dir=base, config_dir=base / "config", log_dir=base / "logs")
+    return AppPaths(
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def policy_files() -> list[Path]:
+    """Where the administrator's policy may be; the first that exists wins.
+
+    The system config folders come first (every XDG_CONFIG_DIRS entry, and
+    /etc/xdg on Linux), so a file a user can write cannot override IT's. Then
+    beside the program, for a bundle on a shared drive or USB stick. The
+    HEARTH_POLICY_FILE variable, for trying a policy out, counts only outside a
+    bundle (a development checkout or a pip install).
+    """
+    system = platformdirs.site_config_dir(APP_NAME, appauthor=False, multipath=True)
+    candidates = [Path(folder) / POLICY_NAME for folder in system.split(os.pathsep) if folder]
+    if sys.platform.startswith("linux"):
+        candidates.append(Path("/etc/xdg") / APP_NAME / POLICY_NAME)
+    if getattr(sys, "frozen", False):
+        candidates.append(Path(sys.executable).resolve().parent / POLICY_NAME)
+    elif os.environ.get(POLICY_FILE_ENV):
+        candidates.append(Path(os.environ[POLICY_FILE_ENV]))
+    return list(dict.fromkeys(candidates))

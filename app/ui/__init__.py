@@ -1,1 +1,0 @@
-"""The Qt Widgets front end."""

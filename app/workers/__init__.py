@@ -1,1 +1,0 @@
-"""QObjects that live on their own QThreads and do the slow work."""

@@ -1,0 +1,116 @@
+"""What one chat turn costs the GUI thread, as the conversation grows.
+
+    .venv/bin/python bench/gui_turn.py [--turns 1 21 50] [--repeats 3]
+
+A conversation of N-1 earlier turns (Markdown with a code block, as models write) is
+saved, the window opens it, and one more message is sent to the fake engine (no model:
+only the window's own work is measured). Per turn it prints the SQLite statements run
+on the GUI thread and the GUI thread's CPU time from send to the reply's end, and both
+as a ratio to the first turn of the same run (the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.conversations.store import ConversationStore  # noqa: E402
+from app.gui.app import create_window  # noqa: E402
+from app.library.model_library import ModelLibrary, starter_model_file  # noqa: E402
+from app.platform.paths import resolve_paths  # noqa: E402
+from tests.fakes import FakeEngine  # noqa: E402
+
+EARLIER_REPLY = (
+    "Here is how you could do it:\n\n```python\ndef greet(name: str) -> str:\n"
+    "    return f\"Hello, {name}!\"\n```\n\nThen call `greet(\"Ada\")`. **Note** that it "
+    "returns the text instead of printing it, so you can reuse it.\n"
+)
+
+_main_thread = threading.main_thread()
+statements = 0
+
+
+def _count(_statement: str) -> None:
+    global statements
+    if threading.current_thread() is _main_thread:
+        statements += 1
+
+
+def _counting_connect(original):  # type: ignore[no-untyped-def]
+    def connect(*args, **kwargs):  # type: ignore[no-untyped-def]
+        connection = original(*args, **kwargs)
+        connection.set_trace_callback(_count)
+        return connection
+
+    return connect
+
+
+def measure_turn(earlier_turns: int) -> tuple[int, float]:
+    """(GUI-thread statements, GUI-thread CPU seconds) of one turn after `earlier_turns`."""
+    global statements
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
+        paths = resolve_paths(Path(folder))
+        paths.ensure()
+        ModelLibrary(paths.models_dir).add(starter_model_file(), copy=False)
+        store = ConversationStore(paths.database)
+        conversation = store.create_conversation("A long chat")
+        parent = None
+        for number in range(earlier_turns):
+            parent = store.add_message(conversation, parent, "user", f"Question {number}: how do I greet?")
+            parent = store.add_message(conversation, parent, "assistant", EARLIER_REPLY)
+        store.close()
+        window = create_window(paths, engine_factory=FakeEngine)
+        window.show()
+        deadline = time.monotonic() + 30
+        while not window.send_button.isEnabled() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+        app.processEvents()
+        statements = 0
+        started = time.thread_time()
+        window.composer.setPlainText("One more question, please.")
+        window.send(window.composer.toPlainText())
+        while not window.send_button.isEnabled():  # the reply has ended and been shown
+            app.processEvents()
+            time.sleep(0.001)
+        app.processEvents()
+        cpu = time.thread_time() - started
+        counted = statements
+        window.close()
+        app.processEvents()
+    return counted, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, nargs="+", default=[1, 21, 50])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    sqlite3.connect = _counting_connect(sqlite3.connect)  # type: ignore[assignment]
+    results = {}
+    for turn in args.turns:
+        runs = [measure_turn(turn - 1) for _ in range(args.repeats)]
+        results[turn] = (runs[0][0], statistics.median(cpu for _, cpu in runs))
+    first = args.turns[0]
+    base_statements, base_cpu = results[first]
+    print(f"{'turn':>5} {'statements':>11} {'ratio':>6} {'GUI ms':>8} {'ratio':>6}")
+    for turn, (count, cpu) in results.items():
+        print(f"{turn:>5} {count:>11} {count / base_statements:>6.2f} {cpu * 1000:>8.1f} {cpu / base_cpu:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
