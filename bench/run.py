@@ -99,7 +99,7 @@ def open_window(path: Path, max_tokens: int) -> tuple[Any, Any]:
     save_settings(settings, paths.settings_file)
     window = create_window(paths)
     window.show()
-    while not window._model_ready:
+    while not window.loader.ready:
         app.processEvents()
         time.sleep(0.01)
     return app, window

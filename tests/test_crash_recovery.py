@@ -90,14 +90,14 @@ def test_window_after_a_crash_keeps_the_chat_shows_the_notice_and_retries_in_saf
     assert "Hearth closed unexpectedly last time while writing a reply with SmolLM2" in notice.text.text()
     assert "Name three colours." in window.chat_view.toPlainText()  # the conversation is there
     qtbot.wait(300)
-    assert not window._model_ready and "stopped Hearth" in window.model_status.text()
+    assert not window.loader.ready and "stopped Hearth" in window.model_status.text()
 
     qtbot.mouseClick(notice.safe_mode_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window._model_ready, timeout=60_000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=60_000)
     assert not notice.isVisible() and "safe mode" in window.model_status.text()
     window.composer.setPlainText("What is the capital of France?")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window._active_request is None and "tokens/s" in window.chat_view.toPlainText(),
+    qtbot.waitUntil(lambda: not window.session.busy and "tokens/s" in window.chat_view.toPlainText(),
                     timeout=120_000)
     window.close()
     preferences = json.loads(paths.settings_file.read_text())["models"][model_id]

@@ -32,7 +32,7 @@ def window_factory(qtbot, paths: AppPaths, smollm_path: Path):
         window.show()
         created.append(window)
         if with_model:
-            qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+            qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
         return window
 
     yield make
@@ -44,7 +44,7 @@ def window_factory(qtbot, paths: AppPaths, smollm_path: Path):
 def send(qtbot, window: MainWindow, text: str) -> None:
     window.composer.setPlainText(text)
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
 
 
 def test_send_streams_and_renders_the_reply(qtbot, window_factory) -> None:
@@ -68,7 +68,7 @@ def test_shift_enter_adds_a_newline_and_empty_messages_are_ignored(qtbot, window
     assert window.composer.toPlainText() == "line one\n"
     window.composer.setPlainText("   \n ")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    assert window._active_request is None and window.conversations.rowCount() == 0
+    assert not window.session.busy and window.conversations.rowCount() == 0
 
 
 def test_no_model_shows_a_friendly_empty_state_and_disables_the_composer(qtbot, window_factory) -> None:
@@ -84,7 +84,7 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(qtbot, window_factor
     FakeEngine.reply_words = ["A", " second", " answer"]
     try:
         window.regenerate()
-        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     finally:
         FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
     assert "A second answer" in window.chat_view.toPlainText()
@@ -107,7 +107,7 @@ def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths) ->
         qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
         assert window.stop_button.isEnabled()
         qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
-        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     finally:
         FakeEngine.delay = 0.0
     store = ConversationStore(paths.database)
@@ -120,7 +120,7 @@ def test_new_rename_and_delete_with_confirmation(qtbot, window_factory, monkeypa
     window = window_factory()
     send(qtbot, window, "First chat")
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert window._conversation_id is None
+    assert window.session.conversation_id is None
     send(qtbot, window, "Second chat")
     assert [window.conversations.index(r, 0).data() for r in range(2)] == ["Second chat", "First chat"]
 
@@ -176,7 +176,7 @@ def test_a_pasted_megabyte_without_spaces_is_laid_out_and_shown_shortened(qtbot,
     send(qtbot, window, window.composer.toPlainText())
     shown = window.chat_view.toPlainText()
     assert "Shortened on screen: 1,000,000 characters" in shown and len(shown) < 100_000
-    message_id = window._store.thread(window._conversation_id)[0].id
+    message_id = window._store.thread(window.session.conversation_id)[0].id
     from PySide6.QtCore import QUrl
     window.chat_view.anchorClicked.emit(QUrl(f"hearth-copy-message:{message_id}"))
     assert QGuiApplication.clipboard().text() == blob
@@ -290,21 +290,21 @@ def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: A
 def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory) -> None:
     window = window_factory()
     send(qtbot, window, "First chat")
-    first = window._conversation_id
+    first = window.session.conversation_id
     FakeEngine.delay = 0.1
     try:
         window.new_conversation()
         window.composer.setPlainText("Second chat")
         qtbot.keyClick(window.composer, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: "Hello" in window.chat_view.streamed_text, timeout=5000)
-        second = window._conversation_id
+        second = window.session.conversation_id
         window.select_conversation(first)
         assert "Second chat" not in window.chat_view.toPlainText()
         window.select_conversation(second)
         streaming = window.chat_view.toPlainText()  # while the reply is still being written
-        assert window._active_request is not None
+        assert window.session.busy
         assert "Hello" in streaming and streaming.count("Assistant") == 1
-        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     finally:
         FakeEngine.delay = 0.0
     text = window.chat_view.toPlainText()
@@ -320,7 +320,7 @@ def test_regenerate_shows_only_the_question_while_the_new_reply_streams(qtbot, w
         window.regenerate()
         qtbot.waitUntil(lambda: window.chat_view.streamed_text != "", timeout=5000)
         assert "Hello from the fake engine." not in window.chat_view.toPlainText()
-        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     finally:
         FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
         FakeEngine.delay = 0.0
@@ -372,7 +372,7 @@ def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory) -
         qtbot.waitUntil(lambda: cursor.block().text().startswith("Hello"), timeout=5000)
         assert cursor.charFormat().fontWeight() < QFont.Weight.DemiBold
         assert cursor.block().blockFormat().hasProperty(0x1060) is False  # no horizontal rule
-        qtbot.waitUntil(lambda: window._active_request is None, timeout=5000)
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     finally:
         FakeEngine.delay = 0.0
 
@@ -381,10 +381,10 @@ def test_a_superseded_model_load_is_skipped(qtbot, window_factory) -> None:
     window = window_factory()
     engine = window._worker._engine
     loads_before = engine.loads
-    model_id = window._loaded_model_id
+    model_id = window.loader.model_id
     window.load_model(model_id)
     window.load_model(model_id)  # asked again before the first request ran
-    qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     qtbot.wait(200)
     assert engine.loads == loads_before + 1  # the first request was skipped or abandoned
     assert "Fake model" in window.model_status.text()

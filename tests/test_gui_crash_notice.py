@@ -32,10 +32,10 @@ def test_the_crashed_model_waits_for_the_user_then_loads_in_safe_mode(qtbot, pat
     assert notice.isVisible() and notice.safe_mode_button.isVisible()
     assert f"while writing a reply with {entry.name}" in notice.text.text()
     qtbot.wait(200)
-    assert not window._model_ready and window.model_status.text() == "No model loaded: the last one stopped Hearth"
+    assert not window.loader.ready and window.model_status.text() == "No model loaded: the last one stopped Hearth"
 
     qtbot.mouseClick(notice.safe_mode_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     assert window._worker._engine.safe_modes == [True]
     assert window.model_status.text().endswith("· safe mode") and not notice.isVisible()
     preferences = load_settings(paths.settings_file).model_preferences(entry.id)
@@ -55,7 +55,7 @@ def test_after_a_safe_mode_crash_only_another_model_is_offered(qtbot, paths: App
 def test_details_show_safe_mode_and_turning_it_off_reloads_normally(qtbot, paths: AppPaths, smollm_path: Path) -> None:
     window, entry = window_after_crash(qtbot, paths, smollm_path, safe_mode=False)
     window.retry_in_safe_mode()
-    qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     shown: list[str] = []
 
     def answer() -> None:
@@ -66,7 +66,7 @@ def test_details_show_safe_mode_and_turning_it_off_reloads_normally(qtbot, paths
     QTimer.singleShot(100, answer)
     window.show_model_details()
     assert "Safe mode: on" in shown[0]
-    qtbot.waitUntil(lambda: window._model_ready and len(window._worker._engine.safe_modes) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.loader.ready and len(window._worker._engine.safe_modes) == 2, timeout=5000)
     assert window._worker._engine.safe_modes == [True, False]
     assert not load_settings(paths.settings_file).model_preferences(entry.id).safe_mode
     window.close()

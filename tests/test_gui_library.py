@@ -73,7 +73,7 @@ def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
     models.add(gemma_path)  # a copy: deleting it frees disk
     models.add(smollm_path, copy=False)
     window = open_window()
-    qtbot.waitUntil(lambda: window._model_ready, timeout=5000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     library = window.open_library()
     rows = {cell(library, r, "Name"): r for r in range(library.table.rowCount())}
     smol, gemma = rows["SmolLM2-135M-Instruct.Q4_1"], rows["gemma-3-270m-q4_k_m"]
@@ -82,7 +82,7 @@ def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
     assert cell(library, smol, "License") == "apache-2.0" and cell(library, gemma, "License") == "gemma"
     assert cell(library, smol, "Fit") == "Runs well"
     assert "GB" in library.table.index(smol, 1).data(Qt.ItemDataRole.ToolTipRole)
-    in_use = window._loaded_model_id
+    in_use = window.loader.model_id
     assert cell(library, library.table.row_of(in_use), "Status") == "In use"
 
     other = next(r for r in range(library.table.rowCount()) if library.table.entry(r).id != in_use)
@@ -164,10 +164,10 @@ def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: App
     assert entry.sha256 == hub.files[f"{REPO}/{FILE}"].sha256
     assert "downloaded and verified" in library.status.text()
     assert window.model_picker.count() == 1
-    qtbot.waitUntil(lambda: window._model_ready, timeout=60000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=60000)
     window.composer.setPlainText("What is the capital of France?")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window._active_request is None, timeout=120000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=120000)
     assert "tokens/s" in window.speed_status.text()
     assert len(window.chat_view.toPlainText()) > len("What is the capital of France?") + 10
 
@@ -256,10 +256,10 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: refuse(None, host))  # type: ignore[arg-type]
     ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
     window = open_window(engine=None)  # the real engine and model
-    qtbot.waitUntil(lambda: window._model_ready, timeout=60000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=60000)
     window.composer.setPlainText("Say hello to the purple lighthouse keeper.")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window._active_request is None, timeout=120000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=120000)
     logged = paths.log_file.read_text(encoding="utf-8")
     assert "purple lighthouse keeper" not in logged, "the log never holds conversation text"
     library = window.open_library()
@@ -453,7 +453,7 @@ def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPat
     window = create_window(paths, engine_factory=FakeEngine)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._model_ready, timeout=20000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=20000)
     (entry,) = window._library.models()
     assert not entry.in_place and window._library.file_of(entry).parent == paths.models_dir
     assert entry.license == "Apache-2.0" and window.model_picker.isEnabled()

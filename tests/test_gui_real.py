@@ -26,7 +26,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     window = create_window(paths)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._model_ready, timeout=60_000)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=60_000)
     assert "SmolLM2" in window.model_picker.currentText() or "Smollm2" in window.model_status.text()
     assert "license: apache-2.0" in window.model_status.text().lower()
 
@@ -34,12 +34,12 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(window.chat_view.streamed_text) > 40, timeout=60_000)
     qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: window._active_request is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=10_000)
     shown = window.chat_view.toPlainText()
     assert "Stopped" in shown and "tokens/s" in shown
 
     window.regenerate()
-    qtbot.waitUntil(lambda: window._active_request is None, timeout=120_000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=120_000)
     assert "2/2" in window.chat_view.toPlainText()
     window.close()
 
@@ -58,5 +58,5 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     text = again.chat_view.toPlainText()
     assert "Write a long story about a lighthouse keeper." in text and "2/2" in text
     assert second.content.strip()[:30] in text.replace("\u2029", "\n")
-    qtbot.waitUntil(lambda: again._model_ready, timeout=60_000)
+    qtbot.waitUntil(lambda: again.loader.ready, timeout=60_000)
     again.close()

@@ -115,6 +115,7 @@ class MarkdownRenderer:
         self.set_dark(dark)
 
     def set_dark(self, dark: bool) -> None:
+        self.dark = dark
         renderer = self._parser.renderer
         assert isinstance(renderer, _Renderer)
         renderer.palette = DARK if dark else LIGHT

@@ -38,5 +38,9 @@ class ConversationListModel(QAbstractListModel):
             return row.id
         return None
 
+    def first_id(self) -> int | None:
+        """The conversation with the newest activity, if any."""
+        return self._rows[0].id if self._rows else None
+
     def row_of(self, conversation_id: int) -> int:
         return next((i for i, r in enumerate(self._rows) if r.id == conversation_id), -1)

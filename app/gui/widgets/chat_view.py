@@ -77,6 +77,9 @@ class ChatView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
         self._copy_texts: dict[str, str] = {}
+        # Per message id: (what it was rendered from, its HTML, its copy texts).
+        self._rendered: dict[int, tuple[tuple[Any, ...], str, dict[str, str]]] = {}
+        self._header_position = -1  # where the streaming reply's header begins on the page
         self._stream_parts: list[str] = []
         self._stream_length = 0
         self._stream_start = -1  # where the unsettled part of the reply begins on the page
@@ -106,16 +109,53 @@ class ChatView(QTextBrowser):
         )
 
     def show_messages(self, messages: Sequence[Message], branches: dict[int, tuple[int, int]]) -> None:
-        """Render a whole thread. `branches[id]` = (position, count) among its alternatives."""
+        """Render a whole thread. `branches[id]` = (position, count) among its alternatives.
+        A message rendered before, unchanged, is not rendered again (its HTML is kept):
+        at 50 turns, Markdown and Pygments took most of a whole page's 0.2 s."""
         self._stream_start = -1
         self._drop_unshown()  # resume_stream shows all of the reply again
         self._copy_texts.clear()
-        blocks = [self._message_html(m, branches.get(m.id)) for m in messages if m.role != "system"]
+        shown = [m for m in messages if m.role != "system"]
+        blocks = [self._message_html(m, branches.get(m.id)) for m in shown]
+        kept = {m.id for m in shown}
+        self._rendered = {key: value for key, value in self._rendered.items() if key in kept}
         self.setHtml("".join(blocks))
         self.scroll_to_end()
 
+    def append_message(self, message: Message, branch: tuple[int, int] | None) -> None:
+        """Add one message at the end of the page, leaving the rest as it is."""
+        self._drop_unshown()
+        cursor = self._fresh_block_at_end()
+        cursor.insertHtml(self._message_html(message, branch))
+        self.scroll_to_end()
+
+    def _fresh_block_at_end(self) -> QTextCursor:
+        """A cursor in a new, unformatted block at the end: inserted HTML's first block
+        merges into the cursor's block, which must not pass on the rule or the bold above."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        return cursor
+
     def _message_html(self, message: Message, branch: tuple[int, int] | None) -> str:
-        self._copy_texts[str(message.id)] = message.content
+        key = (message.content, message.status, repr(message.stats), branch, self._renderer.dark)
+        cached = self._rendered.get(message.id)
+        if cached is None or cached[0] != key:
+            copy_texts: dict[str, str] = {str(message.id): message.content}
+            shown = message.content[:SHOWN_CHARACTERS]
+            if message.role == "user":
+                body = "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>"
+            else:
+                rendered = self._renderer.render(shown, block_prefix=f"{message.id}-")
+                for number, code in enumerate(rendered.code_blocks):
+                    copy_texts[f"{message.id}-{number}"] = code
+                body = rendered.html
+            cached = (key, self._header_html(message, branch) + body + self._footer_html(message), copy_texts)
+            self._rendered[message.id] = cached
+        self._copy_texts.update(cached[2])
+        return cached[1]
+
+    def _header_html(self, message: Message, branch: tuple[int, int] | None) -> str:
         speaker = "You" if message.role == "user" else "Assistant"
         controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">Copy</a>']
         if branch and branch[1] > 1:
@@ -124,14 +164,9 @@ class ChatView(QTextBrowser):
                 f'<a href="{BRANCH_SCHEME}:{message.id}:-1">&lsaquo;</a> {position}/{count} '
                 f'<a href="{BRANCH_SCHEME}:{message.id}:1">&rsaquo;</a>'
             )
-        shown = message.content[:SHOWN_CHARACTERS]
-        if message.role == "user":
-            body = "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>"
-        else:
-            rendered = self._renderer.render(shown, block_prefix=f"{message.id}-")
-            for number, code in enumerate(rendered.code_blocks):
-                self._copy_texts[f"{message.id}-{number}"] = code
-            body = rendered.html
+        return f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
+
+    def _footer_html(self, message: Message) -> str:
         notes = [_STATUS_NOTES[message.status]] if message.status in _STATUS_NOTES else []
         if len(message.content) > SHOWN_CHARACTERS:
             notes.append(
@@ -142,10 +177,7 @@ class ChatView(QTextBrowser):
             if message.stats.get("omitted_turns"):
                 notes.append(f"{message.stats['omitted_turns']} older messages were left out to fit")
         footer = f"<p style='color:gray'><small>{html.escape(' · '.join(notes))}</small></p>" if notes else ""
-        return (
-            f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
-            f"{body}{footer}<hr>"
-        )
+        return f"{footer}<hr>"
 
     def append_unsaved_reply(self, text: str) -> None:
         """Show a reply the store could not take, so the user still has it on screen."""
@@ -178,10 +210,8 @@ class ChatView(QTextBrowser):
 
     def _show_stream_block(self) -> None:
         self._drop_unshown()
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        # Fresh blocks and formats: nothing may inherit the rule above or the bold header.
-        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor = self._fresh_block_at_end()
+        self._header_position = cursor.position()
         cursor.insertHtml("<b>Assistant</b>")
         self._stream_start = cursor.position()  # rendered pieces begin with a block of their own
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # plain text goes here until then
@@ -278,6 +308,23 @@ class ChatView(QTextBrowser):
         self._render_timer.stop()
         self._drop_unshown()
         self._stream_start = -1
+
+    def finish_stream(self, message: Message, branch: tuple[int, int] | None) -> None:
+        """The reply that streamed is saved as `message`: render the rest of its Markdown,
+        give it its header (copy, alternatives) and footer, and touch nothing else."""
+        if self._stream_start < 0:  # not on the page (it streamed while another chat was shown)
+            return
+        at_end = self._at_end()
+        self._render_stream()
+        self.end_stream()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._header_position)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(self._header_html(message, branch))
+        self._fresh_block_at_end().insertHtml(self._footer_html(message))
+        self._copy_texts[str(message.id)] = message.content
+        if at_end:
+            self.scroll_to_end()
 
     def _drop_unshown(self) -> None:
         self._show_timer.stop()

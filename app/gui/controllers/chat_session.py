@@ -1,0 +1,310 @@
+"""The chat session: which conversation is shown, and the turn being written.
+
+A controller, not a widget. It owns the request ids and the streaming state, talks to
+the store and to the inference worker, and tells the window what to show through
+signals. A turn touches the store a constant number of times, however long the
+conversation: the new question is appended to what is shown, and at the end only the
+reply is read back (bench/gui_turn.py).
+
+After `shutdown()` it ignores the worker's signals still queued and refuses new work:
+the store closes right after, and a late `finished` used to reach it
+(`sqlite3.ProgrammingError: Cannot operate on a closed database`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.config.settings import Settings
+from app.conversations.store import ConversationStore, Message, title_from
+from app.gui.controllers.model_loader import ModelLoader
+from app.gui.item_models.conversation_list import ConversationListModel
+from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest
+from app.platform.errors import HearthError
+
+Branches = dict[int, tuple[int, int]]  # message id -> (position, count) among its alternatives
+
+
+@dataclass(frozen=True)
+class ShownThread:
+    """A conversation as the view shows it. `streaming_here`: a reply to it is being
+    written; it is not among `messages` (its saved copy lags), the view shows it from
+    what streamed."""
+
+    conversation_id: int
+    messages: list[Message]
+    branches: Branches
+    streaming_here: bool
+
+
+class ChatSession(QObject):
+    thread_shown = Signal(object)  # ShownThread
+    nothing_shown = Signal()  # no conversation chosen: the window shows its empty state
+    message_added = Signal(object, object)  # Message appended to the shown thread, its branch or None
+    reply_started = Signal()  # a reply begins at the end of the shown thread
+    reply_text = Signal(str)  # streamed text of that reply
+    reply_saved = Signal(object, object)  # the finished reply (Message) and its branch, for the shown thread
+    reply_finished = Signal(dict)  # stats of any reply that ended normally or was stopped
+    reply_failed = Signal(str, str)  # plain message, reply text that could not be saved ('' if none)
+    state_changed = Signal()  # busy, or the shown conversation, changed
+    notice = Signal(str)  # a passing remark for the status bar
+    error = Signal(str, str)  # title, plain message
+    request_generate = Signal(object)  # ReplyRequest, to the worker's thread
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        worker: InferenceWorker,
+        loader: ModelLoader,
+        settings: Callable[[], Settings],
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._worker = worker
+        self._loader = loader
+        self._settings = settings
+        self.conversations = ConversationListModel(store)
+        self._conversation_id: int | None = None
+        self._shown: list[Message] = []
+        self._request_id = 0
+        self._active_request: int | None = None
+        self._streaming_conversation: int | None = None
+        self._streaming_parent: int | None = None
+        self._streaming_reply_id: int | None = None
+        self._streamed: list[str] = []
+        self._shut_down = False
+        self.request_generate.connect(worker.generate)
+        worker.reply_started.connect(self._on_reply_started)
+        worker.token.connect(self._on_token)
+        worker.finished.connect(self._on_reply_finished)
+        worker.failed.connect(self._on_reply_failed)
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self._conversation_id
+
+    @property
+    def busy(self) -> bool:
+        """A reply is being written (in whichever conversation)."""
+        return self._active_request is not None
+
+    @property
+    def can_reply(self) -> bool:
+        return self._loader.ready and not self.busy and not self._shut_down
+
+    @property
+    def streamed_text(self) -> str:
+        return "".join(self._streamed)
+
+    # Which conversation --------------------------------------------------------
+
+    def open(self, conversation_id: int) -> None:
+        self._conversation_id = conversation_id
+        self._show_thread()
+
+    def new(self) -> None:
+        """Nothing shown; the next message sent starts a conversation."""
+        self._conversation_id = None
+        self._shown = []
+        self.nothing_shown.emit()
+        self.state_changed.emit()
+
+    def open_latest(self) -> None:
+        first = self.conversations.first_id()
+        if first is None:
+            self.new()
+        else:
+            self.open(first)
+
+    def title(self) -> str:
+        return self._store.conversation_title(self._conversation_id) if self._conversation_id is not None else ""
+
+    def rename(self, title: str) -> None:
+        conversation_id = self._conversation_id
+        if conversation_id is None or not title.strip():
+            return
+        if self._saved(lambda: self._store.rename_conversation(conversation_id, title)):
+            self.conversations.refresh()
+            self.state_changed.emit()
+
+    def delete(self) -> None:
+        """Delete the shown conversation (never while a reply is written), then show the newest."""
+        conversation_id = self._conversation_id
+        if conversation_id is None or self.busy:
+            return
+        if self._saved(lambda: self._store.delete_conversation(conversation_id)):
+            self.conversations.refresh()
+            self.open_latest()
+
+    def show_alternative(self, message_id: int, step: int) -> None:
+        """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""
+        siblings = self._store.siblings(message_id)
+        if message_id not in siblings or self.busy:
+            return
+        target = siblings[(siblings.index(message_id) + step) % len(siblings)]
+        self._saved(lambda: self._store.show_branch(target))
+        self._show_thread()
+
+    def refresh(self) -> None:
+        """Show the conversation again (after the look changed)."""
+        if self._conversation_id is None:
+            self.nothing_shown.emit()
+        else:
+            self._show_thread()
+
+    def _show_thread(self) -> None:
+        conversation_id = self._conversation_id
+        if conversation_id is None:
+            return
+        messages = self._store.thread(conversation_id)
+        streaming_here = self.busy and self._streaming_conversation == conversation_id
+        if streaming_here:
+            messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != "streaming"]
+        self._shown = messages
+        self.thread_shown.emit(ShownThread(conversation_id, messages, self._branches(messages), streaming_here))
+        self.state_changed.emit()
+
+    def _branches(self, messages: list[Message]) -> Branches:
+        branches = {}
+        for message in messages:
+            if message.role == "assistant":
+                branches[message.id] = self._branch_of(message.id)
+        return branches
+
+    def _branch_of(self, message_id: int) -> tuple[int, int]:
+        siblings = self._store.siblings(message_id)
+        return siblings.index(message_id) + 1, len(siblings)
+
+    # A turn --------------------------------------------------------------------
+
+    def send(self, text: str) -> bool:
+        """Save `text` as the next message and start its reply. False when nothing was
+        saved (no model, busy, a store error): the caller keeps the text."""
+        if not text.strip() or not self.can_reply:
+            return False
+        conversation_id = self._conversation_id
+        parent = self._shown[-1].id if self._shown and conversation_id is not None else None
+
+        def add() -> tuple[int, int]:
+            target = conversation_id if conversation_id is not None else self._store.create_conversation(title_from(text))
+            return target, self._store.add_message(target, parent, "user", text)
+
+        added = self._saved(add)
+        if not added:
+            return False
+        self._conversation_id, message_id = added
+        message = self._store.message(message_id)
+        assert message is not None  # just written on this connection
+        self.conversations.refresh()
+        if conversation_id is None:
+            self._shown = [message]
+            self.thread_shown.emit(ShownThread(message.conversation_id, [message], {}, streaming_here=False))
+        else:
+            self._shown.append(message)
+            self.message_added.emit(message, None)
+        self._start_reply(message_id)
+        return True
+
+    def regenerate(self) -> None:
+        """Write the last reply again; the earlier one stays as an alternative."""
+        conversation_id = self._conversation_id
+        if conversation_id is None or not self._shown or not self.can_reply:
+            return
+        last = self._shown[-1]
+        parent_id = last.parent_id if last.role == "assistant" else last.id
+        if parent_id is None or not self._saved(lambda: self._store.set_current_leaf(conversation_id, parent_id)):
+            return
+        self._show_thread()
+        self._start_reply(parent_id)
+
+    def stop(self) -> None:
+        if self.busy:
+            self._worker.cancel.set()
+
+    def _start_reply(self, parent_id: int) -> None:
+        self._request_id += 1
+        self._active_request = self._request_id
+        self._streaming_conversation = self._conversation_id
+        self._streaming_parent = parent_id
+        self._streaming_reply_id = None
+        self._streamed = []
+        self.reply_started.emit()
+        self.state_changed.emit()
+        settings = self._settings()
+        preference = settings.preferences_of(self._loader.model_id).prompt_format
+        self.request_generate.emit(ReplyRequest(self._request_id, parent_id, copy.deepcopy(settings), preference))
+
+    def _current(self, request_id: int) -> bool:
+        return request_id == self._active_request and not self._shut_down
+
+    def _on_reply_started(self, request_id: int, message_id: int, omitted: int) -> None:
+        if not self._current(request_id):
+            return
+        self._streaming_reply_id = message_id
+        if omitted:
+            self.notice.emit(
+                f"This conversation is longer than the model can read at once: the oldest "
+                f"{omitted} messages were left out of this reply. They are still saved."
+            )
+
+    def _on_token(self, request_id: int, text: str) -> None:
+        if self._current(request_id):
+            self._streamed.append(text)
+            if self._streaming_conversation == self._conversation_id:
+                self.reply_text.emit(text)
+
+    def _on_reply_finished(self, request_id: int, stats: dict[str, Any]) -> None:
+        if not self._current(request_id):
+            return
+        shown_here = self._streaming_conversation == self._conversation_id
+        self._end_reply()
+        reply = self._store.message(stats["message_id"]) if shown_here else None
+        if reply is not None:
+            self._shown.append(reply)
+            self.reply_saved.emit(reply, self._branch_of(reply.id))
+        self.reply_finished.emit(stats)
+        self.state_changed.emit()
+
+    def _on_reply_failed(self, request_id: int, message: str) -> None:
+        if not self._current(request_id):
+            return
+        partial = self.streamed_text
+        reply_id, shown_here = self._streaming_reply_id, self._streaming_conversation == self._conversation_id
+        if reply_id is None and self._streaming_parent is not None:
+            # No reply was started: show the question's earlier answers again, if any.
+            parent = self._streaming_parent
+            self._saved(lambda: self._store.show_branch(parent))
+        self._end_reply()
+        if shown_here:
+            self._show_thread()
+        saved = self._store.message(reply_id) if reply_id is not None else None
+        unsaved = partial if partial and shown_here and (saved is None or saved.content != partial) else ""
+        self.reply_failed.emit(message, unsaved)
+        self.state_changed.emit()
+
+    def _end_reply(self) -> None:
+        self._active_request = None
+        self._streaming_conversation = None
+        self.conversations.refresh()
+
+    # The end -------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop the reply being written and ignore everything the worker still sends."""
+        self._shut_down = True
+        self._worker.cancel.set()
+
+    def _saved(self, work: Callable[[], Any]) -> Any:
+        """Run a store write; a failure is told (as 'Not saved'), not raised. The work's
+        result, True when it returns nothing, or False when it failed."""
+        try:
+            result = work()
+        except HearthError as exc:
+            self.error.emit("Not saved", str(exc))
+            return False
+        return True if result is None else result

@@ -1,0 +1,37 @@
+"""The window's model menu: the installed models the administrator allows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
+
+from app.library.model_library import ModelEntry
+
+
+class ModelPicker(QComboBox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumWidth(320)
+        self.has_models = False
+
+    def show_models(self, entries: list[ModelEntry], last_used: str, default: str) -> str:
+        """List `entries` and select the last used one (else the default, else the first).
+        Returns the selected model's id, '' when there is none."""
+        self.clear()
+        for entry in entries:
+            self.addItem(f"{entry.name}  ·  {entry.size / 1e6:,.0f} MB", entry.id)
+            self.setItemData(
+                self.count() - 1,
+                f"{entry.parameters / 1e6:,.0f}M parameters, {entry.quantization}, "
+                f"license: {entry.license or 'unknown'}\nSource: {entry.source}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.has_models = bool(entries)
+        self.setEnabled(self.has_models)
+        if not entries:
+            self.addItem("No models installed")
+            return ""
+        wanted = last_used if self.findData(last_used) >= 0 else default
+        index = max(0, self.findData(wanted))
+        self.setCurrentIndex(index)
+        return entries[index].id
