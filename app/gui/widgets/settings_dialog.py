@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from app.backends.llama.prompt_formats import FORMAT_CHOICES
 from app.config.policy import SET_BY_ADMIN
-from app.config.settings import Settings, clean_hub_endpoint
+from app.config.schema import clean_hub_endpoint
+from app.config.settings import Settings
 from app.platform.hardware import physical_cores
 
 _FORMAT_LABELS = {
