@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends.llama.prompt_formats import FORMAT_CHOICES
 from app.chat.crash_recovery import safe_mode_label
 from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings, load_settings, save_settings
@@ -624,7 +625,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
 
     def open_settings(self) -> None:
         policy = self._library_services.policy
-        dialog = SettingsDialog(self._settings, self._loaded_model_id, self, frozenset(policy.locked))
+        dialog = SettingsDialog(self._settings, self._loaded_model_id, self, frozenset(policy.locked), format_choices=FORMAT_CHOICES)
         if not dialog.exec():
             return
         updated = policy.apply(dialog.result_settings())
