@@ -262,12 +262,12 @@ def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> Non
     from app.gui.widgets.settings_dialog import SettingsDialog
 
     settings = Settings()
-    dialog = SettingsDialog(settings, "gemma-3", None)
+    dialog = SettingsDialog(settings, "gemma-3", None, format_choices=["auto", "gemma", "completion"])
     qtbot.addWidget(dialog)
-    dialog.temperature.setValue(0.3)
-    dialog.context_length.setValue(8192)
+    dialog.fields["temperature"].setValue(0.3)
+    dialog.fields["context_length"].setValue(8192)
     dialog.prompt_format.setCurrentIndex(dialog.prompt_format.findData("completion"))
-    dialog.system_prompt.setPlainText("Answer in French.")
+    dialog.fields["system_prompt"].setPlainText("Answer in French.")
     result = dialog.result_settings()
     assert result.sampling.temperature == pytest.approx(0.3)
     assert result.engine.context_length == 8192

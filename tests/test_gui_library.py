@@ -282,7 +282,7 @@ def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window,
 
     window = open_window()
     first = window.open_library()
-    monkeypatch.setattr(SettingsDialog, "exec", lambda self: self.hub_endpoint.setText("mirror.school.example/") or 1)
+    monkeypatch.setattr(SettingsDialog, "exec", lambda self: self.fields["hub_endpoint"].setText("mirror.school.example/") or 1)
     window.open_settings()
     assert window._settings.library.hub_endpoint == "https://mirror.school.example"
     assert window._library_services.queue._downloader.endpoint == "https://mirror.school.example"
@@ -408,14 +408,14 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_p
 
     def look_then_change_top_p(self: SettingsDialog) -> int:
         seen.append(self)
-        self.top_p.setValue(0.5)
+        self.fields["top_p"].setValue(0.5)
         return 1
 
     monkeypatch.setattr(SettingsDialog, "exec", look_then_change_top_p)
     window.open_settings()
     (dialog,) = seen
-    assert not dialog.temperature.isEnabled() and not dialog.system_prompt.isEnabled() and dialog.top_p.isEnabled()
-    label = dialog.findChild(QFormLayout).labelForField(dialog.temperature).text()
+    assert not dialog.fields["temperature"].isEnabled() and not dialog.fields["system_prompt"].isEnabled() and dialog.fields["top_p"].isEnabled()
+    label = dialog.findChild(QFormLayout).labelForField(dialog.fields["temperature"]).text()
     assert label == "Temperature\n(set by your administrator)"
     assert window._settings.sampling.top_p == 0.5, "an unlocked setting keeps the user's choice"
     assert window._settings.sampling.temperature == 0.2

@@ -117,3 +117,38 @@ def test_a_comment_does_not_confuse_the_line_number(tmp_path: Path) -> None:
     text = '# temperature is set for the whole school\n\n[settings]\ntemperature = "warm"\n'
     (problem,) = load_policy([write(tmp_path, text)]).problems
     assert "line 4:" in problem
+
+
+def test_every_setting_of_the_schema_can_be_set_and_locked(tmp_path: Path) -> None:
+    from app.config import schema
+
+    lines = [f"{spec.name} = {spec.default!r}".replace("'", '"') for spec in schema.SETTINGS]
+    names = ", ".join(f'"{spec.name}"' for spec in schema.SETTINGS)
+    policy = load_policy([write(tmp_path, "[settings]\n" + "\n".join(lines) + f"\nlocked = [{names}]\n")])
+    assert policy.problems == []
+    assert policy.values == {spec.name: spec.default for spec in schema.SETTINGS}
+    assert policy.locked == set(schema.BY_NAME)
+
+
+def test_true_is_not_a_number_and_types_are_named_as_toml_names_them(tmp_path: Path) -> None:
+    text = '[settings]\nthreads = true\nmax_tokens = 2.5\nhub_endpoint = 8080\ntemperature = 1\n'
+    policy = load_policy([write(tmp_path, text)])
+    assert policy.problems == [
+        f"The policy file {tmp_path / 'policy.toml'}, line 2: threads must be an integer, not True. Its default is used.",
+        f"The policy file {tmp_path / 'policy.toml'}, line 3: max_tokens must be an integer, not 2.5. Its default is used.",
+        f"The policy file {tmp_path / 'policy.toml'}, line 4: hub_endpoint must be a string, not 8080. Its default is used.",
+    ]
+    assert policy.values == {"temperature": 1.0} and isinstance(policy.values["temperature"], float)
+
+
+def test_a_setting_the_schema_keeps_for_the_user_cannot_be_locked(tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    from app.config import schema
+
+    monkeypatch.setitem(schema.BY_NAME, "seed", dataclasses.replace(schema.SEED, lockable=False))
+    policy = load_policy([write(tmp_path, '[settings]\nseed = 7\nlocked = ["seed", "top_p"]\n')])
+    (problem,) = policy.problems
+    assert "line 3: 'seed' cannot be locked: it stays the user's choice." in problem
+    assert policy.locked == {"top_p"} and policy.values == {"seed": 7}
+    assert policy.apply(Settings()).sampling.seed == 7, "still a default for users who did not choose"

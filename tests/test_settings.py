@@ -51,7 +51,7 @@ def test_out_of_range_values_are_clamped(tmp_path: Path) -> None:
 
 
 def test_the_hub_address_is_cleaned(tmp_path: Path) -> None:
-    from app.config.settings import clean_hub_endpoint
+    from app.config.schema import clean_hub_endpoint
 
     assert clean_hub_endpoint(" mirror.school.example/ ") == "https://mirror.school.example"
     assert clean_hub_endpoint("http://10.0.0.5:8080/hf/") == "http://10.0.0.5:8080/hf"
@@ -60,3 +60,26 @@ def test_the_hub_address_is_cleaned(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     path.write_text('{"library": {"hub_endpoint": "not a url"}}')
     assert load_settings(path).library.hub_endpoint == ""
+
+
+def test_every_limit_of_the_schema_is_kept_when_loading(tmp_path: Path) -> None:
+    from app.config import schema
+
+    for spec in schema.SETTINGS:
+        if isinstance(spec, schema.NumberSetting):
+            for written, expected in ((spec.minimum - 1, spec.minimum), (spec.maximum + 1, spec.maximum)):
+                path = tmp_path / "settings.json"
+                *parents, leaf = spec.path
+                document: dict[str, object] = {leaf: written}
+                for part in reversed(parents):
+                    document = {part: document}
+                path.write_text(json.dumps(document))
+                assert spec.read(load_settings(path)) == expected, spec.name
+
+
+def test_true_or_false_is_not_a_number_and_nan_is_not_a_temperature(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"engine": {"threads": true}, "sampling": {"temperature": NaN, "seed": false}}')
+    loaded = load_settings(path)
+    assert loaded.engine.threads == 0 and loaded.sampling.seed == -1
+    assert loaded.sampling.temperature == 0.7

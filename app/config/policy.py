@@ -10,6 +10,7 @@ and Hearth still starts.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import re
 import tomllib
@@ -17,22 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.config import schema
 from app.config.settings import Settings, settings_from_dict
 
 SET_BY_ADMIN = "Set by your administrator"
 
-# Policy setting names, and where each lives in Settings.
-SETTINGS_PATHS: dict[str, tuple[str, ...]] = {
-    "system_prompt": ("system_prompt",),
-    "context_length": ("engine", "context_length"),
-    "threads": ("engine", "threads"),
-    "temperature": ("sampling", "temperature"),
-    "top_p": ("sampling", "top_p"),
-    "max_tokens": ("sampling", "max_tokens"),
-    "repeat_penalty": ("sampling", "repeat_penalty"),
-    "seed": ("sampling", "seed"),
-    "hub_endpoint": ("library", "hub_endpoint"),
-}
 TOP_LEVEL = {"default_model", "allowed_models", "downloads", "system_prompt", "settings", "locked"}
 
 
@@ -42,8 +32,8 @@ class Policy:
     default_model: str = ""
     allowed_models: list[str] = field(default_factory=list)  # glob patterns; empty: all
     downloads: bool = True
-    values: dict[str, Any] = field(default_factory=dict)  # policy setting name -> value
-    locked: set[str] = field(default_factory=set)
+    values: dict[str, Any] = field(default_factory=dict)  # schema name -> value, of the schema's type
+    locked: set[str] = field(default_factory=set)  # schema names, each lockable
     problems: list[str] = field(default_factory=list)  # plain sentences, each naming a line
 
     def allows(self, *names: str) -> bool:
@@ -59,17 +49,14 @@ class Policy:
         locks it without one). An unlocked policy value is a default: it applies
         only where the user has not chosen something else.
         """
-        data, defaults = asdict(settings), asdict(Settings())
+        result = copy.deepcopy(settings)
         for name in set(self.values) | self.locked:
-            *parents, leaf = SETTINGS_PATHS[name]
-            target, default = data, defaults
-            for part in parents:
-                target, default = target[part], default[part]
+            spec = schema.BY_NAME[name]
             if name in self.locked:
-                target[leaf] = self.values.get(name, default[leaf])
-            elif target[leaf] == default[leaf]:
-                target[leaf] = self.values[name]
-        return settings_from_dict(data)
+                spec.write(result, self.values.get(name, spec.default))
+            elif spec.read(result) == spec.default:
+                spec.write(result, self.values[name])
+        return settings_from_dict(asdict(result))
 
 
 def load_policy(candidates: list[Path]) -> Policy:
@@ -131,36 +118,27 @@ def _read(path: Path) -> Policy:
         locked = [*locked, *inner] if isinstance(locked, list) and isinstance(inner, list) else inner
     if "system_prompt" in document:
         values["system_prompt"] = document["system_prompt"]
-    defaults = Settings()
     for name, value in values.items():
-        if name not in SETTINGS_PATHS:
+        spec = schema.BY_NAME.get(name)
+        if spec is None:
             problem(name, f"'{name}' is not a setting Hearth knows.")
-            continue
-        default = _value_at(defaults, SETTINGS_PATHS[name])
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if type(value) is not type(default):
-            problem(name, f"{name} must be a {type(default).__name__}, not {value!r}.")
-            continue
-        policy.values[name] = value
+        elif (typed := schema.typed_like(spec.default, value)) is None:
+            problem(name, f"{name} must be {schema.type_name(spec)}, not {value!r}.")
+        else:
+            policy.values[name] = typed
     if isinstance(locked, list):
         for name in locked:
             if not isinstance(name, str):
                 problem("locked", "locked must list setting names in quotes.")
-            elif name in SETTINGS_PATHS:
-                policy.locked.add(name)
-            else:
+            elif name not in schema.BY_NAME:
                 problem("locked", f"'{name}' in locked is not a setting Hearth knows.")
+            elif not schema.BY_NAME[name].lockable:
+                problem("locked", f"'{name}' cannot be locked: it stays the user's choice.")
+            else:
+                policy.locked.add(name)
     else:
         problem("locked", "locked must be a list of setting names in quotes.")
     return policy
-
-
-def _value_at(settings: Settings, path: tuple[str, ...]) -> Any:
-    value: Any = settings
-    for part in path:
-        value = getattr(value, part)
-    return value
 
 
 def _line_of(text: str, key: str) -> int:

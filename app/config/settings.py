@@ -1,14 +1,16 @@
-"""The one typed settings schema, its defaults, migrations and atomic storage."""
+"""The user's settings as typed dataclasses: loading (migrated, within the schema's
+limits), and atomic storage. What each setting is, its default and its limits are in
+schema.py."""
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from app.config import schema
 from app.platform.atomic import write_atomically
 from app.platform.errors import StorageError
 
@@ -21,17 +23,17 @@ SCHEMA_VERSION = 1
 class EngineSettings:
     """How llama.cpp runs. `threads` 0 means: one per physical core."""
 
-    context_length: int = 4096
-    threads: int = 0
+    context_length: int = schema.CONTEXT_LENGTH.default
+    threads: int = schema.THREADS.default
 
 
 @dataclass
 class SamplingSettings:
-    temperature: float = 0.7
-    top_p: float = 0.95
-    max_tokens: int = 1024
-    repeat_penalty: float = 1.1
-    seed: int = -1  # -1: a new random seed for each reply
+    temperature: float = schema.TEMPERATURE.default
+    top_p: float = schema.TOP_P.default
+    max_tokens: int = schema.MAX_TOKENS.default
+    repeat_penalty: float = schema.REPEAT_PENALTY.default
+    seed: int = schema.SEED.default  # -1: a new random seed for each reply
 
 
 @dataclass
@@ -53,7 +55,7 @@ class LibrarySettings:
     """Where models come from. An empty `hub_endpoint` means HF_ENDPOINT or huggingface.co;
     a school can point it at its own mirror."""
 
-    hub_endpoint: str = ""
+    hub_endpoint: str = schema.HUB_ENDPOINT.default
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     library: LibrarySettings = field(default_factory=LibrarySettings)
-    system_prompt: str = "You are a helpful assistant."
+    system_prompt: str = schema.SYSTEM_PROMPT.default
     last_model_id: str = ""
     models: dict[str, ModelPreferences] = field(default_factory=dict)
     window_geometry: str = ""  # hex of QWidget.saveGeometry()
@@ -92,10 +94,8 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
                 for key, prefs in value.items()
                 if isinstance(prefs, dict)
             }
-        elif isinstance(value, type(default)) or (
-            isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
-        ):
-            kwargs[spec.name] = type(default)(value)
+        elif (typed := schema.typed_like(default, value)) is not None:
+            kwargs[spec.name] = typed
         else:
             log.warning("settings: ignoring %s=%r (wrong type)", spec.name, value)
     return cls(**kwargs)
@@ -134,21 +134,9 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
 
 
 def _within_limits(settings: Settings) -> Settings:
-    """Clamp hand-edited values to what the engine can use (a context of 0 would mean
-    the model's whole trained length, which may not fit in memory)."""
-    engine, sampling = settings.engine, settings.sampling
-    defaults = SamplingSettings()
-    for name in ("temperature", "top_p", "repeat_penalty"):
-        if not math.isfinite(getattr(sampling, name)):
-            setattr(sampling, name, getattr(defaults, name))
-    engine.context_length = min(max(engine.context_length, 256), 262_144)
-    engine.threads = min(max(engine.threads, 0), 256)
-    sampling.max_tokens = min(max(sampling.max_tokens, 16), 131_072)
-    sampling.temperature = min(max(sampling.temperature, 0.0), 2.0)
-    sampling.top_p = min(max(sampling.top_p, 0.0), 1.0)
-    sampling.repeat_penalty = min(max(sampling.repeat_penalty, 0.5), 2.0)
-    sampling.seed = min(max(sampling.seed, -1), 2**31 - 1)
-    settings.library.hub_endpoint = clean_hub_endpoint(settings.library.hub_endpoint)
+    """Bring hand-edited values within the schema's limits."""
+    for spec in schema.SETTINGS:
+        spec.write(settings, spec.within_limits(spec.read(settings)))
     return settings
 
 
@@ -156,18 +144,6 @@ def usable_context(requested: int, trained: int) -> int:
     """The context llama.cpp really gets: the setting, capped at what the model was
     trained for (0: unknown). The engine, the fit verdicts and the memory warning agree."""
     return min(requested, trained) if trained else requested
-
-
-def clean_hub_endpoint(text: str) -> str:
-    """An http(s) address without a trailing slash; a bare host name gets https://.
-    Anything else becomes '' (the default Hub)."""
-    text = text.strip().rstrip("/")
-    if text and "://" not in text:
-        text = "https://" + text
-    if text and (not text.startswith(("http://", "https://")) or any(c.isspace() for c in text)):
-        log.warning("settings: ignoring hub_endpoint %r (not an http(s) address)", text)
-        return ""
-    return text
 
 
 def save_settings(settings: Settings, path: Path) -> None:

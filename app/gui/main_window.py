@@ -15,6 +15,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, QModelI
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QMessageBox
 
+from app.backends.llama.prompt_formats import FORMAT_CHOICES
 from app.chat.crash_recovery import safe_mode_label
 from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings, load_settings, save_settings
@@ -366,7 +367,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def open_settings(self) -> None:
         policy = self._library_services.policy
-        dialog = SettingsDialog(self._settings, self.loader.model_id, self, frozenset(policy.locked))
+        dialog = SettingsDialog(self._settings, self.loader.model_id, self, frozenset(policy.locked), format_choices=FORMAT_CHOICES)
         if not dialog.exec():
             return
         updated = policy.apply(dialog.result_settings())

@@ -1,0 +1,212 @@
+"""The one table of the settings a user or an administrator can choose.
+
+Each entry says what a setting is (its name: the key in policy.toml, the dialog's field,
+the row in docs/ADMIN.md), where it lives in `Settings`, its type, default and limits, and
+how the settings dialog shows it. The loader's clamps (settings.py), the policy's checks
+(policy.py), the settings dialog and the table in docs/ADMIN.md all read this table, so a
+setting is described once. Labels and help are plain source-language strings, kept apart
+from the names, so that a translation function can be put where they are shown.
+
+`python -m app.config.schema docs/ADMIN.md` rewrites the table in the document
+(tests/test_settings_schema.py fails when it differs).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+N = TypeVar("N", int, float)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Setting:
+    name: str  # the identity: never shown, never translated
+    path: tuple[str, ...]  # attribute names from Settings down to the value
+    label: str
+    help: str
+    lockable: bool = True  # whether policy.toml may lock it
+
+    def read(self, settings: object) -> Any:
+        value = settings
+        for part in self.path:
+            value = getattr(value, part)
+        return value
+
+    def write(self, settings: object, value: object) -> None:
+        *parents, leaf = self.path
+        target = settings
+        for part in parents:
+            target = getattr(target, part)
+        setattr(target, leaf, value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NumberSetting(_Setting, Generic[N]):
+    """A whole number (int) or a number with a fraction (float), from `minimum` to `maximum`."""
+
+    default: N
+    minimum: N
+    maximum: N
+    step: N
+    decimals: int = 0  # shown and kept to this many places (the dialog rounds to them)
+    special: str = ""  # shown instead of `minimum`, which then means "choose for me"; {cores} is filled in
+
+    @property
+    def whole(self) -> bool:
+        return isinstance(self.default, int)
+
+    def within_limits(self, value: N) -> N:
+        """`value` brought within the limits; not a number at all (NaN, infinity): the default."""
+        if not math.isfinite(value):
+            return self.default
+        return type(self.default)(min(max(value, self.minimum), self.maximum))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextSetting(_Setting):
+    default: str
+    multiline: bool = False
+    placeholder: str = ""  # shown in an empty field
+    accepts: str = "any text"  # what `clean` keeps, for docs/ADMIN.md
+    clean: Callable[[str], str] | None = None  # the text as Hearth uses it
+
+    def within_limits(self, value: str) -> str:
+        return self.clean(value) if self.clean else value
+
+
+Setting = NumberSetting[int] | NumberSetting[float] | TextSetting
+
+
+def clean_hub_endpoint(text: str) -> str:
+    """An http(s) address without a trailing slash; a bare host name gets https://.
+    Anything else becomes '' (the default Hub)."""
+    text = text.strip().rstrip("/")
+    if text and "://" not in text:
+        text = "https://" + text
+    if text and (not text.startswith(("http://", "https://")) or any(c.isspace() for c in text)):
+        log.warning("settings: ignoring hub_endpoint %r (not an http(s) address)", text)
+        return ""
+    return text
+
+
+# The limits are what the engine can use: a context of 0 would mean the model's whole
+# trained length, which may not fit in memory.
+CONTEXT_LENGTH = NumberSetting(
+    name="context_length", path=("engine", "context_length"), default=4096, minimum=256, maximum=262_144, step=1024,
+    label="Context length",
+    help="How much of the conversation the model can read at once, in tokens. More uses more memory.",
+)
+THREADS = NumberSetting(
+    name="threads", path=("engine", "threads"), default=0, minimum=0, maximum=256, step=1, special="Automatic ({cores})",
+    label="CPU threads",
+    help="How many processor threads write a reply. 0 (Automatic): one per physical core.",
+)
+TEMPERATURE = NumberSetting(
+    name="temperature", path=("sampling", "temperature"), default=0.7, minimum=0.0, maximum=2.0, step=0.05, decimals=2,
+    label="Temperature",
+    help="Lower is more focused and repeatable; higher is more varied.",
+)
+TOP_P = NumberSetting(
+    name="top_p", path=("sampling", "top_p"), default=0.95, minimum=0.0, maximum=1.0, step=0.05, decimals=2,
+    label="Top-p",
+    help="The model chooses each word among the likeliest ones that together have this much of the probability. "
+    "Lower is more focused.",
+)
+MAX_TOKENS = NumberSetting(
+    name="max_tokens", path=("sampling", "max_tokens"), default=1024, minimum=16, maximum=131_072, step=128,
+    label="Longest reply (tokens)",
+    help="A reply stops after this many tokens (a token is a word or a part of one).",
+)
+REPEAT_PENALTY = NumberSetting(
+    name="repeat_penalty", path=("sampling", "repeat_penalty"), default=1.1, minimum=0.5, maximum=2.0, step=0.05, decimals=2,
+    label="Repeat penalty",
+    help="Above 1 keeps the model from repeating itself; 1 turns it off.",
+)
+SEED = NumberSetting(
+    name="seed", path=("sampling", "seed"), default=-1, minimum=-1, maximum=2**31 - 1, step=1, special="Random",
+    label="Seed",
+    help="The same seed, model, settings and conversation give the same reply. -1 (Random): a new seed for each reply.",
+)
+SYSTEM_PROMPT = TextSetting(
+    name="system_prompt", path=("system_prompt",), default="You are a helpful assistant.", multiline=True,
+    label="Default system prompt",
+    help="How the assistant behaves: what the model is told first, before the conversation.",
+)
+HUB_ENDPOINT = TextSetting(
+    name="hub_endpoint", path=("library", "hub_endpoint"), default="", placeholder="https://huggingface.co",
+    clean=clean_hub_endpoint, accepts="an http(s) address, or empty; a bare host name gets https://",
+    label="Download models from",
+    help="Where models are downloaded from: leave empty for Hugging Face, or enter your school's or company's mirror.",
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    CONTEXT_LENGTH, THREADS, TEMPERATURE, TOP_P, MAX_TOKENS, REPEAT_PENALTY, SEED, SYSTEM_PROMPT, HUB_ENDPOINT,
+)
+BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
+
+
+def typed_like(default: object, value: object) -> object | None:
+    """`value` as a value of `default`'s type, or None when it is not one. A whole number
+    is also a float; true and false are not numbers (Python counts them as ints)."""
+    if isinstance(value, bool) is not isinstance(default, bool):
+        return None
+    if isinstance(default, float) and isinstance(value, int):
+        return float(value)
+    return value if isinstance(value, type(default)) else None
+
+
+def type_name(spec: Setting) -> str:
+    """The type as TOML, and so the policy file, calls it."""
+    if isinstance(spec, TextSetting):
+        return "a string"
+    return "an integer" if spec.whole else "a float"
+
+
+# --- the table in docs/ADMIN.md ---------------------------------------------------------
+
+TABLE_START = "<!-- The settings table: written from app/config/schema.py by `python -m app.config.schema docs/ADMIN.md`. -->"
+TABLE_END = "<!-- End of the settings table. -->"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, str):
+        return '`"' + value + '"`'
+    return f"`{value}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table, for administrators writing policy.toml."""
+    rows = ["| key | shown in Settings as | type | default | range | can be locked | meaning |", "|---|---|---|---|---|---|---|"]
+    for spec in SETTINGS:
+        limits = spec.accepts if isinstance(spec, TextSetting) else f"{spec.minimum} to {spec.maximum}"
+        kind = type_name(spec).partition(" ")[2]
+        cells = [f"`{spec.name}`", spec.label, kind, _toml(spec.default), limits, "yes" if spec.lockable else "no", spec.help]
+        rows.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(rows)
+
+
+def with_settings_table(document: str) -> str:
+    """`document` with the lines between TABLE_START and TABLE_END replaced by markdown_table()
+    (blank lines around it, so that no Markdown reader takes a marker for a row)."""
+    before, start, rest = document.partition(TABLE_START)
+    _, end, after = rest.partition(TABLE_END)
+    if not start or not end:
+        raise ValueError(f"The document has no settings table: put the lines {TABLE_START!r} and {TABLE_END!r} where it goes.")
+    return before + start + "\n\n" + markdown_table() + "\n\n" + end + after
+
+
+if __name__ == "__main__":
+    doc = Path(sys.argv[1])
+    doc.write_text(with_settings_table(doc.read_text(encoding="utf-8")), encoding="utf-8")

@@ -1,0 +1,98 @@
+"""The settings dialog as the user sees it: one field per schema entry, with the schema's
+label, limits, step and help; the prompt formats it is given; the administrator's locks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox
+
+from app.config import schema
+from app.config.settings import Settings
+from app.gui.widgets.settings_dialog import SettingsDialog
+from app.platform.hardware import physical_cores
+from tests.conftest import REPO
+
+CHOICES = ["auto", "model", "chatml", "gemma", "completion"]
+
+
+def open_dialog(qtbot, settings: Settings | None = None, model_id: str = "smollm2", **options) -> SettingsDialog:
+    dialog = SettingsDialog(settings or Settings(), model_id, None, format_choices=CHOICES, **options)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def label_of(dialog: SettingsDialog, field) -> str:
+    label = dialog.findChild(QFormLayout).labelForField(field)
+    assert isinstance(label, QLabel)
+    return label.text()
+
+
+def test_each_setting_is_shown_as_the_schema_says(qtbot) -> None:
+    dialog = open_dialog(qtbot)
+    assert list(dialog.fields) == [spec.name for spec in schema.SETTINGS]
+    for spec in schema.SETTINGS:
+        field = dialog.fields[spec.name]
+        assert label_of(dialog, field) == spec.label and field.toolTip() == spec.help
+        if isinstance(spec, schema.NumberSetting):
+            assert isinstance(field, QSpinBox if spec.whole else QDoubleSpinBox), spec.name
+            assert (field.minimum(), field.maximum(), field.singleStep()) == (spec.minimum, spec.maximum, spec.step)
+            assert field.value() == spec.default
+    assert dialog.fields["temperature"].decimals() == 2
+    assert dialog.fields["threads"].specialValueText() == f"Automatic ({physical_cores()})"
+    assert dialog.fields["seed"].text() == "Random"
+    assert isinstance(dialog.fields["system_prompt"], QPlainTextEdit)
+    hub = dialog.fields["hub_endpoint"]
+    assert isinstance(hub, QLineEdit) and hub.placeholderText() == "https://huggingface.co"
+
+
+def test_the_prompt_formats_are_those_given_with_plain_names(qtbot) -> None:
+    settings = Settings()
+    settings.model_preferences("smollm2").prompt_format = "gemma"
+    dialog = open_dialog(qtbot, settings)
+    combo = dialog.prompt_format
+    assert [combo.itemData(i) for i in range(combo.count())] == CHOICES
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "Automatic (recommended)", "The model's own chat template", "chatml chat format", "gemma chat format", "Plain text completion",
+    ]
+    assert combo.currentData() == "gemma" and combo.isEnabled()
+    form = dialog.findChild(QFormLayout)
+    assert form.getWidgetPosition(combo)[0] + 1 == form.getWidgetPosition(dialog.fields["system_prompt"])[0]
+    assert not open_dialog(qtbot, model_id="").prompt_format.isEnabled(), "no model loaded: nothing to choose for"
+
+
+def test_the_format_choices_must_be_given(qtbot) -> None:
+    with pytest.raises(TypeError, match="format_choices"):
+        SettingsDialog(Settings(), "smollm2", None)  # type: ignore[call-arg]
+
+
+def test_locked_settings_are_greyed_with_who_set_them(qtbot) -> None:
+    dialog = open_dialog(qtbot, locked=frozenset({"max_tokens", "hub_endpoint"}))
+    for name in ("max_tokens", "hub_endpoint"):
+        field = dialog.fields[name]
+        assert not field.isEnabled() and field.toolTip() == "Set by your administrator"
+        assert label_of(dialog, field) == f"{schema.BY_NAME[name].label}\n(set by your administrator)"
+    assert dialog.fields["top_p"].isEnabled() and label_of(dialog, dialog.fields["top_p"]) == "Top-p"
+
+
+def test_the_result_is_the_edited_copy_within_limits(qtbot) -> None:
+    settings = Settings()
+    dialog = open_dialog(qtbot, settings)
+    dialog.fields["max_tokens"].setValue(300)
+    dialog.fields["repeat_penalty"].setValue(1.25)
+    dialog.fields["hub_endpoint"].setText(" mirror.school.example/ ")
+    dialog.fields["system_prompt"].setPlainText("Answer in French.")
+    dialog.prompt_format.setCurrentIndex(dialog.prompt_format.findData("completion"))
+    result = dialog.result_settings()
+    assert result.sampling.max_tokens == 300 and result.sampling.repeat_penalty == pytest.approx(1.25)
+    assert result.library.hub_endpoint == "https://mirror.school.example"
+    assert result.system_prompt == "Answer in French." and result.models["smollm2"].prompt_format == "completion"
+    assert settings == Settings(), "the settings it was given are untouched"
+
+
+def test_the_dialog_does_not_bring_in_llama_cpp() -> None:
+    probe = "import sys, app.gui.widgets.settings_dialog; print(sorted(m for m in sys.modules if m.startswith('llama_cpp')))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
