@@ -18,7 +18,8 @@ from app.chat.crash_recovery import crash_notice, take_crash
 from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
 from app.config.policy import Policy, load_policy
 from app.config.settings import load_settings, save_model_preferences
-from app.conversations.store import ConversationStore, title_from
+from app.conversations.opener import open_conversations
+from app.conversations.store import title_from
 from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import HearthError
@@ -137,7 +138,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
     if loaded.options.safe_mode:
         print(f"hearth: {loaded.info.name} runs in safe mode (slower).", file=sys.stderr)
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.
-    store = ConversationStore(Path(":memory:") if args.no_save else paths.database)
+    store = open_conversations(paths, in_memory=args.no_save)
     conversation_id = store.create_conversation(title_from(prompt))
     question_id = store.add_message(conversation_id, None, "user", prompt)
 

@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, title_from
+from app.conversations.opener import open_conversations
+from app.conversations.store import title_from
 from app.library.model_library import ModelLibrary, starter_model_file
 from app.platform.build_info import build_info, describe
 from app.platform.errors import HearthError
 from app.platform.logging_setup import configure_logging
-from app.platform.paths import resolve_paths
+from app.platform.paths import AppPaths, resolve_paths
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def run_self_test(data_dir: str | None = None) -> int:
             work = resolve_paths(data_dir or scratch)
             work.ensure()
             _say(describe(build_info()))
-            _check(work.models_dir, work.database, log_file)
+            _check(work, log_file)
     except HearthError as exc:
         _say(f"FAILED: {exc}")
         return 1
@@ -57,14 +58,14 @@ def run_self_test(data_dir: str | None = None) -> int:
     return 0
 
 
-def _check(models_dir: Path, database: Path, log_file: Path) -> None:
+def _check(paths: AppPaths, log_file: Path) -> None:
     from app.backends.llama.engine import LlamaEngine
     from app.chat.reply import generate_reply
 
     starter = starter_model_file()
     if starter is None:
         raise HearthError("The starter model is not in this build (build it with --with-starter-model).")
-    entry = ModelLibrary(models_dir).add(starter, copy=False)
+    entry = ModelLibrary(paths.models_dir).add(starter, copy=False)
     _say(f"ok: starter model {entry.name} checked (sha256 {entry.sha256[:12]}…)")
 
     settings = Settings()
@@ -73,7 +74,7 @@ def _check(models_dir: Path, database: Path, log_file: Path) -> None:
     started = time.perf_counter()
     engine.load(starter, settings.engine)
     _say(f"ok: model loaded in {time.perf_counter() - started:.2f} s")
-    store = ConversationStore(database)
+    store = open_conversations(paths)
     try:
         conversation = store.create_conversation(title_from(PROMPT))
         question = store.add_message(conversation, None, "user", PROMPT)
@@ -85,7 +86,7 @@ def _check(models_dir: Path, database: Path, log_file: Path) -> None:
         raise HearthError("The model answered with nothing.")
     _say(f"ok: answered in {reply.stats.reply_tokens} tokens ({reply.stats.tokens_per_second:.0f} tokens/s)")
 
-    reopened = ConversationStore(database)
+    reopened = open_conversations(paths)
     try:
         thread = reopened.thread(conversation)
     finally:

@@ -22,7 +22,7 @@ from app.backends.llama.gpu import gpu_memory
 from app.chat.crash_recovery import take_crash
 from app.config.policy import load_policy
 from app.config.settings import load_settings
-from app.conversations.store import ConversationStore
+from app.conversations.opener import open_conversations
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
 from app.gui.main_window import MainWindow
@@ -57,7 +57,7 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     settings = policy.apply(load_settings(paths.settings_file))
     library = ModelLibrary(paths.models_dir)
     crashed = take_crash(paths, settings, library)
-    store = ConversationStore(paths.database)
+    store = open_conversations(paths)
     store.mark_interrupted()
     worker = InferenceWorker(paths, engine_factory)
     thread = QThread()

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from app.backends.llama.engine import LlamaEngine
 from app.chat.reply import generate_reply
 from app.config.settings import Settings, usable_context
+from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
 from app.modelfile.fit import memory_warning
 from app.modelfile.gguf_info import read_gguf_info
@@ -71,7 +72,7 @@ class InferenceWorker(QObject):
         if self._engine is None:
             self._engine = self._engine_factory(CrashMarker(self._paths.crash_markers))
         if self._store is None:
-            self._store = ConversationStore(self._paths.database)
+            self._store = open_conversations(self._paths)
         return self._engine, self._store
 
     @Slot(int, str, object, bool)

@@ -1,0 +1,107 @@
+"""The conversation database's schema: one migration per version, run in order.
+
+`PRAGMA user_version` says which version a database has. Each entry of
+`MIGRATIONS` takes the schema from version N to N+1 and runs inside one
+transaction, so a failed migration leaves the previous version intact. Never
+edit a released entry: databases in use were built by exactly that text
+(tests/test_store_migrations.py keeps a hash of each).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+from app.conversations.transaction import transaction
+from app.platform.errors import StorageError
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        current_leaf_id INTEGER REFERENCES messages(id) ON DELETE SET NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+        content TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'complete'
+            CHECK (status IN ('complete', 'streaming', 'stopped', 'interrupted', 'failed')),
+        stats TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id);
+    CREATE INDEX messages_by_parent ON messages(parent_id);
+    CREATE INDEX conversations_by_activity ON conversations(updated_at DESC);
+    """,
+    """
+    ALTER TABLE conversations ADD COLUMN uuid TEXT;
+    ALTER TABLE conversations ADD COLUMN system_prompt TEXT;
+    ALTER TABLE conversations ADD COLUMN model_id TEXT;
+    ALTER TABLE conversations ADD COLUMN assistant_id TEXT;
+    ALTER TABLE messages ADD COLUMN uuid TEXT;
+    -- A random (version 4) UUID for each existing row, in the usual 8-4-4-4-12 form.
+    -- New rows get theirs from the store.
+    UPDATE conversations SET uuid =
+        lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4'
+        || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1)
+        || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)));
+    UPDATE messages SET uuid =
+        lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4'
+        || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1)
+        || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)));
+    CREATE UNIQUE INDEX conversations_by_uuid ON conversations(uuid);
+    CREATE UNIQUE INDEX messages_by_uuid ON messages(uuid);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+def statements(script: str) -> Iterator[str]:
+    """The statements of `script`, one at a time.
+
+    A statement ends at a semicolon only where SQLite agrees it is complete, so
+    semicolons inside strings, comments and `CREATE TRIGGER ... BEGIN ...; END;`
+    stay inside their statement (splitting on every `;` broke triggers).
+    """
+    start = 0
+    for end, character in enumerate(script):
+        if character == ";" and sqlite3.complete_statement(script[start : end + 1]):
+            yield script[start : end + 1].strip()
+            start = end + 1
+    if script[start:].strip():
+        yield script[start:].strip()  # the last statement may omit its semicolon
+
+
+def migrate(db: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> None:
+    """Bring the database on `db` (in autocommit mode) up to `len(migrations)`.
+
+    Raises StorageError for a database from a newer Hearth and lets sqlite3.Error
+    through for the caller to explain. Not `executescript`: it commits first and
+    then runs outside any transaction, so a failing migration would leave half
+    a schema behind.
+    """
+    if _user_version(db) == len(migrations):
+        return  # the usual case, without taking the write lock
+    while True:
+        with transaction(db):
+            version = _user_version(db)  # read again under the lock: another process may have migrated
+            if version > len(migrations):
+                raise StorageError(
+                    "The conversation database was written by a newer version of Hearth. "
+                    "Please update Hearth to open it."
+                )
+            if version == len(migrations):
+                return
+            for statement in statements(migrations[version]):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
