@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends.base import ModelFacts, ReplyStats
 from app.chat.crash_recovery import safe_mode_label
 from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings, load_settings, save_settings
@@ -319,7 +320,7 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if load_id == self._load_id:
             self.load_progress.setValue(int(fraction * 100))
 
-    def _on_model_loaded(self, load_id: int, facts: dict[str, Any]) -> None:
+    def _on_model_loaded(self, load_id: int, facts: ModelFacts) -> None:
         if load_id != self._load_id:
             return
         self._model_ready = True
@@ -330,11 +331,11 @@ class MainWindow(ModelDropTarget, QMainWindow):
             self._library_window.refresh(self._loaded_model_id)
         self.load_progress.hide()
         entry = self._current_entry()
-        license_name = (entry.license if entry else "") or facts.get("license") or "unknown license"
+        license_name = (entry.license if entry else "") or facts.license or "unknown license"
         self.model_status.setText(
-            f"{facts['name']} · {facts['parameters']} · {facts['quantization']} · "
-            f"context {facts['context_length']:,} · License: {license_name}"
-            + (" · safe mode" if facts.get("safe_mode") else "")
+            f"{facts.name} · {facts.parameters} · {facts.quantization} · "
+            f"context {facts.context_length:,} · License: {license_name}"
+            + (" · safe mode" if facts.safe_mode else "")
         )
         self._update_controls()
         self.composer.setFocus()
@@ -564,12 +565,12 @@ class MainWindow(ModelDropTarget, QMainWindow):
         if request_id == self._active_request:
             self.chat_view.append_stream(text)
 
-    def _on_reply_finished(self, request_id: int, stats: dict[str, Any]) -> None:
+    def _on_reply_finished(self, request_id: int, stats: ReplyStats) -> None:
         if request_id != self._active_request:
             return
         self._end_reply()
         self.speed_status.setText(
-            f"{stats['tokens_per_second']:.1f} tokens/s · first token {stats['time_to_first_token']:.2f} s"
+            f"{stats.tokens_per_second:.1f} tokens/s · first token {stats.time_to_first_token:.2f} s"
         )
 
     def _on_reply_failed(self, request_id: int, message: str) -> None:
@@ -624,7 +625,9 @@ class MainWindow(ModelDropTarget, QMainWindow):
 
     def open_settings(self) -> None:
         policy = self._library_services.policy
-        dialog = SettingsDialog(self._settings, self._loaded_model_id, self, frozenset(policy.locked))
+        dialog = SettingsDialog(
+            self._settings, self._loaded_model_id, self._worker.capabilities.prompt_formats, self, frozenset(policy.locked)
+        )
         if not dialog.exec():
             return
         updated = policy.apply(dialog.result_settings())

@@ -4,6 +4,7 @@ format of the loaded model."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.backends.llama.prompt_formats import FORMAT_CHOICES
 from app.config.policy import SET_BY_ADMIN
 from app.config.settings import Settings, clean_hub_endpoint
 from app.platform.hardware import physical_cores
@@ -33,9 +33,15 @@ _FORMAT_LABELS = {
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, settings: Settings, model_id: str, parent: QWidget | None = None, locked: frozenset[str] = frozenset()
+        self,
+        settings: Settings,
+        model_id: str,
+        prompt_formats: Sequence[str],
+        parent: QWidget | None = None,
+        locked: frozenset[str] = frozenset(),
     ) -> None:
-        """`locked`: policy setting names (the same as this dialog's field names) that the
+        """`prompt_formats`: the backend's choices (Capabilities.prompt_formats). `locked`:
+        policy setting names (the same as this dialog's field names) that the
         administrator set; they are shown, greyed, with who set them."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -73,7 +79,7 @@ class SettingsDialog(QDialog):
         form.addRow("Seed", self.seed)
 
         self.prompt_format = QComboBox()
-        for choice in FORMAT_CHOICES:
+        for choice in prompt_formats:
             self.prompt_format.addItem(_FORMAT_LABELS.get(choice, f"{choice} chat format"), choice)
         current = settings.models.get(model_id)
         self.prompt_format.setCurrentIndex(
