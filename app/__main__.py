@@ -12,16 +12,18 @@ def main() -> int:
     # start report the crash). llama.cpp reads this variable when it aborts.
     os.environ.setdefault("GGML_NO_BACKTRACE", "1")
     argv = sys.argv[1:]
+    from app.backends.llama.factory import LlamaBackendFactory
     from app.cli.main import run, wants_cli
 
+    backend_factory = LlamaBackendFactory()  # the one place that picks the backend
     if wants_cli(argv):
         if sys.stdout is None or sys.stderr is None:  # a windowed build: no console to write to
             sys.stdout = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - for the whole run
             sys.stderr = sys.stderr or open(os.devnull, "w")  # noqa: SIM115
-        return run(argv)
+        return run(argv, backend_factory)
     from app.gui.app import run_gui
 
-    return run_gui(argv)
+    return run_gui(argv, backend_factory)
 
 
 if __name__ == "__main__":

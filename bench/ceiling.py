@@ -34,10 +34,9 @@ sys.path.insert(0, str(REPO))
 
 import platformdirs  # noqa: E402
 
-from app.backends.llama.engine import LlamaEngine  # noqa: E402
-from app.backends.prompting import ChatTurn  # noqa: E402
+from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
+from app.backends.llama.engine import LlamaBackend  # noqa: E402
 from app.config.settings import SamplingSettings  # noqa: E402
-from app.modelfile.gguf_info import read_gguf_info  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
 
@@ -75,15 +74,15 @@ def bench_tokens_per_second(binary: Path, model: Path, tokens: int) -> float:
     return float(json.loads(result.stdout)[0]["avg_ts"])
 
 
-def engine_tokens_per_second(engine: LlamaEngine, name: str, tokens: int) -> float:
+def engine_tokens_per_second(engine: LlamaBackend, name: str, tokens: int) -> float:
     sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
     prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
     return engine.generate(prompt, sampling, threading.Event(), lambda _: None).tokens_per_second
 
 
 def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
-    engine = LlamaEngine()
-    engine.load(path, SETTINGS, info=read_gguf_info(path))
+    engine = LlamaBackend()
+    engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     ceiling = [bench_tokens_per_second(binary, path, tokens)]
     app = []
     for _ in range(rounds):

@@ -31,9 +31,9 @@ from bench.run import aba_ratios  # noqa: E402
 ROUND = (
     "import json, sys; sys.path.insert(0, {repo!r}); "
     "from bench.repacking import one_round; from bench.run import PROMPTS, model_paths; "
-    "from app.modelfile.gguf_info import read_gguf_info; from app.backends.llama.engine import LlamaEngine, cpu_features; "
+    "from app.backends.llama.engine import cpu_features; "
     "path = model_paths()[{name!r}]; "
-    "result = one_round(LlamaEngine(), path, read_gguf_info(path), True, PROMPTS[{name!r}], {tokens}); "
+    "result = one_round(path, True, PROMPTS[{name!r}], {tokens}); "
     "result['cpu_features'] = sorted(cpu_features()); print(json.dumps(result))"
 )
 

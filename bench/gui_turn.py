@@ -3,7 +3,7 @@
     .venv/bin/python bench/gui_turn.py [--turns 1 21 50] [--repeats 3]
 
 A conversation of N-1 earlier turns (Markdown with a code block, as models write) is
-saved, the window opens it, and one more message is sent to the fake engine (no model:
+saved, the window opens it, and one more message is sent to the fake backend (no model:
 only the window's own work is measured). Per turn it prints the SQLite statements run
 on the GUI thread and the GUI thread's CPU time from send to the reply's end, and both
 as a ratio to the first turn of the same run (the baseline).
@@ -31,7 +31,7 @@ from app.conversations.store import ConversationStore  # noqa: E402
 from app.gui.app import create_window  # noqa: E402
 from app.library.model_library import ModelLibrary, starter_model_file  # noqa: E402
 from app.platform.paths import resolve_paths  # noqa: E402
-from tests.fakes import FakeEngine  # noqa: E402
+from tests.fakes import FakeBackendFactory  # noqa: E402
 
 EARLIER_REPLY = (
     "Here is how you could do it:\n\n```python\ndef greet(name: str) -> str:\n"
@@ -73,7 +73,7 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
             parent = store.add_message(conversation, parent, "user", f"Question {number}: how do I greet?")
             parent = store.add_message(conversation, parent, "assistant", EARLIER_REPLY)
         store.close()
-        window = create_window(paths, engine_factory=FakeEngine)
+        window = create_window(paths, FakeBackendFactory())
         window.show()
         deadline = time.monotonic() + 30
         while not window.send_button.isEnabled() and time.monotonic() < deadline:

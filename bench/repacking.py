@@ -18,7 +18,6 @@ measured: repacking reorders weights for the matrix-matrix kernels of prompt rea
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import statistics
@@ -30,10 +29,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.backends.llama.engine import LlamaEngine, choose_options, cpu_features  # noqa: E402
-from app.backends.prompting import ChatTurn  # noqa: E402
+from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
+from app.backends.llama.engine import REPACKING_UNSAFE_WITH, LlamaBackend, choose_options, cpu_features  # noqa: E402
 from app.config.settings import EngineSettings, SamplingSettings  # noqa: E402
-from app.modelfile.gguf_info import GgufInfo, read_gguf_info  # noqa: E402
+from app.modelfile.gguf_info import read_gguf_info  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
 
 # About 600 tokens of prompt for both models: long enough that reading it is batched work.
@@ -58,23 +57,28 @@ class BufferSizes(logging.Handler):
 SETTINGS = EngineSettings(context_length=2048, threads=THREADS)
 
 
-def one_round(engine: LlamaEngine, path: Path, info: GgufInfo, repacking: bool, prompt: str, tokens: int) -> dict:
-    options = dataclasses.replace(choose_options(SETTINGS, info, 2048, False, cpu_features()), weight_repacking=repacking)
+def one_round(path: Path, repacking: bool, prompt: str, tokens: int) -> dict:
+    # The engine chooses repacking from the CPU's features: off where they name AMX.
+    features = cpu_features() - REPACKING_UNSAFE_WITH if repacking else cpu_features() | REPACKING_UNSAFE_WITH
+    engine = LlamaBackend(features=features)
     buffers = BufferSizes()
     llama_log = logging.getLogger("llama.cpp")
     llama_log.addHandler(buffers)
     llama_log.setLevel(logging.INFO)
     try:
-        engine.load(path, SETTINGS, info=info, options=options)
+        engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     finally:
         llama_log.removeHandler(buffers)
-    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
-    reading = engine.build_prompt("", [ChatTurn("user", LONG_PROMPT)], SamplingSettings(max_tokens=16), "auto")
-    started = time.perf_counter()
-    engine.generate(reading, SamplingSettings(temperature=0.0, max_tokens=1, seed=1), threading.Event(), lambda _: None)
-    prompt_seconds = time.perf_counter() - started
-    reply = engine.build_prompt("", [ChatTurn("user", prompt)], sampling, "auto")
-    stats = engine.generate(reply, sampling, threading.Event(), lambda _: None)
+    try:
+        sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
+        reading = engine.build_prompt("", [ChatTurn("user", LONG_PROMPT)], SamplingSettings(max_tokens=16), "auto")
+        started = time.perf_counter()
+        engine.generate(reading, SamplingSettings(temperature=0.0, max_tokens=1, seed=1), threading.Event(), lambda _: None)
+        prompt_seconds = time.perf_counter() - started
+        reply = engine.build_prompt("", [ChatTurn("user", prompt)], sampling, "auto")
+        stats = engine.generate(reply, sampling, threading.Event(), lambda _: None)
+    finally:
+        engine.unload()
     return {
         "repacking": repacking,
         "prompt_tokens_per_second": len(reading.tokens) / prompt_seconds,
@@ -85,13 +89,9 @@ def one_round(engine: LlamaEngine, path: Path, info: GgufInfo, repacking: bool, 
 
 
 def measure(name: str, path: Path, tokens: int, rounds: int) -> dict:
-    engine = LlamaEngine()
-    info = read_gguf_info(path)
     prompt = PROMPTS.get(name, PROMPTS["smollm"])
-    one_round(engine, path, info, repacking=True, prompt=prompt, tokens=tokens)  # warm-up: the file into memory
-    runs = [one_round(engine, path, info, repacking=i % 2 == 0, prompt=prompt, tokens=tokens)
-            for i in range(2 * rounds + 1)]
-    engine.unload()
+    one_round(path, repacking=True, prompt=prompt, tokens=tokens)  # warm-up: the file into memory
+    runs = [one_round(path, repacking=i % 2 == 0, prompt=prompt, tokens=tokens) for i in range(2 * rounds + 1)]
     on, off = runs[0::2], runs[1::2]
 
     def ratios(key: str) -> list[float]:

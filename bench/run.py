@@ -26,8 +26,9 @@ sys.path.insert(0, str(REPO))
 
 from llama_cpp import Llama, llama_vocab_is_eog  # noqa: E402
 
-from app.backends.llama.engine import LlamaEngine  # noqa: E402
-from app.backends.prompting import ChatTurn  # noqa: E402
+from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
+from app.backends.llama.engine import LlamaBackend  # noqa: E402
+from app.backends.llama.factory import LlamaBackendFactory  # noqa: E402
 from app.config.settings import EngineSettings, SamplingSettings, Settings, save_settings  # noqa: E402
 from app.library.model_library import ModelLibrary, starter_model_file  # noqa: E402
 from app.platform.paths import resolve_paths  # noqa: E402
@@ -97,7 +98,7 @@ def open_window(path: Path, max_tokens: int) -> tuple[Any, Any]:
     settings.engine = EngineSettings(context_length=4096, threads=THREADS)
     settings.sampling = bench_sampling(max_tokens)
     save_settings(settings, paths.settings_file)
-    window = create_window(paths)
+    window = create_window(paths, LlamaBackendFactory())
     window.show()
     while not window.loader.ready:
         app.processEvents()
@@ -195,7 +196,7 @@ def speed(path: Path, prompt: str, max_tokens: int) -> dict:
     and buffers, and each app reply is compared with the mean of the raw replies
     either side of it, so a drift in the machine's speed hits both alike."""
     app, window = open_window(path, max_tokens)
-    engine = window._worker._engine  # idle between replies: the raw loop may borrow its model
+    engine = window._worker._backend  # idle between replies: the raw loop may borrow its model
     tokens = on_inference_thread(window, lambda: engine.build_prompt(
         Settings().system_prompt, [ChatTurn("user", prompt)], bench_sampling(max_tokens), "auto").tokens)
 
@@ -234,9 +235,9 @@ def time_to_first_token(path: Path) -> dict[str, float]:
     in turns, TTFT_PAIRS times, and the medians compared, so drift in the machine's
     speed hits both alike."""
     settings = EngineSettings(context_length=4096, threads=THREADS)
-    alone, conversation = LlamaEngine(), LlamaEngine()
-    alone.load(path, settings)
-    conversation.load(path, settings)
+    alone, conversation = LlamaBackend(), LlamaBackend()
+    alone.load(ModelRef(path=path), LoadOptions(settings))
+    conversation.load(ModelRef(path=path), LoadOptions(settings))
     system = Settings().system_prompt
     line = [ChatTurn("user", "Thank you. Now say hello in French.")]
     short = SamplingSettings(temperature=0.0, max_tokens=8, seed=1)
@@ -291,10 +292,11 @@ w = QWidget(); w.show()
 HEARTH = """
 from PySide6.QtWidgets import QApplication
 from app.platform.paths import resolve_paths
+from app.backends.llama.factory import LlamaBackendFactory
 from app.gui.app import create_window, prepare_qt
 prepare_qt()
 app = QApplication([])
-w = create_window(resolve_paths(sys.argv[1])); w.show()
+w = create_window(resolve_paths(sys.argv[1]), LlamaBackendFactory()); w.show()
 """
 
 

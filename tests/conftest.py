@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: isolated paths, the real test models, a fake engine."""
+"""Fixtures shared by every test: isolated paths, the real test models, a fake backend."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from app.library.model_library import starter_model_file
 from app.platform.paths import AppPaths, resolve_paths
+from tests.fakes import FakeBackend, FakeBackendFactory
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_MODELS = REPO / "test-models"
@@ -34,6 +35,17 @@ def paths(tmp_path: Path) -> AppPaths:
     app_paths = resolve_paths(tmp_path / "hearth")
     app_paths.ensure()
     return app_paths
+
+
+@pytest.fixture
+def fake_backend() -> FakeBackend:
+    """The backend of the windows a test makes with `fake_factory`; the test configures it."""
+    return FakeBackend()
+
+
+@pytest.fixture
+def fake_factory(fake_backend: FakeBackend) -> FakeBackendFactory:
+    return FakeBackendFactory(fake_backend)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""A fake engine with the real engine's interface, for fast GUI tests."""
+"""A fake backend typed against the backend protocol, for fast GUI tests, and an
+in-memory keyring."""
 
 from __future__ import annotations
 
@@ -6,64 +7,81 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import keyring.backend
 
-from app.backends.llama.engine import EngineOptions, GenerationStats, LoadedModel, Prompt
-from app.backends.prompting import ChatTurn, fit_to_context
-from app.config.settings import EngineSettings, SamplingSettings
-from app.modelfile.gguf_info import GgufInfo
+from app.backends.base import (
+    Backend,
+    BackendFactory,
+    Capabilities,
+    CapabilityError,
+    ChatRequest,
+    LoadOptions,
+    ModelFacts,
+    ModelRef,
+    ReplyStats,
+)
+from app.backends.llama.prompting import fit_to_context
+from app.platform.crash_marker import CrashMarker
 from app.platform.errors import ModelLoadError
 
-FAKE_REPLY = ["Hello", " from", " the", " **fake**", " engine", "."]
+FAKE_REPLY = ("Hello", " from", " the", " **fake**", " engine", ".")
+FAKE_CONTEXT = 2048
+FAKE_CAPABILITIES = Capabilities(chat=True, embeddings=False, prompt_formats=("auto", "model", "chatml", "completion"))
 
 
-class FakeEngine:
-    reply_words: list[str] = FAKE_REPLY
-    delay = 0.0
+class FakeBackend(Backend):
+    """Answers every conversation with `reply_words`, `delay` seconds apart. It fits the
+    conversation into 2,048 tokens of a word each and, like a strict chat template (Gemma,
+    Mistral), refuses roles that do not alternate. A test configures its own instance
+    and reads back what it was asked."""
 
-    def __init__(self, crash_marker: object = None) -> None:
-        self.loaded: LoadedModel | None = None
-        self.prompts: list[Prompt] = []
-        self.loads = 0
-        self.safe_modes: list[bool] = []  # the safe_mode of each load asked for
+    def __init__(self, reply_words: Sequence[str] = FAKE_REPLY, delay: float = 0.0) -> None:
+        self.reply_words = list(reply_words)
+        self.delay = delay
+        self.loads = 0  # completed loads only
+        self.safe_modes: list[bool] = []  # the safe mode of each load asked for
+        self.requests: list[ChatRequest] = []  # each reply asked for
+        self._loaded: ModelFacts | None = None
 
-    def load(
-        self,
-        path: Path,
-        engine: EngineSettings,
-        on_progress: Callable[[float], None] | None = None,
-        info: object = None,
-        safe_mode: bool = False,
-    ) -> LoadedModel:
-        self.safe_modes.append(safe_mode)
+    @property
+    def loaded(self) -> ModelFacts | None:
+        return self._loaded
+
+    def load(self, model: ModelRef, options: LoadOptions) -> ModelFacts:
+        self.safe_modes.append(options.safe_mode)
         for step in (0.0, 0.5, 1.0):
-            if on_progress and on_progress(step) is False:
+            if not options.on_progress(step):
                 raise ModelLoadError("The load was abandoned.")
-        self.loads += 1  # completed loads only
-        info = GgufInfo("fake", "Fake model", 1000, "Q4_0", 2048, "{{x}}", "MIT", 1)
-        options = EngineOptions(1, 0, "f16", not safe_mode, not safe_mode, safe_mode)
-        self.loaded = LoadedModel(path, info, min(engine.context_length, 2048), 0.0, options)
-        return self.loaded
+        self.loads += 1
+        self._loaded = ModelFacts(
+            ref=model, name="Fake model", architecture="fake", parameters="1K", quantization="Q4_0",
+            context_length=min(options.engine.context_length, FAKE_CONTEXT), license="MIT", has_chat_template=True,
+            threads=1, safe_mode=options.safe_mode, load_seconds=0.0, capabilities=FAKE_CAPABILITIES,
+        )
+        return self._loaded
 
     def unload(self) -> None:
-        self.loaded = None
+        self._loaded = None
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def build_prompt(self, system_prompt: str, history: Sequence[ChatTurn], sampling: SamplingSettings, fmt: str) -> Prompt:
-        fitted = fit_to_context(system_prompt, history, self.count_tokens, 2048, sampling.max_tokens)
+    def reply(
+        self,
+        request: ChatRequest,
+        cancel: threading.Event,
+        on_text: Callable[[str], None],
+        on_started: Callable[[int], None] | None = None,
+    ) -> ReplyStats:
+        self.requests.append(request)
+        fitted = fit_to_context(request.system_prompt, request.turns, self.count_tokens, FAKE_CONTEXT,
+                                request.sampling.max_tokens)
         roles = [turn.role for turn in fitted.turns if turn.role != "system"]
         if any(a == b for a, b in itertools.pairwise(roles)) or roles[:1] != ["user"]:
-            # Like a strict chat template (Gemma, Mistral).
             raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
-        prompt = Prompt(list(range(len(fitted.turns))), [], fitted.omitted_turns, "model")
-        self.prompts.append(prompt)
-        return prompt
-
-    def generate(self, prompt: Prompt, sampling: SamplingSettings, cancel: threading.Event, on_text: Callable[[str], None]) -> GenerationStats:
+        if on_started is not None:
+            on_started(fitted.omitted_turns)
         sent = 0
         for word in self.reply_words:
             if cancel.is_set():
@@ -71,16 +89,36 @@ class FakeEngine:
             on_text(word)
             sent += 1
             time.sleep(self.delay)
-        return GenerationStats(len(prompt.tokens), 0, sent, 0.01, 100.0, 0.1, cancel.is_set())
+        return ReplyStats(len(fitted.turns), 0, sent, 0.01, 100.0, 0.1, cancel.is_set(), fitted.omitted_turns, "model")
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        raise CapabilityError("The fake model cannot turn text into embeddings.")
+
+
+class FakeBackendFactory(BackendFactory):
+    """Hands out its one FakeBackend, which the test keeps to configure and inspect."""
+
+    def __init__(self, backend: FakeBackend | None = None) -> None:
+        self.backend = backend if backend is not None else FakeBackend()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return FAKE_CAPABILITIES
+
+    def create(self, crash_marker: CrashMarker | None) -> FakeBackend:
+        return self.backend
+
+    def accelerator_memory(self) -> int:
+        return 0
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring backend in memory: headless Linux has none (DESIGN.md)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self, saved: dict[tuple[str, str], str] | None = None) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves its __init__ unannotated
         self.saved = {} if saved is None else saved
 
     def get_password(self, service: str, username: str) -> str | None:

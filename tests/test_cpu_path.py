@@ -28,25 +28,23 @@ def test_about_says_which_processors_this_llama_cpp_needs() -> None:
 def test_where_llama_cpp_reports_amx_no_weights_are_repacked(gemma_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The AMX rule reaches llama.cpp: its load log lists a repacked buffer only without it.
     (Gemma's Q4_K_M has tensors llama.cpp repacks on any AVX2 CPU.)"""
-    from app.backends.llama.engine import LlamaEngine, choose_options, cpu_features
+    from app.backends.base import LoadOptions, ModelRef
+    from app.backends.llama.engine import LlamaBackend, cpu_features
     from app.config.settings import EngineSettings
-    from app.modelfile.gguf_info import read_gguf_info
-
-    info, settings = read_gguf_info(gemma_path), EngineSettings(context_length=512)
-    engine = LlamaEngine()
 
     def repacked_buffers(features: frozenset[str]) -> list[str]:
+        backend = LlamaBackend(features=features)
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="llama.cpp"):
-            engine.load(gemma_path, settings, info=info, options=choose_options(settings, info, 512, False, features))
+        try:  # loading repacks; only a decode would meet the AMX crash
+            with caplog.at_level(logging.INFO, logger="llama.cpp"):
+                backend.load(ModelRef(path=gemma_path), LoadOptions(EngineSettings(context_length=512)))
+        finally:
+            backend.unload()
         return [m for m in (r.getMessage() for r in caplog.records)
                 if "model buffer" in m and ("REPACK" in m or "AMX" in m)]
 
-    try:  # loading repacks; only a decode would meet the AMX crash
-        assert repacked_buffers(cpu_features() - {"AMX_INT8"}), "llama.cpp repacked nothing"
-        assert repacked_buffers(cpu_features() | {"AMX_INT8"}) == []
-    finally:
-        engine.unload()
+    assert repacked_buffers(cpu_features() - {"AMX_INT8"}), "llama.cpp repacked nothing"
+    assert repacked_buffers(cpu_features() | {"AMX_INT8"}) == []
 
 
 def test_the_launcher_names_what_an_older_processor_lacks(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.backends.llama.factory import LlamaBackendFactory
 from app.config.settings import Settings, load_settings, save_settings
 from app.conversations.store import ConversationStore
 from app.gui.app import create_window
@@ -82,7 +83,7 @@ def test_window_after_a_crash_keeps_the_chat_shows_the_notice_and_retries_in_saf
     crashed = hearth(paths.data_dir, "ask", "Name three colours.", crash_at="decode")
     assert crashed.returncode == -signal.SIGSEGV
 
-    window = create_window(paths)
+    window = create_window(paths, LlamaBackendFactory())
     qtbot.addWidget(window)
     window.show()
     notice = window.crash_notice

@@ -1,4 +1,4 @@
-"""The window with a fake engine: fast checks of what the user sees and can do."""
+"""The window with a fake backend: fast checks of what the user sees and can do."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conftest import subprocess_env
-from tests.fakes import FakeEngine
+from tests.fakes import FAKE_CAPABILITIES, FAKE_REPLY, FakeBackend, FakeBackendFactory
 
 
 @pytest.fixture
-def window_factory(qtbot, paths: AppPaths, smollm_path: Path):
+def window_factory(qtbot, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory):
     created: list[MainWindow] = []
 
     def make(with_model: bool = True) -> MainWindow:
         if with_model and not ModelLibrary(paths.models_dir).models():
             ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
-        window = create_window(paths, engine_factory=FakeEngine)
+        window = create_window(paths, fake_factory)
         qtbot.addWidget(window)
         window.show()
         created.append(window)
@@ -78,15 +78,14 @@ def test_no_model_shows_a_friendly_empty_state_and_disables_the_composer(qtbot, 
     assert window.composer.isReadOnly() and not window.send_button.isEnabled()
 
 
-def test_regenerate_keeps_the_first_reply_as_an_alternative(qtbot, window_factory, paths: AppPaths) -> None:
+def test_regenerate_keeps_the_first_reply_as_an_alternative(
+    qtbot, window_factory, paths: AppPaths, fake_backend: FakeBackend
+) -> None:
     window = window_factory()
     send(qtbot, window, "Question")
-    FakeEngine.reply_words = ["A", " second", " answer"]
-    try:
-        window.regenerate()
-        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    finally:
-        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
+    fake_backend.reply_words = ["A", " second", " answer"]
+    window.regenerate()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     assert "A second answer" in window.chat_view.toPlainText()
     assert "2/2" in window.chat_view.toPlainText()
     store = ConversationStore(paths.database)
@@ -98,18 +97,15 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(qtbot, window_factor
     assert "1/2" in window.chat_view.toPlainText()
 
 
-def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths) -> None:
+def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths, fake_backend: FakeBackend) -> None:
     window = window_factory()
-    FakeEngine.delay = 0.2
-    try:
-        window.composer.setPlainText("Tell me a story")
-        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
-        assert window.stop_button.isEnabled()
-        qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
-        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    finally:
-        FakeEngine.delay = 0.0
+    fake_backend.delay = 0.2
+    window.composer.setPlainText("Tell me a story")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
+    assert window.stop_button.isEnabled()
+    qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     store = ConversationStore(paths.database)
     reply = store.thread(store.list_conversations()[0].id)[-1]
     assert reply.status == "stopped" and reply.content.startswith("Hello")
@@ -183,15 +179,12 @@ def test_a_pasted_megabyte_without_spaces_is_laid_out_and_shown_shortened(qtbot,
     assert window.composer.wordWrapMode() == QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
 
 
-def test_links_open_only_on_click_and_images_are_never_fetched(qtbot, window_factory, monkeypatch) -> None:
+def test_links_open_only_on_click_and_images_are_never_fetched(qtbot, window_factory, monkeypatch, fake_backend: FakeBackend) -> None:
     window = window_factory()
     opened: list[str] = []
     monkeypatch.setattr("app.gui.widgets.chat_view.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
-    FakeEngine.reply_words = ["See [the site](https://example.org) ![img](https://example.org/a.png)"]
-    try:
-        send(qtbot, window, "link please")
-    finally:
-        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
+    fake_backend.reply_words = ["See [the site](https://example.org) ![img](https://example.org/a.png)"]
+    send(qtbot, window, "link please")
     assert opened == []
     assert window.chat_view.loadResource(2, "https://example.org/a.png") is None
     from PySide6.QtCore import QUrl
@@ -199,16 +192,13 @@ def test_links_open_only_on_click_and_images_are_never_fetched(qtbot, window_fac
     assert opened == ["https://example.org"]
 
 
-def test_the_copy_link_puts_the_code_on_the_clipboard(qtbot, window_factory) -> None:
+def test_the_copy_link_puts_the_code_on_the_clipboard(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QGuiApplication
 
     window = window_factory()
-    FakeEngine.reply_words = ["```python\nprint('copied')\n```"]
-    try:
-        send(qtbot, window, "code please")
-    finally:
-        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
+    fake_backend.reply_words = ["```python\nprint('copied')\n```"]
+    send(qtbot, window, "code please")
     html = window.chat_view.toHtml()
     assert "Copy code" in window.chat_view.toPlainText()
     import re
@@ -238,7 +228,7 @@ def test_an_unwritable_data_folder_is_a_plain_startup_error(qtbot, tmp_path: Pat
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
     with pytest.raises(HearthError, match="cannot write to its folder"):
-        create_window(resolve_paths(blocker / "hearth"), engine_factory=FakeEngine)
+        create_window(resolve_paths(blocker / "hearth"), FakeBackendFactory())
 
 
 def test_a_failed_save_keeps_the_reply_on_screen(qtbot, window_factory, monkeypatch) -> None:
@@ -262,7 +252,7 @@ def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> Non
     from app.gui.widgets.settings_dialog import SettingsDialog
 
     settings = Settings()
-    dialog = SettingsDialog(settings, "gemma-3", None, format_choices=["auto", "gemma", "completion"])
+    dialog = SettingsDialog(settings, "gemma-3", None, format_choices=FAKE_CAPABILITIES.prompt_formats)
     qtbot.addWidget(dialog)
     dialog.fields["temperature"].setValue(0.3)
     dialog.fields["context_length"].setValue(8192)
@@ -276,6 +266,37 @@ def test_settings_dialog_edits_a_copy_with_per_model_prompt_format(qtbot) -> Non
     assert settings.sampling.temperature == Settings().sampling.temperature  # the original is untouched
 
 
+def test_the_settings_offer_the_prompt_formats_the_backend_offers(qtbot, window_factory, monkeypatch) -> None:
+    from app.gui.widgets.settings_dialog import SettingsDialog
+
+    window = window_factory()
+    seen: list[SettingsDialog] = []
+    monkeypatch.setattr(SettingsDialog, "exec", lambda self: seen.append(self) or 0)
+    window.open_settings()
+    (dialog,) = seen
+    combo = dialog.prompt_format
+    assert [combo.itemData(i) for i in range(combo.count())] == list(FAKE_CAPABILITIES.prompt_formats)
+    assert [combo.itemText(i) for i in range(combo.count())][:2] == ["Automatic (recommended)", "The model's own chat template"]
+
+
+def test_the_backend_is_asked_with_the_conversation_and_the_models_prompt_format(
+    qtbot, window_factory, fake_backend: FakeBackend
+) -> None:
+    from app.backends.base import ChatTurn
+
+    window = window_factory()
+    window._settings.model_preferences(window.loader.model_id).prompt_format = "chatml"
+    send(qtbot, window, "First question")
+    send(qtbot, window, "Second question")
+    request = fake_backend.requests[-1]
+    assert request.turns == (
+        ChatTurn("user", "First question"),
+        ChatTurn("assistant", "Hello from the **fake** engine."),
+        ChatTurn("user", "Second question"),
+    )
+    assert request.prompt_format == "chatml" and request.system_prompt == window._settings.system_prompt
+
+
 def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: AppPaths) -> None:
     from app.gui.item_models.conversation_list import ConversationListModel
 
@@ -287,53 +308,44 @@ def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: A
     assert model.rowCount() == 3
 
 
-def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory) -> None:
+def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     window = window_factory()
     send(qtbot, window, "First chat")
     first = window.session.conversation_id
-    FakeEngine.delay = 0.1
-    try:
-        window.new_conversation()
-        window.composer.setPlainText("Second chat")
-        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: "Hello" in window.chat_view.streamed_text, timeout=5000)
-        second = window.session.conversation_id
-        window.select_conversation(first)
-        assert "Second chat" not in window.chat_view.toPlainText()
-        window.select_conversation(second)
-        streaming = window.chat_view.toPlainText()  # while the reply is still being written
-        assert window.session.busy
-        assert "Hello" in streaming and streaming.count("Assistant") == 1
-        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    finally:
-        FakeEngine.delay = 0.0
+    fake_backend.delay = 0.1
+    window.new_conversation()
+    window.composer.setPlainText("Second chat")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Hello" in window.chat_view.streamed_text, timeout=5000)
+    second = window.session.conversation_id
+    window.select_conversation(first)
+    assert "Second chat" not in window.chat_view.toPlainText()
+    window.select_conversation(second)
+    streaming = window.chat_view.toPlainText()  # while the reply is still being written
+    assert window.session.busy
+    assert "Hello" in streaming and streaming.count("Assistant") == 1
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     text = window.chat_view.toPlainText()
     assert "Hello from the fake engine." in text and text.count("Assistant") == 1
 
 
-def test_regenerate_shows_only_the_question_while_the_new_reply_streams(qtbot, window_factory) -> None:
+def test_regenerate_shows_only_the_question_while_the_new_reply_streams(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     window = window_factory()
     send(qtbot, window, "Question")
-    FakeEngine.reply_words = ["Second", " try"]
-    FakeEngine.delay = 0.2
-    try:
-        window.regenerate()
-        qtbot.waitUntil(lambda: window.chat_view.streamed_text != "", timeout=5000)
-        assert "Hello from the fake engine." not in window.chat_view.toPlainText()
-        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    finally:
-        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
-        FakeEngine.delay = 0.0
+    fake_backend.reply_words = ["Second", " try"]
+    fake_backend.delay = 0.2
+    window.regenerate()
+    qtbot.waitUntil(lambda: window.chat_view.streamed_text != "", timeout=5000)
+    assert "Hello from the fake engine." not in window.chat_view.toPlainText()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     assert "Second try" in window.chat_view.toPlainText()
 
 
-def test_a_reply_stopped_before_any_text_does_not_break_the_next_one(qtbot, window_factory) -> None:
+def test_a_reply_stopped_before_any_text_does_not_break_the_next_one(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     window = window_factory()
-    FakeEngine.reply_words = []
-    try:
-        send(qtbot, window, "First question")
-    finally:
-        FakeEngine.reply_words = ["Hello", " from", " the", " **fake**", " engine", "."]
+    fake_backend.reply_words = []
+    send(qtbot, window, "First question")
+    fake_backend.reply_words = list(FAKE_REPLY)
     send(qtbot, window, "Second question")
     assert "Hello from the fake engine." in window.chat_view.toPlainText()
     assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()]
@@ -358,41 +370,38 @@ def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_fa
     assert "not a GGUF model file" in window._library_window.status.text()
 
 
-def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory) -> None:
+def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     from PySide6.QtGui import QFont, QTextCursor
 
     window = window_factory()
     send(qtbot, window, "First")
-    FakeEngine.delay = 0.2
-    try:
-        window.composer.setPlainText("Second")
-        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-        cursor = QTextCursor(window.chat_view.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        qtbot.waitUntil(lambda: cursor.block().text().startswith("Hello"), timeout=5000)
-        assert cursor.charFormat().fontWeight() < QFont.Weight.DemiBold
-        assert cursor.block().blockFormat().hasProperty(0x1060) is False  # no horizontal rule
-        qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    finally:
-        FakeEngine.delay = 0.0
+    fake_backend.delay = 0.2
+    window.composer.setPlainText("Second")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    cursor = QTextCursor(window.chat_view.document())
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    qtbot.waitUntil(lambda: cursor.block().text().startswith("Hello"), timeout=5000)
+    assert cursor.charFormat().fontWeight() < QFont.Weight.DemiBold
+    assert cursor.block().blockFormat().hasProperty(0x1060) is False  # no horizontal rule
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
 
 
-def test_a_superseded_model_load_is_skipped(qtbot, window_factory) -> None:
+def test_a_superseded_model_load_is_skipped(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     window = window_factory()
-    engine = window._worker._engine
-    loads_before = engine.loads
+    loads_before = fake_backend.loads
     model_id = window.loader.model_id
     window.load_model(model_id)
     window.load_model(model_id)  # asked again before the first request ran
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     qtbot.wait(200)
-    assert engine.loads == loads_before + 1  # the first request was skipped or abandoned
+    assert fake_backend.loads == loads_before + 1  # the first request was skipped or abandoned
     assert "Fake model" in window.model_status.text()
 
 
 PAINT_A_LONG_PAGE = """
 import os, sys
 import app.gui.app as main
+from tests.fakes import FakeBackendFactory
 if sys.argv[1] == "without":
     main.prepare_qt = lambda: None
 shown = main._report_shown_and_quit
@@ -410,7 +419,7 @@ def paint_then_count(window):
     shown(window)
 
 main._report_shown_and_quit = paint_then_count
-sys.exit(main.run_gui(["--data-dir", sys.argv[2], "--exit-when-shown"]))
+sys.exit(main.run_gui(["--data-dir", sys.argv[2], "--exit-when-shown"], FakeBackendFactory()))
 """
 
 

@@ -1,4 +1,4 @@
-"""After a crash, the window (fake engine) shows the notice and offers safe mode; the
+"""After a crash, the window (fake backend) shows the notice and offers safe mode; the
 model's details say how it runs and let the user turn safe mode off."""
 
 from __future__ import annotations
@@ -13,21 +13,23 @@ from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import ANSWERING, CrashMarker, EngineRun
 from app.platform.paths import AppPaths
-from tests.fakes import FakeEngine
+from tests.fakes import FakeBackend, FakeBackendFactory
 from tests.test_crash_guard import dead_pid, leave_marker
 
 
-def window_after_crash(qtbot, paths: AppPaths, smollm_path: Path, safe_mode: bool):
+def window_after_crash(qtbot, paths: AppPaths, smollm_path: Path, factory: FakeBackendFactory, safe_mode: bool):
     entry = ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
     leave_marker(paths.crash_markers, EngineRun(ANSWERING, str(smollm_path), "x", safe_mode), dead_pid())
-    window = create_window(paths, engine_factory=FakeEngine)
+    window = create_window(paths, factory)
     qtbot.addWidget(window)
     window.show()
     return window, entry
 
 
-def test_the_crashed_model_waits_for_the_user_then_loads_in_safe_mode(qtbot, paths: AppPaths, smollm_path: Path) -> None:
-    window, entry = window_after_crash(qtbot, paths, smollm_path, safe_mode=False)
+def test_the_crashed_model_waits_for_the_user_then_loads_in_safe_mode(
+    qtbot, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory, fake_backend: FakeBackend
+) -> None:
+    window, entry = window_after_crash(qtbot, paths, smollm_path, fake_factory, safe_mode=False)
     notice = window.crash_notice
     assert notice.isVisible() and notice.safe_mode_button.isVisible()
     assert f"while writing a reply with {entry.name}" in notice.text.text()
@@ -36,15 +38,17 @@ def test_the_crashed_model_waits_for_the_user_then_loads_in_safe_mode(qtbot, pat
 
     qtbot.mouseClick(notice.safe_mode_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
-    assert window._worker._engine.safe_modes == [True]
+    assert fake_backend.safe_modes == [True]
     assert window.model_status.text().endswith("· safe mode") and not notice.isVisible()
     preferences = load_settings(paths.settings_file).model_preferences(entry.id)
     assert preferences.safe_mode and preferences.crashed == ""
     window.close()
 
 
-def test_after_a_safe_mode_crash_only_another_model_is_offered(qtbot, paths: AppPaths, smollm_path: Path) -> None:
-    window, _entry = window_after_crash(qtbot, paths, smollm_path, safe_mode=True)
+def test_after_a_safe_mode_crash_only_another_model_is_offered(
+    qtbot, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory
+) -> None:
+    window, _entry = window_after_crash(qtbot, paths, smollm_path, fake_factory, safe_mode=True)
     assert "cannot run on this computer" in window.crash_notice.text.text()
     assert not window.crash_notice.safe_mode_button.isVisible()
     qtbot.mouseClick(window.crash_notice.other_button, Qt.MouseButton.LeftButton)
@@ -52,8 +56,10 @@ def test_after_a_safe_mode_crash_only_another_model_is_offered(qtbot, paths: App
     window.close()
 
 
-def test_details_show_safe_mode_and_turning_it_off_reloads_normally(qtbot, paths: AppPaths, smollm_path: Path) -> None:
-    window, entry = window_after_crash(qtbot, paths, smollm_path, safe_mode=False)
+def test_details_show_safe_mode_and_turning_it_off_reloads_normally(
+    qtbot, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory, fake_backend: FakeBackend
+) -> None:
+    window, entry = window_after_crash(qtbot, paths, smollm_path, fake_factory, safe_mode=False)
     window.retry_in_safe_mode()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     shown: list[str] = []
@@ -66,8 +72,8 @@ def test_details_show_safe_mode_and_turning_it_off_reloads_normally(qtbot, paths
     QTimer.singleShot(100, answer)
     window.show_model_details()
     assert "Safe mode: on" in shown[0]
-    qtbot.waitUntil(lambda: window.loader.ready and len(window._worker._engine.safe_modes) == 2, timeout=5000)
-    assert window._worker._engine.safe_modes == [True, False]
+    qtbot.waitUntil(lambda: window.loader.ready and len(fake_backend.safe_modes) == 2, timeout=5000)
+    assert fake_backend.safe_modes == [True, False]
     assert not load_settings(paths.settings_file).model_preferences(entry.id).safe_mode
     window.close()
 

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from app.backends.llama.factory import LlamaBackendFactory
 from app.gui.app import create_window
 from app.gui.item_models.download_list import DownloadState, FractionRole, StatusRole
 from app.gui.library import library_window
@@ -18,7 +19,7 @@ from app.gui.library.library_window import USE_IN_PLACE, LibraryWindow
 from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths, resolve_paths
-from tests.fakes import FakeEngine
+from tests.fakes import FakeBackendFactory
 from tests.hub_server import HubServer
 
 REPO, FILE = "bartowski/Qwen2.5-0.5B-Instruct-GGUF", "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"  # the catalog's first
@@ -36,11 +37,11 @@ def point_at(paths: AppPaths, hub: HubServer) -> None:
 
 
 @pytest.fixture
-def open_window(qtbot, paths: AppPaths):  # type: ignore[no-untyped-def]
+def open_window(qtbot, paths: AppPaths, fake_factory: FakeBackendFactory):  # type: ignore[no-untyped-def]
     windows: list[MainWindow] = []
 
-    def make(engine: type | None = FakeEngine) -> MainWindow:
-        window = create_window(paths, engine_factory=engine) if engine else create_window(paths)
+    def make(real_backend: bool = False) -> MainWindow:
+        window = create_window(paths, LlamaBackendFactory() if real_backend else fake_factory)
         qtbot.addWidget(window)
         window.show()
         windows.append(window)
@@ -151,7 +152,7 @@ def test_discover_lists_the_catalog_with_fit_verdicts(qtbot, open_window) -> Non
 def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
     point_at(paths, hub)
     hub.faults.drop_after, hub.faults.drops = 20_000_000, 1  # the network drops once on the way
-    window = open_window(engine=None)  # the real llama.cpp engine
+    window = open_window(real_backend=True)
     library = window.open_library()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
@@ -255,7 +256,7 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(None, address))  # type: ignore[arg-type]
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: refuse(None, host))  # type: ignore[arg-type]
     ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
-    window = open_window(engine=None)  # the real engine and model
+    window = open_window(real_backend=True)  # the real backend and model
     qtbot.waitUntil(lambda: window.loader.ready, timeout=60000)
     window.composer.setPlainText("Say hello to the purple lighthouse keeper.")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
@@ -373,7 +374,7 @@ def test_export_for_other_computers_then_import_from_folder(
 
     other = resolve_paths(tmp_path / "student")
     other.ensure()
-    student = create_window(other, engine_factory=FakeEngine)
+    student = create_window(other, FakeBackendFactory())
     qtbot.addWidget(student)
     student.show()
     assert student.model_picker.count() == 1 and not student.model_picker.isEnabled()  # "No models installed"
@@ -398,7 +399,7 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_p
     monkeypatch.setenv("HEARTH_POLICY_FILE", str(policy))
     ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
     ModelLibrary(paths.models_dir).add(gemma_path, copy=False)
-    window = create_window(paths, engine_factory=FakeEngine)
+    window = create_window(paths, FakeBackendFactory())
     qtbot.addWidget(window)
     window.show()
     assert [window.model_picker.itemText(i).split("  ·")[0] for i in range(window.model_picker.count())] == ["SmolLM2-135M-Instruct.Q4_1"]
@@ -433,7 +434,7 @@ def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, 
     policy = tmp_path / "policy.toml"
     policy.write_text('downloads = false\n[settings]\ntemperature = "hot"\n')
     monkeypatch.setenv("HEARTH_POLICY_FILE", str(policy))
-    window = create_window(paths, engine_factory=FakeEngine)
+    window = create_window(paths, FakeBackendFactory())
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=5000)
@@ -450,7 +451,7 @@ def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPat
     (resources / "models").mkdir(parents=True)
     (resources / "models" / library_module.STARTER_FILE).symlink_to(smollm_path)
     monkeypatch.setattr(library_module, "RESOURCES_DIR", resources)
-    window = create_window(paths, engine_factory=FakeEngine)
+    window = create_window(paths, FakeBackendFactory())
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=20000)

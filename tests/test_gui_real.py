@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.backends.llama.factory import LlamaBackendFactory
 from app.config.settings import Settings, save_settings
 from app.conversations.store import ConversationStore
 from app.gui.app import create_window
@@ -23,7 +24,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     settings.sampling.seed = 11
     save_settings(settings, paths.settings_file)
 
-    window = create_window(paths)
+    window = create_window(paths, LlamaBackendFactory())
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=60_000)
@@ -51,7 +52,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     assert second.status in ("complete", "stopped") and second.content.strip()
     store.close()
 
-    again = create_window(paths)
+    again = create_window(paths, LlamaBackendFactory())
     qtbot.addWidget(again)
     again.show()
     assert again.conversations.index(0, 0).data() == "Write a long story about a lighthouse keeper."

@@ -1,4 +1,4 @@
-"""GGUF checks and the engine on the real test models (SmolLM2-135M-Instruct, Gemma 3 270M base)."""
+"""GGUF checks and the llama.cpp backend on the real test models (SmolLM2-135M-Instruct, Gemma 3 270M base)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from app.backends.llama.engine import LlamaEngine
+from app.backends.base import CapabilityError, ChatRequest, ChatTurn, LoadOptions, ModelFacts, ModelRef
+from app.backends.llama.engine import LlamaBackend
 from app.backends.llama.prompt_formats import COMPLETION, MODEL_TEMPLATE
-from app.backends.prompting import ChatTurn
 from app.config.settings import EngineSettings, SamplingSettings
 from app.library.model_library import ModelLibrary
 from app.modelfile.gguf_info import read_gguf_info
-from app.platform.errors import ModelFileError, PromptTooLongError
+from app.platform.errors import ModelFileError, ModelLoadError, PromptTooLongError
 
 pytestmark = pytest.mark.real_model
 GREEDY = SamplingSettings(temperature=0.0, max_tokens=48, seed=1)
 
 
 @pytest.fixture(scope="module")
-def engine() -> LlamaEngine:
-    engine = LlamaEngine()
+def engine() -> LlamaBackend:
+    engine = LlamaBackend()
     yield engine
     engine.unload()
+
+
+def load(engine: LlamaBackend, path: Path, **settings: int) -> ModelFacts:
+    return engine.load(ModelRef(path=path), LoadOptions(EngineSettings(**settings)))
 
 
 def test_gguf_facts_of_both_models(smollm_path: Path, gemma_path: Path) -> None:
@@ -51,37 +55,63 @@ def test_bad_files_give_plain_errors(tmp_path: Path, content: bytes, message: st
         read_gguf_info(path)
 
 
-def test_truncated_model_is_refused_before_llama_cpp_opens_it(engine: LlamaEngine, truncated_model: Path) -> None:
+def test_truncated_model_is_refused_before_llama_cpp_opens_it(engine: LlamaBackend, truncated_model: Path) -> None:
     with pytest.raises(ModelFileError, match="incomplete"):
-        engine.load(truncated_model, EngineSettings())
+        load(engine, truncated_model)
     assert engine.loaded is None
 
 
-def test_load_reports_progress_and_a_second_model_frees_the_first(engine: LlamaEngine, smollm_path: Path, gemma_path: Path) -> None:
+def test_load_reports_progress_and_a_second_model_frees_the_first(engine: LlamaBackend, smollm_path: Path, gemma_path: Path) -> None:
     progress: list[float] = []
-    engine.load(smollm_path, EngineSettings(context_length=512), progress.append)
-    assert progress[0] < progress[-1] == 1.0 and progress == sorted(progress)
+
+    def take(fraction: float) -> bool:
+        progress.append(fraction)
+        return True
+
+    engine.load(ModelRef(path=smollm_path), LoadOptions(EngineSettings(context_length=512), on_progress=take))
+    assert progress[0] == 0.0 < progress[-1] == 1.0 and progress == sorted(progress)
     first = engine._llm
-    engine.load(gemma_path, EngineSettings(context_length=512))
+    load(engine, gemma_path, context_length=512)
     assert first._ctx.ctx is None  # the first model's context was freed
-    assert engine.loaded is not None and engine.loaded.info.architecture == "gemma3"
+    assert engine.loaded is not None and engine.loaded.architecture == "gemma3"
+
+
+def test_the_memory_warning_comes_before_loading_and_progress_can_abandon_it(
+    engine: LlamaBackend, smollm_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.backends.llama.engine.available_memory", lambda: 1024**2)
+    heard: list[str] = []
+
+    def abandon(fraction: float) -> bool:
+        heard.append(f"progress {fraction}")
+        return False
+
+    options = LoadOptions(EngineSettings(context_length=512), on_progress=abandon, on_warning=heard.append)
+    with pytest.raises(ModelLoadError, match="was stopped"):
+        engine.load(ModelRef(path=smollm_path), options)
+    assert len(heard) == 2 and "only 0.0 GB is free" in heard[0] and heard[1] == "progress 0.0"
+    assert engine.loaded is None
+
+
+def test_a_model_on_a_server_is_refused_in_words(engine: LlamaBackend) -> None:
+    with pytest.raises(ModelLoadError, match="is on a server"):
+        engine.load(ModelRef(name="llama3", url="http://127.0.0.1:8080/v1"), LoadOptions(EngineSettings()))
 
 
 def test_the_memory_estimate_counts_the_kv_cache_llama_cpp_allocates(
-    engine: LlamaEngine, smollm_path: Path, gemma_path: Path, caplog: pytest.LogCaptureFixture
+    engine: LlamaBackend, smollm_path: Path, gemma_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """What the fit check and the memory warning count per token is what llama.cpp reports
     for the cache it made: keys as q8_0, values as f16 (Gemma has two caches, SWA and not)."""
     caplog.set_level(logging.INFO, logger="llama.cpp")
     for path in (smollm_path, gemma_path):
         caplog.clear()
-        engine.load(path, EngineSettings(context_length=1024))
+        load(engine, path, context_length=1024)
         sizes = [re.search(r"size = +([\d.]+) MiB \( *1024 cells.*K \(q8_0\).*V \(f16\)", record.getMessage())
                  for record in caplog.records if record.getMessage().startswith("llama_kv_cache: size =")]
         assert sizes and all(sizes)
         allocated = sum(float(size.group(1)) for size in sizes) * 1024 * 1024
-        assert engine.loaded is not None
-        assert allocated == pytest.approx(engine.loaded.info.kv_bytes_per_token * 1024, rel=0.002)
+        assert allocated == pytest.approx(read_gguf_info(path).kv_bytes_per_token * 1024, rel=0.002)
 
 
 def test_library_registers_with_hash_and_facts(tmp_path: Path, smollm_path: Path) -> None:
@@ -92,8 +122,8 @@ def test_library_registers_with_hash_and_facts(tmp_path: Path, smollm_path: Path
     assert [m.id for m in ModelLibrary(tmp_path / "models").models()] == [entry.id]
 
 
-def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaEngine, smollm_path: Path) -> None:
-    loaded = engine.load(smollm_path, EngineSettings(context_length=2048, threads=2))
+def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaBackend, smollm_path: Path) -> None:
+    loaded = load(engine, smollm_path, context_length=2048, threads=2)
     assert loaded.context_length == engine._llm.n_ctx() == 2048  # never llama-cpp-python's 512
     history = [ChatTurn("user", "What is the capital of France?")]
     prompt = engine.build_prompt("You are a helpful assistant.", history, GREEDY, "auto")
@@ -113,16 +143,37 @@ def test_smollm_chats_with_its_own_template_and_reuses_the_cache(engine: LlamaEn
     assert engine._llm.cache is None
 
 
-def test_joined_turns_are_not_reported_as_left_out(engine: LlamaEngine, smollm_path: Path) -> None:
-    engine.load(smollm_path, EngineSettings(context_length=2048))
+def test_a_reply_says_what_was_left_out_before_its_first_text(engine: LlamaBackend, smollm_path: Path) -> None:
+    facts = load(engine, smollm_path, context_length=512)
+    assert facts.capabilities.chat and not facts.capabilities.embeddings
+    history = [ChatTurn(role, f"{role} words about lighthouses " * 12) for _ in range(6) for role in ("user", "assistant")]
+    request = ChatRequest("", (*history, ChatTurn("user", "Say hi.")), SamplingSettings(temperature=0.0, max_tokens=16, seed=1), "auto")
+    events: list[tuple[str, object]] = []
+    stats = engine.reply(request, threading.Event(), lambda text: events.append(("text", text)),
+                         lambda omitted: events.append(("started", omitted)))
+    kind, omitted = events[0]
+    assert kind == "started" and isinstance(omitted, int) and 0 < omitted < len(history)
+    assert len(events) > 1 and all(kind == "text" for kind, _ in events[1:])
+    assert (stats.omitted_turns, stats.prompt_format, stats.stopped) == (omitted, MODEL_TEMPLATE, False)
+    assert stats.reply_tokens > 0
+
+
+def test_a_chat_model_says_it_cannot_embed(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path, context_length=512)
+    with pytest.raises(CapabilityError, match="cannot turn text into embeddings"):
+        engine.embed(["a lighthouse"])
+
+
+def test_joined_turns_are_not_reported_as_left_out(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path, context_length=2048)
     # A reply stopped before any text leaves two user turns in a row; they are joined.
     history = [ChatTurn("user", "Hello"), ChatTurn("assistant", ""), ChatTurn("user", "Are you there?")]
     prompt = engine.build_prompt("", history, GREEDY, "auto")
     assert prompt.omitted_turns == 0
 
 
-def test_stop_halts_within_200_ms_and_keeps_the_partial_reply(engine: LlamaEngine, smollm_path: Path) -> None:
-    engine.load(smollm_path, EngineSettings(context_length=2048))
+def test_stop_halts_within_200_ms_and_keeps_the_partial_reply(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path, context_length=2048)
     sampling = SamplingSettings(temperature=0.8, max_tokens=1500, seed=3)
     prompt = engine.build_prompt("", [ChatTurn("user", "Write a very long story about a lighthouse.")], sampling, "auto")
     cancel = threading.Event()
@@ -140,8 +191,8 @@ def test_stop_halts_within_200_ms_and_keeps_the_partial_reply(engine: LlamaEngin
     assert stats.stopped and len(parts) == 20 and "".join(parts).strip()
 
 
-def test_stop_interrupts_a_long_prompt(engine: LlamaEngine, smollm_path: Path) -> None:
-    engine.load(smollm_path, EngineSettings(context_length=8192))
+def test_stop_interrupts_a_long_prompt(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path, context_length=8192)
     sampling = SamplingSettings(max_tokens=16)
     long_text = "The lighthouse keeper counted waves. " * 700
     prompt = engine.build_prompt("", [ChatTurn("user", long_text)], sampling, "auto")
@@ -158,14 +209,14 @@ def test_stop_interrupts_a_long_prompt(engine: LlamaEngine, smollm_path: Path) -
     assert "".join(parts).strip()
 
 
-def test_a_message_longer_than_the_context_is_a_plain_error(engine: LlamaEngine, smollm_path: Path) -> None:
-    engine.load(smollm_path, EngineSettings(context_length=512))
+def test_a_message_longer_than_the_context_is_a_plain_error(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path, context_length=512)
     with pytest.raises(PromptTooLongError, match="too long"):
         engine.build_prompt("", [ChatTurn("user", "lighthouse " * 2000)], GREEDY, "auto")
 
 
-def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine, gemma_path: Path) -> None:
-    engine.load(gemma_path, EngineSettings(context_length=1024))
+def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaBackend, gemma_path: Path) -> None:
+    load(engine, gemma_path, context_length=1024)
     with_system = engine.build_prompt("Answer in French.", [ChatTurn("user", "Hello")], GREEDY, "auto")
     assert "Answer in French.\n\nHello" in engine._llm.detokenize(with_system.tokens).decode()
     for preference, expected in (("auto", "gemma"), ("completion", COMPLETION)):
@@ -179,11 +230,11 @@ def test_gemma_base_without_template_gives_a_non_empty_reply(engine: LlamaEngine
 
 @pytest.mark.parametrize("sampling", [GREEDY, SamplingSettings(temperature=0.9, max_tokens=48, seed=7)])
 def test_replies_match_llama_cpp_pythons_own_completion(
-    engine: LlamaEngine, smollm_path: Path, gemma_path: Path, sampling: SamplingSettings
+    engine: LlamaBackend, smollm_path: Path, gemma_path: Path, sampling: SamplingSettings
 ) -> None:
     """The engine's own token loop samples and stops exactly as create_completion does."""
     for path, preference in ((smollm_path, "auto"), (gemma_path, COMPLETION)):
-        engine.load(path, EngineSettings(context_length=1024))
+        load(engine, path, context_length=1024)
         prompt = engine.build_prompt("", [ChatTurn("user", "Name three colours of the sea.")], sampling, preference)
         parts: list[str] = []
         engine.generate(prompt, sampling, threading.Event(), parts.append)
@@ -195,8 +246,8 @@ def test_replies_match_llama_cpp_pythons_own_completion(
         assert "".join(parts) == expected and expected.strip()
 
 
-def test_a_stop_string_ends_the_reply_just_before_it(engine: LlamaEngine, smollm_path: Path) -> None:
-    engine.load(smollm_path, EngineSettings(context_length=1024))
+def test_a_stop_string_ends_the_reply_just_before_it(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path, context_length=1024)
     question = [ChatTurn("user", "Name three colours of the sea.")]
     prompt = engine.build_prompt("", question, GREEDY, "auto")
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.backends.base import ChatTurn
 from app.backends.llama.prompt_formats import chat_messages
-from app.backends.prompting import ChatTurn, completion_prompt, fit_to_context
+from app.backends.llama.prompting import completion_prompt, fit_to_context
 from app.platform.errors import PromptTooLongError
 
 
@@ -40,7 +41,7 @@ def test_completion_prompt_ends_with_the_assistant_cue() -> None:
 
 
 def test_turns_are_made_to_alternate_starting_with_the_user() -> None:
-    from app.backends.prompting import alternating
+    from app.backends.llama.prompting import alternating
 
     turns = [
         ChatTurn("assistant", "orphan"),

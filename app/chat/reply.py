@@ -1,8 +1,8 @@
 """One assistant reply, from the stored conversation to the stored answer.
 
 Shared by the GUI's inference worker and the CLI, so both save exactly the same
-way: the reply row is created when generation starts and grows as tokens
-arrive, so a crash keeps what was already shown.
+way: the reply row is created when the backend has built the prompt and grows
+as text arrives, so a crash keeps what was already shown.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.backends.llama.engine import GenerationStats, LlamaEngine
-from app.backends.prompting import ChatTurn
+from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore, GrowingReply
 
@@ -21,12 +20,11 @@ from app.conversations.store import ConversationStore, GrowingReply
 class ReplyResult:
     message_id: int
     text: str
-    stats: GenerationStats
-    omitted_turns: int
+    stats: ReplyStats
 
 
 def generate_reply(
-    engine: LlamaEngine,
+    backend: Backend,
     store: ConversationStore,
     parent_id: int,
     settings: Settings,
@@ -42,25 +40,26 @@ def generate_reply(
     the prompt cannot be built (e.g. the message is too long).
     """
     path = store.path_to(parent_id)
-    history = [ChatTurn(m.role, m.content) for m in path if m.role != "system"]
-    prompt = engine.build_prompt(
-        settings.system_prompt, history, settings.sampling, format_preference
-    )
+    history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
+    request = ChatRequest(settings.system_prompt, history, settings.sampling, format_preference)
     conversation_id = path[-1].conversation_id
-    message_id = store.add_message(conversation_id, parent_id, "assistant", "", status="streaming")
-    on_started(message_id, prompt.omitted_turns)
-    growing = GrowingReply(store, message_id)
+    rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it
+
+    def begin(omitted_turns: int) -> None:
+        message_id = store.add_message(conversation_id, parent_id, "assistant", "", status="streaming")
+        on_started(message_id, omitted_turns)
+        rows.append((message_id, GrowingReply(store, message_id)))
 
     def take(text: str) -> None:
         on_text(text)  # shown first: what is saved is never ahead of what was shown
-        growing.append(text)
+        rows[0][1].append(text)
 
     try:
-        stats = engine.generate(prompt, settings.sampling, cancel, take)
+        stats = backend.reply(request, cancel, take, begin)
     except BaseException:
-        growing.finish("failed")
+        for _message_id, growing in rows:
+            growing.finish("failed")
         raise
-    details = {**stats.as_dict(), "omitted_turns": prompt.omitted_turns,
-               "prompt_format": prompt.prompt_format}
-    growing.finish("stopped" if stats.stopped else "complete", details)
-    return ReplyResult(message_id, growing.text, stats, prompt.omitted_turns)
+    ((message_id, growing),) = rows  # a backend begins every reply it returns
+    growing.finish("stopped" if stats.stopped else "complete", stats.as_dict())
+    return ReplyResult(message_id, growing.text, stats)

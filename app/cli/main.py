@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
+from app.backends.base import BackendFactory, LoadOptions, ModelRef
 from app.chat.crash_recovery import crash_notice, take_crash
+from app.chat.reply import generate_reply
 from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
 from app.config.policy import Policy, load_policy
 from app.config.settings import load_settings, save_model_preferences
@@ -78,18 +80,15 @@ def _remember(paths: AppPaths, model_key: str, **changes: object) -> None:
         print(f"hearth: {exc}", file=sys.stderr)
 
 
-def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
-    from app.backends.llama.engine import LlamaEngine
-    from app.backends.llama.prompt_formats import FORMAT_CHOICES
-    from app.chat.reply import generate_reply
-
+def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_factory: BackendFactory) -> int:
     cancel = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: cancel.set())
     # `kill`, a logout or a timeout: stop like Ctrl+C, so a load or a prompt being read ends
     # cleanly and is not taken for a crash at the next start.
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
-    if args.prompt_format and args.prompt_format not in FORMAT_CHOICES:
-        raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(FORMAT_CHOICES)}.")
+    formats = backend_factory.capabilities.prompt_formats
+    if args.prompt_format and args.prompt_format not in formats:
+        raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(formats)}.")
 
     settings = policy.apply(load_settings(paths.settings_file))
     library = ModelLibrary(paths.models_dir)
@@ -125,18 +124,18 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
             "the speed-ups that fail on some computers turned off, add --safe-mode."
         )
 
-    engine = LlamaEngine(CrashMarker(paths.crash_markers))
+    backend = backend_factory.create(CrashMarker(paths.crash_markers))
     try:
-        loaded = engine.load(model_path, settings.engine, lambda _fraction: not cancel.is_set(),
-                             safe_mode=preferences.safe_mode)
+        loaded = backend.load(ModelRef(path=model_path), LoadOptions(
+            settings.engine, preferences.safe_mode, on_progress=lambda _fraction: not cancel.is_set()))
     except HearthError:
         if cancel.is_set():
             return 130  # Ctrl+C while loading
         raise
     if preferences.crashed:  # it loaded cleanly this time
         _remember(paths, model_key, crashed="")
-    if loaded.options.safe_mode:
-        print(f"hearth: {loaded.info.name} runs in safe mode (slower).", file=sys.stderr)
+    if loaded.safe_mode:
+        print(f"hearth: {loaded.name} runs in safe mode (slower).", file=sys.stderr)
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.
     store = open_conversations(paths, in_memory=args.no_save)
     conversation_id = store.create_conversation(title_from(prompt))
@@ -147,20 +146,21 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int:
         sys.stdout.flush()
 
     try:
-        generate_reply(engine, store, question_id, settings, fmt, cancel, write)
+        generate_reply(backend, store, question_id, settings, fmt, cancel, write)
     finally:
-        engine.unload()
+        backend.unload()
         store.close()
     sys.stdout.write("\n")
     return 130 if cancel.is_set() else 0
 
 
-def run(argv: Sequence[str]) -> int:
+def run(argv: Sequence[str], backend_factory: BackendFactory) -> int:
+    """A command; its models run on the backends `backend_factory` makes."""
     args = build_parser().parse_args(argv)
     if args.self_test:
         from app.cli.self_test import run_self_test
 
-        return run_self_test(args.data_dir)
+        return run_self_test(backend_factory, args.data_dir)
     paths = resolve_paths(args.data_dir)
     try:
         paths.ensure()
@@ -169,7 +169,7 @@ def run(argv: Sequence[str]) -> int:
         for problem in policy.problems:
             print(f"hearth: {problem}", file=sys.stderr)
         if args.command == "ask":
-            return _ask(args, paths, policy)
+            return _ask(args, paths, policy, backend_factory)
         if args.command == "pack":
             return run_pack(args, paths)
         return run_models(args, paths, policy)

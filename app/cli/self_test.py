@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from app.backends.base import BackendFactory, LoadOptions, ModelRef
+from app.chat.reply import generate_reply
 from app.config.settings import Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import title_from
@@ -36,7 +38,7 @@ def _say(text: str) -> None:
         print(text, flush=True)
 
 
-def run_self_test(data_dir: str | None = None) -> int:
+def run_self_test(backend_factory: BackendFactory, data_dir: str | None = None) -> int:
     """0 when every check passed. The log goes where this user's logs go (or into
     --data-dir), so a failed self-test can be looked into afterwards."""
     log_file = resolve_paths(data_dir).log_file
@@ -46,7 +48,7 @@ def run_self_test(data_dir: str | None = None) -> int:
             work = resolve_paths(data_dir or scratch)
             work.ensure()
             _say(describe(build_info()))
-            _check(work, log_file)
+            _check(backend_factory, work, log_file)
     except HearthError as exc:
         _say(f"FAILED: {exc}")
         return 1
@@ -58,9 +60,7 @@ def run_self_test(data_dir: str | None = None) -> int:
     return 0
 
 
-def _check(paths: AppPaths, log_file: Path) -> None:
-    from app.backends.llama.engine import LlamaEngine
-    from app.chat.reply import generate_reply
+def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> None:
 
     starter = starter_model_file()
     if starter is None:
@@ -70,17 +70,17 @@ def _check(paths: AppPaths, log_file: Path) -> None:
 
     settings = Settings()
     settings.sampling.temperature, settings.sampling.seed, settings.sampling.max_tokens = 0.0, 1, 48
-    engine = LlamaEngine()
+    backend = backend_factory.create(None)
     started = time.perf_counter()
-    engine.load(starter, settings.engine)
+    backend.load(ModelRef(path=starter), LoadOptions(settings.engine))
     _say(f"ok: model loaded in {time.perf_counter() - started:.2f} s")
     store = open_conversations(paths)
     try:
         conversation = store.create_conversation(title_from(PROMPT))
         question = store.add_message(conversation, None, "user", PROMPT)
-        reply = generate_reply(engine, store, question, settings, "auto", threading.Event(), lambda text: None)
+        reply = generate_reply(backend, store, question, settings, "auto", threading.Event(), lambda text: None)
     finally:
-        engine.unload()
+        backend.unload()
         store.close()
     if not reply.text.strip():
         raise HearthError("The model answered with nothing.")

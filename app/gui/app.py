@@ -17,8 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
-from app.backends.llama.engine import LlamaEngine
-from app.backends.llama.gpu import gpu_memory
+from app.backends.base import BackendFactory
 from app.chat.crash_recovery import take_crash
 from app.config.policy import load_policy
 from app.config.settings import load_settings
@@ -43,8 +42,9 @@ from app.platform.secrets import TokenStore
 DOWNLOAD_TIMEOUT = 15.0
 
 
-def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWindow:
-    """Build everything the window needs. Raises HearthError when storage is unusable."""
+def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindow:
+    """Build everything the window needs, its backend made by `backend_factory`.
+    Raises HearthError when storage is unusable."""
     try:
         paths.ensure()
     except OSError as exc:
@@ -59,7 +59,7 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     crashed = take_crash(paths, settings, library)
     store = open_conversations(paths)
     store.mark_interrupted()
-    worker = InferenceWorker(paths, engine_factory)
+    worker = InferenceWorker(paths, backend_factory)
     thread = QThread()
     thread.setObjectName("inference")
     worker.moveToThread(thread)
@@ -74,7 +74,7 @@ def create_window(paths: AppPaths, engine_factory: type = LlamaEngine) -> MainWi
     services = LibraryServices(
         catalog=[m for m in load_catalog() if policy.allows(m.id, m.name, m.file)],
         queue=DownloadQueue(download_worker),
-        machine=Machine(total_memory(), gpu_memory()),
+        machine=Machine(total_memory(), backend_factory.accelerator_memory()),
         tokens=tokens,
         thread=download_thread,
         policy=policy,
@@ -126,7 +126,7 @@ def close_on_terminate(app: QApplication, windows: list[MainWindow]) -> None:
     ticker.start(250)
 
 
-def run_gui(argv: Sequence[str]) -> int:
+def run_gui(argv: Sequence[str], backend_factory: BackendFactory) -> int:
     parser = argparse.ArgumentParser(prog="hearth")
     parser.add_argument("--data-dir")
     # For smoke tests and the start-up benchmark: report when the window is up, then quit.
@@ -142,7 +142,7 @@ def run_gui(argv: Sequence[str]) -> int:
     windows: list[MainWindow] = []
     close_on_terminate(app, windows)
     try:
-        window = create_window(resolve_paths(args.data_dir))
+        window = create_window(resolve_paths(args.data_dir), backend_factory)
     except HearthError as exc:
         QMessageBox.critical(None, "Hearth cannot start", str(exc))
         return 1

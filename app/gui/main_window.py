@@ -15,7 +15,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, QModelI
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QMessageBox
 
-from app.backends.llama.prompt_formats import FORMAT_CHOICES
+from app.backends.base import ModelFacts, ReplyStats
 from app.chat.crash_recovery import safe_mode_label
 from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings, load_settings, save_settings
@@ -198,16 +198,16 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.load_progress.show()
         self._update_controls()
 
-    def _on_model_loaded(self, facts: dict[str, Any]) -> None:
+    def _on_model_loaded(self, facts: ModelFacts) -> None:
         if self._library_window is not None:
             self._library_window.refresh(self.loader.model_id)
         self.load_progress.hide()
         entry = self.loader.entry()
-        license_name = (entry.license if entry else "") or facts.get("license") or "unknown license"
+        license_name = (entry.license if entry else "") or facts.license or "unknown license"
         self.model_status.setText(
-            f"{facts['name']} · {facts['parameters']} · {facts['quantization']} · "
-            f"context {facts['context_length']:,} · License: {license_name}"
-            + (" · safe mode" if facts.get("safe_mode") else "")
+            f"{facts.name} · {facts.parameters} · {facts.quantization} · "
+            f"context {facts.context_length:,} · License: {license_name}"
+            + (" · safe mode" if facts.safe_mode else "")
         )
         self._update_controls()
         self.composer.setFocus()
@@ -327,9 +327,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def regenerate(self) -> None:
         self.session.regenerate()
 
-    def _on_reply_finished(self, stats: dict[str, Any]) -> None:
+    def _on_reply_finished(self, stats: ReplyStats) -> None:
         self.speed_status.setText(
-            f"{stats['tokens_per_second']:.1f} tokens/s · first token {stats['time_to_first_token']:.2f} s"
+            f"{stats.tokens_per_second:.1f} tokens/s · first token {stats.time_to_first_token:.2f} s"
         )
 
     def _on_reply_failed(self, message: str, unsaved: str) -> None:
@@ -367,7 +367,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def open_settings(self) -> None:
         policy = self._library_services.policy
-        dialog = SettingsDialog(self._settings, self.loader.model_id, self, frozenset(policy.locked), format_choices=FORMAT_CHOICES)
+        dialog = SettingsDialog(self._settings, self.loader.model_id, self, frozenset(policy.locked),
+                                format_choices=self._worker.capabilities.prompt_formats)
         if not dialog.exec():
             return
         updated = policy.apply(dialog.result_settings())

@@ -1,7 +1,8 @@
-"""One loaded llama.cpp model: load with progress, build prompts, stream replies.
+"""The llama.cpp backend: one GGUF model in this process, loaded with progress,
+answering conversations it fits into its context and writes in the model's prompt format.
 
-Not thread-safe by design: exactly one owner (the inference worker, or the CLI)
-calls it, one call at a time, and only that owner closes it.
+Not thread-safe by design (app/backends/base.py, Backend): exactly one owner (the
+inference worker, or the CLI) calls it, one call at a time, and only that owner closes it.
 """
 
 from __future__ import annotations
@@ -24,29 +25,41 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama, llama_chat_format
 
+from app.backends.base import (
+    Backend,
+    Capabilities,
+    CapabilityError,
+    ChatRequest,
+    ChatTurn,
+    LoadOptions,
+    ModelFacts,
+    ModelRef,
+    ReplyStats,
+)
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
 from app.backends.llama.llama_log import route_llama_logs
 from app.backends.llama.prompt_formats import (
     COMPLETION,
+    FORMAT_CHOICES,
     MODEL_TEMPLATE,
     NAMED_FORMATS,
     chat_messages,
     resolve_format,
 )
-from app.backends.llama.streamed_text import StreamedText
-from app.backends.prompting import (
+from app.backends.llama.prompting import (
     COMPLETION_STOPS,
-    ChatTurn,
     completion_prompt,
     fit_to_context,
     reply_budget,
 )
+from app.backends.llama.streamed_text import StreamedText
 from app.config.settings import EngineSettings, SamplingSettings, usable_context
+from app.modelfile.fit import memory_warning
 from app.modelfile.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
 from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
 from app.platform.errors import ModelLoadError, PromptTooLongError
-from app.platform.hardware import physical_cores
+from app.platform.hardware import available_memory, physical_cores
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +83,10 @@ KEY_CACHE_TYPE = llama_cpp.GGML_TYPE_Q8_0
 # buffer, tensor by tensor, but a wrong choice aborts it, and no AMX machine is at hand
 # to prove such a choice safe.
 REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
+
+# Every GGUF this backend loads is spoken to as a chat model (an embedding model would
+# need its context made with embeddings on); the user may pick any of its prompt formats.
+CHAT_CAPABILITIES = Capabilities(chat=True, embeddings=False, prompt_formats=tuple(FORMAT_CHOICES))
 
 
 @functools.cache
@@ -129,9 +146,8 @@ def choose_options(
 class LoadedModel:
     path: Path
     info: GgufInfo
-    context_length: int
-    load_seconds: float
     options: EngineOptions
+    facts: ModelFacts
 
 
 @dataclass(frozen=True)
@@ -142,33 +158,14 @@ class Prompt:
     prompt_format: str
 
 
-@dataclass(frozen=True)
-class GenerationStats:
-    prompt_tokens: int
-    prompt_tokens_reused: int
-    reply_tokens: int
-    time_to_first_token: float
-    tokens_per_second: float
-    total_seconds: float
-    stopped: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "prompt_tokens_reused": self.prompt_tokens_reused,
-            "reply_tokens": self.reply_tokens,
-            "time_to_first_token": round(self.time_to_first_token, 4),
-            "tokens_per_second": round(self.tokens_per_second, 2),
-            "total_seconds": round(self.total_seconds, 3),
-            "stopped": self.stopped,
-        }
-
-
-class LlamaEngine:
-    def __init__(self, crash_marker: CrashMarker | None = None) -> None:
+class LlamaBackend(Backend):
+    def __init__(self, crash_marker: CrashMarker | None = None, features: frozenset[str] | None = None) -> None:
+        """`features`: the CPU features the engine options are chosen for (default: those
+        llama.cpp found here, cpu_features)."""
         route_llama_logs()
         ensure_backends()
         self._crash_marker = crash_marker
+        self._features = cpu_features() if features is None else features
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
         self._cancel: threading.Event | None = None
@@ -177,30 +174,28 @@ class LlamaEngine:
         self._no_abort = llama_cpp.ggml_abort_callback()
 
     @property
-    def loaded(self) -> LoadedModel | None:
-        return self._loaded
+    def loaded(self) -> ModelFacts | None:
+        return self._loaded.facts if self._loaded is not None else None
 
-    def load(
-        self,
-        path: Path,
-        engine: EngineSettings,
-        on_progress: Callable[[float], bool | None] | None = None,
-        info: GgufInfo | None = None,
-        safe_mode: bool = False,
-        options: EngineOptions | None = None,
-    ) -> LoadedModel:
-        """Check `path` (unless the caller already did and passes its `info`), free
-        any loaded model, then load it with `options` (default: chosen for this CPU,
-        or safe mode). Raises HearthError.
-
-        `on_progress(fraction)` returning False abandons the load."""
-        info = info or read_gguf_info(path)
+    def load(self, model: ModelRef, options: LoadOptions) -> ModelFacts:
+        """Check the model file and warn when memory is short, free any loaded model, then
+        load it with the engine options chosen for this CPU (or safe mode). Raises
+        HearthError, or OSError when the file cannot be read."""
+        if model.path is None:
+            raise ModelLoadError(f"The model {model.name} is on a server; llama.cpp runs model files on this computer.")
+        path = model.path
+        info = read_gguf_info(path)
+        context = usable_context(options.engine.context_length, info.context_length)
+        warning = memory_warning(info.file_size, info.kv_bytes_per_token, context, available_memory())
+        if warning:
+            options.on_warning(warning)
         self.unload()
-        context = usable_context(engine.context_length, info.context_length)
-        options = options or choose_options(engine, info, context, safe_mode, cpu_features())
+        if not options.on_progress(0.0):
+            raise ModelLoadError(f"Loading the model {path.name} was stopped.")
+        engine_options = choose_options(options.engine, info, context, options.safe_mode, self._features)
 
         def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
-            return on_progress is None or on_progress(float(fraction)) is not False
+            return options.on_progress(float(fraction))
 
         progress_callback = llama_lib.llama_progress_callback(progress)
         original_defaults = llama_lib.llama_model_default_params
@@ -208,14 +203,14 @@ class LlamaEngine:
         def params_with_progress() -> Any:
             params = original_defaults()
             params.progress_callback = progress_callback
-            params.use_extra_bufts = options.weight_repacking
+            params.use_extra_bufts = engine_options.weight_repacking
             return params
 
         started = time.perf_counter()
         console = io.StringIO()
         try:
             with (
-                self._mark(LOADING, path, info, options),
+                self._mark(LOADING, path, info, engine_options),
                 _PARAMS_PATCH_LOCK,
                 contextlib.redirect_stderr(console),
             ):
@@ -225,11 +220,11 @@ class LlamaEngine:
                         model_path=str(path),
                         n_ctx=context,
                         n_batch=min(512, context),
-                        n_threads=options.threads,
-                        n_threads_batch=options.threads,
-                        type_k=KEY_CACHE_TYPE if options.key_cache == "q8_0" else llama_cpp.GGML_TYPE_F16,
-                        n_gpu_layers=options.gpu_layers,
-                        use_mmap=options.memory_map,
+                        n_threads=engine_options.threads,
+                        n_threads_batch=engine_options.threads,
+                        type_k=KEY_CACHE_TYPE if engine_options.key_cache == "q8_0" else llama_cpp.GGML_TYPE_F16,
+                        n_gpu_layers=engine_options.gpu_layers,
+                        use_mmap=engine_options.memory_map,
                         verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
                     )
                 finally:
@@ -246,8 +241,22 @@ class LlamaEngine:
         # No llama-cpp-python state cache (set_cache): each saved LlamaState copies the
         # logits buffer too (512 x vocabulary floats: 537 MB for Gemma 3), which the cache's
         # byte budget does not count; a save after a 2,000-token Gemma reply took 1.4 s.
-        self._loaded = LoadedModel(path, info, context, time.perf_counter() - started, options)
-        return self._loaded
+        facts = ModelFacts(
+            ref=model,
+            name=info.name,
+            architecture=info.architecture,
+            parameters=info.parameters_label,
+            quantization=info.quantization,
+            context_length=context,
+            license=info.license,
+            has_chat_template=info.chat_template is not None,
+            threads=engine_options.threads,
+            safe_mode=engine_options.safe_mode,
+            load_seconds=time.perf_counter() - started,
+            capabilities=CHAT_CAPABILITIES,
+        )
+        self._loaded = LoadedModel(path, info, engine_options, facts)
+        return facts
 
     def _mark(
         self, stage: str, path: Path, info: GgufInfo, options: EngineOptions
@@ -272,6 +281,30 @@ class LlamaEngine:
     def count_tokens(self, text: str) -> int:
         return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Never supported yet (CHAT_CAPABILITIES): said in words, not answered with zeros."""
+        facts = self.loaded
+        if facts is None:
+            raise ModelLoadError("No model is loaded. Choose a model first.")
+        raise CapabilityError(
+            f"The model {facts.name} is a chat model: it cannot turn text into embeddings. "
+            "Choose an embedding model for this."
+        )
+
+    def reply(
+        self,
+        request: ChatRequest,
+        cancel: threading.Event,
+        on_text: Callable[[str], None],
+        on_started: Callable[[int], None] | None = None,
+    ) -> ReplyStats:
+        prompt = self.build_prompt(request.system_prompt, request.turns, request.sampling, request.prompt_format)
+        if on_started is not None:
+            on_started(prompt.omitted_turns)
+        return self.generate(prompt, request.sampling, cancel, on_text)
+
+    # reply() in its two steps, for the tests and benchmarks that look at the tokens.
+
     def build_prompt(
         self,
         system_prompt: str,
@@ -288,7 +321,7 @@ class LlamaEngine:
         # byte_to_token for a character it cannot spell): marked like the reply itself.
         with self._mark(ANSWERING, loaded.path, info, loaded.options):
             prompt_format = resolve_format(format_preference, info.architecture, info.chat_template is not None)
-            context = loaded.context_length
+            context = loaded.facts.context_length
             fitted = fit_to_context(system_prompt, history, self.count_tokens, context, sampling.max_tokens)
             limit = context - reply_budget(context, sampling.max_tokens)
             turns = fitted.turns
@@ -353,7 +386,7 @@ class LlamaEngine:
         sampling: SamplingSettings,
         cancel: threading.Event,
         on_text: Callable[[str], None],
-    ) -> GenerationStats:
+    ) -> ReplyStats:
         """Stream a reply into `on_text` until done or `cancel` is set.
 
         Tokens come from `Llama.generate` (which reuses the KV cache's common prefix),
@@ -417,7 +450,7 @@ class LlamaEngine:
         if first_token_at is None:
             first_token_at = finished
         streaming_time = finished - first_token_at
-        return GenerationStats(
+        return ReplyStats(
             prompt_tokens=len(prompt.tokens),
             prompt_tokens_reused=max(0, len(prompt.tokens) - evaluated),
             reply_tokens=reply_tokens,
@@ -425,4 +458,6 @@ class LlamaEngine:
             tokens_per_second=(reply_tokens - 1) / streaming_time if reply_tokens > 1 and streaming_time > 0 else 0.0,
             total_seconds=finished - started,
             stopped=cancel.is_set(),
+            omitted_turns=prompt.omitted_turns,
+            prompt_format=prompt.prompt_format,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from llama_cpp import llama_chat_format
 
-from app.backends.prompting import ChatTurn
+from app.backends.base import ChatTurn
 
 AUTO = "auto"
 MODEL_TEMPLATE = "model"

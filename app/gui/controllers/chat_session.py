@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.backends.base import ReplyStats
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore, Message, title_from
 from app.gui.controllers.model_loader import ModelLoader
@@ -49,7 +50,7 @@ class ChatSession(QObject):
     reply_started = Signal()  # a reply begins at the end of the shown thread
     reply_text = Signal(str)  # streamed text of that reply
     reply_saved = Signal(object, object)  # the finished reply (Message) and its branch, for the shown thread
-    reply_finished = Signal(dict)  # stats of any reply that ended normally or was stopped
+    reply_finished = Signal(object)  # ReplyStats of any reply that ended normally or was stopped
     reply_failed = Signal(str, str)  # plain message, reply text that could not be saved ('' if none)
     state_changed = Signal()  # busy, or the shown conversation, changed
     notice = Signal(str)  # a passing remark for the status bar
@@ -258,12 +259,13 @@ class ChatSession(QObject):
             if self._streaming_conversation == self._conversation_id:
                 self.reply_text.emit(text)
 
-    def _on_reply_finished(self, request_id: int, stats: dict[str, Any]) -> None:
+    def _on_reply_finished(self, request_id: int, stats: ReplyStats) -> None:
         if not self._current(request_id):
             return
         shown_here = self._streaming_conversation == self._conversation_id
+        reply_id = self._streaming_reply_id
         self._end_reply()
-        reply = self._store.message(stats["message_id"]) if shown_here else None
+        reply = self._store.message(reply_id) if shown_here and reply_id is not None else None
         if reply is not None:
             self._shown.append(reply)
             self.reply_saved.emit(reply, self._branch_of(reply.id))

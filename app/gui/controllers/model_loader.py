@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.backends.base import ModelFacts
 from app.config.policy import Policy
 from app.config.settings import Settings
 from app.gui.workers.inference_worker import InferenceWorker
@@ -22,7 +22,7 @@ from app.library.model_library import ModelEntry, ModelLibrary
 class ModelLoader(QObject):
     loading = Signal(str)  # the model's name: a load began
     progress = Signal(float)  # 0..1
-    loaded = Signal(dict)  # facts about the loaded model
+    loaded = Signal(object)  # ModelFacts
     failed = Signal(str)  # plain message
     warning = Signal(str)  # plain message: the model may not fit
     refused = Signal(str)  # plain message: the administrator does not allow it
@@ -45,7 +45,7 @@ class ModelLoader(QObject):
         self._load_id = 0
         self._ready = False
         self._model_id = ""
-        self.facts: dict[str, Any] = {}
+        self.facts: ModelFacts | None = None
         self.request_load.connect(worker.load_model)
         worker.model_loading.connect(self._on_progress)
         worker.model_loaded.connect(self._on_loaded)
@@ -77,7 +77,7 @@ class ModelLoader(QObject):
         self._worker.wanted_load = self._load_id  # abandons a load still in progress
         self._ready = False
         self._model_id = entry.id
-        self.facts = {}
+        self.facts = None
         settings = self._settings()
         settings.last_model_id = entry.id
         safe_mode = settings.preferences_of(entry.id).safe_mode
@@ -97,7 +97,7 @@ class ModelLoader(QObject):
         if load_id == self._load_id:
             self.progress.emit(fraction)
 
-    def _on_loaded(self, load_id: int, facts: dict[str, Any]) -> None:
+    def _on_loaded(self, load_id: int, facts: ModelFacts) -> None:
         if load_id != self._load_id:
             return
         self._ready = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from app.backends.base import ChatTurn
 from app.platform.errors import PromptTooLongError
 
 # Tokens a chat template adds around each message (role markers, separators).
@@ -17,12 +18,6 @@ PER_MESSAGE_OVERHEAD = 8
 
 COMPLETION_USER = "User"
 COMPLETION_ASSISTANT = "Assistant"
-
-
-@dataclass(frozen=True)
-class ChatTurn:
-    role: str
-    content: str
 
 
 @dataclass(frozen=True)
