@@ -36,9 +36,10 @@ class FakeBackend(Backend):
     Mistral), refuses roles that do not alternate. A test configures its own instance
     and reads back what it was asked."""
 
-    def __init__(self, reply_words: Sequence[str] = FAKE_REPLY, delay: float = 0.0) -> None:
+    def __init__(self, reply_words: Sequence[str] = FAKE_REPLY, delay: float = 0.0, load_delay: float = 0.0) -> None:
         self.reply_words = list(reply_words)
-        self.delay = delay
+        self.delay = delay  # seconds between two words of a reply
+        self.load_delay = load_delay  # seconds between two steps of a load's progress
         self.loads = 0  # completed loads only
         self.safe_modes: list[bool] = []  # the safe mode of each load asked for
         self.requests: list[ChatRequest] = []  # each reply asked for
@@ -53,6 +54,7 @@ class FakeBackend(Backend):
         for step in (0.0, 0.5, 1.0):
             if not options.on_progress(step):
                 raise ModelLoadError("The load was abandoned.")
+            time.sleep(self.load_delay)
         self.loads += 1
         self._loaded = ModelFacts(
             ref=model, name="Fake model", architecture="fake", parameters="1K", quantization="Q4_0",

@@ -390,8 +390,9 @@ def test_a_superseded_model_load_is_skipped(qtbot, window_factory, fake_backend:
     window = window_factory()
     loads_before = fake_backend.loads
     model_id = window.loader.model_id
+    fake_backend.load_delay = 0.1  # the first load is still running when the second is asked for
     window.load_model(model_id)
-    window.load_model(model_id)  # asked again before the first request ran
+    window.load_model(model_id)
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     qtbot.wait(200)
     assert fake_backend.loads == loads_before + 1  # the first request was skipped or abandoned
