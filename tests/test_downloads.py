@@ -14,17 +14,28 @@ from app.library import model_library as library_module
 from app.library.downloads import ChecksumMismatch, Downloader, DownloadError, Progress, job_for_hub, job_for_url
 from app.library.model_library import ModelLibrary
 from app.platform.errors import ModelFileError, StorageError
+from tests.gguf_factory import MakeGguf
 from tests.hub_server import COMMIT, HubServer
 
 REPO = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
 FILE = "smollm2-135m-instruct-q4_1.gguf"
+# The test server trickles, drops and breaks in blocks of 64 KiB; a slow trickle (0.1 s a
+# block: the 40 blocks take 4 s) lets a test pause or change a download after two blocks.
+BLOCK = 64 * 1024
+SLOW = 0.1
 
 
 @pytest.fixture
-def server(smollm_path: Path) -> Iterator[HubServer]:
+def model(synthetic_gguf: MakeGguf) -> Path:
+    """A 2.5 MB model (40 blocks): room to drop, pause or replace a download partway."""
+    return synthetic_gguf("served.gguf", parameters=4_000_000)
+
+
+@pytest.fixture
+def server(model: Path) -> Iterator[HubServer]:
     with HubServer() as hub:
-        hub.serve(FILE, smollm_path)
-        hub.serve(f"{REPO}/{FILE}", smollm_path)
+        hub.serve(FILE, model)
+        hub.serve(f"{REPO}/{FILE}", model)
         yield hub
 
 
@@ -42,12 +53,12 @@ def collect() -> tuple[list[Progress], callable]:  # type: ignore[valid-type]
     return seen, seen.append
 
 
-def test_a_direct_url_download_is_verified_and_added(server: HubServer, library: ModelLibrary, smollm_path: Path) -> None:
+def test_a_direct_url_download_is_verified_and_added(server: HubServer, library: ModelLibrary, model: Path) -> None:
     seen, report = collect()
     served = server.files[FILE]
     entry = downloader(library, server).run(job_for_url(f"{server.url}/{FILE}", served.sha256), report, threading.Event())
     assert entry is not None and entry.sha256 == served.sha256 and entry.size == served.size
-    assert library.file_of(entry).read_bytes() == smollm_path.read_bytes()
+    assert library.file_of(entry).read_bytes() == model.read_bytes()
     assert [m.id for m in library.models()] == [entry.id]
     assert not list((library.models_dir / ".downloads").iterdir()), "nothing may be left behind"
     assert seen[-1].phase == "verifying"
@@ -64,12 +75,13 @@ def test_a_hub_download_records_revision_and_sha256(server: HubServer, library: 
 
 
 def test_a_dropped_connection_resumes_with_range(server: HubServer, library: ModelLibrary) -> None:
-    server.faults.drop_after, server.faults.drops = 30_000_000, 1
+    size = server.files[FILE].size
+    server.faults.drop_after, server.faults.drops = size // 3, 1
     entry = downloader(library, server).run(job_for_hub(REPO, FILE), lambda p: None, threading.Event())
     assert entry is not None and entry.sha256 == server.files[FILE].sha256
     bodies = [r for r in server.log if r.path.startswith("/cdn/")]
-    assert [r.range_start for r in bodies] == [0, 30_000_000]
-    assert server.bytes_sent() - server.files[FILE].size < 1024 * 1024
+    assert [r.range_start for r in bodies] == [0, size // 3]
+    assert server.bytes_sent() == size, "nothing already on disk is fetched again"
 
 
 def test_server_errors_are_retried_then_explained(server: HubServer, library: ModelLibrary) -> None:
@@ -93,21 +105,21 @@ def test_a_missing_file_is_not_retried(server: HubServer, library: ModelLibrary)
 
 
 def test_pause_on_a_slow_trickle_then_resume(server: HubServer, library: ModelLibrary) -> None:
-    server.faults.trickle = 0.01
+    server.faults.trickle = SLOW
     fetch = downloader(library, server)
     job = job_for_url(f"{server.url}/{FILE}")
     stop, result = threading.Event(), []
     worker = threading.Thread(target=lambda: result.append(fetch.run(job, lambda p: None, stop)))
     worker.start()
     deadline = time.monotonic() + 20
-    while fetch.bytes_on_disk(job) < 2_000_000 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while fetch.bytes_on_disk(job) < 2 * BLOCK and time.monotonic() < deadline:
+        time.sleep(0.02)
     stop.set()
     worker.join(10)
     assert not worker.is_alive(), "a pause is noticed between blocks, even on a trickle"
     assert result == [None]
     have = fetch.bytes_on_disk(job)
-    assert have >= 2_000_000
+    assert 2 * BLOCK <= have < server.files[FILE].size
     assert [j.id for j in fetch.pending()] == [job.id], "a paused download survives a restart"
 
     server.faults.trickle = 0
@@ -126,7 +138,7 @@ def test_wrong_bytes_are_set_aside(server: HubServer, library: ModelLibrary) -> 
 
 
 def test_a_server_that_ignores_range_starts_over_cleanly(server: HubServer, library: ModelLibrary) -> None:
-    server.faults.drop_after, server.faults.drops = 10_000_000, 1
+    server.faults.drop_after, server.faults.drops = server.files[FILE].size // 4, 1
     server.faults.ignore_range = True
     entry = downloader(library, server).run(job_for_url(f"{server.url}/{FILE}"), lambda p: None, threading.Event())
     assert entry is not None and entry.sha256 == server.files[FILE].sha256
@@ -142,7 +154,8 @@ def test_a_pinned_sha256_that_differs_from_the_hub_stops_before_downloading(serv
 def test_free_disk_space_is_checked_first(server: HubServer, library: ModelLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.disk_usage
     monkeypatch.setattr(library_module.shutil, "disk_usage", lambda p: real(p)._replace(free=50_000_000))
-    with pytest.raises(StorageError, match="not enough free disk space .* it needs 0.1 GB and 0.1 GB is free"):
+    # Refused though the 2.5 MB would fit: 200 MB stay free for the conversation store (DISK_MARGIN).
+    with pytest.raises(StorageError, match="not enough free disk space .* it needs 0.0 GB and 0.1 GB is free"):
         downloader(library, server).run(job_for_hub(REPO, FILE), lambda p: None, threading.Event())
     assert server.bytes_sent() == 0
 
@@ -156,9 +169,9 @@ def test_a_file_that_is_not_gguf_is_refused(server: HubServer, library: ModelLib
     assert library.models() == [] and not any(library.models_dir.glob("*.gguf"))
 
 
-def test_a_new_revision_is_a_second_version(server: HubServer, library: ModelLibrary, gemma_path: Path) -> None:
+def test_a_new_revision_is_a_second_version(server: HubServer, library: ModelLibrary, synthetic_gguf: MakeGguf) -> None:
     first = downloader(library, server).run(job_for_hub(REPO, FILE), lambda p: None, threading.Event())
-    server.serve(f"{REPO}/{FILE}", gemma_path, commit="b" * 40)
+    server.serve(f"{REPO}/{FILE}", synthetic_gguf("served-v2.gguf"), commit="b" * 40)
     second = downloader(library, server).run(job_for_hub(REPO, FILE), lambda p: None, threading.Event())
     assert first is not None and second is not None and first.id != second.id
     assert {m.revision for m in library.models()} == {COMMIT, "b" * 40}
@@ -166,9 +179,9 @@ def test_a_new_revision_is_a_second_version(server: HubServer, library: ModelLib
     assert library.file_of(first) != library.file_of(second)
 
 
-def test_the_token_goes_to_the_hub_but_never_to_the_cdn(server: HubServer, library: ModelLibrary, smollm_path: Path) -> None:
+def test_the_token_goes_to_the_hub_but_never_to_the_cdn(server: HubServer, library: ModelLibrary, model: Path) -> None:
     with HubServer() as cdn:
-        cdn.serve(FILE, smollm_path)
+        cdn.serve(FILE, model)
         server.cdn_url = cdn.url
         fetch = Downloader(library, endpoint=server.url, token=lambda: "hf_secret")
         assert fetch.run(job_for_hub(REPO, FILE), lambda p: None, threading.Event()) is not None
@@ -178,20 +191,20 @@ def test_the_token_goes_to_the_hub_but_never_to_the_cdn(server: HubServer, libra
 
 
 def test_a_file_changed_on_the_server_starts_over_instead_of_being_spliced(
-    server: HubServer, library: ModelLibrary, gemma_path: Path
+    server: HubServer, library: ModelLibrary, synthetic_gguf: MakeGguf
 ) -> None:
     fetch = downloader(library, server)
     job = job_for_url(f"{server.url}/{FILE}")
-    server.faults.trickle = 0.01
+    server.faults.trickle = SLOW
     stop = threading.Event()
     worker = threading.Thread(target=lambda: fetch.run(job, lambda p: None, stop))
     worker.start()
-    while fetch.bytes_on_disk(job) < 1_000_000:
+    while fetch.bytes_on_disk(job) < 2 * BLOCK:
         time.sleep(0.02)
     stop.set()
     worker.join(5)
     server.faults.trickle = 0
-    server.serve(FILE, gemma_path)  # replaced on the server: a new ETag
+    server.serve(FILE, synthetic_gguf("other.gguf", architecture="gemma3"))  # replaced on the server: a new ETag
     entry = fetch.run(fetch.latest(job), lambda p: None, threading.Event())
     last = server.log[-1]
     assert last.headers.get("If-Range") and last.range_start == 0 and last.status == 200
@@ -199,7 +212,7 @@ def test_a_file_changed_on_the_server_starts_over_instead_of_being_spliced(
 
 
 def test_every_drop_that_made_progress_earns_new_retries(server: HubServer, library: ModelLibrary) -> None:
-    server.faults.drop_after, server.faults.drops = 15_000_000, 6  # more drops than retry delays
+    server.faults.drop_after, server.faults.drops = server.files[FILE].size // 7, 6  # more drops than retry delays
     entry = downloader(library, server).run(job_for_url(f"{server.url}/{FILE}"), lambda p: None, threading.Event())
     assert entry is not None and entry.sha256 == server.files[FILE].sha256
     assert len([r for r in server.log if r.method == "GET"]) == 7

@@ -20,15 +20,17 @@ from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths, resolve_paths
 from tests.fakes import FakeBackendFactory
+from tests.gguf_factory import MakeGguf
 from tests.hub_server import HubServer
 
 REPO, FILE = "bartowski/Qwen2.5-0.5B-Instruct-GGUF", "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"  # the catalog's first
 
 
 @pytest.fixture
-def hub(smollm_path: Path) -> Iterator[HubServer]:
+def hub(synthetic_gguf: MakeGguf) -> Iterator[HubServer]:
     with HubServer() as server:
-        server.serve(f"{REPO}/{FILE}", smollm_path)  # a real GGUF under the catalog's name
+        # A GGUF file under the catalog's name: 2.3 MB, 35 of the server's 64 KiB blocks.
+        server.serve(f"{REPO}/{FILE}", synthetic_gguf("served.gguf", parameters=4_000_000, quantization="Q4_K_M"))
         yield server
 
 
@@ -59,8 +61,8 @@ def cell(library: LibraryWindow, row: int, column: str) -> str:
     return library.table.index(row, COLUMNS.index(column)).data()
 
 
-def test_item_models_pass_the_model_tester(qtmodeltester, qtbot, open_window, paths: AppPaths, smollm_path: Path) -> None:
-    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+def test_item_models_pass_the_model_tester(qtmodeltester, qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf(), copy=False)
     window = open_window()
     library = window.open_library()
     qtmodeltester.check(library.table)
@@ -68,18 +70,20 @@ def test_item_models_pass_the_model_tester(qtmodeltester, qtbot, open_window, pa
 
 
 def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
-    qtbot, open_window, paths: AppPaths, smollm_path: Path, gemma_path: Path, monkeypatch
+    qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf, monkeypatch
 ) -> None:
+    smol_file = synthetic_gguf()
     models = ModelLibrary(paths.models_dir)
-    models.add(gemma_path)  # a copy: deleting it frees disk
-    models.add(smollm_path, copy=False)
+    models.add(synthetic_gguf("tiny-gemma-q4_k_m.gguf", architecture="gemma3", parameters=4_000_000, quantization="Q4_K_M",
+                              context_length=32_768, license_name="gemma"))  # a copy: deleting it frees disk
+    models.add(smol_file, copy=False)
     window = open_window()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     library = window.open_library()
     rows = {cell(library, r, "Name"): r for r in range(library.table.rowCount())}
-    smol, gemma = rows["SmolLM2-135M-Instruct.Q4_1"], rows["gemma-3-270m-q4_k_m"]
-    assert cell(library, gemma, "Size") == "253 MB" and cell(library, gemma, "Quantization") == "Q4_K_M"
-    assert cell(library, gemma, "Parameters") == "268M" and cell(library, gemma, "Context") == "32,768"
+    smol, gemma = rows["Tiny-Llama.Q4_1"], rows["tiny-gemma-q4_k_m"]
+    assert cell(library, gemma, "Size") == "2 MB" and cell(library, gemma, "Quantization") == "Q4_K_M"
+    assert cell(library, gemma, "Parameters") == "4M" and cell(library, gemma, "Context") == "32,768"
     assert cell(library, smol, "License") == "apache-2.0" and cell(library, gemma, "License") == "gemma"
     assert cell(library, smol, "Fit") == "Runs well"
     assert "GB" in library.table.index(smol, 1).data(Qt.ItemDataRole.ToolTipRole)
@@ -95,9 +99,9 @@ def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
     deleted = library.selected()
     library.delete_selected()
     if deleted.in_place:
-        assert "Its file stays where it is" in asked[0] and smollm_path.is_file()
+        assert "Its file stays where it is" in asked[0] and smol_file.is_file()
     else:
-        assert "This frees 253 MB of disk space" in asked[0]
+        assert "This frees 2 MB of disk space" in asked[0]
         assert not models.file_of(deleted).exists()
     assert library.table.rowCount() == 1 and window.model_picker.count() == 1
 
@@ -108,23 +112,24 @@ def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
     assert "is in use" in errors[0] and library.table.rowCount() == 1
 
 
-def test_a_dropped_model_file_is_added_in_place(qtbot, open_window, smollm_path: Path, monkeypatch) -> None:
+def test_a_dropped_model_file_is_added_in_place(qtbot, open_window, synthetic_gguf: MakeGguf, monkeypatch) -> None:
+    dropped = synthetic_gguf()
     window = open_window()
     monkeypatch.setattr(LibraryWindow, "choose", lambda self, title, text, choices: USE_IN_PLACE)
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(smollm_path))])
+    mime.setUrls([QUrl.fromLocalFile(str(dropped))])
     drop = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dropEvent(drop)
     qtbot.waitUntil(lambda: window.model_picker.count() == 1 and window.model_picker.isEnabled(), timeout=10000)
     (entry,) = window._library.models()
-    assert entry.in_place and window._library.file_of(entry) == smollm_path.resolve()
-    assert "Added: SmolLM2-135M-Instruct.Q4_1" in window._library_window.status.text()
+    assert entry.in_place and window._library.file_of(entry) == dropped.resolve()
+    assert "Added: Tiny-Llama.Q4_1" in window._library_window.status.text()
 
 
-def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, smollm_path: Path, monkeypatch) -> None:
+def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, synthetic_gguf: MakeGguf, monkeypatch) -> None:
     theirs = Path.home() / ".lmstudio/models/HuggingFaceTB/SmolLM2-GGUF/smollm2.gguf"
     theirs.parent.mkdir(parents=True)
-    theirs.symlink_to(smollm_path)
+    theirs.symlink_to(synthetic_gguf())
     window = open_window()
     library = window.open_library()
     qtbot.waitUntil(lambda: library.found_banner.isVisible(), timeout=10000)  # offered unasked
@@ -149,7 +154,8 @@ def test_discover_lists_the_catalog_with_fit_verdicts(qtbot, open_window) -> Non
 
 
 @pytest.mark.real_model
-def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
+def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: AppPaths, hub: HubServer, smollm_path: Path) -> None:
+    hub.serve(f"{REPO}/{FILE}", smollm_path)  # a model that runs, under the catalog's name
     point_at(paths, hub)
     hub.faults.drop_after, hub.faults.drops = 20_000_000, 1  # the network drops once on the way
     window = open_window(real_backend=True)
@@ -176,7 +182,7 @@ def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: App
 def start_a_slow_download(qtbot, open_window, paths: AppPaths, hub: HubServer):  # type: ignore[no-untyped-def]
     """Download the first recommended model from a trickling server, until it shows its speed."""
     point_at(paths, hub)
-    hub.faults.trickle = 0.02
+    hub.faults.trickle = 0.2  # 0.3 MB/s: 7 s for the file, time enough to pause, resume and cancel it
     window = open_window()
     library = window.open_library()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
@@ -200,7 +206,8 @@ def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths:
     qtbot.waitUntil(lambda: queue.state_of(job_id) is DownloadState.DOWNLOADING, timeout=5000)
     tab.cancel_button.click()
     qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=5000)
-    assert not list((paths.models_dir / ".downloads").glob("*")), "a cancelled download leaves nothing"
+    # The row goes at once; the files go on a background task (DownloadQueue._drop).
+    qtbot.waitUntil(lambda: not list((paths.models_dir / ".downloads").glob("*")), timeout=5000)  # a cancelled download leaves nothing
     assert window._library.models() == []
 
 
@@ -222,9 +229,11 @@ def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, 
     assert [e.repo_file for e in again._library.models()] == [FILE]
 
 
-def test_hub_search_lists_files_by_quantization_and_says_when_offline(qtbot, open_window, paths: AppPaths, hub: HubServer, gemma_path: Path) -> None:
+def test_hub_search_lists_files_by_quantization_and_says_when_offline(
+    qtbot, open_window, paths: AppPaths, hub: HubServer, synthetic_gguf: MakeGguf
+) -> None:
     point_at(paths, hub)
-    hub.serve(f"{REPO}/Qwen2.5-0.5B-Instruct-Q8_0.gguf", gemma_path)
+    hub.serve(f"{REPO}/Qwen2.5-0.5B-Instruct-Q8_0.gguf", synthetic_gguf("q8.gguf", parameters=4_000_000, quantization="Q8_0"))
     hub.models_api = [{"id": REPO, "downloads": 99, "likes": 1}]
     window = open_window()
     discover = window.open_library().discover
@@ -291,10 +300,11 @@ def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window,
 
 
 def test_waiting_downloads_pause_and_cancel_at_once_and_failures_are_shown(
-    qtbot, qtmodeltester, open_window, paths: AppPaths, hub: HubServer, smollm_path: Path
+    qtbot, qtmodeltester, open_window, paths: AppPaths, hub: HubServer
 ) -> None:
-    hub.serve("bartowski/Llama-3.2-1B-Instruct-GGUF/Llama-3.2-1B-Instruct-Q4_K_M.gguf", smollm_path)
-    hub.serve("bartowski/Qwen2.5-1.5B-Instruct-GGUF/Qwen2.5-1.5B-Instruct-Q4_K_M.gguf", smollm_path)
+    served = hub.files[f"{REPO}/{FILE}"].path
+    hub.serve("bartowski/Llama-3.2-1B-Instruct-GGUF/Llama-3.2-1B-Instruct-Q4_K_M.gguf", served)
+    hub.serve("bartowski/Qwen2.5-1.5B-Instruct-GGUF/Qwen2.5-1.5B-Instruct-Q4_K_M.gguf", served)
     window, library, queue = start_a_slow_download(qtbot, open_window, paths, hub)
     for row in (2, 3):  # two more recommended models wait behind the first
         library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(row))
@@ -308,9 +318,9 @@ def test_waiting_downloads_pause_and_cancel_at_once_and_failures_are_shown(
     assert queue.rowCount() == 2
     assert queue.state_of(ids[0]) is DownloadState.DOWNLOADING
 
-    hub.faults.trickle, hub.faults.wrong_bytes = 0, True
-    queue.cancel(ids[0])
+    queue.cancel(ids[0])  # while it trickles: at full speed, 2.3 MB could arrive before the cancel is seen
     qtbot.waitUntil(lambda: queue.rowCount() == 1, timeout=5000)
+    hub.faults.trickle, hub.faults.wrong_bytes = 0, True
     queue.resume(ids[1])
     qtbot.waitUntil(lambda: queue.state_of(ids[1]) is DownloadState.FAILED, timeout=20000)
     status = queue.index(0, 0).data(StatusRole)
@@ -318,7 +328,9 @@ def test_waiting_downloads_pause_and_cancel_at_once_and_failures_are_shown(
     assert "checksum does not match" in window.statusBar().currentMessage()
 
 
-def test_an_update_is_found_downloaded_beside_the_old_version(qtbot, open_window, paths: AppPaths, hub: HubServer, gemma_path: Path) -> None:
+def test_an_update_is_found_downloaded_beside_the_old_version(
+    qtbot, open_window, paths: AppPaths, hub: HubServer, synthetic_gguf: MakeGguf
+) -> None:
     point_at(paths, hub)
     window = open_window()
     library = window.open_library()
@@ -329,7 +341,7 @@ def test_an_update_is_found_downloaded_beside_the_old_version(qtbot, open_window
     library.buttons["check"].click()
     qtbot.waitUntil(lambda: "up to date" in library.status.text(), timeout=10000)
 
-    hub.serve(f"{REPO}/{FILE}", gemma_path, commit="e" * 40)  # the publisher uploads a new version
+    hub.serve(f"{REPO}/{FILE}", synthetic_gguf("served-v2.gguf"), commit="e" * 40)  # the publisher uploads a new version
     library.buttons["check"].click()
     qtbot.waitUntil(lambda: "1 update(s) available" in library.status.text(), timeout=10000)
     assert cell(library, 0, "Status").endswith("Update available")
@@ -344,14 +356,14 @@ def test_an_update_is_found_downloaded_beside_the_old_version(qtbot, open_window
 
 
 def test_export_for_other_computers_then_import_from_folder(
-    qtbot, open_window, paths: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch
+    qtbot, open_window, paths: AppPaths, tmp_path: Path, synthetic_gguf: MakeGguf, monkeypatch
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     from app.config.settings import Settings, save_settings
     from app.gui.library import pack_dialogs
 
-    ModelLibrary(paths.models_dir).add(smollm_path)
+    ModelLibrary(paths.models_dir).add(synthetic_gguf())
     save_settings(Settings(system_prompt="Answer like a friendly librarian."), paths.settings_file)
     teacher = open_window()
     usb = tmp_path / "usb"
@@ -380,13 +392,13 @@ def test_export_for_other_computers_then_import_from_folder(
     assert student.model_picker.count() == 1 and not student.model_picker.isEnabled()  # "No models installed"
     monkeypatch.setattr(pack_dialogs.QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb / "hearth-pack"))
     student.packs.import_()
-    qtbot.waitUntil(lambda: "Added SmolLM2-135M-Instruct.Q4_1." in shown(student), timeout=20000)
+    qtbot.waitUntil(lambda: "Added Tiny-Llama.Q4_1." in shown(student), timeout=20000)
     assert "settings were applied" in shown(student)
     assert student.model_picker.isEnabled() and student._settings.system_prompt == "Answer like a friendly librarian."
     student.close()
 
 
-def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_path: Path, gemma_path: Path, tmp_path: Path, monkeypatch) -> None:
+def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf, tmp_path: Path, monkeypatch) -> None:
     from PySide6.QtWidgets import QFormLayout
 
     from app.gui.widgets.settings_dialog import SettingsDialog
@@ -397,12 +409,12 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, smollm_p
         '[settings]\ntemperature = 0.2\nlocked = ["system_prompt", "temperature"]\n'
     )
     monkeypatch.setenv("HEARTH_POLICY_FILE", str(policy))
-    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
-    ModelLibrary(paths.models_dir).add(gemma_path, copy=False)
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("SmolLM2-synthetic.Q4_1.gguf"), copy=False)
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("gemma-synthetic.Q4_K_M.gguf"), copy=False)
     window = create_window(paths, FakeBackendFactory())
     qtbot.addWidget(window)
     window.show()
-    assert [window.model_picker.itemText(i).split("  ·")[0] for i in range(window.model_picker.count())] == ["SmolLM2-135M-Instruct.Q4_1"]
+    assert [window.model_picker.itemText(i).split("  ·")[0] for i in range(window.model_picker.count())] == ["SmolLM2-synthetic.Q4_1"]
     assert window._settings.system_prompt == "You help students." and window._settings.sampling.temperature == 0.2
 
     seen: list[SettingsDialog] = []
@@ -444,12 +456,12 @@ def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, 
     window.close()
 
 
-def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch) -> None:
+def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPaths, tmp_path: Path, synthetic_gguf: MakeGguf, monkeypatch) -> None:
     from app.library import model_library as library_module
 
     resources = tmp_path / "bundle-resources"
     (resources / "models").mkdir(parents=True)
-    (resources / "models" / library_module.STARTER_FILE).symlink_to(smollm_path)
+    (resources / "models" / library_module.STARTER_FILE).symlink_to(synthetic_gguf())
     monkeypatch.setattr(library_module, "RESOURCES_DIR", resources)
     window = create_window(paths, FakeBackendFactory())
     qtbot.addWidget(window)

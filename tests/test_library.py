@@ -11,12 +11,14 @@ from keyring.backends import fail
 
 from app.library import hub_search
 from app.library.catalog import REQUIRED, load_catalog
-from app.library.model_library import ModelLibrary
+from app.library.model_library import ModelLibrary, sha256_of
 from app.library.other_apps import find_other_apps_models, ollama_name
 from app.modelfile.fit import Verdict, judge, memory_needed
 from app.modelfile.gguf_info import keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
+from app.platform.errors import ModelFileError
 from app.platform.secrets import NO_KEYRING_NOTICE, TokenStore
 from tests.fakes import MemoryKeyring
+from tests.gguf_factory import MakeGguf
 from tests.hub_server import HubServer
 
 GIB = 1024**3
@@ -64,8 +66,9 @@ def test_fit_verdicts_against_fake_memory_sizes() -> None:
     assert judge(two_gb_model, kv, 4096, total_memory=4 * GIB, gpu_memory=8 * GIB).verdict is Verdict.RUNS_WELL
 
 
-def test_memory_needed_uses_the_models_own_kv_size(gemma_path: Path) -> None:
-    info = read_gguf_info(gemma_path)
+def test_memory_needed_uses_the_models_own_kv_size(synthetic_gguf: MakeGguf) -> None:
+    gemma_shaped = synthetic_gguf("gemma-shaped.gguf", architecture="gemma3", layers=18, heads=4, kv_heads=1, head_dim=256)
+    info = read_gguf_info(gemma_shaped)
     assert info.kv_bytes_per_token == 18 * 1 * 256 * (34 / 32 + 2)  # 18 layers: q8_0 keys, f16 values
     needed = memory_needed(info.file_size, info.kv_bytes_per_token, 4096)
     assert needed == info.file_size + 4096 * info.kv_bytes_per_token + 300 * 1024 * 1024
@@ -89,21 +92,21 @@ def _gguf(path: Path, source: Path) -> Path:
     return path
 
 
-def test_models_of_other_apps_are_found_in_their_layouts(tmp_path: Path, smollm_path: Path) -> None:
-    home = tmp_path / "home"
-    lm = _gguf(home / ".lmstudio/models/bartowski/Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", smollm_path)
-    _gguf(home / ".lmstudio/models/bartowski/Qwen2.5-0.5B-Instruct-GGUF/mmproj-f16.gguf", smollm_path)
-    old_lm = _gguf(home / ".cache/lm-studio/models/TheBloke/X-GGUF/x.Q4_K_M.gguf", smollm_path)
-    gpt = _gguf(home / ".local/share/nomic.ai/GPT4All/Llama-3.2-1B-Instruct-Q4_0.gguf", smollm_path)
-    _gguf(home / ".local/share/nomic.ai/GPT4All/incomplete-Phi-3-mini.gguf", smollm_path)
+def test_models_of_other_apps_are_found_in_their_layouts(tmp_path: Path, synthetic_gguf: MakeGguf) -> None:
+    home, model = tmp_path / "home", synthetic_gguf()
+    lm = _gguf(home / ".lmstudio/models/bartowski/Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", model)
+    _gguf(home / ".lmstudio/models/bartowski/Qwen2.5-0.5B-Instruct-GGUF/mmproj-f16.gguf", model)
+    old_lm = _gguf(home / ".cache/lm-studio/models/TheBloke/X-GGUF/x.Q4_K_M.gguf", model)
+    gpt = _gguf(home / ".local/share/nomic.ai/GPT4All/Llama-3.2-1B-Instruct-Q4_0.gguf", model)
+    _gguf(home / ".local/share/nomic.ai/GPT4All/incomplete-Phi-3-mini.gguf", model)
     jan_folder = home / ".local/share/Jan/data/llamacpp/models/Qwen/Qwen3-1.7B"
-    jan = _gguf(jan_folder / "model.gguf", smollm_path)
+    jan = _gguf(jan_folder / "model.gguf", model)
     (jan_folder / "model.yml").write_text("model_path: llamacpp/models/Qwen/Qwen3-1.7B/model.gguf\nname: Qwen3\n")
-    imported = _gguf(tmp_path / "elsewhere/mine.gguf", smollm_path)
+    imported = _gguf(tmp_path / "elsewhere/mine.gguf", model)
     (home / ".local/share/Jan/data/llamacpp/models/mine").mkdir(parents=True)
     (home / ".local/share/Jan/data/llamacpp/models/mine/model.yml").write_text(f"model_path: '{imported}'\n")
     blob_hex = "c1864a5eb19305c40519da12cc543519e48a0697ecd30e15d5ac228644957d12"
-    ollama = _gguf(home / f".ollama/models/blobs/sha256-{blob_hex}", smollm_path)
+    ollama = _gguf(home / f".ollama/models/blobs/sha256-{blob_hex}", model)
     manifest = home / ".ollama/models/manifests/registry.ollama.ai/library/gemma/2b"
     manifest.parent.mkdir(parents=True)
     manifest.write_text(json.dumps({
@@ -129,12 +132,12 @@ def test_models_of_other_apps_are_found_in_their_layouts(tmp_path: Path, smollm_
     }
 
 
-def test_ollama_names_and_environment_overrides(tmp_path: Path, smollm_path: Path) -> None:
+def test_ollama_names_and_environment_overrides(tmp_path: Path, synthetic_gguf: MakeGguf) -> None:
     assert ollama_name("registry.ollama.ai", "library", "llama3.2", "latest") == "llama3.2:latest"
     assert ollama_name("registry.ollama.ai", "user", "m", "q4") == "user/m:q4"
     assert ollama_name("hf.co", "bartowski", "Llama-3.2-1B-Instruct-GGUF", "latest") == "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:latest"
     models = tmp_path / "custom-ollama"
-    _gguf(models / f"blobs/sha256-{'a' * 64}", smollm_path)
+    _gguf(models / f"blobs/sha256-{'a' * 64}", synthetic_gguf())
     (models / "manifests/hf.co/bartowski/Llama-GGUF").mkdir(parents=True)
     (models / "manifests/hf.co/bartowski/Llama-GGUF/Q4_K_M").write_text(json.dumps(
         {"layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:" + "a" * 64}]}))
@@ -142,10 +145,10 @@ def test_ollama_names_and_environment_overrides(tmp_path: Path, smollm_path: Pat
     assert [m.name for m in found] == ["hf.co/bartowski/Llama-GGUF:Q4_K_M"]
 
 
-def test_other_apps_models_are_used_in_place_and_never_deleted(paths, smollm_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_other_apps_models_are_used_in_place_and_never_deleted(paths, synthetic_gguf: MakeGguf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     theirs = tmp_path / "lmstudio" / "model.gguf"
     theirs.parent.mkdir()
-    theirs.write_bytes(smollm_path.read_bytes())
+    theirs.write_bytes(synthetic_gguf().read_bytes())
     library = ModelLibrary(paths.models_dir)
     entry = library.add(theirs, copy=False)
     assert entry.in_place and library.file_of(entry) == theirs.resolve()
@@ -163,9 +166,32 @@ def test_gguf_details_for_both_test_models(smollm_path: Path, gemma_path: Path) 
     assert all(len(v) <= 201 for v in gemma.details.values())
 
 
-def test_verify_notices_a_damaged_file(paths, smollm_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("tokenizer", ["llama", "gpt2"])
+def test_synthetic_model_files_pass_every_check_with_the_facts_asked_for(synthetic_gguf: MakeGguf, tokenizer: str) -> None:
+    """The library, pack and download tests use these instead of the real models."""
+    path = synthetic_gguf("Tiny.gguf", name="Tiny Chat", architecture="qwen2", parameters=1_234_567, quantization="Q4_K_M",
+                          context_length=32_768, license_name="mit", tokenizer=tokenizer, vocabulary=400, layers=3,
+                          heads=8, kv_heads=2, head_dim=128)
+    info = read_gguf_info(path)
+    assert (info.name, info.architecture, info.parameters_label, info.quantization) == ("Tiny Chat", "qwen2", "1.2M", "Q4_K_M")
+    assert (info.parameters, info.context_length, info.license) == (1_234_567, 32_768, "mit")
+    assert (info.layers, info.kv_heads, info.head_dim) == (3, 2, 128) and info.chat_template
+    assert info.details["tokenizer.ggml.model"] == tokenizer
+    assert 100_000 < info.file_size < 1_000_000
+    assert read_gguf_info(synthetic_gguf("plain.gguf", chat_template=None, tokenizer=tokenizer)).chat_template is None
+
+    same, again, seeded, renamed = (sha256_of(synthetic_gguf(f"{file}.gguf", name=name, seed=seed))
+                                    for file, name, seed in [("a", "A", 0), ("b", "A", 0), ("c", "A", 1), ("d", "D", 0)])
+    assert same == again and len({same, seeded, renamed}) == 3, "the library tells files apart by sha256"
+    cut = path.with_name("cut.gguf")
+    cut.write_bytes(path.read_bytes()[: info.file_size // 2])
+    with pytest.raises(ModelFileError, match="is incomplete"):
+        read_gguf_info(cut)
+
+
+def test_verify_notices_a_damaged_file(paths, synthetic_gguf: MakeGguf) -> None:  # type: ignore[no-untyped-def]
     library = ModelLibrary(paths.models_dir)
-    entry = library.add(smollm_path)
+    entry = library.add(synthetic_gguf())
     assert library.verify(entry) == ""
     stored = library.file_of(entry)
     data = bytearray(stored.read_bytes())
@@ -179,26 +205,28 @@ def test_verify_notices_a_damaged_file(paths, smollm_path: Path) -> None:  # typ
 # -- Hub search --------------------------------------------------------------------
 
 
-def test_hub_search_and_file_listing_against_a_local_hub(smollm_path: Path, gemma_path: Path) -> None:
+def test_hub_search_and_file_listing_against_a_local_hub(synthetic_gguf: MakeGguf) -> None:
+    q4, q8 = synthetic_gguf("q4.gguf", quantization="Q4_K_M"), synthetic_gguf("q8.gguf", quantization="Q8_0")
     with HubServer() as hub:
         hub.models_api = [
             {"id": "bartowski/SmolLM2-135M-Instruct-GGUF", "downloads": 1200, "likes": 7},
             {"id": "someone/other-GGUF", "downloads": 3, "likes": 0},
         ]
         repo = "bartowski/SmolLM2-135M-Instruct-GGUF"
-        hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q8_0.gguf", gemma_path)
-        hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q4_K_M.gguf", smollm_path)
-        hub.serve(f"{repo}/big/SmolLM2-135M-Instruct-F16-00001-of-00002.gguf", smollm_path)
-        hub.serve(f"{repo}/mmproj-SmolLM2-f16.gguf", smollm_path)
+        hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q8_0.gguf", q8)
+        hub.serve(f"{repo}/SmolLM2-135M-Instruct-Q4_K_M.gguf", q4)
+        hub.serve(f"{repo}/big/SmolLM2-135M-Instruct-F16-00001-of-00002.gguf", q4)
+        hub.serve(f"{repo}/mmproj-SmolLM2-f16.gguf", q4)
         results = hub_search.search_models("smollm2", endpoint=hub.url)
         files = hub_search.list_gguf_files(repo, endpoint=hub.url)
         query = hub.log[0].path
     assert [(r.repo, r.downloads) for r in results] == [(repo, 1200)]
     assert query == "/api/models"
     assert [(f.quantization, f.size) for f in files] == [
-        ("Q4_K_M", smollm_path.stat().st_size),
-        ("Q8_0", gemma_path.stat().st_size),
-    ]
+        ("Q4_K_M", q4.stat().st_size),
+        ("Q8_0", q8.stat().st_size),
+    ], "smallest first"
+    assert q4.stat().st_size < q8.stat().st_size
     assert files[0].sha256 == hub.files[f"{repo}/SmolLM2-135M-Instruct-Q4_K_M.gguf"].sha256
 
 
@@ -252,7 +280,7 @@ def test_gated_and_refused_hub_files_are_explained(status: int, words: str) -> N
 # -- updates -------------------------------------------------------------------------
 
 
-def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, smollm_path: Path, gemma_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, synthetic_gguf: MakeGguf) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
     import threading
 
@@ -264,12 +292,12 @@ def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, smoll
     repo, name = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smol.gguf"
     library = ModelLibrary(paths.models_dir)
     with HubServer() as hub:
-        hub.serve(f"{repo}/{name}", smollm_path)
+        hub.serve(f"{repo}/{name}", synthetic_gguf("smol.gguf"))
         Downloader(library, hub.url).run(job_for_hub(repo, name), lambda p: None, threading.Event())
         resolve = lambda r, f: resolve_hub_file(r, f, endpoint=hub.url)  # noqa: E731
         assert find_updates(library.models(), [], resolve) == {}
 
-        hub.serve(f"{repo}/{name}", gemma_path, commit="c" * 40)
+        hub.serve(f"{repo}/{name}", synthetic_gguf("smol-new.gguf", seed=1), commit="c" * 40)
         (update,) = find_updates(library.models(), [], resolve).values()
         assert (update.revision, update.where) == ("c" * 40, "Hub")
 

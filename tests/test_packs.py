@@ -17,20 +17,30 @@ from app.library.packs import PACK_MANIFEST, PackError, export_pack, import_pack
 from app.platform.errors import StorageError
 from app.platform.paths import AppPaths, resolve_paths
 from tests.conftest import subprocess_env
+from tests.gguf_factory import MakeGguf
 
 
-@pytest.fixture
-def teacher(tmp_path: Path, smollm_path: Path, gemma_path: Path) -> AppPaths:
+def teacher_with(tmp_path: Path, model_files: list[Path]) -> AppPaths:
+    """The teacher's computer: these models in the library, and settings worth sharing."""
     paths = resolve_paths(tmp_path / "teacher")
     paths.ensure()
     library = ModelLibrary(paths.models_dir)
-    library.add(smollm_path)
-    library.add(gemma_path)
+    for model_file in model_files:
+        library.add(model_file)
     settings = Settings(system_prompt="You are a patient tutor for year 7.")
     settings.engine.context_length = 2048
     settings.window_geometry = "abcd"
     save_settings(settings, paths.settings_file)
     return paths
+
+
+def gemma_like(synthetic_gguf: MakeGguf) -> Path:
+    return synthetic_gguf("tiny-gemma-q4_k_m.gguf", architecture="gemma3", quantization="Q4_K_M", license_name="gemma")
+
+
+@pytest.fixture
+def teacher(tmp_path: Path, synthetic_gguf: MakeGguf) -> AppPaths:
+    return teacher_with(tmp_path, [synthetic_gguf("Tiny-Llama.Q4_1.gguf"), gemma_like(synthetic_gguf)])
 
 
 def student(tmp_path: Path, name: str = "student") -> AppPaths:
@@ -121,7 +131,10 @@ def test_a_disk_too_small_fails_before_copying(teacher: AppPaths, tmp_path: Path
 
 
 @pytest.mark.real_model
-def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(teacher: AppPaths, tmp_path: Path) -> None:
+def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(
+    tmp_path: Path, smollm_path: Path, synthetic_gguf: MakeGguf
+) -> None:
+    teacher = teacher_with(tmp_path, [smollm_path, gemma_like(synthetic_gguf)])  # the student chats with SmolLM2
     installer = tmp_path / "hearth-setup.tar.gz"
     installer.write_bytes(b"pretend installer" * 1000)
     usb = tmp_path / "usb"
@@ -172,13 +185,14 @@ def test_a_manifest_with_wrong_field_types_is_damaged(teacher: AppPaths, tmp_pat
 
 
 def test_a_failure_while_adding_removes_only_what_this_import_added(
-    teacher: AppPaths, tmp_path: Path, smollm_path: Path, monkeypatch: pytest.MonkeyPatch
+    teacher: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     usb = tmp_path / "usb"
     export_all(teacher, usb)
     other = student(tmp_path)
     library = ModelLibrary(other.models_dir)
-    own = library.add(smollm_path)  # the student already has SmolLM2
+    theirs = ModelLibrary(teacher.models_dir)
+    own = library.add(theirs.file_of(theirs.models()[0]))  # the student already has one of the pack's models
     real_add = ModelLibrary.add_verified
     calls = []
 
