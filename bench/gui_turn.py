@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.conversations.store import ConversationStore  # noqa: E402
+from app.conversations.store import SqliteConversationStore  # noqa: E402
 from app.gui.app import create_window  # noqa: E402
 from app.library.model_library import ModelLibrary, starter_model_file  # noqa: E402
 from app.platform.paths import resolve_paths  # noqa: E402
@@ -66,7 +66,7 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
         paths = resolve_paths(Path(folder))
         paths.ensure()
         ModelLibrary(paths.models_dir).add(starter_model_file(), copy=False)
-        store = ConversationStore(paths.database)
+        store = SqliteConversationStore(paths.database)
         conversation = store.create_conversation("A long chat")
         parent = None
         for number in range(earlier_turns):

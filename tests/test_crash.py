@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.conversations.store import ConversationStore
+from app.conversations.store import SqliteConversationStore
 from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.real_model
@@ -47,7 +47,7 @@ def test_kill_9_mid_reply_keeps_the_partial_reply(tmp_path: Path, gemma_path: Pa
     db = sqlite3.connect(tmp_path / "conversations.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
-    store = ConversationStore(tmp_path / "conversations.sqlite3")
+    store = SqliteConversationStore(tmp_path / "conversations.sqlite3")
     conversation = store.list_conversations()[0]
     question, reply = store.thread(conversation.id)
     assert question.content.startswith("Count from 1 to 1000")

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from app.backends.llama.factory import LlamaBackendFactory
 from app.config.settings import Settings, load_settings, save_settings
-from app.conversations.store import ConversationStore
+from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
@@ -49,7 +49,7 @@ def test_cli_after_a_crash_names_the_model_and_runs_it_in_safe_mode(
     assert crashed.returncode == -died_by, crashed.stderr[-2000:]
     assert list(paths.crash_markers.glob("*.json")), "the dead process left no marker"
     if stage == "decode":  # the question was saved before the reply started
-        store = ConversationStore(paths.database)
+        store = SqliteConversationStore(paths.database)
         assert store.thread(store.list_conversations()[0].id)[0].content == "What is the capital of France?"
         store.close()
 

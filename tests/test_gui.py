@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.config.settings import load_settings
-from app.conversations.store import ConversationStore
+from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
 from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
@@ -88,7 +88,7 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     assert "A second answer" in window.chat_view.toPlainText()
     assert "2/2" in window.chat_view.toPlainText()
-    store = ConversationStore(paths.database)
+    store = SqliteConversationStore(paths.database)
     conversation = store.list_conversations()[0].id
     reply = store.thread(conversation)[-1]
     assert len(store.siblings(reply.id)) == 2
@@ -106,10 +106,25 @@ def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths, fa
     assert window.stop_button.isEnabled()
     qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
-    store = ConversationStore(paths.database)
+    store = SqliteConversationStore(paths.database)
     reply = store.thread(store.list_conversations()[0].id)[-1]
     assert reply.status == "stopped" and reply.content.startswith("Hello")
     assert "Stopped" in window.chat_view.toPlainText()
+
+
+def test_closing_the_window_mid_reply_keeps_what_was_written(qtbot, window_factory, fake_backend: FakeBackend) -> None:
+    """The store closes with the window; the worker's reply ending queued behind it used to
+    reach it (sqlite3.ProgrammingError, shown as "Something went wrong")."""
+    window = window_factory()
+    fake_backend.delay = 0.1
+    window.composer.setPlainText("Tell me a story")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
+    window.close()
+    qtbot.wait(300)  # what the worker sent before it stopped is delivered now
+    again = window_factory()
+    shown = again.chat_view.toPlainText()
+    assert "Tell me a story" in shown and "Hello" in shown and "Stopped" in shown
 
 
 def test_new_rename_and_delete_with_confirmation(qtbot, window_factory, monkeypatch) -> None:
@@ -239,7 +254,7 @@ def test_a_failed_save_keeps_the_reply_on_screen(qtbot, window_factory, monkeypa
     def disk_full(*_args, **_kwargs):
         raise StorageError("Your conversation could not be saved because the disk is full.")
 
-    monkeypatch.setattr(ConversationStore, "update_message", disk_full)
+    monkeypatch.setattr(SqliteConversationStore, "update_message", disk_full)
     send(qtbot, window, "Will this be kept?")
     shown = window.chat_view.toPlainText()
     assert "Hello from the fake engine." in shown and "Not saved" in shown
@@ -300,7 +315,7 @@ def test_the_backend_is_asked_with_the_conversation_and_the_models_prompt_format
 def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: AppPaths) -> None:
     from app.gui.item_models.conversation_list import ConversationListModel
 
-    store = ConversationStore(paths.database)
+    store = SqliteConversationStore(paths.database)
     for title in ("one", "two", "three"):
         store.create_conversation(title)
     model = ConversationListModel(store)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.backends.llama.factory import LlamaBackendFactory
 from app.config.settings import Settings, save_settings
-from app.conversations.store import ConversationStore
+from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
@@ -44,7 +44,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     assert "2/2" in window.chat_view.toPlainText()
     window.close()
 
-    store = ConversationStore(paths.database)
+    store = SqliteConversationStore(paths.database)
     conversation = store.list_conversations()[0]
     _question, second = store.thread(conversation.id)
     first = store.message(store.siblings(second.id)[0])

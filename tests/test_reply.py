@@ -12,14 +12,14 @@ import pytest
 from app.backends.base import ChatRequest, ReplyStats
 from app.chat.reply import generate_reply
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, Message
+from app.conversations.store import ConversationStore, Message, SqliteConversationStore
 from app.platform.errors import ModelLoadError, PromptTooLongError
 from tests.fakes import FakeBackend
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    store = ConversationStore(tmp_path / "conversations.sqlite3")
+    store = SqliteConversationStore(tmp_path / "conversations.sqlite3")
     yield store
     store.close()
 

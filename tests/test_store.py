@@ -9,19 +9,19 @@ import pytest
 
 from app.conversations.migrations import SCHEMA_VERSION
 from app.conversations.opener import open_conversations
-from app.conversations.store import ConversationStore, GrowingReply, Role, Status
+from app.conversations.store import ConversationStore, GrowingReply, Role, SqliteConversationStore, Status
 from app.platform.errors import StorageError
 from app.platform.paths import resolve_paths
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> ConversationStore:
-    return ConversationStore(tmp_path / "c.sqlite3")
+    return SqliteConversationStore(tmp_path / "c.sqlite3")
 
 
 def test_schema_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    ConversationStore(path).close()
+    SqliteConversationStore(path).close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -29,12 +29,12 @@ def test_schema_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused_plainly(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    ConversationStore(path).close()
+    SqliteConversationStore(path).close()
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
     with pytest.raises(StorageError, match="newer version of Hearth"):
-        ConversationStore(path)
+        SqliteConversationStore(path)
 
 
 def test_conversations_list_newest_activity_first(store: ConversationStore) -> None:
@@ -103,12 +103,12 @@ def test_read_only_folder_gives_a_plain_error(tmp_path: Path) -> None:
     folder.mkdir()
     folder.chmod(0o500)
     with pytest.raises(StorageError, match="Hearth cannot use|read-only|could not be saved"):
-        ConversationStore(folder / "c.sqlite3")
+        SqliteConversationStore(folder / "c.sqlite3")
 
 
 def test_read_only_database_gives_a_plain_error_on_save(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    store = ConversationStore(path)
+    store = SqliteConversationStore(path)
     conversation = store.create_conversation()
     store.close()
     read_only = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
@@ -137,13 +137,13 @@ def test_a_conversation_keeps_its_system_prompt_and_model(store: ConversationSto
 
 def test_messages_have_a_uuid_that_stays(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    store = ConversationStore(path)
+    store = SqliteConversationStore(path)
     conversation = store.create_conversation()
     question = store.add_message(conversation, None, "user", "Q")
     answer = store.add_message(conversation, question, "assistant", "A")
     uuids = [m.uuid for m in store.thread(conversation)]
     store.close()
-    reopened = ConversationStore(path)
+    reopened = SqliteConversationStore(path)
     assert [m.uuid for m in reopened.thread(conversation)] == uuids
     assert all(_is_uuid4(u) for u in uuids) and len(set(uuids)) == 2
     assert reopened.message(answer).uuid == uuids[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.conversations.storage_errors import storage_error
-from app.conversations.store import ConversationStore
+from app.conversations.store import SqliteConversationStore
 from app.platform.errors import StorageError
 
 DAMAGED = "is damaged or is not a Hearth database"
@@ -24,7 +24,7 @@ def _raised(action: str, db: sqlite3.Connection) -> sqlite3.Error:
 
 def test_a_read_only_database_is_named_read_only(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    ConversationStore(path).close()
+    SqliteConversationStore(path).close()
     read_only = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     error = storage_error(_raised("DELETE FROM conversations", read_only), path)
     assert str(error) == (
@@ -32,7 +32,7 @@ def test_a_read_only_database_is_named_read_only(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_is_named_and_what_was_saved_stays(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.sqlite3")
+    store = SqliteConversationStore(tmp_path / "c.sqlite3")
     conversation = store.create_conversation()
     question = store.add_message(conversation, None, "user", "kept")
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
@@ -45,7 +45,7 @@ def test_a_full_disk_is_named_and_what_was_saved_stays(tmp_path: Path) -> None:
 
 def test_a_database_held_by_another_program_is_named(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    store = ConversationStore(path)
+    store = SqliteConversationStore(path)
     conversation = store.create_conversation()
     store._db.execute("PRAGMA busy_timeout = 0")  # instead of waiting the 10 s the app waits
     other = sqlite3.connect(path, isolation_level=None)
@@ -62,7 +62,7 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path)
     path.write_bytes(b"These are my notes, not a database.\n" * 200)
     before = path.read_bytes()
     with pytest.raises(StorageError) as caught:
-        ConversationStore(path)
+        SqliteConversationStore(path)
     assert str(caught.value).startswith(f"The conversation file {path} {DAMAGED}")
     assert "Nothing was deleted" in str(caught.value)
     assert path.read_bytes() == before
@@ -70,7 +70,7 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path)
 
 def test_a_damaged_database_is_named_when_read(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    store = ConversationStore(path)
+    store = SqliteConversationStore(path)
     conversation = store.create_conversation()
     store.add_message(conversation, None, "user", "Q")
     store.close()
@@ -82,7 +82,7 @@ def test_a_damaged_database_is_named_when_read(tmp_path: Path) -> None:
     data[(root - 1) * page_size : root * page_size] = b"\xff" * page_size  # the messages table's page
     path.write_bytes(bytes(data))
 
-    store = ConversationStore(path)
+    store = SqliteConversationStore(path)
     assert [c.id for c in store.list_conversations()] == [conversation]  # what is intact still reads
     with pytest.raises(StorageError, match=DAMAGED):
         store.thread(conversation)
@@ -94,14 +94,14 @@ def test_a_database_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
     folder = tmp_path / "conversations.sqlite3"
     folder.mkdir()  # a folder where the file should be
     with pytest.raises(StorageError) as caught:
-        ConversationStore(folder)
+        SqliteConversationStore(folder)
     assert str(caught.value) == (
         f"Your conversation could not be saved because Hearth cannot open the file {folder} "
         "(check that its folder exists and that you may write there).")
 
 
 def test_other_failures_say_what_the_database_reported(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.sqlite3")
+    store = SqliteConversationStore(tmp_path / "c.sqlite3")
     with pytest.raises(StorageError) as caught:
         store.add_message(12345, None, "user", "to a conversation that does not exist")
     assert str(caught.value) == (
@@ -129,6 +129,6 @@ def test_a_refused_file_is_not_kept_open(tmp_path: Path) -> None:
     path = tmp_path / "conversations.sqlite3"
     path.write_bytes(b"not a database" * 100)
     with pytest.raises(StorageError, match=DAMAGED):
-        ConversationStore(path)
+        SqliteConversationStore(path)
     held = [link for link in Path("/proc/self/fd").iterdir() if link.resolve() == path]
     assert held == []

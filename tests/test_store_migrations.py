@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.conversations.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, statements
-from app.conversations.store import ConversationStore, Role
+from app.conversations.store import Role, SqliteConversationStore
 
 # sha256 of each released migration: databases in use were built by exactly this text.
 RELEASED = [
@@ -91,7 +91,7 @@ def test_a_version_1_database_gets_uuids_and_default_settings(tmp_path: Path) ->
     db.execute("UPDATE conversations SET current_leaf_id = 3 WHERE id = 1")
     db.close()
 
-    store = ConversationStore(path)
+    store = SqliteConversationStore(path)
     old = store.conversation(1)
     assert (old.title, old.system_prompt, old.model_id, old.assistant_id, old.current_leaf_id) == ("Old", None, None, None, 3)
     shown = store.thread_with_branches(1)
@@ -107,7 +107,7 @@ def test_a_version_1_database_gets_uuids_and_default_settings(tmp_path: Path) ->
 
 
 def test_uuids_are_unique_in_the_database(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.sqlite3")
+    store = SqliteConversationStore(tmp_path / "c.sqlite3")
     first = store.create_conversation()
     store.create_conversation()
     taken = store.conversation(first).uuid

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.conversations.store import ConversationStore
+from app.conversations.store import ConversationStore, SqliteConversationStore
 from app.platform.paths import AppPaths
 
 
@@ -18,4 +18,4 @@ def open_conversations(paths: AppPaths, *, in_memory: bool = False) -> Conversat
 
     Each thread opens its own: SQLite connections are not shared between threads.
     """
-    return ConversationStore(Path(":memory:") if in_memory else paths.database)
+    return SqliteConversationStore(Path(":memory:") if in_memory else paths.database)

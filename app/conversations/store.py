@@ -3,7 +3,7 @@
 Messages form a tree: edits and regenerations add sibling messages instead of
 overwriting, and each conversation remembers which leaf is shown. Everything
 outside this package opens the store with `open_conversations`
-(app/conversations/opener.py) and uses it as a `ConversationStoreProtocol`.
+(app/conversations/opener.py) and uses it as a `ConversationStore`.
 Open one store per thread: SQLite connections are not shared between threads.
 """
 
@@ -101,7 +101,7 @@ class BranchedThread:
     branches: dict[int, tuple[int, int]]
 
 
-class ConversationStoreProtocol(Protocol):
+class ConversationStore(Protocol):
     """What the GUI, the CLI, the chat code and the workers may ask of a conversation store."""
 
     def close(self) -> None: ...
@@ -178,7 +178,7 @@ _SHOWN_CHAIN = _chain_from(
 _IN_ORDER = "SELECT m.* FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC"
 
 
-class ConversationStore:
+class SqliteConversationStore:
     """The conversation store in one SQLite file (WAL, foreign keys on).
 
     Outside this package, construct it directly only in tests (`Path(":memory:")`,
@@ -419,7 +419,7 @@ class GrowingReply:
 
     def __init__(
         self,
-        store: ConversationStoreProtocol,
+        store: ConversationStore,
         message_id: int,
         interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,

@@ -162,20 +162,14 @@ class ChatSession(QObject):
         conversation_id = self._conversation_id
         if conversation_id is None:
             return
-        messages = self._store.thread(conversation_id)
+        thread = self._store.thread_with_branches(conversation_id)
+        messages = thread.messages
         streaming_here = self.busy and self._streaming_conversation == conversation_id
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != "streaming"]
         self._shown = messages
-        self.thread_shown.emit(ShownThread(conversation_id, messages, self._branches(messages), streaming_here))
+        self.thread_shown.emit(ShownThread(conversation_id, messages, thread.branches, streaming_here))
         self.state_changed.emit()
-
-    def _branches(self, messages: list[Message]) -> Branches:
-        branches = {}
-        for message in messages:
-            if message.role == "assistant":
-                branches[message.id] = self._branch_of(message.id)
-        return branches
 
     def _branch_of(self, message_id: int) -> tuple[int, int]:
         siblings = self._store.siblings(message_id)
