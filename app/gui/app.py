@@ -22,6 +22,7 @@ from app.chat.crash_recovery import take_crash
 from app.config.policy import load_policy
 from app.config.settings import load_settings
 from app.conversations.opener import open_conversations
+from app.gui.dialogs import error_message, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
 from app.gui.main_window import MainWindow
@@ -86,16 +87,12 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
 
 
 def _report_unexpected(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
-    """Last resort for an exception escaping a Qt slot: log it and say so in plain words."""
+    """Last resort for an exception escaping a Qt slot: log it and show it as every error is shown."""
     logging.getLogger("hearth").error("unexpected error", exc_info=(kind, error, trace))
     app = QApplication.instance()
     if app is not None and QThread.currentThread() is app.thread():  # widgets only on the GUI thread
-        QMessageBox.warning(
-            None,
-            "Something went wrong",
-            f"Hearth ran into an unexpected problem: {error}\n\n"
-            "Your conversations are saved. If this keeps happening, restart Hearth.",
-        )
+        show_error(None, "Something went wrong", f"{error_message(error)}\n\n"
+                   "Your conversations are saved. If this keeps happening, restart Hearth.")
 
 
 def prepare_qt() -> None:

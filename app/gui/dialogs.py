@@ -9,16 +9,38 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.config.settings import ModelPreferences
 from app.library.model_library import ModelEntry
+from app.platform.errors import HearthError
 
 log = logging.getLogger(__name__)
 
+FAILURE_TITLE = "That did not work"  # the title of a failed action's box, when it has none of its own
 
-def show_error(parent: QWidget, title: str, message: str) -> None:
-    """A plain-language problem, in a box that does not block the window's other work."""
+
+def error_message(error: BaseException) -> str:
+    """What the user is told about `error`: a HearthError's text as is (it is written for
+    them); anything else in one plain sentence that points to the log. Whoever caught an
+    unexpected exception logs its traceback (the background op and the last-resort hook do)."""
+    if isinstance(error, HearthError):
+        return str(error)
+    return f"Something went wrong: {str(error) or type(error).__name__}; details are in the log."
+
+
+def present_error(parent: QWidget | None, title: str, error: BaseException) -> QMessageBox:
+    """Show an exception the one way errors are shown (see `show_error`)."""
+    return show_error(parent, title, error_message(error))
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:
+    """A plain-language problem, in a box that does not block the window's other work.
+    Without a parent (nothing to attach it to) the box waits for OK before returning."""
     log.info("shown to user: %s: %s", title, message)
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
-    box.setWindowModality(Qt.WindowModality.WindowModal)
-    box.open()
+    if parent is None:
+        box.exec()  # a box without a parent is deleted with its last reference: this one
+    else:
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+    return box
 
 
 def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:

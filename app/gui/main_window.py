@@ -22,11 +22,11 @@ from app.config.settings import Settings, load_settings, save_settings
 from app.conversations.store import ConversationStore
 from app.gui.controllers.chat_session import ChatSession, ShownThread
 from app.gui.controllers.model_loader import ModelLoader
-from app.gui.dialogs import confirm, show_error, show_model_details
+from app.gui.dialogs import confirm, error_message, show_error, show_model_details
 from app.gui.item_models.conversation_list import ConversationIdRole
 from app.gui.library.library_window import LibraryServices, LibraryWindow
 from app.gui.library.pack_dialogs import PackActions
-from app.gui.ops import run_task
+from app.gui.ops import run_in_background
 from app.gui.widgets.chat_layout import ChatLayout
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.settings_dialog import SettingsDialog
@@ -86,7 +86,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             # First launch of a bundle: copy its starter model in (the bundle's own folder
             # may be temporary or read-only), so the user can chat straight away.
             self.chat_view.show_placeholder("Welcome to Hearth", "Setting up the starter model…")
-            run_task(self, library.add_starter, self._on_starter_added, self._on_starter_failed)
+            run_in_background(self, library.add_starter, on_success=self._on_starter_added,
+                              on_failure=lambda error: self._on_starter_failed(error_message(error)))
         if library_services.policy.problems:  # reported once the window is up; defaults apply
             QTimer.singleShot(0, self._report_policy_problems)
         self.session.open_latest()

@@ -7,6 +7,7 @@ Resume: starting them by themselves would open a connection at start-up.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from dataclasses import dataclass
 from enum import Enum
@@ -14,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from app.gui.workers.background import BackgroundTask
+from app.gui.ops import run_in_background
 from app.gui.workers.download_worker import DownloadWorker
 from app.library.downloads import Downloader, DownloadJob, Progress
 
@@ -23,6 +24,8 @@ JobIdRole = Qt.ItemDataRole.UserRole + 1
 FractionRole = Qt.ItemDataRole.UserRole + 2  # 0..1, or -1 while downloading a file of unknown size
 StatusRole = Qt.ItemDataRole.UserRole + 3
 StateRole = Qt.ItemDataRole.UserRole + 4
+
+log = logging.getLogger(__name__)
 
 
 class DownloadState(Enum):
@@ -208,9 +211,8 @@ class DownloadQueue(QAbstractListModel):
     def _drop(self, row: DownloadRow) -> None:
         """Cancel for good: delete what was downloaded (off this thread: it may be gigabytes)."""
         job, downloader = row.job, self._downloader
-        task = BackgroundTask(lambda: downloader.discard(job), self)
-        task.finished.connect(task.deleteLater)
-        task.start()
+        run_in_background(self, lambda: downloader.discard(job),
+                          on_failure=lambda error: log.warning("the cancelled download %s was not deleted: %s", job.label, error))
         self._remove(row)
 
     def _remove(self, row: DownloadRow) -> None:

@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.config.settings import usable_context
+from app.gui.dialogs import error_message
 from app.gui.item_models.model_table import size_label
-from app.gui.ops import run_task
+from app.gui.ops import run_in_background
 from app.library import hub_search, network
 from app.library.catalog import CatalogModel
 from app.library.downloads import DownloadJob, job_for_catalog, job_for_hub
@@ -161,7 +162,8 @@ class DiscoverTab(QWidget):
         self.results.clear()
         self.files.clear()
         endpoint, tokens = self._endpoint, self._tokens  # the keyring is read off this thread
-        run_task(self, lambda: hub_search.search_models(words, endpoint, tokens.get()), self._show_results, self._search_failed)
+        run_in_background(self, lambda: hub_search.search_models(words, endpoint, tokens.get()),
+                          on_success=self._show_results, on_failure=self._search_failed)
 
     def _show_results(self, results: list[hub_search.HubModel]) -> None:
         self.search_button.setEnabled(True)
@@ -175,9 +177,9 @@ class DiscoverTab(QWidget):
             self.results.addTopLevelItem(item)
         self.results.resizeColumnToContents(0)
 
-    def _search_failed(self, message: str) -> None:
+    def _search_failed(self, error: Exception) -> None:
         self.search_button.setEnabled(True)
-        self.search_status.setText(message)
+        self.search_status.setText(error_message(error))
 
     def _list_files(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
         if item is None:
@@ -186,8 +188,8 @@ class DiscoverTab(QWidget):
         self.files.clear()
         self.search_status.setText(f"Listing the files of {repo}…")
         endpoint, tokens = self._endpoint, self._tokens
-        run_task(self, lambda: (repo, hub_search.list_gguf_files(repo, "main", endpoint, tokens.get())),
-                 self._show_files, self._search_failed)
+        run_in_background(self, lambda: (repo, hub_search.list_gguf_files(repo, "main", endpoint, tokens.get())),
+                          on_success=self._show_files, on_failure=self._search_failed)
 
     def _show_files(self, answer: tuple[str, list[hub_search.HubFile]]) -> None:
         repo, files = answer
@@ -224,7 +226,7 @@ class DiscoverTab(QWidget):
         )
         if accepted:
             tokens = self._tokens
-            run_task(self, lambda: tokens.set(token), self._on_token_kept, self._search_failed)
+            run_in_background(self, lambda: tokens.set(token), on_success=self._on_token_kept, on_failure=self._search_failed)
 
     def _on_token_kept(self, notice: str) -> None:
         self.search_status.setText(notice or "Your Hugging Face token is kept in this computer's password store.")

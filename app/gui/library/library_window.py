@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtCore import QThread, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -35,11 +35,12 @@ from PySide6.QtWidgets import (
 from app.chat.crash_recovery import safe_mode_label
 from app.config.policy import SET_BY_ADMIN, Policy
 from app.config.settings import Settings
+from app.gui.dialogs import FAILURE_TITLE, error_message, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.item_models.model_table import ModelTableModel, size_label
 from app.gui.library.discover_tab import DiscoverTab
 from app.gui.library.downloads_tab import DownloadsTab
-from app.gui.ops import run_task
+from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import ModelDropTarget, checked_list, checked_rows
 from app.library.catalog import CatalogModel
 from app.library.downloads import DownloadJob, job_for_hub
@@ -159,7 +160,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
         queue.model_added.connect(self._on_downloaded)
         self.setAcceptDrops(True)
         self.refresh()
-        run_task(self, find_other_apps_models, self._on_other_apps_scanned, self._say)
+        run_in_background(self, find_other_apps_models, on_success=self._on_other_apps_scanned,
+                          on_failure=lambda error: self._say(error_message(error)))
 
     # -- the table ------------------------------------------------------------------
 
@@ -198,15 +200,14 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.progress.setValue(int(1000 * done / total) if total else 0)
         self.progress.show()
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, error: Exception) -> None:
         self.progress.hide()
+        message = error_message(error)
         self._say(message)
         self.show_error(message)
 
     def show_error(self, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "That did not work", message, QMessageBox.StandardButton.Ok, self)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
+        show_error(self, FAILURE_TITLE, message)
 
     def choose(self, title: str, text: str, choices: list[str]) -> str | None:
         """Ask with one button per choice (and Cancel); the chosen text, or None."""
@@ -243,7 +244,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         try:
             freed = self._library.remove(entry.id)
         except HearthError as exc:
-            self._failed(str(exc))
+            self._failed(exc)
             return
         self._say(f"{entry.name} was deleted; {size_label(freed)} freed." if freed else f"{entry.name} was removed from the library.")
         self.refresh()
@@ -277,7 +278,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
             return
         self._say(f"Checking {entry.name}…")
         library = self._library
-        run_task(self, lambda report: (entry.name, library.verify(entry, report)), self._on_verified, self._failed, self._on_progress)
+        run_in_background(self, lambda report: (entry.name, library.verify(entry, report)),
+                          on_success=self._on_verified, on_failure=self._failed, on_progress=self._on_progress)
 
     def _on_verified(self, result: tuple[str, str]) -> None:
         self.progress.hide()
@@ -319,7 +321,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
                     problems.append(str(exc))
             return added, problems
 
-        run_task(self, work, self._on_added, self._failed, self._on_progress)
+        run_in_background(self, work, on_success=self._on_added, on_failure=self._failed, on_progress=self._on_progress)
 
     def _on_added(self, result: tuple[list[ModelEntry], list[str]]) -> None:
         added, problems = result
@@ -334,7 +336,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
     def find_other_apps(self) -> None:
         self._say("Looking in the folders of LM Studio, GPT4All, Jan and Ollama…")
-        run_task(self, find_other_apps_models, self._offer_found, self._failed)
+        run_in_background(self, find_other_apps_models, on_success=self._offer_found, on_failure=self._failed)
 
     def _not_in_library(self, found: list[FoundModel]) -> list[FoundModel]:
         known = {self._library.file_of(e).resolve() for e in self._library.models()}
@@ -397,7 +399,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
             token = tokens.get()  # the keyring is read here, off the GUI thread
             return find_updates(entries, catalog, lambda r, f: resolve_hub_file(r, f, "main", endpoint, token))
 
-        run_task(self, check, self._show_updates, self._failed)
+        run_in_background(self, check, on_success=self._show_updates, on_failure=self._failed)
 
     def _show_updates(self, updates: dict[str, Update]) -> None:
         self._updates = updates

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.config.settings import Settings
+from app.gui.dialogs import FAILURE_TITLE, present_error
 from app.gui.item_models.model_table import size_label
-from app.gui.ops import run_task
+from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import checked_list, checked_rows
 from app.library.model_library import ModelEntry, ModelLibrary
 from app.library.packs import ImportResult, PackFile, export_pack, import_pack
@@ -103,9 +104,9 @@ class PackActions(QObject):
     def export_to(self, folder: Path, choice: ExportChoice) -> None:
         library, settings = self._library, self._settings() if choice.include_settings else None
         self._start("Writing the pack…")
-        run_task(self, lambda report: (folder, export_pack(folder, library, settings, choice.model_ids,
-                                                           choice.installer, report)),
-                 self._exported, self._failed, self._on_progress)
+        run_in_background(self, lambda report: (folder, export_pack(folder, library, settings, choice.model_ids,
+                                                                    choice.installer, report)),
+                          on_success=self._exported, on_failure=self._failed, on_progress=self._on_progress)
 
     def import_(self) -> None:
         folder = QFileDialog.getExistingDirectory(self._parent, "Choose the pack folder (it holds hearth-pack.json)")
@@ -115,8 +116,8 @@ class PackActions(QObject):
     def import_from(self, folder: Path) -> None:
         library, settings_file = self._library, self._settings_file
         self._start("Checking and copying the pack…")
-        run_task(self, lambda report: import_pack(folder, library, settings_file, report),
-                 self._imported, self._failed, self._on_progress)
+        run_in_background(self, lambda report: import_pack(folder, library, settings_file, report),
+                          on_success=self._imported, on_failure=self._failed, on_progress=self._on_progress)
 
     def _start(self, text: str) -> None:
         self._progress = QProgressDialog(text, "", 0, 1000, self._parent)
@@ -151,11 +152,9 @@ class PackActions(QObject):
         self._tell("Pack imported", " ".join(lines) or "The pack held nothing new.")
         self.imported.emit(result.settings_applied)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, error: Exception) -> None:
         self._finish()
-        box = QMessageBox(QMessageBox.Icon.Warning, "That did not work", message, QMessageBox.StandardButton.Ok, self._parent)
-        box.setObjectName("pack-result")
-        box.open()
+        present_error(self._parent, FAILURE_TITLE, error).setObjectName("pack-result")
 
     def _tell(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self._parent)
