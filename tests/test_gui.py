@@ -382,7 +382,7 @@ def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_fa
     window.add_model_file()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "not a GGUF model file" in shown[0][0] and shown[0][1]
-    assert "not a GGUF model file" in window._library_window.status.text()
+    assert "not a GGUF model file" in window.library.window.status.text()
 
 
 def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory, fake_backend: FakeBackend) -> None:

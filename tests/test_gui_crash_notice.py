@@ -52,7 +52,7 @@ def test_after_a_safe_mode_crash_only_another_model_is_offered(
     assert "cannot run on this computer" in window.crash_notice.text.text()
     assert not window.crash_notice.safe_mode_button.isVisible()
     qtbot.mouseClick(window.crash_notice.other_button, Qt.MouseButton.LeftButton)
-    assert window._library_window is not None and window._library_window.isVisible()
+    assert window.library.window is not None and window.library.window.isVisible()
     window.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_item_models_pass_the_model_tester(qtmodeltester, qtbot, open_window, pa
     window = open_window()
     library = window.open_library()
     qtmodeltester.check(library.table)
-    qtmodeltester.check(window._library_services.queue)
+    qtmodeltester.check(window.library.services.queue)
 
 
 def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
@@ -121,9 +122,9 @@ def test_a_dropped_model_file_is_added_in_place(qtbot, open_window, synthetic_gg
     drop = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dropEvent(drop)
     qtbot.waitUntil(lambda: window.model_picker.count() == 1 and window.model_picker.isEnabled(), timeout=10000)
-    (entry,) = window._library.models()
-    assert entry.in_place and window._library.file_of(entry) == dropped.resolve()
-    assert "Added: Tiny-Llama.Q4_1" in window._library_window.status.text()
+    (entry,) = window.library.library.models()
+    assert entry.in_place and window.library.library.file_of(entry) == dropped.resolve()
+    assert "Added: Tiny-Llama.Q4_1" in window.library.window.status.text()
 
 
 def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, synthetic_gguf: MakeGguf, monkeypatch) -> None:
@@ -163,10 +164,10 @@ def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: App
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
     assert library.tabs.currentWidget() is library.downloads
-    queue = window._library_services.queue
+    queue = window.library.services.queue
     assert queue.rowCount() == 1
     qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=60000)
-    (entry,) = window._library.models()
+    (entry,) = window.library.library.models()
     assert (entry.repo, entry.repo_file, entry.name) == (REPO, FILE, "Qwen2.5 0.5B Instruct")
     assert entry.sha256 == hub.files[f"{REPO}/{FILE}"].sha256
     assert "downloaded and verified" in library.status.text()
@@ -187,7 +188,7 @@ def start_a_slow_download(qtbot, open_window, paths: AppPaths, hub: HubServer): 
     library = window.open_library()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
-    queue = window._library_services.queue
+    queue = window.library.services.queue
     qtbot.waitUntil(lambda: "MB/s" in queue.index(0, 0).data(StatusRole), timeout=20000)
     return window, library, queue
 
@@ -208,7 +209,7 @@ def test_pause_resume_and_cancel_in_the_downloads_tab(qtbot, open_window, paths:
     qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=5000)
     # The row goes at once; the files go on a background task (DownloadQueue._drop).
     qtbot.waitUntil(lambda: not list((paths.models_dir / ".downloads").glob("*")), timeout=5000)  # a cancelled download leaves nothing
-    assert window._library.models() == []
+    assert window.library.library.models() == []
 
 
 def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, paths: AppPaths, hub: HubServer) -> None:
@@ -218,7 +219,7 @@ def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, 
 
     hub.faults.trickle = 0
     again = open_window()
-    queue = again._library_services.queue
+    queue = again.library.services.queue
     assert queue.rowCount() == 1 and queue.state_of(queue.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)) is DownloadState.PAUSED
     assert len(hub.log) == requests, "nothing is fetched until the user resumes"
     tab = again.open_library().downloads
@@ -226,7 +227,7 @@ def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, 
     tab.resume_button.click()
     qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=30000)
     assert hub.log[-1].range_start > 0
-    assert [e.repo_file for e in again._library.models()] == [FILE]
+    assert [e.repo_file for e in again.library.library.models()] == [FILE]
 
 
 def test_hub_search_lists_files_by_quantization_and_says_when_offline(
@@ -295,7 +296,7 @@ def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window,
     monkeypatch.setattr(SettingsDialog, "exec", lambda self: self.fields["hub_endpoint"].setText("mirror.school.example/") or 1)
     window.open_settings()
     assert window._settings.library.hub_endpoint == "https://mirror.school.example"
-    assert window._library_services.queue._downloader.endpoint == "https://mirror.school.example"
+    assert window.library.services.queue._downloader.endpoint == "https://mirror.school.example"
     assert window.open_library() is first and "mirror.school.example" in first.discover.search_status.text()
 
 
@@ -336,7 +337,7 @@ def test_an_update_is_found_downloaded_beside_the_old_version(
     library = window.open_library()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
-    queue = window._library_services.queue
+    queue = window.library.services.queue
     qtbot.waitUntil(lambda: queue.rowCount() == 0 and library.table.rowCount() == 1, timeout=30000)
     library.buttons["check"].click()
     qtbot.waitUntil(lambda: "up to date" in library.status.text(), timeout=10000)
@@ -352,7 +353,7 @@ def test_an_update_is_found_downloaded_beside_the_old_version(
     revisions = {library.table.entry(r).revision for r in range(2)}
     assert revisions == {"a" * 40, "e" * 40}, "both versions are kept"
     assert all("Update available" not in cell(library, r, "Status") for r in range(2))
-    assert all(window._library.file_of(library.table.entry(r)).is_file() for r in range(2))
+    assert all(window.library.library.file_of(library.table.entry(r)).is_file() for r in range(2))
 
 
 def test_export_for_other_computers_then_import_from_folder(
@@ -452,7 +453,7 @@ def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, 
     qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=5000)
     box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
     assert "line 3: temperature must be a float" in box.text()
-    assert window._settings.sampling.temperature == 0.7 and not window._library_services.policy.downloads
+    assert window._settings.sampling.temperature == 0.7 and not window.library.services.policy.downloads
     window.close()
 
 
@@ -467,8 +468,8 @@ def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPat
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=20000)
-    (entry,) = window._library.models()
-    assert not entry.in_place and window._library.file_of(entry).parent == paths.models_dir
+    (entry,) = window.library.library.models()
+    assert not entry.in_place and window.library.library.file_of(entry).parent == paths.models_dir
     assert entry.license == "Apache-2.0" and window.model_picker.isEnabled()
     assert "Start a conversation" in window.chat_view.toPlainText()
     window.close()
@@ -479,5 +480,31 @@ def test_a_hub_address_from_an_imported_pack_is_used_for_downloads(qtbot, open_w
     library = window.open_library()
     paths.settings_file.write_text(json.dumps({"library": {"hub_endpoint": "https://mirror.school.example"}}))
     window._on_pack_imported(settings_applied=True)  # what the import task reports once it wrote the file
-    assert window._library_services.queue._downloader.endpoint == "https://mirror.school.example"
+    assert window.library.services.queue._downloader.endpoint == "https://mirror.school.example"
     assert "mirror.school.example" in library.discover.search_status.text()
+
+
+class SlowGraphicsProbe(FakeBackendFactory):
+    """nvidia-smi can take seconds: this probe answers only when the test lets it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = threading.Event()
+
+    def accelerator_memory(self) -> int:
+        self.answer.wait(10)
+        return 64 * 2**30
+
+
+def test_the_graphics_card_is_probed_after_the_window_is_up(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("Tiny.Q4_1.gguf"), copy=False)
+    factory = SlowGraphicsProbe()
+    window = create_window(paths, factory)  # returns while the probe is still waiting
+    qtbot.addWidget(window)
+    window.show()
+    library = window.open_library()
+    fit = library.table.index(0, 1)
+    assert "graphics card" not in fit.data(Qt.ItemDataRole.ToolTipRole)
+    factory.answer.set()
+    qtbot.waitUntil(lambda: "graphics card" in library.table.index(0, 1).data(Qt.ItemDataRole.ToolTipRole), timeout=5000)
+    window.close()

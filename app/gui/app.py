@@ -26,6 +26,7 @@ from app.gui.dialogs import error_message, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
 from app.gui.main_window import MainWindow
+from app.gui.ops import run_in_background
 from app.gui.workers.download_worker import DownloadWorker
 from app.gui.workers.inference_worker import InferenceWorker
 from app.library.catalog import load_catalog
@@ -75,12 +76,14 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     services = LibraryServices(
         catalog=[m for m in load_catalog() if policy.allows(m.id, m.name, m.file)],
         queue=DownloadQueue(download_worker),
-        machine=Machine(total_memory(), backend_factory.accelerator_memory()),
+        machine=Machine(total_memory()),
         tokens=tokens,
         thread=download_thread,
         policy=policy,
     )
     window = MainWindow(paths, settings, store, library, worker, thread, services, crashed)
+    # nvidia-smi can take seconds; only the Library's fit verdicts need its answer.
+    run_in_background(window, backend_factory.accelerator_memory, on_success=window.library.set_accelerator_memory)
     thread.setParent(window)
     download_thread.setParent(window)
     return window

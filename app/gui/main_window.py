@@ -21,6 +21,7 @@ from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings, load_settings, save_settings
 from app.conversations.store import ConversationStore
 from app.gui.controllers.chat_session import ChatSession, ShownThread
+from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.dialogs import confirm, error_message, show_error, show_model_details
 from app.gui.item_models.conversation_list import ConversationIdRole
@@ -59,8 +60,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         super().__init__()
         self.setWindowTitle("Hearth")
         self._paths, self._settings, self._store, self._library = paths, settings, store, library
-        self._worker, self._worker_thread, self._library_services = worker, worker_thread, library_services
-        self._library_window: LibraryWindow | None = None
+        self._worker, self._worker_thread = worker, worker_thread
+        self.library = LibraryAccess(library, library_services, lambda: self._settings, lambda: self.loader.model_id, self)
         self._shut_down = False
         self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
         self.loader = ModelLoader(worker, library, library_services.policy, lambda: self._settings, self._save_settings)
@@ -160,7 +161,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         loader.warning.connect(lambda text: self.show_error("This model may not fit", text))
         loader.refused.connect(lambda text: self.show_error("Not allowed here", text))
 
-        queue = self._library_services.queue
+        self.library.load_requested.connect(self._on_library_load)
+        self.library.models_changed.connect(self.refresh_models)
+        queue = self.library.services.queue
         queue.model_added.connect(self._on_model_downloaded)
         queue.download_failed.connect(
             lambda label, message: self.statusBar().showMessage(f"The download of {label} stopped: {message}", 20_000)
@@ -169,7 +172,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     # Models ----------------------------------------------------------------
 
     def refresh_models(self) -> None:
-        policy = self._library_services.policy
+        policy = self.library.services.policy
         chosen = self.model_picker.show_models([e for e in self._library.models() if policy.allows(*e.names)],
                                                self._settings.last_model_id, policy.default_model)
         if chosen and not self.loader.model_id:
@@ -200,8 +203,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self._update_controls()
 
     def _on_model_loaded(self, facts: ModelFacts) -> None:
-        if self._library_window is not None:
-            self._library_window.refresh(self.loader.model_id)
+        self.library.show_in_use()
         self.load_progress.hide()
         entry = self.loader.entry()
         license_name = (entry.license if entry else "") or facts.license or "unknown license"
@@ -220,20 +222,13 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.show_error("The model could not be loaded", message)
 
     def open_library(self) -> LibraryWindow:
-        if self._library_window is None:
-            self._library_window = LibraryWindow(self._library, self._library_services, self._settings, self)
-            self._library_window.load_requested.connect(self._on_library_load)
-            self._library_window.models_changed.connect(self.refresh_models)
-        self._library_window.refresh(self.loader.model_id)
-        self._library_window.show()
-        self._library_window.raise_()
-        return self._library_window
+        return self.library.open()
 
     def add_model_file(self) -> None:
-        self.open_library().choose_files()
+        self.library.choose_files()
 
     def add_dropped_models(self, paths: list[Path]) -> None:
-        self.open_library().add_files(paths)
+        self.library.add_files(paths)
 
     def _on_library_load(self, model_id: str) -> None:
         self.load_model(model_id)
@@ -253,11 +248,11 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.session.refresh()
 
     def _report_policy_problems(self) -> None:
-        self.show_error("The administrator's policy has errors", "\n\n".join(self._library_services.policy.problems))
+        self.show_error("The administrator's policy has errors", "\n\n".join(self.library.services.policy.problems))
 
     def _on_pack_imported(self, settings_applied: bool) -> None:
         if settings_applied:  # the file now holds the pack's settings; this window's own stay
-            fresh = self._library_services.policy.apply(load_settings(self._paths.settings_file))
+            fresh = self.library.services.policy.apply(load_settings(self._paths.settings_file))
             fresh.window_geometry, fresh.last_model_id = self._settings.window_geometry, self._settings.last_model_id
             self._adopt_settings(fresh)
         self.refresh_models()
@@ -367,7 +362,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.composer.viewport().update()  # QPlainTextEdit does not repaint a changed placeholder
 
     def open_settings(self) -> None:
-        policy = self._library_services.policy
+        policy = self.library.services.policy
         dialog = SettingsDialog(self._settings, self.loader.model_id, self, frozenset(policy.locked),
                                 format_choices=self._worker.capabilities.prompt_formats)
         if not dialog.exec():
@@ -382,9 +377,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         engine settings changed."""
         reload_needed = updated.engine != self._settings.engine
         self._settings = updated
-        self._library_services.queue.set_hub_endpoint(updated.library.hub_endpoint)
-        if self._library_window is not None:
-            self._library_window.apply_settings(updated)
+        self.library.apply_settings(updated)
         if reload_needed:
             self.loader.reload()
 
@@ -435,13 +428,10 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.loader.shutdown()
         self._settings.window_geometry = bytes(self.saveGeometry().toHex().data()).decode()
         self._save_settings()
-        if self._library_window is not None:
-            self._library_window.close()
         QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
         self._worker_thread.quit()
-        self._library_services.queue.pause_all()  # kept on disk; Resume continues next time
-        self._library_services.thread.quit()
+        self.library.close()
         self._worker_thread.wait()
-        self._library_services.thread.wait()
+        self.library.services.thread.wait()
         self._store.close()
         super().closeEvent(event)

@@ -31,6 +31,10 @@ class ModelTableModel(QAbstractTableModel):
         self._in_use = ""
         self._updates: set[str] = set()
 
+    def set_machine(self, machine: Machine) -> None:
+        """Judge against `machine` from the next `set_entries` on."""
+        self._machine = machine
+
     def set_entries(self, entries: list[ModelEntry], context_length: int | None = None) -> None:
         """Show `entries`, judged at `context_length` tokens (or the last one given),
         capped at what each model was trained for, as the engine does."""

@@ -120,6 +120,10 @@ class DiscoverTab(QWidget):
         self._judge_catalog()
         self._say_where_search_goes()
 
+    def set_machine(self, machine: Machine) -> None:
+        self._machine = machine
+        self._judge_catalog()
+
     def _fit(self, size: int, kv_per_token: int, trained_context: int = 0) -> Fit:
         context = usable_context(self._context_length, trained_context)
         return judge(size, kv_per_token, context, self._machine.total_memory, self._machine.gpu_memory)

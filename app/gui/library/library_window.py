@@ -56,9 +56,10 @@ COPY_IN = "Copy into Hearth"
 USE_IN_PLACE = "Use where it is"
 
 
-@dataclass(frozen=True)
+@dataclass
 class LibraryServices:
-    """What the Library needs beyond the model library itself, built in main.py."""
+    """What the Library needs beyond the model library itself, built in app/gui/app.py.
+    `machine` gains the graphics card's memory once it is probed."""
 
     catalog: list[CatalogModel]
     queue: DownloadQueue
@@ -170,6 +171,12 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self._settings = settings
         self.discover.apply_settings(settings.library.hub_endpoint, settings.engine.context_length)
         self.table.set_entries(self._library.models(), settings.engine.context_length)
+
+    def set_machine(self, machine: Machine) -> None:
+        """The graphics card's memory became known (it is probed off the GUI thread at start)."""
+        self.table.set_machine(machine)
+        self.discover.set_machine(machine)
+        self.refresh()
 
     def refresh(self, in_use: str | None = None) -> None:
         self.table.set_entries(self._library.models())
