@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from app.backends.llama.factory import LlamaBackendFactory
 from app.library.model_library import starter_model_file
 from app.platform.paths import AppPaths, resolve_paths
 from tests.fakes import FakeBackend, FakeBackendFactory
@@ -30,6 +31,27 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "home" / "state"))
     monkeypatch.delenv("HEARTH_DATA_DIR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _real_engine_only_in_real_model_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A test that starts llama.cpp must say so (`@pytest.mark.real_model`): the fast
+    subset (`-m "not real_model"`) then really runs without a model. The engine is made
+    on a worker thread, where a failure would only reach the window, so it is reported
+    when the test ends."""
+    if request.node.get_closest_marker("real_model"):
+        yield
+        return
+    started: list[str] = []
+
+    def refuse(self: LlamaBackendFactory, crash_marker: object) -> None:
+        started.append(request.node.nodeid)
+        raise RuntimeError("the real engine in a test not marked real_model")
+
+    monkeypatch.setattr(LlamaBackendFactory, "create", refuse)
+    yield
+    if started:
+        pytest.fail("This test starts the real llama.cpp engine: mark it @pytest.mark.real_model.", pytrace=False)
 
 
 @pytest.fixture

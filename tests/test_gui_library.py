@@ -252,6 +252,7 @@ def test_hub_search_lists_files_by_quantization_and_says_when_offline(
     assert "seems to be offline" in discover.search_status.text()
 
 
+@pytest.mark.real_model
 def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     qtbot, open_window, paths: AppPaths, smollm_path: Path, monkeypatch
 ) -> None:
