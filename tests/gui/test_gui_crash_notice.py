@@ -13,8 +13,8 @@ from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import ANSWERING, CrashMarker, EngineRun
 from app.platform.paths import AppPaths
+from tests.chat.test_crash_guard import dead_pid, leave_marker
 from tests.fakes import FakeBackend, FakeBackendFactory
-from tests.test_crash_guard import dead_pid, leave_marker
 
 
 def window_after_crash(qtbot, paths: AppPaths, smollm_path: Path, factory: FakeBackendFactory, safe_mode: bool):

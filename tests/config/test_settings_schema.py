@@ -4,14 +4,14 @@ docs/ADMIN.md is the one it writes."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from app.config import schema
 from app.config.settings import Settings
+from tests.conftest import REPO
 
-ADMIN_DOC = Path(__file__).resolve().parent.parent / "docs" / "ADMIN.md"
+ADMIN_DOC = REPO / "docs" / "ADMIN.md"
 
 
 def test_every_entry_names_a_place_in_the_settings_with_its_default() -> None:
