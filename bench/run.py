@@ -132,7 +132,7 @@ def app_reply(app: Any, window: Any, prompt: str, probe: bool) -> dict[str, floa
     stats_box: dict = {}
     loop = QEventLoop()
     connections = [
-        window._worker.finished.connect(lambda _r, stats: stats_box.update(stats)),
+        window._worker.finished.connect(lambda _r, stats: stats_box.update(stats.as_dict())),
         window._worker.finished.connect(lambda *_: loop.quit()),
         window._worker.failed.connect(lambda *_: loop.quit()),
     ]

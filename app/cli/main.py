@@ -1,4 +1,4 @@
-"""Headless commands over core and inference, for scripting and screenless tests.
+"""Headless commands over the domain packages and a backend, for scripting and screenless tests.
 
 No Qt is imported here. `hearth` with no command opens the window (see __main__).
 """

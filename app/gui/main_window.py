@@ -128,6 +128,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def _connect(self) -> None:
         self.sidebar.selectionModel().currentChanged.connect(self._on_sidebar_current)
+        self.conversations.modelReset.connect(self._select_current_row)
         self.new_button.clicked.connect(self.new_conversation)
         self.model_picker.activated.connect(self._on_model_picked)
         self.library_button.clicked.connect(self.open_library)
@@ -276,12 +277,17 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
                 "Nothing you type leaves this computer.",
             )
 
-    def _show_thread(self, thread: ShownThread) -> None:
-        row = self.conversations.row_of(thread.conversation_id)
+    def _select_current_row(self) -> None:
+        """Highlight the shown conversation (again: refreshing the list resets its selection)."""
+        conversation_id = self.session.conversation_id
+        row = self.conversations.row_of(conversation_id) if conversation_id is not None else -1
         if row >= 0:
             self.sidebar.selectionModel().setCurrentIndex(
                 self.conversations.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
+
+    def _show_thread(self, thread: ShownThread) -> None:
+        self._select_current_row()
         self.chat_view.show_messages(thread.messages, thread.branches)
         if thread.streaming_here:
             self.chat_view.resume_stream()

@@ -453,3 +453,51 @@ def test_painting_the_window_wakes_no_helper_threads(tmp_path: Path) -> None:
 
     assert started_by_painting("without") > 0
     assert started_by_painting("with") == 0
+
+
+CODE_REPLY = ["Like", " this:\n\n", "```python\n", "print('A')\n", "```\n\n", "Then", " **run**", " it."]
+
+
+def test_a_finished_turn_looks_exactly_as_the_conversation_reopened(qtbot, window_factory, fake_backend: FakeBackend) -> None:
+    """The question is appended and the reply finished in place, not the page rendered again:
+    what the user sees must not differ from opening the conversation (margins, copy links)."""
+    window = window_factory()
+    fake_backend.reply_words = CODE_REPLY
+    send(qtbot, window, "First question")
+    fake_backend.reply_words = [w.replace("'A'", "'B'") for w in CODE_REPLY]
+    send(qtbot, window, "Second question")
+    after_turns = window.chat_view.toHtml()
+    links = [a for a in after_turns.split('"') if a.startswith("hearth-copy-code:")]
+    assert len(links) == len(set(links)) == 2, "each code block has its own copy link"
+    window.session.refresh()
+    reopened = window.chat_view.toHtml()
+    assert after_turns.splitlines() == reopened.splitlines()
+
+
+def test_text_written_while_another_chat_is_shown_is_all_there_on_return(qtbot, window_factory, fake_backend: FakeBackend) -> None:
+    window = window_factory()
+    send(qtbot, window, "First chat")
+    first = window.session.conversation_id
+    fake_backend.reply_words = [f" w{n}" for n in range(12)]
+    fake_backend.delay = 0.05
+    window.new_conversation()
+    window.composer.setPlainText("Second chat")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "w1" in window.chat_view.streamed_text, timeout=5000)
+    second = window.session.conversation_id
+    window.select_conversation(first)
+    qtbot.waitUntil(lambda: "w6" in window.chat_view.streamed_text, timeout=5000)
+    window.select_conversation(second)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    assert " ".join(f"w{n}" for n in range(12)) in window.chat_view.toPlainText()
+
+
+def test_the_shown_chat_stays_highlighted_after_a_turn_and_a_rename(qtbot, window_factory, monkeypatch) -> None:
+    window = window_factory()
+    send(qtbot, window, "First chat")
+    send(qtbot, window, "More")
+    assert window.sidebar.currentIndex().data() == "First chat"
+    monkeypatch.setattr("app.gui.main_window.QInputDialog.getText", lambda *a, **k: ("Renamed", True))
+    window.rename_conversation()
+    assert window.sidebar.currentIndex().data() == "Renamed"
+    assert window.sidebar.selectionModel().isSelected(window.sidebar.currentIndex())

@@ -250,8 +250,7 @@ class ChatSession(QObject):
     def _on_token(self, request_id: int, text: str) -> None:
         if self._current(request_id):
             self._streamed.append(text)
-            if self._streaming_conversation == self._conversation_id:
-                self.reply_text.emit(text)
+            self.reply_text.emit(text)  # the view keeps it while another chat is shown
 
     def _on_reply_finished(self, request_id: int, stats: ReplyStats) -> None:
         if not self._current(request_id):

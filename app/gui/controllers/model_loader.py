@@ -45,7 +45,6 @@ class ModelLoader(QObject):
         self._load_id = 0
         self._ready = False
         self._model_id = ""
-        self.facts: ModelFacts | None = None
         self.request_load.connect(worker.load_model)
         worker.model_loading.connect(self._on_progress)
         worker.model_loaded.connect(self._on_loaded)
@@ -77,7 +76,6 @@ class ModelLoader(QObject):
         self._worker.wanted_load = self._load_id  # abandons a load still in progress
         self._ready = False
         self._model_id = entry.id
-        self.facts = None
         settings = self._settings()
         settings.last_model_id = entry.id
         safe_mode = settings.preferences_of(entry.id).safe_mode
@@ -101,7 +99,6 @@ class ModelLoader(QObject):
         if load_id != self._load_id:
             return
         self._ready = True
-        self.facts = facts
         settings = self._settings()
         if settings.preferences_of(self._model_id).crashed:  # loaded cleanly: it may by itself again
             settings.model_preferences(self._model_id).crashed = ""

@@ -125,9 +125,34 @@ class ChatView(QTextBrowser):
     def append_message(self, message: Message, branch: tuple[int, int] | None) -> None:
         """Add one message at the end of the page, leaving the rest as it is."""
         self._drop_unshown()
-        cursor = self._fresh_block_at_end()
-        cursor.insertHtml(self._message_html(message, branch))
+        self._put_message(self._fresh_block_at_end(), message, branch)
         self.scroll_to_end()
+
+    @staticmethod
+    def _insert_blocks(cursor: QTextCursor, page_html: str) -> None:
+        """Insert HTML as blocks of their own after the cursor's (non-empty) block: an
+        inserted fragment's first block merges into the block at the cursor and loses its
+        own format (a paragraph's margins), so it is given an empty one to merge."""
+        piece = QTextDocument()
+        piece.setHtml(page_html.rstrip())
+        if piece.begin().length() > 1:
+            QTextCursor(piece).insertBlock()
+        cursor.insertFragment(QTextDocumentFragment(piece))
+
+    def _put_message(self, cursor: QTextCursor, message: Message, branch: tuple[int, int] | None) -> None:
+        """Lay out a message from an empty block at the end of the page on, exactly as a
+        whole page shows it. An inserted fragment's first and last blocks merge into the
+        block at the cursor and take its format: the header's margins and the closing rule
+        are given back."""
+        piece = QTextDocument()
+        piece.setHtml(self._message_html(message, branch))
+        header, rule = piece.begin().blockFormat(), piece.lastBlock().blockFormat()
+        start = cursor.position()
+        cursor.insertFragment(QTextDocumentFragment(piece))
+        cursor.setBlockFormat(rule)
+        first = QTextCursor(self.document())
+        first.setPosition(start)
+        first.setBlockFormat(header)
 
     def _fresh_block_at_end(self) -> QTextCursor:
         """A cursor in a new, unformatted block at the end: inserted HTML's first block
@@ -292,15 +317,8 @@ class ChatView(QTextBrowser):
         rendered = self._renderer.render(
             text, block_prefix=prefix, joins_previous=self._settled_mid_paragraph, joins_next=joins_next
         )
-        # The cursor sits at the end of a block (the header, or the previous piece). An
-        # inserted fragment's first block merges into it, so the piece must start with
-        # an empty block, as it does when it starts with a table; every block after
-        # that keeps its own format (paragraph margins), exactly as in a whole render.
-        piece = QTextDocument()
-        piece.setHtml(rendered.html.rstrip())
-        if piece.begin().length() > 1:
-            QTextCursor(piece).insertBlock()
-        cursor.insertFragment(QTextDocumentFragment(piece))
+        # The cursor sits at the end of a block (the header, or the previous piece).
+        self._insert_blocks(cursor, rendered.html)
         for number, code in enumerate(rendered.code_blocks):
             self._copy_texts[f"{prefix}{number}"] = code
 
@@ -310,19 +328,17 @@ class ChatView(QTextBrowser):
         self._stream_start = -1
 
     def finish_stream(self, message: Message, branch: tuple[int, int] | None) -> None:
-        """The reply that streamed is saved as `message`: render the rest of its Markdown,
-        give it its header (copy, alternatives) and footer, and touch nothing else."""
+        """The reply that streamed is saved as `message`: replace what streamed with the
+        message as a whole page shows it (header, copy links, footer), touching nothing above."""
         if self._stream_start < 0:  # not on the page (it streamed while another chat was shown)
             return
         at_end = self._at_end()
-        self._render_stream()
         self.end_stream()
         cursor = QTextCursor(self.document())
-        cursor.setPosition(self._header_position)
-        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertHtml(self._header_html(message, branch))
-        self._fresh_block_at_end().insertHtml(self._footer_html(message))
-        self._copy_texts[str(message.id)] = message.content
+        cursor.setPosition(self._header_position)  # the empty block the reply began in
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._put_message(cursor, message, branch)
         if at_end:
             self.scroll_to_end()
 
