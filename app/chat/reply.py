@@ -41,8 +41,13 @@ def generate_reply(
     """
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
-    request = ChatRequest(settings.system_prompt, history, settings.sampling, format_preference)
     conversation_id = path[-1].conversation_id
+    # A conversation keeps the system prompt it began with; one from before conversations
+    # recorded theirs (None) follows today's.
+    conversation = store.conversation(conversation_id)
+    kept = conversation.system_prompt if conversation is not None else None
+    system_prompt = settings.system_prompt if kept is None else kept
+    request = ChatRequest(system_prompt, history, settings.sampling, format_preference)
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it
 
     def begin(omitted_turns: int) -> None:

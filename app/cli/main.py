@@ -138,7 +138,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         print(f"hearth: {loaded.name} runs in safe mode (slower).", file=sys.stderr)
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.
     store = open_conversations(paths, in_memory=args.no_save)
-    conversation_id = store.create_conversation(title_from(prompt))
+    conversation_id = store.create_conversation(title_from(prompt), system_prompt=settings.system_prompt, model_id=model_key)
     question_id = store.add_message(conversation_id, None, "user", prompt)
 
     def write(text: str) -> None:

@@ -86,3 +86,15 @@ def test_a_message_too_long_for_the_context_begins_no_reply(store: ConversationS
     conversation = store.message(question)
     assert conversation is not None
     assert [m.role for m in store.thread(conversation.conversation_id)] == ["user"]
+
+
+def test_a_conversation_keeps_the_system_prompt_it_began_with(store: ConversationStore) -> None:
+    """Changing the system prompt in Settings applies to new chats, not to old ones."""
+    pirate = store.create_conversation("Ahoy", system_prompt="You are a pirate.")
+    older = store.create_conversation("From before conversations kept theirs")
+    backend = FakeBackend()
+    today = Settings(system_prompt="You are a librarian.")
+    for conversation in (pirate, older):
+        question = store.add_message(conversation, None, "user", "Who are you?")
+        generate_reply(backend, store, question, today, "auto", threading.Event(), lambda text: None)
+    assert [request.system_prompt for request in backend.requests] == ["You are a pirate.", "You are a librarian."]

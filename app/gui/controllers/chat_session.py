@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.backends.base import ReplyStats
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, Message, title_from
+from app.conversations.store import ConversationStore, Message, Role, Status, title_from
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest
@@ -166,7 +166,7 @@ class ChatSession(QObject):
         messages = thread.messages
         streaming_here = self.busy and self._streaming_conversation == conversation_id
         if streaming_here:
-            messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != "streaming"]
+            messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
         self._shown = messages
         self.thread_shown.emit(ShownThread(conversation_id, messages, thread.branches, streaming_here))
         self.state_changed.emit()
@@ -186,8 +186,12 @@ class ChatSession(QObject):
         parent = self._shown[-1].id if self._shown and conversation_id is not None else None
 
         def add() -> tuple[int, int]:
-            target = conversation_id if conversation_id is not None else self._store.create_conversation(title_from(text))
-            return target, self._store.add_message(target, parent, "user", text)
+            target = conversation_id
+            if target is None:
+                target = self._store.create_conversation(
+                    title_from(text), system_prompt=self._settings().system_prompt, model_id=self._loader.model_id
+                )
+            return target, self._store.add_message(target, parent, Role.USER, text)
 
         added = self._saved(add)
         if not added:
@@ -211,7 +215,7 @@ class ChatSession(QObject):
         if conversation_id is None or not self._shown or not self.can_reply:
             return
         last = self._shown[-1]
-        parent_id = last.parent_id if last.role == "assistant" else last.id
+        parent_id = last.parent_id if last.role == Role.ASSISTANT else last.id
         if parent_id is None or not self._saved(lambda: self._store.set_current_leaf(conversation_id, parent_id)):
             return
         self._show_thread()
