@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.modelfile.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 from app.platform.atomic import write_atomically
@@ -119,6 +120,10 @@ def _slug(text: str) -> str:
 # worker, import tasks and the window each hold one); a file lock adds the CLI.
 _MANIFEST_LOCKS: dict[Path, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
+# The parsed manifest per file, with the (inode, size, mtime) it was read at: the window
+# asks for the list often, and a stat is cheaper than a read and a parse. A save replaces
+# the file (a new inode), so a change by any process, the CLI's included, is seen.
+_PARSED: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
 
 
 class ModelLibrary:
@@ -137,20 +142,32 @@ class ModelLibrary:
             self._save(entries)
 
     def models(self) -> list[ModelEntry]:
+        entries = []
+        for raw in self._raw_entries():
+            try:
+                entries.append(ModelEntry(**raw))
+            except TypeError:
+                log.warning("skipping malformed manifest entry %r", raw)
+        return entries
+
+    def _raw_entries(self) -> list[dict[str, Any]]:
         try:
+            status = self._manifest.stat()
+            stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+            with _LOCKS_GUARD:
+                cached = _PARSED.get(self._manifest)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
             document = json.loads(self._manifest.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
             log.warning("model manifest %s unreadable: %s", self._manifest, exc)
             return []
-        entries = []
-        for raw in document.get("models", []):
-            try:
-                entries.append(ModelEntry(**raw))
-            except TypeError:
-                log.warning("skipping malformed manifest entry %r", raw)
-        return entries
+        raw = document.get("models", []) if isinstance(document, dict) else []
+        with _LOCKS_GUARD:
+            _PARSED[self._manifest] = (stamp, raw)
+        return raw
 
     def get(self, model_id: str) -> ModelEntry | None:
         return next((m for m in self.models() if m.id == model_id), None)

@@ -310,3 +310,25 @@ def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, synth
     offline = lambda r, f: resolve_hub_file(r, f, endpoint="http://127.0.0.1:9")  # noqa: E731
     with pytest.raises(NetworkError, match="offline"):
         find_updates(library.models(), [], offline)
+
+
+def test_the_manifest_is_read_once_until_any_process_changes_it(
+    tmp_path: Path, synthetic_gguf: MakeGguf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window_side, cli_side = ModelLibrary(tmp_path / "models"), ModelLibrary(tmp_path / "models")
+    window_side.add(synthetic_gguf("First.Q4_1.gguf"))
+    reads: list[Path] = []
+    read_text = Path.read_text
+
+    def counted(self: Path, *args: object, **kwargs: object) -> str:
+        reads.append(self)
+        return read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    for _ in range(5):
+        assert [m.name for m in window_side.models()] == ["First.Q4_1"]
+    assert len(reads) <= 1
+    cli_side.add(synthetic_gguf("Second.Q4_1.gguf"))  # as `hearth models add` would, meanwhile
+    assert sorted(m.name for m in window_side.models()) == ["First.Q4_1", "Second.Q4_1"]
+    (tmp_path / "models" / "manifest.json").write_text('{"models": []}')  # edited in place
+    assert window_side.models() == []
