@@ -7,13 +7,11 @@ model loader (app/gui/controllers); this window shows what they report.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QMetaObject, QModelIndex, Qt, QThread, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox
 
 from app.backends.base import ModelFacts, ReplyStats
 from app.chat.crash_recovery import safe_mode_label
@@ -28,7 +26,7 @@ from app.gui.item_models.conversation_list import ConversationIdRole
 from app.gui.library.library_window import LibraryServices, LibraryWindow
 from app.gui.library.pack_dialogs import PackActions
 from app.gui.ops import run_in_background
-from app.gui.widgets.chat_layout import ChatLayout
+from app.gui.widgets.chat_layout import NO_MODEL_HINT, ChatLayout
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.settings_dialog import SettingsDialog
 from app.gui.workers.inference_worker import InferenceWorker
@@ -41,7 +39,7 @@ from app.platform.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
-NO_MODEL_HINT = "Choose a model above to start chatting."
+
 
 
 class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
@@ -71,7 +69,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.packs.imported.connect(self._on_pack_imported)
         self.renderer = MarkdownRenderer(dark=self._is_dark())
         self.build_layout(self.renderer, self.conversations)
-        self._build_menus()
+        self.build_menus(self.sidebar)
         self._connect()
         self.setAcceptDrops(True)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme)
@@ -93,40 +91,17 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             QTimer.singleShot(0, self._report_policy_problems)
         self.session.open_latest()
 
-    def _build_menus(self) -> None:
-        def action(menu: QMenu, text: str, slot: Callable[[], Any], shortcut: Any = None) -> QAction:
-            item = QAction(text, self)
-            if shortcut is not None:
-                item.setShortcut(QKeySequence(shortcut))
-            item.triggered.connect(slot)
-            menu.addAction(item)
-            return item
-
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_action = action(file_menu, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
-        action(file_menu, "Model &library…", self.open_library, "Ctrl+L")
-        action(file_menu, "&Add model file…", self.add_model_file)
-        file_menu.addSeparator()
-        action(file_menu, "&Export for other computers…", self.packs.export)
-        action(file_menu, "&Import from folder…", self.packs.import_)
-        file_menu.addSeparator()
-        action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        file_menu.addSeparator()
-        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        chat_menu = self.menuBar().addMenu("&Chat")
-        self.rename_action = action(chat_menu, "&Rename…", self.rename_conversation, "F2")
-        self.delete_action = action(chat_menu, "&Delete…", self.delete_conversation, QKeySequence.StandardKey.Delete)
-        self.stop_action = action(chat_menu, "&Stop reply", self.session.stop, "Esc")
-        self.regenerate_action = action(chat_menu, "Re&generate reply", self.session.regenerate, "Ctrl+R")
-        self.sidebar.addAction(self.rename_action)
-        self.sidebar.addAction(self.delete_action)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "About this &model", self.show_model_details)
-        action(help_menu, "&About Hearth", self.show_about)
-
     def _connect(self) -> None:
+        for item, slot in (
+            (self.new_action, self.new_conversation), (self.library_action, self.open_library),
+            (self.add_file_action, self.add_model_file), (self.export_action, self.packs.export),
+            (self.import_action, self.packs.import_), (self.settings_action, self.open_settings),
+            (self.quit_action, self.close), (self.rename_action, self.rename_conversation),
+            (self.delete_action, self.delete_conversation), (self.stop_action, self.session.stop),
+            (self.regenerate_action, self.session.regenerate), (self.model_details_action, self.show_model_details),
+            (self.about_action, self.show_about),
+        ):
+            item.triggered.connect(slot)
         self.sidebar.selectionModel().currentChanged.connect(self._on_sidebar_current)
         self.conversations.modelReset.connect(self._select_current_row)
         self.new_button.clicked.connect(self.new_conversation)
@@ -263,19 +238,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def _show_empty_state(self) -> None:
         self.sidebar.clearSelection()
         self.sidebar.setCurrentIndex(self.conversations.index(-1, 0))
-        if not self._library.models():
-            self.chat_view.show_placeholder(
-                "Welcome to Hearth",
-                "Hearth needs a model to chat with. Open the Library (Ctrl+L) to download a "
-                "recommended one, use a model you already have in another app, or drop a .gguf "
-                "file on this window. Your conversations stay on this computer.",
-            )
-        else:
-            self.chat_view.show_placeholder(
-                "Start a conversation",
-                "Type a message below and press Enter. Shift+Enter adds a new line. "
-                "Nothing you type leaves this computer.",
-            )
+        self.chat_view.show_welcome(has_models=self.model_picker.has_models)
 
     def _select_current_row(self) -> None:
         """Highlight the shown conversation (again: refreshing the list resets its selection)."""
@@ -344,28 +307,10 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     # Controls and dialogs --------------------------------------------------
 
     def _update_controls(self) -> None:
-        busy, ready = self.session.busy, self.loader.ready
-        can_reply = self.session.can_reply
-        self.composer.setReadOnly(not ready)
-        self.send_button.setEnabled(can_reply)
-        self.stop_button.setEnabled(busy)
-        self.stop_action.setEnabled(busy)
-        has_thread = self.session.conversation_id is not None
-        self.regenerate_button.setEnabled(can_reply and has_thread)
-        self.regenerate_action.setEnabled(can_reply and has_thread)
-        self.rename_action.setEnabled(has_thread)
-        self.delete_action.setEnabled(has_thread and not busy)
-        if not self.model_picker.has_models:
-            hint = "No model installed yet: add one with File → Add model file…"
-        elif not ready:
-            hint = "The model is loading…" if self.loader.model_id else NO_MODEL_HINT
-        elif busy:
-            hint = "Writing a reply… press Esc or Stop to stop it."
-        else:
-            hint = "Enter sends · Shift+Enter adds a new line"
-        self.composer_hint.setText(hint)
-        self.composer.setPlaceholderText("Type a message" if ready else hint)
-        self.composer.viewport().update()  # QPlainTextEdit does not repaint a changed placeholder
+        self.show_controls(
+            ready=self.loader.ready, loading=bool(self.loader.model_id), busy=self.session.busy,
+            can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
+        )
 
     def open_settings(self) -> None:
         policy = self.library.services.policy

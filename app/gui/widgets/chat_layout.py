@@ -4,11 +4,13 @@ the chat and the composer on the right; the model's status below."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -22,6 +24,8 @@ from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
 from app.gui.widgets.crash_notice import CrashNotice
 from app.gui.widgets.model_picker import ModelPicker
+
+NO_MODEL_HINT = "Choose a model above to start chatting."
 
 
 class ChatLayout:
@@ -92,3 +96,61 @@ class ChatLayout:
         self.speed_status = QLabel()
         self.statusBar().addWidget(self.model_status, 1)
         self.statusBar().addPermanentWidget(self.speed_status)
+
+    def build_menus(self, sidebar: QListView) -> None:
+        """The menu bar's actions; the window connects them. Rename and Delete are also
+        on the conversation list's context menu."""
+        assert isinstance(self, QMainWindow)
+
+        def action(menu: QMenu, text: str, shortcut: QKeySequence.StandardKey | str | None = None) -> QAction:
+            item = QAction(text, self)
+            if shortcut is not None:
+                item.setShortcut(QKeySequence(shortcut))
+            menu.addAction(item)
+            return item
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = action(file_menu, "&New chat", QKeySequence.StandardKey.New)
+        self.library_action = action(file_menu, "Model &library…", "Ctrl+L")
+        self.add_file_action = action(file_menu, "&Add model file…")
+        file_menu.addSeparator()
+        self.export_action = action(file_menu, "&Export for other computers…")
+        self.import_action = action(file_menu, "&Import from folder…")
+        file_menu.addSeparator()
+        self.settings_action = action(file_menu, "&Settings…", QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        self.quit_action = action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+
+        chat_menu = self.menuBar().addMenu("&Chat")
+        self.rename_action = action(chat_menu, "&Rename…", "F2")
+        self.delete_action = action(chat_menu, "&Delete…", QKeySequence.StandardKey.Delete)
+        self.stop_action = action(chat_menu, "&Stop reply", "Esc")
+        self.regenerate_action = action(chat_menu, "Re&generate reply", "Ctrl+R")
+        sidebar.addAction(self.rename_action)
+        sidebar.addAction(self.delete_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.model_details_action = action(help_menu, "About this &model")
+        self.about_action = action(help_menu, "&About Hearth")
+
+    def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool) -> None:
+        """What can be done now, and the line under the chat that says so."""
+        self.composer.setReadOnly(not ready)
+        self.send_button.setEnabled(can_reply)
+        self.stop_button.setEnabled(busy)
+        self.stop_action.setEnabled(busy)
+        self.regenerate_button.setEnabled(can_reply and has_thread)
+        self.regenerate_action.setEnabled(can_reply and has_thread)
+        self.rename_action.setEnabled(has_thread)
+        self.delete_action.setEnabled(has_thread and not busy)
+        if not self.model_picker.has_models:
+            hint = "No model installed yet: add one with File → Add model file…"
+        elif not ready:
+            hint = "The model is loading…" if loading else NO_MODEL_HINT
+        elif busy:
+            hint = "Writing a reply… press Esc or Stop to stop it."
+        else:
+            hint = "Enter sends · Shift+Enter adds a new line"
+        self.composer_hint.setText(hint)
+        self.composer.setPlaceholderText("Type a message" if ready else hint)
+        self.composer.viewport().update()  # QPlainTextEdit does not repaint a changed placeholder

@@ -108,6 +108,22 @@ class ChatView(QTextBrowser):
             f"<p>{html.escape(body)}</p></div>"
         )
 
+    def show_welcome(self, has_models: bool) -> None:
+        """The page before a conversation: what to do first."""
+        if not has_models:
+            self.show_placeholder(
+                "Welcome to Hearth",
+                "Hearth needs a model to chat with. Open the Library (Ctrl+L) to download a "
+                "recommended one, use a model you already have in another app, or drop a .gguf "
+                "file on this window. Your conversations stay on this computer.",
+            )
+        else:
+            self.show_placeholder(
+                "Start a conversation",
+                "Type a message below and press Enter. Shift+Enter adds a new line. "
+                "Nothing you type leaves this computer.",
+            )
+
     def show_messages(self, messages: Sequence[Message], branches: dict[int, tuple[int, int]]) -> None:
         """Render a whole thread. `branches[id]` = (position, count) among its alternatives.
         A message rendered before, unchanged, is not rendered again (its HTML is kept):
