@@ -323,16 +323,23 @@ def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: A
     assert model.rowCount() == 3
 
 
+def start_a_second_chat(qtbot, window: MainWindow, first_words: str) -> int:
+    """Start a new chat and wait until its reply has streamed `first_words`; its id."""
+    window.new_conversation()
+    window.composer.setPlainText("Second chat")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: first_words in window.chat_view.streamed_text, timeout=5000)
+    second = window.session.conversation_id
+    assert second is not None
+    return second
+
+
 def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     window = window_factory()
     send(qtbot, window, "First chat")
     first = window.session.conversation_id
     fake_backend.delay = 0.1
-    window.new_conversation()
-    window.composer.setPlainText("Second chat")
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "Hello" in window.chat_view.streamed_text, timeout=5000)
-    second = window.session.conversation_id
+    second = start_a_second_chat(qtbot, window, "Hello")
     window.select_conversation(first)
     assert "Second chat" not in window.chat_view.toPlainText()
     window.select_conversation(second)
@@ -480,11 +487,7 @@ def test_text_written_while_another_chat_is_shown_is_all_there_on_return(qtbot, 
     first = window.session.conversation_id
     fake_backend.reply_words = [f" w{n}" for n in range(12)]
     fake_backend.delay = 0.05
-    window.new_conversation()
-    window.composer.setPlainText("Second chat")
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "w1" in window.chat_view.streamed_text, timeout=5000)
-    second = window.session.conversation_id
+    second = start_a_second_chat(qtbot, window, "w1")
     window.select_conversation(first)
     qtbot.waitUntil(lambda: "w6" in window.chat_view.streamed_text, timeout=5000)
     window.select_conversation(second)

@@ -28,8 +28,6 @@ from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest
 from app.platform.errors import HearthError
 
-Branches = dict[int, tuple[int, int]]  # message id -> (position, count) among its alternatives
-
 
 @dataclass(frozen=True)
 class ShownThread:
@@ -39,7 +37,7 @@ class ShownThread:
 
     conversation_id: int
     messages: list[Message]
-    branches: Branches
+    branches: dict[int, tuple[int, int]]  # as BranchedThread.branches: message id -> (position, count)
     streaming_here: bool
 
 
