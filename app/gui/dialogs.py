@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.config.settings import ModelPreferences
 from app.library.model_library import ModelEntry
+from app.platform.build_info import build_info
+from app.platform.build_info import describe as describe_build
 from app.platform.errors import HearthError
 
 log = logging.getLogger(__name__)
@@ -68,3 +70,12 @@ def show_model_details(parent: QWidget, entry: ModelEntry, preferences: ModelPre
     turn_off = box.addButton("Turn off safe mode", QMessageBox.ButtonRole.ActionRole) if preferences.safe_mode else None
     box.exec()
     return turn_off is not None and box.clickedButton() is turn_off
+
+
+def show_about(parent: QWidget) -> None:
+    QMessageBox.about(
+        parent,
+        "About Hearth",
+        f"{describe_build(build_info())}\n\nPrivate AI chat that runs entirely on this computer. "
+        "Nothing you type leaves it.\n\nLicensed under the Apache License 2.0.",
+    )

@@ -84,7 +84,7 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(
     window = window_factory()
     send(qtbot, window, "Question")
     fake_backend.reply_words = ["A", " second", " answer"]
-    window.regenerate()
+    window.session.regenerate()
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     assert "A second answer" in window.chat_view.toPlainText()
     assert "2/2" in window.chat_view.toPlainText()
@@ -92,7 +92,7 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(
     conversation = store.list_conversations()[0].id
     reply = store.thread(conversation)[-1]
     assert len(store.siblings(reply.id)) == 2
-    window.show_alternative(reply.id, -1)
+    window.session.show_alternative(reply.id, -1)
     assert "Hello from the fake engine." in window.chat_view.toPlainText()
     assert "1/2" in window.chat_view.toPlainText()
 
@@ -300,7 +300,7 @@ def test_the_backend_is_asked_with_the_conversation_and_the_models_prompt_format
     from app.backends.base import ChatTurn
 
     window = window_factory()
-    window._settings.model_preferences(window.loader.model_id).prompt_format = "chatml"
+    window.settings.current().model_preferences(window.loader.model_id).prompt_format = "chatml"
     send(qtbot, window, "First question")
     send(qtbot, window, "Second question")
     request = fake_backend.requests[-1]
@@ -309,7 +309,7 @@ def test_the_backend_is_asked_with_the_conversation_and_the_models_prompt_format
         ChatTurn("assistant", "Hello from the **fake** engine."),
         ChatTurn("user", "Second question"),
     )
-    assert request.prompt_format == "chatml" and request.system_prompt == window._settings.system_prompt
+    assert request.prompt_format == "chatml" and request.system_prompt == window.settings.current().system_prompt
 
 
 def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: AppPaths) -> None:
@@ -340,9 +340,9 @@ def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory
     first = window.session.conversation_id
     fake_backend.delay = 0.1
     second = start_a_second_chat(qtbot, window, "Hello")
-    window.select_conversation(first)
+    window.session.open(first)
     assert "Second chat" not in window.chat_view.toPlainText()
-    window.select_conversation(second)
+    window.session.open(second)
     streaming = window.chat_view.toPlainText()  # while the reply is still being written
     assert window.session.busy
     assert "Hello" in streaming and streaming.count("Assistant") == 1
@@ -356,7 +356,7 @@ def test_regenerate_shows_only_the_question_while_the_new_reply_streams(qtbot, w
     send(qtbot, window, "Question")
     fake_backend.reply_words = ["Second", " try"]
     fake_backend.delay = 0.2
-    window.regenerate()
+    window.session.regenerate()
     qtbot.waitUntil(lambda: window.chat_view.streamed_text != "", timeout=5000)
     assert "Hello from the fake engine." not in window.chat_view.toPlainText()
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
@@ -386,7 +386,7 @@ def test_adding_a_bad_model_file_explains_why_on_the_gui_thread(qtbot, window_fa
     shown: list[tuple[str, bool]] = []
     monkeypatch.setattr(LibraryWindow, "show_error", lambda self, text: shown.append(
         (text, QThread.currentThread() is window.thread())))
-    window.add_model_file()
+    window.library.choose_files()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "not a GGUF model file" in shown[0][0] and shown[0][1]
     assert "not a GGUF model file" in window.library.window.status.text()
@@ -413,8 +413,8 @@ def test_a_superseded_model_load_is_skipped(qtbot, window_factory, fake_backend:
     loads_before = fake_backend.loads
     model_id = window.loader.model_id
     fake_backend.load_delay = 0.1  # the first load is still running when the second is asked for
-    window.load_model(model_id)
-    window.load_model(model_id)
+    window.loader.load(model_id)
+    window.loader.load(model_id)
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     qtbot.wait(200)
     assert fake_backend.loads == loads_before + 1  # the first request was skipped or abandoned
@@ -488,9 +488,9 @@ def test_text_written_while_another_chat_is_shown_is_all_there_on_return(qtbot, 
     fake_backend.reply_words = [f" w{n}" for n in range(12)]
     fake_backend.delay = 0.05
     second = start_a_second_chat(qtbot, window, "w1")
-    window.select_conversation(first)
+    window.session.open(first)
     qtbot.waitUntil(lambda: "w6" in window.chat_view.streamed_text, timeout=5000)
-    window.select_conversation(second)
+    window.session.open(second)
     qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
     assert " ".join(f"w{n}" for n in range(12)) in window.chat_view.toPlainText()
 

@@ -65,7 +65,7 @@ def cell(library: LibraryWindow, row: int, column: str) -> str:
 def test_item_models_pass_the_model_tester(qtmodeltester, qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf) -> None:
     ModelLibrary(paths.models_dir).add(synthetic_gguf(), copy=False)
     window = open_window()
-    library = window.open_library()
+    library = window.library.open()
     qtmodeltester.check(library.table)
     qtmodeltester.check(window.library.services.queue)
 
@@ -80,7 +80,7 @@ def test_my_models_shows_what_is_installed_and_deletes_with_confirmation(
     models.add(smol_file, copy=False)
     window = open_window()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
-    library = window.open_library()
+    library = window.library.open()
     rows = {cell(library, r, "Name"): r for r in range(library.table.rowCount())}
     smol, gemma = rows["Tiny-Llama.Q4_1"], rows["tiny-gemma-q4_k_m"]
     assert cell(library, gemma, "Size") == "2 MB" and cell(library, gemma, "Quantization") == "Q4_K_M"
@@ -132,7 +132,7 @@ def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, sy
     theirs.parent.mkdir(parents=True)
     theirs.symlink_to(synthetic_gguf())
     window = open_window()
-    library = window.open_library()
+    library = window.library.open()
     qtbot.waitUntil(lambda: library.found_banner.isVisible(), timeout=10000)  # offered unasked
     assert library.found_banner.text().startswith("1 model(s) from LM Studio are already on this computer")
     offered: list[str] = []
@@ -146,7 +146,7 @@ def test_models_of_other_apps_are_offered_without_copying(qtbot, open_window, sy
 
 def test_discover_lists_the_catalog_with_fit_verdicts(qtbot, open_window) -> None:
     window = open_window()
-    discover = window.open_library().discover
+    discover = window.library.open().discover
     count = discover.catalog_list.topLevelItemCount()
     assert count >= 12
     first = discover.catalog_list.topLevelItem(0)
@@ -160,7 +160,7 @@ def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: App
     point_at(paths, hub)
     hub.faults.drop_after, hub.faults.drops = 20_000_000, 1  # the network drops once on the way
     window = open_window(real_backend=True)
-    library = window.open_library()
+    library = window.library.open()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
     assert library.tabs.currentWidget() is library.downloads
@@ -185,7 +185,7 @@ def start_a_slow_download(qtbot, open_window, paths: AppPaths, hub: HubServer): 
     point_at(paths, hub)
     hub.faults.trickle = 0.2  # 0.3 MB/s: 7 s for the file, time enough to pause, resume and cancel it
     window = open_window()
-    library = window.open_library()
+    library = window.library.open()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
     queue = window.library.services.queue
@@ -222,7 +222,7 @@ def test_a_paused_download_waits_for_resume_after_a_restart(qtbot, open_window, 
     queue = again.library.services.queue
     assert queue.rowCount() == 1 and queue.state_of(queue.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)) is DownloadState.PAUSED
     assert len(hub.log) == requests, "nothing is fetched until the user resumes"
-    tab = again.open_library().downloads
+    tab = again.library.open().downloads
     tab.list.setCurrentIndex(queue.index(0, 0))
     tab.resume_button.click()
     qtbot.waitUntil(lambda: queue.rowCount() == 0, timeout=30000)
@@ -237,7 +237,7 @@ def test_hub_search_lists_files_by_quantization_and_says_when_offline(
     hub.serve(f"{REPO}/Qwen2.5-0.5B-Instruct-Q8_0.gguf", synthetic_gguf("q8.gguf", parameters=4_000_000, quantization="Q8_0"))
     hub.models_api = [{"id": REPO, "downloads": 99, "likes": 1}]
     window = open_window()
-    discover = window.open_library().discover
+    discover = window.library.open().discover
     discover.query.setText("qwen")
     discover.search_button.click()
     qtbot.waitUntil(lambda: discover.results.topLevelItemCount() == 1, timeout=10000)
@@ -274,7 +274,7 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     qtbot.waitUntil(lambda: not window.session.busy, timeout=120000)
     logged = paths.log_file.read_text(encoding="utf-8")
     assert "purple lighthouse keeper" not in logged, "the log never holds conversation text"
-    library = window.open_library()
+    library = window.library.open()
     library.view.selectRow(0)
     library.verify_selected()
     qtbot.waitUntil(lambda: "whole and unchanged" in library.status.text(), timeout=10000)
@@ -293,12 +293,12 @@ def test_a_new_hub_address_in_settings_is_used_for_downloads(qtbot, open_window,
     from app.gui.widgets.settings_dialog import SettingsDialog
 
     window = open_window()
-    first = window.open_library()
+    first = window.library.open()
     monkeypatch.setattr(SettingsDialog, "exec", lambda self: self.fields["hub_endpoint"].setText("mirror.school.example/") or 1)
     window.open_settings()
-    assert window._settings.library.hub_endpoint == "https://mirror.school.example"
+    assert window.settings.current().library.hub_endpoint == "https://mirror.school.example"
     assert window.library.services.queue._downloader.endpoint == "https://mirror.school.example"
-    assert window.open_library() is first and "mirror.school.example" in first.discover.search_status.text()
+    assert window.library.open() is first and "mirror.school.example" in first.discover.search_status.text()
 
 
 def test_waiting_downloads_pause_and_cancel_at_once_and_failures_are_shown(
@@ -335,7 +335,7 @@ def test_an_update_is_found_downloaded_beside_the_old_version(
 ) -> None:
     point_at(paths, hub)
     window = open_window()
-    library = window.open_library()
+    library = window.library.open()
     library.discover.catalog_list.setCurrentItem(library.discover.catalog_list.topLevelItem(0))
     library.discover.download_button.click()
     queue = window.library.services.queue
@@ -396,7 +396,7 @@ def test_export_for_other_computers_then_import_from_folder(
     student.packs.import_()
     qtbot.waitUntil(lambda: "Added Tiny-Llama.Q4_1." in shown(student), timeout=20000)
     assert "settings were applied" in shown(student)
-    assert student.model_picker.isEnabled() and student._settings.system_prompt == "Answer like a friendly librarian."
+    assert student.model_picker.isEnabled() and student.settings.current().system_prompt == "Answer like a friendly librarian."
     student.close()
 
 
@@ -417,7 +417,7 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, syntheti
     qtbot.addWidget(window)
     window.show()
     assert [window.model_picker.itemText(i).split("  ·")[0] for i in range(window.model_picker.count())] == ["SmolLM2-synthetic.Q4_1"]
-    assert window._settings.system_prompt == "You help students." and window._settings.sampling.temperature == 0.2
+    assert window.settings.current().system_prompt == "You help students." and window.settings.current().sampling.temperature == 0.2
 
     seen: list[SettingsDialog] = []
 
@@ -432,9 +432,9 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, syntheti
     assert not dialog.fields["temperature"].isEnabled() and not dialog.fields["system_prompt"].isEnabled() and dialog.fields["top_p"].isEnabled()
     label = dialog.findChild(QFormLayout).labelForField(dialog.fields["temperature"]).text()
     assert label == "Temperature\n(set by your administrator)"
-    assert window._settings.sampling.top_p == 0.5, "an unlocked setting keeps the user's choice"
-    assert window._settings.sampling.temperature == 0.2
-    library = window.open_library()
+    assert window.settings.current().sampling.top_p == 0.5, "an unlocked setting keeps the user's choice"
+    assert window.settings.current().sampling.temperature == 0.2
+    library = window.library.open()
     assert not library.tabs.isTabEnabled(library.tabs.indexOf(library.discover))
     assert "turned off" in library.tabs.tabToolTip(library.tabs.indexOf(library.discover))
     assert all(library.discover.catalog_list.topLevelItem(i).text(0).startswith("SmolLM2")
@@ -454,7 +454,7 @@ def test_a_broken_policy_is_reported_and_the_app_starts(qtbot, paths: AppPaths, 
     qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=5000)
     box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
     assert "line 3: temperature must be a float" in box.text()
-    assert window._settings.sampling.temperature == 0.7 and not window.library.services.policy.downloads
+    assert window.settings.current().sampling.temperature == 0.7 and not window.library.services.policy.downloads
     window.close()
 
 
@@ -478,7 +478,7 @@ def test_a_bundle_sets_up_its_starter_model_on_first_launch(qtbot, paths: AppPat
 
 def test_a_hub_address_from_an_imported_pack_is_used_for_downloads(qtbot, open_window, paths: AppPaths) -> None:
     window = open_window()
-    library = window.open_library()
+    library = window.library.open()
     paths.settings_file.write_text(json.dumps({"library": {"hub_endpoint": "https://mirror.school.example"}}))
     window._on_pack_imported(settings_applied=True)  # what the import task reports once it wrote the file
     assert window.library.services.queue._downloader.endpoint == "https://mirror.school.example"
@@ -503,7 +503,7 @@ def test_the_graphics_card_is_probed_after_the_window_is_up(qtbot, paths: AppPat
     window = create_window(paths, factory)  # returns while the probe is still waiting
     qtbot.addWidget(window)
     window.show()
-    library = window.open_library()
+    library = window.library.open()
     fit = library.table.index(0, 1)
     assert "graphics card" not in fit.data(Qt.ItemDataRole.ToolTipRole)
     factory.answer.set()

@@ -143,7 +143,7 @@ def test_a_failed_verify_is_said_in_the_library_and_shown_once(qtbot, paths, fak
     window = create_window(paths, fake_factory)
     qtbot.addWidget(window)
     window.show()
-    library = window.open_library()
+    library = window.library.open()
 
     def unreadable(self, entry, progress):  # type: ignore[no-untyped-def]
         raise PermissionError(13, "Permission denied", str(Path("/models/tiny.gguf")))

@@ -39,7 +39,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     shown = window.chat_view.toPlainText()
     assert "Stopped" in shown and "tokens/s" in shown
 
-    window.regenerate()
+    window.session.regenerate()
     qtbot.waitUntil(lambda: not window.session.busy, timeout=120_000)
     assert "2/2" in window.chat_view.toPlainText()
     window.close()

@@ -3,12 +3,10 @@ the chat and the composer on the right; the model's status below."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListView,
     QMainWindow,
     QMenu,
     QProgressBar,
@@ -18,10 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends.base import ModelFacts
 from app.chat.rendering import MarkdownRenderer
-from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
+from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.crash_notice import CrashNotice
 from app.gui.widgets.model_picker import ModelPicker
 
@@ -32,13 +31,9 @@ class ChatLayout:
     """Mixin for the main window (listed before QMainWindow): builds the widgets; the
     window connects them."""
 
-    def build_layout(self, renderer: MarkdownRenderer, conversations: ConversationListModel) -> None:
+    def build_layout(self, renderer: MarkdownRenderer, sidebar: ConversationSidebar) -> None:
         assert isinstance(self, QMainWindow)
-        self.sidebar = QListView()
-        self.sidebar.setModel(conversations)
-        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.sidebar.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.sidebar = sidebar
         self.new_button = QPushButton("New chat")
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -97,7 +92,7 @@ class ChatLayout:
         self.statusBar().addWidget(self.model_status, 1)
         self.statusBar().addPermanentWidget(self.speed_status)
 
-    def build_menus(self, sidebar: QListView) -> None:
+    def build_menus(self) -> None:
         """The menu bar's actions; the window connects them. Rename and Delete are also
         on the conversation list's context menu."""
         assert isinstance(self, QMainWindow)
@@ -126,12 +121,32 @@ class ChatLayout:
         self.delete_action = action(chat_menu, "&Delete…", QKeySequence.StandardKey.Delete)
         self.stop_action = action(chat_menu, "&Stop reply", "Esc")
         self.regenerate_action = action(chat_menu, "Re&generate reply", "Ctrl+R")
-        sidebar.addAction(self.rename_action)
-        sidebar.addAction(self.delete_action)
+        self.sidebar.addAction(self.rename_action)
+        self.sidebar.addAction(self.delete_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.model_details_action = action(help_menu, "About this &model")
         self.about_action = action(help_menu, "&About Hearth")
+
+    def show_model_loading(self, name: str) -> None:
+        self.model_status.setText(f"Loading {name}…")
+        self.load_progress.setValue(0)
+        self.load_progress.show()
+
+    def show_load_progress(self, fraction: float) -> None:
+        self.load_progress.setValue(int(fraction * 100))
+
+    def show_model_loaded(self, facts: ModelFacts, license_name: str) -> None:
+        self.load_progress.hide()
+        self.model_status.setText(
+            f"{facts.name} · {facts.parameters} · {facts.quantization} · "
+            f"context {facts.context_length:,} · License: {license_name or 'unknown license'}"
+            + (" · safe mode" if facts.safe_mode else "")
+        )
+
+    def show_no_model(self, reason: str) -> None:
+        self.load_progress.hide()
+        self.model_status.setText(reason)
 
     def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool) -> None:
         """What can be done now, and the line under the chat that says so."""
