@@ -27,6 +27,8 @@ def _resources_dir() -> Path:
 
 
 RESOURCES_DIR = _resources_dir()
+LOCALE_DIR = RESOURCES_DIR / "locale"  # gettext catalogs: <language>/LC_MESSAGES/hearth.mo
+QT_TRANSLATIONS_DIR = RESOURCES_DIR / "translations"  # Qt catalogs: hearth_<language>.qm
 
 
 @dataclass(frozen=True)
