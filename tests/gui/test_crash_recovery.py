@@ -19,6 +19,7 @@ from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conftest import REPO, subprocess_env
+from tests.gui.waits import reply_shown
 
 pytestmark = pytest.mark.real_model
 
@@ -98,7 +99,7 @@ def test_window_after_a_crash_keeps_the_chat_shows_the_notice_and_retries_in_saf
     assert not notice.isVisible() and "safe mode" in window.model_status.text()
     window.composer.setPlainText("What is the capital of France?")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.session.busy and "tokens/s" in window.chat_view.toPlainText(),
+    qtbot.waitUntil(lambda: reply_shown(window) and "tokens/s" in window.chat_view.toPlainText(),
                     timeout=120_000)
     window.close()
     preferences = json.loads(paths.settings_file.read_text())["models"][model_id]

@@ -18,6 +18,7 @@ from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conftest import subprocess_env
 from tests.fakes import FAKE_CAPABILITIES, FAKE_REPLY, FakeBackend, FakeBackendFactory
+from tests.gui.waits import reply_shown
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def window_factory(qtbot, paths: AppPaths, smollm_path: Path, fake_factory: Fake
 def send(qtbot, window: MainWindow, text: str) -> None:
     window.composer.setPlainText(text)
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
 
 
 def test_send_streams_and_renders_the_reply(qtbot, window_factory) -> None:
@@ -85,7 +86,7 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(
     send(qtbot, window, "Question")
     fake_backend.reply_words = ["A", " second", " answer"]
     window.session.regenerate()
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert "A second answer" in window.chat_view.toPlainText()
     assert "2/2" in window.chat_view.toPlainText()
     store = SqliteConversationStore(paths.database)
@@ -105,7 +106,7 @@ def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths, fa
     qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
     assert window.stop_button.isEnabled()
     qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     store = SqliteConversationStore(paths.database)
     reply = store.thread(store.list_conversations()[0].id)[-1]
     assert reply.status == "stopped" and reply.content.startswith("Hello")
@@ -346,7 +347,7 @@ def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory
     streaming = window.chat_view.toPlainText()  # while the reply is still being written
     assert window.session.busy
     assert "Hello" in streaming and streaming.count("Assistant") == 1
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     text = window.chat_view.toPlainText()
     assert "Hello from the fake engine." in text and text.count("Assistant") == 1
 
@@ -359,7 +360,7 @@ def test_regenerate_shows_only_the_question_while_the_new_reply_streams(qtbot, w
     window.session.regenerate()
     qtbot.waitUntil(lambda: window.chat_view.streamed_text != "", timeout=5000)
     assert "Hello from the fake engine." not in window.chat_view.toPlainText()
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert "Second try" in window.chat_view.toPlainText()
 
 
@@ -405,7 +406,7 @@ def test_streamed_text_does_not_inherit_the_bold_header(qtbot, window_factory, f
     qtbot.waitUntil(lambda: cursor.block().text().startswith("Hello"), timeout=5000)
     assert cursor.charFormat().fontWeight() < QFont.Weight.DemiBold
     assert cursor.block().blockFormat().hasProperty(0x1060) is False  # no horizontal rule
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
 
 
 def test_a_superseded_model_load_is_skipped(qtbot, window_factory, fake_backend: FakeBackend) -> None:
@@ -481,6 +482,31 @@ def test_a_finished_turn_looks_exactly_as_the_conversation_reopened(qtbot, windo
     assert after_turns.splitlines() == reopened.splitlines()
 
 
+def test_a_reply_finished_after_the_next_question_was_sent_is_shown_in_its_place(
+    qtbot, window_factory, fake_backend: FakeBackend
+) -> None:
+    """The final form of a reply is rendered off the GUI thread; if the user has asked
+    again by the time it is ready, it replaces the streamed reply, not the question, and
+    the next reply goes on streaming below it."""
+    window = window_factory()
+    fake_backend.reply_words = CODE_REPLY
+    questions = ["Asked at once"]
+
+    def ask_again(*_saved: object) -> None:  # runs right after the view got the saved reply
+        if questions:
+            assert window.chat_view.finishing
+            fake_backend.reply_words, fake_backend.delay = CODE_REPLY * 3, 0.03
+            window.send(questions.pop())
+
+    window.session.reply_saved.connect(ask_again)
+    window.send("First question")
+    qtbot.waitUntil(lambda: not questions and reply_shown(window), timeout=5000)
+    after_turns = window.chat_view.toHtml()
+    assert after_turns.count("hearth-copy-code:") == 4 and "Asked at once" in window.chat_view.toPlainText()
+    window.session.refresh()
+    assert after_turns.splitlines() == window.chat_view.toHtml().splitlines()
+
+
 def test_text_written_while_another_chat_is_shown_is_all_there_on_return(qtbot, window_factory, fake_backend: FakeBackend) -> None:
     window = window_factory()
     send(qtbot, window, "First chat")
@@ -491,7 +517,7 @@ def test_text_written_while_another_chat_is_shown_is_all_there_on_return(qtbot, 
     window.session.open(first)
     qtbot.waitUntil(lambda: "w6" in window.chat_view.streamed_text, timeout=5000)
     window.session.open(second)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert " ".join(f"w{n}" for n in range(12)) in window.chat_view.toPlainText()
 
 

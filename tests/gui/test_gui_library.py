@@ -22,6 +22,7 @@ from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths, resolve_paths
 from tests.fakes import FakeBackendFactory
 from tests.gguf_factory import MakeGguf
+from tests.gui.waits import reply_shown
 from tests.hub_server import HubServer
 
 REPO, FILE = "bartowski/Qwen2.5-0.5B-Instruct-GGUF", "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"  # the catalog's first
@@ -175,7 +176,7 @@ def test_download_from_discover_then_chat_with_it(qtbot, open_window, paths: App
     qtbot.waitUntil(lambda: window.loader.ready, timeout=60000)
     window.composer.setPlainText("What is the capital of France?")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=120000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=120000)
     assert "tokens/s" in window.speed_status.text()
     assert len(window.chat_view.toPlainText()) > len("What is the capital of France?") + 10
 
@@ -271,7 +272,7 @@ def test_no_socket_is_opened_at_start_while_chatting_or_in_my_models(
     qtbot.waitUntil(lambda: window.loader.ready, timeout=60000)
     window.composer.setPlainText("Say hello to the purple lighthouse keeper.")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=120000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=120000)
     logged = paths.log_file.read_text(encoding="utf-8")
     assert "purple lighthouse keeper" not in logged, "the log never holds conversation text"
     library = window.library.open()

@@ -13,6 +13,7 @@ from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
+from tests.gui.waits import reply_shown
 
 pytestmark = pytest.mark.real_model
 
@@ -35,12 +36,12 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(window.chat_view.streamed_text) > 40, timeout=60_000)
     qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=10_000)
     shown = window.chat_view.toPlainText()
     assert "Stopped" in shown and "tokens/s" in shown
 
     window.session.regenerate()
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=120_000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=120_000)
     assert "2/2" in window.chat_view.toPlainText()
     window.close()
 
