@@ -84,7 +84,7 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
         started = time.thread_time()
         window.composer.setPlainText("One more question, please.")
         window.send(window.composer.toPlainText())
-        while not window.send_button.isEnabled():  # the reply has ended and been shown
+        while not window.send_button.isEnabled() or window.chat_view.finishing:  # the reply has ended and been shown
             app.processEvents()
             time.sleep(0.001)
         app.processEvents()

@@ -29,6 +29,7 @@ from app.gui.main_window import MainWindow
 from app.gui.ops import run_in_background
 from app.gui.workers.download_worker import DownloadWorker
 from app.gui.workers.inference_worker import InferenceWorker
+from app.gui.workers.store_reader import StoreReader
 from app.library.catalog import load_catalog
 from app.library.downloads import Downloader
 from app.library.model_library import ModelLibrary
@@ -81,11 +82,12 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
         thread=download_thread,
         policy=policy,
     )
-    window = MainWindow(paths, settings, store, library, worker, thread, services, crashed)
+    reader = StoreReader.started(paths)
+    window = MainWindow(paths, settings, store, library, reader, worker, thread, services, crashed)
     # nvidia-smi can take seconds; only the Library's fit verdicts need its answer.
     run_in_background(window, backend_factory.accelerator_memory, on_success=window.library.set_accelerator_memory)
-    thread.setParent(window)
-    download_thread.setParent(window)
+    for owned in (thread, download_thread, reader.thread()):
+        owned.setParent(window)
     return window
 
 

@@ -31,6 +31,7 @@ from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.settings_dialog import SettingsDialog
 from app.gui.workers.inference_worker import InferenceWorker
+from app.gui.workers.store_reader import StoreReader
 from app.library.model_library import ModelEntry, ModelLibrary, bundled_starter_file
 from app.platform.crash_marker import EngineRun
 from app.platform.paths import AppPaths
@@ -45,6 +46,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         settings: Settings,
         store: ConversationStore,
         library: ModelLibrary,
+        reader: StoreReader,
         worker: InferenceWorker,
         worker_thread: QThread,
         library_services: LibraryServices,
@@ -54,13 +56,14 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         super().__init__()
         self.setWindowTitle("Hearth")
         self._store, self._library, self._worker, self._worker_thread = store, library, worker, worker_thread
+        self._reader = reader
         self.settings = AppSettings(settings, paths.settings_file, library_services.policy)
         current = self.settings.current
         self.library = LibraryAccess(library, library_services, current, lambda: self.loader.model_id, self)
         self._shut_down = False
         self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
         self.loader = ModelLoader(worker, library, library_services.policy, current, self.settings.save)
-        self.session = ChatSession(store, worker, self.loader, current)
+        self.session = ChatSession(store, reader, worker, self.loader, current, prepare=lambda: self.chat_view.prepare())
         self.conversations = self.session.conversations
         self.packs = PackActions(self, library, current, paths.settings_file)
         self.renderer = MarkdownRenderer(dark=self._is_dark())
@@ -220,7 +223,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def _show_thread(self, thread: ShownThread) -> None:
         self.sidebar.show_current()
-        self.chat_view.show_messages(thread.messages, thread.branches)
+        self.chat_view.show_messages(thread.messages, thread.branches, thread.prepared)
+        if thread.unsaved:
+            self.chat_view.append_unsaved_reply(thread.unsaved)
         if thread.streaming_here:
             self.chat_view.resume_stream()
 
@@ -253,12 +258,10 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             f"{stats.tokens_per_second:.1f} tokens/s · first token {stats.time_to_first_token:.2f} s"
         )
 
-    def _on_reply_failed(self, message: str, unsaved: str) -> None:
+    def _on_reply_failed(self, message: str) -> None:
         self.chat_view.end_stream()
         self.speed_status.clear()
         self.show_error("The reply could not be finished", message)
-        if unsaved:
-            self.chat_view.append_unsaved_reply(unsaved)
 
     # Controls and dialogs --------------------------------------------------
 
@@ -310,6 +313,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self._worker_thread.quit()
         self.library.close()
         self._worker_thread.wait()
+        self._reader.stop()
         self.library.services.thread.wait()
         self._store.close()
         super().closeEvent(event)

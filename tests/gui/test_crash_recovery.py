@@ -19,7 +19,7 @@ from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conftest import REPO, subprocess_env
-from tests.gui.waits import reply_shown
+from tests.gui.waits import reply_shown, thread_shown
 
 pytestmark = pytest.mark.real_model
 
@@ -90,6 +90,7 @@ def test_window_after_a_crash_keeps_the_chat_shows_the_notice_and_retries_in_saf
     notice = window.crash_notice
     assert notice.isVisible()
     assert "Hearth closed unexpectedly last time while writing a reply with SmolLM2" in notice.text.text()
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=10_000)
     assert "Name three colours." in window.chat_view.toPlainText()  # the conversation is there
     qtbot.wait(300)
     assert not window.loader.ready and "stopped Hearth" in window.model_status.text()

@@ -18,7 +18,7 @@ from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conftest import subprocess_env
 from tests.fakes import FAKE_CAPABILITIES, FAKE_REPLY, FakeBackend, FakeBackendFactory
-from tests.gui.waits import reply_shown
+from tests.gui.waits import reply_shown, thread_shown
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def window_factory(qtbot, paths: AppPaths, smollm_path: Path, fake_factory: Fake
         created.append(window)
         if with_model:
             qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
+        qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
         return window
 
     yield make
@@ -43,6 +44,7 @@ def window_factory(qtbot, paths: AppPaths, smollm_path: Path, fake_factory: Fake
 
 
 def send(qtbot, window: MainWindow, text: str) -> None:
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     window.composer.setPlainText(text)
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
@@ -94,6 +96,7 @@ def test_regenerate_keeps_the_first_reply_as_an_alternative(
     reply = store.thread(conversation)[-1]
     assert len(store.siblings(reply.id)) == 2
     window.session.show_alternative(reply.id, -1)
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     assert "Hello from the fake engine." in window.chat_view.toPlainText()
     assert "1/2" in window.chat_view.toPlainText()
 
@@ -342,8 +345,10 @@ def test_switching_away_and_back_keeps_the_streaming_reply(qtbot, window_factory
     fake_backend.delay = 0.1
     second = start_a_second_chat(qtbot, window, "Hello")
     window.session.open(first)
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     assert "Second chat" not in window.chat_view.toPlainText()
     window.session.open(second)
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     streaming = window.chat_view.toPlainText()  # while the reply is still being written
     assert window.session.busy
     assert "Hello" in streaming and streaming.count("Assistant") == 1
@@ -478,6 +483,7 @@ def test_a_finished_turn_looks_exactly_as_the_conversation_reopened(qtbot, windo
     links = [a for a in after_turns.split('"') if a.startswith("hearth-copy-code:")]
     assert len(links) == len(set(links)) == 2, "each code block has its own copy link"
     window.session.refresh()
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     reopened = window.chat_view.toHtml()
     assert after_turns.splitlines() == reopened.splitlines()
 
@@ -504,6 +510,7 @@ def test_a_reply_finished_after_the_next_question_was_sent_is_shown_in_its_place
     after_turns = window.chat_view.toHtml()
     assert after_turns.count("hearth-copy-code:") == 4 and "Asked at once" in window.chat_view.toPlainText()
     window.session.refresh()
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     assert after_turns.splitlines() == window.chat_view.toHtml().splitlines()
 
 
@@ -530,3 +537,41 @@ def test_the_shown_chat_stays_highlighted_after_a_turn_and_a_rename(qtbot, windo
     window.rename_conversation()
     assert window.sidebar.currentIndex().data() == "Renamed"
     assert window.sidebar.selectionModel().isSelected(window.sidebar.currentIndex())
+
+
+def test_opening_a_conversation_reads_and_renders_it_off_the_gui_thread(
+    qtbot, window_factory, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a conversation and rendering its Markdown grow with it: the store reader
+    does both on its own thread, and the window shows the result."""
+    import threading
+
+    from app.chat.rendering import MarkdownRenderer
+
+    window = window_factory()
+    store = SqliteConversationStore(paths.database)  # written after the window opened: nothing is cached
+    conversation = store.create_conversation("Long ago")
+    parent = None
+    for turn in range(20):
+        parent = store.add_message(conversation, parent, "user", f"Question {turn}")
+        parent = store.add_message(conversation, parent, "assistant", f"Answer **{turn}**:\n\n```python\nprint({turn})\n```")
+    store.close()
+    seen: dict[str, set[str]] = {"read": set(), "rendered": set()}
+    read, render = SqliteConversationStore.thread_with_branches, MarkdownRenderer.render
+
+    def reading(self, *args, **kwargs):
+        seen["read"].add(threading.current_thread().name)
+        return read(self, *args, **kwargs)
+
+    def rendering(self, *args, **kwargs):
+        seen["rendered"].add(threading.current_thread().name)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqliteConversationStore, "thread_with_branches", reading)
+    monkeypatch.setattr(MarkdownRenderer, "render", rendering)
+    window.session.open(conversation)
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
+    shown = window.chat_view.toPlainText()
+    assert "Question 0" in shown and "Answer 19:" in shown and "print(19)" in shown
+    assert seen["read"] and seen["rendered"]
+    assert threading.main_thread().name not in seen["read"] | seen["rendered"]

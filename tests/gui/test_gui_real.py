@@ -13,7 +13,7 @@ from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
-from tests.gui.waits import reply_shown
+from tests.gui.waits import reply_shown, thread_shown
 
 pytestmark = pytest.mark.real_model
 
@@ -56,6 +56,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     again = create_window(paths, LlamaBackendFactory())
     qtbot.addWidget(again)
     again.show()
+    qtbot.waitUntil(lambda: thread_shown(again), timeout=10_000)
     assert again.conversations.index(0, 0).data() == "Write a long story about a lighthouse keeper."
     text = again.chat_view.toPlainText()
     assert "Write a long story about a lighthouse keeper." in text and "2/2" in text

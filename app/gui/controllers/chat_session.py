@@ -4,7 +4,9 @@ A controller, not a widget. It owns the request ids and the streaming state, tal
 the store and to the inference worker, and tells the window what to show through
 signals. A turn touches the store a constant number of times, however long the
 conversation: the new question is appended to what is shown, and at the end only the
-reply is read back (bench/gui_turn.py).
+reply is read back (bench/gui_turn.py). Reading a whole conversation grows with it, so
+the store reader does that on its own thread (with the view's `prepare`, which renders
+it there); until it answers, nothing can be sent.
 
 After `shutdown()` it ignores the worker's signals still queued and refuses new work:
 the store closes right after, and a late `finished` used to reach it
@@ -22,10 +24,11 @@ from PySide6.QtCore import QObject, Signal
 
 from app.backends.base import ReplyStats
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, Message, Role, Status, title_from
+from app.conversations.store import BranchedThread, ConversationStore, Message, Role, Status, title_from
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest
+from app.gui.workers.store_reader import Prepare, StoreReader
 from app.platform.errors import HearthError
 
 
@@ -33,12 +36,15 @@ from app.platform.errors import HearthError
 class ShownThread:
     """A conversation as the view shows it. `streaming_here`: a reply to it is being
     written; it is not among `messages` (its saved copy lags), the view shows it from
-    what streamed."""
+    what streamed. `prepared`: what the view's `prepare` made of `messages` off the GUI
+    thread, None when nothing was. `unsaved`: a reply the store could not take, shown last."""
 
     conversation_id: int
     messages: list[Message]
     branches: dict[int, tuple[int, int]]  # as BranchedThread.branches: message id -> (position, count)
     streaming_here: bool
+    prepared: Any = None
+    unsaved: str = ""
 
 
 class ChatSession(QObject):
@@ -49,21 +55,27 @@ class ChatSession(QObject):
     reply_text = Signal(str)  # streamed text of that reply
     reply_saved = Signal(object, object)  # the finished reply (Message) and its branch, for the shown thread
     reply_finished = Signal(object)  # ReplyStats of any reply that ended normally or was stopped
-    reply_failed = Signal(str, str)  # plain message, reply text that could not be saved ('' if none)
+    reply_failed = Signal(str)  # plain message
     state_changed = Signal()  # busy, or the shown conversation, changed
     notice = Signal(str)  # a passing remark for the status bar
     error = Signal(str, str)  # title, plain message
     request_generate = Signal(object)  # ReplyRequest, to the worker's thread
+    request_thread = Signal(int, int, object)  # request id, conversation id, Prepare: to the reader's thread
 
     def __init__(
         self,
         store: ConversationStore,
+        reader: StoreReader,
         worker: InferenceWorker,
         loader: ModelLoader,
         settings: Callable[[], Settings],
+        prepare: Callable[[], Prepare] = lambda: lambda _messages: None,
     ) -> None:
+        """`prepare()` is called on the GUI thread when a conversation is to be read; what it
+        returns is called on the reader's thread with the messages read."""
         super().__init__()
         self._store = store
+        self._prepare = prepare
         self._worker = worker
         self._loader = loader
         self._settings = settings
@@ -76,8 +88,13 @@ class ChatSession(QObject):
         self._streaming_parent: int | None = None
         self._streaming_reply_id: int | None = None
         self._streamed: list[str] = []
+        self._unsaved = ""  # the last reply of the shown conversation, when the store could not take it
+        self._reading = 0  # the request the reader is answering for the shown conversation; 0: none
         self._shut_down = False
         self.request_generate.connect(worker.generate)
+        self.request_thread.connect(reader.load_thread)
+        reader.thread_loaded.connect(self._on_thread_loaded)
+        reader.failed.connect(self._on_read_failed)
         worker.reply_started.connect(self._on_reply_started)
         worker.token.connect(self._on_token)
         worker.finished.connect(self._on_reply_finished)
@@ -93,8 +110,13 @@ class ChatSession(QObject):
         return self._active_request is not None
 
     @property
+    def reading(self) -> bool:
+        """The shown conversation is being read; it shows once it is."""
+        return self._reading != 0
+
+    @property
     def can_reply(self) -> bool:
-        return self._loader.ready and not self.busy and not self._shut_down
+        return self._loader.ready and not self.busy and not self.reading and not self._shut_down
 
     @property
     def streamed_text(self) -> str:
@@ -103,6 +125,8 @@ class ChatSession(QObject):
     # Which conversation --------------------------------------------------------
 
     def open(self, conversation_id: int) -> None:
+        if conversation_id != self._conversation_id:
+            self._unsaved = ""
         self._conversation_id = conversation_id
         self._show_thread()
 
@@ -110,6 +134,7 @@ class ChatSession(QObject):
         """Nothing shown; the next message sent starts a conversation."""
         self._conversation_id = None
         self._shown = []
+        self._reading, self._unsaved = 0, ""
         self.nothing_shown.emit()
         self.state_changed.emit()
 
@@ -143,7 +168,7 @@ class ChatSession(QObject):
     def show_alternative(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""
         siblings = self._store.siblings(message_id)
-        if message_id not in siblings or self.busy:
+        if message_id not in siblings or self.busy or self.reading:
             return
         target = siblings[(siblings.index(message_id) + step) % len(siblings)]
         self._saved(lambda: self._store.show_branch(target))
@@ -157,17 +182,35 @@ class ChatSession(QObject):
             self._show_thread()
 
     def _show_thread(self) -> None:
+        """Have the shown conversation read, and show it when it is."""
         conversation_id = self._conversation_id
-        if conversation_id is None:
+        if conversation_id is None or self._shut_down:
             return
-        thread = self._store.thread_with_branches(conversation_id)
+        self._request_id += 1
+        self._reading = self._request_id
+        self.request_thread.emit(self._request_id, conversation_id, self._prepare())
+        self.state_changed.emit()
+
+    def _on_thread_loaded(self, request_id: int, thread: BranchedThread, prepared: Any) -> None:
+        conversation_id = self._conversation_id
+        if request_id != self._reading or conversation_id is None or self._shut_down:
+            return  # another conversation (or none) was chosen since
+        self._reading = 0
         messages = thread.messages
         streaming_here = self.busy and self._streaming_conversation == conversation_id
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
         self._shown = messages
-        self.thread_shown.emit(ShownThread(conversation_id, messages, thread.branches, streaming_here))
+        self.thread_shown.emit(
+            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved)
+        )
         self.state_changed.emit()
+
+    def _on_read_failed(self, request_id: int, message: str) -> None:
+        if request_id == self._reading and not self._shut_down:
+            self._reading = 0
+            self.error.emit("The conversation could not be opened", message)
+            self.state_changed.emit()
 
     def _branch_of(self, message_id: int) -> tuple[int, int]:
         siblings = self._store.siblings(message_id)
@@ -194,6 +237,7 @@ class ChatSession(QObject):
         added = self._saved(add)
         if not added:
             return False
+        self._unsaved = ""
         self._conversation_id, message_id = added
         message = self._store.message(message_id)
         assert message is not None  # just written on this connection
@@ -277,11 +321,12 @@ class ChatSession(QObject):
             parent = self._streaming_parent
             self._saved(lambda: self._store.show_branch(parent))
         self._end_reply()
+        saved = self._store.message(reply_id) if reply_id is not None else None
+        if partial and shown_here and (saved is None or saved.content != partial):
+            self._unsaved = partial
+        self.reply_failed.emit(message)
         if shown_here:
             self._show_thread()
-        saved = self._store.message(reply_id) if reply_id is not None else None
-        unsaved = partial if partial and shown_here and (saved is None or saved.content != partial) else ""
-        self.reply_failed.emit(message, unsaved)
         self.state_changed.emit()
 
     def _end_reply(self) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
@@ -71,16 +72,25 @@ def _stats_line(stats: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _render_body(renderer: MarkdownRenderer, message: Message) -> tuple[str, dict[str, str]]:
+@dataclass(frozen=True)
+class Body:
     """A message's body as HTML, and the texts its copy links give (by link id)."""
+
+    source: tuple[str, bool]  # what it was rendered from: the text, and the dark palette or not
+    html: str
+    copy_texts: dict[str, str]
+
+
+def _render_body(renderer: MarkdownRenderer, message: Message) -> Body:
     copy_texts: dict[str, str] = {str(message.id): message.content}
     shown = message.content[:SHOWN_CHARACTERS]
+    source = (message.content, renderer.dark)
     if message.role == "user":
-        return "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>", copy_texts
+        return Body(source, "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>", copy_texts)
     rendered = renderer.render(shown, block_prefix=f"{message.id}-")
     for number, code in enumerate(rendered.code_blocks):
         copy_texts[f"{message.id}-{number}"] = code
-    return rendered.html, copy_texts
+    return Body(source, rendered.html, copy_texts)
 
 
 class ChatView(QTextBrowser):
@@ -93,8 +103,7 @@ class ChatView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
         self._copy_texts: dict[str, str] = {}
-        # Per message id: (what it was rendered from, its HTML, its copy texts).
-        self._rendered: dict[int, tuple[tuple[Any, ...], str, dict[str, str]]] = {}
+        self._bodies: dict[int, Body] = {}  # by message id
         self._header_position = -1  # where the streaming reply's header begins on the page
         self._page = 0  # counts the pages shown: a finished reply's render is for one of them
         self._finishing = 0  # finished replies whose Markdown is being rendered
@@ -143,18 +152,37 @@ class ChatView(QTextBrowser):
                 "Nothing you type leaves this computer.",
             )
 
-    def show_messages(self, messages: Sequence[Message], branches: dict[int, tuple[int, int]]) -> None:
-        """Render a whole thread. `branches[id]` = (position, count) among its alternatives.
-        A message rendered before, unchanged, is not rendered again (its HTML is kept):
-        at 50 turns, Markdown and Pygments took most of a whole page's 0.2 s."""
+    def prepare(self) -> Callable[[list[Message]], dict[int, Body]]:
+        """What renders the bodies of a conversation's messages that this view has not
+        rendered yet, to be called off the GUI thread (by the store reader, as it reads
+        them); `show_messages` takes its result. Markdown and Pygments are most of the cost
+        of showing a conversation: 0.2 s of a 50-turn page's."""
+        dark = self._renderer.dark
+        known = {message_id: body.source for message_id, body in self._bodies.items()}
+
+        def render(messages: list[Message]) -> dict[int, Body]:
+            renderer = MarkdownRenderer(dark)
+            return {
+                m.id: _render_body(renderer, m)
+                for m in messages if m.role != "system" and known.get(m.id) != (m.content, dark)
+            }
+
+        return render
+
+    def show_messages(
+        self, messages: Sequence[Message], branches: dict[int, tuple[int, int]], prepared: Mapping[int, Body] | None = None
+    ) -> None:
+        """Show a whole thread. `branches[id]` = (position, count) among its alternatives;
+        `prepared`: bodies `prepare` rendered. A body rendered before, unchanged, is kept."""
         self._stream_start = -1
         self._page += 1
         self._drop_unshown()  # resume_stream shows all of the reply again
         self._copy_texts.clear()
+        self._bodies.update(prepared or {})
         shown = [m for m in messages if m.role != "system"]
         blocks = [self._message_html(m, branches.get(m.id)) for m in shown]
         kept = {m.id for m in shown}
-        self._rendered = {key: value for key, value in self._rendered.items() if key in kept}
+        self._bodies = {key: value for key, value in self._bodies.items() if key in kept}
         self.setHtml("".join(blocks))
         self.scroll_to_end()
 
@@ -198,21 +226,12 @@ class ChatView(QTextBrowser):
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         return cursor
 
-    def _render_key(self, message: Message, branch: tuple[int, int] | None) -> tuple[Any, ...]:
-        return (message.content, message.status, repr(message.stats), branch, self._renderer.dark)
-
     def _message_html(self, message: Message, branch: tuple[int, int] | None) -> str:
-        key = self._render_key(message, branch)
-        cached = self._rendered.get(message.id)
-        if cached is None or cached[0] != key:
-            self._keep_rendered(message, branch, *_render_body(self._renderer, message))
-            cached = self._rendered[message.id]
-        self._copy_texts.update(cached[2])
-        return cached[1]
-
-    def _keep_rendered(self, message: Message, branch: tuple[int, int] | None, body: str, copy_texts: dict[str, str]) -> None:
-        page_html = self._header_html(message, branch) + body + self._footer_html(message)
-        self._rendered[message.id] = (self._render_key(message, branch), page_html, copy_texts)
+        body = self._bodies.get(message.id)
+        if body is None or body.source != (message.content, self._renderer.dark):
+            body = self._bodies[message.id] = _render_body(self._renderer, message)
+        self._copy_texts.update(body.copy_texts)
+        return self._header_html(message, branch) + body.html + self._footer_html(message)
 
     def _header_html(self, message: Message, branch: tuple[int, int] | None) -> str:
         speaker = "You" if message.role == "user" else "Assistant"
@@ -382,10 +401,10 @@ class ChatView(QTextBrowser):
         page, length, dark = self._page, self.document().characterCount() - 1 - self._header_position, self._renderer.dark
         self._finishing += 1
 
-        def show(rendered: tuple[str, dict[str, str]]) -> None:
+        def show(body: Body) -> None:
             self._finishing -= 1
-            if dark == self._renderer.dark:
-                self._keep_rendered(message, branch, *rendered)
+            if body.source == (message.content, self._renderer.dark):
+                self._bodies[message.id] = body
             if page == self._page:
                 self._replace(start, length, message, branch)
 

@@ -1,0 +1,78 @@
+"""The reads that grow with a person's history, on a thread of their own.
+
+Opening a conversation reads all of its messages and renders them; both grow with the
+conversation, so neither runs on the GUI thread. The reader has its own connection
+(opened on its thread on first use: SQLite connections are not shared between threads)
+and answers each request with the id it came with, so the session can tell a stale
+answer from the one it waits for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
+
+from app.conversations.opener import open_conversations
+from app.conversations.store import BranchedThread, ConversationStore, Message
+from app.platform.errors import HearthError
+from app.platform.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+Prepare = Callable[[list[Message]], Any]  # work on a loaded thread's messages, on the reader's thread
+
+
+class StoreReader(QObject):
+    thread_loaded = Signal(int, object, object)  # request id, BranchedThread, what `prepare` returned
+    failed = Signal(int, str)  # request id, plain message
+
+    def __init__(self, paths: AppPaths) -> None:
+        super().__init__()
+        self._paths = paths
+        self._store: ConversationStore | None = None
+        self._thread: QThread | None = None  # kept referenced: an unreferenced QThread is deleted running
+
+    @classmethod
+    def started(cls, paths: AppPaths) -> StoreReader:
+        """A reader on its own, running thread (named "store")."""
+        reader = cls(paths)
+        thread = QThread()
+        thread.setObjectName("store")
+        reader.moveToThread(thread)
+        reader._thread = thread
+        thread.start()
+        return reader
+
+    @Slot(int, int, object)
+    def load_thread(self, request_id: int, conversation_id: int, prepare: Prepare) -> None:
+        try:
+            if self._store is None:
+                self._store = open_conversations(self._paths)
+            thread: BranchedThread = self._store.thread_with_branches(conversation_id)
+        except HearthError as exc:
+            self.failed.emit(request_id, str(exc))
+            return
+        try:
+            prepared = prepare(thread.messages)
+        except Exception:  # the thread is shown all the same, prepared on the GUI thread
+            log.exception("preparing conversation %s to be shown failed", conversation_id)
+            prepared = None
+        self.thread_loaded.emit(request_id, thread, prepared)
+
+    @Slot()
+    def _close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def stop(self) -> None:
+        """From the GUI thread: close the connection (after the read under way) and end the thread."""
+        thread = self.thread()
+        if thread is QThread.currentThread():
+            return  # never started (or stopped already)
+        QMetaObject.invokeMethod(self, "_close", Qt.ConnectionType.BlockingQueuedConnection)
+        thread.quit()
+        thread.wait()
