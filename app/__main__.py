@@ -14,6 +14,9 @@ def main() -> int:
     argv = sys.argv[1:]
     from app.backends.llama.factory import LlamaBackendFactory
     from app.cli.main import run, wants_cli
+    from app.platform.i18n import use_language
+
+    use_language()  # the environment's language, before any word is shown
 
     backend_factory = LlamaBackendFactory()  # the one place that picks the backend
     if wants_cli(argv):

@@ -8,9 +8,11 @@ import sys
 
 from app.platform.build_info import build_info
 from app.platform.cpu_check import missing_cpu_flags, too_old_sentence
+from app.platform.i18n import use_language
 
 missing = missing_cpu_flags(build_info().get("cpu_flags", []))
 if missing:
+    use_language()
     sentence = too_old_sentence(missing)
     if sys.stderr is not None:
         print(f"hearth: {sentence}", file=sys.stderr)

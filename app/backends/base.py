@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from app.config.settings import EngineSettings, SamplingSettings
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import HearthError
+from app.platform.i18n import N_, _
 
 
 class CapabilityError(HearthError):
@@ -68,7 +69,24 @@ class Capabilities:
     embeddings: bool  # embed() turns texts into vectors
     # The values ChatRequest.prompt_format may take, "auto" (the backend chooses) first;
     # empty where the backend formats prompts itself (a server applies its own template).
+    # Identities: a person reads prompt_format_label(name).
     prompt_formats: tuple[str, ...] = ()
+
+
+# The prompt formats that are not a chat format's own name: the backend's choice, the
+# model's template (from its GGUF), and plain text.
+_PROMPT_FORMAT_LABELS = {
+    "auto": N_("Automatic (recommended)"),
+    "model": N_("The model's own chat template"),
+    "completion": N_("Plain text completion"),
+}
+
+
+def prompt_format_label(name: str) -> str:
+    """What the settings call the prompt format `name` (one of Capabilities.prompt_formats)."""
+    if name in _PROMPT_FORMAT_LABELS:
+        return _(_PROMPT_FORMAT_LABELS[name])
+    return _("{name} chat format").format(name=name)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from app.config.settings import ModelPreferences, Settings, save_model_preferenc
 from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import LOADING, CrashMarker, EngineRun
 from app.platform.errors import StorageError
+from app.platform.i18n import _
 from app.platform.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -36,28 +37,35 @@ def take_crash(paths: AppPaths, settings: Settings, library: ModelLibrary) -> En
 
 
 def crash_notice(run: EngineRun) -> str:
-    """What the user is told at the next start, in plain words."""
-    step = "loading" if run.stage == LOADING else "writing a reply with"
+    """What the user is told at the next start, in plain words: one sentence for each
+    step and mode, so that a translation is free to build each its own way."""
     if run.safe_mode:
-        return (
-            f"Hearth closed unexpectedly while {step} {run.model_name}, even in safe mode. "
-            "This model cannot run on this computer: choose another one in the Library. "
-            "All your conversations are saved."
+        cannot_run = _(
+            "This model cannot run on this computer: choose another one in the Library. All your conversations are saved."
         )
-    return (
-        f"Hearth closed unexpectedly last time while {step} {run.model_name}. "
+        if run.stage == LOADING:
+            stopped = _("Hearth closed unexpectedly while loading {model}, even in safe mode.")
+        else:
+            stopped = _("Hearth closed unexpectedly while writing a reply with {model}, even in safe mode.")
+        return f"{stopped.format(model=run.model_name)} {cannot_run}"
+    if run.stage == LOADING:
+        stopped = _("Hearth closed unexpectedly last time while loading {model}.")
+    else:
+        stopped = _("Hearth closed unexpectedly last time while writing a reply with {model}.")
+    what_now = _(
         "All your conversations are saved, and the model was not loaded again. You can try it "
         "in safe mode, which turns off speed-ups that fail on some computers (replies may be "
         "slower), or choose another model."
     )
+    return f"{stopped.format(model=run.model_name)} {what_now}"
 
 
 def safe_mode_label(preferences: ModelPreferences) -> str:
     """The model's details line about safe mode ('' when it runs normally)."""
     if preferences.crashed == "safe":
-        return "Stopped Hearth even in safe mode: it cannot run on this computer."
+        return _("Stopped Hearth even in safe mode: it cannot run on this computer.")
     if preferences.safe_mode:
-        return "Safe mode: on (this model once stopped Hearth). Speed-ups are off; replies may be slower."
+        return _("Safe mode: on (this model once stopped Hearth). Speed-ups are off; replies may be slower.")
     if preferences.crashed:
-        return "This model stopped Hearth last time it ran."
+        return _("This model stopped Hearth last time it ran.")
     return ""

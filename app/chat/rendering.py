@@ -26,6 +26,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
 
+from app.platform.i18n import _
+
 COPY_CODE_SCHEME = "hearth-copy-code"
 # A paragraph still being written is settled line by line once it is this long...
 PARAGRAPH_SETTLE_LINES = 8
@@ -78,8 +80,8 @@ class _Renderer(RendererHTML):
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         source = str(token.attrGet("src") or "")
-        label = html.escape(token.content or "image")
-        return f'<a href="{html.escape(source)}">[image: {label}]</a>'
+        label = html.escape(_("[image: {description}]").format(description=token.content or _("image")))
+        return f'<a href="{html.escape(source)}">{label}</a>'
 
     def _code_block(self, code: str, language: str, env: EnvType) -> str:
         blocks: list[str] = env.setdefault("code_blocks", [])
@@ -96,13 +98,13 @@ class _Renderer(RendererHTML):
             body = highlight(code, lexer, formatter).rstrip("\n")
         else:
             body = html.escape(code.rstrip("\n"))
-        caption = html.escape(language) if language else "code"
+        caption = html.escape(language or _("code"))
         return (
             f'<table width="100%" cellspacing="0" cellpadding="6" '
             f'style="background-color:{palette.code_background};'
             f'border:1px solid {palette.code_border};margin-top:4px;margin-bottom:4px">'
             f'<tr><td><span style="color:{palette.muted}">{caption}</span> &nbsp; '
-            f'<a href="{COPY_CODE_SCHEME}:{number}">Copy code</a></td></tr>'
+            f'<a href="{COPY_CODE_SCHEME}:{number}">{html.escape(_("Copy code"))}</a></td></tr>'
             f"<tr><td><pre style=\"margin:0\">{body}</pre></td></tr></table>\n"
         )
 

@@ -25,6 +25,7 @@ from app.conversations.store import title_from
 from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import HearthError
+from app.platform.i18n import _
 from app.platform.logging_setup import configure_logging
 from app.platform.paths import AppPaths, policy_files, resolve_paths
 
@@ -32,22 +33,22 @@ COMMANDS = ("ask", "models", "pack")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hearth", description="Private AI chat on your own computer.")
+    parser = argparse.ArgumentParser(prog="hearth", description=_("Private AI chat on your own computer."))
     parser.add_argument("--version", action="version", version=f"Hearth {__version__}")
-    parser.add_argument("--data-dir", help="keep all of Hearth's files in this folder")
+    parser.add_argument("--data-dir", help=_("keep all of Hearth's files in this folder"))
     parser.add_argument("--self-test", action="store_true",
-                        help="check that this copy of Hearth works: load the starter model, answer once, exit")
+                        help=_("check that this copy of Hearth works: load the starter model, answer once, exit"))
     commands = parser.add_subparsers(dest="command")
 
-    ask = commands.add_parser("ask", help="ask a model one question; the reply streams to stdout")
+    ask = commands.add_parser("ask", help=_("ask a model one question; the reply streams to stdout"))
     ask.add_argument("prompt")
-    ask.add_argument("--model", help="a .gguf file or an installed model's id (default: last used)")
-    ask.add_argument("--no-save", action="store_true", help="do not save the exchange")
-    ask.add_argument("--max-tokens", type=int, help="longest reply, in tokens")
-    ask.add_argument("--seed", type=int, help="sampling seed, for repeatable replies")
-    ask.add_argument("--format", dest="prompt_format", help="prompt format: auto, model, completion, chatml, gemma, ...")
+    ask.add_argument("--model", help=_("a .gguf file or an installed model's id (default: last used)"))
+    ask.add_argument("--no-save", action="store_true", help=_("do not save the exchange"))
+    ask.add_argument("--max-tokens", type=int, help=_("longest reply, in tokens"))
+    ask.add_argument("--seed", type=int, help=_("sampling seed, for repeatable replies"))
+    ask.add_argument("--format", dest="prompt_format", help=_("prompt format: auto, model, completion, chatml, gemma, ..."))
     ask.add_argument("--safe-mode", action="store_true",
-                     help="run this model from now on with the engine's speed-ups off (after it crashed)")
+                     help=_("run this model from now on with the engine's speed-ups off (after it crashed)"))
 
     add_model_commands(commands)
     add_pack_commands(commands)
@@ -57,18 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
 def _model_path(library: ModelLibrary, choice: str | None, last_used: str, policy: Policy) -> Path:
     if choice and Path(choice).suffix.lower() == ".gguf":
         if not policy.allows(Path(choice).stem, Path(choice).name):
-            raise HearthError(f"Your administrator does not allow the model {Path(choice).name} on this computer.")
+            raise HearthError(_not_allowed(Path(choice).name))
         return Path(choice)
     wanted = choice or last_used or policy.default_model
     entry = library.get(wanted) if wanted else None
     if entry is None and not choice:
         entry = next((m for m in library.models() if policy.allows(*m.names)), None)
+    if entry is None and choice:
+        raise HearthError(
+            _("There is no '{model}' model installed. Run 'hearth models list' to see what is.").format(model=choice)
+        )
     if entry is None:
-        named = f"'{choice}'" if choice else "any"
-        raise HearthError(f"There is no {named} model installed. Run 'hearth models list' to see what is.")
+        raise HearthError(_("There is no model installed. Run 'hearth models list' to see what is."))
     if not policy.allows(*entry.names):
-        raise HearthError(f"Your administrator does not allow the model {entry.name} on this computer.")
+        raise HearthError(_not_allowed(entry.name))
     return library.file_of(entry)
+
+
+def _not_allowed(model: str) -> str:
+    return _("Your administrator does not allow the model {model} on this computer.").format(model=model)
 
 
 def _remember(paths: AppPaths, model_key: str, **changes: object) -> None:
@@ -82,23 +90,27 @@ def _remember(paths: AppPaths, model_key: str, **changes: object) -> None:
 
 def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_factory: BackendFactory) -> int:
     cancel = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    signal.signal(signal.SIGINT, lambda *_signal: cancel.set())
     # `kill`, a logout or a timeout: stop like Ctrl+C, so a load or a prompt being read ends
     # cleanly and is not taken for a crash at the next start.
-    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    signal.signal(signal.SIGTERM, lambda *_signal: cancel.set())
     formats = backend_factory.capabilities.prompt_formats
     if args.prompt_format and args.prompt_format not in formats:
-        raise HearthError(f"Unknown prompt format '{args.prompt_format}'. Choose one of: {', '.join(formats)}.")
+        raise HearthError(_("Unknown prompt format '{format}'. Choose one of: {formats}.").format(
+            format=args.prompt_format, formats=", ".join(formats)))
 
     settings = policy.apply(load_settings(paths.settings_file))
     library = ModelLibrary(paths.models_dir)
     crashed = take_crash(paths, settings, library)
     if crashed is not None:
-        how = "" if crashed.safe_mode else " To try it in safe mode: hearth ask --safe-mode ..."
-        print(f"hearth: {crash_notice(crashed)}{how}", file=sys.stderr)
+        notice = crash_notice(crashed)
+        if not crashed.safe_mode:
+            try_safe_mode = _("To try it in safe mode: {command}").format(command="hearth ask --safe-mode ...")
+            notice = f"{notice} {try_safe_mode}"
+        print(f"hearth: {notice}", file=sys.stderr)
     for option, name in ((args.max_tokens, "max_tokens"), (args.seed, "seed")):
         if option is not None and name in policy.locked:
-            raise HearthError(f"{name} is set by your administrator and cannot be changed.")
+            raise HearthError(_("{setting} is set by your administrator and cannot be changed.").format(setting=name))
     if args.max_tokens:
         settings.sampling.max_tokens = args.max_tokens
     if args.seed is not None:
@@ -106,7 +118,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
     model_path = _model_path(library, args.model, settings.last_model_id, policy)
     prompt = args.prompt.strip()
     if not prompt:
-        raise HearthError("The question is empty: type something to ask.")
+        raise HearthError(_("The question is empty: type something to ask."))
     model_key = library.preferences_key(model_path)
     preferences = settings.model_preferences(model_key)
     fmt = args.prompt_format or preferences.prompt_format
@@ -114,15 +126,15 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         preferences.safe_mode = True
         _remember(paths, model_key, safe_mode=True)
     elif preferences.crashed == "safe" and not args.safe_mode:
-        raise HearthError(
-            f"The model {model_path.name} stopped Hearth even in safe mode: it cannot run on this "
+        raise HearthError(_(
+            "The model {file} stopped Hearth even in safe mode: it cannot run on this "
             "computer. Choose another one ('hearth models list'), or add --safe-mode to try anyway."
-        )
+        ).format(file=model_path.name))
     elif preferences.crashed and not preferences.safe_mode:
-        raise HearthError(
-            f"The model {model_path.name} stopped Hearth the last time it ran. To try it again with "
+        raise HearthError(_(
+            "The model {file} stopped Hearth the last time it ran. To try it again with "
             "the speed-ups that fail on some computers turned off, add --safe-mode."
-        )
+        ).format(file=model_path.name))
 
     backend = backend_factory.create(CrashMarker(paths.crash_markers))
     try:
@@ -135,7 +147,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
     if preferences.crashed:  # it loaded cleanly this time
         _remember(paths, model_key, crashed="")
     if loaded.safe_mode:
-        print(f"hearth: {loaded.name} runs in safe mode (slower).", file=sys.stderr)
+        print("hearth: " + _("{model} runs in safe mode (slower).").format(model=loaded.name), file=sys.stderr)
     # Saved only once the model is loaded, so a failed load leaves no unanswered question.
     store = open_conversations(paths, in_memory=args.no_save)
     conversation_id = store.create_conversation(title_from(prompt), system_prompt=settings.system_prompt, model_id=model_key)
@@ -177,11 +189,12 @@ def run(argv: Sequence[str], backend_factory: BackendFactory) -> int:
         print(f"hearth: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"hearth: {exc.strerror or exc} ({exc.filename or 'file'}).", file=sys.stderr)
+        print("hearth: " + _("{reason} ({file}).").format(reason=exc.strerror or exc, file=exc.filename or _("file")), file=sys.stderr)
         return 1
     except Exception as exc:
         logging.getLogger("hearth").exception("command failed")
-        print(f"hearth: something went wrong: {exc}. Details are in {paths.log_file}.", file=sys.stderr)
+        print("hearth: " + _("something went wrong: {reason}. Details are in {file}.").format(reason=exc, file=paths.log_file),
+              file=sys.stderr)
         return 1
 
 

@@ -23,11 +23,13 @@ from app.conversations.store import title_from
 from app.library.model_library import ModelLibrary, starter_model_file
 from app.platform.build_info import build_info, describe
 from app.platform.errors import HearthError
+from app.platform.i18n import _, ngettext
 from app.platform.logging_setup import configure_logging
 from app.platform.paths import AppPaths, resolve_paths
 
 log = logging.getLogger(__name__)
 
+# In English whatever the language in use: the starter model answers English best.
 PROMPT = "Reply with one short, friendly sentence: what is a lighthouse for?"
 
 
@@ -50,13 +52,13 @@ def run_self_test(backend_factory: BackendFactory, data_dir: str | None = None) 
             _say(describe(build_info()))
             _check(backend_factory, work, log_file)
     except HearthError as exc:
-        _say(f"FAILED: {exc}")
+        _say(_("FAILED: {reason}").format(reason=exc))
         return 1
     except Exception as exc:
         log.exception("self-test failed")
-        _say(f"FAILED: {type(exc).__name__}: {exc}")
+        _say(_("FAILED: {reason}").format(reason=f"{type(exc).__name__}: {exc}"))
         return 1
-    _say("Self-test passed.")
+    _say(_("Self-test passed."))
     return 0
 
 
@@ -64,16 +66,16 @@ def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> 
 
     starter = starter_model_file()
     if starter is None:
-        raise HearthError("The starter model is not in this build (build it with --with-starter-model).")
+        raise HearthError(_("The starter model is not in this build (build it with --with-starter-model)."))
     entry = ModelLibrary(paths.models_dir).add(starter, copy=False)
-    _say(f"ok: starter model {entry.name} checked (sha256 {entry.sha256[:12]}…)")
+    _say(_("ok: starter model {model} checked (sha256 {checksum}…)").format(model=entry.name, checksum=entry.sha256[:12]))
 
     settings = Settings()
     settings.sampling.temperature, settings.sampling.seed, settings.sampling.max_tokens = 0.0, 1, 48
     backend = backend_factory.create(None)
     started = time.perf_counter()
     backend.load(ModelRef(path=starter), LoadOptions(settings.engine))
-    _say(f"ok: model loaded in {time.perf_counter() - started:.2f} s")
+    _say(_("ok: model loaded in {seconds} s").format(seconds=f"{time.perf_counter() - started:.2f}"))
     store = open_conversations(paths)
     try:
         conversation = store.create_conversation(title_from(PROMPT))
@@ -83,8 +85,11 @@ def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> 
         backend.unload()
         store.close()
     if not reply.text.strip():
-        raise HearthError("The model answered with nothing.")
-    _say(f"ok: answered in {reply.stats.reply_tokens} tokens ({reply.stats.tokens_per_second:.0f} tokens/s)")
+        raise HearthError(_("The model answered with nothing."))
+    _say(ngettext(
+        "ok: answered in {count} token ({speed} tokens/s)", "ok: answered in {count} tokens ({speed} tokens/s)",
+        reply.stats.reply_tokens,
+    ).format(count=reply.stats.reply_tokens, speed=f"{reply.stats.tokens_per_second:.0f}"))
 
     reopened = open_conversations(paths)
     try:
@@ -92,12 +97,12 @@ def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> 
     finally:
         reopened.close()
     if [m.role for m in thread] != ["user", "assistant"] or thread[-1].content != reply.text:
-        raise HearthError("The conversation was not stored as it was shown.")
-    _say("ok: the conversation was stored and read back")
+        raise HearthError(_("The conversation was not stored as it was shown."))
+    _say(_("ok: the conversation was stored and read back"))
 
     for handler in logging.getLogger().handlers:
         handler.flush()
     logged = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
     if PROMPT in logged or reply.text.strip() in logged:
-        raise HearthError("The log contains conversation text.")
-    _say("ok: the log holds no conversation text")
+        raise HearthError(_("The log contains conversation text."))
+    _say(_("ok: the log holds no conversation text"))

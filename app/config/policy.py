@@ -20,10 +20,19 @@ from typing import Any
 
 from app.config import schema
 from app.config.settings import Settings, settings_from_dict
+from app.platform.i18n import N_, _
 
-SET_BY_ADMIN = "Set by your administrator"
+SET_BY_ADMIN = N_("Set by your administrator")  # shown as _(SET_BY_ADMIN)
 
 TOP_LEVEL = {"default_model", "allowed_models", "downloads", "system_prompt", "settings", "locked"}
+
+# A value of the wrong type, by the type of the setting's default: one whole sentence each,
+# so that a translation puts its own article before the type.
+_WRONG_TYPE = {
+    str: N_("{name} must be a string, not {value}."),
+    int: N_("{name} must be an integer, not {value}."),
+    float: N_("{name} must be a float, not {value}."),
+}
 
 
 @dataclass
@@ -68,7 +77,8 @@ def load_policy(candidates: list[Path]) -> Policy:
                 return _read(path)
             except Exception as exc:  # noqa: BLE001 - a policy must never stop the app
                 return Policy(source=path, problems=[
-                    f"The policy file {path} could not be used ({exc}). Hearth uses its defaults."
+                    _("The policy file {path} could not be used ({reason}). Hearth uses its defaults.").format(
+                        path=path, reason=exc)
                 ])
     return Policy()
 
@@ -79,36 +89,42 @@ def _read(path: Path) -> Policy:
         text = path.read_text(encoding="utf-8-sig")  # Notepad may add a byte-order mark
         document = tomllib.loads(text)
     except OSError as exc:
-        policy.problems.append(f"The policy file {path} could not be read ({exc.strerror or exc}).")
+        policy.problems.append(
+            _("The policy file {path} could not be read ({reason}).").format(path=path, reason=exc.strerror or exc))
         return policy
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        policy.problems.append(f"The policy file {path} has an error: {exc}. Hearth uses its defaults.")
+        policy.problems.append(
+            _("The policy file {path} has an error: {reason}. Hearth uses its defaults.").format(path=path, reason=exc))
         return policy
 
     def problem(key: str, what: str) -> None:
-        policy.problems.append(f"The policy file {path}, line {_line_of(text, key)}: {what} Its default is used.")
+        """`what`: a whole sentence saying what is wrong with the line that sets `key`."""
+        policy.problems.append(
+            _("The policy file {path}, line {line}: {problem} Its default is used.").format(
+                path=path, line=_line_of(text, key), problem=what)
+        )
 
     for key in document.keys() - TOP_LEVEL:
-        problem(key, f"'{key}' is not a policy setting.")
+        problem(key, _("'{key}' is not a policy setting.").format(key=key))
     if "default_model" in document:
         if isinstance(document["default_model"], str):
             policy.default_model = document["default_model"]
         else:
-            problem("default_model", "default_model must be a model id or file name in quotes.")
+            problem("default_model", _("default_model must be a model id or file name in quotes."))
     if "allowed_models" in document:
         allowed = document["allowed_models"]
         if isinstance(allowed, list) and all(isinstance(a, str) for a in allowed):
             policy.allowed_models = allowed
         else:
-            problem("allowed_models", "allowed_models must be a list of names in quotes.")
+            problem("allowed_models", _("allowed_models must be a list of names in quotes."))
     if "downloads" in document:
         if isinstance(document["downloads"], bool):
             policy.downloads = document["downloads"]
         else:
-            problem("downloads", "downloads must be true or false.")
+            problem("downloads", _("downloads must be true or false."))
     table = document.get("settings", {})
     if not isinstance(table, dict):
-        problem("settings", "settings must be a table: a line [settings] followed by name = value lines.")
+        problem("settings", _("settings must be a table: a line [settings] followed by name = value lines."))
         table = {}
     values = dict(table)
     # `locked` may sit at the top or, written after [settings], inside that table.
@@ -121,23 +137,23 @@ def _read(path: Path) -> Policy:
     for name, value in values.items():
         spec = schema.BY_NAME.get(name)
         if spec is None:
-            problem(name, f"'{name}' is not a setting Hearth knows.")
+            problem(name, _("'{name}' is not a setting Hearth knows.").format(name=name))
         elif (typed := schema.typed_like(spec.default, value)) is None:
-            problem(name, f"{name} must be {schema.type_name(spec)}, not {value!r}.")
+            problem(name, _(_WRONG_TYPE[type(spec.default)]).format(name=name, value=repr(value)))
         else:
             policy.values[name] = typed
     if isinstance(locked, list):
         for name in locked:
             if not isinstance(name, str):
-                problem("locked", "locked must list setting names in quotes.")
+                problem("locked", _("locked must list setting names in quotes."))
             elif name not in schema.BY_NAME:
-                problem("locked", f"'{name}' in locked is not a setting Hearth knows.")
+                problem("locked", _("'{name}' in locked is not a setting Hearth knows.").format(name=name))
             elif not schema.BY_NAME[name].lockable:
-                problem("locked", f"'{name}' cannot be locked: it stays the user's choice.")
+                problem("locked", _("'{name}' cannot be locked: it stays the user's choice.").format(name=name))
             else:
                 policy.locked.add(name)
     else:
-        problem("locked", "locked must be a list of setting names in quotes.")
+        problem("locked", _("locked must be a list of setting names in quotes."))
     return policy
 
 

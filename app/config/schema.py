@@ -4,8 +4,9 @@ Each entry says what a setting is (its name: the key in policy.toml, the dialog'
 the row in docs/ADMIN.md), where it lives in `Settings`, its type, default and limits, and
 how the settings dialog shows it. The loader's clamps (settings.py), the policy's checks
 (policy.py), the settings dialog and the table in docs/ADMIN.md all read this table, so a
-setting is described once. Labels and help are plain source-language strings, kept apart
-from the names, so that a translation function can be put where they are shown.
+setting is described once. Labels, help and special values are source-language (English)
+strings, kept apart from the names and marked with `N_()`: the dialog shows them translated
+(`label_text`, `help_text`, `special_text`), docs/ADMIN.md as written.
 
 `python -m app.config.schema docs/ADMIN.md` rewrites the table in the document
 (tests/test_settings_schema.py fails when it differs).
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from app.platform.i18n import N_, _
+
 log = logging.getLogger(__name__)
 
 N = TypeVar("N", int, float)
@@ -30,9 +33,19 @@ N = TypeVar("N", int, float)
 class _Setting:
     name: str  # the identity: never shown, never translated
     path: tuple[str, ...]  # attribute names from Settings down to the value
-    label: str
-    help: str
+    label: str  # marked with N_(): in English here and in docs/ADMIN.md
+    help: str  # likewise
     lockable: bool = True  # whether policy.toml may lock it
+
+    @property
+    def label_text(self) -> str:
+        """The label in the language in use, as the settings dialog shows it."""
+        return _(self.label)
+
+    @property
+    def help_text(self) -> str:
+        """The help in the language in use (the field's tooltip)."""
+        return _(self.help)
 
     def read(self, settings: object) -> Any:
         value = settings
@@ -58,6 +71,11 @@ class NumberSetting(_Setting, Generic[N]):
     step: N
     decimals: int = 0  # shown and kept to this many places (the dialog rounds to them)
     special: str = ""  # shown instead of `minimum`, which then means "choose for me"; {cores} is filled in
+
+    @property
+    def special_text(self) -> str:
+        """`special` in the language in use ('' where there is none); {cores} is still to be filled in."""
+        return _(self.special) if self.special else ""
 
     @property
     def whole(self) -> bool:
@@ -101,50 +119,50 @@ def clean_hub_endpoint(text: str) -> str:
 # trained length, which may not fit in memory.
 CONTEXT_LENGTH = NumberSetting(
     name="context_length", path=("engine", "context_length"), default=4096, minimum=256, maximum=262_144, step=1024,
-    label="Context length",
-    help="How much of the conversation the model can read at once, in tokens. More uses more memory.",
+    label=N_("Context length"),
+    help=N_("How much of the conversation the model can read at once, in tokens. More uses more memory."),
 )
 THREADS = NumberSetting(
-    name="threads", path=("engine", "threads"), default=0, minimum=0, maximum=256, step=1, special="Automatic ({cores})",
-    label="CPU threads",
-    help="How many processor threads write a reply. 0 (Automatic): one per physical core.",
+    name="threads", path=("engine", "threads"), default=0, minimum=0, maximum=256, step=1, special=N_("Automatic ({cores})"),
+    label=N_("CPU threads"),
+    help=N_("How many processor threads write a reply. 0 (Automatic): one per physical core."),
 )
 TEMPERATURE = NumberSetting(
     name="temperature", path=("sampling", "temperature"), default=0.7, minimum=0.0, maximum=2.0, step=0.05, decimals=2,
-    label="Temperature",
-    help="Lower is more focused and repeatable; higher is more varied.",
+    label=N_("Temperature"),
+    help=N_("Lower is more focused and repeatable; higher is more varied."),
 )
 TOP_P = NumberSetting(
     name="top_p", path=("sampling", "top_p"), default=0.95, minimum=0.0, maximum=1.0, step=0.05, decimals=2,
-    label="Top-p",
-    help="The model chooses each word among the likeliest ones that together have this much of the probability. "
-    "Lower is more focused.",
+    label=N_("Top-p"),
+    help=N_("The model chooses each word among the likeliest ones that together have this much of the probability. "
+            "Lower is more focused."),
 )
 MAX_TOKENS = NumberSetting(
     name="max_tokens", path=("sampling", "max_tokens"), default=1024, minimum=16, maximum=131_072, step=128,
-    label="Longest reply (tokens)",
-    help="A reply stops after this many tokens (a token is a word or a part of one).",
+    label=N_("Longest reply (tokens)"),
+    help=N_("A reply stops after this many tokens (a token is a word or a part of one)."),
 )
 REPEAT_PENALTY = NumberSetting(
     name="repeat_penalty", path=("sampling", "repeat_penalty"), default=1.1, minimum=0.5, maximum=2.0, step=0.05, decimals=2,
-    label="Repeat penalty",
-    help="Above 1 keeps the model from repeating itself; 1 turns it off.",
+    label=N_("Repeat penalty"),
+    help=N_("Above 1 keeps the model from repeating itself; 1 turns it off."),
 )
 SEED = NumberSetting(
-    name="seed", path=("sampling", "seed"), default=-1, minimum=-1, maximum=2**31 - 1, step=1, special="Random",
-    label="Seed",
-    help="The same seed, model, settings and conversation give the same reply. -1 (Random): a new seed for each reply.",
+    name="seed", path=("sampling", "seed"), default=-1, minimum=-1, maximum=2**31 - 1, step=1, special=N_("Random"),
+    label=N_("Seed"),
+    help=N_("The same seed, model, settings and conversation give the same reply. -1 (Random): a new seed for each reply."),
 )
 SYSTEM_PROMPT = TextSetting(
     name="system_prompt", path=("system_prompt",), default="You are a helpful assistant.", multiline=True,
-    label="Default system prompt",
-    help="How the assistant behaves: what the model is told first, before the conversation.",
+    label=N_("Default system prompt"),
+    help=N_("How the assistant behaves: what the model is told first, before the conversation."),
 )
 HUB_ENDPOINT = TextSetting(
     name="hub_endpoint", path=("library", "hub_endpoint"), default="", placeholder="https://huggingface.co",
     clean=clean_hub_endpoint, accepts="an http(s) address, or empty; a bare host name gets https://",
-    label="Download models from",
-    help="Where models are downloaded from: leave empty for Hugging Face, or enter your school's or company's mirror.",
+    label=N_("Download models from"),
+    help=N_("Where models are downloaded from: leave empty for Hugging Face, or enter your school's or company's mirror."),
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -164,10 +182,10 @@ def typed_like(default: object, value: object) -> object | None:
 
 
 def type_name(spec: Setting) -> str:
-    """The type as TOML, and so the policy file, calls it."""
+    """The type as TOML, and so the policy file, calls it (docs/ADMIN.md's table)."""
     if isinstance(spec, TextSetting):
-        return "a string"
-    return "an integer" if spec.whole else "a float"
+        return "string"
+    return "integer" if spec.whole else "float"
 
 
 # --- the table in docs/ADMIN.md ---------------------------------------------------------
@@ -191,8 +209,7 @@ def markdown_table() -> str:
     rows = ["| key | shown in Settings as | type | default | range | can be locked | meaning |", "|---|---|---|---|---|---|---|"]
     for spec in SETTINGS:
         limits = spec.accepts if isinstance(spec, TextSetting) else f"{spec.minimum} to {spec.maximum}"
-        kind = type_name(spec).partition(" ")[2]
-        cells = [f"`{spec.name}`", spec.label, kind, _toml(spec.default), limits, "yes" if spec.lockable else "no", spec.help]
+        cells = [f"`{spec.name}`", spec.label, type_name(spec), _toml(spec.default), limits, "yes" if spec.lockable else "no", spec.help]
         rows.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(rows)
 
@@ -201,7 +218,7 @@ def with_settings_table(document: str) -> str:
     """`document` with the lines between TABLE_START and TABLE_END replaced by markdown_table()
     (blank lines around it, so that no Markdown reader takes a marker for a row)."""
     before, start, rest = document.partition(TABLE_START)
-    _, end, after = rest.partition(TABLE_END)
+    _old_table, end, after = rest.partition(TABLE_END)
     if not start or not end:
         raise ValueError(f"The document has no settings table: put the lines {TABLE_START!r} and {TABLE_END!r} where it goes.")
     return before + start + "\n\n" + markdown_table() + "\n\n" + end + after

@@ -13,6 +13,7 @@ from typing import Any
 from app.config import schema
 from app.platform.atomic import write_atomically
 from app.platform.errors import StorageError
+from app.platform.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def save_settings(settings: Settings, path: Path) -> None:
     try:
         write_atomically(path, json.dumps(document, indent=2).encode("utf-8"))
     except OSError as exc:
-        raise StorageError(f"Your settings could not be saved ({exc.strerror or exc}).") from exc
+        raise StorageError(_("Your settings could not be saved ({reason}).").format(reason=exc.strerror or exc)) from exc
 
 
 def save_model_preferences(path: Path, model_key: str, **changes: Any) -> ModelPreferences:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from app.conversations.transaction import transaction
 from app.platform.errors import StorageError
+from app.platform.i18n import _
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -91,10 +92,10 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> N
         with transaction(db):
             version = _user_version(db)  # read again under the lock: another process may have migrated
             if version > len(migrations):
-                raise StorageError(
+                raise StorageError(_(
                     "The conversation database was written by a newer version of Hearth. "
                     "Please update Hearth to open it."
-                )
+                ))
             if version == len(migrations):
                 return
             for statement in statements(migrations[version]):

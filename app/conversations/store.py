@@ -24,32 +24,56 @@ from app.conversations.migrations import migrate
 from app.conversations.storage_errors import storage_error
 from app.conversations.transaction import transaction
 from app.platform.errors import StorageError
+from app.platform.i18n import N_, _
 
-DEFAULT_TITLE = "New chat"
+# The title a conversation is given when there is nothing to name it after, stored in
+# the language in use when it is created (a title is the user's to change, like a file name).
+DEFAULT_TITLE = N_("New chat")
 TITLE_LENGTH = 60
 
 
 def title_from(text: str) -> str:
     """A conversation's first title: its first message on one line, shortened."""
-    return " ".join(text.split())[:TITLE_LENGTH] or DEFAULT_TITLE
+    return " ".join(text.split())[:TITLE_LENGTH] or _(DEFAULT_TITLE)
 
 
 class Role(enum.StrEnum):
-    """Who wrote a message. The values are what the database stores, not what the user reads."""
+    """Who wrote a message. The values are what the database stores; `label` is what the user reads."""
 
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
 
+    @property
+    def label(self) -> str:
+        """Who wrote it, as the conversation shows it ("You", "Assistant")."""
+        return _(_ROLE_LABELS[self])
+
+
+_ROLE_LABELS = {Role.SYSTEM: N_("System"), Role.USER: N_("You"), Role.ASSISTANT: N_("Assistant")}
+
 
 class Status(enum.StrEnum):
-    """How far a message got. The values are what the database stores, not what the user reads."""
+    """How far a message got. The values are what the database stores; `note` is what the user reads."""
 
     COMPLETE = "complete"
     STREAMING = "streaming"  # being written now (or cut off by a crash, until mark_interrupted)
     STOPPED = "stopped"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+
+    @property
+    def note(self) -> str:
+        """What the message's footer says about how it ended: '' for a complete reply or
+        one being written, which need no word."""
+        return _(_STATUS_NOTES[self]) if self in _STATUS_NOTES else ""
+
+
+_STATUS_NOTES = {
+    Status.STOPPED: N_("Stopped"),
+    Status.INTERRUPTED: N_("Interrupted: Hearth closed before this reply finished"),
+    Status.FAILED: N_("This reply ended with an error"),
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +132,7 @@ class ConversationStore(Protocol):
 
     def create_conversation(
         self,
-        title: str = DEFAULT_TITLE,
+        title: str | None = None,
         *,
         system_prompt: str | None = None,
         model_id: str | None = None,
@@ -201,9 +225,8 @@ class SqliteConversationStore:
                 self._db.close()  # a refused file stays free to be moved aside (Windows locks open files)
                 raise
         except OSError as exc:
-            raise StorageError(
-                f"Hearth cannot use the folder {path.parent} for conversations ({exc.strerror or exc})."
-            ) from exc
+            raise StorageError(_("Hearth cannot use the folder {folder} for conversations ({reason}).").format(
+                folder=path.parent, reason=exc.strerror or exc)) from exc
         except sqlite3.Error as exc:
             raise storage_error(exc, path) from exc
 
@@ -228,14 +251,16 @@ class SqliteConversationStore:
 
     def create_conversation(
         self,
-        title: str = DEFAULT_TITLE,
+        title: str | None = None,
         *,
         system_prompt: str | None = None,
         model_id: str | None = None,
         assistant_id: str | None = None,
     ) -> int:
-        """A new, empty conversation. None for the system prompt, model or assistant:
-        the default at the time of each reply."""
+        """A new, empty conversation, titled DEFAULT_TITLE in the language in use unless
+        `title` is given. None for the system prompt, model or assistant: the default at
+        the time of each reply."""
+        title = _(DEFAULT_TITLE) if title is None else title
         now = self._clock()
         with self._write() as db:
             cursor = db.execute(

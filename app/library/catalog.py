@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.modelfile.gguf_info import kv_bytes_per_token
 from app.platform.errors import HearthError
+from app.platform.i18n import _
 from app.platform.paths import RESOURCES_DIR
 
 CATALOG_FILE = RESOURCES_DIR / "catalog.json"
@@ -46,7 +47,7 @@ def load_catalog(path: Path = CATALOG_FILE) -> list[CatalogModel]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise HearthError(f"The list of recommended models could not be read ({exc}).") from exc
+        raise HearthError(_("The list of recommended models could not be read ({reason}).").format(reason=exc)) from exc
     known = {f.name for f in fields(CatalogModel)}
     return [CatalogModel(**{k: v for k, v in raw.items() if k in known}) for raw in document["models"]]
 

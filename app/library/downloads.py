@@ -10,6 +10,7 @@ when it matches, and a mismatching file is set aside, never used.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import http.client
 import json
@@ -29,6 +30,7 @@ from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_spac
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, ModelFileError, StorageError
 from app.platform.hashing import ParallelHasher
+from app.platform.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +75,32 @@ class DownloadJob:
         return self.source == other.source
 
 
+class Phase(enum.StrEnum):
+    """What a download is doing. The values are identities; `label` is what a person reads."""
+
+    RESOLVING = "resolving"  # asking the Hub which file, size and checksum
+    CHECKING = "checking"  # hashing what an earlier run left
+    DOWNLOADING = "downloading"
+    WAITING = "waiting"  # to try again after a failure
+    VERIFYING = "verifying"  # comparing the checksum
+
+    @property
+    def label(self) -> str:
+        return _(_PHASE_LABELS[self])
+
+
+_PHASE_LABELS = {
+    Phase.RESOLVING: N_("Asking the server about the file…"),
+    Phase.CHECKING: N_("Checking what was already downloaded…"),
+    Phase.DOWNLOADING: N_("Downloading"),
+    Phase.WAITING: N_("Waiting to try again…"),
+    Phase.VERIFYING: N_("Checking the file…"),
+}
+
+
 @dataclass(frozen=True)
 class Progress:
-    phase: str  # "resolving", "checking", "downloading", "waiting", "verifying"
+    phase: Phase
     done: int
     total: int
     speed: float = 0.0  # bytes per second
@@ -91,22 +116,20 @@ class Progress:
         """One line for a person: '45% · 44.1 of 98.4 MB · 12.3 MB/s · 4 s left'."""
         if self.message:
             return self.message
-        if self.phase == "checking":
-            return f"Checking what was already downloaded… {_percent(self.done, self.total)}"
-        if self.phase != "downloading":
-            return PHASE_TEXT.get(self.phase, self.phase)
-        parts = [f"{self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB" if self.total else f"{self.done / 1e6:,.1f} MB"]
+        if self.phase is Phase.CHECKING:
+            return f"{self.phase.label} {_percent(self.done, self.total)}"
+        if self.phase is not Phase.DOWNLOADING:
+            return self.phase.label
+        done, total = f"{self.done / 1e6:,.1f}", f"{self.total / 1e6:,.1f}"
+        parts = [_("{done} of {total} MB").format(done=done, total=total) if self.total else _("{done} MB").format(done=done)]
         if self.total:
             parts.insert(0, _percent(self.done, self.total))
         if self.speed:
-            parts.append(f"{self.speed / 1e6:,.1f} MB/s")
+            parts.append(_("{speed} MB/s").format(speed=f"{self.speed / 1e6:,.1f}"))
         left = self.seconds_left
         if left is not None:
-            parts.append(f"{duration(left)} left")
+            parts.append(_("{time} left").format(time=duration(left)))
         return " · ".join(parts)
-
-
-PHASE_TEXT = {"resolving": "Asking the server about the file…", "verifying": "Checking the file…"}
 
 
 def _percent(done: int, total: int) -> str:
@@ -114,11 +137,12 @@ def _percent(done: int, total: int) -> str:
 
 
 def duration(seconds: float) -> str:
+    """'4 s', '12 min', '1 h 5 min'."""
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return _("{seconds} s").format(seconds=f"{seconds:.0f}")
     if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+        return _("{minutes} min").format(minutes=f"{seconds / 60:.0f}")
+    return _("{hours} h {minutes} min").format(hours=int(seconds // 3600), minutes=int(seconds % 3600 // 60))
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -179,7 +203,7 @@ class Downloader:
         try:
             write_atomically(self._job_file(job), json.dumps(asdict(job), indent=1).encode("utf-8"))
         except OSError as exc:
-            raise StorageError(f"The download list could not be saved ({exc.strerror or exc}).") from exc
+            raise StorageError(_("The download list could not be saved ({reason}).").format(reason=exc.strerror or exc)) from exc
 
     def pending(self) -> list[DownloadJob]:
         """Unfinished downloads, oldest first."""
@@ -227,10 +251,10 @@ class Downloader:
             self.save(job)
             return self._run_with_retries(job, progress, stop, hashed)
         except OSError as exc:  # the disk, not the network (those are retried or explained)
-            raise StorageError(
-                f"{job.label} could not be saved on this computer ({exc.strerror or exc}). "
+            raise StorageError(_(
+                "{model} could not be saved on this computer ({reason}). "
                 "Check that the disk is not full, then resume the download."
-            ) from exc
+            ).format(model=job.label, reason=exc.strerror or exc)) from exc
         finally:
             hashed.finish()
 
@@ -256,11 +280,12 @@ class Downloader:
             if hashed.length > before:
                 attempt = 0
             if attempt >= len(self.retry_delays):
-                raise DownloadError(f"{reason} What was downloaded is kept; resume it later.")
+                raise DownloadError(_("{reason} What was downloaded is kept; resume it later.").format(reason=reason))
             delay = self.retry_delays[attempt]
             attempt += 1
             log.info("download %s: retry %d in %.0f s: %s", job.id, attempt, delay, reason)
-            progress(Progress("waiting", self.bytes_on_disk(job), job.size, message=f"{reason} Trying again in {delay:.0f} s."))
+            waiting = _("{reason} Trying again in {seconds} s.").format(reason=reason, seconds=f"{delay:.0f}")
+            progress(Progress(Phase.WAITING, self.bytes_on_disk(job), job.size, message=waiting))
             if stop.wait(delay):
                 return None
 
@@ -268,7 +293,7 @@ class Downloader:
         self, job: DownloadJob, progress: ProgressCallback, stop: threading.Event, hashed: ParallelHasher
     ) -> ModelEntry | None:
         if job.repo and not job.url:
-            progress(Progress("resolving", 0, 0))
+            progress(Progress(Phase.RESOLVING, 0, 0))
             remote = network.resolve_hub_file(job.repo, job.repo_file, job.revision, self.endpoint, self._token(), self.timeout)
             job.url, job.size, job.hub_sha256 = remote.download_url, remote.size, remote.sha256
             job.revision = remote.revision or job.revision
@@ -280,7 +305,7 @@ class Downloader:
             part.unlink()
             have = 0
         if hashed.length != have:  # bytes a previous run left: hash them first
-            digest = hash_file(part, have, lambda done, total: progress(Progress("checking", done, total)), stop)
+            digest = hash_file(part, have, lambda done, total: progress(Progress(Phase.CHECKING, done, total)), stop)
             if digest is None:
                 return None
             hashed.restart(digest, have)
@@ -291,10 +316,10 @@ class Downloader:
 
     def _check_hashes_agree(self, job: DownloadJob) -> None:
         if job.expected_sha256 and job.hub_sha256 and job.expected_sha256 != job.hub_sha256:
-            raise ChecksumMismatch(
-                f"{job.label} on the Hub is not the file Hearth expected (its checksum differs). "
+            raise ChecksumMismatch(_(
+                "{model} on the Hub is not the file Hearth expected (its checksum differs). "
                 "It was not downloaded. The catalog or the repository may have changed."
-            )
+            ).format(model=job.label))
 
     def _check_free_space(self, job: DownloadJob, have: int) -> None:
         if job.size:
@@ -364,32 +389,32 @@ class Downloader:
                     if now - last_report >= 0.2:
                         last_report = now
                         speed = (done - have) / max(now - started, 1e-3)
-                        progress(Progress("downloading", done, job.size, speed))
+                        progress(Progress(Phase.DOWNLOADING, done, job.size, speed))
         except OSError as exc:
             if isinstance(exc, network.TRANSIENT_ERRORS):
                 raise
-            raise StorageError(
-                f"{job.label} could not be written to disk ({exc.strerror or exc}). "
+            raise StorageError(_(
+                "{model} could not be written to disk ({reason}). "
                 "Free some space, then resume the download."
-            ) from exc
+            ).format(model=job.label, reason=exc.strerror or exc)) from exc
         if job.size and done < job.size:
             raise ConnectionError(f"connection closed after {done} of {job.size} bytes")
         return True
 
     def _finish(self, job: DownloadJob, part: Path, digest: hashlib._Hash, progress: ProgressCallback) -> ModelEntry:
         size = part.stat().st_size
-        progress(Progress("verifying", size, size))
+        progress(Progress(Phase.VERIFYING, size, size))
         actual = digest.hexdigest()
         wanted = job.expected_sha256 or job.hub_sha256
         if wanted and actual != wanted:
             rejected = self.folder / f"{job.id}.rejected"
             part.replace(rejected)
             self._job_file(job).unlink(missing_ok=True)
-            raise ChecksumMismatch(
-                f"{job.label} arrived damaged or is not the expected file (its checksum does not match), "
-                f"so it was not added. Try the download again. The damaged file was set aside as {rejected}; "
+            raise ChecksumMismatch(_(
+                "{model} arrived damaged or is not the expected file (its checksum does not match), "
+                "so it was not added. Try the download again. The damaged file was set aside as {file}; "
                 "delete it to free the space."
-            )
+            ).format(model=job.label, file=rejected))
         try:
             entry = self.library.add_verified(
                 part,

@@ -23,6 +23,7 @@ from typing import Any
 from app.modelfile.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, ModelFileError, StorageError
+from app.platform.i18n import _, ngettext
 from app.platform.paths import RESOURCES_DIR
 
 log = logging.getLogger(__name__)
@@ -101,15 +102,16 @@ def sha256_of(path: Path, progress: Callable[[int, int], None] | None = None) ->
 
 
 def ensure_free_space(folder: Path, needed: int, what: str, margin: int = DISK_MARGIN) -> None:
-    """Raise StorageError unless `folder`'s disk has `needed` bytes plus `margin` free.
+    """Raise StorageError unless `folder`'s disk has `needed` bytes plus `margin` free;
+    `what` names what is to be written (translated: "a copy of …", a model's name).
     The default margin keeps a full disk from breaking the conversation store."""
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if free < needed + margin:
-        raise StorageError(
-            f"There is not enough free disk space for {what}: it needs {needed / 1e9:.1f} GB "
-            f"and {free / 1e9:.1f} GB is free. Delete some files or models, then try again."
-        )
+        raise StorageError(_(
+            "There is not enough free disk space for {what}: it needs {needed} GB "
+            "and {free} GB is free. Delete some files or models, then try again."
+        ).format(what=what, needed=f"{needed / 1e9:.1f}", free=f"{free / 1e9:.1f}"))
 
 
 def _slug(text: str) -> str:
@@ -236,7 +238,9 @@ class ModelLibrary:
             try:
                 downloaded.replace(target)
             except OSError as exc:
-                raise StorageError(f"The model could not be moved into place ({exc.strerror or exc}).") from exc
+                raise StorageError(
+                    _("The model could not be moved into place ({reason}).").format(reason=exc.strerror or exc)
+                ) from exc
             try:
                 with self._changing() as entries:
                     entry = self._entry_for(
@@ -263,7 +267,7 @@ class ModelLibrary:
         except FileNotFoundError:
             return 0
         except OSError as exc:
-            raise StorageError(f"The model file could not be deleted ({exc.strerror or exc}).") from exc
+            raise StorageError(_("The model file could not be deleted ({reason}).").format(reason=exc.strerror or exc)) from exc
         return entry.size
 
     def verify(self, entry: ModelEntry, progress: Callable[[int, int], None] | None = None) -> str:
@@ -272,11 +276,17 @@ class ModelLibrary:
         try:
             size = path.stat().st_size
         except OSError:
-            return f"The file of {entry.name} is missing ({path})."
+            return _("The file of {model} is missing ({path}).").format(model=entry.name, path=path)
         if size != entry.size:
-            return f"The file of {entry.name} changed size ({size:,} bytes instead of {entry.size:,}): it is damaged or was replaced."
+            return ngettext(
+                "The file of {model} changed size ({size} byte instead of {expected}): it is damaged or was replaced.",
+                "The file of {model} changed size ({size} bytes instead of {expected}): it is damaged or was replaced.",
+                size,
+            ).format(model=entry.name, size=f"{size:,}", expected=f"{entry.size:,}")
         if sha256_of(path, progress=progress) != entry.sha256:
-            return f"The file of {entry.name} no longer matches its checksum: it is damaged. Delete it and get it again."
+            return _(
+                "The file of {model} no longer matches its checksum: it is damaged. Delete it and get it again."
+            ).format(model=entry.name)
         return ""
 
     def _with_hash(self, digest: str) -> ModelEntry | None:
@@ -325,9 +335,7 @@ class ModelLibrary:
         """Register the starter model from its installed PyPI package."""
         path = starter_model_file()
         if path is None:
-            raise ModelFileError(
-                "The starter model is not installed. Run the setup command from the README again."
-            )
+            raise ModelFileError(_("The starter model is not installed. Run the setup command from the README again."))
         for entry in self.models():
             # Already there: skip re-hashing 98 MB on every launch of the run command.
             stored = self.file_of(entry)
@@ -345,7 +353,7 @@ class ModelLibrary:
 
     def _copy_in(self, path: Path) -> Path:
         size = path.stat().st_size
-        ensure_free_space(self.models_dir, size, f"a copy of {path.name}")
+        ensure_free_space(self.models_dir, size, _("a copy of {file}").format(file=path.name))
         with self._lock:  # reserve the name, so two imports never pick the same one
             target = self._free_name(path.name)
             target.touch(exist_ok=False)
@@ -356,7 +364,7 @@ class ModelLibrary:
         except OSError as exc:
             partial.unlink(missing_ok=True)
             target.unlink(missing_ok=True)
-            raise StorageError(f"The model could not be copied ({exc.strerror or exc}).") from exc
+            raise StorageError(_("The model could not be copied ({reason}).").format(reason=exc.strerror or exc)) from exc
         return target
 
     def _save(self, entries: list[ModelEntry]) -> None:
@@ -364,9 +372,7 @@ class ModelLibrary:
         try:
             write_atomically(self._manifest, json.dumps(document, indent=2).encode("utf-8"))
         except OSError as exc:
-            raise StorageError(
-                f"The model list could not be saved ({exc.strerror or exc})."
-            ) from exc
+            raise StorageError(_("The model list could not be saved ({reason}).").format(reason=exc.strerror or exc)) from exc
 
 
 @contextlib.contextmanager

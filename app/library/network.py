@@ -21,6 +21,7 @@ from typing import Any
 
 from app import __version__
 from app.platform.errors import HearthError
+from app.platform.i18n import _
 
 DEFAULT_HUB = "https://huggingface.co"
 HUB_ENDPOINT_ENV = "HF_ENDPOINT"
@@ -57,23 +58,24 @@ def hub_endpoint(configured: str = "") -> str:
 
 
 def status_message(status: int, what: str) -> str:
-    """A sentence for an HTTP error status, naming what was asked for."""
+    """A sentence for an HTTP error status, naming what was asked for (a file's or a
+    model's name, or a translated phrase such as "the file")."""
     if status == 401:
-        return f"{what} needs you to sign in: add a Hugging Face token in the Library, then try again."
+        return _("{what} needs you to sign in: add a Hugging Face token in the Library, then try again.").format(what=what)
     if status == 403:
-        return (
-            f"{what} is gated: accept its license on the Hugging Face website with your account, "
+        return _(
+            "{what} is gated: accept its license on the Hugging Face website with your account, "
             "add your token in the Library, then try again."
-        )
+        ).format(what=what)
     if status == 404:
-        return f"{what} was not found on the server. It may have been renamed or removed."
+        return _("{what} was not found on the server. It may have been renamed or removed.").format(what=what)
     if status == 416:
-        return f"The server refused to continue {what} from where it stopped."
+        return _("The server refused to continue {what} from where it stopped.").format(what=what)
     if status == 429:
-        return "The server says too many requests were made. Wait a few minutes and try again."
+        return _("The server says too many requests were made. Wait a few minutes and try again.")
     if status >= 500:
-        return f"The server had a problem while sending {what} (error {status})."
-    return f"The server refused {what} (error {status})."
+        return _("The server had a problem while sending {what} (error {status}).").format(what=what, status=status)
+    return _("The server refused {what} (error {status}).").format(what=what, status=status)
 
 
 def strip_etag(value: str | None) -> str:
@@ -111,16 +113,17 @@ def open_url(
     headers: dict[str, str] | None = None,
     token: str = "",
     timeout: float = 30.0,
-    what: str = "the file",
+    what: str = "",
 ) -> http.client.HTTPResponse:
-    """GET `url`, following redirects. HTTP errors become HttpStatusError naming `what`."""
+    """GET `url`, following redirects. HTTP errors become HttpStatusError naming `what`
+    (by default "the file")."""
     opener = urllib.request.build_opener(_SameHostAuthRedirects())
     try:
         response: http.client.HTTPResponse = opener.open(_request(url, headers=headers, token=token), timeout=timeout)
         return response
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise HttpStatusError(exc.code, status_message(exc.code, what)) from exc
+        raise HttpStatusError(exc.code, status_message(exc.code, what or _("the file"))) from exc
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def resolve_hub_file(
     url = f"{base}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}/{urllib.parse.quote(filename)}"
     opener = urllib.request.build_opener(_NoRedirects())
     commit = ""
-    for _ in range(5):
+    for _redirect in range(5):
         try:
             response = opener.open(_request(url, method="HEAD", token=token), timeout=timeout)
             headers, status = response.headers, response.status
@@ -170,7 +173,7 @@ def resolve_hub_file(
             raise HttpStatusError(status, status_message(status, what))
         break
     else:
-        raise NetworkError(f"The Hub sent too many redirects for {what}.")
+        raise NetworkError(_("The Hub sent too many redirects for {what}.").format(what=what))
     linked = strip_etag(headers.get("X-Linked-Etag"))
     # Content-Length of a redirect is the redirect's own body, not the file.
     size_text = headers.get("X-Linked-Size") or (headers.get("Content-Length") if status < 300 else "") or "0"
@@ -183,15 +186,19 @@ def resolve_hub_file(
     )
 
 
-def get_json(url: str, token: str = "", timeout: float = 20.0, what: str = "the list of models") -> Any:
-    """GET a JSON document (Hub API calls). Every failure is a NetworkError with a sentence."""
+def get_json(url: str, token: str = "", timeout: float = 20.0, what: str = "") -> Any:
+    """GET a JSON document (Hub API calls). Every failure is a NetworkError with a sentence
+    naming `what` (by default "the list of models")."""
+    what = what or _("the list of models")
     try:
         with open_url(url, headers={"Accept": "application/json"}, token=token, timeout=timeout, what=what) as response:
             return json.loads(response.read().decode("utf-8"))
     except TRANSIENT_ERRORS as exc:
         raise NetworkError(describe_failure(exc, what)) from exc
     except ValueError as exc:
-        raise NetworkError(f"The server sent something that is not {what}. Check the Hub address in Settings.") from exc
+        raise NetworkError(
+            _("The server sent something that is not {what}. Check the Hub address in Settings.").format(what=what)
+        ) from exc
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -206,10 +213,10 @@ def describe_failure(exc: BaseException, what: str) -> str:
     """A sentence for a network failure that is not an HTTP status."""
     reason = getattr(exc, "reason", exc)
     if isinstance(reason, (TimeoutError, socket.timeout)):
-        return f"The server stopped answering while getting {what}. Check the connection and try again."
+        return _("The server stopped answering while getting {what}. Check the connection and try again.").format(what=what)
     if is_unreachable(exc):
-        return (
-            f"Hearth could not reach the server for {what}. "
+        return _(
+            "Hearth could not reach the server for {what}. "
             "This computer seems to be offline, or the address is wrong."
-        )
-    return f"The connection was lost while getting {what}. Check the connection and try again."
+        ).format(what=what)
+    return _("The connection was lost while getting {what}. Check the connection and try again.").format(what=what)

@@ -27,6 +27,7 @@ from app.library.network import SHA256_HEX
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, StorageError
 from app.platform.hashing import ParallelHasher
+from app.platform.i18n import _, ngettext
 
 PACK_MANIFEST = "hearth-pack.json"
 PACK_FORMAT = "hearth-pack"
@@ -98,15 +99,17 @@ def export_pack(
     for model_id in model_ids:
         entry = library.get(model_id)
         if entry is None:
-            raise PackError(f"There is no model '{model_id}' to export. Run 'hearth models list' to see them.")
+            raise PackError(
+                _("There is no model '{model}' to export. Run 'hearth models list' to see them.").format(model=model_id)
+            )
         entries.append(entry)
     if not entries:
-        raise PackError("Choose at least one model to export.")
+        raise PackError(_("Choose at least one model to export."))
     installer_files = _installer_files(installer)
     total = sum(e.size for e in entries) + sum(f.stat().st_size for f in installer_files)
     destination.mkdir(parents=True, exist_ok=True)
     (destination / PACK_MANIFEST).unlink(missing_ok=True)  # a re-export is incomplete until done
-    ensure_free_space(destination, total, f"the pack in {destination}", margin=0)
+    ensure_free_space(destination, total, _("the pack in {folder}").format(folder=destination), margin=0)
     count = _Counter(total, progress)
     files: list[PackFile] = []
     try:
@@ -117,10 +120,10 @@ def export_pack(
             taken.add(Path(relative).name)
             digest = copy_hashed(library.file_of(entry), destination / relative, count)
             if digest != entry.sha256:
-                raise PackError(
-                    f"{entry.name} is damaged on this computer (its checksum changed), so it was not "
+                raise PackError(_(
+                    "{model} is damaged on this computer (its checksum changed), so it was not "
                     "exported. Delete it and get it again."
-                )
+                ).format(model=entry.name))
             origin = {k: getattr(entry, k) for k in ("name", "license", "source", "repo", "repo_file", "revision", "url")}
             files.append(PackFile(relative, entry.size, digest, "model", origin))
         base = installer.parent if installer is not None and installer.is_file() else installer
@@ -142,7 +145,8 @@ def export_pack(
         }
         write_atomically(destination / PACK_MANIFEST, json.dumps(document, indent=2).encode("utf-8"))
     except OSError as exc:
-        raise PackError(f"The pack could not be written to {destination} ({exc.strerror or exc}).") from exc
+        raise PackError(_("The pack could not be written to {folder} ({reason}).").format(
+            folder=destination, reason=exc.strerror or exc)) from exc
     return files
 
 
@@ -151,27 +155,33 @@ def read_pack(folder: Path) -> list[PackFile]:
     try:
         document = json.loads(manifest.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise PackError(
-            f"{folder} is not a complete Hearth pack: {PACK_MANIFEST} is missing. If the export was "
+        raise PackError(_(
+            "{folder} is not a complete Hearth pack: {file} is missing. If the export was "
             "interrupted, export it again."
-        ) from exc
+        ).format(folder=folder, file=PACK_MANIFEST)) from exc
     except (OSError, ValueError) as exc:
-        raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.") from exc
+        raise PackError(_damaged_list(manifest)) from exc
     if not isinstance(document, dict) or document.get("format") != PACK_FORMAT:
-        raise PackError(f"{manifest} is not a Hearth pack list.")
+        raise PackError(_("{file} is not a Hearth pack list.").format(file=manifest))
     if document.get("version", 0) > PACK_VERSION:
-        raise PackError("This pack was made by a newer Hearth. Update Hearth on this computer first.")
+        raise PackError(_("This pack was made by a newer Hearth. Update Hearth on this computer first."))
     try:
         files = [PackFile(**raw) for raw in document["files"]]
     except (KeyError, TypeError) as exc:
-        raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.") from exc
+        raise PackError(_damaged_list(manifest)) from exc
     for item in files:
         if not (isinstance(item.path, str) and isinstance(item.size, int) and isinstance(item.model, dict)
                 and isinstance(item.sha256, str) and SHA256_HEX.fullmatch(item.sha256)):
-            raise PackError(f"The pack's list of files ({manifest}) is damaged. Export the pack again.")
+            raise PackError(_damaged_list(manifest))
         if not _inside_pack(item.path) or (item.kind == "model" and not item.path.startswith("models/")):
-            raise PackError(f"The pack names a file outside its folder ({item.path}); it was not imported.")
+            raise PackError(
+                _("The pack names a file outside its folder ({file}); it was not imported.").format(file=item.path)
+            )
     return files
+
+
+def _damaged_list(manifest: Path) -> str:
+    return _("The pack's list of files ({file}) is damaged. Export the pack again.").format(file=manifest)
 
 
 def _inside_pack(path: str) -> bool:
@@ -191,10 +201,11 @@ def missing_files(folder: Path, files: list[PackFile]) -> list[str]:
         try:
             size = path.stat().st_size
         except OSError:
-            problems.append(f"{item.path} (missing)")
+            problems.append(_("{file} (missing)").format(file=item.path))
             continue
         if size != item.size:
-            problems.append(f"{item.path} ({size:,} of {item.size:,} bytes)")
+            problems.append(ngettext("{file} ({size} of {expected} byte)", "{file} ({size} of {expected} bytes)", item.size).format(
+                file=item.path, size=f"{size:,}", expected=f"{item.size:,}"))
     return problems
 
 
@@ -203,14 +214,14 @@ def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progre
     files = read_pack(folder)
     problems = missing_files(folder, files)
     if problems:
-        raise PackError(
-            "The pack is incomplete, so nothing was imported. Missing or cut short: "
-            + ", ".join(problems) + ". Copy the pack again from the first computer."
-        )
+        raise PackError(_(
+            "The pack is incomplete, so nothing was imported. Missing or cut short: {files}. "
+            "Copy the pack again from the first computer."
+        ).format(files=", ".join(problems)))
     installed = {m.sha256 for m in library.models()}
     models = [f for f in files if f.kind == "model"]
     new = [f for f in models if f.sha256 not in installed]
-    ensure_free_space(library.models_dir, sum(f.size for f in new), "the pack's models")
+    ensure_free_space(library.models_dir, sum(f.size for f in new), _("the pack's models"))
     for stale in library.models_dir.glob(".import-*"):  # left by an import that was killed
         shutil.rmtree(stale, ignore_errors=True)
     staging = library.models_dir / f".import-{uuid.uuid4().hex[:8]}"
@@ -220,10 +231,10 @@ def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progre
         for item in new:  # every file verified before any is added
             digest = copy_hashed(folder / item.path, staging / item.path, count)
             if digest != item.sha256:
-                raise PackError(
-                    f"{item.path} in the pack is damaged (its checksum does not match), so nothing was "
+                raise PackError(_(
+                    "{file} in the pack is damaged (its checksum does not match), so nothing was "
                     "imported. Copy the pack again from the first computer."
-                )
+                ).format(file=item.path))
         shared = _verified_settings(folder, files)
         before = {m.id for m in library.models()}
         try:
@@ -242,7 +253,9 @@ def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progre
                     library.remove(entry.id)
             raise
     except OSError as exc:
-        raise StorageError(f"The pack could not be imported ({exc.strerror or exc}). Nothing was added.") from exc
+        raise StorageError(
+            _("The pack could not be imported ({reason}). Nothing was added.").format(reason=exc.strerror or exc)
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
@@ -255,7 +268,7 @@ def _verified_settings(folder: Path, files: list[PackFile]) -> dict[str, Any] | 
         return None
     data = (folder / item.path).read_bytes()
     if _sha256_bytes(data) != item.sha256:
-        raise PackError(f"{item.path} in the pack is damaged, so nothing was imported. Copy the pack again.")
+        raise PackError(_("{file} in the pack is damaged, so nothing was imported. Copy the pack again.").format(file=item.path))
     shared = json.loads(data)
     return {key: value for key, value in shared.items() if key in SHARED_SETTINGS}
 
@@ -279,7 +292,7 @@ def _installer_files(installer: Path | None) -> list[Path]:
         return [installer]
     if installer.is_dir():
         return sorted(p for p in installer.rglob("*") if p.is_file())
-    raise PackError(f"The installer {installer} was not found.")
+    raise PackError(_("The installer {file} was not found.").format(file=installer))
 
 
 def _sha256_bytes(data: bytes) -> str:

@@ -16,6 +16,7 @@ from app.library.catalog import CatalogModel, find_in_catalog
 from app.library.model_library import ModelEntry
 from app.library.network import RemoteFile
 from app.platform.errors import HearthError
+from app.platform.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def find_updates(
         if remote.revision and remote.revision != entry.revision and remote.sha256 and remote.sha256 not in installed:
             updates[entry.id] = Update(entry.id, entry.repo, entry.repo_file, remote.revision, "Hub")
     if failure is not None and not answered:
-        text = str(failure) if isinstance(failure, HearthError) else network.describe_failure(failure, "updates")
+        text = str(failure) if isinstance(failure, HearthError) else network.describe_failure(failure, _("updates"))
         raise network.NetworkError(text)
     return updates
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from app.platform.i18n import N_, _, ngettext
+
 OVERHEAD_BYTES = 300 * 1024 * 1024
 # Leave room for the system and the user's other programs.
 COMFORTABLE_SHARE = 0.6
@@ -19,9 +21,22 @@ GIB = 1024**3
 
 
 class Verdict(Enum):
-    RUNS_WELL = "Runs well"
-    MAY_BE_SLOW = "May be slow"
-    TOO_BIG = "Too big for this computer"
+    """How well a model runs here. The values are identities; `label` is what a person reads."""
+
+    RUNS_WELL = "runs_well"
+    MAY_BE_SLOW = "may_be_slow"
+    TOO_BIG = "too_big"
+
+    @property
+    def label(self) -> str:
+        return _(_VERDICT_LABELS[self])
+
+
+_VERDICT_LABELS = {
+    Verdict.RUNS_WELL: N_("Runs well"),
+    Verdict.MAY_BE_SLOW: N_("May be slow"),
+    Verdict.TOO_BIG: N_("Too big for this computer"),
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,8 @@ class Fit:
 
     @property
     def label(self) -> str:
-        return self.verdict.value
+        """The verdict in the language in use, for a table's cell."""
+        return self.verdict.label
 
 
 def memory_needed(file_size: int, kv_bytes_per_token: int, context_length: int) -> int:
@@ -60,14 +76,14 @@ def memory_warning(file_size: int, kv_bytes_per_token: int, context_length: int,
     needed = memory_needed(file_size, kv_bytes_per_token, context_length)
     if needed <= available:
         return ""
-    return (
-        f"This model needs about {_gb(needed)} of memory, but only {_gb(available)} is free. "
+    return _(
+        "This model needs about {needed} of memory, but only {available} is free. "
         "It may be very slow or fail to load. Close other programs or choose a smaller model."
-    )
+    ).format(needed=_gb(needed), available=_gb(available))
 
 
 def _gb(size: int) -> str:
-    return f"{size / GIB:.1f} GB"
+    return _("{gigabytes} GB").format(gigabytes=f"{size / GIB:.1f}")
 
 
 def fits_on_gpu(needed: int, gpu_memory: int) -> bool:
@@ -84,25 +100,28 @@ def judge(
 ) -> Fit:
     """The verdict for one model at `context_length` tokens on this computer."""
     needed = memory_needed(file_size, kv_bytes_per_token, context_length)
-    context = f"{context_length:,} tokens of conversation"
+    sizes = {"needed": _gb(needed), "tokens": f"{context_length:,}", "memory": _gb(total_memory), "gpu": _gb(gpu_memory)}
     if fits_on_gpu(needed, gpu_memory):
-        return Fit(
-            Verdict.RUNS_WELL, needed,
-            f"It needs about {_gb(needed)} for {context} and fits in your graphics card's {_gb(gpu_memory)}.",
-        )
+        return Fit(Verdict.RUNS_WELL, needed, ngettext(
+            "It needs about {needed} for {tokens} token of conversation and fits in your graphics card's {gpu}.",
+            "It needs about {needed} for {tokens} tokens of conversation and fits in your graphics card's {gpu}.",
+            context_length,
+        ).format(**sizes))
     if needed <= total_memory * COMFORTABLE_SHARE:
-        return Fit(
-            Verdict.RUNS_WELL, needed,
-            f"It needs about {_gb(needed)} for {context}; this computer has {_gb(total_memory)}, plenty to spare.",
-        )
+        return Fit(Verdict.RUNS_WELL, needed, ngettext(
+            "It needs about {needed} for {tokens} token of conversation; this computer has {memory}, plenty to spare.",
+            "It needs about {needed} for {tokens} tokens of conversation; this computer has {memory}, plenty to spare.",
+            context_length,
+        ).format(**sizes))
     if needed <= total_memory * POSSIBLE_SHARE:
-        return Fit(
-            Verdict.MAY_BE_SLOW, needed,
-            f"It needs about {_gb(needed)} of this computer's {_gb(total_memory)}: it will run, "
-            "but other programs may slow down while it answers. Close what you do not need.",
-        )
-    return Fit(
-        Verdict.TOO_BIG, needed,
-        f"It needs about {_gb(needed)} for {context}, more than this computer's {_gb(total_memory)}. "
+        return Fit(Verdict.MAY_BE_SLOW, needed, _(
+            "It needs about {needed} of this computer's {memory}: it will run, "
+            "but other programs may slow down while it answers. Close what you do not need."
+        ).format(**sizes))
+    return Fit(Verdict.TOO_BIG, needed, ngettext(
+        "It needs about {needed} for {tokens} token of conversation, more than this computer's {memory}. "
         "Choose a smaller model, or a shorter context in Settings.",
-    )
+        "It needs about {needed} for {tokens} tokens of conversation, more than this computer's {memory}. "
+        "Choose a smaller model, or a shorter context in Settings.",
+        context_length,
+    ).format(**sizes))

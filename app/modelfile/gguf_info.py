@@ -17,6 +17,7 @@ from typing import Any
 import gguf
 
 from app.platform.errors import ModelFileError
+from app.platform.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class _HeaderReader:
         """Step over a long string array (a vocabulary) without decoding it."""
         buffer, offset, end = self._buffer, self.offset, len(self._buffer)
         length_at = struct.Struct("<Q").unpack_from
-        for _ in range(count):
+        for _string in range(count):
             offset += 8 + length_at(buffer, offset)[0]
             if offset > end:
                 raise ValueError("string array runs past the end of the file")
@@ -153,7 +154,7 @@ class _HeaderReader:
             if item_type == gguf.GGUFValueType.STRING and count > _KEEP_ARRAYS_UP_TO:
                 self._skip_strings(count)
                 return None
-            items = [self.value(item_type) for _ in range(count)]
+            items = [self.value(item_type) for _item in range(count)]
             return items if count <= _KEEP_ARRAYS_UP_TO else None
         raise ValueError(f"unknown GGUF value type {value_type}")
 
@@ -189,7 +190,7 @@ def _parse(buffer: mmap.mmap) -> _Header:
         raise ValueError("implausible header counts")
     metadata: dict[str, Any] = {}
     vocabulary = (0, 0)
-    for _ in range(kv_count):
+    for _entry in range(kv_count):
         key = reader.string()
         (value_type,) = reader.unpack("I")
         start = reader.offset
@@ -197,7 +198,7 @@ def _parse(buffer: mmap.mmap) -> _Header:
         if key == TOKENS_KEY:
             vocabulary = (start, reader.offset)
     tensors = []
-    for _ in range(tensor_count):
+    for _tensor in range(tensor_count):
         name = reader.string()
         (dims,) = reader.unpack("I")
         shape = reader.unpack("Q" * dims)
@@ -246,7 +247,8 @@ def _per_layer(value: object, layers: int) -> list[int]:
 
 
 def _unrunnable(header: _Header) -> str | None:
-    """Why llama.cpp cannot run this file, in a few plain words; None if nothing is known.
+    """Why llama.cpp cannot run this file, in a few plain words (a clause for the sentence
+    of read_gguf_info); None if nothing is known.
 
     Mostly facts that llama.cpp asserts on, or that end the process some other way, so
     that such a file never reaches it; each limit is one that no working model breaks."""
@@ -254,18 +256,20 @@ def _unrunnable(header: _Header) -> str | None:
     arch = str(metadata.get("general.architecture", ""))
     layers = metadata.get(f"{arch}.block_count")
     if isinstance(layers, int) and not 0 < layers <= LLAMA_MAX_LAYERS:
-        return f"its layer count is {layers:,}"
+        return _("its layer count is {count}").format(count=f"{layers:,}")
     # gguf.cpp refuses an alignment that is not a power of two; with one below 32 a
     # tensor can start where the CPU backend asserts (TENSOR_ALIGNMENT above).
     if header.alignment & (header.alignment - 1) or any(
-        offset % TENSOR_ALIGNMENT for _, _, _, offset in header.tensors
+        offset % TENSOR_ALIGNMENT for *_tensor, offset in header.tensors
     ):
-        return f"its data alignment is {header.alignment} byte{'' if header.alignment == 1 else 's'}"
+        return ngettext(
+            "its data alignment is {count} byte", "its data alignment is {count} bytes", header.alignment
+        ).format(count=header.alignment)
     tokenizer = metadata.get("tokenizer.ggml.model")
     if tokenizer in ("none", "no_vocab"):
         # llama-vocab.cpp loads no tokenizer for these; the first tokenize then fails
         # GGML_ASSERT(tokenizer && "Tokenizer not initialized ...").
-        return "it has no tokenizer, so it cannot read text"
+        return _("it has no tokenizer, so it cannot read text")
     missing_merges = "tokenizer.ggml.merges" not in metadata and (
         tokenizer == "gemma4" or (tokenizer in _BPE_TOKENIZERS and metadata.get("tokenizer.ggml.pre") != "kimi-k2")
     )
@@ -275,12 +279,12 @@ def _unrunnable(header: _Header) -> str | None:
     # "\n" the same way at load (and only warns); chat prompts always have newlines.
     no_byte_tokens = tokenizer == "llama" and not header.spells_newline
     if missing_merges or no_byte_tokens:
-        return "its tokenizer does not match its vocabulary"
+        return _("its tokenizer does not match its vocabulary")
     for key, value in metadata.items():
         # ggml-cpu/ops.cpp: norm, rms_norm and l2_norm each GGML_ASSERT(eps >= 0.0f) at
         # the first decode, which NaN fails too; no working model has an infinite one.
         if key.endswith("epsilon") and isinstance(value, float) and not (math.isfinite(value) and value >= 0):
-            return f"its norm epsilon is {value}"
+            return _("its norm epsilon is {value}").format(value=value)
     per_layer = layers if isinstance(layers, int) else 1
     heads = _per_layer(metadata.get(f"{arch}.attention.head_count"), per_layer)
     kv_heads = _per_layer(metadata.get(f"{arch}.attention.head_count_kv"), per_layer)
@@ -289,10 +293,16 @@ def _unrunnable(header: _Header) -> str | None:
     # (A single edited count usually fails llama.cpp's tensor shape check first.)
     for count, kv_count in zip(heads, kv_heads, strict=False):
         if count and kv_count and count % kv_count:
-            return f"its {count} attention heads cannot share {kv_count} key heads"
+            return ngettext(
+                "its {heads} attention heads cannot share {count} key head",
+                "its {heads} attention heads cannot share {count} key heads",
+                kv_count,
+            ).format(heads=count, count=kv_count)
     context = metadata.get(f"{arch}.context_length")
     if isinstance(context, int) and context > MAX_CONTEXT_LENGTH:
-        return f"its context length is {context:,} tokens"
+        return ngettext(
+            "its context length is {count} token", "its context length is {count} tokens", context
+        ).format(count=f"{context:,}")
     return None
 
 
@@ -306,42 +316,43 @@ def read_gguf_info(path: Path, display_name: str = "") -> GgufInfo:
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:
-        raise ModelFileError(f"The model file {display} could not be found.") from exc
+        raise ModelFileError(_("The model file {file} could not be found.").format(file=display)) from exc
     except OSError as exc:
-        raise ModelFileError(f"The model file {display} could not be read ({exc.strerror}).") from exc
+        raise ModelFileError(_("The model file {file} could not be read ({reason}).").format(file=display, reason=exc.strerror)) from exc
     if size == 0:
-        raise ModelFileError(f"The model file {display} is empty (0 bytes). Download it again.")
+        raise ModelFileError(_("The model file {file} is empty (0 bytes). Download it again.").format(file=display))
     try:
         with path.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise ModelFileError(f"The model file {display} could not be read ({exc.strerror}).") from exc
+        raise ModelFileError(_("The model file {file} could not be read ({reason}).").format(file=display, reason=exc.strerror)) from exc
     if magic != GGUF_MAGIC:
         raise ModelFileError(
-            f"{display} is not a GGUF model file. Hearth can only run models in GGUF format."
+            _("{file} is not a GGUF model file. Hearth can only run models in GGUF format.").format(file=display)
         )
     try:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
             header = _parse(buffer)
         metadata, tensors = header.metadata, header.tensors
-        data_end = max((offset + _tensor_bytes(n, t) for _, n, t, offset in tensors), default=0)
+        data_end = max((offset + _tensor_bytes(n, t) for _name, n, t, offset in tensors), default=0)
     except (ValueError, KeyError, OSError, OverflowError, struct.error) as exc:
         log.info("GGUF check failed for %s: %s", path, exc)
-        raise ModelFileError(
-            f"The model file {display} is damaged or incomplete. "
+        raise ModelFileError(_(
+            "The model file {file} is damaged or incomplete. "
             "It may have been cut off while downloading or copying: get it again."
-        ) from exc
+        ).format(file=display)) from exc
     if not tensors or data_end > size:
-        raise ModelFileError(
-            f"The model file {display} is incomplete ({size:,} of {data_end:,} bytes). "
-            "Download or copy it again."
-        )
+        raise ModelFileError(ngettext(
+            "The model file {file} is incomplete ({size} of {expected} byte). Download or copy it again.",
+            "The model file {file} is incomplete ({size} of {expected} bytes). Download or copy it again.",
+            data_end,
+        ).format(file=display, size=f"{size:,}", expected=f"{data_end:,}"))
     problem = _unrunnable(header)
     if problem:
-        raise ModelFileError(
-            f"The model file {display} has settings that llama.cpp cannot run ({problem}). "
+        raise ModelFileError(_(
+            "The model file {file} has settings that llama.cpp cannot run ({problem}). "
             "It may have been edited or damaged: get it again from where it came."
-        )
+        ).format(file=display, problem=problem))
     architecture = str(metadata.get("general.architecture", "unknown"))
     context = metadata.get(f"{architecture}.context_length", 0)
     template = metadata.get("tokenizer.chat_template")
@@ -350,7 +361,7 @@ def read_gguf_info(path: Path, display_name: str = "") -> GgufInfo:
     return GgufInfo(
         architecture=architecture,
         name=str(metadata.get("general.name") or path.stem),
-        parameters=sum(n for _, n, _, _ in tensors),
+        parameters=sum(n for _name, n, _type, _offset in tensors),
         quantization=_quantization_name(file_type),
         context_length=int(context) if isinstance(context, int) else 0,
         chat_template=template if isinstance(template, str) and template.strip() else None,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.platform.i18n import _
 from app.platform.paths import RESOURCES_DIR
 
 BUILD_INFO_FILE = RESOURCES_DIR / "build_info.json"
@@ -51,6 +52,8 @@ def llama_versions() -> dict[str, str]:
 
 
 def development_info() -> dict[str, str]:
+    """This checkout's record, in the words build.py writes into a bundle's (in English:
+    it is data, shown as written)."""
     return {
         "version": __version__, "commit": git_commit(), "build": "development checkout", **llama_versions(),
         "cpu_baseline": "this computer's own processor features (llama.cpp compiled here, natively)",
@@ -66,8 +69,11 @@ def build_info() -> dict[str, Any]:
 
 
 def describe(info: dict[str, Any]) -> str:
-    return (
-        f"Hearth {info.get('version', '?')} ({info.get('build', 'bundle')}, commit {info.get('commit', '?')})\n"
-        f"llama-cpp-python {info.get('llama_cpp_python', '?')}, ggml {info.get('ggml', '?')}\n"
-        f"llama.cpp needs: {info.get('cpu_baseline', 'unknown')}"
-    )
+    """Three lines for Help → About and the self-test: the version and build, llama.cpp's
+    versions, the processor it needs."""
+    return "\n".join((
+        _("Hearth {version} ({build}, commit {commit})").format(
+            version=info.get("version", "?"), build=info.get("build") or _("bundle"), commit=info.get("commit", "?")),
+        f"llama-cpp-python {info.get('llama_cpp_python', '?')}, ggml {info.get('ggml', '?')}",
+        _("llama.cpp needs: {processor}").format(processor=info.get("cpu_baseline") or _("unknown")),
+    ))

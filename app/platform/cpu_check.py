@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.platform.build_info import build_info
+from app.platform.i18n import _
 
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -33,9 +34,13 @@ def missing_cpu_flags(required: list[str], cpuinfo: Path = CPUINFO) -> list[str]
 
 def too_old_sentence(missing: Sequence[str] = ()) -> str:
     """The plain sentence for a processor below this build's baseline (build_info)."""
-    needs = build_info().get("cpu_baseline", "a newer processor")
-    lacks = f" (this one lacks {', '.join(missing)})" if missing else ""
-    return (
-        f"This computer's processor is too old for this copy of Hearth, which needs {needs}{lacks}. "
+    needs = build_info().get("cpu_baseline") or _("a newer processor")
+    if missing:
+        return _(
+            "This computer's processor is too old for this copy of Hearth, which needs {needs} (this one lacks "
+            "{missing}). Your conversations are safe; Hearth cannot answer on this computer."
+        ).format(needs=needs, missing=", ".join(missing))
+    return _(
+        "This computer's processor is too old for this copy of Hearth, which needs {needs}. "
         "Your conversations are safe; Hearth cannot answer on this computer."
-    )
+    ).format(needs=needs)

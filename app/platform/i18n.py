@@ -11,20 +11,49 @@ where they are shown. See docs/TRANSLATING.md.
 from __future__ import annotations
 
 import gettext
+import itertools
+import os
 from collections.abc import Sequence
 
 from app.platform.paths import LOCALE_DIR
 
 DOMAIN = "hearth"
+# The language the source strings are written in: it has no catalog, so a person who
+# puts it first must get it, not the next language on their list that has one.
+SOURCE_LANGUAGE = "en"
+# What gettext reads, in this order, when no languages are given (the first one set wins).
+LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 _catalog: gettext.NullTranslations = gettext.NullTranslations()
 
 
+def environment_languages() -> list[str]:
+    """The languages the environment asks for, most wanted first: the first of LANGUAGE
+    (a colon-separated list), LC_ALL, LC_MESSAGES and LANG that is set, as gettext reads them."""
+    for variable in LANGUAGE_VARIABLES:
+        value = os.environ.get(variable)
+        if value:
+            return [language for language in value.split(":") if language]
+    return []
+
+
+def _is_source_language(language: str) -> bool:
+    """English in any spelling ("en", "en_GB.UTF-8", "en-US"), or the C locale."""
+    code = language.partition(".")[0].partition("@")[0]
+    return code in ("C", "POSIX") or code.replace("-", "_").partition("_")[0].lower() == SOURCE_LANGUAGE
+
+
 def use_language(languages: Sequence[str] | None = None) -> None:
-    """Translate from now on into the first of `languages` that has a catalog (None: the
-    environment's LANGUAGE, LC_ALL, LC_MESSAGES and LANG, as gettext reads them);
-    English where none has one."""
-    use_catalog(gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True))
+    """Translate from now on into the first of `languages` that has a catalog, in gettext's
+    spelling ("de_DE") or Qt's and the web's ("de-DE", as QLocale.uiLanguages() gives them);
+    None: the environment's (environment_languages). English where none before English has one."""
+    wanted = environment_languages() if languages is None else list(languages)
+    before_source = [language.replace("-", "_") for language in itertools.takewhile(
+        lambda language: not _is_source_language(language), wanted)]
+    if not before_source:
+        use_catalog(gettext.NullTranslations())
+        return
+    use_catalog(gettext.translation(DOMAIN, LOCALE_DIR, languages=before_source, fallback=True))
 
 
 def use_catalog(catalog: gettext.NullTranslations) -> None:
@@ -34,10 +63,14 @@ def use_catalog(catalog: gettext.NullTranslations) -> None:
 
 
 def _(message: str) -> str:
+    """`message` in the language in use. Pass a string literal, so extractors find it; fill
+    its named placeholders after: `_("Cannot read {path}.").format(path=path)`."""
     return _catalog.gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form of a sentence about `count` things that the language in use needs (some
+    languages have more than two); `count` is still to be filled in with `.format`."""
     return _catalog.ngettext(singular, plural, count)
 
 

@@ -15,11 +15,13 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
+from app.platform.i18n import N_, _
+
 log = logging.getLogger(__name__)
 
 SERVICE = "Hearth"
 HUB_TOKEN = "huggingface-token"
-NO_KEYRING_NOTICE = (
+NO_KEYRING_NOTICE = N_(
     "This computer has no password keyring, so the token is kept only until Hearth closes. "
     "You will need to enter it again next time."
 )
@@ -84,4 +86,4 @@ class TokenStore:
             except keyring.errors.KeyringError as exc:
                 log.warning("keyring write failed: %s", exc)
         self._session_token = token
-        return NO_KEYRING_NOTICE if token else ""
+        return _(NO_KEYRING_NOTICE) if token else ""

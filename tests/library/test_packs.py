@@ -146,7 +146,7 @@ def test_pack_commands_with_an_installer_then_chat_on_the_student_computer(
 
     exported = hearth(teacher.data_dir, "pack", "export", str(usb), "--models", *ids, "--installer", str(installer))
     assert exported.returncode == 0, exported.stderr
-    assert "Wrote a pack of 2 model(s) and the settings and the installer" in exported.stdout
+    assert "Wrote a pack of 2 models and the settings and the installer" in exported.stdout
     assert (usb / "installer" / "hearth-setup.tar.gz").read_bytes() == installer.read_bytes()
     other = tmp_path / "student"
     imported = hearth(other, "pack", "import", str(usb))

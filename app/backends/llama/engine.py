@@ -60,6 +60,7 @@ from app.modelfile.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
 from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
 from app.platform.errors import ModelLoadError, PromptTooLongError
 from app.platform.hardware import available_memory, physical_cores
+from app.platform.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def parse_system_info(text: str) -> frozenset[str]:
     """The features set to 1 in "CPU : SSE3 = 1 | AVX2 = 1 | ... | AMX_INT8 = 1 |"."""
     features: set[str] = set()
     for part in text.split("|"):
-        name, _, value = part.partition("=")
+        name, _equals, value = part.partition("=")
         if value.strip() == "1":
             features.add(name.rpartition(":")[2].strip())  # the first names its backend
     return frozenset(features)
@@ -182,7 +183,9 @@ class LlamaBackend(Backend):
         load it with the engine options chosen for this CPU (or safe mode). Raises
         HearthError, or OSError when the file cannot be read."""
         if model.path is None:
-            raise ModelLoadError(f"The model {model.name} is on a server; llama.cpp runs model files on this computer.")
+            raise ModelLoadError(
+                _("The model {model} is on a server; llama.cpp runs model files on this computer.").format(model=model.name)
+            )
         path = model.path
         info = read_gguf_info(path)
         context = usable_context(options.engine.context_length, info.context_length)
@@ -191,7 +194,7 @@ class LlamaBackend(Backend):
             options.on_warning(warning)
         self.unload()
         if not options.on_progress(0.0):
-            raise ModelLoadError(f"Loading the model {path.name} was stopped.")
+            raise ModelLoadError(_("Loading the model {file} was stopped.").format(file=path.name))
         engine_options = choose_options(options.engine, info, context, options.safe_mode, self._features)
 
         def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
@@ -231,10 +234,10 @@ class LlamaBackend(Backend):
                     llama_lib.llama_model_default_params = original_defaults
         except (ValueError, RuntimeError, OSError) as exc:
             log.error("llama.cpp failed to load %s: %s", path, exc)
-            raise ModelLoadError(
-                f"The model {path.name} could not be loaded. The file may be damaged, or it "
+            raise ModelLoadError(_(
+                "The model {file} could not be loaded. The file may be damaged, or it "
                 "may need a newer version of Hearth."
-            ) from exc
+            ).format(file=path.name)) from exc
         finally:
             log.debug("llama-cpp-python said while loading: %s", console.getvalue()[-2000:])
         self._llm.verbose = False
@@ -275,7 +278,7 @@ class LlamaBackend(Backend):
 
     def _model(self) -> Llama:
         if self._llm is None:
-            raise ModelLoadError("No model is loaded. Choose a model first.")
+            raise ModelLoadError(_("No model is loaded. Choose a model first."))
         return self._llm
 
     def count_tokens(self, text: str) -> int:
@@ -285,11 +288,11 @@ class LlamaBackend(Backend):
         """Never supported yet (CHAT_CAPABILITIES): said in words, not answered with zeros."""
         facts = self.loaded
         if facts is None:
-            raise ModelLoadError("No model is loaded. Choose a model first.")
-        raise CapabilityError(
-            f"The model {facts.name} is a chat model: it cannot turn text into embeddings. "
+            raise ModelLoadError(_("No model is loaded. Choose a model first."))
+        raise CapabilityError(_(
+            "The model {model} is a chat model: it cannot turn text into embeddings. "
             "Choose an embedding model for this."
-        )
+        ).format(model=facts.name))
 
     def reply(
         self,
@@ -333,10 +336,10 @@ class LlamaBackend(Backend):
                 # The per-message estimate was short: drop the oldest non-system turn.
                 first = 1 if turns and turns[0].role == "system" else 0
                 if len(turns) - first <= 1:
-                    raise PromptTooLongError(
+                    raise PromptTooLongError(_(
                         "Your message is too long for this model with the current settings. "
                         "Shorten it, or raise the context length in Settings."
-                    )
+                    ))
                 turns = turns[:first] + turns[first + 1 :]
                 dropped += 1
                 while len(turns) > first and turns[first].role == "assistant":
@@ -351,10 +354,10 @@ class LlamaBackend(Backend):
             return self._render_unchecked(llm, prompt_format, turns)
         except (ValueError, TypeError, jinja2.TemplateError) as exc:
             log.warning("prompt format %s failed: %s", prompt_format, exc)
-            raise ModelLoadError(
-                f"This model's prompt format could not write out the conversation ({exc}). "
+            raise ModelLoadError(_(
+                "This model's prompt format could not write out the conversation ({reason}). "
                 "Choose another prompt format for it in Settings."
-            ) from exc
+            ).format(reason=exc)) from exc
 
     def _render_unchecked(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         if prompt_format == COMPLETION:
@@ -395,10 +398,10 @@ class LlamaBackend(Backend):
         llm = self._model()
         limit = min(sampling.max_tokens, llm.n_ctx() - len(prompt.tokens))
         if limit <= 0:
-            raise PromptTooLongError(
+            raise PromptTooLongError(_(
                 "This conversation leaves no room for a reply in the model's context. "
                 "Start a new chat, or raise the context length in Settings."
-            )
+            ))
         llm.set_seed(sampling.seed if sampling.seed >= 0 else random.getrandbits(31))
         self._cancel = cancel
         # The abort callback lets Stop interrupt a long prompt inside llama_decode.
@@ -436,7 +439,7 @@ class LlamaBackend(Backend):
                         break
         except RuntimeError as exc:
             if not cancel.is_set():
-                raise ModelLoadError(f"The model stopped with an error: {exc}") from exc
+                raise ModelLoadError(_("The model stopped with an error: {reason}").format(reason=exc)) from exc
         finally:
             tokens.close()
             llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from app.backends.base import ChatTurn
 from app.platform.errors import PromptTooLongError
+from app.platform.i18n import ngettext
 
 # Tokens a chat template adds around each message (role markers, separators).
 PER_MESSAGE_OVERHEAD = 8
 
+# What the model reads in text-completion mode: not translated (the model's words, not the user's).
 COMPLETION_USER = "User"
 COMPLETION_ASSISTANT = "Assistant"
 
@@ -68,13 +70,14 @@ def fit_to_context(
         kept.append(turn)
         used += cost
     if not kept and history:
-        last = history[-1]
-        raise PromptTooLongError(
-            f"Your message is too long for this model: it is about "
-            f"{count_tokens(last.content):,} tokens, and the model can read about "
-            f"{max(0, budget - PER_MESSAGE_OVERHEAD):,} at once with the current settings. "
-            "Shorten it, or raise the context length in Settings."
-        )
+        tokens, room = count_tokens(history[-1].content), max(0, budget - PER_MESSAGE_OVERHEAD)
+        raise PromptTooLongError(ngettext(
+            "Your message is too long for this model: it is about {tokens} token, and the model can read "
+            "about {room} at once with the current settings. Shorten it, or raise the context length in Settings.",
+            "Your message is too long for this model: it is about {tokens} tokens, and the model can read "
+            "about {room} at once with the current settings. Shorten it, or raise the context length in Settings.",
+            tokens,
+        ).format(tokens=f"{tokens:,}", room=f"{room:,}"))
     # A reply must follow a user turn: never start the kept part on an assistant turn.
     while kept and kept[-1].role == "assistant":
         kept.pop()
