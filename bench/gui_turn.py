@@ -1,4 +1,4 @@
-"""What one chat turn costs the GUI thread, as the conversation grows.
+"""What one chat turn, and opening a conversation, cost the GUI thread as the conversation grows.
 
     .venv/bin/python bench/gui_turn.py [--turns 1 21 50] [--repeats 3]
 
@@ -6,7 +6,8 @@ A conversation of N-1 earlier turns (Markdown with a code block, as models write
 saved, the window opens it, and one more message is sent to the fake backend (no model:
 only the window's own work is measured). Per turn it prints the SQLite statements run
 on the GUI thread and the GUI thread's CPU time from send to the reply's end, and both
-as a ratio to the first turn of the same run (the baseline).
+as a ratio to the first turn of the same run (the baseline). Then the same for opening
+a conversation of N turns from another one (its reading and rendering included).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
@@ -58,6 +60,26 @@ def _counting_connect(original):  # type: ignore[no-untyped-def]
     return connect
 
 
+def _save_conversation(store: SqliteConversationStore, turns: int) -> int:
+    conversation = store.create_conversation("A long chat")
+    parent = None
+    for number in range(turns):
+        parent = store.add_message(conversation, parent, "user", f"Question {number}: how do I greet?")
+        parent = store.add_message(conversation, parent, "assistant", EARLIER_REPLY)
+    return conversation
+
+
+def _open_window(paths: Any, app: QApplication) -> Any:
+    window = create_window(paths, FakeBackendFactory())
+    window.show()
+    deadline = time.monotonic() + 30
+    while not window.send_button.isEnabled() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    app.processEvents()
+    return window
+
+
 def measure_turn(earlier_turns: int) -> tuple[int, float]:
     """(GUI-thread statements, GUI-thread CPU seconds) of one turn after `earlier_turns`."""
     global statements
@@ -67,19 +89,9 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
         paths.ensure()
         ModelLibrary(paths.models_dir).add(starter_model_file(), copy=False)
         store = SqliteConversationStore(paths.database)
-        conversation = store.create_conversation("A long chat")
-        parent = None
-        for number in range(earlier_turns):
-            parent = store.add_message(conversation, parent, "user", f"Question {number}: how do I greet?")
-            parent = store.add_message(conversation, parent, "assistant", EARLIER_REPLY)
+        _save_conversation(store, earlier_turns)
         store.close()
-        window = create_window(paths, FakeBackendFactory())
-        window.show()
-        deadline = time.monotonic() + 30
-        while not window.send_button.isEnabled() and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.005)
-        app.processEvents()
+        window = _open_window(paths, app)
         statements = 0
         started = time.thread_time()
         window.composer.setPlainText("One more question, please.")
@@ -95,21 +107,55 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
     return counted, cpu
 
 
+def measure_open(turns: int) -> tuple[int, float]:
+    """(GUI-thread statements, GUI-thread CPU seconds) of opening a conversation of `turns`
+    turns, not shown before, from a newer one the window opened with."""
+    global statements
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
+        paths = resolve_paths(Path(folder))
+        paths.ensure()
+        ModelLibrary(paths.models_dir).add(starter_model_file(), copy=False)
+        store = SqliteConversationStore(paths.database)
+        long_chat = _save_conversation(store, turns)
+        _save_conversation(store, 1)  # the newest: the window opens with it
+        store.close()
+        window = _open_window(paths, app)
+        statements = 0
+        started = time.thread_time()
+        window.session.open(long_chat)
+        while not window.send_button.isEnabled():  # read and shown
+            app.processEvents()
+            time.sleep(0.001)
+        app.processEvents()
+        cpu = time.thread_time() - started
+        counted = statements
+        window.close()
+        app.processEvents()
+    return counted, cpu
+
+
+def _table(title: str, results: dict[int, tuple[int, float]]) -> None:
+    base_statements, base_cpu = next(iter(results.values()))
+    print(title)
+    print(f"{'turns':>5} {'statements':>11} {'ratio':>6} {'GUI ms':>8} {'ratio':>6}")
+    for turn, (count, cpu) in results.items():
+        print(f"{turn:>5} {count:>11} {count / max(base_statements, 1):>6.2f} {cpu * 1000:>8.1f} {cpu / base_cpu:>6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, nargs="+", default=[1, 21, 50])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     sqlite3.connect = _counting_connect(sqlite3.connect)  # type: ignore[assignment]
-    results = {}
-    for turn in args.turns:
-        runs = [measure_turn(turn - 1) for _ in range(args.repeats)]
-        results[turn] = (runs[0][0], statistics.median(cpu for _, cpu in runs))
-    first = args.turns[0]
-    base_statements, base_cpu = results[first]
-    print(f"{'turn':>5} {'statements':>11} {'ratio':>6} {'GUI ms':>8} {'ratio':>6}")
-    for turn, (count, cpu) in results.items():
-        print(f"{turn:>5} {count:>11} {count / base_statements:>6.2f} {cpu * 1000:>8.1f} {cpu / base_cpu:>6.2f}")
+    for title, measure, turns in (("A turn (turn N)", measure_turn, [t - 1 for t in args.turns]),
+                                  ("Opening a conversation of N turns", measure_open, args.turns)):
+        results = {}
+        for shown, turn in zip(args.turns, turns, strict=True):
+            runs = [measure(turn) for _ in range(args.repeats)]
+            results[shown] = (runs[0][0], statistics.median(cpu for _, cpu in runs))
+        _table(title, results)
 
 
 if __name__ == "__main__":
