@@ -8,7 +8,7 @@ as text arrives, so a crash keeps what was already shown.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
@@ -32,8 +32,12 @@ def generate_reply(
     cancel: threading.Event,
     on_text: Callable[[str], None],
     on_started: Callable[[int, int], None] = lambda message_id, omitted: None,
+    locked: Collection[str] = frozenset(),
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
+
+    `locked`: the settings the administrator locked (schema names); they apply to every
+    conversation, whatever it recorded when it began.
 
     `on_started(message_id, omitted_turns)` is called once the prompt is built
     and the reply row exists. Raises HearthError before that row exists when
@@ -42,10 +46,10 @@ def generate_reply(
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
     conversation_id = path[-1].conversation_id
-    # A conversation keeps the system prompt it began with; one from before conversations
-    # recorded theirs (None) follows today's.
+    # A conversation keeps the system prompt it began with (unless the administrator locked
+    # one); one from before conversations recorded theirs (None) follows today's.
     conversation = store.conversation(conversation_id)
-    kept = conversation.system_prompt if conversation is not None else None
+    kept = conversation.system_prompt if conversation is not None and "system_prompt" not in locked else None
     system_prompt = settings.system_prompt if kept is None else kept
     request = ChatRequest(system_prompt, history, settings.sampling, format_preference)
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it

@@ -98,3 +98,12 @@ def test_a_conversation_keeps_the_system_prompt_it_began_with(store: Conversatio
         question = store.add_message(conversation, None, "user", "Who are you?")
         generate_reply(backend, store, question, today, "auto", threading.Event(), lambda text: None)
     assert [request.system_prompt for request in backend.requests] == ["You are a pirate.", "You are a librarian."]
+
+
+def test_a_system_prompt_the_administrator_locked_applies_to_old_conversations_too(store: ConversationStore) -> None:
+    pirate = store.create_conversation("Ahoy", system_prompt="You are a pirate.")
+    question = store.add_message(pirate, None, "user", "Who are you?")
+    backend = FakeBackend()
+    school = Settings(system_prompt="You help students.")  # the policy's, applied
+    generate_reply(backend, store, question, school, "auto", threading.Event(), lambda text: None, locked={"system_prompt"})
+    assert [request.system_prompt for request in backend.requests] == ["You help students."]

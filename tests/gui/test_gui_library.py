@@ -510,3 +510,28 @@ def test_the_graphics_card_is_probed_after_the_window_is_up(qtbot, paths: AppPat
     factory.answer.set()
     qtbot.waitUntil(lambda: "graphics card" in library.table.index(0, 1).data(Qt.ItemDataRole.ToolTipRole), timeout=5000)
     window.close()
+
+
+def test_a_locked_system_prompt_applies_to_a_conversation_begun_with_another(
+    qtbot, paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_gguf: MakeGguf
+) -> None:
+    from app.conversations.store import SqliteConversationStore
+
+    store = SqliteConversationStore(paths.database)
+    older = store.create_conversation("Before the policy", system_prompt="You are a pirate.")
+    store.add_message(older, store.add_message(older, None, "user", "Hello"), "assistant", "Ahoy!")
+    store.close()
+    policy = tmp_path / "policy.toml"
+    policy.write_text('system_prompt = "You help students."\nlocked = ["system_prompt"]\n')
+    monkeypatch.setenv("HEARTH_POLICY_FILE", str(policy))
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("SmolLM2-synthetic.Q4_1.gguf"), copy=False)
+    factory = FakeBackendFactory()
+    window = create_window(paths, factory)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.session.can_reply, timeout=5000)
+    assert window.session.conversation_id == older and "Ahoy!" in window.chat_view.toPlainText()
+    window.send("Who are you?")
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
+    assert [request.system_prompt for request in factory.backend.requests] == ["You help students."]
+    window.close()

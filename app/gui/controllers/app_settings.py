@@ -28,6 +28,11 @@ class AppSettings(QObject):
     def current(self) -> Settings:
         return self._settings
 
+    @property
+    def locked(self) -> frozenset[str]:
+        """The settings the administrator locked (schema names)."""
+        return frozenset(self._policy.locked)
+
     def save(self) -> None:
         try:
             save_settings(self._settings, self._file)

@@ -23,8 +23,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.backends.base import ReplyStats
-from app.config.settings import Settings
 from app.conversations.store import BranchedThread, ConversationStore, Message, Role, Status, title_from
+from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest
@@ -68,7 +68,7 @@ class ChatSession(QObject):
         reader: StoreReader,
         worker: InferenceWorker,
         loader: ModelLoader,
-        settings: Callable[[], Settings],
+        settings: AppSettings,
         prepare: Callable[[], Prepare] = lambda: lambda _messages: None,
     ) -> None:
         """`prepare()` is called on the GUI thread when a conversation is to be read; what it
@@ -230,7 +230,7 @@ class ChatSession(QObject):
             target = conversation_id
             if target is None:
                 target = self._store.create_conversation(
-                    title_from(text), system_prompt=self._settings().system_prompt, model_id=self._loader.model_id
+                    title_from(text), system_prompt=self._settings.current().system_prompt, model_id=self._loader.model_id
                 )
             return target, self._store.add_message(target, parent, Role.USER, text)
 
@@ -276,9 +276,11 @@ class ChatSession(QObject):
         self._streamed = []
         self.reply_started.emit()
         self.state_changed.emit()
-        settings = self._settings()
+        settings = self._settings.current()
         preference = settings.preferences_of(self._loader.model_id).prompt_format
-        self.request_generate.emit(ReplyRequest(self._request_id, parent_id, copy.deepcopy(settings), preference))
+        self.request_generate.emit(
+            ReplyRequest(self._request_id, parent_id, copy.deepcopy(settings), preference, self._settings.locked)
+        )
 
     def _current(self, request_id: int) -> bool:
         return request_id == self._active_request and not self._shut_down

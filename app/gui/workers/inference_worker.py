@@ -39,6 +39,7 @@ class ReplyRequest:
     parent_id: int
     settings: Settings
     format_preference: str
+    locked: frozenset[str] = frozenset()  # what the administrator locked (schema names)
 
 
 class InferenceWorker(QObject):
@@ -136,6 +137,7 @@ class InferenceWorker(QObject):
                 lambda message_id, omitted: self.reply_started.emit(
                     request.request_id, message_id, omitted
                 ),
+                request.locked,
             )
         except HearthError as exc:
             flush()
