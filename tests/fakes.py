@@ -74,7 +74,7 @@ class FakeBackend(Backend):
         request: ChatRequest,
         cancel: threading.Event,
         on_text: Callable[[str], None],
-        on_started: Callable[[int], None] | None = None,
+        on_started: Callable[[int], None],
     ) -> ReplyStats:
         self.requests.append(request)
         fitted = fit_to_context(request.system_prompt, request.turns, self.count_tokens, FAKE_CONTEXT,
@@ -82,8 +82,7 @@ class FakeBackend(Backend):
         roles = [turn.role for turn in fitted.turns if turn.role != "system"]
         if any(a == b for a, b in itertools.pairwise(roles)) or roles[:1] != ["user"]:
             raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
-        if on_started is not None:
-            on_started(fitted.omitted_turns)
+        on_started(fitted.omitted_turns)
         sent = 0
         for word in self.reply_words:
             if cancel.is_set():

@@ -172,12 +172,12 @@ class Backend(Protocol):
         request: ChatRequest,
         cancel: threading.Event,
         on_text: Callable[[str], None],
-        on_started: Callable[[int], None] | None = None,
+        on_started: Callable[[int], None],
     ) -> ReplyStats:
         """Stream a reply into `on_text` until it ends or `cancel` is set.
 
         `on_started(omitted_turns)` is called once the prompt is built, before any
-        text: a caller shows and saves the reply from then on. An error raised before
+        text, in every reply that returns: a caller shows and saves the reply from then on. An error raised before
         it (a message too long for the context) means no reply was begun."""
         ...
 

@@ -61,9 +61,8 @@ class BreaksMidReply(FakeBackend):
         request: ChatRequest,
         cancel: threading.Event,
         on_text: Callable[[str], None],
-        on_started: Callable[[int], None] | None = None,
+        on_started: Callable[[int], None],
     ) -> ReplyStats:
-        assert on_started is not None
         on_started(0)
         on_text("Half a")
         raise ModelLoadError("The model stopped with an error: out of memory")

@@ -299,11 +299,10 @@ class LlamaBackend(Backend):
         request: ChatRequest,
         cancel: threading.Event,
         on_text: Callable[[str], None],
-        on_started: Callable[[int], None] | None = None,
+        on_started: Callable[[int], None],
     ) -> ReplyStats:
         prompt = self.build_prompt(request.system_prompt, request.turns, request.sampling, request.prompt_format)
-        if on_started is not None:
-            on_started(prompt.omitted_turns)
+        on_started(prompt.omitted_turns)
         return self.generate(prompt, request.sampling, cancel, on_text)
 
     # reply() in its two steps, for the tests and benchmarks that look at the tokens.
