@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import psutil
-from PySide6.QtCore import QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QThread, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -50,10 +50,11 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     try:
         paths.ensure()
     except OSError as exc:
-        raise HearthError(
-            f"Hearth cannot write to its folder {paths.data_dir} ({exc.strerror or exc}). "
-            "Check that the disk is not full and that you may write there."
-        ) from exc
+        raise HearthError(QCoreApplication.translate(
+            "App",
+            "Hearth cannot write to its folder {folder} ({reason}). "
+            "Check that the disk is not full and that you may write there.",
+        ).format(folder=paths.data_dir, reason=exc.strerror or exc)) from exc
     configure_logging(paths.log_file)
     policy = load_policy(policy_files())
     settings = policy.apply(load_settings(paths.settings_file))
@@ -94,8 +95,9 @@ def _report_unexpected(kind: type[BaseException], error: BaseException, trace: T
     logging.getLogger("hearth").error("unexpected error", exc_info=(kind, error, trace))
     app = QApplication.instance()
     if app is not None and QThread.currentThread() is app.thread():  # widgets only on the GUI thread
-        show_error(None, "Something went wrong", f"{error_message(error)}\n\n"
-                   "Your conversations are saved. If this keeps happening, restart Hearth.")
+        show_error(None, QCoreApplication.translate("App", "Something went wrong"), QCoreApplication.translate(
+            "App", "{error}\n\nYour conversations are saved. If this keeps happening, restart Hearth."
+        ).format(error=error_message(error)))
 
 
 def prepare_qt() -> None:
@@ -144,7 +146,7 @@ def run_gui(argv: Sequence[str], backend_factory: BackendFactory) -> int:
     try:
         window = create_window(resolve_paths(args.data_dir), backend_factory)
     except HearthError as exc:
-        QMessageBox.critical(None, "Hearth cannot start", str(exc))
+        QMessageBox.critical(None, QCoreApplication.translate("App", "Hearth cannot start"), str(exc))
         return 1
     windows.append(window)
     window.show()
