@@ -27,6 +27,7 @@ from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
 from app.gui.main_window import MainWindow
 from app.gui.ops import run_in_background
+from app.gui.translations import install_translators
 from app.gui.workers.download_worker import DownloadWorker
 from app.gui.workers.inference_worker import InferenceWorker
 from app.library.catalog import load_catalog
@@ -140,6 +141,7 @@ def run_gui(argv: Sequence[str], backend_factory: BackendFactory) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("hearth")
     app.setWindowIcon(QIcon(str(RESOURCES_DIR / "icons" / "hearth-256.png")))
+    install_translators(app)  # before the first word is shown
     sys.excepthook = _report_unexpected
     windows: list[MainWindow] = []
     close_on_terminate(app, windows)
