@@ -58,10 +58,12 @@ _STATUS_NOTES = {  # translated where they are shown
 def _stats_line(stats: dict[str, Any]) -> str:
     if not stats:
         return ""
+    # lupdate misses a plural whose count is a call with a string in it: the counts are named first.
+    reply_tokens, prompt_tokens = stats.get("reply_tokens", 0), stats.get("prompt_tokens", 0)
     parts = [
         QCoreApplication.translate("ChatView", "{speed:.1f} tokens/s").format(speed=stats.get("tokens_per_second", 0)),
-        QCoreApplication.translate("ChatView", "%n reply tokens", "", stats.get("reply_tokens", 0)),
-        QCoreApplication.translate("ChatView", "%n prompt tokens", "", stats.get("prompt_tokens", 0)),
+        QCoreApplication.translate("ChatView", "%n reply tokens", "", reply_tokens),
+        QCoreApplication.translate("ChatView", "%n prompt tokens", "", prompt_tokens),
         QCoreApplication.translate("ChatView", "first token after {seconds:.2f} s").format(seconds=stats.get("time_to_first_token", 0)),
     ]
     return " · ".join(parts)
