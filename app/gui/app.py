@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import psutil
-from PySide6.QtCore import QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QThread, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -27,6 +27,7 @@ from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
 from app.gui.main_window import MainWindow
 from app.gui.ops import run_in_background
+from app.gui.translations import install_translators
 from app.gui.workers.download_worker import DownloadWorker
 from app.gui.workers.inference_worker import InferenceWorker
 from app.gui.workers.store_reader import StoreReader
@@ -51,10 +52,11 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     try:
         paths.ensure()
     except OSError as exc:
-        raise HearthError(
-            f"Hearth cannot write to its folder {paths.data_dir} ({exc.strerror or exc}). "
-            "Check that the disk is not full and that you may write there."
-        ) from exc
+        raise HearthError(QCoreApplication.translate(
+            "App",
+            "Hearth cannot write to its folder {folder} ({reason}). "
+            "Check that the disk is not full and that you may write there.",
+        ).format(folder=paths.data_dir, reason=exc.strerror or exc)) from exc
     configure_logging(paths.log_file)
     policy = load_policy(policy_files())
     settings = policy.apply(load_settings(paths.settings_file))
@@ -96,8 +98,9 @@ def _report_unexpected(kind: type[BaseException], error: BaseException, trace: T
     logging.getLogger("hearth").error("unexpected error", exc_info=(kind, error, trace))
     app = QApplication.instance()
     if app is not None and QThread.currentThread() is app.thread():  # widgets only on the GUI thread
-        show_error(None, "Something went wrong", f"{error_message(error)}\n\n"
-                   "Your conversations are saved. If this keeps happening, restart Hearth.")
+        show_error(None, QCoreApplication.translate("App", "Something went wrong"), QCoreApplication.translate(
+            "App", "{error}\n\nYour conversations are saved. If this keeps happening, restart Hearth."
+        ).format(error=error_message(error)))
 
 
 def prepare_qt() -> None:
@@ -140,13 +143,14 @@ def run_gui(argv: Sequence[str], backend_factory: BackendFactory) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("hearth")
     app.setWindowIcon(QIcon(str(RESOURCES_DIR / "icons" / "hearth-256.png")))
+    install_translators(app)  # before the first word is shown
     sys.excepthook = _report_unexpected
     windows: list[MainWindow] = []
     close_on_terminate(app, windows)
     try:
         window = create_window(resolve_paths(args.data_dir), backend_factory)
     except HearthError as exc:
-        QMessageBox.critical(None, "Hearth cannot start", str(exc))
+        QMessageBox.critical(None, QCoreApplication.translate("App", "Hearth cannot start"), str(exc))
         return 1
     windows.append(window)
     window.show()

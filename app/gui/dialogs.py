@@ -1,10 +1,12 @@
-"""The window's small questions and answers: one way to show an error, one to confirm."""
+"""The window's small questions and answers: one way to show an error, one to confirm.
+
+Module-level functions, so their words are translated in the fixed context "Dialogs"."""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.config.settings import ModelPreferences
@@ -15,7 +17,10 @@ from app.platform.errors import HearthError
 
 log = logging.getLogger(__name__)
 
-FAILURE_TITLE = "That did not work"  # the title of a failed action's box, when it has none of its own
+
+def failure_title() -> str:
+    """The title of a failed action's box, when it has none of its own."""
+    return QCoreApplication.translate("Dialogs", "That did not work")
 
 
 def error_message(error: BaseException) -> str:
@@ -24,7 +29,9 @@ def error_message(error: BaseException) -> str:
     unexpected exception logs its traceback (the background op and the last-resort hook do)."""
     if isinstance(error, HearthError):
         return str(error)
-    return f"Something went wrong: {str(error) or type(error).__name__}; details are in the log."
+    return QCoreApplication.translate("Dialogs", "Something went wrong: {error}; details are in the log.").format(
+        error=str(error) or type(error).__name__
+    )
 
 
 def present_error(parent: QWidget | None, title: str, error: BaseException) -> QMessageBox:
@@ -56,18 +63,28 @@ def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:
 
 def show_model_details(parent: QWidget, entry: ModelEntry, preferences: ModelPreferences, safe_mode_line: str) -> bool:
     """Help → About this model. True when the user chose to turn safe mode off."""
+    details = QCoreApplication.translate(
+        "Dialogs",
+        "Architecture: {architecture}\nParameters: {parameters:,}\nQuantization: {quantization}\n"
+        "Trained context: {context:,} tokens\nChat template: {template}\nLicense: {license}\n"
+        "Source: {source}\nSHA-256: {sha256}",
+    ).format(
+        architecture=entry.architecture, parameters=entry.parameters, quantization=entry.quantization,
+        context=entry.context_length,
+        template=QCoreApplication.translate("Dialogs", "yes") if entry.has_chat_template
+        else QCoreApplication.translate("Dialogs", "no"),
+        license=entry.license or QCoreApplication.translate("Dialogs", "unknown"),
+        source=entry.source, sha256=entry.sha256,
+    )
     box = QMessageBox(
         QMessageBox.Icon.Information,
         entry.name,
-        f"Architecture: {entry.architecture}\nParameters: {entry.parameters:,}\n"
-        f"Quantization: {entry.quantization}\nTrained context: {entry.context_length:,} tokens\n"
-        f"Chat template: {'yes' if entry.has_chat_template else 'no'}\n"
-        f"License: {entry.license or 'unknown'}\nSource: {entry.source}\nSHA-256: {entry.sha256}"
-        + (f"\n\n{safe_mode_line}" if safe_mode_line else ""),
+        details + (f"\n\n{safe_mode_line}" if safe_mode_line else ""),
         QMessageBox.StandardButton.Ok,
         parent,
     )
-    turn_off = box.addButton("Turn off safe mode", QMessageBox.ButtonRole.ActionRole) if preferences.safe_mode else None
+    turn_off = (box.addButton(QCoreApplication.translate("Dialogs", "Turn off safe mode"), QMessageBox.ButtonRole.ActionRole)
+                if preferences.safe_mode else None)
     box.exec()
     return turn_off is not None and box.clickedButton() is turn_off
 
@@ -75,7 +92,10 @@ def show_model_details(parent: QWidget, entry: ModelEntry, preferences: ModelPre
 def show_about(parent: QWidget) -> None:
     QMessageBox.about(
         parent,
-        "About Hearth",
-        f"{describe_build(build_info())}\n\nPrivate AI chat that runs entirely on this computer. "
-        "Nothing you type leaves it.\n\nLicensed under the Apache License 2.0.",
+        QCoreApplication.translate("Dialogs", "About Hearth"),
+        QCoreApplication.translate(
+            "Dialogs",
+            "{build}\n\nPrivate AI chat that runs entirely on this computer. Nothing you type leaves it.\n\n"
+            "Licensed under the Apache License 2.0.",
+        ).format(build=describe_build(build_info())),
     )

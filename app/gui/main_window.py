@@ -26,7 +26,7 @@ from app.gui.dialogs import confirm, error_message, show_about, show_error, show
 from app.gui.library.library_window import LibraryServices
 from app.gui.library.pack_dialogs import PackActions
 from app.gui.ops import run_in_background
-from app.gui.widgets.chat_layout import NO_MODEL_HINT, ChatLayout
+from app.gui.widgets.chat_layout import ChatLayout, no_model_hint
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.settings_dialog import SettingsDialog
@@ -54,7 +54,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     ) -> None:
         """`crashed_run`: what stopped Hearth last time (app/platform/crash_marker.py)."""
         super().__init__()
-        self.setWindowTitle("Hearth")
+        self.setWindowTitle("Hearth")  # a name: not translated
         self._store, self._library, self._worker, self._worker_thread = store, library, worker, worker_thread
         self._reader = reader
         self.settings = AppSettings(settings, paths.settings_file, library_services.policy)
@@ -83,7 +83,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         if not library.models() and bundled_starter_file() is not None:
             # First launch of a bundle: copy its starter model in (the bundle's own folder
             # may be temporary or read-only), so the user can chat straight away.
-            self.chat_view.show_placeholder("Welcome to Hearth", "Setting up the starter model…")
+            self.chat_view.show_placeholder(self.tr("Welcome to Hearth"), self.tr("Setting up the starter model…"))
             run_in_background(self, library.add_starter, on_success=self._on_starter_added,
                               on_failure=lambda error: self._on_starter_failed(error_message(error)))
         if library_services.policy.problems:  # reported once the window is up; defaults apply
@@ -118,7 +118,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         session.nothing_shown.connect(self._show_empty_state)
         session.message_added.connect(self.chat_view.append_message)
         session.reply_started.connect(self.chat_view.begin_stream)
-        session.reply_started.connect(lambda: self.speed_status.setText("Thinking…"))
+        session.reply_started.connect(lambda: self.speed_status.setText(self.tr("Thinking…")))
         session.reply_text.connect(self.chat_view.append_stream)
         session.reply_saved.connect(self.chat_view.finish_stream)
         session.reply_finished.connect(self._on_reply_finished)
@@ -132,19 +132,21 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         loader.progress.connect(self.show_load_progress)
         loader.loaded.connect(self._on_model_loaded)
         loader.failed.connect(self._on_model_failed)
-        loader.warning.connect(lambda text: self.show_error("This model may not fit", text))
-        loader.refused.connect(lambda text: self.show_error("Not allowed here", text))
+        loader.warning.connect(lambda text: self.show_error(self.tr("This model may not fit"), text))
+        loader.refused.connect(lambda text: self.show_error(self.tr("Not allowed here"), text))
 
         self.settings.changed.connect(self.library.apply_settings)
         self.settings.engine_changed.connect(self.loader.reload)
-        self.settings.save_failed.connect(lambda text: self.show_error("Settings not saved", text))
+        self.settings.save_failed.connect(lambda text: self.show_error(self.tr("Settings not saved"), text))
         self.packs.imported.connect(self._on_pack_imported)
         self.library.load_requested.connect(self._on_library_load)
         self.library.models_changed.connect(self.refresh_models)
         queue = self.library.services.queue
         queue.model_added.connect(self._on_model_downloaded)
         queue.download_failed.connect(
-            lambda label, message: self.statusBar().showMessage(f"The download of {label} stopped: {message}", 20_000)
+            lambda label, message: self.statusBar().showMessage(
+                self.tr("The download of {name} stopped: {reason}").format(name=label, reason=message), 20_000
+            )
         )
 
     # Models ----------------------------------------------------------------
@@ -156,7 +158,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
                                                settings.last_model_id, policy.default_model)
         if chosen and not self.loader.model_id:
             if settings.preferences_of(chosen).crashed:  # never by itself after a crash
-                self.show_no_model("No model loaded: the last one stopped Hearth")
+                self.show_no_model(self.tr("No model loaded: the last one stopped Hearth"))
             else:
                 self.loader.load(chosen)
         self._update_controls()
@@ -183,9 +185,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.composer.setFocus()
 
     def _on_model_failed(self, message: str) -> None:
-        self.show_no_model("No model loaded")
+        self.show_no_model(self.tr("No model loaded"))
         self._update_controls()
-        self.show_error("The model could not be loaded", message)
+        self.show_error(self.tr("The model could not be loaded"), message)
 
     def add_dropped_models(self, paths: list[Path]) -> None:
         self.library.add_files(paths)
@@ -195,7 +197,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(model_id)))
 
     def _on_model_downloaded(self, entry: ModelEntry) -> None:
-        self.statusBar().showMessage(f"{entry.name} is downloaded, verified and ready to use.", 10_000)
+        self.statusBar().showMessage(self.tr("{name} is downloaded, verified and ready to use.").format(name=entry.name), 10_000)
         self.refresh_models()
 
     def _on_starter_added(self, entry: ModelEntry) -> None:
@@ -204,11 +206,11 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.session.refresh()
 
     def _on_starter_failed(self, message: str) -> None:
-        self.show_error("The starter model could not be set up", message)
+        self.show_error(self.tr("The starter model could not be set up"), message)
         self.session.refresh()
 
     def _report_policy_problems(self) -> None:
-        self.show_error("The administrator's policy has errors", "\n\n".join(self.library.services.policy.problems))
+        self.show_error(self.tr("The administrator's policy has errors"), "\n\n".join(self.library.services.policy.problems))
 
     def _on_pack_imported(self, settings_applied: bool) -> None:
         if settings_applied:
@@ -236,15 +238,16 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def rename_conversation(self) -> None:
         if self.session.conversation_id is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename conversation", "New name:", text=self.session.title())
+        title, ok = QInputDialog.getText(self, self.tr("Rename conversation"), self.tr("New name:"), text=self.session.title())
         if ok:
             self.session.rename(title)
 
     def delete_conversation(self) -> None:
         if self.session.conversation_id is None or self.session.busy:
             return
-        if self.confirm("Delete conversation",
-                        f"Delete “{self.session.title()}” and all its messages? This cannot be undone.", "Delete"):
+        if self.confirm(self.tr("Delete conversation"),
+                        self.tr("Delete “{title}” and all its messages? This cannot be undone.").format(title=self.session.title()),
+                        self.tr("Delete")):
             self.session.delete()
 
     # Chatting --------------------------------------------------------------
@@ -254,14 +257,14 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.composer.clear()
 
     def _on_reply_finished(self, stats: ReplyStats) -> None:
-        self.speed_status.setText(
-            f"{stats.tokens_per_second:.1f} tokens/s · first token {stats.time_to_first_token:.2f} s"
-        )
+        self.speed_status.setText(self.tr("{speed:.1f} tokens/s · first token {seconds:.2f} s").format(
+            speed=stats.tokens_per_second, seconds=stats.time_to_first_token
+        ))
 
     def _on_reply_failed(self, message: str) -> None:
         self.chat_view.end_stream()
         self.speed_status.clear()
-        self.show_error("The reply could not be finished", message)
+        self.show_error(self.tr("The reply could not be finished"), message)
 
     # Controls and dialogs --------------------------------------------------
 
@@ -281,7 +284,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def show_model_details(self) -> None:
         entry = self.loader.entry()
         if entry is None:
-            self.show_error("No model loaded", NO_MODEL_HINT)
+            self.show_error(self.tr("No model loaded"), no_model_hint())
             return
         preferences = self.settings.current().preferences_of(entry.id)
         if show_model_details(self, entry, preferences, safe_mode_label(preferences)):

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, overload
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
-from app.gui.dialogs import FAILURE_TITLE, present_error
+from app.gui.dialogs import failure_title, present_error
 from app.platform.errors import HearthError
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class BackgroundOp(QObject):
             if self._on_failure is not None:
                 self._on_failure(error)
             else:
-                present_error(self._window(), FAILURE_TITLE, error)
+                present_error(self._window(), failure_title(), error)
         finally:
             self.deleteLater()
 

@@ -209,7 +209,7 @@ class ChatSession(QObject):
     def _on_read_failed(self, request_id: int, message: str) -> None:
         if request_id == self._reading and not self._shut_down:
             self._reading = 0
-            self.error.emit("The conversation could not be opened", message)
+            self.error.emit(self.tr("The conversation could not be opened"), message)
             self.state_changed.emit()
 
     def _branch_of(self, message_id: int) -> tuple[int, int]:
@@ -290,10 +290,10 @@ class ChatSession(QObject):
             return
         self._streaming_reply_id = message_id
         if omitted:
-            self.notice.emit(
-                f"This conversation is longer than the model can read at once: the oldest "
-                f"{omitted} messages were left out of this reply. They are still saved."
-            )
+            self.notice.emit(self.tr(
+                "This conversation is longer than the model can read at once: the oldest "
+                "%n messages were left out of this reply. They are still saved.", "", omitted
+            ))
 
     def _on_token(self, request_id: int, text: str) -> None:
         if self._current(request_id):
@@ -349,6 +349,6 @@ class ChatSession(QObject):
         try:
             result = work()
         except HearthError as exc:
-            self.error.emit("Not saved", str(exc))
+            self.error.emit(self.tr("Not saved"), str(exc))
             return False
         return True if result is None else result

@@ -69,7 +69,7 @@ class ModelLoader(QObject):
         if entry is None:
             return
         if not self._policy.allows(*entry.names):
-            self.refused.emit(f"Your administrator does not allow {entry.name} on this computer.")
+            self.refused.emit(self.tr("Your administrator does not allow {name} on this computer.").format(name=entry.name))
             return
         self._worker.cancel.set()  # a reply being written stops: its model is going away
         self._load_id += 1

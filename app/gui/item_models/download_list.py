@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 
 
 class DownloadState(Enum):
-    WAITING = "Waiting for the downloads before it"
-    DOWNLOADING = "Downloading"
-    PAUSING = "Pausing…"
-    PAUSED = "Paused"
-    CANCELLING = "Cancelling…"
-    FAILED = "Failed"
+    """A download's place in the queue; the words the user reads are the queue's."""
+
+    WAITING = "waiting"
+    DOWNLOADING = "downloading"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    CANCELLING = "cancelling"
+    FAILED = "failed"
 
 
 @dataclass
@@ -61,6 +63,14 @@ class DownloadQueue(QAbstractListModel):
         self._rows: list[DownloadRow] = []
         self._running: DownloadRow | None = None
         self._stop = threading.Event()
+        self._state_labels = {
+            DownloadState.WAITING: self.tr("Waiting for the downloads before it"),
+            DownloadState.DOWNLOADING: self.tr("Downloading"),
+            DownloadState.PAUSING: self.tr("Pausing…"),
+            DownloadState.PAUSED: self.tr("Paused"),
+            DownloadState.CANCELLING: self.tr("Cancelling…"),
+            DownloadState.FAILED: self.tr("Failed"),
+        }
         self.start_requested.connect(worker.run_job)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
@@ -68,7 +78,7 @@ class DownloadQueue(QAbstractListModel):
         worker.stopped.connect(self._on_stopped)
         for job in self._downloader.pending():
             have = self._downloader.bytes_on_disk(job)
-            self._rows.append(DownloadRow(job, DownloadState.PAUSED, have, job.size, _paused_text(have, job.size)))
+            self._rows.append(DownloadRow(job, DownloadState.PAUSED, have, job.size, self._paused_text(have, job.size)))
 
     # -- what the view and the window use ----------------------------------------
 
@@ -91,7 +101,7 @@ class DownloadQueue(QAbstractListModel):
                 self._stop.set()
                 self._set(row, DownloadState.PAUSING)
         elif row.state is DownloadState.WAITING:
-            self._set(row, DownloadState.PAUSED, _paused_text(row.done, row.size))
+            self._set(row, DownloadState.PAUSED, self._paused_text(row.done, row.size))
 
     def resume(self, job_id: str) -> None:
         row = self._row(job_id)
@@ -137,7 +147,8 @@ class DownloadQueue(QAbstractListModel):
         if role == JobIdRole:
             return row.job.id
         if role == StatusRole:
-            return f"{row.state.value} · {row.status}" if row.status else row.state.value
+            state = self._state_labels[row.state]
+            return self.tr("{state} · {status}").format(state=state, status=row.status) if row.status else state
         if role == StateRole:
             return row.state.name
         if role == FractionRole:
@@ -179,7 +190,7 @@ class DownloadQueue(QAbstractListModel):
             self._drop(row)
         elif row is not None:
             row.done = self._downloader.bytes_on_disk(row.job)
-            self._set(row, DownloadState.PAUSED, _paused_text(row.done, row.size))
+            self._set(row, DownloadState.PAUSED, self._paused_text(row.done, row.size))
         self._run_ended()
 
     def _run_ended(self) -> None:
@@ -221,8 +232,9 @@ class DownloadQueue(QAbstractListModel):
         del self._rows[position]
         self.endRemoveRows()
 
-
-def _paused_text(have: int, size: int) -> str:
-    if not have:
-        return "Not started"
-    return f"{have / 1e6:,.1f} of {size / 1e6:,.1f} MB downloaded" if size else f"{have / 1e6:,.1f} MB downloaded"
+    def _paused_text(self, have: int, size: int) -> str:
+        if not have:
+            return self.tr("Not started")
+        if not size:
+            return self.tr("{have:,.1f} MB downloaded").format(have=have / 1e6)
+        return self.tr("{have:,.1f} of {size:,.1f} MB downloaded").format(have=have / 1e6, size=size / 1e6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 
 from app.config.settings import usable_context
 from app.library.model_library import ModelEntry
@@ -15,11 +15,13 @@ from app.modelfile.gguf_info import parameters_label
 Index = QModelIndex | QPersistentModelIndex
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
 
-COLUMNS = ("Name", "Fit", "Size", "Parameters", "Quantization", "Context", "Source", "Added", "License", "Status")
+COLUMNS = ("Name", "Fit", "Size", "Parameters", "Quantization", "Context", "Source", "Added", "License", "Status")  # ids; headers: _headers
 
 
 def size_label(size: int) -> str:
-    return f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
+    if size >= 1e9:
+        return QCoreApplication.translate("ModelTableModel", "{gigabytes:,.1f} GB").format(gigabytes=size / 1e9)
+    return QCoreApplication.translate("ModelTableModel", "{megabytes:,.0f} MB").format(megabytes=size / 1e6)
 
 
 class ModelTableModel(QAbstractTableModel):
@@ -30,6 +32,11 @@ class ModelTableModel(QAbstractTableModel):
         self._rows: list[tuple[ModelEntry, Fit]] = []
         self._in_use = ""
         self._updates: set[str] = set()
+        self._headers = {
+            "Name": self.tr("Name"), "Fit": self.tr("Fit"), "Size": self.tr("Size"), "Parameters": self.tr("Parameters"),
+            "Quantization": self.tr("Quantization"), "Context": self.tr("Context"), "Source": self.tr("Source"),
+            "Added": self.tr("Added"), "License": self.tr("License"), "Status": self.tr("Status"),
+        }
 
     def set_machine(self, machine: Machine) -> None:
         """Judge against `machine` from the next `set_entries` on."""
@@ -69,9 +76,9 @@ class ModelTableModel(QAbstractTableModel):
     def status_of(self, entry: ModelEntry) -> str:
         words = []
         if entry.id == self._in_use:
-            words.append("In use")
+            words.append(self.tr("In use"))
         if entry.id in self._updates:
-            words.append("Update available")
+            words.append(self.tr("Update available"))
         return ", ".join(words)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
@@ -82,7 +89,7 @@ class ModelTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
+            return self._headers[COLUMNS[section]]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -99,8 +106,9 @@ class ModelTableModel(QAbstractTableModel):
 
     @staticmethod
     def file_tooltip(entry: ModelEntry) -> str:
-        where = "used where it is" if entry.in_place else "in Hearth's models folder"
-        return f"{entry.path} ({where})"
+        if entry.in_place:
+            return QCoreApplication.translate("ModelTableModel", "{path} (used where it is)").format(path=entry.path)
+        return QCoreApplication.translate("ModelTableModel", "{path} (in Hearth's models folder)").format(path=entry.path)
 
     def _cell(self, entry: ModelEntry, fit: Fit, column: str) -> str:
         if column == "Name":
@@ -120,7 +128,7 @@ class ModelTableModel(QAbstractTableModel):
         if column == "Added":
             return time.strftime("%Y-%m-%d", time.localtime(entry.added_at))
         if column == "License":
-            return entry.license or "unknown"
+            return entry.license or self.tr("unknown")
         return self.status_of(entry)
 
     def _status_changed(self) -> None:

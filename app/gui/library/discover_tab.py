@@ -55,41 +55,45 @@ class DiscoverTab(QWidget):
 
         self.fit_note = QLabel()
         self.catalog_list = QTreeWidget()
-        self.catalog_list.setHeaderLabels(["Recommended model", "Fit", "Download", "Memory needed", "License"])
+        self.catalog_list.setHeaderLabels(
+            [self.tr("Recommended model"), self.tr("Fit"), self.tr("Download"), self.tr("Memory needed"), self.tr("License")]
+        )
         self.catalog_list.setRootIsDecorated(False)
         self.catalog_list.setWordWrap(True)
         for model in catalog:
             item = QTreeWidgetItem([
                 f"{model.name}\n{model.description}", "", size_label(model.size_bytes),
-                f"{model.ram_gb:g} GB", model.license,
+                self.tr("{gigabytes:g} GB").format(gigabytes=model.ram_gb), model.license,
             ])
-            item.setToolTip(0, f"{model.description}\n{parameters_label(model.parameters)} parameters · {model.repo}/{model.file}")
+            item.setToolTip(0, self.tr("{description}\n{parameters} parameters · {repo}/{file}").format(
+                description=model.description, parameters=parameters_label(model.parameters), repo=model.repo, file=model.file,
+            ))
             item.setData(0, DataRole, model)
             self.catalog_list.addTopLevelItem(item)
         self.catalog_list.resizeColumnToContents(1)
         self.catalog_list.setColumnWidth(0, 460)
-        self.download_button = QPushButton("Download")
+        self.download_button = QPushButton(self.tr("Download"))
         self.download_button.clicked.connect(self._download_recommended)
         self.catalog_list.itemDoubleClicked.connect(self._download_recommended)
 
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Search Hugging Face for GGUF models, e.g. “qwen 7b instruct”")
+        self.query.setPlaceholderText(self.tr("Search Hugging Face for GGUF models, e.g. “qwen 7b instruct”"))
         self.query.returnPressed.connect(self.search)
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(self.tr("Search"))
         self.search_button.clicked.connect(self.search)
-        self.token_button = QPushButton("Hugging Face token…")
+        self.token_button = QPushButton(self.tr("Hugging Face token…"))
         self.token_button.clicked.connect(self.ask_token)
         self.search_status = QLabel()
         self.search_status.setWordWrap(True)
         self.results = QTreeWidget()
-        self.results.setHeaderLabels(["Repository", "Downloads"])
+        self.results.setHeaderLabels([self.tr("Repository"), self.tr("Downloads")])
         self.results.setRootIsDecorated(False)
         self.results.currentItemChanged.connect(self._list_files)
         self.files = QTreeWidget()
-        self.files.setHeaderLabels(["File", "Quality", "Size", "Fit"])
+        self.files.setHeaderLabels([self.tr("File"), self.tr("Quality"), self.tr("Size"), self.tr("Fit")])
         self.files.setRootIsDecorated(False)
         self.files.itemDoubleClicked.connect(self._download_file)
-        self.file_button = QPushButton("Download file")
+        self.file_button = QPushButton(self.tr("Download file"))
         self.file_button.clicked.connect(self._download_file)
 
         search_row = QHBoxLayout()
@@ -129,10 +133,10 @@ class DiscoverTab(QWidget):
         return judge(size, kv_per_token, context, self._machine.total_memory, self._machine.gpu_memory)
 
     def _judge_catalog(self) -> None:
-        self.fit_note.setText(
-            f"Recommended models. “Fit” is for this computer ({self._machine.total_memory / 2**30:.0f} GB of memory) "
-            f"and conversations of up to {self._context_length:,} tokens; point at it for the reason."
-        )
+        self.fit_note.setText(self.tr(
+            "Recommended models. “Fit” is for this computer ({gigabytes:.0f} GB of memory) "
+            "and conversations of up to {tokens:,} tokens; point at it for the reason."
+        ).format(gigabytes=self._machine.total_memory / 2**30, tokens=self._context_length))
         for index in range(self.catalog_list.topLevelItemCount()):
             item = self.catalog_list.topLevelItem(index)
             assert item is not None  # index < topLevelItemCount()
@@ -143,7 +147,7 @@ class DiscoverTab(QWidget):
 
     def _say_where_search_goes(self) -> None:
         host = urllib.parse.urlsplit(network.hub_endpoint(self._endpoint)).netloc
-        self.search_status.setText(f"Searching contacts {host}; nothing else you do in Hearth does.")
+        self.search_status.setText(self.tr("Searching contacts {host}; nothing else you do in Hearth does.").format(host=host))
 
     # -- recommended ------------------------------------------------------------
 
@@ -162,7 +166,7 @@ class DiscoverTab(QWidget):
         if not words or not self.search_button.isEnabled():  # Enter while a search runs
             return
         self.search_button.setEnabled(False)
-        self.search_status.setText(f"Searching for “{words}”…")
+        self.search_status.setText(self.tr("Searching for “{words}”…").format(words=words))
         self.results.clear()
         self.files.clear()
         endpoint, tokens = self._endpoint, self._tokens  # the keyring is read off this thread
@@ -172,8 +176,8 @@ class DiscoverTab(QWidget):
     def _show_results(self, results: list[hub_search.HubModel]) -> None:
         self.search_button.setEnabled(True)
         self.search_status.setText(
-            f"{len(results)} repositories found. Pick one to see its files." if results
-            else "Nothing found. Try fewer or other words."
+            self.tr("%n repositories found. Pick one to see its files.", "", len(results)) if results
+            else self.tr("Nothing found. Try fewer or other words.")
         )
         for result in results:
             item = QTreeWidgetItem([result.repo, f"{result.downloads:,}"])
@@ -190,7 +194,7 @@ class DiscoverTab(QWidget):
             return
         repo = item.data(0, DataRole)
         self.files.clear()
-        self.search_status.setText(f"Listing the files of {repo}…")
+        self.search_status.setText(self.tr("Listing the files of {repo}…").format(repo=repo))
         endpoint, tokens = self._endpoint, self._tokens
         run_in_background(self, lambda: (repo, hub_search.list_gguf_files(repo, "main", endpoint, tokens.get())),
                           on_success=self._show_files, on_failure=self._search_failed)
@@ -201,8 +205,8 @@ class DiscoverTab(QWidget):
         if current is None or current.data(0, DataRole) != repo:
             return  # the user picked another repository meanwhile
         self.search_status.setText(
-            "Smaller files run faster and need less memory; larger ones answer a little better. "
-            "Q4_K_M is a good balance." if files else "This repository has no GGUF files Hearth can use."
+            self.tr("Smaller files run faster and need less memory; larger ones answer a little better. "
+                    "Q4_K_M is a good balance.") if files else self.tr("This repository has no GGUF files Hearth can use.")
         )
         for found in files:
             fit = self._fit(found.size, 0)
@@ -223,9 +227,9 @@ class DiscoverTab(QWidget):
 
     def ask_token(self, ask: Callable[..., tuple[str, bool]] = QInputDialog.getText) -> None:
         token, accepted = ask(
-            self, "Hugging Face token",
-            "Some models (Llama, Gemma) need you to accept their license on huggingface.co.\n"
-            "Paste an access token from your account to download them (leave empty to forget it):",
+            self, self.tr("Hugging Face token"),
+            self.tr("Some models (Llama, Gemma) need you to accept their license on huggingface.co.\n"
+                    "Paste an access token from your account to download them (leave empty to forget it):"),
             QLineEdit.EchoMode.Password,
         )
         if accepted:
@@ -233,4 +237,4 @@ class DiscoverTab(QWidget):
             run_in_background(self, lambda: tokens.set(token), on_success=self._on_token_kept, on_failure=self._search_failed)
 
     def _on_token_kept(self, notice: str) -> None:
-        self.search_status.setText(notice or "Your Hugging Face token is kept in this computer's password store.")
+        self.search_status.setText(notice or self.tr("Your Hugging Face token is kept in this computer's password store."))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QThread, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QThread, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.chat.crash_recovery import safe_mode_label
-from app.config.policy import SET_BY_ADMIN, Policy
+from app.config.policy import Policy
 from app.config.settings import Settings
-from app.gui.dialogs import FAILURE_TITLE, error_message, show_error
+from app.gui.dialogs import error_message, failure_title, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.item_models.model_table import ModelTableModel, size_label
 from app.gui.library.discover_tab import DiscoverTab
@@ -52,8 +52,11 @@ from app.modelfile.fit import Machine
 from app.platform.errors import HearthError
 from app.platform.secrets import TokenStore
 
-COPY_IN = "Copy into Hearth"
-USE_IN_PLACE = "Use where it is"
+# The answers `LibraryWindow.choose` offers, as given to it; its buttons show them translated.
+COPY_IN = str(QT_TRANSLATE_NOOP("LibraryWindow", "Copy into Hearth"))
+USE_IN_PLACE = str(QT_TRANSLATE_NOOP("LibraryWindow", "Use where it is"))
+REMOVE = str(QT_TRANSLATE_NOOP("LibraryWindow", "Remove"))
+DELETE = str(QT_TRANSLATE_NOOP("LibraryWindow", "Delete"))
 
 
 @dataclass
@@ -82,7 +85,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
     ) -> None:
         super().__init__(parent)
         catalog, queue, machine, tokens = services.catalog, services.queue, services.machine, services.tokens
-        self.setWindowTitle("Model library")
+        self.setWindowTitle(self.tr("Model library"))
         self.resize(1000, 640)
         self._library, self._catalog, self._queue = library, catalog, queue
         self._settings, self._tokens = settings, tokens
@@ -102,15 +105,15 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.buttons: dict[str, QPushButton] = {}
         selection_row, library_row = QHBoxLayout(), QHBoxLayout()
         for row, key, text, slot in (
-            (selection_row, "load", "Load", self.load_selected),
-            (selection_row, "delete", "Delete…", self.delete_selected),
-            (selection_row, "folder", "Show in folder", self.show_in_folder),
-            (selection_row, "details", "Details…", self.show_details),
-            (selection_row, "verify", "Verify", self.verify_selected),
-            (selection_row, "update", "Get update", self.get_update),
-            (library_row, "add", "Add file…", self.choose_files),
-            (library_row, "other_apps", "Use models from other apps…", self.find_other_apps),
-            (library_row, "check", "Check for updates", self.check_for_updates),
+            (selection_row, "load", self.tr("Load"), self.load_selected),
+            (selection_row, "delete", self.tr("Delete…"), self.delete_selected),
+            (selection_row, "folder", self.tr("Show in folder"), self.show_in_folder),
+            (selection_row, "details", self.tr("Details…"), self.show_details),
+            (selection_row, "verify", self.tr("Verify"), self.verify_selected),
+            (selection_row, "update", self.tr("Get update"), self.get_update),
+            (library_row, "add", self.tr("Add file…"), self.choose_files),
+            (library_row, "other_apps", self.tr("Use models from other apps…"), self.find_other_apps),
+            (library_row, "check", self.tr("Check for updates"), self.check_for_updates),
         ):
             button = QPushButton(text)
             button.clicked.connect(slot)
@@ -125,7 +128,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
         self.found_banner = QLabel()
         self.found_banner.setWordWrap(True)
-        self.use_found_button = QPushButton("Use them without copying…")
+        self.use_found_button = QPushButton(self.tr("Use them without copying…"))
         self.use_found_button.clicked.connect(self.find_other_apps)
         banner = QHBoxLayout()
         banner.addWidget(self.found_banner, 1)
@@ -143,15 +146,16 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.discover.download_requested.connect(self.download)
         self.downloads = DownloadsTab(queue)
         self.tabs = QTabWidget()
-        self.tabs.addTab(mine, "My models")
-        self.tabs.addTab(self.discover, "Discover")
-        self.tabs.addTab(self.downloads, "Downloads")
+        self.tabs.addTab(mine, self.tr("My models"))
+        self.tabs.addTab(self.discover, self.tr("Discover"))
+        self.tabs.addTab(self.downloads, self.tr("Downloads"))
         if not services.policy.downloads:
             discover_tab = self.tabs.indexOf(self.discover)
             self.tabs.setTabEnabled(discover_tab, False)
-            self.tabs.setTabToolTip(discover_tab, f"Downloads are turned off. {SET_BY_ADMIN}.")
+            turned_off = self.tr("Downloads are turned off. Set by your administrator.")
+            self.tabs.setTabToolTip(discover_tab, turned_off)
             self.buttons["check"].setEnabled(False)
-            self.buttons["check"].setToolTip(f"Downloads are turned off. {SET_BY_ADMIN}.")
+            self.buttons["check"].setToolTip(turned_off)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(self.progress)
@@ -214,13 +218,15 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.show_error(message)
 
     def show_error(self, message: str) -> None:
-        show_error(self, FAILURE_TITLE, message)
+        show_error(self, failure_title(), message)
 
     def choose(self, title: str, text: str, choices: list[str]) -> str | None:
-        """Ask with one button per choice (and Cancel); the chosen text, or None."""
+        """Ask with one button per choice (and Cancel); the chosen one, or None. `choices`
+        are source texts marked for this window's context (COPY_IN…): the buttons show them
+        translated, and the choice is returned as given."""
         box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
         buttons: dict[QAbstractButton, str] = {
-            box.addButton(choice, QMessageBox.ButtonRole.AcceptRole): choice for choice in choices
+            box.addButton(self.tr(choice), QMessageBox.ButtonRole.AcceptRole): choice for choice in choices
         }
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
@@ -232,28 +238,29 @@ class LibraryWindow(ModelDropTarget, QDialog):
         entry = self.selected()
         if entry is not None:
             self.load_requested.emit(entry.id)
-            self._say(f"Loading {entry.name}…")
+            self._say(self.tr("Loading {name}…").format(name=entry.name))
 
     def delete_selected(self) -> None:
         entry = self.selected()
         if entry is None:
             return
         if entry.id == self.table.in_use:
-            self.show_error(f"{entry.name} is in use. Load another model first, then delete this one.")
+            self.show_error(self.tr("{name} is in use. Load another model first, then delete this one.").format(name=entry.name))
             return
         text = (
-            f"Hearth will forget {entry.name}. Its file stays where it is:\n{self._library.file_of(entry)}"
+            self.tr("Hearth will forget {name}. Its file stays where it is:\n{file}").format(name=entry.name, file=self._library.file_of(entry))
             if entry.in_place
-            else f"Delete {entry.name}? This frees {size_label(entry.size)} of disk space."
+            else self.tr("Delete {name}? This frees {size} of disk space.").format(name=entry.name, size=size_label(entry.size))
         )
-        if self.choose("Delete model", text, ["Remove" if entry.in_place else "Delete"]) is None:
+        if self.choose(self.tr("Delete model"), text, [REMOVE if entry.in_place else DELETE]) is None:
             return
         try:
             freed = self._library.remove(entry.id)
         except HearthError as exc:
             self._failed(exc)
             return
-        self._say(f"{entry.name} was deleted; {size_label(freed)} freed." if freed else f"{entry.name} was removed from the library.")
+        self._say(self.tr("{name} was deleted; {size} freed.").format(name=entry.name, size=size_label(freed)) if freed
+                  else self.tr("{name} was removed from the library.").format(name=entry.name))
         self.refresh()
         self.models_changed.emit()
 
@@ -267,7 +274,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         if entry is None:
             return
         dialog = QDialog(self)
-        dialog.setWindowTitle(f"About {entry.name}")
+        dialog.setWindowTitle(self.tr("About {name}").format(name=entry.name))
         dialog.resize(640, 520)
         running = safe_mode_label(self._settings.preferences_of(entry.id))
         text = QPlainTextEdit(model_details(entry, self._library.file_of(entry), running))
@@ -283,7 +290,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         entry = self.selected()
         if entry is None:
             return
-        self._say(f"Checking {entry.name}…")
+        self._say(self.tr("Checking {name}…").format(name=entry.name))
         library = self._library
         run_in_background(self, lambda report: (entry.name, library.verify(entry, report)),
                           on_success=self._on_verified, on_failure=self._failed, on_progress=self._on_progress)
@@ -291,12 +298,12 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def _on_verified(self, result: tuple[str, str]) -> None:
         self.progress.hide()
         name, problem = result
-        self._say(problem or f"{name} is whole and unchanged.")
+        self._say(problem or self.tr("{name} is whole and unchanged.").format(name=name))
 
     # -- adding models ----------------------------------------------------------------
 
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add model files", str(Path.home()), "GGUF models (*.gguf)")
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Add model files"), str(Path.home()), self.tr("GGUF models (*.gguf)"))
         if paths:
             self.add_files([Path(p) for p in paths])
 
@@ -304,9 +311,9 @@ class LibraryWindow(ModelDropTarget, QDialog):
         """Add files dropped or chosen; asks whether to copy them unless `copy` is given."""
         if copy is None:
             answer = self.choose(
-                "Add models",
-                "Copy the model into Hearth's folder, or use it where it is? "
-                "A copy keeps working if the original is moved or deleted.",
+                self.tr("Add models"),
+                self.tr("Copy the model into Hearth's folder, or use it where it is? "
+                        "A copy keeps working if the original is moved or deleted."),
                 [COPY_IN, USE_IN_PLACE],
             )
             if answer is None:
@@ -317,7 +324,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def _add(self, files: list[tuple[Path, str, str]], copy: bool) -> None:
         """Add (path, name, source) files in one task; one bad file does not stop the rest."""
         library = self._library
-        self._say(f"Checking {len(files)} file(s)… this reads each whole file once.")
+        self._say(self.tr("Checking %n file(s)… this reads each whole file once.", "", len(files)))
 
         def work(report: Callable[[int, int], None]) -> tuple[list[ModelEntry], list[str]]:
             added, problems = [], []
@@ -333,7 +340,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def _on_added(self, result: tuple[list[ModelEntry], list[str]]) -> None:
         added, problems = result
         self.progress.hide()
-        self._say(" ".join([f"Added: {', '.join(e.name for e in added)}." if added else "", *problems]).strip())
+        names = ", ".join(e.name for e in added)
+        self._say(" ".join([self.tr("Added: {names}.").format(names=names) if added else "", *problems]).strip())
         if added:
             self.refresh()
             self.select(added[-1].id)
@@ -342,7 +350,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
             self.show_error("\n\n".join(problems))
 
     def find_other_apps(self) -> None:
-        self._say("Looking in the folders of LM Studio, GPT4All, Jan and Ollama…")
+        self._say(self.tr("Looking in the folders of LM Studio, GPT4All, Jan and Ollama…"))
         run_in_background(self, find_other_apps_models, on_success=self._offer_found, on_failure=self._failed)
 
     def _not_in_library(self, found: list[FoundModel]) -> list[FoundModel]:
@@ -358,22 +366,21 @@ class LibraryWindow(ModelDropTarget, QDialog):
         new = self._not_in_library(found)
         if new:
             apps = sorted({m.app for m in new})
-            self.found_banner.setText(
-                f"{len(new)} model(s) from {', '.join(apps)} are already on this computer. "
-                "Hearth can use them where they are."
-            )
+            self.found_banner.setText(self.tr(
+                "%n model(s) from {apps} are already on this computer. Hearth can use them where they are.", "", len(new)
+            ).format(apps=", ".join(apps)))
         self._show_banner(bool(new))
 
     def _offer_found(self, found: list[FoundModel]) -> None:
         new = self._not_in_library(found)
         self._show_banner(False)
         if not new:
-            self._say("No other models were found in LM Studio, GPT4All, Jan or Ollama's folders."
-                      if not found else "Every model found in other apps is already in your library.")
+            self._say(self.tr("No other models were found in LM Studio, GPT4All, Jan or Ollama's folders.")
+                      if not found else self.tr("Every model found in other apps is already in your library."))
             return
         chosen = choose_found_models(self, new)
         if chosen:
-            self._add([(m.path, m.name, f"Used in place from {m.app}") for m in chosen], copy=False)
+            self._add([(m.path, m.name, self.tr("Used in place from {app}").format(app=m.app)) for m in chosen], copy=False)
 
     def add_dropped_models(self, paths: list[Path]) -> None:
         self.add_files(paths)
@@ -382,12 +389,12 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
     def download(self, job: DownloadJob) -> None:
         if not self._queue.enqueue(job):
-            self._say(f"{job.label} is already in the download list.")
+            self._say(self.tr("{name} is already in the download list.").format(name=job.label))
         self.tabs.setCurrentWidget(self.downloads)
         self.downloads.select(job.id)
 
     def _on_downloaded(self, entry: ModelEntry) -> None:
-        self._say(f"{entry.name} was downloaded and verified. It is ready to use.")
+        self._say(self.tr("{name} was downloaded and verified. It is ready to use.").format(name=entry.name))
         if entry.repo:  # an update that arrived: the older version has none left
             self._updates = {k: u for k, u in self._updates.items() if (u.repo, u.repo_file) != (entry.repo, entry.repo_file)}
             self.table.set_updates(set(self._updates))
@@ -397,9 +404,9 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def check_for_updates(self) -> None:
         entries = self._library.models()
         if not any(e.repo for e in entries):
-            self._say("None of your models came from the Hugging Face Hub, so there is nothing to check.")
+            self._say(self.tr("None of your models came from the Hugging Face Hub, so there is nothing to check."))
             return
-        self._say("Asking the Hub about newer versions…")
+        self._say(self.tr("Asking the Hub about newer versions…"))
         catalog, endpoint, tokens = self._catalog, self._settings.library.hub_endpoint, self._tokens
 
         def check() -> dict[str, Update]:
@@ -412,8 +419,9 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self._updates = updates
         self.table.set_updates(set(updates))
         self._update_buttons()
-        self._say(f"{len(updates)} update(s) available. Select a model and press Get update; "
-                  "the current version stays until the new one is verified." if updates else "All your models are up to date.")
+        self._say(self.tr("%n update(s) available. Select a model and press Get update; "
+                          "the current version stays until the new one is verified.", "", len(updates))
+                  if updates else self.tr("All your models are up to date."))
 
     def get_update(self) -> None:
         entry = self.selected()
@@ -424,15 +432,18 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
 def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundModel]:
     dialog = QDialog(parent)
-    dialog.setWindowTitle("Models from other apps")
-    items = checked_list([f"{m.name}  ·  {m.app}  ·  {size_label(m.size)}" for m in found], [str(m.path) for m in found])
+    dialog.setWindowTitle(QCoreApplication.translate("LibraryWindow", "Models from other apps"))
+    items = checked_list([QCoreApplication.translate("LibraryWindow", "{name}  ·  {app}  ·  {size}").format(
+        name=m.name, app=m.app, size=size_label(m.size)) for m in found], [str(m.path) for m in found])
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-    buttons.addButton("Use without copying", QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.addButton(QCoreApplication.translate("LibraryWindow", "Use without copying"), QDialogButtonBox.ButtonRole.AcceptRole)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
-    layout.addWidget(QLabel("These models are already on this computer. Hearth can use them where they are, "
-                            "without using more disk space. Their apps keep working as before."))
+    layout.addWidget(QLabel(QCoreApplication.translate(
+        "LibraryWindow", "These models are already on this computer. Hearth can use them where they are, "
+        "without using more disk space. Their apps keep working as before."
+    )))
     layout.addWidget(items)
     layout.addWidget(buttons)
     if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -442,26 +453,34 @@ def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundM
 
 def model_details(entry: ModelEntry, file: Path, running: str = "") -> str:
     """`running`: how Hearth runs it, when not as usual (safe mode, after a crash)."""
+    file_line = (QCoreApplication.translate("LibraryWindow", "File: {file} (used where it is)") if entry.in_place
+                 else QCoreApplication.translate("LibraryWindow", "File: {file}"))
+    template = (QCoreApplication.translate("LibraryWindow", "yes, its own") if entry.has_chat_template
+                else QCoreApplication.translate("LibraryWindow", "none (Hearth picks a format; see Settings)"))
     lines = [
-        f"Name: {entry.name}",
-        f"File: {file}" + (" (used where it is)" if entry.in_place else ""),
-        f"Size: {size_label(entry.size)} ({entry.size:,} bytes)",
-        f"Architecture: {entry.architecture}",
-        f"Parameters: {entry.parameters:,}",
-        f"Quantization: {entry.quantization}",
-        f"Context length: {entry.context_length:,} tokens",
-        f"Chat template: {'yes, its own' if entry.has_chat_template else 'none (Hearth picks a format; see Settings)'}",
-        f"License: {entry.license or 'unknown'}",
-        f"Source: {entry.source}",
+        QCoreApplication.translate("LibraryWindow", "Name: {name}").format(name=entry.name),
+        file_line.format(file=file),
+        QCoreApplication.translate("LibraryWindow", "Size: {size} ({bytes:,} bytes)").format(size=size_label(entry.size), bytes=entry.size),
+        QCoreApplication.translate("LibraryWindow", "Architecture: {architecture}").format(architecture=entry.architecture),
+        QCoreApplication.translate("LibraryWindow", "Parameters: {parameters:,}").format(parameters=entry.parameters),
+        QCoreApplication.translate("LibraryWindow", "Quantization: {quantization}").format(quantization=entry.quantization),
+        QCoreApplication.translate("LibraryWindow", "Context length: {tokens:,} tokens").format(tokens=entry.context_length),
+        QCoreApplication.translate("LibraryWindow", "Chat template: {template}").format(template=template),
+        QCoreApplication.translate("LibraryWindow", "License: {license}").format(
+            license=entry.license or QCoreApplication.translate("LibraryWindow", "unknown")),
+        QCoreApplication.translate("LibraryWindow", "Source: {source}").format(source=entry.source),
         *([running] if running else []),
     ]
     if entry.repo:
-        lines += [f"Hugging Face: {entry.repo} / {entry.repo_file}", f"Revision: {entry.revision}"]
+        lines += [
+            QCoreApplication.translate("LibraryWindow", "Hugging Face: {repo} / {file}").format(repo=entry.repo, file=entry.repo_file),
+            QCoreApplication.translate("LibraryWindow", "Revision: {revision}").format(revision=entry.revision),
+        ]
     lines += [
-        f"Added: {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.added_at))}",
-        f"sha256: {entry.sha256}",
+        QCoreApplication.translate("LibraryWindow", "Added: {time}").format(time=time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.added_at))),
+        QCoreApplication.translate("LibraryWindow", "sha256: {sha256}").format(sha256=entry.sha256),
         "",
-        "From the file's GGUF metadata:",
+        QCoreApplication.translate("LibraryWindow", "From the file's GGUF metadata:"),
         *(f"  {key}: {value}" for key, value in entry.details.items()),
     ]
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config.settings import Settings
-from app.gui.dialogs import FAILURE_TITLE, present_error
+from app.gui.dialogs import failure_title, present_error
 from app.gui.item_models.model_table import size_label
 from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import checked_list, checked_rows
@@ -39,34 +39,39 @@ class ExportChoice:
 
 def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportChoice | None:
     dialog = QDialog(parent)
-    dialog.setWindowTitle("Export for other computers")
-    items = checked_list([f"{e.name}  ·  {size_label(e.size)}  ·  {e.license or 'license unknown'}" for e in entries])
-    settings_box = QCheckBox("Include my settings (reply length, creativity, default system prompt)")
+    dialog.setWindowTitle(QCoreApplication.translate("PackActions", "Export for other computers"))
+    items = checked_list([QCoreApplication.translate("PackActions", "{name}  ·  {size}  ·  {license}").format(
+        name=e.name, size=size_label(e.size), license=e.license or QCoreApplication.translate("PackActions", "license unknown"),
+    ) for e in entries])
+    settings_box = QCheckBox(QCoreApplication.translate("PackActions", "Include my settings (reply length, creativity, default system prompt)"))
     settings_box.setChecked(True)
     installer: list[Path] = []
-    installer_label = QLabel("No installer included.")
-    add_installer = QPushButton("Include an installer…")
+    installer_label = QLabel(QCoreApplication.translate("PackActions", "No installer included."))
+    add_installer = QPushButton(QCoreApplication.translate("PackActions", "Include an installer…"))
 
     def choose_installer() -> None:
-        path, _ = QFileDialog.getOpenFileName(dialog, "Choose Hearth's installer (setup .exe, .dmg or .tar.gz)")
+        path, _ = QFileDialog.getOpenFileName(
+            dialog, QCoreApplication.translate("PackActions", "Choose Hearth's installer (setup .exe, .dmg or .tar.gz)")
+        )
         if path:
             installer[:] = [Path(path)]
-            installer_label.setText(f"Installer: {Path(path).name}")
+            installer_label.setText(QCoreApplication.translate("PackActions", "Installer: {file}").format(file=Path(path).name))
 
     add_installer.clicked.connect(choose_installer)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-    buttons.addButton("Choose a folder…", QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.addButton(QCoreApplication.translate("PackActions", "Choose a folder…"), QDialogButtonBox.ButtonRole.AcceptRole)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     installer_row = QHBoxLayout()
     installer_row.addWidget(installer_label, 1)
     installer_row.addWidget(add_installer)
     layout = QVBoxLayout(dialog)
-    intro = QLabel(
+    intro = QLabel(QCoreApplication.translate(
+        "PackActions",
         "Hearth writes the chosen models to a folder, for example on a USB stick, with a "
         "checksum for every file. On each other computer, choose File → Import from folder… "
-        "No internet is needed."
-    )
+        "No internet is needed.",
+    ))
     intro.setWordWrap(True)
     layout.addWidget(intro)
     layout.addWidget(items)
@@ -92,30 +97,30 @@ class PackActions(QObject):
     def export(self) -> None:
         entries = self._library.models()
         if not entries:
-            self._tell("Nothing to export", "There are no models to export yet.")
+            self._tell(self.tr("Nothing to export"), self.tr("There are no models to export yet."))
             return
         choice = choose_what_to_export(self._parent, entries)
         if choice is None:
             return
-        folder = QFileDialog.getExistingDirectory(self._parent, "Export the pack to this folder")
+        folder = QFileDialog.getExistingDirectory(self._parent, self.tr("Export the pack to this folder"))
         if folder:
             self.export_to(Path(folder) / "hearth-pack", choice)
 
     def export_to(self, folder: Path, choice: ExportChoice) -> None:
         library, settings = self._library, self._settings() if choice.include_settings else None
-        self._start("Writing the pack…")
+        self._start(self.tr("Writing the pack…"))
         run_in_background(self, lambda report: (folder, export_pack(folder, library, settings, choice.model_ids,
                                                                     choice.installer, report)),
                           on_success=self._exported, on_failure=self._failed, on_progress=self._on_progress)
 
     def import_(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self._parent, "Choose the pack folder (it holds hearth-pack.json)")
+        folder = QFileDialog.getExistingDirectory(self._parent, self.tr("Choose the pack folder (it holds hearth-pack.json)"))
         if folder:
             self.import_from(Path(folder))
 
     def import_from(self, folder: Path) -> None:
         library, settings_file = self._library, self._settings_file
-        self._start("Checking and copying the pack…")
+        self._start(self.tr("Checking and copying the pack…"))
         run_in_background(self, lambda report: import_pack(folder, library, settings_file, report),
                           on_success=self._imported, on_failure=self._failed, on_progress=self._on_progress)
 
@@ -138,23 +143,26 @@ class PackActions(QObject):
     def _exported(self, result: tuple[Path, list[PackFile]]) -> None:
         self._finish()
         folder, files = result
-        parts = [f"{sum(f.kind == 'model' for f in files)} model(s)"]
-        parts += [f"the {kind}" for kind in ("settings", "installer") if any(f.kind == kind for f in files)]
-        self._tell("Pack written", f"{', '.join(parts)}: in {folder} ({sum(f.size for f in files) / 1e9:.1f} GB). "
-                   "Copy this folder to the other computers.")
+        kinds = {f.kind for f in files}
+        parts = [self.tr("%n model(s)", "", sum(f.kind == "model" for f in files))]
+        parts += [self.tr("the settings")] if "settings" in kinds else []
+        parts += [self.tr("the installer")] if "installer" in kinds else []
+        self._tell(self.tr("Pack written"), self.tr("{contents}: in {folder} ({gigabytes:.1f} GB). Copy this folder to the other computers.").format(
+            contents=", ".join(parts), folder=folder, gigabytes=sum(f.size for f in files) / 1e9,
+        ))
 
     def _imported(self, result: ImportResult) -> None:
         self._finish()
-        lines = [f"Added {e.name}." for e in result.added]
-        lines += [f"{name} was already here." for name in result.already_there]
+        lines = [self.tr("Added {name}.").format(name=e.name) for e in result.added]
+        lines += [self.tr("{name} was already here.").format(name=name) for name in result.already_there]
         if result.settings_applied:
-            lines.append("The pack's settings were applied.")
-        self._tell("Pack imported", " ".join(lines) or "The pack held nothing new.")
+            lines.append(self.tr("The pack's settings were applied."))
+        self._tell(self.tr("Pack imported"), " ".join(lines) or self.tr("The pack held nothing new."))
         self.imported.emit(result.settings_applied)
 
     def _failed(self, error: Exception) -> None:
         self._finish()
-        present_error(self._parent, FAILURE_TITLE, error).setObjectName("pack-result")
+        present_error(self._parent, failure_title(), error).setObjectName("pack-result")
 
     def _tell(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self._parent)

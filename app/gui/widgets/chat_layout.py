@@ -1,8 +1,12 @@
 """The main window's widgets and where they sit: conversations on the left; the model,
-the chat and the composer on the right; the model's status below."""
+the chat and the composer on the right; the model's status below.
+
+A mixin's `self.tr` would take its context from the window's class, so its words are
+translated in the fixed context "ChatLayout"."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,7 +28,9 @@ from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.crash_notice import CrashNotice
 from app.gui.widgets.model_picker import ModelPicker
 
-NO_MODEL_HINT = "Choose a model above to start chatting."
+
+def no_model_hint() -> str:
+    return QCoreApplication.translate("ChatLayout", "Choose a model above to start chatting.")
 
 
 class ChatLayout:
@@ -34,7 +40,7 @@ class ChatLayout:
     def build_layout(self, renderer: MarkdownRenderer, sidebar: ConversationSidebar) -> None:
         assert isinstance(self, QMainWindow)
         self.sidebar = sidebar
-        self.new_button = QPushButton("New chat")
+        self.new_button = QPushButton(QCoreApplication.translate("ChatLayout", "New chat"))
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 0, 6)
@@ -46,10 +52,10 @@ class ChatLayout:
         self.load_progress.setRange(0, 100)
         self.load_progress.setMaximumWidth(160)
         self.load_progress.hide()
-        self.library_button = QPushButton("Library…")
-        self.library_button.setToolTip("Your models, recommended models and downloads (Ctrl+L)")
+        self.library_button = QPushButton(QCoreApplication.translate("ChatLayout", "Library…"))
+        self.library_button.setToolTip(QCoreApplication.translate("ChatLayout", "Your models, recommended models and downloads (Ctrl+L)"))
         header = QHBoxLayout()
-        header.addWidget(QLabel("Model:"))
+        header.addWidget(QLabel(QCoreApplication.translate("ChatLayout", "Model:")))
         header.addWidget(self.model_picker, 1)
         header.addWidget(self.load_progress)
         header.addWidget(self.library_button)
@@ -57,11 +63,11 @@ class ChatLayout:
         self.crash_notice = CrashNotice()
         self.chat_view = ChatView(renderer)
         self.composer = Composer()
-        self.send_button = QPushButton("Send")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the reply (Esc)")
-        self.regenerate_button = QPushButton("Regenerate")
-        self.regenerate_button.setToolTip("Write the last reply again; the earlier one is kept")
+        self.send_button = QPushButton(QCoreApplication.translate("ChatLayout", "Send"))
+        self.stop_button = QPushButton(QCoreApplication.translate("ChatLayout", "Stop"))
+        self.stop_button.setToolTip(QCoreApplication.translate("ChatLayout", "Stop the reply (Esc)"))
+        self.regenerate_button = QPushButton(QCoreApplication.translate("ChatLayout", "Regenerate"))
+        self.regenerate_button.setToolTip(QCoreApplication.translate("ChatLayout", "Write the last reply again; the earlier one is kept"))
         self.composer_hint = QLabel()
         self.composer_hint.setStyleSheet("color: gray")
         buttons = QVBoxLayout()
@@ -87,7 +93,7 @@ class ChatLayout:
         splitter.setSizes([240, 860])
         self.setCentralWidget(splitter)
 
-        self.model_status = QLabel("No model loaded")
+        self.model_status = QLabel(QCoreApplication.translate("ChatLayout", "No model loaded"))
         self.speed_status = QLabel()
         self.statusBar().addWidget(self.model_status, 1)
         self.statusBar().addPermanentWidget(self.speed_status)
@@ -104,32 +110,32 @@ class ChatLayout:
             menu.addAction(item)
             return item
 
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_action = action(file_menu, "&New chat", QKeySequence.StandardKey.New)
-        self.library_action = action(file_menu, "Model &library…", "Ctrl+L")
-        self.add_file_action = action(file_menu, "&Add model file…")
+        file_menu = self.menuBar().addMenu(QCoreApplication.translate("ChatLayout", "&File"))
+        self.new_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&New chat"), QKeySequence.StandardKey.New)
+        self.library_action = action(file_menu, QCoreApplication.translate("ChatLayout", "Model &library…"), "Ctrl+L")
+        self.add_file_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Add model file…"))
         file_menu.addSeparator()
-        self.export_action = action(file_menu, "&Export for other computers…")
-        self.import_action = action(file_menu, "&Import from folder…")
+        self.export_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Export for other computers…"))
+        self.import_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Import from folder…"))
         file_menu.addSeparator()
-        self.settings_action = action(file_menu, "&Settings…", QKeySequence.StandardKey.Preferences)
+        self.settings_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Settings…"), QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
-        self.quit_action = action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+        self.quit_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Quit"), QKeySequence.StandardKey.Quit)
 
-        chat_menu = self.menuBar().addMenu("&Chat")
-        self.rename_action = action(chat_menu, "&Rename…", "F2")
-        self.delete_action = action(chat_menu, "&Delete…", QKeySequence.StandardKey.Delete)
-        self.stop_action = action(chat_menu, "&Stop reply", "Esc")
-        self.regenerate_action = action(chat_menu, "Re&generate reply", "Ctrl+R")
+        chat_menu = self.menuBar().addMenu(QCoreApplication.translate("ChatLayout", "&Chat"))
+        self.rename_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Rename…"), "F2")
+        self.delete_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Delete…"), QKeySequence.StandardKey.Delete)
+        self.stop_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Stop reply"), "Esc")
+        self.regenerate_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "Re&generate reply"), "Ctrl+R")
         self.sidebar.addAction(self.rename_action)
         self.sidebar.addAction(self.delete_action)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        self.model_details_action = action(help_menu, "About this &model")
-        self.about_action = action(help_menu, "&About Hearth")
+        help_menu = self.menuBar().addMenu(QCoreApplication.translate("ChatLayout", "&Help"))
+        self.model_details_action = action(help_menu, QCoreApplication.translate("ChatLayout", "About this &model"))
+        self.about_action = action(help_menu, QCoreApplication.translate("ChatLayout", "&About Hearth"))
 
     def show_model_loading(self, name: str) -> None:
-        self.model_status.setText(f"Loading {name}…")
+        self.model_status.setText(QCoreApplication.translate("ChatLayout", "Loading {name}…").format(name=name))
         self.load_progress.setValue(0)
         self.load_progress.show()
 
@@ -138,11 +144,15 @@ class ChatLayout:
 
     def show_model_loaded(self, facts: ModelFacts, license_name: str) -> None:
         self.load_progress.hide()
-        self.model_status.setText(
-            f"{facts.name} · {facts.parameters} · {facts.quantization} · "
-            f"context {facts.context_length:,} · License: {license_name or 'unknown license'}"
-            + (" · safe mode" if facts.safe_mode else "")
+        status = QCoreApplication.translate(
+            "ChatLayout", "{name} · {parameters} · {quantization} · context {context:,} · License: {license}"
+        ).format(
+            name=facts.name, parameters=facts.parameters, quantization=facts.quantization, context=facts.context_length,
+            license=license_name or QCoreApplication.translate("ChatLayout", "unknown license"),
         )
+        if facts.safe_mode:
+            status = QCoreApplication.translate("ChatLayout", "{status} · safe mode").format(status=status)
+        self.model_status.setText(status)
 
     def show_no_model(self, reason: str) -> None:
         self.load_progress.hide()
@@ -159,13 +169,13 @@ class ChatLayout:
         self.rename_action.setEnabled(has_thread)
         self.delete_action.setEnabled(has_thread and not busy)
         if not self.model_picker.has_models:
-            hint = "No model installed yet: add one with File → Add model file…"
+            hint = QCoreApplication.translate("ChatLayout", "No model installed yet: add one with File → Add model file…")
         elif not ready:
-            hint = "The model is loading…" if loading else NO_MODEL_HINT
+            hint = QCoreApplication.translate("ChatLayout", "The model is loading…") if loading else no_model_hint()
         elif busy:
-            hint = "Writing a reply… press Esc or Stop to stop it."
+            hint = QCoreApplication.translate("ChatLayout", "Writing a reply… press Esc or Stop to stop it.")
         else:
-            hint = "Enter sends · Shift+Enter adds a new line"
+            hint = QCoreApplication.translate("ChatLayout", "Enter sends · Shift+Enter adds a new line")
         self.composer_hint.setText(hint)
-        self.composer.setPlaceholderText("Type a message" if ready else hint)
+        self.composer.setPlaceholderText(QCoreApplication.translate("ChatLayout", "Type a message") if ready else hint)
         self.composer.viewport().update()  # QPlainTextEdit does not repaint a changed placeholder

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -53,21 +53,23 @@ SHOW_DELAY_MS = 3
 
 LINE_SEPARATOR = "\u2028"
 
-_STATUS_NOTES = {
-    "stopped": "Stopped",
-    "interrupted": "Interrupted: Hearth closed before this reply finished",
-    "failed": "This reply ended with an error",
+_STATUS_NOTES = {  # translated where they are shown
+    "stopped": str(QT_TRANSLATE_NOOP("ChatView", "Stopped")),
+    "interrupted": str(QT_TRANSLATE_NOOP("ChatView", "Interrupted: Hearth closed before this reply finished")),
+    "failed": str(QT_TRANSLATE_NOOP("ChatView", "This reply ended with an error")),
 }
 
 
 def _stats_line(stats: dict[str, Any]) -> str:
     if not stats:
         return ""
+    # lupdate misses a plural whose count is a call with a string in it: the counts are named first.
+    reply_tokens, prompt_tokens = stats.get("reply_tokens", 0), stats.get("prompt_tokens", 0)
     parts = [
-        f"{stats.get('tokens_per_second', 0):.1f} tokens/s",
-        f"{stats.get('reply_tokens', 0)} reply tokens",
-        f"{stats.get('prompt_tokens', 0)} prompt tokens",
-        f"first token after {stats.get('time_to_first_token', 0):.2f} s",
+        QCoreApplication.translate("ChatView", "{speed:.1f} tokens/s").format(speed=stats.get("tokens_per_second", 0)),
+        QCoreApplication.translate("ChatView", "%n reply tokens", "", reply_tokens),
+        QCoreApplication.translate("ChatView", "%n prompt tokens", "", prompt_tokens),
+        QCoreApplication.translate("ChatView", "first token after {seconds:.2f} s").format(seconds=stats.get("time_to_first_token", 0)),
     ]
     return " · ".join(parts)
 
@@ -140,16 +142,17 @@ class ChatView(QTextBrowser):
         """The page before a conversation: what to do first."""
         if not has_models:
             self.show_placeholder(
-                "Welcome to Hearth",
-                "Hearth needs a model to chat with. Open the Library (Ctrl+L) to download a "
-                "recommended one, use a model you already have in another app, or drop a .gguf "
-                "file on this window. Your conversations stay on this computer.",
+                self.tr("Welcome to Hearth"),
+                self.tr(
+                    "Hearth needs a model to chat with. Open the Library (Ctrl+L) to download a "
+                    "recommended one, use a model you already have in another app, or drop a .gguf "
+                    "file on this window. Your conversations stay on this computer."
+                ),
             )
         else:
             self.show_placeholder(
-                "Start a conversation",
-                "Type a message below and press Enter. Shift+Enter adds a new line. "
-                "Nothing you type leaves this computer.",
+                self.tr("Start a conversation"),
+                self.tr("Type a message below and press Enter. Shift+Enter adds a new line. Nothing you type leaves this computer."),
             )
 
     def prepare(self) -> Callable[[list[Message]], dict[int, Body]]:
@@ -234,8 +237,9 @@ class ChatView(QTextBrowser):
         return self._header_html(message, branch) + body.html + self._footer_html(message)
 
     def _header_html(self, message: Message, branch: tuple[int, int] | None) -> str:
-        speaker = "You" if message.role == "user" else "Assistant"
-        controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">Copy</a>']
+        speaker = html.escape(self.tr("You") if message.role == "user" else self.tr("Assistant"))
+        copy = html.escape(self.tr("Copy"))
+        controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">{copy}</a>']
         if branch and branch[1] > 1:
             position, count = branch
             controls.append(
@@ -245,15 +249,15 @@ class ChatView(QTextBrowser):
         return f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
 
     def _footer_html(self, message: Message) -> str:
-        notes = [_STATUS_NOTES[message.status]] if message.status in _STATUS_NOTES else []
+        notes = [self.tr(_STATUS_NOTES[message.status])] if message.status in _STATUS_NOTES else []
         if len(message.content) > SHOWN_CHARACTERS:
             notes.append(
-                f"Shortened on screen: {len(message.content):,} characters in all (Copy gives all of it)"
+                self.tr("Shortened on screen: {count:,} characters in all (Copy gives all of it)").format(count=len(message.content))
             )
         if message.stats:
             notes.append(_stats_line(message.stats))
             if message.stats.get("omitted_turns"):
-                notes.append(f"{message.stats['omitted_turns']} older messages were left out to fit")
+                notes.append(self.tr("%n older messages were left out to fit", "", message.stats["omitted_turns"]))
         footer = f"<p style='color:gray'><small>{html.escape(' · '.join(notes))}</small></p>" if notes else ""
         return f"{footer}<hr>"
 
@@ -265,9 +269,10 @@ class ChatView(QTextBrowser):
         self._copy_texts["unsaved"] = text
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
+        speaker, copy, not_saved = self.tr("Assistant"), self.tr("Copy"), self.tr("Not saved: copy it if you need it")
         cursor.insertHtml(
-            f'<p><b>Assistant</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">Copy</a></small></p>'
-            f"{rendered.html}<p style='color:gray'><small>Not saved: copy it if you need it</small></p>"
+            f'<p><b>{html.escape(speaker)}</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">{html.escape(copy)}</a></small></p>'
+            f"{rendered.html}<p style='color:gray'><small>{html.escape(not_saved)}</small></p>"
         )
         self.scroll_to_end()
 
@@ -290,7 +295,8 @@ class ChatView(QTextBrowser):
         self._drop_unshown()
         cursor = self._fresh_block_at_end()
         self._header_position = cursor.position()
-        cursor.insertHtml("<b>Assistant</b>")
+        speaker = html.escape(self.tr("Assistant"))
+        cursor.insertHtml(f"<b>{speaker}</b>")
         self._stream_start = cursor.position()  # rendered pieces begin with a block of their own
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # plain text goes here until then
         self._settled_length = 0

@@ -19,17 +19,19 @@ class ModelPicker(QComboBox):
         Returns the selected model's id, '' when there is none."""
         self.clear()
         for entry in entries:
-            self.addItem(f"{entry.name}  ·  {entry.size / 1e6:,.0f} MB", entry.id)
+            self.addItem(self.tr("{name}  ·  {megabytes:,.0f} MB").format(name=entry.name, megabytes=entry.size / 1e6), entry.id)
             self.setItemData(
                 self.count() - 1,
-                f"{entry.parameters / 1e6:,.0f}M parameters, {entry.quantization}, "
-                f"license: {entry.license or 'unknown'}\nSource: {entry.source}",
+                self.tr("{millions:,.0f}M parameters, {quantization}, license: {license}\nSource: {source}").format(
+                    millions=entry.parameters / 1e6, quantization=entry.quantization,
+                    license=entry.license or self.tr("unknown"), source=entry.source,
+                ),
                 Qt.ItemDataRole.ToolTipRole,
             )
         self.has_models = bool(entries)
         self.setEnabled(self.has_models)
         if not entries:
-            self.addItem("No models installed")
+            self.addItem(self.tr("No models installed"))
             return ""
         wanted = last_used if self.findData(last_used) >= 0 else default
         index = max(0, self.findData(wanted))

@@ -8,6 +8,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,14 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import schema
-from app.config.policy import SET_BY_ADMIN
 from app.config.settings import Settings
 from app.platform.hardware import physical_cores
 
-_FORMAT_LABELS = {
-    "auto": "Automatic (recommended)",
-    "model": "The model's own chat template",
-    "completion": "Plain text completion",
+_FORMAT_LABELS = {  # the backend's names for its prompt formats, translated where they are shown
+    "auto": str(QT_TRANSLATE_NOOP("SettingsDialog", "Automatic (recommended)")),
+    "model": str(QT_TRANSLATE_NOOP("SettingsDialog", "The model's own chat template")),
+    "completion": str(QT_TRANSLATE_NOOP("SettingsDialog", "Plain text completion")),
 }
 
 Field = QSpinBox | QDoubleSpinBox | QLineEdit | QPlainTextEdit
@@ -81,12 +81,13 @@ class SettingsDialog(QDialog):
         shown, greyed, with who set them. `format_choices`: the prompt formats the backend
         offers for the model `model_id` ("auto", "model" and "completion" get plain names)."""
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         self._settings = copy.deepcopy(settings)
         self._model_id = model_id
         self.prompt_format = QComboBox()
         for choice in format_choices:
-            self.prompt_format.addItem(_FORMAT_LABELS.get(choice, f"{choice} chat format"), choice)
+            name = self.tr(_FORMAT_LABELS[choice]) if choice in _FORMAT_LABELS else self.tr("{format} chat format").format(format=choice)
+            self.prompt_format.addItem(name, choice)
         self.prompt_format.setCurrentIndex(max(0, self.prompt_format.findData(settings.preferences_of(model_id).prompt_format)))
         self.prompt_format.setEnabled(bool(model_id))
 
@@ -94,7 +95,7 @@ class SettingsDialog(QDialog):
         fields: dict[str, Field] = {}
         for spec in schema.SETTINGS:
             if spec is schema.SYSTEM_PROMPT:  # with the other choices that shape a reply
-                form.addRow("Prompt format (this model)", self.prompt_format)
+                form.addRow(self.tr("Prompt format (this model)"), self.prompt_format)
             fields[spec.name] = _field_for(spec, spec.read(settings))
             form.addRow(spec.label, fields[spec.name])
         self.fields: Mapping[str, Field] = fields
@@ -110,10 +111,10 @@ class SettingsDialog(QDialog):
         for name in sorted(locked):
             field = fields[name]
             field.setEnabled(False)
-            field.setToolTip(SET_BY_ADMIN)
+            field.setToolTip(self.tr("Set by your administrator"))
             label = form.labelForField(field)
             assert isinstance(label, QLabel)
-            label.setText(f"{label.text()}\n({SET_BY_ADMIN.lower()})")
+            label.setText(self.tr("{setting}\n(set by your administrator)").format(setting=label.text()))
 
     def result_settings(self) -> Settings:
         """The edited copy, within the schema's limits; the caller decides whether to apply it."""

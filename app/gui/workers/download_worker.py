@@ -48,7 +48,7 @@ class DownloadWorker(QObject):
             self.failed.emit(job.id, str(exc))
         except Exception as exc:
             log.exception("download %s failed", job.id)
-            self.failed.emit(job.id, f"The download stopped unexpectedly: {exc}")
+            self.failed.emit(job.id, self.tr("The download stopped unexpectedly: {error}").format(error=exc))
         else:
             if entry is None:
                 self.stopped.emit(job.id)

@@ -98,11 +98,11 @@ class InferenceWorker(QObject):
             self.model_failed.emit(load_id, str(exc))
             return
         except OSError as exc:
-            self.model_failed.emit(load_id, f"The model file could not be opened ({exc.strerror or exc}).")
+            self.model_failed.emit(load_id, self.tr("The model file could not be opened ({reason}).").format(reason=exc.strerror or exc))
             return
         except Exception as exc:
             log.exception("model load failed")
-            self.model_failed.emit(load_id, f"The model could not be loaded: {exc}")
+            self.model_failed.emit(load_id, self.tr("The model could not be loaded: {error}").format(error=exc))
             return
         self.model_loaded.emit(load_id, facts)
 
@@ -146,7 +146,7 @@ class InferenceWorker(QObject):
         except Exception as exc:
             log.exception("reply failed")
             flush()
-            self.failed.emit(request.request_id, f"Something went wrong while answering: {exc}")
+            self.failed.emit(request.request_id, self.tr("Something went wrong while answering: {error}").format(error=exc))
             return
         flush()
         self.finished.emit(request.request_id, result.stats)
