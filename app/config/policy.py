@@ -22,8 +22,6 @@ from app.config import schema
 from app.config.settings import Settings, settings_from_dict
 from app.platform.i18n import N_, _
 
-SET_BY_ADMIN = N_("Set by your administrator")  # shown as _(SET_BY_ADMIN)
-
 TOP_LEVEL = {"default_model", "allowed_models", "downloads", "system_prompt", "settings", "locked"}
 
 # A value of the wrong type, by the type of the setting's default: one whole sentence each,

@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.crash_recovery import safe_mode_label
 from app.chat.rendering import MarkdownRenderer
 from app.config import schema
 from app.config.settings import Settings
@@ -65,7 +64,6 @@ from app.library.other_apps import FoundModel
 from app.library.packs import ImportResult, PackFile
 from app.platform.build_info import build_info
 from app.platform.build_info import describe as describe_build
-from app.platform.hardware import physical_cores
 from app.platform.i18n import use_catalog
 from app.platform.paths import AppPaths
 from tests.conftest import REPO
@@ -175,20 +173,9 @@ def facts_of(*entries: ModelEntry) -> set[str]:
     return {fact for e in entries for fact in (e.name, e.architecture, e.quantization, e.license, e.source, e.sha256, e.path)}
 
 
-def schema_texts() -> set[str]:
-    """What the settings schema fixes when it is imported, before a language is chosen:
-    its labels, help, placeholders and special values. The GUI shows them as it is given
-    them; translating them is the Qt-free side's part of issue 13 (app/platform/i18n.py).
-    Once they are translated where they are read, the pseudo catalog writes them in the
-    pseudo-language and this list no longer matters."""
-    texts: set[str] = set()
-    for spec in schema.SETTINGS:
-        texts |= {spec.label, spec.help}
-        if isinstance(spec, schema.TextSetting):
-            texts.add(spec.placeholder)
-        else:
-            texts.add(spec.special.format(cores=physical_cores()))
-    return texts
+def schema_placeholders() -> set[str]:
+    """Data: the examples the settings schema shows in empty fields (a web address)."""
+    return {spec.placeholder for spec in schema.SETTINGS if isinstance(spec, schema.TextSetting)}
 
 
 @functools.cache
@@ -268,8 +255,7 @@ def test_the_main_window_its_chat_and_its_boxes_are_translated(
     window.about_action.trigger()
     assert [where for where, _ in boxes].count("QMessageBox title") == 2 and "input title" in dict(boxes) and "about" in dict(boxes)
     build = describe_build(build_info())  # names and versions, written by the Qt-free code
-    safe_mode = safe_mode_label(window.settings.current().preferences_of(entry.id))  # the Qt-free side's to translate
-    assert_translated(boxes, data={*said, *facts_of(entry), build, safe_mode})
+    assert_translated(boxes, data={*said, *facts_of(entry), build})
     assert english_left(error_message(RuntimeError("boom")), ["boom"]) == []
     assert_extracted(translator.asked)
 
@@ -354,7 +340,7 @@ def test_the_settings_dialog_is_translated(qtbot, translator: PseudoTranslator) 
     dialog = SettingsDialog(Settings(), "smollm2", None, frozenset({"max_tokens"}), format_choices=["auto", "model", "chatml", "completion"])
     qtbot.addWidget(dialog)
     assert pseudo("{format} chat format").format(format="chatml") in [dialog.prompt_format.itemText(i) for i in range(4)]
-    assert_translated(shown_texts(dialog), data={"chatml", *schema_texts()})  # chatml: the prompt format's own name
+    assert_translated(shown_texts(dialog), data={"chatml", *schema_placeholders()})  # chatml: the prompt format's own name
     assert_extracted(translator.asked)
 
 

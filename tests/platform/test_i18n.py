@@ -21,7 +21,7 @@ from app.chat.crash_recovery import crash_notice, safe_mode_label
 from app.chat.rendering import MarkdownRenderer
 from app.cli.main import build_parser, run
 from app.config import schema
-from app.config.policy import SET_BY_ADMIN, load_policy
+from app.config.policy import load_policy
 from app.config.settings import ModelPreferences, Settings, save_settings
 from app.conversations.store import Role, SqliteConversationStore, Status
 from app.library.downloads import Phase, Progress
@@ -102,7 +102,6 @@ def test_the_problems_of_a_policy_file_are_translated(pseudo: None, tmp_path: Pa
     policy_file.write_text("downloads = ", encoding="utf-8")
     (broken,) = load_policy([policy_file]).problems
     assert broken.startswith(f"⟦The policy file {policy_file} has an error: ") and broken.endswith("Hearth uses its defaults.⟧")
-    assert _(SET_BY_ADMIN) == "⟦Set by your administrator⟧"
 
 
 def test_errors_about_files_are_translated(pseudo: None, tmp_path: Path) -> None:

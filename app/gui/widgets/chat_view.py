@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -29,7 +29,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.chat.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
-from app.conversations.store import Message
+from app.conversations.store import Message, Role, Status
 from app.gui.ops import run_in_background
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,6 @@ RENDER_SHARE = 0.02  # aim for re-rendering to take at most this share of the ti
 SHOW_DELAY_MS = 3
 
 LINE_SEPARATOR = "\u2028"
-
-_STATUS_NOTES = {  # translated where they are shown
-    "stopped": str(QT_TRANSLATE_NOOP("ChatView", "Stopped")),
-    "interrupted": str(QT_TRANSLATE_NOOP("ChatView", "Interrupted: Hearth closed before this reply finished")),
-    "failed": str(QT_TRANSLATE_NOOP("ChatView", "This reply ended with an error")),
-}
 
 
 def _stats_line(stats: dict[str, Any]) -> str:
@@ -237,7 +231,7 @@ class ChatView(QTextBrowser):
         return self._header_html(message, branch) + body.html + self._footer_html(message)
 
     def _header_html(self, message: Message, branch: tuple[int, int] | None) -> str:
-        speaker = html.escape(self.tr("You") if message.role == "user" else self.tr("Assistant"))
+        speaker = html.escape(Role(message.role).label)
         copy = html.escape(self.tr("Copy"))
         controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">{copy}</a>']
         if branch and branch[1] > 1:
@@ -249,7 +243,8 @@ class ChatView(QTextBrowser):
         return f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
 
     def _footer_html(self, message: Message) -> str:
-        notes = [self.tr(_STATUS_NOTES[message.status])] if message.status in _STATUS_NOTES else []
+        note = Status(message.status).note
+        notes = [note] if note else []
         if len(message.content) > SHOWN_CHARACTERS:
             notes.append(
                 self.tr("Shortened on screen: {count:,} characters in all (Copy gives all of it)").format(count=len(message.content))
@@ -269,7 +264,7 @@ class ChatView(QTextBrowser):
         self._copy_texts["unsaved"] = text
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        speaker, copy, not_saved = self.tr("Assistant"), self.tr("Copy"), self.tr("Not saved: copy it if you need it")
+        speaker, copy, not_saved = Role.ASSISTANT.label, self.tr("Copy"), self.tr("Not saved: copy it if you need it")
         cursor.insertHtml(
             f'<p><b>{html.escape(speaker)}</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">{html.escape(copy)}</a></small></p>'
             f"{rendered.html}<p style='color:gray'><small>{html.escape(not_saved)}</small></p>"
@@ -295,7 +290,7 @@ class ChatView(QTextBrowser):
         self._drop_unshown()
         cursor = self._fresh_block_at_end()
         self._header_position = cursor.position()
-        speaker = html.escape(self.tr("Assistant"))
+        speaker = html.escape(Role.ASSISTANT.label)
         cursor.insertHtml(f"<b>{speaker}</b>")
         self._stream_start = cursor.position()  # rendered pieces begin with a block of their own
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # plain text goes here until then

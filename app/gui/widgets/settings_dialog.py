@@ -8,7 +8,6 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,15 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends.base import prompt_format_label
 from app.config import schema
 from app.config.settings import Settings
 from app.platform.hardware import physical_cores
-
-_FORMAT_LABELS = {  # the backend's names for its prompt formats, translated where they are shown
-    "auto": str(QT_TRANSLATE_NOOP("SettingsDialog", "Automatic (recommended)")),
-    "model": str(QT_TRANSLATE_NOOP("SettingsDialog", "The model's own chat template")),
-    "completion": str(QT_TRANSLATE_NOOP("SettingsDialog", "Plain text completion")),
-}
 
 Field = QSpinBox | QDoubleSpinBox | QLineEdit | QPlainTextEdit
 
@@ -54,8 +48,8 @@ def _field_for(spec: schema.Setting, value: object) -> Field:
         else:
             field = QDoubleSpinBox(minimum=spec.minimum, maximum=spec.maximum, singleStep=spec.step, decimals=spec.decimals)
             field.setValue(value)
-        field.setSpecialValueText(spec.special.format(cores=physical_cores()))
-    field.setToolTip(spec.help)
+        field.setSpecialValueText(spec.special_text.format(cores=physical_cores()))
+    field.setToolTip(spec.help_text)
     return field
 
 
@@ -86,8 +80,7 @@ class SettingsDialog(QDialog):
         self._model_id = model_id
         self.prompt_format = QComboBox()
         for choice in format_choices:
-            name = self.tr(_FORMAT_LABELS[choice]) if choice in _FORMAT_LABELS else self.tr("{format} chat format").format(format=choice)
-            self.prompt_format.addItem(name, choice)
+            self.prompt_format.addItem(prompt_format_label(choice), choice)
         self.prompt_format.setCurrentIndex(max(0, self.prompt_format.findData(settings.preferences_of(model_id).prompt_format)))
         self.prompt_format.setEnabled(bool(model_id))
 
@@ -97,7 +90,7 @@ class SettingsDialog(QDialog):
             if spec is schema.SYSTEM_PROMPT:  # with the other choices that shape a reply
                 form.addRow(self.tr("Prompt format (this model)"), self.prompt_format)
             fields[spec.name] = _field_for(spec, spec.read(settings))
-            form.addRow(spec.label, fields[spec.name])
+            form.addRow(spec.label_text, fields[spec.name])
         self.fields: Mapping[str, Field] = fields
 
         buttons = QDialogButtonBox(
