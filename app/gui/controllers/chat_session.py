@@ -69,7 +69,7 @@ class ChatSession(QObject):
         worker: InferenceWorker,
         loader: ModelLoader,
         settings: AppSettings,
-        prepare: Callable[[], Prepare] = lambda: lambda _messages: None,
+        prepare: Callable[[], Prepare],
     ) -> None:
         """`prepare()` is called on the GUI thread when a conversation is to be read; what it
         returns is called on the reader's thread with the messages read."""
