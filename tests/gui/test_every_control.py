@@ -126,3 +126,8 @@ def test_the_token_button_asks_for_the_token_and_keeps_it(qtbot, window: MainWin
     library.discover.token_button.click()
     qtbot.waitUntil(lambda: "token" in library.discover.search_status.text().lower(), timeout=5000)
     assert window.library.services.tokens.get() == "hf_a_token"
+
+
+def test_quit_and_settings_have_a_shortcut_everywhere(window: MainWindow) -> None:
+    """Windows (and Qt's generic theme, as here) has no standard Quit or Preferences key."""
+    assert window.quit_action.shortcut().toString() and window.settings_action.shortcut().toString()

@@ -116,16 +116,26 @@ def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths, fa
     assert "Stopped" in window.chat_view.toPlainText()
 
 
-def test_closing_the_window_mid_reply_keeps_what_was_written(qtbot, window_factory, fake_backend: FakeBackend) -> None:
+@pytest.mark.parametrize("how", ["close button", "Ctrl+Q"])
+def test_closing_the_window_mid_reply_keeps_what_was_written(qtbot, window_factory, fake_backend: FakeBackend, how: str) -> None:
     """The store closes with the window; the worker's reply ending queued behind it used to
     reach it (sqlite3.ProgrammingError, shown as "Something went wrong")."""
+    from PySide6.QtWidgets import QApplication
+
     window = window_factory()
     fake_backend.delay = 0.1
     window.composer.setPlainText("Tell me a story")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
-    window.close()
+    if how == "Ctrl+Q":
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # a window's shortcuts work while it is active
+        qtbot.keyClick(window.composer, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    else:
+        window.close()
+    assert not window.isVisible()
     qtbot.wait(300)  # what the worker sent before it stopped is delivered now
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     again = window_factory()
     shown = again.chat_view.toPlainText()
     assert "Tell me a story" in shown and "Hello" in shown and "Stopped" in shown
