@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread, QTimer
+from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMainWindow
 
@@ -86,8 +86,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.chat_view.show_placeholder(self.tr("Welcome to Hearth"), self.tr("Setting up the starter model…"))
             run_in_background(self, library.add_starter, on_success=self._on_starter_added,
                               on_failure=lambda error: self._on_starter_failed(error_message(error)))
-        if library_services.policy.problems:  # reported once the window is up; defaults apply
-            QTimer.singleShot(0, self._report_policy_problems)
+        for problem in library_services.policy.problems:  # for the administrator, not a dialog to a pupil
+            log.warning("policy: %s", problem)
         self.session.open_latest()
 
     def _connect(self) -> None:
@@ -98,7 +98,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             (self.quit_action, self.close), (self.rename_action, self.rename_conversation),
             (self.delete_action, self.delete_conversation), (self.stop_action, self.session.stop),
             (self.regenerate_action, self.session.regenerate), (self.model_details_action, self.show_model_details),
-            (self.about_action, lambda: show_about(self)),
+            (self.about_action, lambda: show_about(self, self.library.services.policy.problems)),
         ):
             item.triggered.connect(slot)
         self.sidebar.chosen.connect(self.session.open)
@@ -209,9 +209,6 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.show_error(self.tr("The starter model could not be set up"), message)
         self.session.refresh()
 
-    def _report_policy_problems(self) -> None:
-        self.show_error(self.tr("The administrator's policy has errors"), "\n\n".join(self.library.services.policy.problems))
-
     def _on_pack_imported(self, settings_applied: bool) -> None:
         if settings_applied:
             self.settings.reread()
@@ -277,7 +274,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings.current(), self.loader.model_id, self,
                                 frozenset(self.library.services.policy.locked),
-                                format_choices=self._worker.capabilities.prompt_formats)
+                                format_choices=self._worker.capabilities.prompt_formats,
+                                downloads=self.library.services.policy.downloads)
         if dialog.exec():
             self.settings.edited(dialog.result_settings())
 
