@@ -92,6 +92,7 @@ class ChatSession(QObject):
         self._reading = 0  # the request the reader is answering for the shown conversation; 0: none
         self._shut_down = False
         self.request_generate.connect(worker.generate)
+        self._reader = reader
         self.request_thread.connect(reader.load_thread)
         reader.thread_loaded.connect(self._on_thread_loaded)
         reader.failed.connect(self._on_read_failed)
@@ -134,7 +135,8 @@ class ChatSession(QObject):
         """Nothing shown; the next message sent starts a conversation."""
         self._conversation_id = None
         self._shown = []
-        self._reading, self._unsaved = 0, ""
+        self._reading = self._reader.wanted = 0  # a read still queued is skipped
+        self._unsaved = ""
         self.nothing_shown.emit()
         self.state_changed.emit()
 
@@ -187,7 +189,7 @@ class ChatSession(QObject):
         if conversation_id is None or self._shut_down:
             return
         self._request_id += 1
-        self._reading = self._request_id
+        self._reading = self._reader.wanted = self._request_id
         self.request_thread.emit(self._request_id, conversation_id, self._prepare())
         self.state_changed.emit()
 
@@ -207,10 +209,11 @@ class ChatSession(QObject):
         self.state_changed.emit()
 
     def _on_read_failed(self, request_id: int, message: str) -> None:
+        """Told, then nothing is shown: what is on the page belongs to the conversation shown
+        before, and a message sent now must not be added to the other one below it."""
         if request_id == self._reading and not self._shut_down:
-            self._reading = 0
             self.error.emit(self.tr("The conversation could not be opened"), message)
-            self.state_changed.emit()
+            self.new()
 
     def _branch_of(self, message_id: int) -> tuple[int, int]:
         siblings = self._store.siblings(message_id)
@@ -306,6 +309,9 @@ class ChatSession(QObject):
         shown_here = self._streaming_conversation == self._conversation_id
         reply_id = self._streaming_reply_id
         self._end_reply()
+        if shown_here and self.reading:  # the read under way may have the reply half written
+            self._show_thread()
+            shown_here = False
         reply = self._store.message(reply_id) if shown_here and reply_id is not None else None
         if reply is not None:
             self._shown.append(reply)

@@ -4,7 +4,9 @@ Opening a conversation reads all of its messages and renders them; both grow wit
 conversation, so neither runs on the GUI thread. The reader has its own connection
 (opened on its thread on first use: SQLite connections are not shared between threads)
 and answers each request with the id it came with, so the session can tell a stale
-answer from the one it waits for.
+answer from the one it waits for. Requests the session no longer wants (`wanted`, set
+directly from the GUI thread) are skipped, so clicking through long conversations does
+not queue a read of each, and closing does not wait behind them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class StoreReader(QObject):
         self._paths = paths
         self._store: ConversationStore | None = None
         self._thread: QThread | None = None  # kept referenced: an unreferenced QThread is deleted running
+        # The request the session waits for (an int assignment is atomic); -1: none, ever again.
+        self.wanted = 0
 
     @classmethod
     def started(cls, paths: AppPaths) -> StoreReader:
@@ -48,12 +52,20 @@ class StoreReader(QObject):
 
     @Slot(int, int, object)
     def load_thread(self, request_id: int, conversation_id: int, prepare: Prepare) -> None:
+        if request_id != self.wanted:
+            return
         try:
             if self._store is None:
                 self._store = open_conversations(self._paths)
             thread: BranchedThread = self._store.thread_with_branches(conversation_id)
         except HearthError as exc:
             self.failed.emit(request_id, str(exc))
+            return
+        except Exception:  # a bug, or a row no release wrote: told, never a chat that never shows
+            log.exception("reading conversation %s failed", conversation_id)
+            self.failed.emit(request_id, self.tr("Hearth could not read it. The details are in its log."))
+            return
+        if request_id != self.wanted:
             return
         try:
             prepared = prepare(thread.messages)
@@ -69,10 +81,12 @@ class StoreReader(QObject):
             self._store = None
 
     def stop(self) -> None:
-        """From the GUI thread: close the connection (after the read under way) and end the thread."""
+        """From the GUI thread: close the connection (after the read under way; queued ones
+        are skipped) and end the thread. Once is enough; again does nothing."""
+        self.wanted = -1
         thread = self.thread()
-        if thread is QThread.currentThread():
-            return  # never started (or stopped already)
+        if thread is QThread.currentThread() or not thread.isRunning():
+            return
         QMetaObject.invokeMethod(self, "_close", Qt.ConnectionType.BlockingQueuedConnection)
         thread.quit()
         thread.wait()
