@@ -62,7 +62,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.library = LibraryAccess(library, library_services, current, lambda: self.loader.model_id, self)
         self._shut_down = False
         self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
-        self.loader = ModelLoader(worker, library, library_services.policy, current, self.settings.save)
+        self.loader = ModelLoader(worker, library, library_services.policy, self.settings)
         self.session = ChatSession(store, reader, worker, self.loader, self.settings, prepare=lambda: self.chat_view.prepare())
         self.conversations = self.session.conversations
         self.packs = PackActions(self, library, current, paths.settings_file)
