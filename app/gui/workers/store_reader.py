@@ -1,7 +1,8 @@
 """The reads that grow with a person's history, on a thread of their own.
 
 Opening a conversation reads all of its messages and renders them; both grow with the
-conversation, so neither runs on the GUI thread. The reader has its own connection
+conversation, so neither runs on the GUI thread; nor does a search, which grows with
+the whole history. The reader has its own connection
 (opened on its thread on first use: SQLite connections are not shared between threads)
 and answers each request with the id it came with, so the session can tell a stale
 answer from the one it waits for.
@@ -16,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from app.conversations.opener import open_conversations
+from app.conversations.search import SearchHit
 from app.conversations.store import BranchedThread, ConversationStore, Message
 from app.platform.errors import HearthError
 from app.platform.paths import AppPaths
@@ -28,6 +30,8 @@ Prepare = Callable[[list[Message]], Any]  # work on a loaded thread's messages, 
 class StoreReader(QObject):
     thread_loaded = Signal(int, object, object)  # request id, BranchedThread, what `prepare` returned
     failed = Signal(int, str)  # request id, plain message
+    searched = Signal(int, str, object)  # request id, the text searched for, list[SearchHit]
+    search_failed = Signal(int, str)  # request id, plain message (its own: the ids are the searcher's, not the session's)
 
     def __init__(self, paths: AppPaths) -> None:
         super().__init__()
@@ -46,12 +50,15 @@ class StoreReader(QObject):
         thread.start()
         return reader
 
+    def _opened(self) -> ConversationStore:
+        if self._store is None:
+            self._store = open_conversations(self._paths)
+        return self._store
+
     @Slot(int, int, object)
     def load_thread(self, request_id: int, conversation_id: int, prepare: Prepare) -> None:
         try:
-            if self._store is None:
-                self._store = open_conversations(self._paths)
-            thread: BranchedThread = self._store.thread_with_branches(conversation_id)
+            thread: BranchedThread = self._opened().thread_with_branches(conversation_id)
         except HearthError as exc:
             self.failed.emit(request_id, str(exc))
             return
@@ -61,6 +68,15 @@ class StoreReader(QObject):
             log.exception("preparing conversation %s to be shown failed", conversation_id)
             prepared = None
         self.thread_loaded.emit(request_id, thread, prepared)
+
+    @Slot(int, str, int)
+    def search(self, request_id: int, text: str, limit: int) -> None:
+        try:
+            hits: list[SearchHit] = self._opened().search(text, limit)
+        except HearthError as exc:
+            self.search_failed.emit(request_id, str(exc))
+            return
+        self.searched.emit(request_id, text, hits)
 
     @Slot()
     def _close(self) -> None:
