@@ -4,8 +4,8 @@ SQLite's FTS5 cannot refuse, and the hits it finds.
 The index (`message_text`, `title_text`) is built and kept in step by triggers in
 app/conversations/migrations.py. Hits come newest first, not by rank: FTS5 walks its
 index in rowid order, so `ORDER BY rowid DESC LIMIT n` stops after one page, while
-ordering by bm25 scores every match first (bench/search.py: at a million messages a
-common word takes ~10x longer by rank). Conversations whose title matches come before
+ordering by bm25 scores every match first (bench/search.py, a million messages: a word
+in 9 of 10 of them took 3.8 s by rank, 17 ms newest first). Conversations whose title matches come before
 the messages, as the one hit for each such conversation.
 """
 

@@ -28,7 +28,7 @@ from app.gui.item_models.conversation_list import ConversationIdRole, Conversati
 from app.gui.item_models.search_hits import HitHtmlRole, HitRole, SearchHitsModel
 
 # Typing pauses shorter than this are one search: a search of a million messages takes
-# 5-40 ms (bench/search.py), so one per keystroke would queue up behind a fast typist.
+# 2-90 ms (bench/search.py), so one per keystroke would queue up behind a fast typist.
 SEARCH_DELAY_MS = 150
 
 
@@ -44,6 +44,9 @@ class ConversationList(QListView):
         self.setModel(conversations)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # One line each: without this the view asks every row for its size at each reset
+        # (10,000 conversations: reset and paint 438 ms without, 94 ms with; bench/search.py).
+        self.setUniformItemSizes(True)
         self.selectionModel().currentChanged.connect(self._on_current)
         conversations.modelReset.connect(self._highlight)  # refreshing the list resets its selection
 
@@ -136,6 +139,7 @@ class ConversationSidebar(QWidget):
         self.hits_view.setModel(self.hits)
         self.hits_view.setItemDelegate(HitDelegate(self.hits_view))
         self.hits_view.setWordWrap(True)
+        self.hits_view.setSpacing(2)
         self.hits_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.hits_view.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)  # Rename/Delete act on the open one
         self.no_hits = QLabel()
