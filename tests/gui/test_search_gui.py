@@ -4,16 +4,20 @@ thread and an answer to an earlier text is never shown."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QApplication
 
+from app.backends.llama.factory import LlamaBackendFactory
+from app.config.settings import Settings, save_settings
+from app.conversations.search import MATCH_END, MATCH_START, SearchHit
 from app.conversations.store import Role, SqliteConversationStore
 from app.gui.app import create_window
 from app.gui.controllers.history_search import HistorySearch
-from app.gui.item_models.search_hits import HitHtmlRole
+from app.gui.item_models.search_hits import HitHtmlRole, HitRole, SearchHitsModel
 from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
@@ -150,3 +154,41 @@ def test_the_search_runs_on_the_reader_thread_and_only_the_latest_answer_shows(
     qtbot.wait(50)
     assert answers == ["tides"]
     assert all(thread is not QApplication.instance().thread() for thread in threads)
+
+
+@pytest.mark.real_model
+def test_a_reply_the_real_model_wrote_is_found_once_it_ends(qtbot, paths: AppPaths, smollm_path: Path) -> None:
+    """The reply is saved while it streams (not indexed yet) and then as it ends: the
+    words the model wrote are what the search finds."""
+    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+    settings = Settings()
+    settings.sampling.max_tokens = 60
+    settings.sampling.seed = 3
+    save_settings(settings, paths.settings_file)
+    window = create_window(paths, LlamaBackendFactory())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=60_000)
+    window.composer.setPlainText("Describe a lighthouse in two sentences.")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.session.busy and not window.session.reading and not window.chat_view.finishing, timeout=120_000)
+    store = SqliteConversationStore(paths.database)
+    reply = store.thread(store.list_conversations()[0].id)[-1]
+    store.close()
+    assert reply.role == Role.ASSISTANT
+    word = max(re.findall(r"[^\W\d_]{5,}", reply.content), key=len)
+    search_for(qtbot, window, word)
+    hits = window.sidebar.hits
+    assert reply.id in [hits.index(row, 0).data(HitRole).message_id for row in range(hits.rowCount())]
+    window.close()
+
+
+def test_the_hits_model_is_a_well_behaved_item_model(qtmodeltester) -> None:
+    model = SearchHitsModel()
+    model.show_hits([
+        SearchHit(1, "Trip", None, None, f"{MATCH_START}Trip{MATCH_END}", 1.0),
+        SearchHit(1, "Trip", 7, Role.ASSISTANT, f"the {MATCH_START}trip{MATCH_END} & <more>", 2.0),
+    ])
+    qtmodeltester.check(model)
+    assert model.index(1, 0).data() == "the trip & <more>"
+    assert model.index(1, 0).data(HitHtmlRole).endswith("the <b>trip</b> &amp; &lt;more&gt;")
