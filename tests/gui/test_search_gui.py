@@ -192,3 +192,16 @@ def test_the_hits_model_is_a_well_behaved_item_model(qtmodeltester) -> None:
     qtmodeltester.check(model)
     assert model.index(1, 0).data() == "the trip & <more>"
     assert model.index(1, 0).data(HitHtmlRole).endswith("the <b>trip</b> &amp; &lt;more&gt;")
+
+
+def test_the_hits_follow_a_rename_and_a_delete(qtbot, window: MainWindow, history: dict[str, int], monkeypatch) -> None:
+    search_for(qtbot, window, "keepers")
+    qtbot.keyClick(window.sidebar.search_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.session.conversation_id == history["short"] and thread_shown(window), timeout=5000)
+    monkeypatch.setattr("app.gui.main_window.QInputDialog.getText", lambda *a, **k: ("Lamp keepers", True))
+    window.rename_conversation()
+    qtbot.waitUntil(lambda: shown_hits(window)[0].startswith("Lamp <b>keepers</b>"), timeout=5000)
+    monkeypatch.setattr(window, "confirm", lambda *a: True)
+    window.delete_conversation()
+    qtbot.waitUntil(lambda: window.sidebar.no_hits.isVisible(), timeout=5000)
+    assert window.sidebar.no_hits.text() == "No conversation mentions “keepers”."

@@ -166,6 +166,8 @@ class ConversationSidebar(QWidget):
         self.hits_view.installEventFilter(self)
         self.conversation_list.chosen.connect(self.chosen)
         search.found.connect(self._show_hits)
+        # The list is read again after each turn, rename and delete: so are the hits.
+        conversations.modelReset.connect(self._find_again)
         search.failed.connect(self._show_failure)
         shortcut = QShortcut(QKeySequence("Ctrl+K"), self, context=Qt.ShortcutContext.WindowShortcut)
         shortcut.activated.connect(self.focus_search)
@@ -189,6 +191,10 @@ class ConversationSidebar(QWidget):
             self.hits.show_hits([])
             self.hits_view.hide()
             self.no_hits.hide()
+
+    def _find_again(self) -> None:
+        if self.search_field.text().strip():
+            self._delay.start()
 
     def _find(self) -> None:
         if self.search_field.text().strip():
