@@ -9,13 +9,16 @@ absolute time and as a ratio to a bare SQLite query of the same rows in the same
   against `SELECT id, title, updated_at FROM conversations ORDER BY updated_at DESC`;
 - a search's first page (50 hits) against `SELECT ... FROM messages WHERE id IN (...)`
   of the same messages; and the same search ordered by rank, which is why hits are not;
-- the database's size on disk and what the search index adds to it.
+- the database's size on disk and what the search index adds to it;
+- with `--upgrade`: the first start after updating to the search migration, which
+  indexes the whole history once (against copying the database file).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -31,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.conversations import search  # noqa: E402
-from app.conversations.migrations import SCHEMA_VERSION  # noqa: E402
+from app.conversations.migrations import MIGRATIONS, SCHEMA_VERSION  # noqa: E402
 from app.conversations.store import SqliteConversationStore  # noqa: E402
 from app.gui.controllers.history_search import HistorySearch  # noqa: E402
 from app.gui.item_models.conversation_list import ConversationListModel  # noqa: E402
@@ -138,16 +141,40 @@ def sizes(path: Path) -> None:
           f"the messages table alone {messages / 1e6:.0f} MB)")
 
 
+def upgrade(path: Path) -> None:
+    """The store as the release before search left it, then opened by this one."""
+    search_migration = next(i for i, text in enumerate(MIGRATIONS) if "message_text" in text)
+    old = path.with_name("before-search.sqlite3")
+    started = time.perf_counter()
+    shutil.copy(path, old)
+    copied = time.perf_counter() - started
+    db = sqlite3.connect(old, isolation_level=None)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("DROP TABLE message_text")
+    db.execute("DROP TABLE title_text")
+    db.execute(f"PRAGMA user_version = {search_migration}")
+    db.close()
+    started = time.perf_counter()
+    SqliteConversationStore(old).close()
+    migrated = time.perf_counter() - started
+    old.unlink()
+    print(f"first start after the update: the search migration took {migrated:.1f} s; copying the file {copied:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--upgrade", action="store_true", help="also time the search migration on the whole store")
     args = parser.parse_args()
     path = seeded_store(args.conversations, args.messages)
     sizes(path)
     sidebar(path, args.repeats)
     searches(path, args.repeats)
+    if args.upgrade:
+        upgrade(path)
 
 
 if __name__ == "__main__":
