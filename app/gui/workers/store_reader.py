@@ -1,11 +1,10 @@
 """The reads that grow with a person's history, on a thread of their own.
 
 Opening a conversation reads all of its messages and renders them; both grow with the
-conversation, so neither runs on the GUI thread; nor does a search, which grows with
-the whole history. The reader has its own connection
-(opened on its thread on first use: SQLite connections are not shared between threads)
-and answers each request with the id it came with, so the session can tell a stale
-answer from the one it waits for.
+conversation, so neither runs on the GUI thread; nor does a search, which grows with the
+whole history. The reader has its own connection (opened on its thread on first use:
+SQLite connections are not shared between threads) and answers each request with the id
+it came with, so the asker can tell a stale answer from the one it waits for.
 """
 
 from __future__ import annotations
