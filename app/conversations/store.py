@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.conversations.migrations import migrate
 from app.conversations.storage_errors import storage_error
 from app.conversations.transaction import transaction
 from app.platform.errors import StorageError
 from app.platform.i18n import N_, _
+
+if TYPE_CHECKING:
+    from app.conversations.search import SearchHit
 
 # The title a conversation is given when there is nothing to name it after, stored in
 # the language in use when it is created (a title is the user's to change, like a file name).
@@ -181,6 +184,8 @@ class ConversationStore(Protocol):
     def show_branch(self, message_id: int) -> None: ...
 
     def mark_interrupted(self) -> int: ...
+
+    def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]: ...
 
 
 def _chain_from(first: str) -> str:
@@ -419,6 +424,15 @@ class SqliteConversationStore:
                 "UPDATE messages SET status = ? WHERE status = ?", (Status.INTERRUPTED, Status.STREAMING)
             )
         return cursor.rowcount
+
+    # Search ----------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]:
+        """Where `text`'s words occur, as typed (never an error for FTS syntax): matching
+        titles first, then messages newest first (app/conversations/search.py)."""
+        from app.conversations import search  # search.py needs this module's Role
+
+        return search.search(self._read, text, limit, offset)
 
 
 def _message(row: sqlite3.Row) -> Message:

@@ -20,6 +20,7 @@ from app.config.settings import Settings
 from app.conversations.store import ConversationStore
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
+from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.dialogs import confirm, error_message, show_about, show_error, show_model_details
@@ -67,7 +68,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.conversations = self.session.conversations
         self.packs = PackActions(self, library, current, paths.settings_file)
         self.renderer = MarkdownRenderer(dark=self._is_dark())
-        self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id))
+        self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id, HistorySearch(reader)))
         self.build_menus()
         self._connect()
         self.setAcceptDrops(True)
@@ -102,6 +103,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         ):
             item.triggered.connect(slot)
         self.sidebar.chosen.connect(self.session.open)
+        self.sidebar.hit_chosen.connect(self.session.open)
         self.new_button.clicked.connect(self.new_conversation)
         self.model_picker.activated.connect(self._on_model_picked)
         self.library_button.clicked.connect(self.library.open)
@@ -227,6 +229,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.chat_view.append_unsaved_reply(thread.unsaved)
         if thread.streaming_here:
             self.chat_view.resume_stream()
+        if thread.focus_message is not None:
+            self.chat_view.scroll_to_message(thread.focus_message)
 
     def new_conversation(self) -> None:
         self.session.new()

@@ -542,11 +542,11 @@ def test_the_shown_chat_stays_highlighted_after_a_turn_and_a_rename(qtbot, windo
     window = window_factory()
     send(qtbot, window, "First chat")
     send(qtbot, window, "More")
-    assert window.sidebar.currentIndex().data() == "First chat"
+    assert window.sidebar.conversation_list.currentIndex().data() == "First chat"
     monkeypatch.setattr("app.gui.main_window.QInputDialog.getText", lambda *a, **k: ("Renamed", True))
     window.rename_conversation()
-    assert window.sidebar.currentIndex().data() == "Renamed"
-    assert window.sidebar.selectionModel().isSelected(window.sidebar.currentIndex())
+    assert window.sidebar.conversation_list.currentIndex().data() == "Renamed"
+    assert window.sidebar.conversation_list.selectionModel().isSelected(window.sidebar.conversation_list.currentIndex())
 
 
 def test_opening_a_conversation_reads_and_renders_it_off_the_gui_thread(

@@ -45,6 +45,7 @@ class ShownThread:
     streaming_here: bool
     prepared: Any = None
     unsaved: str = ""
+    focus_message: int | None = None
 
 
 class ChatSession(QObject):
@@ -90,6 +91,8 @@ class ChatSession(QObject):
         self._streamed: list[str] = []
         self._unsaved = ""  # the last reply of the shown conversation, when the store could not take it
         self._reading = 0  # the request the reader is answering for the shown conversation; 0: none
+        self._at_message: int | None = None  # to show and scroll to once read (a search hit)
+        self._branch_shown_for: int | None = None  # the message whose branch was shown to reach it
         self._shut_down = False
         self.request_generate.connect(worker.generate)
         self._reader = reader
@@ -125,10 +128,12 @@ class ChatSession(QObject):
 
     # Which conversation --------------------------------------------------------
 
-    def open(self, conversation_id: int) -> None:
+    def open(self, conversation_id: int, at_message: int | None = None) -> None:
+        """Show a conversation; with `at_message`, at that message (on its branch)."""
         if conversation_id != self._conversation_id:
             self._unsaved = ""
         self._conversation_id = conversation_id
+        self._at_message, self._branch_shown_for = at_message, None
         self._show_thread()
 
     def new(self) -> None:
@@ -200,11 +205,21 @@ class ChatSession(QObject):
         self._reading = 0
         messages = thread.messages
         streaming_here = self.busy and self._streaming_conversation == conversation_id
+        at_message, self._at_message = self._at_message, None
+        if (at_message is not None and all(m.id != at_message for m in messages) and not streaming_here
+                and self._branch_shown_for != at_message):  # once: the message may have been deleted since
+            # On a branch not shown: show that one (as its arrows would), then read again.
+            self._branch_shown_for = at_message
+            if self._saved(lambda: self._store.show_branch(at_message)):
+                self._at_message = at_message
+                self._show_thread()
+                return
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
         self._shown = messages
         self.thread_shown.emit(
-            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved)
+            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved,
+                        at_message if any(m.id == at_message for m in messages) else None)
         )
         self.state_changed.emit()
 
