@@ -59,6 +59,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX conversations_by_uuid ON conversations(uuid);
     CREATE UNIQUE INDEX messages_by_uuid ON messages(uuid);
     """,
+    """
+    -- What produced an assistant reply (app/chat/provenance.py), as JSON; NULL for
+    -- messages from before it was recorded, and for the user's own.
+    ALTER TABLE messages ADD COLUMN provenance TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
