@@ -47,10 +47,11 @@ class ModelFile:
     size: int
     sha256: str
     model_id: str = ""
+    name: str = ""  # what the library calls it; "" for the name in the file's metadata
 
     @classmethod
     def from_entry(cls, entry: ModelEntry) -> ModelFile:
-        return cls(Path(entry.path).name, entry.size, entry.sha256, entry.id)
+        return cls(Path(entry.path).name, entry.size, entry.sha256, entry.id, entry.name)
 
     @classmethod
     def outside_library(cls, path: Path) -> ModelFile:
@@ -72,7 +73,7 @@ def record(
     return {
         "version": PROVENANCE_VERSION,
         "model": {
-            "name": facts.name,
+            "name": (model_file.name if model_file else "") or facts.name,
             "file": model_file.file_name if model_file else (facts.ref.path.name if facts.ref.path else facts.ref.name),
             "size": model_file.size if model_file else 0,
             "sha256": model_file.sha256 if model_file else "",
