@@ -106,7 +106,7 @@ def recorded_sampling(provenance: dict[str, Any]) -> SamplingSettings:
 
 
 def _megabytes(size: int) -> str:
-    return _("{size} MB").format(size=f"{size / 1e6:,.0f}")
+    return _("{size} MB").format(size=f"{size / 1e6:,.1f}" if size < 10e6 else f"{size / 1e6:,.0f}")
 
 
 def describe_model(provenance: dict[str, Any]) -> str:

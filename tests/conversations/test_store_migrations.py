@@ -40,7 +40,7 @@ def _connect(path: Path | str = ":memory:") -> sqlite3.Connection:
 
 def test_released_migrations_are_never_edited() -> None:
     assert [hashlib.sha256(text.encode()).hexdigest() for text in MIGRATIONS[: len(RELEASED)]] == RELEASED
-    assert SCHEMA_VERSION == len(MIGRATIONS)
+    assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 def test_statements_end_where_sqlite_says_they_end() -> None:
