@@ -22,6 +22,7 @@ read it without Hearth's classes. Its keys (version 1):
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,8 @@ def describe(provenance: dict[str, Any]) -> str:
             "Nothing was recorded about how this message was written: it is your own message, or "
             "a reply from before Hearth kept such records."
         )
+    if provenance.get("version") != PROVENANCE_VERSION:
+        return _("This reply's record was written by another version of Hearth:") + "\n" + json.dumps(provenance, indent=2)
     sampling = provenance["sampling"]
     seed_note = _("chosen at random for this reply") if provenance["seed_was_random"] else _("set in Settings")
     assistant = provenance["assistant"] or _("the default assistant")

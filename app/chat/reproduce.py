@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.backends.base import Backend, ChatRequest, ChatTurn
-from app.chat.provenance import ModelFile, describe_model, differences, record, recorded_sampling
+from app.chat.provenance import PROVENANCE_VERSION, ModelFile, describe_model, differences, record, recorded_sampling
 from app.chat.reply import system_prompt_of
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore, Status
@@ -80,6 +80,8 @@ def refusal(provenance: dict[str, Any], current: ModelFile | None, loaded_name: 
     """Why this reply cannot be reproduced with what is loaded now; '' when it can."""
     if not provenance:
         return _("Nothing was recorded about how this reply was written, so it cannot be reproduced.")
+    if provenance.get("version") != PROVENANCE_VERSION:
+        return _("This reply's record was written by another version of Hearth; this one cannot reproduce it.")
     model = provenance["model"]
     wanted = _("This reply was written by {model}; load that model to reproduce it.").format(
         model=describe_model(provenance)

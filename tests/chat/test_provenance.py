@@ -125,3 +125,14 @@ def test_reproduce_refuses_another_model(backend: FakeBackend, store: Conversati
         + "ab" * 32 + "); load that model to reproduce it."
     )
     assert len(backend.requests) == asked  # nothing ran
+
+
+def test_a_record_from_another_version_is_shown_as_it_is_and_not_reproduced(backend: FakeBackend, store: ConversationStore) -> None:
+    conversation = store.create_conversation("From the future")
+    question = store.add_message(conversation, None, "user", "Hi")
+    reply = store.add_message(conversation, question, "assistant", "Hello", provenance={"version": 2, "model": "x"})
+    message = store.message(reply)
+    assert message is not None
+    assert describe(message.provenance).startswith("This reply's record was written by another version of Hearth:\n{")
+    outcome = reproduce_reply(backend, store, reply, SMOL, settings(), "auto", threading.Event())
+    assert "another version of Hearth" in outcome.refusal

@@ -69,6 +69,7 @@ from app.platform.paths import AppPaths
 from tests.conftest import REPO
 from tests.fakes import FakeBackendFactory
 from tests.gguf_factory import MakeGguf
+from tests.gui.waits import reply_shown
 
 PYSIDE_TOOLS = str(Path(PySide6.__file__).parent)  # lupdate and lrelease come with PySide6-Essentials
 _PLACEHOLDER_OR_LETTER = re.compile(r"\{[^{}]*\}|%L?[n1-9]|([A-Za-z])")
@@ -407,7 +408,7 @@ def test_a_replys_details_and_its_reproduce_are_translated(
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     window.composer.setPlainText("Hello there")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert pseudo("Details") in window.chat_view.toPlainText()
     conversation = window.session.conversation_id
     assert conversation is not None
