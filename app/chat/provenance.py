@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.backends.base import ModelFacts, prompt_format_label
+from app.backends.base import ModelFacts, ReplyStats, prompt_format_label
 from app.config.settings import SamplingSettings
 from app.library.model_library import ModelEntry
 from app.platform.i18n import _
@@ -70,7 +70,7 @@ def record(
 ) -> dict[str, Any]:
     """The provenance of a reply about to be written with `sampling` (its seed the one the
     sampler will use). The prompt format is the setting until the backend says which it chose
-    (`with_prompt_format`)."""
+    (`as_reported`)."""
     return {
         "version": PROVENANCE_VERSION,
         "model": {
@@ -97,8 +97,11 @@ def record(
     }
 
 
-def with_prompt_format(provenance: dict[str, Any], prompt_format: str) -> dict[str, Any]:
-    return {**provenance, "prompt_format": prompt_format}
+def as_reported(provenance: dict[str, Any], stats: ReplyStats) -> dict[str, Any]:
+    """The record with what the backend reports it did: the prompt format it chose, and the
+    seed it ran with (a backend that could not use the seed asked for says which it used)."""
+    seed = stats.seed if stats.seed >= 0 else provenance["sampling"]["seed"]
+    return {**provenance, "prompt_format": stats.prompt_format, "sampling": {**provenance["sampling"], "seed": seed}}
 
 
 def recorded_sampling(provenance: dict[str, Any]) -> SamplingSettings:

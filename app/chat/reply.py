@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
-from app.chat.provenance import ModelFile, record, with_prompt_format
+from app.chat.provenance import ModelFile, as_reported, record
 from app.config.settings import Settings
 from app.conversations.store import Conversation, ConversationStore, GrowingReply
 
@@ -94,7 +94,7 @@ def generate_reply(
             growing.finish("failed")
         raise
     ((message_id, growing),) = rows  # a backend begins every reply it returns
-    if provenance is not None and stats.prompt_format != provenance["prompt_format"]:
-        store.set_provenance(message_id, with_prompt_format(provenance, stats.prompt_format))
+    if provenance is not None and (reported := as_reported(provenance, stats)) != provenance:
+        store.set_provenance(message_id, reported)
     growing.finish("stopped" if stats.stopped else "complete", stats.as_dict())
     return ReplyResult(message_id, growing.text, stats)

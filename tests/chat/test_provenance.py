@@ -5,14 +5,15 @@ or refused for another model."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app import __version__
-from app.backends.base import LoadOptions, ModelRef
+from app.backends.base import ChatRequest, LoadOptions, ModelRef, ReplyStats
 from app.chat.provenance import ModelFile, describe
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
@@ -37,7 +38,7 @@ def backend() -> FakeBackend:
     return backend
 
 
-def settings(**sampling: float) -> Settings:
+def settings(**sampling: Any) -> Settings:
     chosen = Settings()
     chosen.sampling = replace(SamplingSettings(), **sampling)
     return chosen
@@ -136,3 +137,20 @@ def test_a_record_from_another_version_is_shown_as_it_is_and_not_reproduced(back
     assert describe(message.provenance).startswith("This reply's record was written by another version of Hearth:\n{")
     outcome = reproduce_reply(backend, store, reply, SMOL, settings(), "auto", threading.Event())
     assert "another version of Hearth" in outcome.refusal
+
+
+class IgnoresTheSeed(FakeBackend):
+    """Like a server that picks its own seed: it reports the one it used."""
+
+    def reply(
+        self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None]
+    ) -> ReplyStats:
+        stats = super().reply(request, cancel, on_text, on_started)
+        return replace(stats, seed=99)
+
+
+def test_the_seed_the_backend_reports_is_the_one_recorded(store: ConversationStore) -> None:
+    backend = IgnoresTheSeed()
+    backend.load(ModelRef(path=Path("x.gguf")), LoadOptions(EngineSettings()))
+    message = answer(backend, store, settings(seed=5))
+    assert message.provenance["sampling"]["seed"] == 99
