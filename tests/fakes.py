@@ -4,6 +4,7 @@ in-memory keyring."""
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from app.platform.errors import ModelLoadError
 
 FAKE_REPLY = ("Hello", " from", " the", " **fake**", " engine", ".")
 FAKE_CONTEXT = 2048
+FAKE_ENGINE_VERSION = "fake engine 1.0"
 FAKE_CAPABILITIES = Capabilities(chat=True, embeddings=False, prompt_formats=("auto", "model", "chatml", "completion"))
 
 
@@ -60,6 +62,7 @@ class FakeBackend(Backend):
             ref=model, name="Fake model", architecture="fake", parameters="1K", quantization="Q4_0",
             context_length=min(options.engine.context_length, FAKE_CONTEXT), license="MIT", has_chat_template=True,
             threads=1, safe_mode=options.safe_mode, load_seconds=0.0, capabilities=FAKE_CAPABILITIES,
+            engine_version=FAKE_ENGINE_VERSION,
         )
         return self._loaded
 
@@ -90,7 +93,10 @@ class FakeBackend(Backend):
             on_text(word)
             sent += 1
             time.sleep(self.delay)
-        return ReplyStats(len(fitted.turns), 0, sent, 0.01, 100.0, 0.1, cancel.is_set(), fitted.omitted_turns, "model")
+        seed = request.sampling.seed if request.sampling.seed >= 0 else random.getrandbits(31)
+        return ReplyStats(
+            len(fitted.turns), 0, sent, 0.01, 100.0, 0.1, cancel.is_set(), fitted.omitted_turns, "model", seed
+        )
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         raise CapabilityError("The fake model cannot turn text into embeddings.")

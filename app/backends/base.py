@@ -105,6 +105,9 @@ class ModelFacts:
     safe_mode: bool
     load_seconds: float
     capabilities: Capabilities
+    # What runs the model, for the reply's provenance: "llama-cpp-python 0.3.36 (llama.cpp
+    # 0.5.0-dev)", or the server's name; "" where the backend cannot say.
+    engine_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,9 @@ class ReplyStats:
     stopped: bool  # the cancel event ended the reply
     omitted_turns: int  # the oldest turns left out of the prompt to fit the context
     prompt_format: str  # the format the prompt was written in
+    # The seed the sampler ran with: the request's, or the random one chosen for a request
+    # of -1. Kept in the reply's provenance (app/chat/provenance.py), not in as_dict.
+    seed: int = -1
 
     def as_dict(self) -> dict[str, Any]:
         """What the store keeps with the reply."""

@@ -2,19 +2,23 @@
 
 Shared by the GUI's inference worker and the CLI, so both save exactly the same
 way: the reply row is created when the backend has built the prompt and grows
-as text arrives, so a crash keeps what was already shown.
+as text arrives, so a crash keeps what was already shown. The row carries from its
+start the reply's provenance (app/chat/provenance.py): what model, settings and seed
+wrote it.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
+from app.chat.provenance import ModelFile, as_reported, record
 from app.config import schema
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, GrowingReply
+from app.conversations.store import Conversation, ConversationStore, GrowingReply
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,14 @@ class ReplyResult:
     message_id: int
     text: str
     stats: ReplyStats
+
+
+def system_prompt_of(conversation: Conversation | None, settings: Settings, locked: Collection[str]) -> str:
+    """The system prompt a reply in `conversation` is written with now."""
+    # A conversation keeps the system prompt it began with (unless the administrator locked
+    # one); one from before conversations recorded theirs (None) follows today's.
+    kept = conversation.system_prompt if conversation is not None and schema.SYSTEM_PROMPT.name not in locked else None
+    return settings.system_prompt if kept is None else kept
 
 
 def generate_reply(
@@ -35,6 +47,7 @@ def generate_reply(
     on_started: Callable[[int, int], None] = lambda message_id, omitted: None,
     *,
     locked: Collection[str],
+    model_file: ModelFile | None = None,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
@@ -45,20 +58,31 @@ def generate_reply(
     `on_started(message_id, omitted_turns)` is called once the prompt is built
     and the reply row exists. Raises HearthError before that row exists when
     the prompt cannot be built (e.g. the message is too long).
+
+    `model_file`: the loaded model's file as the library knows it (its sha256), for the
+    provenance. A seed of -1 is replaced by a random one here, so the record has the seed
+    before the first token.
     """
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
     conversation_id = path[-1].conversation_id
-    # A conversation keeps the system prompt it began with (unless the administrator locked
-    # one); one from before conversations recorded theirs (None) follows today's.
     conversation = store.conversation(conversation_id)
-    kept = conversation.system_prompt if conversation is not None and schema.SYSTEM_PROMPT.name not in locked else None
-    system_prompt = settings.system_prompt if kept is None else kept
-    request = ChatRequest(system_prompt, history, settings.sampling, format_preference)
+    system_prompt = system_prompt_of(conversation, settings, locked)
+    seed_was_random = settings.sampling.seed < 0
+    sampling = replace(settings.sampling, seed=random.getrandbits(31)) if seed_was_random else settings.sampling
+    request = ChatRequest(system_prompt, history, sampling, format_preference)
+    facts = backend.loaded
+    assistant = (conversation.assistant_id if conversation is not None else None) or ""
+    provenance = (
+        record(facts, model_file, sampling, seed_was_random, format_preference, system_prompt, assistant)
+        if facts is not None else None
+    )
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it
 
     def begin(omitted_turns: int) -> None:
-        message_id = store.add_message(conversation_id, parent_id, "assistant", "", status="streaming")
+        message_id = store.add_message(
+            conversation_id, parent_id, "assistant", "", status="streaming", provenance=provenance
+        )
         on_started(message_id, omitted_turns)
         rows.append((message_id, GrowingReply(store, message_id)))
 
@@ -73,5 +97,7 @@ def generate_reply(
             growing.finish("failed")
         raise
     ((message_id, growing),) = rows  # a backend begins every reply it returns
+    if provenance is not None and (reported := as_reported(provenance, stats)) != provenance:
+        store.set_provenance(message_id, reported)
     growing.finish("stopped" if stats.stopped else "complete", stats.as_dict())
     return ReplyResult(message_id, growing.text, stats)

@@ -16,6 +16,7 @@ from pathlib import Path
 from app import __version__
 from app.backends.base import BackendFactory, LoadOptions, ModelRef
 from app.chat.crash_recovery import crash_notice, take_crash
+from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
 from app.config.policy import Policy, load_policy
@@ -73,6 +74,13 @@ def _model_path(library: ModelLibrary, choice: str | None, last_used: str, polic
     if not policy.allows(*entry.names):
         raise HearthError(_not_allowed(entry.name))
     return library.file_of(entry)
+
+
+def _model_file(library: ModelLibrary, path: Path) -> ModelFile:
+    """The file a reply is written with, for its provenance: its library entry (with the
+    sha256 hashed when it was added), or the bare file."""
+    entry = next((m for m in library.models() if library.file_of(m) == path), None)
+    return ModelFile.from_entry(entry) if entry is not None else ModelFile.outside_library(path)
 
 
 def _not_allowed(model: str) -> str:
@@ -158,7 +166,8 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         sys.stdout.flush()
 
     try:
-        generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked)
+        generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked,
+                       model_file=_model_file(library, model_path))
     finally:
         backend.unload()
         store.close()

@@ -106,6 +106,11 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     INSERT INTO title_text(rowid, title) SELECT id, title FROM conversations;
     """,
+    """
+    -- What produced an assistant reply (app/chat/provenance.py), as JSON; NULL for
+    -- messages from before it was recorded, and for the user's own.
+    ALTER TABLE messages ADD COLUMN provenance TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -113,6 +113,9 @@ class Message:
     status: Status
     created_at: float
     stats: dict[str, Any] = field(default_factory=dict)
+    # What produced an assistant reply (the keys are app/chat/provenance.py's); {} where
+    # nothing was recorded (a user's message, a reply from before Hearth recorded it).
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ class ConversationStore(Protocol):
         role: Role | str,
         content: str,
         status: Status | str = Status.COMPLETE,
+        *,
+        provenance: dict[str, Any] | None = None,
     ) -> int: ...
 
     def update_message(
@@ -168,6 +173,8 @@ class ConversationStore(Protocol):
         status: Status | str | None = None,
         stats: dict[str, Any] | None = None,
     ) -> None: ...
+
+    def set_provenance(self, message_id: int, provenance: dict[str, Any]) -> None: ...
 
     def message(self, message_id: int) -> Message | None: ...
 
@@ -315,14 +322,18 @@ class SqliteConversationStore:
         role: Role | str,
         content: str,
         status: Status | str = Status.COMPLETE,
+        *,
+        provenance: dict[str, Any] | None = None,
     ) -> int:
-        """Add a message under `parent_id` and make it the conversation's shown leaf."""
+        """Add a message under `parent_id` and make it the conversation's shown leaf.
+        `provenance`: what produced a reply, written in the same row so a crash keeps it."""
         now = self._clock()
+        recorded = json.dumps(provenance) if provenance else None
         with self._write() as db:
             cursor = db.execute(
-                "INSERT INTO messages (uuid, conversation_id, parent_id, role, content, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (str(uuid.uuid4()), conversation_id, parent_id, Role(role), content, Status(status), now),
+                "INSERT INTO messages (uuid, conversation_id, parent_id, role, content, status, created_at, provenance)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), conversation_id, parent_id, Role(role), content, Status(status), now, recorded),
             )
             assert cursor.lastrowid is not None
             message_id = cursor.lastrowid
@@ -350,6 +361,12 @@ class SqliteConversationStore:
                     message_id,
                 ),
             )
+
+    def set_provenance(self, message_id: int, provenance: dict[str, Any]) -> None:
+        """Replace what a reply records of its making (e.g. with the prompt format the
+        backend chose, known once it has begun)."""
+        with self._write() as db:
+            db.execute("UPDATE messages SET provenance = ? WHERE id = ?", (json.dumps(provenance), message_id))
 
     def message(self, message_id: int) -> Message | None:
         rows = self._read("SELECT * FROM messages WHERE id = ?", (message_id,))
@@ -446,6 +463,7 @@ def _message(row: sqlite3.Row) -> Message:
         status=Status(row["status"]),
         created_at=row["created_at"],
         stats=json.loads(row["stats"]) if row["stats"] else {},
+        provenance=json.loads(row["provenance"]) if row["provenance"] else {},
     )
 
 

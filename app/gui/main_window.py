@@ -27,6 +27,7 @@ from app.gui.dialogs import confirm, error_message, show_about, show_error, show
 from app.gui.library.library_window import LibraryServices
 from app.gui.library.pack_dialogs import PackActions
 from app.gui.ops import run_in_background
+from app.gui.provenance_dialog import ProvenanceDialog
 from app.gui.widgets.chat_layout import ChatLayout, no_model_hint
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
@@ -62,6 +63,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         current = self.settings.current
         self.library = LibraryAccess(library, library_services, current, lambda: self.loader.model_id, self)
         self._shut_down = False
+        self.details_dialog: ProvenanceDialog | None = None  # the Details shown, kept from the garbage collector
         self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
         self.loader = ModelLoader(worker, library, library_services.policy, self.settings)
         self.session = ChatSession(store, reader, worker, self.loader, self.settings, prepare=lambda: self.chat_view.prepare())
@@ -110,6 +112,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.crash_notice.retry_in_safe_mode.connect(self.retry_in_safe_mode)
         self.crash_notice.choose_another.connect(self.library.open)
         self.chat_view.branch_requested.connect(self.session.show_alternative)
+        self.chat_view.details_requested.connect(self.show_reply_details)
         self.composer.submitted.connect(self.send)
         self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
         self.stop_button.clicked.connect(self.session.stop)
@@ -268,6 +271,16 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.show_error(self.tr("The reply could not be finished"), message)
 
     # Controls and dialogs --------------------------------------------------
+
+    def show_reply_details(self, message_id: int) -> None:
+        """The Details of a reply (one row read), with its Reproduce."""
+        message = self._store.message(message_id)
+        if message is None:
+            return
+        if self.details_dialog is not None:
+            self.details_dialog.close()
+        self.details_dialog = ProvenanceDialog(self.session, message, self)
+        self.details_dialog.show()
 
     def _update_controls(self) -> None:
         self.show_controls(

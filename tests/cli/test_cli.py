@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from app.library.model_library import sha256_of
 from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.real_model
@@ -50,6 +52,9 @@ def test_ask_streams_the_reply_and_saves_the_exchange(tmp_path: Path, smollm_pat
     assert rows[0] == ("user", "What is the capital of France?", "complete")
     assert rows[1][0] == "assistant" and rows[1][1].strip() == result.stdout.strip() and rows[1][2] == "complete"
     assert db.execute("SELECT title FROM conversations").fetchone()[0] == "What is the capital of France?"
+    provenance = json.loads(db.execute("SELECT provenance FROM messages WHERE role = 'assistant'").fetchone()[0])
+    assert provenance["sampling"]["seed"] == 1 and provenance["seed_was_random"] is False
+    assert provenance["model"]["file"] == smollm_path.name and provenance["model"]["sha256"] == ""  # not in the library
 
 
 def test_no_save_leaves_no_conversation(tmp_path: Path, smollm_path: Path) -> None:
@@ -75,3 +80,7 @@ def test_models_add_and_list(tmp_path: Path, smollm_path: Path) -> None:
     # `ask` with no --model uses the installed one.
     result = hearth(tmp_path, "ask", "--max-tokens", "8", "Hi")
     assert result.returncode == 0 and result.stdout.strip()
+    db = sqlite3.connect(tmp_path / "conversations.sqlite3")
+    provenance = json.loads(db.execute("SELECT provenance FROM messages WHERE role = 'assistant'").fetchone()[0])
+    assert provenance["model"]["sha256"] == sha256_of(smollm_path)  # from the library's manifest
+    assert provenance["model"]["id"] == "smollm2-135m-instruct-q4-1" and provenance["seed_was_random"] is True

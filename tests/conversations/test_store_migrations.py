@@ -114,3 +114,21 @@ def test_uuids_are_unique_in_the_database(tmp_path: Path) -> None:
     taken = store.conversation(first).uuid
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: conversations.uuid"):
         store._db.execute("UPDATE conversations SET uuid = ? WHERE id != ?", (taken, first))
+
+
+def test_replies_from_before_provenance_read_as_recording_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    db = _connect(path)
+    migrate(db, MIGRATIONS[: len(RELEASED)])  # the released schema, without the provenance column
+    db.execute("INSERT INTO conversations (title, created_at, updated_at, uuid) VALUES ('Old', 0, 0, 'c')")
+    db.execute("INSERT INTO messages (conversation_id, role, content, created_at, uuid)"
+               " VALUES (1, 'assistant', 'From before', 0, 'm')")
+    db.close()
+    store = SqliteConversationStore(path)
+    old = store.message(1)
+    assert old is not None and old.content == "From before" and old.provenance == {}
+    reply = store.add_message(1, 1, Role.ASSISTANT, "New", provenance={"version": 1, "seed": 7})
+    store.set_provenance(reply, {"version": 1, "seed": 8})
+    saved = store.message(reply)
+    assert saved is not None and saved.provenance == {"version": 1, "seed": 8}
+    store.close()

@@ -63,3 +63,32 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     assert second.content.strip()[:30] in text.replace("\u2029", "\n")
     qtbot.waitUntil(lambda: again.loader.ready, timeout=60_000)
     again.close()
+
+
+def test_details_and_reproduce_in_the_window(qtbot, paths: AppPaths, smollm_path: Path) -> None:
+    entry = ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
+    settings = Settings()
+    settings.sampling.max_tokens = 60
+    settings.sampling.seed = -1  # a random seed: the record keeps the one used
+    save_settings(settings, paths.settings_file)
+    window = create_window(paths, LlamaBackendFactory())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=60_000)
+    window.composer.setPlainText("Tell me a short story about a lighthouse.")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=60_000)
+    store = SqliteConversationStore(paths.database)
+    reply = store.thread(store.list_conversations()[0].id)[-1]
+    store.close()
+
+    window.show_reply_details(reply.id)
+    dialog = window.details_dialog
+    assert dialog is not None
+    details = dialog.details.toPlainText()
+    assert f"sha256 {entry.sha256}" in details and "llama-cpp-python" in details
+    assert f"Seed: {reply.provenance['sampling']['seed']} (chosen at random for this reply)" in details
+    dialog.reproduce_button.click()
+    qtbot.waitUntil(lambda: not window.session.reproducing, timeout=60_000)
+    assert dialog.outcome.text() == "Reproduced: the text came out identical, character for character."
+    window.close()

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from app.chat.rendering import MarkdownRenderer
 from app.config import schema
 from app.config.settings import Settings
-from app.conversations.store import Message, Role, Status
+from app.conversations.store import Message, Role, SqliteConversationStore, Status
 from app.gui import translations
 from app.gui.app import create_window
 from app.gui.dialogs import error_message, failure_title, present_error
@@ -69,6 +69,7 @@ from app.platform.paths import AppPaths
 from tests.conftest import REPO
 from tests.fakes import FakeBackendFactory
 from tests.gguf_factory import MakeGguf
+from tests.gui.waits import reply_shown
 
 PYSIDE_TOOLS = str(Path(PySide6.__file__).parent)  # lupdate and lrelease come with PySide6-Essentials
 _PLACEHOLDER_OR_LETTER = re.compile(r"\{[^{}]*\}|%L?[n1-9]|([A-Za-z])")
@@ -397,3 +398,29 @@ def test_qt_language_tags_in_gettext_form() -> None:
     assert translations.gettext_languages(["pt-BR", "en-US", "en"]) == ["pt_BR", "pt", "en_US", "en"]
     assert translations.gettext_languages(["zh-Hant-TW"]) == ["zh_TW", "zh"]
     assert translations.gettext_languages(["C"]) == ["C"]
+
+
+def test_a_replys_details_and_its_reproduce_are_translated(
+    qtbot, translator: PseudoTranslator, paths: AppPaths, fake_factory: FakeBackendFactory, synthetic_gguf: MakeGguf
+) -> None:
+    entry = ModelLibrary(paths.models_dir).add(synthetic_gguf(), copy=False)
+    window = open_window(qtbot, paths, fake_factory)
+    qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
+    window.composer.setPlainText("Hello there")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
+    assert pseudo("Details") in window.chat_view.toPlainText()
+    conversation = window.session.conversation_id
+    assert conversation is not None
+    store = SqliteConversationStore(paths.database)
+    window.show_reply_details(store.thread(conversation)[-1].id)
+    store.close()
+    dialog = window.details_dialog
+    assert dialog is not None
+    dialog.reproduce_button.click()
+    qtbot.waitUntil(lambda: not window.session.reproducing, timeout=5000)
+    settings = Settings()
+    data = {*facts_of(entry), Path(entry.path).name, "fake engine 1.0", "Hearth", settings.system_prompt, "Q4_0"}
+    assert_translated([*shown_texts(dialog), ("details", dialog.details.toPlainText()), ("outcome", dialog.outcome.text())],
+                      data=data)
+    assert_extracted(translator.asked)

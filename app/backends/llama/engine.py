@@ -109,6 +109,13 @@ def parse_system_info(text: str) -> frozenset[str]:
     return frozenset(features)
 
 
+@functools.cache
+def engine_version() -> str:
+    """llama-cpp-python's version and the version llama.cpp's library reports of itself."""
+    library = llama_cpp.llama_version().decode("utf-8", errors="replace")
+    return f"llama-cpp-python {llama_cpp.__version__} (llama.cpp {library})"
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """How llama.cpp runs a model: what the crash marker records and the details show.
@@ -257,6 +264,7 @@ class LlamaBackend(Backend):
             safe_mode=engine_options.safe_mode,
             load_seconds=time.perf_counter() - started,
             capabilities=CHAT_CAPABILITIES,
+            engine_version=engine_version(),
         )
         self._loaded = LoadedModel(path, info, engine_options, facts)
         return facts
@@ -401,7 +409,8 @@ class LlamaBackend(Backend):
                 "This conversation leaves no room for a reply in the model's context. "
                 "Start a new chat, or raise the context length in Settings."
             ))
-        llm.set_seed(sampling.seed if sampling.seed >= 0 else random.getrandbits(31))
+        seed = sampling.seed if sampling.seed >= 0 else random.getrandbits(31)
+        llm.set_seed(seed)
         self._cancel = cancel
         # The abort callback lets Stop interrupt a long prompt inside llama_decode.
         # It runs per graph node, so it is switched off once tokens flow.
@@ -462,4 +471,5 @@ class LlamaBackend(Backend):
             stopped=cancel.is_set(),
             omitted_turns=prompt.omitted_turns,
             prompt_format=prompt.prompt_format,
+            seed=seed,
         )

@@ -23,11 +23,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.backends.base import ReplyStats
+from app.chat.provenance import ModelFile
+from app.chat.reproduce import Reproduction
 from app.conversations.store import BranchedThread, ConversationStore, Message, Role, Status, title_from
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.item_models.conversation_list import ConversationListModel
-from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest
+from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest, ReproduceRequest
 from app.gui.workers.store_reader import Prepare, StoreReader
 from app.platform.errors import HearthError
 
@@ -60,7 +62,9 @@ class ChatSession(QObject):
     state_changed = Signal()  # busy, or the shown conversation, changed
     notice = Signal(str)  # a passing remark for the status bar
     error = Signal(str, str)  # title, plain message
+    reproduced = Signal(object)  # Reproduction: a Reproduce asked for here ended
     request_generate = Signal(object)  # ReplyRequest, to the worker's thread
+    request_reproduce = Signal(object)  # ReproduceRequest, to the worker's thread
     request_thread = Signal(int, int, object)  # request id, conversation id, Prepare: to the reader's thread
 
     def __init__(
@@ -93,8 +97,11 @@ class ChatSession(QObject):
         self._reading = 0  # the request the reader is answering for the shown conversation; 0: none
         self._at_message: int | None = None  # to show and scroll to once read (a search hit)
         self._branch_shown_for: int | None = None  # the message whose branch was shown to reach it
+        self._reproducing = 0  # the Reproduce the worker is running; 0: none
         self._shut_down = False
         self.request_generate.connect(worker.generate)
+        self.request_reproduce.connect(worker.reproduce)
+        worker.reproduced.connect(self._on_reproduced)
         self._reader = reader
         self.request_thread.connect(reader.load_thread)
         reader.thread_loaded.connect(self._on_thread_loaded)
@@ -120,7 +127,12 @@ class ChatSession(QObject):
 
     @property
     def can_reply(self) -> bool:
-        return self._loader.ready and not self.busy and not self.reading and not self._shut_down
+        return self._loader.ready and not self.busy and not self.reading and not self.reproducing and not self._shut_down
+
+    @property
+    def reproducing(self) -> bool:
+        """A reply is being written again (Reproduce) on the worker."""
+        return self._reproducing != 0
 
     @property
     def streamed_text(self) -> str:
@@ -282,8 +294,34 @@ class ChatSession(QObject):
         self._start_reply(parent_id)
 
     def stop(self) -> None:
-        if self.busy:
+        if self.busy or self.reproducing:
             self._worker.cancel.set()
+
+    def reproduce(self, message_id: int) -> bool:
+        """Write the reply `message_id` again with the model, seed and settings it records
+        and say (`reproduced`) whether it came out the same. False when it cannot start now."""
+        if not self.can_reply:
+            return False
+        self._request_id += 1
+        self._reproducing = self._request_id
+        settings = self._settings.current()
+        self.state_changed.emit()
+        self.request_reproduce.emit(ReproduceRequest(
+            self._request_id, message_id, copy.deepcopy(settings),
+            settings.preferences_of(self._loader.model_id).prompt_format, self._settings.locked, self._model_file(),
+        ))
+        return True
+
+    def _on_reproduced(self, request_id: int, outcome: Reproduction) -> None:
+        if request_id != self._reproducing or self._shut_down:
+            return
+        self._reproducing = 0
+        self.reproduced.emit(outcome)
+        self.state_changed.emit()
+
+    def _model_file(self) -> ModelFile | None:
+        entry = self._loader.entry()
+        return ModelFile.from_entry(entry) if entry is not None else None
 
     def _start_reply(self, parent_id: int) -> None:
         self._request_id += 1
@@ -297,7 +335,9 @@ class ChatSession(QObject):
         settings = self._settings.current()
         preference = settings.preferences_of(self._loader.model_id).prompt_format
         self.request_generate.emit(
-            ReplyRequest(self._request_id, parent_id, copy.deepcopy(settings), preference, self._settings.locked)
+            ReplyRequest(
+                self._request_id, parent_id, copy.deepcopy(settings), preference, self._settings.locked, self._model_file()
+            )
         )
 
     def _current(self, request_id: int) -> bool:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 COPY_MESSAGE_SCHEME = "hearth-copy-message"
 BRANCH_SCHEME = "hearth-branch"
+DETAILS_SCHEME = "hearth-details"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
 MIN_RENDER_INTERVAL_MS = 250
 # A one-off slow render (the first code block loads its highlighter) must not leave
@@ -91,6 +92,7 @@ def _render_body(renderer: MarkdownRenderer, message: Message) -> Body:
 
 class ChatView(QTextBrowser):
     branch_requested = Signal(int, int)  # message id, step (-1 previous, +1 next alternative)
+    details_requested = Signal(int)  # message id: what produced this reply
 
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -234,6 +236,9 @@ class ChatView(QTextBrowser):
         speaker = html.escape(Role(message.role).label)
         copy = html.escape(self.tr("Copy"))
         controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">{copy}</a>']
+        if message.role == Role.ASSISTANT:
+            details = html.escape(self.tr("Details"))
+            controls.append(f'<a href="{DETAILS_SCHEME}:{message.id}">{details}</a>')
         if branch and branch[1] > 1:
             position, count = branch
             controls.append(
@@ -448,6 +453,8 @@ class ChatView(QTextBrowser):
             text = self._copy_texts.get(rest)
             if text is not None:
                 QGuiApplication.clipboard().setText(text)
+        elif scheme == DETAILS_SCHEME:
+            self.details_requested.emit(int(rest))
         elif scheme == BRANCH_SCHEME:
             message_id, _, step = rest.partition(":")
             self.branch_requested.emit(int(message_id), int(step))

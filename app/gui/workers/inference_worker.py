@@ -17,7 +17,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.backends.base import Backend, BackendFactory, Capabilities, LoadOptions, ModelFacts, ModelRef, ReplyStats
+from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
+from app.chat.reproduce import Reproduction, reproduce_reply
 from app.config.settings import Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
@@ -40,6 +42,20 @@ class ReplyRequest:
     settings: Settings
     format_preference: str
     locked: frozenset[str] = frozenset()  # what the administrator locked (schema names)
+    model_file: ModelFile | None = None  # the loaded model's file, for the reply's provenance
+
+
+@dataclass(frozen=True)
+class ReproduceRequest:
+    """Write the reply `message_id` again from its provenance; today's settings only say
+    what changed since."""
+
+    request_id: int
+    message_id: int
+    settings: Settings
+    format_preference: str
+    locked: frozenset[str] = frozenset()
+    model_file: ModelFile | None = None
 
 
 class InferenceWorker(QObject):
@@ -52,6 +68,7 @@ class InferenceWorker(QObject):
     token = Signal(int, str)  # request id, text since the last flush
     finished = Signal(int, ReplyStats)  # request id, how the reply went
     failed = Signal(int, str)  # request id, plain message
+    reproduced = Signal(int, Reproduction)  # request id, how a Reproduce went
 
     def __init__(self, paths: AppPaths, backend_factory: BackendFactory) -> None:
         super().__init__()
@@ -138,6 +155,7 @@ class InferenceWorker(QObject):
                     request.request_id, message_id, omitted
                 ),
                 locked=request.locked,
+                model_file=request.model_file,
             )
         except HearthError as exc:
             flush()
@@ -150,6 +168,24 @@ class InferenceWorker(QObject):
             return
         flush()
         self.finished.emit(request.request_id, result.stats)
+
+    @Slot(object)
+    def reproduce(self, request: ReproduceRequest) -> None:
+        """Write a reply again on this thread (the one that owns the model); nothing is saved."""
+        self.cancel.clear()
+        try:
+            backend, store = self._ensure()
+            outcome = reproduce_reply(
+                backend, store, request.message_id, request.model_file, request.settings,
+                request.format_preference, self.cancel, locked=request.locked,
+            )
+        except HearthError as exc:
+            outcome = Reproduction(request.message_id, refusal=str(exc))
+        except Exception as exc:
+            log.exception("reproduce failed")
+            outcome = Reproduction(request.message_id, refusal=self.tr(
+                "Something went wrong while writing the reply again: {error}").format(error=exc))
+        self.reproduced.emit(request.request_id, outcome)
 
     @Slot()
     def shutdown(self) -> None:
