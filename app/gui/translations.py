@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-from app.platform.i18n import use_language
+from app.platform.i18n import languages_to_try, use_language
 from app.platform.paths import QT_TRANSLATIONS_DIR
 
 
@@ -29,20 +29,22 @@ def gettext_languages(ui_languages: Sequence[str]) -> list[str]:
     return [name for language, names in forms.items() for name in (*names, language)]
 
 
-def install_translators(app: QCoreApplication, locale: QLocale | None = None) -> list[QTranslator]:
-    """Translate into `locale`'s languages (the system's when None) from now on; call
-    before any window is built. Returns the translators installed, which belong to `app`
-    (a translator that is garbage-collected stops translating)."""
-    locale = QLocale.system() if locale is None else locale
+def install_translators(app: QCoreApplication, ui_languages: Sequence[str] | None = None) -> list[QTranslator]:
+    """Translate into the first of `ui_languages` (Qt's tags, most wanted first; the
+    system's when None) that has a catalog, before English, from now on; call before any
+    window is built. Returns the translators installed, which belong to `app` (a translator
+    that is garbage-collected stops translating)."""
+    languages = gettext_languages(QLocale.system().uiLanguages() if ui_languages is None else ui_languages)
+    wanted = languages_to_try(languages)  # not QTranslator.load(locale, …): it goes on past English
     installed = []
     for catalog, folder in (
         ("hearth", str(QT_TRANSLATIONS_DIR)),
         ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
     ):
         translator = QTranslator()
-        if translator.load(locale, catalog, "_", folder):
+        if any(translator.load(f"{catalog}_{language}", folder) for language in wanted):
             translator.setParent(app)
             app.installTranslator(translator)
             installed.append(translator)
-    use_language(gettext_languages(locale.uiLanguages()))
+    use_language(languages)
     return installed

@@ -43,13 +43,19 @@ def _is_source_language(language: str) -> bool:
     return code in ("C", "POSIX") or code.replace("-", "_").partition("_")[0].lower() == SOURCE_LANGUAGE
 
 
+def languages_to_try(languages: Sequence[str]) -> list[str]:
+    """The languages of `languages` (most wanted first) that come before English, in
+    gettext's spelling: a catalog is looked for in these only, so that someone who put
+    English before German gets English, not German. Qt's translators follow the same list."""
+    return [language.replace("-", "_") for language in itertools.takewhile(
+        lambda language: not _is_source_language(language), languages)]
+
+
 def use_language(languages: Sequence[str] | None = None) -> None:
     """Translate from now on into the first of `languages` that has a catalog, in gettext's
     spelling ("de_DE") or Qt's and the web's ("de-DE", as QLocale.uiLanguages() gives them);
     None: the environment's (environment_languages). English where none before English has one."""
-    wanted = environment_languages() if languages is None else list(languages)
-    before_source = [language.replace("-", "_") for language in itertools.takewhile(
-        lambda language: not _is_source_language(language), wanted)]
+    before_source = languages_to_try(environment_languages() if languages is None else languages)
     if not before_source:
         use_catalog(gettext.NullTranslations())
         return

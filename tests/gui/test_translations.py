@@ -369,7 +369,7 @@ def test_the_words_of_the_users_language_are_installed_at_start_up(qapp, tmp_pat
     gettext_languages: list[list[str]] = []
     monkeypatch.setattr(translations, "use_language", gettext_languages.append)
 
-    installed = translations.install_translators(qapp, QLocale("de_DE"))
+    installed = translations.install_translators(qapp, QLocale("de_DE").uiLanguages())
     try:
         assert [Path(t.filePath()).name for t in installed] == ["hearth_de.qm", "qtbase_de.qm"]
         assert failure_title() == "Das hat nicht geklappt"
@@ -384,13 +384,26 @@ def test_the_words_of_the_users_language_are_installed_at_start_up(qapp, tmp_pat
 def test_english_needs_no_catalog(qapp, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(translations, "QT_TRANSLATIONS_DIR", tmp_path)  # no hearth_*.qm at all
     monkeypatch.setattr(translations, "use_language", lambda languages: None)
-    installed = translations.install_translators(qapp, QLocale("en_US"))
+    installed = translations.install_translators(qapp, QLocale("en_US").uiLanguages())
     try:
         assert all(not Path(t.filePath()).name.startswith("hearth") for t in installed)
         assert failure_title() == "That did not work"
     finally:
         for translator in installed:
             qapp.removeTranslator(translator)
+
+
+def test_english_before_german_is_english_in_both_halves(qapp, tmp_path: Path, monkeypatch) -> None:
+    """Someone who put English first gets English, though a German catalog is there (Qt's
+    own search went on to German; gettext stopped at English: the window was half of each)."""
+    (tmp_path / "hearth_de.qm").write_bytes(b"")  # what matters is that it is not looked at
+    looked_at: list[str] = []
+    monkeypatch.setattr(translations, "QT_TRANSLATIONS_DIR", tmp_path)
+    monkeypatch.setattr(QTranslator, "load", lambda self, name, *args: looked_at.append(name) or False)
+    told: list[list[str]] = []
+    monkeypatch.setattr(translations, "use_language", told.append)
+    assert translations.install_translators(qapp, ["en-US", "de-DE"]) == []
+    assert looked_at == [] and told == [["en_US", "en", "de_DE", "de"]]
 
 
 def test_qt_language_tags_in_gettext_form() -> None:
