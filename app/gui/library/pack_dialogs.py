@@ -146,12 +146,13 @@ class PackActions(QObject):
         self._finish()
         folder, files = result
         kinds = {f.kind for f in files}
-        parts = [self.tr("%n model(s)", "", sum(f.kind == "model" for f in files))]
-        parts += [self.tr("the settings")] if "settings" in kinds else []
-        parts += [self.tr("the installer")] if "installer" in kinds else []
-        self._tell(self.tr("Pack written"), self.tr("{contents}: in {folder} ({gigabytes:.1f} GB). Copy this folder to the other computers.").format(
-            contents=", ".join(parts), folder=folder, gigabytes=sum(f.size for f in files) / 1e9,
-        ))
+        # One whole sentence a line, not a list of translated fragments joined with commas.
+        lines = [self.tr("The pack is written in {folder} ({gigabytes:.1f} GB). Copy this folder to the other computers.").format(
+            folder=folder, gigabytes=sum(f.size for f in files) / 1e9)]
+        lines.append(self.tr("It holds %n model(s).", "", sum(f.kind == "model" for f in files)))
+        lines += [self.tr("It holds your settings.")] if "settings" in kinds else []
+        lines += [self.tr("It holds the installer.")] if "installer" in kinds else []
+        self._tell(self.tr("Pack written"), "\n".join(lines))
 
     def _imported(self, result: ImportResult) -> None:
         self._finish()
