@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from app.chat.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
 from app.conversations.store import Message, Role, Status
 from app.gui.ops import run_in_background
+from app.gui.widgets.follow_end import FollowEnd
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class ChatView(QTextBrowser):
         self._show_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._show_timer.setInterval(SHOW_DELAY_MS)
         self._show_timer.timeout.connect(self._show_unshown)
+        self.follow_end = FollowEnd(self)
 
     # Whole conversations ---------------------------------------------------
 
@@ -183,13 +185,13 @@ class ChatView(QTextBrowser):
         kept = {m.id for m in shown}
         self._bodies = {key: value for key, value in self._bodies.items() if key in kept}
         self.setHtml("".join(blocks))
-        self.scroll_to_end()
+        self.follow_end.follow()  # a conversation opens at its end
 
     def append_message(self, message: Message, branch: tuple[int, int] | None) -> None:
         """Add one message at the end of the page, leaving the rest as it is."""
         self._drop_unshown()
         self._put_message(self._fresh_block_at_end(), message, branch)
-        self.scroll_to_end()
+        self.follow_end.follow()  # a question sent: its answer is what the person waits for
 
     @staticmethod
     def _insert_blocks(cursor: QTextCursor, page_html: str) -> None:
@@ -275,7 +277,6 @@ class ChatView(QTextBrowser):
             f'<p><b>{html.escape(speaker)}</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">{html.escape(copy)}</a></small></p>'
             f"{rendered.html}<p style='color:gray'><small>{html.escape(not_saved)}</small></p>"
         )
-        self.scroll_to_end()
 
     # Streaming -------------------------------------------------------------
 
@@ -303,7 +304,6 @@ class ChatView(QTextBrowser):
         self._settled_length = 0
         self._settled_mid_paragraph = False
         self._settled_pieces = 0
-        self.scroll_to_end()
 
     def append_stream(self, text: str) -> None:
         """Collect streamed text and, while the reply is on the page, append it as plain
@@ -324,7 +324,6 @@ class ChatView(QTextBrowser):
         self._unshown.clear()
         if self._stream_start < 0 or self._stream_length - len(text) > SHOWN_CHARACTERS:
             return
-        at_end = self._at_end()
         cursor = QTextCursor(self.document())
         # In an edit block the cursor does not lay the block out again at once just to
         # know its own x position; the layout happens once, when the page is painted.
@@ -334,8 +333,6 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
         if not self._render_timer.isActive():
             self._render_timer.start(self._render_interval_ms)
-        if at_end:
-            self.scroll_to_end()
 
     @property
     def streamed_text(self) -> str:
@@ -348,7 +345,6 @@ class ChatView(QTextBrowser):
         if self._stream_start < 0:
             return
         started = time.perf_counter()
-        at_end = self._at_end()
         unsettled = self.streamed_text[self._settled_length : SHOWN_CHARACTERS]
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
@@ -364,8 +360,6 @@ class ChatView(QTextBrowser):
             unsettled = unsettled[settled.length :]
         unsettled_started = time.perf_counter()
         self._insert_markdown(cursor, unsettled, joins_next=False)
-        if at_end:
-            self.scroll_to_end()
         finished = time.perf_counter()
         self.render_seconds += finished - started
         # Paced by what is rendered again each time; a settled piece is rendered once.
@@ -424,7 +418,7 @@ class ChatView(QTextBrowser):
     def _replace(self, start: QTextCursor, length: int, message: Message, branch: tuple[int, int] | None) -> None:
         """Lay `message` out in place of the `length` characters from `start` on (the
         beginning of the block it began in)."""
-        at_end, position, characters = self._at_end(), start.position(), self.document().characterCount()
+        position, characters = start.position(), self.document().characterCount()
         cursor = QTextCursor(self.document())
         cursor.setPosition(position)
         cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
@@ -434,8 +428,6 @@ class ChatView(QTextBrowser):
             shift = self.document().characterCount() - characters
             self._header_position += shift
             self._stream_start += shift if self._stream_start >= 0 else 0
-        if at_end:
-            self.scroll_to_end()
 
     def _drop_unshown(self) -> None:
         self._show_timer.stop()
@@ -461,14 +453,8 @@ class ChatView(QTextBrowser):
         elif url.scheme() in OPENABLE_SCHEMES:
             QDesktopServices.openUrl(url)
 
-    def _at_end(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 4
-
     def scroll_to_message(self, message_id: int) -> None:
-        """Bring a message's header to the top of the view (a search hit being opened)."""
+        """Bring a message's header to the top of the view (a search hit being opened),
+        and stay there as the page grows."""
+        self.follow_end.stop()
         self.scrollToAnchor(f"message-{message_id}")
-
-    def scroll_to_end(self) -> None:
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
