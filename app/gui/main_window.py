@@ -113,6 +113,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.crash_notice.choose_another.connect(self.library.open)
         self.chat_view.branch_requested.connect(self.session.show_alternative)
         self.chat_view.details_requested.connect(self.show_reply_details)
+        self.chat_view.link_used.connect(self.composer.setFocus)  # typing goes on where it was
         self.composer.submitted.connect(self.send)
         self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
         self.stop_button.clicked.connect(self.session.stop)

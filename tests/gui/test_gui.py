@@ -236,6 +236,28 @@ def test_the_copy_link_puts_the_code_on_the_clipboard(qtbot, window_factory, fak
     assert QGuiApplication.clipboard().text() == "print('copied')\n"
 
 
+def test_copy_gives_rich_and_plain_text_and_typing_goes_on_in_the_message_box(
+    qtbot, window_factory, fake_backend: FakeBackend
+) -> None:
+    """Pasting into Word or an e-mail keeps the bold and the list, not `**` and `-`."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QGuiApplication
+
+    window = window_factory()
+    fake_backend.reply_words = ["Two **bold** points:\n\n- one\n- two"]
+    send(qtbot, window, "rich please")
+    reply = window._store.thread(window.session.conversation_id)[-1]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.chat_view.setFocus()
+    assert window.chat_view.hasFocus()  # as after clicking a link in it
+    window.chat_view.anchorClicked.emit(QUrl(f"hearth-copy-message:{reply.id}"))
+    copied = QGuiApplication.clipboard().mimeData()
+    assert copied.text() == "Two **bold** points:\n\n- one\n- two"
+    assert "<strong>bold</strong>" in copied.html() and "<li>one</li>" in copied.html()
+    assert window.composer.hasFocus()
+
+
 def test_pyside_does_not_leak_references_to_none() -> None:
     """DESIGN.md known trap: PySide6 6.12.0 on Python 3.11 drops a None reference per call."""
     from PySide6.QtGui import QTextCursor, QTextDocument

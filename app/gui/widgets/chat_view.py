@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QMimeData, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -92,6 +92,7 @@ def _render_body(renderer: MarkdownRenderer, message: Message) -> Body:
 
 
 class ChatView(QTextBrowser):
+    link_used = Signal()  # a link of the page was clicked: the window gives the focus back
     branch_requested = Signal(int, int)  # message id, step (-1 previous, +1 next alternative)
     details_requested = Signal(int)  # message id: what produced this reply
 
@@ -444,7 +445,7 @@ class ChatView(QTextBrowser):
         if scheme in (COPY_CODE_SCHEME, COPY_MESSAGE_SCHEME):
             text = self._copy_texts.get(rest)
             if text is not None:
-                QGuiApplication.clipboard().setText(text)
+                QGuiApplication.clipboard().setMimeData(self._copied(scheme, rest, text))
         elif scheme == DETAILS_SCHEME:
             self.details_requested.emit(int(rest))
         elif scheme == BRANCH_SCHEME:
@@ -452,6 +453,17 @@ class ChatView(QTextBrowser):
             self.branch_requested.emit(int(message_id), int(step))
         elif url.scheme() in OPENABLE_SCHEMES:
             QDesktopServices.openUrl(url)
+        self.link_used.emit()
+
+    def _copied(self, scheme: str, key: str, text: str) -> QMimeData:
+        """A message as plain text and as rich text together, so that pasting into a word
+        processor or an e-mail keeps its bold, lists and code; code as plain text only."""
+        data = QMimeData()
+        data.setText(text)
+        body = self._bodies.get(int(key)) if scheme == COPY_MESSAGE_SCHEME and key.isdigit() else None
+        if body is not None:
+            data.setHtml(body.html)
+        return data
 
     def scroll_to_message(self, message_id: int) -> None:
         """Bring a message's header to the top of the view (a search hit being opened),
