@@ -544,3 +544,16 @@ def test_a_locked_system_prompt_applies_to_a_conversation_begun_with_another(
     qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert [request.system_prompt for request in factory.backend.requests] == ["You help students."]
     window.close()
+
+
+def test_the_fit_verdict_is_shown_whole_in_words_and_colour(qtbot, open_window) -> None:
+    from app.gui.widgets.fit_look import VERDICT_COLOURS
+
+    library = open_window().library.open()
+    catalog = library.discover.catalog_list
+    for index in range(catalog.topLevelItemCount()):
+        item = catalog.topLevelItem(index)
+        words = item.text(1)
+        assert words in {"Runs well", "May be slow", "Too big for this computer"}
+        assert catalog.columnWidth(1) >= catalog.fontMetrics().horizontalAdvance(words), f"{words!r} is cut"
+        assert item.foreground(1).color() in VERDICT_COLOURS.values()

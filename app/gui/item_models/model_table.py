@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 
 from app.config.settings import usable_context
+from app.gui.widgets.fit_look import verdict_colour
 from app.library.model_library import ModelEntry
 from app.modelfile.fit import Fit, Machine, judge
 from app.modelfile.gguf_info import parameters_label
@@ -98,6 +99,8 @@ class ModelTableModel(QAbstractTableModel):
         entry, fit = self._rows[index.row()]
         if role == ModelIdRole:
             return entry.id
+        if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] == "Fit":
+            return verdict_colour(fit.verdict)
         if role == Qt.ItemDataRole.ToolTipRole:
             return fit.explanation if COLUMNS[index.column()] == "Fit" else self.file_tooltip(entry)
         if role != Qt.ItemDataRole.DisplayRole:

@@ -26,6 +26,7 @@ from app.config.settings import usable_context
 from app.gui.dialogs import error_message
 from app.gui.item_models.model_table import size_label
 from app.gui.ops import run_in_background
+from app.gui.widgets.fit_look import verdict_colour
 from app.library import hub_search, network
 from app.library.catalog import CatalogModel
 from app.library.downloads import DownloadJob, job_for_catalog, job_for_hub
@@ -142,7 +143,9 @@ class DiscoverTab(QWidget):
             model: CatalogModel = item.data(0, DataRole)
             fit = self._fit(model.size_bytes, model.kv_bytes_per_token, model.context_length)
             item.setText(1, fit.label)
+            item.setForeground(1, verdict_colour(fit.verdict))
             item.setToolTip(1, fit.explanation)
+        self.catalog_list.resizeColumnToContents(1)  # the verdict in words, whole
 
     def _say_where_search_goes(self) -> None:
         host = urllib.parse.urlsplit(network.hub_endpoint(self._endpoint)).netloc
@@ -210,10 +213,12 @@ class DiscoverTab(QWidget):
         for found in files:
             fit = self._fit(found.size, 0)
             item = QTreeWidgetItem([found.path, found.quantization, size_label(found.size), fit.label])
+            item.setForeground(3, verdict_colour(fit.verdict))
             item.setToolTip(3, fit.explanation)
             item.setData(0, DataRole, found)
             self.files.addTopLevelItem(item)
         self.files.resizeColumnToContents(0)
+        self.files.resizeColumnToContents(3)
 
     def _download_file(self, *_: object) -> None:
         item = self.files.currentItem()
