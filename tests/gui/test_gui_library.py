@@ -557,3 +557,14 @@ def test_the_fit_verdict_is_shown_whole_in_words_and_colour(qtbot, open_window) 
         assert words in {"Runs well", "May be slow", "Too big for this computer"}
         assert catalog.columnWidth(1) >= catalog.fontMetrics().horizontalAdvance(words), f"{words!r} is cut"
         assert item.foreground(1).color() in VERDICT_COLOURS.values()
+
+
+def test_a_base_model_is_marked_not_made_for_chat_in_the_picker(qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("gemma-base.Q4_K_M.gguf", chat_template=None), copy=False)
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("SmolLM2-synthetic.Q4_1.gguf"), copy=False)
+    picker = open_window().model_picker
+    labels = {picker.itemText(i).split("  ·")[0]: picker.itemText(i) for i in range(picker.count())}
+    assert labels["gemma-base.Q4_K_M"].endswith("not made for chat")
+    assert "chat" not in labels["SmolLM2-synthetic.Q4_1"]
+    base = next(i for i in range(picker.count()) if picker.itemText(i).startswith("gemma-base"))
+    assert "not taught to chat" in picker.itemData(base, Qt.ItemDataRole.ToolTipRole)

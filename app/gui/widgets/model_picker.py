@@ -19,15 +19,16 @@ class ModelPicker(QComboBox):
         Returns the selected model's id, '' when there is none."""
         self.clear()
         for entry in entries:
-            self.addItem(self.tr("{name}  ·  {megabytes:,.0f} MB").format(name=entry.name, megabytes=entry.size / 1e6), entry.id)
-            self.setItemData(
-                self.count() - 1,
-                self.tr("{millions:,.0f}M parameters, {quantization}, license: {license}\nSource: {source}").format(
-                    millions=entry.parameters / 1e6, quantization=entry.quantization,
-                    license=entry.license or self.tr("unknown"), source=entry.source,
-                ),
-                Qt.ItemDataRole.ToolTipRole,
-            )
+            label = (self.tr("{name}  ·  {megabytes:,.0f} MB") if entry.has_chat_template
+                     else self.tr("{name}  ·  {megabytes:,.0f} MB  ·  not made for chat"))
+            self.addItem(label.format(name=entry.name, megabytes=entry.size / 1e6), entry.id)
+            lines = [self.tr("{millions:,.0f}M parameters, {quantization}, license: {license}\nSource: {source}").format(
+                millions=entry.parameters / 1e6, quantization=entry.quantization,
+                license=entry.license or self.tr("unknown"), source=entry.source,
+            )]
+            if not entry.has_chat_template:
+                lines.append(self.tr("A base model: it continues text and was not taught to chat, so its answers may wander."))
+            self.setItemData(self.count() - 1, "\n".join(lines), Qt.ItemDataRole.ToolTipRole)
         self.has_models = bool(entries)
         self.setEnabled(self.has_models)
         if not entries:
