@@ -91,12 +91,12 @@ def _syntax_error(name: str, opener: Opener, exc: Exception) -> ImportFileError:
 
 
 def _error_line(opener: Opener) -> int | None:
-    """The line of the first JSON error, from the pure-Python parser's position."""
+    """The line of the first JSON error, from the pure-Python parser's position (in
+    characters of the decoded text)."""
     with opener() as handle:
-        text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace")
         position: int | None = None
         try:
-            for _event in python_parser.basic_parse(text):
+            for _event in python_parser.basic_parse(handle):
                 pass
         except python_parser.UnexpectedSymbol as exc:
             position = int(str(exc).rsplit(" at ", 1)[1])
