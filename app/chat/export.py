@@ -71,8 +71,12 @@ def file_stem(store: ConversationStore, conversation_id: int) -> str:
     conversation = store.conversation(conversation_id)
     if conversation is None:
         raise LookupError(conversation_id)
-    title = _UNSAFE.sub("_", " ".join(conversation.title.split()))[:60].strip(" .") or "conversation"
-    return f"{title} ({conversation.uuid[:8]})"
+    return f"{safe_file_stem(conversation.title)} ({conversation.uuid[:8]})"
+
+
+def safe_file_stem(title: str) -> str:
+    """`title` as a file name that every system accepts."""
+    return _UNSAFE.sub("_", " ".join(title.split()))[:60].strip(" .") or "conversation"
 
 
 def _trees(store: ConversationStore, conversation_ids: Sequence[int]) -> Iterator[ConversationTree]:
