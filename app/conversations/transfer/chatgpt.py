@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from app.conversations.store import Role, Status, title_from
@@ -68,7 +67,10 @@ def _tree(entry: Any) -> ConversationTree | None:
         if message is not None:
             kept[node_id] = message
     shown_parent = _kept_ancestors(mapping, kept)
-    messages = [replace(m, parent_uuid=_uuid_of(kept, shown_parent[node_id])) for node_id, m in kept.items()]
+    messages = [  # not dataclasses.replace: it took 10 % of an import
+        TreeMessage(m.uuid, _uuid_of(kept, shown_parent[node_id]), m.role, m.content, m.status, m.created_at)
+        for node_id, m in kept.items()
+    ]
     if not messages:
         return None
     ordered = parents_first(messages)
