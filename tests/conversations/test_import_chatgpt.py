@@ -4,12 +4,13 @@ conversation once, and a broken file named and left out whole."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 
 from app.conversations.store import ConversationStore, Role, SqliteConversationStore, Status
-from app.conversations.transfer.chatgpt import conversation_uuid
+from app.conversations.transfer.chatgpt import NAMESPACE, conversation_uuid, name_uuid
 from app.conversations.transfer.importer import import_conversations
 from tests.chatgpt_export import LISBON_ID, PHOTO_ID, lisbon_conversation, photo_conversation, write_export, zip_folder
 
@@ -142,3 +143,8 @@ def test_one_broken_file_leaves_the_others_imported(store: ConversationStore, tm
     result = import_conversations(store, folder)
     assert [s.title for s in store.list_conversations()] == ["Lisbon trip"]
     assert len(result.problems) == 1 and "conversations-001.json" in result.problems[0]
+
+
+@pytest.mark.parametrize("name", ["conversation:6740a1c2-90b4-8002", "message:x:é", ""])
+def test_the_derived_uuids_are_rfc_4122_version_5(name: str) -> None:
+    assert name_uuid(name) == str(uuid.uuid5(NAMESPACE, name))

@@ -14,6 +14,7 @@ the same export imported twice is recognised and not added again.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -26,17 +27,28 @@ from app.platform.i18n import _
 
 # Fixed forever: changing it would make every earlier import look new.
 NAMESPACE = uuid.UUID("6f1c2a8e-4d53-5b7e-9c0a-3e5f7d9b1c24")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 _ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
 _STATUSES = {"finished_partial_completion": Status.STOPPED, "in_progress": Status.INTERRUPTED}
 _TEXT_CONTENT = ("text", "multimodal_text", "code")
 
 
 def conversation_uuid(chatgpt_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"conversation:{chatgpt_id}"))
+    return name_uuid(f"conversation:{chatgpt_id}")
 
 
 def message_uuid(chatgpt_conversation: str, node_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"message:{chatgpt_conversation}:{node_id}"))
+    return name_uuid(f"message:{chatgpt_conversation}:{node_id}")
+
+
+def name_uuid(name: str) -> str:
+    """`str(uuid.uuid5(NAMESPACE, name))`, written out: uuid5 and its UUID object took
+    13 µs a message, a sixth of a 200k-message import; this takes 2."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def read_chatgpt(name: str, opener: Opener, progress: Progress | None = None) -> Iterator[ConversationTree]:
