@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from tests.chatgpt_export import message, node  # noqa: E402
 
 TURNS = 10  # question + answer pairs a conversation
-WORDS = "the quick brown fox jumps over a lazy dog while the model explains how llamas dream".split()
+WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "the", "model", "explains", "how", "llamas", "dream"]
 
 
 def text(seed: int) -> str:
