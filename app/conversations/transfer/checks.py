@@ -3,20 +3,18 @@ the reader turns into an ImportFileError naming the file and the entry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from app.conversations.transfer.tree import TreeMessage
 from app.platform.i18n import _
-
-T = TypeVar("T")
 
 
 class EntryProblem(Exception):
     """What is wrong with an entry (its text is for the user)."""
 
 
-def field(entry: Any, key: str, kind: type[T] | tuple[type, ...], *, optional: bool = False) -> Any:
+def field(entry: Any, key: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
     """`entry[key]`, which must be of `kind` (or None, or missing, when `optional`)."""
     if not isinstance(entry, dict):  # what JSON gives; an ABC check (Mapping) took 20 % of an import
         raise EntryProblem(_("it should be a JSON object."))
@@ -41,7 +39,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return _("a JSON object")
 
 
-def parents_first(messages: Iterable[TreeMessage], name_of: Mapping[str, str] | None = None) -> tuple[TreeMessage, ...]:
+def parents_first(messages: Iterable[TreeMessage]) -> tuple[TreeMessage, ...]:
     """The messages ordered so that each parent comes before its children. A parent
     that is not among them, or a loop, is an EntryProblem naming the message."""
     by_uuid: dict[str, TreeMessage] = {}
@@ -55,7 +53,7 @@ def parents_first(messages: Iterable[TreeMessage], name_of: Mapping[str, str] | 
     for message in by_uuid.values():
         if message.parent_uuid is not None and message.parent_uuid not in by_uuid:
             raise EntryProblem(_("the message {id} has the parent {parent}, which is not in the conversation.").format(
-                id=(name_of or {}).get(message.uuid, message.uuid), parent=message.parent_uuid))
+                id=message.uuid, parent=message.parent_uuid))
         children.setdefault(message.parent_uuid, []).append(message)
     # Depth first, children in the file's order: each parent before its children, and
     # alternatives (siblings) in the order the file gives them.

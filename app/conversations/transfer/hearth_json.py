@@ -66,10 +66,6 @@ def _conversation_entry(tree: ConversationTree) -> dict[str, Any]:
     }
 
 
-def is_hearth_json(opener: Opener) -> bool:
-    return first_values(opener, ("format",)).get("format") == FORMAT_NAME
-
-
 def read_hearth_json(name: str, opener: Opener, progress: Progress | None = None) -> Iterator[ConversationTree]:
     """The file's conversations, checked one by one; the first problem raises an
     ImportFileError naming `name` and the entry."""
