@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import json
 import threading
 from pathlib import Path
@@ -16,9 +17,11 @@ from app.gui.app import create_window
 from app.gui.conversation_transfer import PROGRESS_STEPS
 from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
+from app.platform.i18n import use_catalog
 from app.platform.paths import AppPaths
 from tests.chatgpt_export import lisbon_conversation, photo_conversation, write_export, zip_folder
 from tests.fakes import FakeBackendFactory
+from tests.gui.test_translations import PseudoCatalog, PseudoTranslator, assert_translated
 from tests.gui.waits import reply_shown, thread_shown
 
 
@@ -121,3 +124,29 @@ def test_a_broken_file_is_named_in_one_box(qtbot: Any, window: MainWindow, tmp_p
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert str(bad) in shown[0] and "line 2" in shown[0]
     assert window.conversations.rowCount() == 0
+
+
+def test_the_import_progress_and_its_problems_are_translated(qtbot: Any, qapp: Any, window: MainWindow,
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    translator = PseudoTranslator()
+    qapp.installTranslator(translator)
+    use_catalog(PseudoCatalog())
+    try:
+        bad = tmp_path / "conversations.json"
+        bad.write_text('[{"id": "x", "mapping": {"q7": {"parent": "gone", "message": null}}}]')
+        shown: list[tuple[str, str]] = []
+        monkeypatch.setattr("app.gui.conversation_transfer.show_error",
+                            lambda parent, title, text: shown.append((title, text)))
+        monkeypatch.setattr("app.gui.conversation_transfer.QFileDialog.getOpenFileName",
+                            lambda *a, **k: (str(bad), ""))
+        window.transfer_actions.import_files.trigger()
+        progress = window.transfer.progress
+        assert progress is not None
+        assert_translated([("progress title", progress.windowTitle()), ("progress", progress.labelText())],
+                          data=[bad.name])
+        qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+        assert_translated([("box title", shown[0][0]), ("box", shown[0][1]),
+                           ("status", window.statusBar().currentMessage())], data=[str(bad), "gone", "q7"])
+    finally:
+        qapp.removeTranslator(translator)
+        use_catalog(gettext.NullTranslations())
