@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.conversations.store import SqliteConversationStore
 from app.platform.paths import resolve_paths
 from tests.chatgpt_export import lisbon_conversation, photo_conversation, write_export, zip_folder
@@ -77,3 +79,23 @@ def test_import_a_chatgpt_zip_and_a_broken_file(tmp_path: Path) -> None:
     broken = hearth(tmp_path / "data", "import", str(tmp_path / "bad.json"))
     assert broken.returncode == 1 and "bad.json: this is not valid JSON (line 2)" in broken.stderr
     assert len(hearth(tmp_path / "data", "list").stdout.splitlines()) == 2
+
+
+@pytest.mark.real_model
+def test_a_real_reply_and_its_provenance_survive_export_and_import(tmp_path: Path, smollm_path: Path) -> None:
+    asked = subprocess.run([sys.executable, "-m", "app", "ask", "--model", str(smollm_path), "--seed", "1",
+                            "--max-tokens", "12", "Name a colour."], capture_output=True, text=True, timeout=180,
+                           env=subprocess_env(tmp_path / "data"))
+    assert asked.returncode == 0, asked.stderr
+    out = tmp_path / "out"
+    assert hearth(tmp_path / "data", "export", "--format", "json", str(out)).returncode == 0
+    [file] = out.iterdir()
+    [reply] = [m for m in json.loads(file.read_text())["conversations"][0]["messages"] if m["role"] == "assistant"]
+    assert reply["content"].strip() == asked.stdout.strip() and reply["stats"]["reply_tokens"] > 0
+    assert hearth(tmp_path / "other", "import", str(file)).returncode == 0
+    [line] = hearth(tmp_path / "data", "list").stdout.splitlines()
+    conversation = line.split()[0]
+    assert hearth(tmp_path / "other", "show", conversation).stdout == hearth(tmp_path / "data", "show", conversation).stdout
+    moved = SqliteConversationStore(resolve_paths(tmp_path / "other").database)
+    [summary] = moved.list_conversations()
+    assert moved.all_messages(summary.id)[1].stats == reply["stats"]
