@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
+from app.config import schema
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore, GrowingReply
 
@@ -32,12 +33,14 @@ def generate_reply(
     cancel: threading.Event,
     on_text: Callable[[str], None],
     on_started: Callable[[int, int], None] = lambda message_id, omitted: None,
-    locked: Collection[str] = frozenset(),
+    *,
+    locked: Collection[str],
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
     `locked`: the settings the administrator locked (schema names); they apply to every
-    conversation, whatever it recorded when it began.
+    conversation, whatever it recorded when it began. Required: a caller that forgot it
+    would quietly let an old conversation escape the administrator's system prompt.
 
     `on_started(message_id, omitted_turns)` is called once the prompt is built
     and the reply row exists. Raises HearthError before that row exists when
@@ -49,7 +52,7 @@ def generate_reply(
     # A conversation keeps the system prompt it began with (unless the administrator locked
     # one); one from before conversations recorded theirs (None) follows today's.
     conversation = store.conversation(conversation_id)
-    kept = conversation.system_prompt if conversation is not None and "system_prompt" not in locked else None
+    kept = conversation.system_prompt if conversation is not None and schema.SYSTEM_PROMPT.name not in locked else None
     system_prompt = settings.system_prompt if kept is None else kept
     request = ChatRequest(system_prompt, history, settings.sampling, format_preference)
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it

@@ -160,7 +160,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         sys.stdout.flush()
 
     try:
-        generate_reply(backend, store, question_id, settings, fmt, cancel, write)
+        generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked)
     finally:
         backend.unload()
         store.close()

@@ -80,7 +80,8 @@ def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> 
     try:
         conversation = store.create_conversation(title_from(PROMPT))
         question = store.add_message(conversation, None, "user", PROMPT)
-        reply = generate_reply(backend, store, question, settings, "auto", threading.Event(), lambda text: None)
+        reply = generate_reply(backend, store, question, settings, "auto", threading.Event(), lambda text: None,
+                               locked=frozenset())  # the self-test's own settings and conversation
     finally:
         backend.unload()
         store.close()

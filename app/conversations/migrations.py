@@ -59,6 +59,53 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX conversations_by_uuid ON conversations(uuid);
     CREATE UNIQUE INDEX messages_by_uuid ON messages(uuid);
     """,
+    """
+    -- Full-text search (app/conversations/search.py). External content: the index keeps
+    -- no second copy of the text. A message is indexed when a person would look for it:
+    -- not a system prompt, and not a reply still being written (its text changes every
+    -- half second; it is indexed once it ends, however it ends). The update trigger
+    -- removes the old text before adding the new: FTS5 needs exactly the indexed text
+    -- to remove a row, and removing after adding would cancel the words both share.
+    CREATE VIRTUAL TABLE message_text USING fts5(
+        content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER message_text_insert AFTER INSERT ON messages
+    WHEN NEW.role != 'system' AND NEW.status != 'streaming' BEGIN
+        INSERT INTO message_text(rowid, content) VALUES (NEW.id, NEW.content);
+    END;
+    CREATE TRIGGER message_text_update AFTER UPDATE OF content, status ON messages
+    WHEN NEW.role != 'system' AND (OLD.content IS NOT NEW.content
+        OR (OLD.status = 'streaming') != (NEW.status = 'streaming')) BEGIN
+        INSERT INTO message_text(message_text, rowid, content)
+            SELECT 'delete', OLD.id, OLD.content WHERE OLD.status != 'streaming';
+        INSERT INTO message_text(rowid, content)
+            SELECT NEW.id, NEW.content WHERE NEW.status != 'streaming';
+    END;
+    CREATE TRIGGER message_text_delete AFTER DELETE ON messages
+    WHEN OLD.role != 'system' AND OLD.status != 'streaming' BEGIN
+        INSERT INTO message_text(message_text, rowid, content) VALUES ('delete', OLD.id, OLD.content);
+    END;
+    -- Not the 'rebuild' command: it would also index system prompts and streaming rows,
+    -- which the triggers above would then add a second time.
+    INSERT INTO message_text(rowid, content)
+        SELECT id, content FROM messages WHERE role != 'system' AND status != 'streaming';
+
+    CREATE VIRTUAL TABLE title_text USING fts5(
+        title, content='conversations', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER title_text_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO title_text(rowid, title) VALUES (NEW.id, NEW.title);
+    END;
+    CREATE TRIGGER title_text_update AFTER UPDATE OF title ON conversations
+    WHEN OLD.title IS NOT NEW.title BEGIN
+        INSERT INTO title_text(title_text, rowid, title) VALUES ('delete', OLD.id, OLD.title);
+        INSERT INTO title_text(rowid, title) VALUES (NEW.id, NEW.title);
+    END;
+    CREATE TRIGGER title_text_delete AFTER DELETE ON conversations BEGIN
+        INSERT INTO title_text(title_text, rowid, title) VALUES ('delete', OLD.id, OLD.title);
+    END;
+    INSERT INTO title_text(rowid, title) SELECT id, title FROM conversations;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -27,6 +27,7 @@ from app.platform.errors import StorageError
 from app.platform.i18n import N_, _
 
 if TYPE_CHECKING:
+    from app.conversations.search import SearchHit
     from app.conversations.transfer.tree import AddedCount, ConversationTree
 
 # The title a conversation is given when there is nothing to name it after, stored in
@@ -190,6 +191,8 @@ class ConversationStore(Protocol):
     def all_messages(self, conversation_id: int) -> list[Message]: ...
 
     def add_conversation_trees(self, trees: Iterable[ConversationTree]) -> AddedCount: ...
+
+    def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]: ...
 
 
 def _chain_from(first: str) -> str:
@@ -448,6 +451,15 @@ class SqliteConversationStore:
 
         with self._write() as db:
             return add_trees(db, trees)
+
+    # Search ----------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]:
+        """Where `text`'s words occur, as typed (never an error for FTS syntax): matching
+        titles first, then messages newest first (app/conversations/search.py)."""
+        from app.conversations import search  # search.py needs this module's Role
+
+        return search.search(self._read, text, limit, offset)
 
 
 def _message(row: sqlite3.Row) -> Message:

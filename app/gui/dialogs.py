@@ -5,6 +5,7 @@ Module-level functions, so their words are translated in the fixed context "Dial
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -89,13 +90,15 @@ def show_model_details(parent: QWidget, entry: ModelEntry, preferences: ModelPre
     return turn_off is not None and box.clickedButton() is turn_off
 
 
-def show_about(parent: QWidget) -> None:
-    QMessageBox.about(
-        parent,
-        QCoreApplication.translate("Dialogs", "About Hearth"),
-        QCoreApplication.translate(
-            "Dialogs",
-            "{build}\n\nPrivate AI chat that runs entirely on this computer. Nothing you type leaves it.\n\n"
-            "Licensed under the Apache License 2.0.",
-        ).format(build=describe_build(build_info())),
-    )
+def show_about(parent: QWidget, policy_problems: Sequence[str] = ()) -> None:
+    """What Hearth is, and, for the administrator, what is wrong with their policy file
+    (its defaults apply meanwhile; the log has it too)."""
+    text = QCoreApplication.translate(
+        "Dialogs",
+        "{build}\n\nPrivate AI chat that runs entirely on this computer. Nothing you type leaves it.\n\n"
+        "Licensed under the Apache License 2.0.",
+    ).format(build=describe_build(build_info()))
+    if policy_problems:
+        text += "\n\n" + QCoreApplication.translate("Dialogs", "The administrator's policy has errors:") + "\n"
+        text += "\n".join(policy_problems)
+    QMessageBox.about(parent, QCoreApplication.translate("Dialogs", "About Hearth"), text)

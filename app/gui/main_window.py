@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread, QTimer
+from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMainWindow
 
@@ -20,6 +20,7 @@ from app.config.settings import Settings
 from app.conversations.store import ConversationStore
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
+from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.conversation_transfer import ConversationTransfer
@@ -63,12 +64,12 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.library = LibraryAccess(library, library_services, current, lambda: self.loader.model_id, self)
         self._shut_down = False
         self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
-        self.loader = ModelLoader(worker, library, library_services.policy, current, self.settings.save)
+        self.loader = ModelLoader(worker, library, library_services.policy, self.settings)
         self.session = ChatSession(store, reader, worker, self.loader, self.settings, prepare=lambda: self.chat_view.prepare())
         self.conversations = self.session.conversations
         self.packs = PackActions(self, library, current, paths.settings_file)
         self.renderer = MarkdownRenderer(dark=self._is_dark())
-        self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id))
+        self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id, HistorySearch(reader)))
         self.build_menus()
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
         self._connect()
@@ -88,8 +89,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.chat_view.show_placeholder(self.tr("Welcome to Hearth"), self.tr("Setting up the starter model…"))
             run_in_background(self, library.add_starter, on_success=self._on_starter_added,
                               on_failure=lambda error: self._on_starter_failed(error_message(error)))
-        if library_services.policy.problems:  # reported once the window is up; defaults apply
-            QTimer.singleShot(0, self._report_policy_problems)
+        for problem in library_services.policy.problems:  # for the administrator, not a dialog to a pupil
+            log.warning("policy: %s", problem)
         self.session.open_latest()
 
     def _connect(self) -> None:
@@ -100,10 +101,11 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             (self.quit_action, self.close), (self.rename_action, self.rename_conversation),
             (self.delete_action, self.delete_conversation), (self.stop_action, self.session.stop),
             (self.regenerate_action, self.session.regenerate), (self.model_details_action, self.show_model_details),
-            (self.about_action, lambda: show_about(self)),
+            (self.about_action, lambda: show_about(self, self.library.services.policy.problems)),
         ):
             item.triggered.connect(slot)
         self.sidebar.chosen.connect(self.session.open)
+        self.sidebar.hit_chosen.connect(self.session.open)
         self.new_button.clicked.connect(self.new_conversation)
         self.model_picker.activated.connect(self._on_model_picked)
         self.library_button.clicked.connect(self.library.open)
@@ -211,9 +213,6 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.show_error(self.tr("The starter model could not be set up"), message)
         self.session.refresh()
 
-    def _report_policy_problems(self) -> None:
-        self.show_error(self.tr("The administrator's policy has errors"), "\n\n".join(self.library.services.policy.problems))
-
     def _on_pack_imported(self, settings_applied: bool) -> None:
         if settings_applied:
             self.settings.reread()
@@ -232,6 +231,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.chat_view.append_unsaved_reply(thread.unsaved)
         if thread.streaming_here:
             self.chat_view.resume_stream()
+        if thread.focus_message is not None:
+            self.chat_view.scroll_to_message(thread.focus_message)
 
     def new_conversation(self) -> None:
         self.session.new()
@@ -279,7 +280,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings.current(), self.loader.model_id, self,
                                 frozenset(self.library.services.policy.locked),
-                                format_choices=self._worker.capabilities.prompt_formats)
+                                format_choices=self._worker.capabilities.prompt_formats,
+                                downloads=self.library.services.policy.downloads)
         if dialog.exec():
             self.settings.edited(dialog.result_settings())
 

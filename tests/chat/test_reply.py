@@ -37,7 +37,7 @@ def test_the_reply_row_exists_before_the_first_text_and_keeps_the_stats(store: C
     def started(message_id: int, omitted: int) -> None:
         seen_at_start.append(store.message(message_id))
 
-    result = generate_reply(FakeBackend(), store, question, Settings(), "auto", threading.Event(), shown.append, started)
+    result = generate_reply(FakeBackend(), store, question, Settings(), "auto", threading.Event(), shown.append, started, locked=())
     (row,) = seen_at_start
     assert row is not None and (row.status, row.content) == ("streaming", "")
     saved = store.message(result.message_id)
@@ -50,7 +50,7 @@ def test_the_reply_row_exists_before_the_first_text_and_keeps_the_stats(store: C
 def test_a_stopped_reply_is_saved_as_stopped(store: ConversationStore) -> None:
     cancel = threading.Event()
     cancel.set()
-    result = generate_reply(FakeBackend(), store, ask(store, "Hello"), Settings(), "auto", cancel, lambda _t: None)
+    result = generate_reply(FakeBackend(), store, ask(store, "Hello"), Settings(), "auto", cancel, lambda _t: None, locked=())
     saved = store.message(result.message_id)
     assert saved is not None and saved.status == "stopped" and saved.stats["stopped"] is True
 
@@ -73,7 +73,7 @@ def test_a_reply_that_breaks_keeps_its_text_as_failed(store: ConversationStore) 
     ids: list[int] = []
     with pytest.raises(ModelLoadError, match="out of memory"):
         generate_reply(BreaksMidReply(), store, question, Settings(), "auto", threading.Event(), lambda _t: None,
-                       lambda message_id, _omitted: ids.append(message_id))
+                       lambda message_id, _omitted: ids.append(message_id), locked=())
     saved = store.message(ids[0])
     assert saved is not None and (saved.status, saved.content) == ("failed", "Half a")
 
@@ -81,7 +81,7 @@ def test_a_reply_that_breaks_keeps_its_text_as_failed(store: ConversationStore) 
 def test_a_message_too_long_for_the_context_begins_no_reply(store: ConversationStore) -> None:
     question = ask(store, "word " * 5000)
     with pytest.raises(PromptTooLongError, match="too long"):
-        generate_reply(FakeBackend(), store, question, Settings(), "auto", threading.Event(), lambda _t: None)
+        generate_reply(FakeBackend(), store, question, Settings(), "auto", threading.Event(), lambda _t: None, locked=())
     conversation = store.message(question)
     assert conversation is not None
     assert [m.role for m in store.thread(conversation.conversation_id)] == ["user"]
@@ -95,7 +95,7 @@ def test_a_conversation_keeps_the_system_prompt_it_began_with(store: Conversatio
     today = Settings(system_prompt="You are a librarian.")
     for conversation in (pirate, older):
         question = store.add_message(conversation, None, "user", "Who are you?")
-        generate_reply(backend, store, question, today, "auto", threading.Event(), lambda text: None)
+        generate_reply(backend, store, question, today, "auto", threading.Event(), lambda text: None, locked=())
     assert [request.system_prompt for request in backend.requests] == ["You are a pirate.", "You are a librarian."]
 
 

@@ -19,16 +19,17 @@ RELEASED = [
     "f018eb8304bb560ef2af262149bdad97c997853a5e429fe4d339f1fa09d6ea91",
 ]
 
-# What the search issue needs next: a full-text index kept in sync by triggers that skip
-# replies still being written. Semicolons inside BEGIN ... END and inside a string.
+# A full-text index kept in sync by triggers that skip replies still being written (the
+# shape of the search migration, under other names). Semicolons inside BEGIN ... END and
+# inside a string.
 SEARCH = """
-    CREATE VIRTUAL TABLE message_text USING fts5(content, content='messages', content_rowid='id');
-    CREATE TRIGGER message_text_insert AFTER INSERT ON messages WHEN NEW.status != 'streaming' BEGIN
-        INSERT INTO message_text(rowid, content) VALUES (NEW.id, NEW.content);
+    CREATE VIRTUAL TABLE probe_text USING fts5(content, content='messages', content_rowid='id');
+    CREATE TRIGGER probe_text_insert AFTER INSERT ON messages WHEN NEW.status != 'streaming' BEGIN
+        INSERT INTO probe_text(rowid, content) VALUES (NEW.id, NEW.content);
     END;
-    CREATE TRIGGER message_text_finish AFTER UPDATE OF status ON messages
+    CREATE TRIGGER probe_text_finish AFTER UPDATE OF status ON messages
     WHEN OLD.status = 'streaming' AND NEW.status != 'streaming' BEGIN
-        INSERT INTO message_text(rowid, content) VALUES (NEW.id, NEW.content);
+        INSERT INTO probe_text(rowid, content) VALUES (NEW.id, NEW.content);
     END;
     INSERT INTO conversations (title, created_at, updated_at, uuid) VALUES ('a; b', 0, 0, 'x');
 """
@@ -40,13 +41,13 @@ def _connect(path: Path | str = ":memory:") -> sqlite3.Connection:
 
 def test_released_migrations_are_never_edited() -> None:
     assert [hashlib.sha256(text.encode()).hexdigest() for text in MIGRATIONS[: len(RELEASED)]] == RELEASED
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 2
+    assert SCHEMA_VERSION == len(MIGRATIONS) > len(RELEASED)  # the search migration is not released yet
 
 
 def test_statements_end_where_sqlite_says_they_end() -> None:
     parts = list(statements(SEARCH))
     assert len(parts) == 4
-    assert parts[1].startswith("CREATE TRIGGER message_text_insert") and parts[1].endswith("END;")
+    assert parts[1].startswith("CREATE TRIGGER probe_text_insert") and parts[1].endswith("END;")
     assert parts[3].endswith("('a; b', 0, 0, 'x');")
     assert list(statements("SELECT 1; SELECT 2")) == ["SELECT 1;", "SELECT 2"]
 
@@ -62,7 +63,7 @@ def test_a_migration_with_triggers_applies() -> None:
                " VALUES (1, 'assistant', 'the lighthouse is on the cape', 'streaming', 0)")
 
     def found() -> list[int]:
-        rows = db.execute("SELECT rowid FROM message_text WHERE message_text MATCH 'lighthouse' ORDER BY rowid")
+        rows = db.execute("SELECT rowid FROM probe_text WHERE probe_text MATCH 'lighthouse' ORDER BY rowid")
         return [row[0] for row in rows]
 
     assert found() == [1]  # the reply still streaming is not indexed yet

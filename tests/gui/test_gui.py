@@ -116,16 +116,26 @@ def test_stop_keeps_the_partial_reply(qtbot, window_factory, paths: AppPaths, fa
     assert "Stopped" in window.chat_view.toPlainText()
 
 
-def test_closing_the_window_mid_reply_keeps_what_was_written(qtbot, window_factory, fake_backend: FakeBackend) -> None:
+@pytest.mark.parametrize("how", ["close button", "Ctrl+Q"])
+def test_closing_the_window_mid_reply_keeps_what_was_written(qtbot, window_factory, fake_backend: FakeBackend, how: str) -> None:
     """The store closes with the window; the worker's reply ending queued behind it used to
     reach it (sqlite3.ProgrammingError, shown as "Something went wrong")."""
+    from PySide6.QtWidgets import QApplication
+
     window = window_factory()
     fake_backend.delay = 0.1
     window.composer.setPlainText("Tell me a story")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Hello" in window.chat_view.toPlainText(), timeout=5000)
-    window.close()
+    if how == "Ctrl+Q":
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # a window's shortcuts work while it is active
+        qtbot.keyClick(window.composer, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    else:
+        window.close()
+    assert not window.isVisible()
     qtbot.wait(300)  # what the worker sent before it stopped is delivered now
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     again = window_factory()
     shown = again.chat_view.toPlainText()
     assert "Tell me a story" in shown and "Hello" in shown and "Stopped" in shown
@@ -532,11 +542,11 @@ def test_the_shown_chat_stays_highlighted_after_a_turn_and_a_rename(qtbot, windo
     window = window_factory()
     send(qtbot, window, "First chat")
     send(qtbot, window, "More")
-    assert window.sidebar.currentIndex().data() == "First chat"
+    assert window.sidebar.conversation_list.currentIndex().data() == "First chat"
     monkeypatch.setattr("app.gui.main_window.QInputDialog.getText", lambda *a, **k: ("Renamed", True))
     window.rename_conversation()
-    assert window.sidebar.currentIndex().data() == "Renamed"
-    assert window.sidebar.selectionModel().isSelected(window.sidebar.currentIndex())
+    assert window.sidebar.conversation_list.currentIndex().data() == "Renamed"
+    assert window.sidebar.conversation_list.selectionModel().isSelected(window.sidebar.conversation_list.currentIndex())
 
 
 def test_opening_a_conversation_reads_and_renders_it_off_the_gui_thread(
@@ -575,3 +585,68 @@ def test_opening_a_conversation_reads_and_renders_it_off_the_gui_thread(
     assert "Question 0" in shown and "Answer 19:" in shown and "print(19)" in shown
     assert seen["read"] and seen["rendered"]
     assert threading.main_thread().name not in seen["read"] | seen["rendered"]
+
+
+def test_a_reply_that_ends_while_its_conversation_is_read_is_shown_whole(
+    qtbot, window_factory, fake_backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read under way may have caught the reply half written: it is read again."""
+    import time
+
+    window = window_factory()
+    fake_backend.reply_words, fake_backend.delay = [f" w{n}" for n in range(8)], 0.05
+    window.send("Count for me")
+    qtbot.waitUntil(lambda: "w2" in window.chat_view.streamed_text, timeout=5000)
+    prepare = window.chat_view.prepare
+
+    def slowly() -> object:  # the read answers only after the reply has ended
+        render = prepare()
+        return lambda messages: (time.sleep(0.6), render(messages))[1]
+
+    monkeypatch.setattr(window.chat_view, "prepare", slowly)
+    window.session.refresh()
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
+    shown = window.chat_view.toPlainText()
+    assert " ".join(f"w{n}" for n in range(8)) in shown and "tokens/s" in shown
+
+
+def test_a_conversation_that_cannot_be_read_is_told_and_nothing_is_added_to_another(
+    qtbot, window_factory, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.platform.errors import StorageError
+
+    window = window_factory()
+    send(qtbot, window, "First chat")
+    first = window.session.conversation_id
+    store = SqliteConversationStore(paths.database)
+    broken = store.create_conversation("Broken")
+    store.close()
+    read = SqliteConversationStore.thread_with_branches
+
+    def failing(self, conversation_id: int):  # type: ignore[no-untyped-def]
+        if conversation_id == broken:
+            raise StorageError("The conversation database is damaged.")
+        return read(self, conversation_id)
+
+    monkeypatch.setattr(SqliteConversationStore, "thread_with_branches", failing)
+    errors: list[tuple[str, str]] = []
+    window.session.error.connect(lambda title, text: errors.append((title, text)))
+    window.session.open(broken)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert errors == [("The conversation could not be opened", "The conversation database is damaged.")]
+    assert window.session.conversation_id is None and "First chat" not in window.chat_view.toPlainText()
+    send(qtbot, window, "Then a new one")
+    store = SqliteConversationStore(paths.database)
+    assert [m.content for m in store.thread(first)] == ["First chat", "Hello from the **fake** engine."]
+    newest = store.list_conversations()[0]
+    assert [m.content for m in store.thread(newest.id)][:1] == ["Then a new one"]
+    store.close()
+
+
+def test_the_store_reader_stops_once_and_again(qtbot, paths: AppPaths) -> None:
+    from app.gui.workers.store_reader import StoreReader
+
+    reader = StoreReader.started(paths)
+    reader.stop()
+    reader.stop()  # used to wait for ever on the stopped thread
+    assert not reader.thread().isRunning()

@@ -68,13 +68,23 @@ def test_the_format_choices_must_be_given(qtbot) -> None:
         SettingsDialog(Settings(), "smollm2", None)  # type: ignore[call-arg]
 
 
-def test_locked_settings_are_greyed_with_who_set_them(qtbot) -> None:
-    dialog = open_dialog(qtbot, locked=frozenset({"max_tokens", "hub_endpoint"}))
-    for name in ("max_tokens", "hub_endpoint"):
+def test_locked_settings_say_who_set_them_numbers_greyed_texts_readable(qtbot) -> None:
+    dialog = open_dialog(qtbot, locked=frozenset({"max_tokens", "hub_endpoint", "system_prompt"}))
+    for name in ("max_tokens", "hub_endpoint", "system_prompt"):
         field = dialog.fields[name]
-        assert not field.isEnabled() and field.toolTip() == "Set by your administrator"
+        assert field.toolTip() == "Set by your administrator"
         assert label_of(dialog, field) == f"{schema.BY_NAME[name].label}\n(set by your administrator)"
+    assert not dialog.fields["max_tokens"].isEnabled()
+    for name in ("hub_endpoint", "system_prompt"):  # text to read (and copy), not a greyed box
+        field = dialog.fields[name]
+        assert field.isEnabled() and field.isReadOnly()
     assert dialog.fields["top_p"].isEnabled() and label_of(dialog, dialog.fields["top_p"]) == "Top-p"
+
+
+def test_where_downloads_come_from_is_only_shown_when_downloads_are_off(qtbot) -> None:
+    off, on = open_dialog(qtbot, downloads=False), open_dialog(qtbot)
+    assert off.fields["hub_endpoint"].isReadOnly() and "turned off" in off.fields["hub_endpoint"].toolTip()
+    assert not on.fields["hub_endpoint"].isReadOnly()
 
 
 def test_the_result_is_the_edited_copy_within_limits(qtbot) -> None:

@@ -1,16 +1,19 @@
 """The settings in force in this window: changing, saving and re-reading them.
 
-A controller, not a widget. The chat session, the model loader, the Library and the
-packs read `current()`; a change is announced once, and `engine_changed` says when the
-loaded model must be loaded again.
+A controller, not a widget, and the one owner of the settings in force: the chat session,
+the model loader, the Library and the packs read `current()` and change them only through
+its methods. A change is announced once, and `engine_changed` says when the loaded model
+must be loaded again.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.config import schema
 from app.config.policy import Policy
 from app.config.settings import Settings, load_settings, save_settings
 from app.platform.errors import HearthError
@@ -40,11 +43,16 @@ class AppSettings(QObject):
             self.save_failed.emit(str(exc))
 
     def edited(self, chosen: Settings) -> None:
-        """The user changed them (the settings dialog): the administrator's locks apply,
-        this window's own state (its geometry) stays, and they are saved."""
-        updated = self._policy.apply(chosen)
-        updated.window_geometry = self._settings.window_geometry
-        self._adopt(updated)
+        """The user changed them in the settings dialog: what the dialog shows (the schema's
+        settings and the models' prompt formats) is taken from `chosen`, everything else
+        stays as it is now (it may have changed while the dialog was open: a model loaded
+        cleanly after a crash); the administrator's locks apply; they are saved."""
+        updated = copy.deepcopy(self._settings)
+        for spec in schema.SETTINGS:
+            spec.write(updated, spec.read(chosen))
+        for model_id, preferences in chosen.models.items():
+            updated.model_preferences(model_id).prompt_format = preferences.prompt_format
+        self._adopt(self._policy.apply(updated))
         self.save()
 
     def reread(self) -> None:
@@ -56,6 +64,16 @@ class AppSettings(QObject):
     def set_safe_mode(self, model_id: str, on: bool) -> None:
         self._settings.model_preferences(model_id).safe_mode = on
         self.save()
+
+    def remember_model(self, model_id: str) -> None:
+        """The model chosen last, loaded again at the next start (saved with the window's geometry)."""
+        self._settings.last_model_id = model_id
+
+    def loaded_cleanly(self, model_id: str) -> None:
+        """The model loaded: after a crash, it may load by itself at start again."""
+        if self._settings.preferences_of(model_id).crashed:
+            self._settings.model_preferences(model_id).crashed = ""
+            self.save()
 
     def keep_geometry(self, geometry: str) -> None:
         self._settings.window_geometry = geometry

@@ -45,6 +45,7 @@ class ShownThread:
     streaming_here: bool
     prepared: Any = None
     unsaved: str = ""
+    focus_message: int | None = None
 
 
 class ChatSession(QObject):
@@ -69,7 +70,7 @@ class ChatSession(QObject):
         worker: InferenceWorker,
         loader: ModelLoader,
         settings: AppSettings,
-        prepare: Callable[[], Prepare] = lambda: lambda _messages: None,
+        prepare: Callable[[], Prepare],
     ) -> None:
         """`prepare()` is called on the GUI thread when a conversation is to be read; what it
         returns is called on the reader's thread with the messages read."""
@@ -90,8 +91,11 @@ class ChatSession(QObject):
         self._streamed: list[str] = []
         self._unsaved = ""  # the last reply of the shown conversation, when the store could not take it
         self._reading = 0  # the request the reader is answering for the shown conversation; 0: none
+        self._at_message: int | None = None  # to show and scroll to once read (a search hit)
+        self._branch_shown_for: int | None = None  # the message whose branch was shown to reach it
         self._shut_down = False
         self.request_generate.connect(worker.generate)
+        self._reader = reader
         self.request_thread.connect(reader.load_thread)
         reader.thread_loaded.connect(self._on_thread_loaded)
         reader.failed.connect(self._on_read_failed)
@@ -124,17 +128,20 @@ class ChatSession(QObject):
 
     # Which conversation --------------------------------------------------------
 
-    def open(self, conversation_id: int) -> None:
+    def open(self, conversation_id: int, at_message: int | None = None) -> None:
+        """Show a conversation; with `at_message`, at that message (on its branch)."""
         if conversation_id != self._conversation_id:
             self._unsaved = ""
         self._conversation_id = conversation_id
+        self._at_message, self._branch_shown_for = at_message, None
         self._show_thread()
 
     def new(self) -> None:
         """Nothing shown; the next message sent starts a conversation."""
         self._conversation_id = None
         self._shown = []
-        self._reading, self._unsaved = 0, ""
+        self._reading = self._reader.wanted = 0  # a read still queued is skipped
+        self._unsaved = ""
         self.nothing_shown.emit()
         self.state_changed.emit()
 
@@ -187,7 +194,7 @@ class ChatSession(QObject):
         if conversation_id is None or self._shut_down:
             return
         self._request_id += 1
-        self._reading = self._request_id
+        self._reading = self._reader.wanted = self._request_id
         self.request_thread.emit(self._request_id, conversation_id, self._prepare())
         self.state_changed.emit()
 
@@ -198,19 +205,30 @@ class ChatSession(QObject):
         self._reading = 0
         messages = thread.messages
         streaming_here = self.busy and self._streaming_conversation == conversation_id
+        at_message, self._at_message = self._at_message, None
+        if (at_message is not None and all(m.id != at_message for m in messages) and not streaming_here
+                and self._branch_shown_for != at_message):  # once: the message may have been deleted since
+            # On a branch not shown: show that one (as its arrows would), then read again.
+            self._branch_shown_for = at_message
+            if self._saved(lambda: self._store.show_branch(at_message)):
+                self._at_message = at_message
+                self._show_thread()
+                return
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
         self._shown = messages
         self.thread_shown.emit(
-            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved)
+            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved,
+                        at_message if any(m.id == at_message for m in messages) else None)
         )
         self.state_changed.emit()
 
     def _on_read_failed(self, request_id: int, message: str) -> None:
+        """Told, then nothing is shown: what is on the page belongs to the conversation shown
+        before, and a message sent now must not be added to the other one below it."""
         if request_id == self._reading and not self._shut_down:
-            self._reading = 0
             self.error.emit(self.tr("The conversation could not be opened"), message)
-            self.state_changed.emit()
+            self.new()
 
     def _branch_of(self, message_id: int) -> tuple[int, int]:
         siblings = self._store.siblings(message_id)
@@ -306,6 +324,9 @@ class ChatSession(QObject):
         shown_here = self._streaming_conversation == self._conversation_id
         reply_id = self._streaming_reply_id
         self._end_reply()
+        if shown_here and self.reading:  # the read under way may have the reply half written
+            self._show_thread()
+            shown_here = False
         reply = self._store.message(reply_id) if shown_here and reply_id is not None else None
         if reply is not None:
             self._shown.append(reply)

@@ -8,13 +8,12 @@ and the answers of a superseded load are ignored here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from app.backends.base import ModelFacts
 from app.config.policy import Policy
-from app.config.settings import Settings
+from app.gui.controllers.app_settings import AppSettings
 from app.gui.workers.inference_worker import InferenceWorker
 from app.library.model_library import ModelEntry, ModelLibrary
 
@@ -33,15 +32,13 @@ class ModelLoader(QObject):
         worker: InferenceWorker,
         library: ModelLibrary,
         policy: Policy,
-        settings: Callable[[], Settings],
-        save_settings: Callable[[], None],
+        settings: AppSettings,
     ) -> None:
         super().__init__()
         self._worker = worker
         self._library = library
         self._policy = policy
         self._settings = settings
-        self._save_settings = save_settings
         self._load_id = 0
         self._ready = False
         self._model_id = ""
@@ -76,8 +73,8 @@ class ModelLoader(QObject):
         self._worker.wanted_load = self._load_id  # abandons a load still in progress
         self._ready = False
         self._model_id = entry.id
-        settings = self._settings()
-        settings.last_model_id = entry.id
+        self._settings.remember_model(entry.id)
+        settings = self._settings.current()
         safe_mode = settings.preferences_of(entry.id).safe_mode
         self.loading.emit(entry.name)
         self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(settings), safe_mode)
@@ -99,10 +96,7 @@ class ModelLoader(QObject):
         if load_id != self._load_id:
             return
         self._ready = True
-        settings = self._settings()
-        if settings.preferences_of(self._model_id).crashed:  # loaded cleanly: it may by itself again
-            settings.model_preferences(self._model_id).crashed = ""
-            self._save_settings()
+        self._settings.loaded_cleanly(self._model_id)
         self.loaded.emit(facts)
 
     def _on_failed(self, load_id: int, message: str) -> None:

@@ -7,7 +7,6 @@ with no network. Searching contacts the Hub, only when the user presses Search.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -225,8 +224,10 @@ class DiscoverTab(QWidget):
 
     # -- token --------------------------------------------------------------------
 
-    def ask_token(self, ask: Callable[..., tuple[str, bool]] = QInputDialog.getText) -> None:
-        token, accepted = ask(
+    def ask_token(self) -> None:
+        # No parameters: a button's clicked(bool) would fill them (the checked flag once
+        # arrived as an injected `ask` function: "'bool' object is not callable").
+        token, accepted = QInputDialog.getText(
             self, self.tr("Hugging Face token"),
             self.tr("Some models (Llama, Gemma) need you to accept their license on huggingface.co.\n"
                     "Paste an access token from your account to download them (leave empty to forget it):"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,8 @@ class PackActions(QObject):
             self.export_to(Path(folder) / "hearth-pack", choice)
 
     def export_to(self, folder: Path, choice: ExportChoice) -> None:
-        library, settings = self._library, self._settings() if choice.include_settings else None
+        # A copy: the export runs on another thread while the window may change its own.
+        library, settings = self._library, copy.deepcopy(self._settings()) if choice.include_settings else None
         self._start(self.tr("Writing the pack…"))
         run_in_background(self, lambda report: (folder, export_pack(folder, library, settings, choice.model_ids,
                                                                     choice.installer, report)),

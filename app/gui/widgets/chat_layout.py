@@ -104,8 +104,13 @@ class ChatLayout:
         on the conversation list's context menu."""
         assert isinstance(self, QMainWindow)
 
-        def action(menu: QMenu, text: str, shortcut: QKeySequence.StandardKey | str | None = None) -> QAction:
+        def action(menu: QMenu, text: str, shortcut: QKeySequence.StandardKey | str | None = None,
+                   fallback: str = "") -> QAction:
+            """`fallback`: the shortcut where the system has none for the standard key
+            (Windows has no Quit or Preferences key, nor has Qt's generic theme)."""
             item = QAction(text, self)
+            if isinstance(shortcut, QKeySequence.StandardKey) and not QKeySequence.keyBindings(shortcut):
+                shortcut = fallback or None
             if shortcut is not None:
                 item.setShortcut(QKeySequence(shortcut))
             menu.addAction(item)
@@ -126,9 +131,10 @@ class ChatLayout:
         self.export_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Export for other computers…"))
         self.import_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Import from folder…"))
         file_menu.addSeparator()
-        self.settings_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Settings…"), QKeySequence.StandardKey.Preferences)
+        self.settings_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Settings…"),
+                                      QKeySequence.StandardKey.Preferences, "Ctrl+,")
         file_menu.addSeparator()
-        self.quit_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Quit"), QKeySequence.StandardKey.Quit)
+        self.quit_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Quit"), QKeySequence.StandardKey.Quit, "Ctrl+Q")
 
         chat_menu = self.menuBar().addMenu(QCoreApplication.translate("ChatLayout", "&Chat"))
         self.rename_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Rename…"), "F2")

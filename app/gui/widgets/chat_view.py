@@ -240,7 +240,8 @@ class ChatView(QTextBrowser):
                 f'<a href="{BRANCH_SCHEME}:{message.id}:-1">&lsaquo;</a> {position}/{count} '
                 f'<a href="{BRANCH_SCHEME}:{message.id}:1">&rsaquo;</a>'
             )
-        return f"<p><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
+        # The anchor is where scroll_to_message brings the view.
+        return f"<p><a name='message-{message.id}'></a><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
 
     def _footer_html(self, message: Message) -> str:
         note = Status(message.status).note
@@ -456,6 +457,10 @@ class ChatView(QTextBrowser):
     def _at_end(self) -> bool:
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum() - 4
+
+    def scroll_to_message(self, message_id: int) -> None:
+        """Bring a message's header to the top of the view (a search hit being opened)."""
+        self.scrollToAnchor(f"message-{message_id}")
 
     def scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()

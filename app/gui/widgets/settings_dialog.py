@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -70,10 +71,13 @@ class SettingsDialog(QDialog):
         locked: frozenset[str] = frozenset(),
         *,
         format_choices: Sequence[str],
+        downloads: bool = True,
     ) -> None:
         """`locked`: names of settings (the schema's) that the administrator set; they are
-        shown, greyed, with who set them. `format_choices`: the prompt formats the backend
-        offers for the model `model_id` ("auto", "model" and "completion" get plain names)."""
+        shown with who set them, numbers greyed, texts as text to read. `format_choices`: the
+        prompt formats the backend offers for the model `model_id` ("auto", "model" and
+        "completion" get plain names). `downloads`: False when the administrator turned
+        downloads off: where they would come from is then only shown."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
         self._settings = copy.deepcopy(settings)
@@ -103,11 +107,23 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         for name in sorted(locked):
             field = fields[name]
-            field.setEnabled(False)
+            if isinstance(field, QPlainTextEdit):  # flowing text to read, not a greyed box
+                field.setReadOnly(True)
+                field.setFrameShape(QFrame.Shape.NoFrame)
+            elif isinstance(field, QLineEdit):
+                field.setReadOnly(True)
+                field.setFrame(False)
+            else:
+                field.setEnabled(False)
             field.setToolTip(self.tr("Set by your administrator"))
             label = form.labelForField(field)
             assert isinstance(label, QLabel)
             label.setText(self.tr("{setting}\n(set by your administrator)").format(setting=label.text()))
+        if not downloads:
+            hub = fields[schema.HUB_ENDPOINT.name]
+            assert isinstance(hub, QLineEdit)
+            hub.setReadOnly(True)
+            hub.setToolTip(self.tr("Downloads are turned off by your administrator."))
 
     def result_settings(self) -> Settings:
         """The edited copy, within the schema's limits; the caller decides whether to apply it."""

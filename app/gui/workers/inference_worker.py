@@ -137,7 +137,7 @@ class InferenceWorker(QObject):
                 lambda message_id, omitted: self.reply_started.emit(
                     request.request_id, message_id, omitted
                 ),
-                request.locked,
+                locked=request.locked,
             )
         except HearthError as exc:
             flush()

@@ -1,10 +1,13 @@
 """The reads that grow with a person's history, on a thread of their own.
 
 Opening a conversation reads all of its messages and renders them; both grow with the
-conversation, so neither runs on the GUI thread. The reader has its own connection
-(opened on its thread on first use: SQLite connections are not shared between threads)
-and answers each request with the id it came with, so the session can tell a stale
-answer from the one it waits for.
+conversation, so neither runs on the GUI thread; nor does a search, which grows with the
+whole history. The reader has its own connection (opened on its thread on first use:
+SQLite connections are not shared between threads) and answers each request with the id
+it came with, so the asker can tell a stale answer from the one it waits for. Reads of a
+conversation the session no longer wants (`wanted`, set directly from the GUI thread) are
+skipped, so clicking through long conversations does not queue a read of each, and
+closing does not wait behind them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from app.conversations.opener import open_conversations
+from app.conversations.search import SearchHit
 from app.conversations.store import BranchedThread, ConversationStore, Message
 from app.platform.errors import HearthError
 from app.platform.paths import AppPaths
@@ -28,12 +32,16 @@ Prepare = Callable[[list[Message]], Any]  # work on a loaded thread's messages, 
 class StoreReader(QObject):
     thread_loaded = Signal(int, object, object)  # request id, BranchedThread, what `prepare` returned
     failed = Signal(int, str)  # request id, plain message
+    searched = Signal(int, str, object)  # request id, the text searched for, list[SearchHit]
+    search_failed = Signal(int, str)  # request id, plain message (its own: the ids are the searcher's, not the session's)
 
     def __init__(self, paths: AppPaths) -> None:
         super().__init__()
         self._paths = paths
         self._store: ConversationStore | None = None
         self._thread: QThread | None = None  # kept referenced: an unreferenced QThread is deleted running
+        # The request the session waits for (an int assignment is atomic); -1: none, ever again.
+        self.wanted = 0
 
     @classmethod
     def started(cls, paths: AppPaths) -> StoreReader:
@@ -46,14 +54,25 @@ class StoreReader(QObject):
         thread.start()
         return reader
 
+    def _opened(self) -> ConversationStore:
+        if self._store is None:
+            self._store = open_conversations(self._paths)
+        return self._store
+
     @Slot(int, int, object)
     def load_thread(self, request_id: int, conversation_id: int, prepare: Prepare) -> None:
+        if request_id != self.wanted:
+            return
         try:
-            if self._store is None:
-                self._store = open_conversations(self._paths)
-            thread: BranchedThread = self._store.thread_with_branches(conversation_id)
+            thread: BranchedThread = self._opened().thread_with_branches(conversation_id)
         except HearthError as exc:
             self.failed.emit(request_id, str(exc))
+            return
+        except Exception:  # a bug, or a row no release wrote: told, never a chat that never shows
+            log.exception("reading conversation %s failed", conversation_id)
+            self.failed.emit(request_id, self.tr("Hearth could not read it. The details are in its log."))
+            return
+        if request_id != self.wanted:
             return
         try:
             prepared = prepare(thread.messages)
@@ -62,6 +81,19 @@ class StoreReader(QObject):
             prepared = None
         self.thread_loaded.emit(request_id, thread, prepared)
 
+    @Slot(int, str, int)
+    def search(self, request_id: int, text: str, limit: int) -> None:
+        try:
+            hits: list[SearchHit] = self._opened().search(text, limit)
+        except HearthError as exc:
+            self.search_failed.emit(request_id, str(exc))
+            return
+        except Exception:  # told, as a failed read is
+            log.exception("searching for %r failed", text)
+            self.search_failed.emit(request_id, self.tr("Hearth could not search. The details are in its log."))
+            return
+        self.searched.emit(request_id, text, hits)
+
     @Slot()
     def _close(self) -> None:
         if self._store is not None:
@@ -69,10 +101,12 @@ class StoreReader(QObject):
             self._store = None
 
     def stop(self) -> None:
-        """From the GUI thread: close the connection (after the read under way) and end the thread."""
+        """From the GUI thread: close the connection (after the read under way; queued ones
+        are skipped) and end the thread. Once is enough; again does nothing."""
+        self.wanted = -1
         thread = self.thread()
-        if thread is QThread.currentThread():
-            return  # never started (or stopped already)
+        if thread is QThread.currentThread() or not thread.isRunning():
+            return
         QMetaObject.invokeMethod(self, "_close", Qt.ConnectionType.BlockingQueuedConnection)
         thread.quit()
         thread.wait()
