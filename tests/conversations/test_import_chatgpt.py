@@ -148,3 +148,11 @@ def test_one_broken_file_leaves_the_others_imported(store: ConversationStore, tm
 @pytest.mark.parametrize("name", ["conversation:6740a1c2-90b4-8002", "message:x:é", ""])
 def test_the_derived_uuids_are_rfc_4122_version_5(name: str) -> None:
     assert name_uuid(name) == str(uuid.uuid5(NAMESPACE, name))
+
+
+def test_imported_messages_are_found_by_search(store: ConversationStore, tmp_path: Path) -> None:
+    files = write_export(tmp_path / "export", [lisbon_conversation(), photo_conversation()])
+    import_conversations(store, files[0])
+    hits = store.search("nata")
+    assert [(hit.conversation_title, hit.role) for hit in hits] == [("Lisbon trip", Role.ASSISTANT)]
+    assert store.search("Alfama")  # a branch not shown is found too
