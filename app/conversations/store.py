@@ -14,7 +14,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from app.platform.i18n import N_, _
 
 if TYPE_CHECKING:
     from app.conversations.search import SearchHit
+    from app.conversations.transfer.tree import AddedCount, ConversationTree
 
 # The title a conversation is given when there is nothing to name it after, stored in
 # the language in use when it is created (a title is the user's to change, like a file name).
@@ -191,6 +192,12 @@ class ConversationStore(Protocol):
     def show_branch(self, message_id: int) -> None: ...
 
     def mark_interrupted(self) -> int: ...
+
+    def conversation_by_uuid(self, conversation_uuid: str) -> Conversation | None: ...
+
+    def all_messages(self, conversation_id: int) -> list[Message]: ...
+
+    def add_conversation_trees(self, trees: Iterable[ConversationTree]) -> AddedCount: ...
 
     def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]: ...
 
@@ -441,6 +448,26 @@ class SqliteConversationStore:
                 "UPDATE messages SET status = ? WHERE status = ?", (Status.INTERRUPTED, Status.STREAMING)
             )
         return cursor.rowcount
+
+    # Whole trees (export and import: app/conversations/transfer) -----------
+
+    def conversation_by_uuid(self, conversation_uuid: str) -> Conversation | None:
+        rows = self._read("SELECT id FROM conversations WHERE uuid = ?", (conversation_uuid,))
+        return self.conversation(rows[0]["id"]) if rows else None
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Every message of the conversation, every branch, oldest first (so each parent
+        comes before its children)."""
+        rows = self._read("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        return [_message(row) for row in rows]
+
+    def add_conversation_trees(self, trees: Iterable[ConversationTree]) -> AddedCount:
+        """Add whole conversations in one transaction, keeping their UUIDs and times; one
+        already here (by its UUID or its messages') is skipped, never overwritten."""
+        from app.conversations.transfer.tree_writer import add_trees  # it imports this module's types
+
+        with self._write() as db:
+            return add_trees(db, trees)
 
     # Search ----------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from app.gui.controllers.chat_session import ChatSession, ShownThread
 from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_loader import ModelLoader
+from app.gui.conversation_transfer import ConversationTransfer
 from app.gui.dialogs import confirm, error_message, show_about, show_error, show_model_details
 from app.gui.library.library_window import LibraryServices
 from app.gui.library.pack_dialogs import PackActions
@@ -72,6 +73,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.renderer = MarkdownRenderer(dark=self._is_dark())
         self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id, HistorySearch(reader)))
         self.build_menus()
+        self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
         self._connect()
         self.setAcceptDrops(True)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.backends.base import ModelFacts
 from app.chat.rendering import MarkdownRenderer
+from app.gui.conversation_transfer import TransferActions
 from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
@@ -120,6 +121,13 @@ class ChatLayout:
         self.library_action = action(file_menu, QCoreApplication.translate("ChatLayout", "Model &library…"), "Ctrl+L")
         self.add_file_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Add model file…"))
         file_menu.addSeparator()
+        self.transfer_actions = TransferActions(
+            export_one=action(file_menu, QCoreApplication.translate("ChatLayout", "Export this &conversation…")),
+            export_all=action(file_menu, QCoreApplication.translate("ChatLayout", "Export all c&onversations…")),
+            import_files=action(file_menu, QCoreApplication.translate("ChatLayout", "Import conversations (&JSON, ChatGPT)…")),
+            import_folder=action(file_menu, QCoreApplication.translate("ChatLayout", "Import conversations from a fol&der…")),
+        )
+        file_menu.addSeparator()
         self.export_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Export for other computers…"))
         self.import_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Import from folder…"))
         file_menu.addSeparator()
@@ -174,6 +182,7 @@ class ChatLayout:
         self.regenerate_action.setEnabled(can_reply and has_thread)
         self.rename_action.setEnabled(has_thread)
         self.delete_action.setEnabled(has_thread and not busy)
+        self.transfer_actions.export_one.setEnabled(has_thread)
         if not self.model_picker.has_models:
             hint = QCoreApplication.translate("ChatLayout", "No model installed yet: add one with File → Add model file…")
         elif not ready:

@@ -1,0 +1,124 @@
+"""Hearth's own JSON file: out and back in gives the same tree, never twice, and a
+broken file is named with its entry and adds nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.conversations.store import ConversationStore, SqliteConversationStore, Status
+from app.conversations.transfer.hearth_json import tree_of, write_hearth_json
+from app.conversations.transfer.importer import import_conversations
+from app.conversations.transfer.tree import ConversationTree
+
+
+def tick() -> Any:
+    now = [1_750_000_000.0]
+
+    def clock() -> float:
+        now[0] += 1.5
+        return now[0]
+
+    return clock
+
+
+def a_store(path: Path) -> ConversationStore:
+    return SqliteConversationStore(path, clock=tick())
+
+
+def filled(path: Path) -> ConversationStore:
+    """Two conversations; the first with an edited question and a regenerated, stopped reply."""
+    store = a_store(path)
+    first = store.create_conversation("Trip «planning»", system_prompt="Be brief.", model_id="smollm2",
+                                      assistant_id="travel")
+    question = store.add_message(first, None, "user", "Where to go?")
+    reply = store.add_message(first, question, "assistant", "Lisbon.")
+    store.update_message(reply, "Lisbon.", status=Status.COMPLETE,
+                         stats={"reply_tokens": 3, "tokens_per_second": 41.5, "model_sha256": "ab" * 32})
+    store.add_message(first, question, "assistant", "Porto, maybe", status=Status.STOPPED)
+    edited = store.add_message(first, None, "user", "Where to go in May?")
+    store.add_message(first, edited, "assistant", "```python\nprint('é')\n```")
+    store.show_branch(reply)
+    second = store.create_conversation("Second")
+    store.add_message(second, None, "user", "Hi")
+    return store
+
+
+def everything(store: ConversationStore) -> list[ConversationTree]:
+    return sorted((tree_of(store, s.id) for s in store.list_conversations()), key=lambda t: t.uuid)
+
+
+def exported(store: ConversationStore, path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        write_hearth_json(everything(store), out)
+    return path
+
+
+def test_out_and_back_in_gives_the_identical_tree(tmp_path: Path) -> None:
+    source = filled(tmp_path / "a.sqlite3")
+    file = exported(source, tmp_path / "backup.json")
+    target = a_store(tmp_path / "b.sqlite3")
+    result = import_conversations(target, file)
+    assert (result.count.added, result.problems) == (2, [])
+    assert everything(target) == everything(source)
+    lisbon = next(s.id for s in target.list_conversations() if s.title == "Trip «planning»")
+    assert [m.content for m in target.thread(lisbon)] == ["Where to go?", "Lisbon."]
+    original = next(s.id for s in source.list_conversations() if s.title == "Trip «planning»")
+    assert list(target.thread_with_branches(lisbon).branches.values()) == list(
+        source.thread_with_branches(original).branches.values())
+
+
+def test_into_the_same_store_nothing_is_added_or_changed(tmp_path: Path) -> None:
+    store = filled(tmp_path / "a.sqlite3")
+    before = everything(store)
+    file = exported(store, tmp_path / "backup.json")
+    store.rename_conversation(store.list_conversations()[0].id, "Renamed here")
+    result = import_conversations(store, file)
+    assert (result.count.added, result.count.already_there) == (0, 2)
+    assert len(store.list_conversations()) == 2
+    assert "Renamed here" in {s.title for s in store.list_conversations()}  # never overwritten
+    assert [t.messages for t in everything(store)] == [t.messages for t in before]
+
+
+def entries(store: ConversationStore) -> dict[str, Any]:
+    buffer = io.StringIO()
+    write_hearth_json(everything(store), buffer)
+    parsed: dict[str, Any] = json.loads(buffer.getvalue())
+    return parsed
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda f: f["conversations"][1]["messages"][2].update(parent="5c0c5c5c-0000-4000-8000-000000000000"),
+     "conversation 2 (“Trip «planning»”): the message"),
+    (lambda f: f["conversations"][1]["messages"][0].update(role="robot"), "message 1: “role” is “robot”"),
+    (lambda f: f["conversations"][1].update(created_at="monday"), "“created_at” should be a number"),
+    (lambda f: f["conversations"][0].update(uuid="not-a-uuid"), "conversation 1 (“Second”): “not-a-uuid” is not a UUID"),
+    (lambda f: f["conversations"][1]["messages"][0].pop("content"), "message 1: “content” is missing"),
+    (lambda f: f.update(version=99), "newer version of Hearth"),
+])
+def test_a_broken_entry_is_named_and_nothing_from_the_file_is_imported(tmp_path: Path, change: Any,
+                                                                        words: str) -> None:
+    source = filled(tmp_path / "a.sqlite3")
+    content = entries(source)
+    content["conversations"].sort(key=lambda c: c["title"])  # "Second" first, then the trip
+    change(content)
+    file = tmp_path / "backup.json"
+    file.write_text(json.dumps(content))
+    target = a_store(tmp_path / "b.sqlite3")
+    result = import_conversations(target, file)
+    assert target.list_conversations() == []
+    assert len(result.problems) == 1 and str(file) in result.problems[0] and words in result.problems[0], result.problems
+
+
+def test_bad_json_is_named_with_its_line(tmp_path: Path) -> None:
+    source = filled(tmp_path / "a.sqlite3")
+    text = json.dumps(entries(source), indent=1).splitlines()
+    text[30] = text[30].rstrip(",")  # a missing comma
+    file = tmp_path / "backup.json"
+    file.write_text("\n".join(text))
+    result = import_conversations(a_store(tmp_path / "b.sqlite3"), file)
+    assert "line 32" in result.problems[0] or "line 31" in result.problems[0], result.problems
