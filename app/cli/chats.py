@@ -1,7 +1,7 @@
 """`hearth chats ...`: conversations from the command line, for scripts and backups (no Qt).
 
 Conversations are named by their UUID (`hearth chats list` shows them). Each command is
-one entry of `_HANDLERS`, so a new one (`chats search`) is a parser and a function.
+one entry of `_HANDLERS`: a parser and a function.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.chat.export import ExportFormat, export_to_folder
 from app.conversations.opener import open_conversations
+from app.conversations.search import MATCH_END, MATCH_START
 from app.conversations.store import Conversation, ConversationStore
 from app.conversations.transfer.importer import import_conversations
 from app.conversations.transfer.markdown import conversation_markdown
@@ -23,9 +24,12 @@ from app.platform.paths import AppPaths
 
 
 def add_chats_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    chats = commands.add_parser("chats", help=_("your conversations: list, show, export, import"))
+    chats = commands.add_parser("chats", help=_("your conversations: list, search, show, export, import"))
     sub = chats.add_subparsers(dest="chats_command", required=True)
     sub.add_parser("list", help=_("show every conversation with its id, newest first"))
+    search = sub.add_parser("search", help=_("find the conversations and messages that use these words"))
+    search.add_argument("query", nargs="+", help=_("words, as typed in the window's search box"))
+    search.add_argument("--limit", type=int, default=20, help=_("at most this many hits (default 20)"))
     show = sub.add_parser("show", help=_("print a conversation (the shown branch) as Markdown"))
     show.add_argument("id", help=_("the conversation's id, from 'hearth chats list'"))
     export = sub.add_parser("export", help=_("write conversations to files in a folder"))
@@ -55,6 +59,23 @@ def _list(args: argparse.Namespace, store: ConversationStore) -> int:
         if conversation is not None:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.updated_at))
             print(f"{conversation.uuid}  {when}  {summary.title}")
+    return 0
+
+
+def _search(args: argparse.Namespace, store: ConversationStore) -> int:
+    """One hit a line: the conversation's id, when, who, and the words around the match
+    (matched words in *asterisks*: a terminal shows no bold)."""
+    words = " ".join(args.query)
+    hits = store.search(words, max(1, args.limit))
+    if not hits:
+        print(_("No conversation mentions “{words}”.").format(words=words))
+        return 1
+    for hit in hits:
+        conversation = store.conversation(hit.conversation_id)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(hit.created_at))
+        who = hit.role.label if hit.role is not None else _("Title")
+        snippet = " ".join(hit.snippet.replace(MATCH_START, "*").replace(MATCH_END, "*").split())
+        print(f"{conversation.uuid if conversation else hit.conversation_id}  {when}  {who}: {snippet}")
     return 0
 
 
@@ -106,5 +127,5 @@ def _percent_printer() -> Callable[[int, int], None]:
 
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace, ConversationStore], int]] = {
-    "list": _list, "show": _show, "export": _export, "import": _import,
+    "list": _list, "search": _search, "show": _show, "export": _export, "import": _import,
 }

@@ -46,6 +46,16 @@ def test_list_and_show_name_conversations_by_uuid(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "There is no conversation 0000" in missing.stderr and "Traceback" not in missing.stderr
 
 
+def test_search_finds_the_words_and_names_the_conversation(tmp_path: Path) -> None:
+    soup, _bikes = seeded(tmp_path / "data")
+    found = hearth(tmp_path / "data", "search", "lentil")
+    assert found.returncode == 0, found.stderr
+    (line,) = found.stdout.splitlines()
+    assert line.startswith(soup) and "Assistant: *Lentil* soup." in line
+    hostile = hearth(tmp_path / "data", "search", "--", '"NEAR(', "-x*")  # FTS syntax: no error, nothing found
+    assert hostile.returncode == 1 and "No conversation mentions" in hostile.stdout and not hostile.stderr
+
+
 def test_export_then_import_into_another_data_folder(tmp_path: Path) -> None:
     soup, bikes = seeded(tmp_path / "data")
     out = tmp_path / "out"
