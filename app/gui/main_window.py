@@ -13,8 +13,7 @@ from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMainWindow
 
-from app.backends.base import ModelFacts, ReplyStats
-from app.chat.crash_recovery import safe_mode_label
+from app.backends.base import ReplyStats
 from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore
@@ -22,14 +21,15 @@ from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
 from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
+from app.gui.controllers.model_choice import ModelChoice
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.conversation_transfer import ConversationTransfer
-from app.gui.dialogs import confirm, error_message, show_about, show_error, show_model_details
+from app.gui.dialogs import confirm, error_message, show_about, show_error
 from app.gui.library.library_window import LibraryServices
 from app.gui.library.pack_dialogs import PackActions
 from app.gui.ops import run_in_background
 from app.gui.provenance_dialog import ProvenanceDialog
-from app.gui.widgets.chat_layout import ChatLayout, no_model_hint
+from app.gui.widgets.chat_layout import ChatLayout
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.settings_dialog import SettingsDialog
@@ -65,7 +65,6 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.library = LibraryAccess(library, library_services, current, lambda: self.loader.model_id, self)
         self._shut_down = False
         self.details_dialog: ProvenanceDialog | None = None  # the Details shown, kept from the garbage collector
-        self._crashed_model_key = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
         self.loader = ModelLoader(worker, library, library_services.policy, self.settings)
         self.session = ChatSession(store, reader, worker, self.loader, self.settings, prepare=lambda: self.chat_view.prepare())
         self.conversations = self.session.conversations
@@ -74,6 +73,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id, HistorySearch(reader)))
         self.build_menus()
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
+        crashed_model = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
+        self.models = ModelChoice(self, self.loader, library, self.library, self.settings, crashed_model)
         self._connect()
         self.setAcceptDrops(True)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme)
@@ -83,8 +84,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.resize(1100, 720)
 
         if crashed_run is not None:
-            self.crash_notice.show_run(crashed_run, library.get(self._crashed_model_key) is not None)
-        self.refresh_models()
+            self.crash_notice.show_run(crashed_run, library.get(crashed_model) is not None)
+        self.models.refresh()
         if not library.models() and bundled_starter_file() is not None:
             # First launch of a bundle: copy its starter model in (the bundle's own folder
             # may be temporary or read-only), so the user can chat straight away.
@@ -102,16 +103,14 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             (self.import_action, self.packs.import_), (self.settings_action, self.open_settings),
             (self.quit_action, self.close), (self.rename_action, self.rename_conversation),
             (self.delete_action, self.delete_conversation), (self.stop_action, self.session.stop),
-            (self.regenerate_action, self.session.regenerate), (self.model_details_action, self.show_model_details),
+            (self.regenerate_action, self.session.regenerate), (self.model_details_action, lambda: self.models.show_details(self)),
             (self.about_action, lambda: show_about(self, self.library.services.policy.problems)),
         ):
             item.triggered.connect(slot)
         self.sidebar.chosen.connect(self.session.open)
         self.sidebar.hit_chosen.connect(self.session.open)
         self.new_button.clicked.connect(self.new_conversation)
-        self.model_picker.activated.connect(self._on_model_picked)
         self.library_button.clicked.connect(self.library.open)
-        self.crash_notice.retry_in_safe_mode.connect(self.retry_in_safe_mode)
         self.crash_notice.choose_another.connect(self.library.open)
         self.chat_view.branch_requested.connect(self.session.show_alternative)
         self.chat_view.details_requested.connect(self.show_reply_details)
@@ -135,23 +134,16 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         session.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         session.error.connect(self.show_error)
 
-        loader = self.loader
-        loader.loading.connect(self._on_model_loading)
-        loader.progress.connect(self.show_load_progress)
-        loader.loaded.connect(self._on_model_loaded)
-        loader.failed.connect(self._on_model_failed)
-        loader.warning.connect(lambda text: self.show_error(self.tr("This model may not fit"), text))
-        loader.refused.connect(lambda text: self.show_error(self.tr("Not allowed here"), text))
+        self.models.controls_changed.connect(self._update_controls)
+        self.models.loaded.connect(self.composer.setFocus)
+        self.models.error.connect(self.show_error)
+        self.models.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
 
         self.settings.changed.connect(self.library.apply_settings)
         self.settings.engine_changed.connect(self.loader.reload)
         self.settings.save_failed.connect(lambda text: self.show_error(self.tr("Settings not saved"), text))
         self.packs.imported.connect(self._on_pack_imported)
-        self.library.load_requested.connect(self._on_library_load)
-        self.library.models_changed.connect(self.refresh_models)
-        queue = self.library.services.queue
-        queue.model_added.connect(self._on_model_downloaded)
-        queue.download_failed.connect(
+        self.library.services.queue.download_failed.connect(
             lambda label, message: self.statusBar().showMessage(
                 self.tr("The download of {name} stopped: {reason}").format(name=label, reason=message), 20_000
             )
@@ -159,58 +151,12 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     # Models ----------------------------------------------------------------
 
-    def refresh_models(self) -> None:
-        policy = self.library.services.policy
-        settings = self.settings.current()
-        chosen = self.model_picker.show_models([e for e in self._library.models() if policy.allows(*e.names)],
-                                               settings.last_model_id, policy.default_model)
-        if chosen and not self.loader.model_id:
-            if settings.preferences_of(chosen).crashed:  # never by itself after a crash
-                self.show_no_model(self.tr("No model loaded: the last one stopped Hearth"))
-            else:
-                self.loader.load(chosen)
-        self._update_controls()
-
-    def _on_model_picked(self, index: int) -> None:
-        model_id = self.model_picker.itemData(index)
-        if model_id and model_id != self.loader.model_id:
-            self.loader.load(model_id)
-
-    def retry_in_safe_mode(self) -> None:
-        """Load the model that stopped Hearth again, with the engine's speed-ups off."""
-        self.settings.set_safe_mode(self._crashed_model_key, True)
-        self.loader.load(self._crashed_model_key)
-
-    def _on_model_loading(self, name: str) -> None:
-        self.show_model_loading(name)
-        self._update_controls()
-
-    def _on_model_loaded(self, facts: ModelFacts) -> None:
-        self.library.show_in_use()
-        entry = self.loader.entry()
-        self.show_model_loaded(facts, (entry.license if entry else "") or facts.license)
-        self._update_controls()
-        self.composer.setFocus()
-
-    def _on_model_failed(self, message: str) -> None:
-        self.show_no_model(self.tr("No model loaded"))
-        self._update_controls()
-        self.show_error(self.tr("The model could not be loaded"), message)
-
     def add_dropped_models(self, paths: list[Path]) -> None:
         self.library.add_files(paths)
 
-    def _on_library_load(self, model_id: str) -> None:
-        self.loader.load(model_id)
-        self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(model_id)))
-
-    def _on_model_downloaded(self, entry: ModelEntry) -> None:
-        self.statusBar().showMessage(self.tr("{name} is downloaded, verified and ready to use.").format(name=entry.name), 10_000)
-        self.refresh_models()
-
     def _on_starter_added(self, entry: ModelEntry) -> None:
         log.info("starter model %s installed from the bundle", entry.id)
-        self.refresh_models()
+        self.models.refresh()
         self.session.refresh()
 
     def _on_starter_failed(self, message: str) -> None:
@@ -220,7 +166,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def _on_pack_imported(self, settings_applied: bool) -> None:
         if settings_applied:
             self.settings.reread()
-        self.refresh_models()
+        self.models.refresh()
 
     # Conversations ---------------------------------------------------------
 
@@ -298,16 +244,6 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
                                 downloads=self.library.services.policy.downloads)
         if dialog.exec():
             self.settings.edited(dialog.result_settings())
-
-    def show_model_details(self) -> None:
-        entry = self.loader.entry()
-        if entry is None:
-            self.show_error(self.tr("No model loaded"), no_model_hint())
-            return
-        preferences = self.settings.current().preferences_of(entry.id)
-        if show_model_details(self, entry, preferences, safe_mode_label(preferences)):
-            self.settings.set_safe_mode(entry.id, False)
-            self.loader.load(entry.id)
 
     def confirm(self, title: str, text: str, action: str) -> bool:
         return confirm(self, title, text, action)

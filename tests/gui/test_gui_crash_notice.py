@@ -60,7 +60,7 @@ def test_details_show_safe_mode_and_turning_it_off_reloads_normally(
     qtbot, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory, fake_backend: FakeBackend
 ) -> None:
     window, entry = window_after_crash(qtbot, paths, smollm_path, fake_factory, safe_mode=False)
-    window.retry_in_safe_mode()
+    window.models.retry_in_safe_mode()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     shown: list[str] = []
 
@@ -70,7 +70,7 @@ def test_details_show_safe_mode_and_turning_it_off_reloads_normally(
         next(b for b in box.findChildren(QPushButton) if b.text() == "Turn off safe mode").click()
 
     QTimer.singleShot(100, answer)
-    window.show_model_details()
+    window.models.show_details(window)
     assert "Safe mode: on" in shown[0]
     qtbot.waitUntil(lambda: window.loader.ready and len(fake_backend.safe_modes) == 2, timeout=5000)
     assert fake_backend.safe_modes == [True, False]

@@ -252,7 +252,7 @@ def test_the_main_window_its_chat_and_its_boxes_are_translated(
     boxes = collect_boxes(monkeypatch)
     window.rename_conversation()
     window.delete_conversation()
-    window.show_model_details()
+    window.models.show_details(window)
     window.about_action.trigger()
     assert [where for where, _ in boxes].count("QMessageBox title") == 2 and "input title" in dict(boxes) and "about" in dict(boxes)
     build = describe_build(build_info())  # names and versions, written by the Qt-free code
