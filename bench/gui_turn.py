@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,12 @@ _main_thread = threading.main_thread()
 statements = 0
 
 
-def _count(_statement: str) -> None:
+def _count(statement: str) -> None:
+    """Statements the GUI thread asked for; not those SQLite runs inside them, which its
+    trace reports as comments ("-- INSERT INTO 'main'.'message_text_data' ..."): the
+    full-text index's own writes when a message is added."""
     global statements
-    if threading.current_thread() is _main_thread:
+    if threading.current_thread() is _main_thread and not statement.startswith("--"):
         statements += 1
 
 
@@ -80,8 +84,10 @@ def _open_window(paths: Any, app: QApplication) -> Any:
     return window
 
 
-def measure_turn(earlier_turns: int) -> tuple[int, float]:
-    """(GUI-thread statements, GUI-thread CPU seconds) of one turn after `earlier_turns`."""
+def _gui_thread_cost(turns: int, newer_chat: bool, act: Callable[[Any, int], None]) -> tuple[int, float]:
+    """(GUI-thread statements, GUI-thread CPU seconds) from `act(window, conversation)` until
+    the window can send again and has shown everything, in a window opened on a store with
+    a conversation of `turns` turns (and, with `newer_chat`, a newer one it opens with)."""
     global statements
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
@@ -89,14 +95,15 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
         paths.ensure()
         ModelLibrary(paths.models_dir).add(starter_model_file(), copy=False)
         store = SqliteConversationStore(paths.database)
-        _save_conversation(store, earlier_turns)
+        conversation = _save_conversation(store, turns)
+        if newer_chat:
+            _save_conversation(store, 1)
         store.close()
         window = _open_window(paths, app)
         statements = 0
         started = time.thread_time()
-        window.composer.setPlainText("One more question, please.")
-        window.send(window.composer.toPlainText())
-        while not window.send_button.isEnabled() or window.chat_view.finishing:  # the reply has ended and been shown
+        act(window, conversation)
+        while not window.send_button.isEnabled() or window.chat_view.finishing:
             app.processEvents()
             time.sleep(0.001)
         app.processEvents()
@@ -105,34 +112,16 @@ def measure_turn(earlier_turns: int) -> tuple[int, float]:
         window.close()
         app.processEvents()
     return counted, cpu
+
+
+def measure_turn(earlier_turns: int) -> tuple[int, float]:
+    """One more message sent after `earlier_turns`, until its reply is shown."""
+    return _gui_thread_cost(earlier_turns, False, lambda window, _conversation: window.send("One more question, please."))
 
 
 def measure_open(turns: int) -> tuple[int, float]:
-    """(GUI-thread statements, GUI-thread CPU seconds) of opening a conversation of `turns`
-    turns, not shown before, from a newer one the window opened with."""
-    global statements
-    app = QApplication.instance() or QApplication([])
-    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
-        paths = resolve_paths(Path(folder))
-        paths.ensure()
-        ModelLibrary(paths.models_dir).add(starter_model_file(), copy=False)
-        store = SqliteConversationStore(paths.database)
-        long_chat = _save_conversation(store, turns)
-        _save_conversation(store, 1)  # the newest: the window opens with it
-        store.close()
-        window = _open_window(paths, app)
-        statements = 0
-        started = time.thread_time()
-        window.session.open(long_chat)
-        while not window.send_button.isEnabled():  # read and shown
-            app.processEvents()
-            time.sleep(0.001)
-        app.processEvents()
-        cpu = time.thread_time() - started
-        counted = statements
-        window.close()
-        app.processEvents()
-    return counted, cpu
+    """Opening a conversation of `turns` turns, not shown before, from a newer one."""
+    return _gui_thread_cost(turns, True, lambda window, conversation: window.session.open(conversation))
 
 
 def _table(title: str, results: dict[int, tuple[int, float]]) -> None:
