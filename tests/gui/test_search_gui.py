@@ -205,3 +205,12 @@ def test_the_hits_follow_a_rename_and_a_delete(qtbot, window: MainWindow, histor
     window.delete_conversation()
     qtbot.waitUntil(lambda: window.sidebar.no_hits.isVisible(), timeout=5000)
     assert window.sidebar.no_hits.text() == "No conversation mentions “keepers”."
+
+
+def test_a_snippet_reads_as_text_not_markdown() -> None:
+    from app.conversations.search import MATCH_END, MATCH_START
+    from app.gui.item_models.search_hits import marked_html
+
+    snippet = f"A **{MATCH_START}lentil{MATCH_END} soup**:\n\n- 2 kg\n```text\nSimmer `40` minutes.\n```\n# Done"
+    assert marked_html(snippet) == "A <b>lentil</b> soup: 2 kg Simmer 40 minutes. Done"
+    assert marked_html("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"

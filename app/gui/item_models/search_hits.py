@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
@@ -15,9 +16,17 @@ HitHtmlRole = Qt.ItemDataRole.UserRole + 2  # the hit as the list draws it: esca
 Index = QModelIndex | QPersistentModelIndex
 
 
+# Markdown's marks read as noise in a one-line snippet: emphasis, code fences and ticks,
+# heading and quote marks at a line's start, list bullets.
+_INLINE_MARKS = re.compile(r"\*\*|__|```\w*|`")
+_LINE_MARKS = re.compile(r"^\s*(?:#{1,6}|>|[-*+])\s+", re.MULTILINE)
+
+
 def marked_html(text: str) -> str:
-    """`text` (untrusted: a model may have written it) as HTML, its matched words in bold."""
-    return html.escape(" ".join(text.split())).replace(MATCH_START, "<b>").replace(MATCH_END, "</b>")
+    """`text` (untrusted: a model may have written it) as HTML without its Markdown marks,
+    its matched words in bold."""
+    plain = " ".join(_INLINE_MARKS.sub("", _LINE_MARKS.sub(" ", text)).split())
+    return html.escape(plain).replace(MATCH_START, "<b>").replace(MATCH_END, "</b>")
 
 
 def hit_html(hit: SearchHit) -> str:
