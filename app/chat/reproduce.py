@@ -120,6 +120,8 @@ def reproduce_reply(
     refused = refusal(provenance, model_file, loaded.name if loaded else None)
     if refused or loaded is None:
         return Reproduction(message_id, refusal=refused)
+    if not message.content:  # a reply stopped before its first word: "identical" would say nothing
+        return Reproduction(message_id, refusal=_("This reply has no text to compare: it stopped before its first word."))
     conversation = store.conversation(message.conversation_id)
     current = record(
         loaded, model_file, settings.sampling, settings.sampling.seed < 0, format_preference,

@@ -233,7 +233,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def _update_controls(self) -> None:
         self.show_controls(
-            ready=self.loader.ready, loading=bool(self.loader.model_id), busy=self.session.busy,
+            ready=self.loader.ready, loading=bool(self.loader.model_id), busy=self.session.busy or self.session.reproducing,
             can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
         )
 

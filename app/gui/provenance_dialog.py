@@ -5,7 +5,7 @@ Not modal: the conversation stays usable while a reply is written again on the w
 
 from __future__ import annotations
 
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.chat.provenance import describe
@@ -45,6 +45,7 @@ class ProvenanceDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(640, 360)
         self._asked = False  # this dialog's Reproduce is running
+        self._listening = True  # connected to the session, until closed
         session.reproduced.connect(self._on_reproduced)
         session.state_changed.connect(self._update)
         self._update()
@@ -68,10 +69,15 @@ class ProvenanceDialog(QDialog):
             self._asked = False
             self.outcome.setText(outcome.describe())
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        """A Reproduce still running is stopped: nobody is left to read its outcome."""
+    def done(self, result: int) -> None:
+        """Closed, however (Close, Escape, the title bar): a Reproduce still running is
+        stopped, since nobody is left to read its outcome, and the session is let go. Not
+        closeEvent: Escape hides a dialog without one."""
         if self._asked:
+            self._asked = False
             self._session.stop()
-        self._session.reproduced.disconnect(self._on_reproduced)
-        self._session.state_changed.disconnect(self._update)
-        super().closeEvent(event)
+        if self._listening:
+            self._listening = False
+            self._session.reproduced.disconnect(self._on_reproduced)
+            self._session.state_changed.disconnect(self._update)
+        super().done(result)

@@ -128,6 +128,15 @@ def test_reproduce_refuses_another_model(backend: FakeBackend, store: Conversati
     assert len(backend.requests) == asked  # nothing ran
 
 
+def test_a_reply_stopped_before_its_first_word_is_not_called_identical(backend: FakeBackend, store: ConversationStore) -> None:
+    message = answer(backend, store, settings())
+    store.update_message(message.id, "", status="stopped")
+    asked = len(backend.requests)
+    outcome = reproduce_reply(backend, store, message.id, SMOL, settings(), "auto", threading.Event(), locked=())
+    assert not outcome.identical and "no text to compare" in outcome.describe()
+    assert len(backend.requests) == asked  # nothing ran
+
+
 def test_a_record_from_another_version_is_shown_as_it_is_and_not_reproduced(backend: FakeBackend, store: ConversationStore) -> None:
     conversation = store.create_conversation("From the future")
     question = store.add_message(conversation, None, "user", "Hi")

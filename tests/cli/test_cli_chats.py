@@ -108,4 +108,6 @@ def test_a_real_reply_and_its_provenance_survive_export_and_import(tmp_path: Pat
     assert hearth(tmp_path / "other", "show", conversation).stdout == hearth(tmp_path / "data", "show", conversation).stdout
     moved = SqliteConversationStore(resolve_paths(tmp_path / "other").database)
     [summary] = moved.list_conversations()
-    assert moved.all_messages(summary.id)[1].stats == reply["stats"]
+    moved_reply = moved.all_messages(summary.id)[1]
+    assert moved_reply.stats == reply["stats"] and moved_reply.provenance == reply["provenance"]
+    assert reply["provenance"]["sampling"]["seed"] == 1 and reply["provenance"]["model"]["size"] > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ def filled(path: Path) -> ConversationStore:
     first = store.create_conversation("Trip «planning»", system_prompt="Be brief.", model_id="smollm2",
                                       assistant_id="travel")
     question = store.add_message(first, None, "user", "Where to go?")
-    reply = store.add_message(first, question, "assistant", "Lisbon.")
+    reply = store.add_message(first, question, "assistant", "Lisbon.", provenance={
+        "version": 1, "model": {"name": "SmolLM2", "sha256": "ab" * 32}, "sampling": {"seed": 42}})
     store.update_message(reply, "Lisbon.", status=Status.COMPLETE,
                          stats={"reply_tokens": 3, "tokens_per_second": 41.5, "model_sha256": "ab" * 32})
     store.add_message(first, question, "assistant", "Porto, maybe", status=Status.STOPPED)
@@ -82,6 +84,47 @@ def test_into_the_same_store_nothing_is_added_or_changed(tmp_path: Path) -> None
     assert len(store.list_conversations()) == 2
     assert "Renamed here" in {s.title for s in store.list_conversations()}  # never overwritten
     assert [t.messages for t in everything(store)] == [t.messages for t in before]
+
+
+def test_provenance_goes_out_and_comes_back(tmp_path: Path) -> None:
+    source = filled(tmp_path / "a.sqlite3")
+    file = exported(source, tmp_path / "backup.json")
+    assert '"sha256": "' + "ab" * 32 in file.read_text(encoding="utf-8")
+    target = a_store(tmp_path / "b.sqlite3")
+    import_conversations(target, file)
+    lisbon = next(s.id for s in target.list_conversations() if s.title == "Trip «planning»")
+    reply = target.thread(lisbon)[-1]
+    assert reply.provenance["sampling"]["seed"] == 42 and reply.provenance["model"]["name"] == "SmolLM2"
+
+
+def test_uuids_spelt_otherwise_are_the_same_conversation(tmp_path: Path) -> None:
+    """Upper case, braces or a urn: the same UUIDs, so the same conversations: not added twice."""
+    store = filled(tmp_path / "a.sqlite3")
+    text = exported(store, tmp_path / "backup.json").read_text(encoding="utf-8")
+    shouted = tmp_path / "shouted.json"
+    shouted.write_text(re.sub(r'"([0-9a-f-]{36})"', lambda m: '"{' + m[1].upper() + '}"', text), encoding="utf-8")
+    result = import_conversations(store, shouted)
+    assert (result.count.added, result.count.already_there, result.problems) == (0, 2, [])
+
+
+def test_a_conversation_without_a_shown_message_shows_its_newest_and_an_unfinished_reply_is_interrupted(
+    tmp_path: Path,
+) -> None:
+    source = filled(tmp_path / "a.sqlite3")
+    written = entries(source)
+    for conversation in written["conversations"]:
+        conversation.pop("current_message")
+        for message in conversation["messages"]:
+            if message["status"] == "stopped":
+                message["status"] = "streaming"
+    file = tmp_path / "edited.json"
+    file.write_text(json.dumps(written), encoding="utf-8")
+    target = a_store(tmp_path / "b.sqlite3")
+    import_conversations(target, file)
+    for summary in target.list_conversations():
+        assert target.thread(summary.id), f"{summary.title} opens with something shown"
+    statuses = {m.status for s in target.list_conversations() for m in target.all_messages(s.id)}
+    assert Status.STREAMING not in statuses and Status.INTERRUPTED in statuses
 
 
 def entries(store: ConversationStore) -> dict[str, Any]:

@@ -107,3 +107,16 @@ def test_a_reply_from_before_provenance_says_nothing_was_recorded(qtbot, window:
     dialog = window.details_dialog
     assert dialog is not None and "Nothing was recorded" in dialog.details.toPlainText()
     assert not dialog.reproduce_button.isEnabled()
+
+
+def test_escape_on_the_details_stops_their_reproduce_and_the_window_can_send_again(
+    qtbot, window: MainWindow, fake_backend: FakeBackend
+) -> None:
+    dialog = open_details(qtbot, window)
+    fake_backend.delay = 0.2  # the Reproduce is still writing when the dialog goes
+    dialog.reproduce_button.click()
+    assert window.session.reproducing and window.stop_button.isEnabled(), "Stop is offered while it runs"
+    dialog.reject()  # what Escape does: it hides the dialog without a close event
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not window.session.reproducing, timeout=5000)
+    assert window.session.can_reply and window.send_button.isEnabled()

@@ -34,7 +34,8 @@ def tree_of(store: ConversationStore, conversation_id: int) -> ConversationTree:
         current_uuid=uuid_of.get(conversation.current_leaf_id) if conversation.current_leaf_id else None,
         messages=tuple(
             TreeMessage(uuid=m.uuid, parent_uuid=uuid_of[m.parent_id] if m.parent_id is not None else None,
-                        role=m.role, content=m.content, status=m.status, created_at=m.created_at, stats=m.stats)
+                        role=m.role, content=m.content, status=m.status, created_at=m.created_at, stats=m.stats,
+                        provenance=m.provenance)
             for m in messages
         ),
     )
@@ -60,7 +61,7 @@ def _conversation_entry(tree: ConversationTree) -> dict[str, Any]:
         "current_message": tree.current_uuid,
         "messages": [
             {"uuid": m.uuid, "parent": m.parent_uuid, "role": m.role.value, "content": m.content,
-             "status": m.status.value, "created_at": m.created_at, "stats": m.stats}
+             "status": m.status.value, "created_at": m.created_at, "stats": m.stats, "provenance": m.provenance}
             for m in tree.messages
         ],
     }
@@ -98,6 +99,9 @@ def _tree(entry: Any) -> ConversationTree:
             raise EntryProblem(_("message {number}: {problem}").format(number=index, problem=exc)) from None
     ordered = parents_first(messages)
     current = field(entry, "current_message", str, optional=True)
+    if current is None and ordered:  # shown from its newest message, as a ChatGPT import is
+        current = max(ordered, key=lambda m: m.created_at).uuid
+    current = _uuid(current) if current is not None else None
     if current is not None and current not in {m.uuid for m in ordered}:
         raise EntryProblem(_("“current_message” names {id}, which is not one of its messages.").format(id=current))
     return ConversationTree(
@@ -118,16 +122,21 @@ def _message(raw: Any) -> TreeMessage:
     if status not in set(Status):
         raise EntryProblem(_("“status” is “{value}”; it should be one of: {choices}.").format(
             value=status, choices=", ".join(Status)))
+    parent = field(raw, "parent", str, optional=True)
     return TreeMessage(
-        uuid=_uuid(field(raw, "uuid", str)), parent_uuid=field(raw, "parent", str, optional=True),
-        role=Role(role), content=field(raw, "content", str), status=Status(status),
+        uuid=_uuid(field(raw, "uuid", str)), parent_uuid=_uuid(parent) if parent is not None else None,
+        role=Role(role), content=field(raw, "content", str),
+        # A reply that was being written when the file was made did not finish.
+        status=Status.INTERRUPTED if status == Status.STREAMING else Status(status),
         created_at=field(raw, "created_at", (int, float)), stats=field(raw, "stats", dict, optional=True) or {},
+        provenance=field(raw, "provenance", dict, optional=True) or {},
     )
 
 
 def _uuid(text: str) -> str:
+    """The UUID in its one spelling (lower case, hyphens): the same one written as
+    "{ABC…}" or "urn:uuid:…" must be recognised as already here."""
     try:
-        uuid.UUID(text)
+        return str(uuid.UUID(text))
     except ValueError:
         raise EntryProblem(_("“{value}” is not a UUID.").format(value=text)) from None
-    return text

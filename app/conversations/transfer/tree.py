@@ -22,6 +22,7 @@ class TreeMessage:
     status: Status
     created_at: float
     stats: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # what produced a reply (app/chat/provenance.py)
 
 
 @dataclass(frozen=True)

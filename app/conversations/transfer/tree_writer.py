@@ -28,12 +28,13 @@ def add_trees(db: sqlite3.Connection, trees: Iterable[ConversationTree]) -> Adde
         ids: dict[str, int] = {}
         for message in tree.messages:
             cursor = db.execute(
-                "INSERT INTO messages (uuid, conversation_id, parent_id, role, content, status, stats, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (uuid, conversation_id, parent_id, role, content, status, stats, provenance,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (message.uuid, conversation_id,
                  ids[message.parent_uuid] if message.parent_uuid is not None else None,
                  message.role.value, message.content, message.status.value,
-                 json.dumps(message.stats) if message.stats else None, message.created_at),
+                 json.dumps(message.stats) if message.stats else None,
+                 json.dumps(message.provenance) if message.provenance else None, message.created_at),
             )
             assert cursor.lastrowid is not None
             ids[message.uuid] = cursor.lastrowid

@@ -41,7 +41,7 @@ class ReplyRequest:
     parent_id: int
     settings: Settings
     format_preference: str
-    locked: frozenset[str] = frozenset()  # what the administrator locked (schema names)
+    locked: frozenset[str]  # what the administrator locked (schema names): no default, never forgotten
     model_file: ModelFile | None = None  # the loaded model's file, for the reply's provenance
 
 
@@ -54,7 +54,7 @@ class ReproduceRequest:
     message_id: int
     settings: Settings
     format_preference: str
-    locked: frozenset[str] = frozenset()
+    locked: frozenset[str]
     model_file: ModelFile | None = None
 
 
