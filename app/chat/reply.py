@@ -97,7 +97,9 @@ def generate_reply(
             growing.finish("failed")
         raise
     ((message_id, growing),) = rows  # a backend begins every reply it returns
+    growing.finish("stopped" if stats.stopped else "complete", stats.as_dict())
+    # After the reply is finished: should this write fail, the reply is still complete (and
+    # searchable), with the record written when it began.
     if provenance is not None and (reported := as_reported(provenance, stats)) != provenance:
         store.set_provenance(message_id, reported)
-    growing.finish("stopped" if stats.stopped else "complete", stats.as_dict())
     return ReplyResult(message_id, growing.text, stats)

@@ -18,6 +18,7 @@ class HistorySearch(QObject):
     def __init__(self, reader: StoreReader) -> None:
         super().__init__()
         self._latest = 0
+        self._reader = reader
         self.request_search.connect(reader.search)
         reader.searched.connect(self._on_searched)
         reader.search_failed.connect(self._on_failed)
@@ -25,11 +26,13 @@ class HistorySearch(QObject):
     def find(self, text: str) -> None:
         """Search for `text`; an answer to an earlier search still on its way is dropped."""
         self._latest += 1
+        self._reader.wanted_search = self._latest  # one still queued is skipped
         self.request_search.emit(self._latest, text, PAGE)
 
     def cancel(self) -> None:
         """Nothing is being searched for any more (the field was cleared)."""
         self._latest += 1
+        self._reader.wanted_search = self._latest
 
     def _on_searched(self, request_id: int, text: str, hits: object) -> None:
         if request_id == self._latest:

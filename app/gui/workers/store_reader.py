@@ -40,8 +40,10 @@ class StoreReader(QObject):
         self._paths = paths
         self._store: ConversationStore | None = None
         self._thread: QThread | None = None  # kept referenced: an unreferenced QThread is deleted running
-        # The request the session waits for (an int assignment is atomic); -1: none, ever again.
+        # The read and the search their askers wait for (an int assignment is atomic); -1:
+        # none, ever again.
         self.wanted = 0
+        self.wanted_search = 0
 
     @classmethod
     def started(cls, paths: AppPaths) -> StoreReader:
@@ -83,6 +85,8 @@ class StoreReader(QObject):
 
     @Slot(int, str, int)
     def search(self, request_id: int, text: str, limit: int) -> None:
+        if request_id != self.wanted_search:
+            return  # typed on since, or closing
         try:
             hits: list[SearchHit] = self._opened().search(text, limit)
         except HearthError as exc:
@@ -103,7 +107,7 @@ class StoreReader(QObject):
     def stop(self) -> None:
         """From the GUI thread: close the connection (after the read under way; queued ones
         are skipped) and end the thread. Once is enough; again does nothing."""
-        self.wanted = -1
+        self.wanted = self.wanted_search = -1
         thread = self.thread()
         if thread is QThread.currentThread() or not thread.isRunning():
             return
