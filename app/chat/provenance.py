@@ -147,8 +147,8 @@ def describe(provenance: dict[str, Any]) -> str:
             context=provenance["context_length"],
             threads=_("run on another computer") if threads == 0 else _("{count} CPU threads").format(count=threads),
         ),
-        _("Engine: {engine}{safe}.").format(
-            engine=provenance["engine"] or _("not known"), safe=_(", in safe mode") if provenance["safe_mode"] else ""
+        (_("Engine: {engine}, in safe mode.") if provenance["safe_mode"] else _("Engine: {engine}.")).format(
+            engine=provenance["engine"] or _("not known")
         ),
         _("Hearth: {version}.").format(version=provenance["hearth"]),
         _("Assistant: {assistant}; system prompt: “{system_prompt}”.").format(
@@ -185,12 +185,22 @@ def _at(provenance: dict[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
+def _shown(value: Any) -> str:
+    """A recorded value as a person reads it: on and off, not True and False."""
+    if value is True:
+        return _("on")
+    if value is False:
+        return _("off")
+    return _("not recorded") if value is None else str(value)
+
+
 def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Where `current` (a record of how a reply would be written now) differs from the
     `recorded` one, in plain words: 'temperature: 0.7 then, 1.2 now'. The seed counts
     only when both are fixed, or one is random and the other not."""
     found = [
-        _("{setting}: {then} then, {now} now").format(setting=name, then=_at(recorded, path), now=_at(current, path))
+        _("{setting}: {then} then, {now} now").format(
+            setting=name, then=_shown(_at(recorded, path)), now=_shown(_at(current, path)))
         for path, name in _compared()
         if _at(recorded, path) != _at(current, path)
     ]

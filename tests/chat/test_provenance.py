@@ -163,3 +163,13 @@ def test_the_seed_the_backend_reports_is_the_one_recorded(store: ConversationSto
     backend.load(ModelRef(path=Path("x.gguf")), LoadOptions(EngineSettings()))
     message = answer(backend, store, settings(seed=5))
     assert message.provenance["sampling"]["seed"] == 99
+
+
+def test_differences_say_on_and_off_and_the_details_a_whole_sentence_for_safe_mode(backend: FakeBackend, store: ConversationStore) -> None:
+    from app.chat.provenance import describe, differences
+
+    message = answer(backend, store, settings())
+    recorded = message.provenance
+    assert differences(recorded, {**recorded, "safe_mode": True}) == ["safe mode: off then, on now"]
+    assert "Engine: fake engine 1.0, in safe mode." in describe({**recorded, "safe_mode": True})
+    assert "Engine: fake engine 1.0." in describe(recorded)
