@@ -98,6 +98,10 @@ def _import(args: argparse.Namespace, store: ConversationStore) -> int:
     result = import_conversations(store, args.path, _percent_printer())
     print(ngettext("Imported {count} conversation.", "Imported {count} conversations.",
                    result.count.added).format(count=result.count.added), end=" ")
+    if result.count.extended:
+        print(ngettext("{count} conversation already here gained new messages.",
+                       "{count} conversations already here gained new messages.",
+                       result.count.extended).format(count=result.count.extended), end=" ")
     print(ngettext("{count} was already here.", "{count} were already here.",
                    result.count.already_there).format(count=result.count.already_there))
     for problem in result.problems:

@@ -463,7 +463,8 @@ class SqliteConversationStore:
 
     def add_conversation_trees(self, trees: Iterable[ConversationTree]) -> AddedCount:
         """Add whole conversations in one transaction, keeping their UUIDs and times; one
-        already here (by its UUID or its messages') is skipped, never overwritten."""
+        already here gains only the messages it lacks, and nothing here is overwritten
+        (app/conversations/transfer/tree_writer.py)."""
         from app.conversations.transfer.tree_writer import add_trees  # it imports this module's types
 
         with self._write() as db:

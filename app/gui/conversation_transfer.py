@@ -129,9 +129,11 @@ class ConversationTransfer(QObject):
             self._session.open_latest()
         else:
             self._session.conversations.refresh()
-        self._window.statusBar().showMessage(
-            self.tr("Imported %n conversation(s).", "", result.count.added) + " "
-            + self.tr("%n were already here.", "", result.count.already_there), 20_000)
+        said = [self.tr("Imported %n conversation(s).", "", result.count.added)]
+        if result.count.extended:
+            said.append(self.tr("%n conversation(s) already here gained new messages.", "", result.count.extended))
+        said.append(self.tr("%n were already here.", "", result.count.already_there))
+        self._window.statusBar().showMessage(" ".join(said), 20_000)
         if result.problems:
             show_error(self._window, self.tr("Some conversations were not imported"), "\n\n".join(result.problems))
 

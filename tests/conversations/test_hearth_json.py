@@ -86,6 +86,48 @@ def test_into_the_same_store_nothing_is_added_or_changed(tmp_path: Path) -> None
     assert [t.messages for t in everything(store)] == [t.messages for t in before]
 
 
+def test_a_conversation_continued_elsewhere_gains_only_its_new_messages(tmp_path: Path) -> None:
+    """Backed up on one computer, continued on another, imported back: the new turns
+    arrive, nothing here changes, and the conversation shows where it was continued."""
+    here = filled(tmp_path / "here.sqlite3")
+    elsewhere = a_store(tmp_path / "elsewhere.sqlite3")
+    import_conversations(elsewhere, exported(here, tmp_path / "backup.json"))
+    trip = next(s.id for s in elsewhere.list_conversations() if s.title == "Trip «planning»")
+    last = elsewhere.thread(trip)[-1].id
+    question = elsewhere.add_message(trip, last, "user", "And in June?")
+    elsewhere.add_message(trip, question, "assistant", "Madeira.")
+    here_trip = next(s.id for s in here.list_conversations() if s.title == "Trip «planning»")
+    here.rename_conversation(here_trip, "Renamed here")
+    before = {m.uuid: m for m in here.all_messages(here_trip)}
+
+    result = import_conversations(here, exported(elsewhere, tmp_path / "continued.json"))
+
+    assert (result.count.added, result.count.extended, result.count.already_there, result.problems) == (0, 1, 1, [])
+    assert [m.content for m in here.thread(here_trip)] == ["Where to go?", "Lisbon.", "And in June?", "Madeira."]
+    after = {m.uuid: m for m in here.all_messages(here_trip)}
+    assert len(after) == len(before) + 2 and all(after[key] == message for key, message in before.items())
+    assert here.conversation_title(here_trip) == "Renamed here"
+    again = import_conversations(here, tmp_path / "continued.json")
+    assert (again.count.added, again.count.extended, again.count.already_there) == (0, 0, 2)
+
+
+def test_new_messages_on_another_branch_do_not_move_what_is_shown(tmp_path: Path) -> None:
+    here = filled(tmp_path / "here.sqlite3")
+    elsewhere = a_store(tmp_path / "elsewhere.sqlite3")
+    import_conversations(elsewhere, exported(here, tmp_path / "backup.json"))
+    trip = next(s.id for s in elsewhere.list_conversations() if s.title == "Trip «planning»")
+    elsewhere.add_message(trip, elsewhere.thread(trip)[-1].id, "user", "And in June?")
+    here_trip = next(s.id for s in here.list_conversations() if s.title == "Trip «planning»")
+    may = next(m for m in here.all_messages(here_trip) if m.content == "Where to go in May?")
+    here.show_branch(may.id)  # here, the user went on reading the other question
+
+    result = import_conversations(here, exported(elsewhere, tmp_path / "continued.json"))
+
+    assert result.count.extended == 1
+    assert here.thread(here_trip)[0].content == "Where to go in May?"
+    assert "And in June?" in {m.content for m in here.all_messages(here_trip)}
+
+
 def test_provenance_goes_out_and_comes_back(tmp_path: Path) -> None:
     source = filled(tmp_path / "a.sqlite3")
     file = exported(source, tmp_path / "backup.json")

@@ -42,10 +42,12 @@ class ConversationTree:
 
 @dataclass(frozen=True)
 class AddedCount:
-    """What an import did: conversations added, and those already in the store (skipped)."""
+    """What an import did: conversations added, those already in the store that gained
+    messages (continued elsewhere since), and those already there whole (skipped)."""
 
     added: int = 0
     already_there: int = 0
+    extended: int = 0
 
     def __add__(self, other: AddedCount) -> AddedCount:
-        return AddedCount(self.added + other.added, self.already_there + other.already_there)
+        return AddedCount(self.added + other.added, self.already_there + other.already_there, self.extended + other.extended)
