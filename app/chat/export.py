@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.chat.export_html import conversation_html
+from app.chat.export_markdown import conversation_markdown
 from app.conversations.store import ConversationStore
 from app.conversations.transfer.hearth_json import tree_of, write_hearth_json
-from app.conversations.transfer.markdown import conversation_markdown
 from app.conversations.transfer.tree import ConversationTree
 from app.platform.errors import HearthError
 from app.platform.i18n import _

@@ -31,7 +31,7 @@ from app import __version__
 from app.backends.base import ModelFacts, ReplyStats, prompt_format_label
 from app.config.settings import SamplingSettings
 from app.library.model_library import ModelEntry
-from app.platform.i18n import _
+from app.platform.i18n import _, ngettext
 
 PROVENANCE_VERSION = 1
 
@@ -145,7 +145,8 @@ def describe(provenance: dict[str, Any]) -> str:
         _("Seed: {seed} ({note}).").format(seed=sampling["seed"], note=seed_note),
         _("Context: {context:,} tokens; {threads}.").format(
             context=provenance["context_length"],
-            threads=_("run on another computer") if threads == 0 else _("{count} CPU threads").format(count=threads),
+            threads=_("run on another computer") if threads == 0
+            else ngettext("{count} CPU thread", "{count} CPU threads", threads).format(count=threads),
         ),
         (_("Engine: {engine}, in safe mode.") if provenance["safe_mode"] else _("Engine: {engine}.")).format(
             engine=provenance["engine"] or _("not known")

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.chat.export import ExportFormat, export_to_folder
+from app.chat.export_markdown import conversation_markdown
 from app.conversations.opener import open_conversations
 from app.conversations.search import MATCH_END, MATCH_START
 from app.conversations.store import Conversation, ConversationStore
 from app.conversations.transfer.importer import import_conversations
-from app.conversations.transfer.markdown import conversation_markdown
 from app.platform.errors import HearthError
 from app.platform.i18n import _, ngettext
 from app.platform.paths import AppPaths

@@ -6,8 +6,12 @@ import json
 import re
 from pathlib import Path
 
+from app.backends.base import LoadOptions, ModelRef
 from app.chat.export import ALL_CONVERSATIONS_FILE, ExportFormat, export_to_folder
+from app.config.settings import EngineSettings
 from app.conversations.store import ConversationStore, SqliteConversationStore, Status
+from tests.chat.test_provenance import answer, settings
+from tests.fakes import FakeBackend
 
 
 def conversation(store: ConversationStore) -> int:
@@ -53,3 +57,19 @@ def test_a_second_export_to_the_same_folder_never_replaces_the_first(tmp_path: P
     assert [p.name for p in first + second] == [ALL_CONVERSATIONS_FILE, "hearth-conversations 2.json"]
     assert len(json.loads(first[0].read_text())["conversations"]) == 2
     assert {p.name for p in tmp_path.iterdir()} == {ALL_CONVERSATIONS_FILE, "hearth-conversations 2.json"}
+
+
+def test_markdown_and_html_say_under_each_reply_what_wrote_it(tmp_path: Path) -> None:
+    store = SqliteConversationStore(Path(":memory:"))
+    backend = FakeBackend()
+    backend.load(ModelRef(path=Path("smollm2-135m-instruct-q4_1.gguf")), LoadOptions(EngineSettings()))
+    reply = answer(backend, store, settings(temperature=0.7, seed=1234567))
+    [markdown] = export_to_folder(store, ExportFormat.MARKDOWN, [reply.conversation_id], tmp_path)
+    [page] = export_to_folder(store, ExportFormat.HTML, [reply.conversation_id], tmp_path)
+    text = markdown.read_text(encoding="utf-8")
+    assert "> How this reply was written:\n> - Written by Fake model (Q4_0; file smollm2-135m-instruct-q4_1.gguf" in text
+    assert "> - Seed: 1234567 (set in Settings)." in text
+    html_text = page.read_text(encoding="utf-8")
+    assert "<summary>How this reply was written</summary>" in html_text
+    assert "<li>Seed: 1234567 (set in Settings).</li>" in html_text
+    assert text.count("How this reply was written") == 1  # the question has no record

@@ -82,7 +82,7 @@ def test_details_say_it_in_plain_words(backend: FakeBackend, store: Conversation
     text = describe(message.provenance)
     assert "Written by Fake model (Q4_0; file smollm2-135m-instruct-q4_1.gguf, 98 MB, sha256 " + "ab" * 32 in text
     assert "temperature 0.7" in text and "Seed: 1234567 (set in Settings)" in text
-    assert "Context: 2,048 tokens; 1 CPU threads" in text and f"Hearth: {__version__}" in text
+    assert "Context: 2,048 tokens; 1 CPU thread." in text and f"Hearth: {__version__}" in text
     assert "Engine: fake engine 1.0" in text and "system prompt: “Be brief.”" in text
     assert "The model's own chat template" in text
 

@@ -1,8 +1,10 @@
 """A conversation as a Markdown file: the shown thread, each message under its
-author's heading, with a note where other versions (branches) of a message exist."""
+author's heading, with a note where other versions (branches) of a message exist and,
+under each reply, what produced it (app/chat/provenance.py)."""
 
 from __future__ import annotations
 
+from app.chat.provenance import describe
 from app.conversations.store import ConversationStore
 from app.platform.i18n import _
 
@@ -25,6 +27,9 @@ def conversation_markdown(store: ConversationStore, conversation_id: int) -> str
             ).format(position=position, count=count)) + "\n")
         if message.status.note:
             parts.append(f"*{message.status.note}*\n")
+        if message.provenance:
+            facts = describe(message.provenance).splitlines()
+            parts.append(_quoted("\n".join([_("How this reply was written:"), *(f"- {fact}" for fact in facts)])) + "\n")
     return "\n".join(parts)
 
 
