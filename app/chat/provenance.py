@@ -143,11 +143,9 @@ def describe(provenance: dict[str, Any]) -> str:
         _("Sampling: temperature {temperature}, top-p {top_p}, repeat penalty {repeat_penalty}, "
           "at most {max_tokens} tokens.").format(**sampling),
         _("Seed: {seed} ({note}).").format(seed=sampling["seed"], note=seed_note),
-        _("Context: {context:,} tokens; {threads}.").format(
-            context=provenance["context_length"],
-            threads=_("run on another computer") if threads == 0
-            else ngettext("{count} CPU thread", "{count} CPU threads", threads).format(count=threads),
-        ),
+        (_("Context: {context:,} tokens; run on another computer.") if threads == 0 else ngettext(
+            "Context: {context:,} tokens; {count} CPU thread.", "Context: {context:,} tokens; {count} CPU threads.", threads
+        )).format(context=provenance["context_length"], count=threads),
         (_("Engine: {engine}, in safe mode.") if provenance["safe_mode"] else _("Engine: {engine}.")).format(
             engine=provenance["engine"] or _("not known")
         ),
