@@ -36,6 +36,7 @@ class _Setting:
     label: str  # marked with N_(): in English here and in docs/ADMIN.md
     help: str  # likewise
     lockable: bool = True  # whether policy.toml may lock it
+    advanced: bool = False  # on the settings dialog's Advanced page; the everyday page has the rest
 
     @property
     def label_text(self) -> str:
@@ -121,15 +122,17 @@ CONTEXT_LENGTH = NumberSetting(
     name="context_length", path=("engine", "context_length"), default=4096, minimum=256, maximum=262_144, step=1024,
     label=N_("Context length"),
     help=N_("How much of the conversation the model can read at once, in tokens. More uses more memory."),
+    advanced=True,
 )
 THREADS = NumberSetting(
     name="threads", path=("engine", "threads"), default=0, minimum=0, maximum=256, step=1, special=N_("Automatic ({cores})"),
     label=N_("CPU threads"),
     help=N_("How many processor threads write a reply. 0 (Automatic): one per physical core."),
+    advanced=True,
 )
 TEMPERATURE = NumberSetting(
     name="temperature", path=("sampling", "temperature"), default=0.7, minimum=0.0, maximum=2.0, step=0.05, decimals=2,
-    label=N_("Temperature"),
+    label=N_("Creativity (temperature)"),
     help=N_("Lower is more focused and repeatable; higher is more varied."),
 )
 TOP_P = NumberSetting(
@@ -137,21 +140,24 @@ TOP_P = NumberSetting(
     label=N_("Top-p"),
     help=N_("The model chooses each word among the likeliest ones that together have this much of the probability. "
             "Lower is more focused."),
+    advanced=True,
 )
 MAX_TOKENS = NumberSetting(
     name="max_tokens", path=("sampling", "max_tokens"), default=1024, minimum=16, maximum=131_072, step=128,
-    label=N_("Longest reply (tokens)"),
+    label=N_("Answer length (tokens)"),
     help=N_("A reply stops after this many tokens (a token is a word or a part of one)."),
 )
 REPEAT_PENALTY = NumberSetting(
     name="repeat_penalty", path=("sampling", "repeat_penalty"), default=1.1, minimum=0.5, maximum=2.0, step=0.05, decimals=2,
     label=N_("Repeat penalty"),
     help=N_("Above 1 keeps the model from repeating itself; 1 turns it off."),
+    advanced=True,
 )
 SEED = NumberSetting(
     name="seed", path=("sampling", "seed"), default=-1, minimum=-1, maximum=2**31 - 1, step=1, special=N_("Random"),
     label=N_("Seed"),
     help=N_("The same seed, model, settings and conversation give the same reply. -1 (Random): a new seed for each reply."),
+    advanced=True,
 )
 SYSTEM_PROMPT = TextSetting(
     name="system_prompt", path=("system_prompt",), default="You are a helpful assistant.", multiline=True,

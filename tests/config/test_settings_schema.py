@@ -30,7 +30,7 @@ def test_the_admin_guide_has_the_table_the_schema_writes() -> None:
     assert schema.with_settings_table(document) == document, (
         "docs/ADMIN.md's settings table is not the schema's: run python -m app.config.schema docs/ADMIN.md"
     )
-    assert "| `temperature` | Temperature | float | `0.7` | 0.0 to 2.0 | yes |" in document
+    assert "| `temperature` | Creativity (temperature) | float | `0.7` | 0.0 to 2.0 | yes |" in document
     assert '| `system_prompt` | Default system prompt | string | `"You are a helpful assistant."` |' in document
 
 

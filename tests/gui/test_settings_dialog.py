@@ -25,9 +25,7 @@ def open_dialog(qtbot, settings: Settings | None = None, model_id: str = "smollm
 
 
 def label_of(dialog: SettingsDialog, field) -> str:
-    label = dialog.findChild(QFormLayout).labelForField(field)
-    assert isinstance(label, QLabel)
-    return label.text()
+    return dialog.label_of(field).text()
 
 
 def test_each_setting_is_shown_as_the_schema_says(qtbot) -> None:
@@ -58,9 +56,28 @@ def test_the_prompt_formats_are_those_given_with_plain_names(qtbot) -> None:
         "Automatic (recommended)", "The model's own chat template", "chatml chat format", "gemma chat format", "Plain text completion",
     ]
     assert combo.currentData() == "gemma" and combo.isEnabled()
-    form = dialog.findChild(QFormLayout)
-    assert form.getWidgetPosition(combo)[0] + 1 == form.getWidgetPosition(dialog.fields["system_prompt"])[0]
     assert not open_dialog(qtbot, model_id="").prompt_format.isEnabled(), "no model loaded: nothing to choose for"
+
+
+def page_of(dialog: SettingsDialog, field) -> str:
+    page = next(i for i in range(dialog.pages.count()) if dialog.pages.widget(i).isAncestorOf(field))
+    return dialog.pages.tabText(page)
+
+
+def test_everyday_settings_come_first_and_each_field_says_what_it_does(qtbot) -> None:
+    dialog = open_dialog(qtbot)
+    assert [dialog.pages.tabText(i) for i in range(dialog.pages.count())] == ["Everyday", "Advanced"]
+    assert dialog.pages.currentIndex() == 0
+    everyday = [name for name, field in dialog.fields.items() if page_of(dialog, field) == "Everyday"]
+    assert everyday == ["temperature", "max_tokens", "system_prompt", "hub_endpoint"]
+    assert label_of(dialog, dialog.fields["temperature"]) == "Creativity (temperature)"
+    assert page_of(dialog, dialog.prompt_format) == "Advanced"
+    for name, field in dialog.fields.items():
+        form = next(f for f in dialog.pages.findChildren(QFormLayout) if f.labelForField(field) is not None)
+        row = form.getWidgetPosition(field)[0]
+        under = form.itemAt(row + 1, QFormLayout.ItemRole.FieldRole).widget()
+        assert isinstance(under, QLabel) and under.text() == schema.BY_NAME[name].help, name
+        assert field.accessibleDescription() == schema.BY_NAME[name].help
 
 
 def test_the_format_choices_must_be_given(qtbot) -> None:

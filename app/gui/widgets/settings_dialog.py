@@ -1,6 +1,8 @@
 """Engine and sampling settings, the default system prompt, and the prompt
 format of the loaded model. One field for each entry of the settings schema
-(app/config/schema.py), with its label, limits, step and help."""
+(app/config/schema.py), with its label, limits, step and help, the help written under
+the field. What most people change is on the Everyday page; the rest, and the prompt
+format, on the Advanced page."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +56,19 @@ def _field_for(spec: schema.Setting, value: object) -> Field:
         field.setSpecialValueText(spec.special_text.format(cores=physical_cores()))
     field.setToolTip(spec.help_text)
     return field
+
+
+def _add_row(form: QFormLayout, label: str, field: QWidget, help_text: str) -> None:
+    """`field` after its label, and under it, in a smaller grey line, what it does."""
+    form.addRow(label, field)
+    explanation = QLabel(help_text)
+    explanation.setWordWrap(True)
+    explanation.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # grey in the light and dark palettes
+    font = explanation.font()
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    explanation.setFont(font)
+    form.addRow("", explanation)
+    field.setAccessibleDescription(help_text)
 
 
 def _value_of(field: Field) -> Any:
@@ -88,13 +105,18 @@ class SettingsDialog(QDialog):
         self.prompt_format.setCurrentIndex(max(0, self.prompt_format.findData(settings.preferences_of(model_id).prompt_format)))
         self.prompt_format.setEnabled(bool(model_id))
 
-        form = QFormLayout()
+        everyday, advanced = QFormLayout(), QFormLayout()
+        self.pages = QTabWidget()
+        for form, title in ((everyday, self.tr("Everyday")), (advanced, self.tr("Advanced"))):
+            page = QWidget()
+            page.setLayout(form)
+            self.pages.addTab(page, title)
         fields: dict[str, Field] = {}
         for spec in schema.SETTINGS:
-            if spec is schema.SYSTEM_PROMPT:  # with the other choices that shape a reply
-                form.addRow(self.tr("Prompt format (this model)"), self.prompt_format)
-            fields[spec.name] = _field_for(spec, spec.read(settings))
-            form.addRow(spec.label_text, fields[spec.name])
+            field = fields[spec.name] = _field_for(spec, spec.read(settings))
+            _add_row(advanced if spec.advanced else everyday, spec.label_text, field, spec.help_text)
+        _add_row(advanced, self.tr("Prompt format (this model)"), self.prompt_format,
+                 self.tr("How the conversation is written out for the model. Automatic picks the model's own."))
         self.fields: Mapping[str, Field] = fields
 
         buttons = QDialogButtonBox(
@@ -103,7 +125,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.pages)
         layout.addWidget(buttons)
         for name in sorted(locked):
             field = fields[name]
@@ -116,14 +138,21 @@ class SettingsDialog(QDialog):
             else:
                 field.setEnabled(False)
             field.setToolTip(self.tr("Set by your administrator"))
-            label = form.labelForField(field)
-            assert isinstance(label, QLabel)
+            label = self.label_of(field)
             label.setText(self.tr("{setting}\n(set by your administrator)").format(setting=label.text()))
         if not downloads:
             hub = fields[schema.HUB_ENDPOINT.name]
             assert isinstance(hub, QLineEdit)
             hub.setReadOnly(True)
             hub.setToolTip(self.tr("Downloads are turned off by your administrator."))
+
+    def label_of(self, field: QWidget) -> QLabel:
+        """The label in front of `field`, on whichever page it is."""
+        for form in self.pages.findChildren(QFormLayout):
+            label = form.labelForField(field)
+            if isinstance(label, QLabel):
+                return label
+        raise LookupError(field)
 
     def result_settings(self) -> Settings:
         """The edited copy, within the schema's limits; the caller decides whether to apply it."""
