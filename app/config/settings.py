@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -155,12 +156,23 @@ def save_settings(settings: Settings, path: Path) -> None:
         raise StorageError(_("Your settings could not be saved ({reason}).").format(reason=exc.strerror or exc)) from exc
 
 
-def save_model_preferences(path: Path, model_key: str, **changes: Any) -> ModelPreferences:
-    """Change one model's stored preferences and nothing else: a command's one-off
-    options (--seed) and the administrator's values stay out of the file."""
+def update_settings(path: Path, change: Callable[[Settings], None]) -> Settings:
+    """Make `change` to the settings as the file holds them now, and save them: what
+    another process (a second window, `hearth pack import`) wrote since this one read
+    the file stays, and a command's one-off options (--seed) and the administrator's
+    values stay out of it. Returns what was saved."""
     stored = load_settings(path)
-    preferences = stored.model_preferences(model_key)
-    for name, value in changes.items():
-        setattr(preferences, name, value)
+    change(stored)
     save_settings(stored, path)
-    return preferences
+    return stored
+
+
+def save_model_preferences(path: Path, model_key: str, **changes: Any) -> ModelPreferences:
+    """Change one model's stored preferences and nothing else."""
+
+    def change(stored: Settings) -> None:
+        preferences = stored.model_preferences(model_key)
+        for name, value in changes.items():
+            setattr(preferences, name, value)
+
+    return update_settings(path, change).model_preferences(model_key)

@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 
 from app.config.policy import Policy
-from app.config.settings import Settings, load_settings
+from app.config.settings import Settings, load_settings, save_settings
 from app.gui.controllers.app_settings import AppSettings
 
 
@@ -34,3 +34,32 @@ def test_the_administrators_locks_apply_to_what_the_dialog_returns(tmp_path: Pat
     chosen.sampling.temperature = 1.5
     kept.edited(chosen)
     assert kept.current().sampling.temperature == 0.2
+
+
+def test_what_another_process_saved_meanwhile_survives_this_windows_saves(tmp_path: Path) -> None:
+    """A pack imported with `hearth pack import` while the window was open: closing the
+    window (it keeps its geometry) used to write the window's old copy over it."""
+    file = tmp_path / "settings.json"
+    kept = AppSettings(load_settings(file), file, Policy())
+    meanwhile = load_settings(file)
+    meanwhile.sampling.temperature, meanwhile.system_prompt = 0.2, "Answer like a teacher."
+    save_settings(meanwhile, file)
+
+    chosen = copy.deepcopy(kept.current())
+    chosen.sampling.seed = 7  # the user changes only the seed in this window's dialog
+    kept.edited(chosen)
+    kept.remember_model("gemma")
+    kept.keep_geometry("geometry")
+
+    saved = load_settings(file)
+    assert (saved.sampling.temperature, saved.system_prompt) == (0.2, "Answer like a teacher.")
+    assert (saved.sampling.seed, saved.last_model_id, saved.window_geometry) == (7, "gemma", "geometry")
+
+
+def test_the_administrators_values_stay_out_of_the_file(tmp_path: Path) -> None:
+    file = tmp_path / "settings.json"
+    kept = AppSettings(Settings(), file, Policy(values={"temperature": 0.2}, locked={"temperature"}))
+    chosen = copy.deepcopy(kept.current())
+    chosen.sampling.seed = 7
+    kept.edited(chosen)
+    assert load_settings(file).sampling.temperature == Settings().sampling.temperature

@@ -4,18 +4,24 @@ A controller, not a widget, and the one owner of the settings in force: the chat
 the model loader, the Library and the packs read `current()` and change them only through
 its methods. A change is announced once, and `engine_changed` says when the loaded model
 must be loaded again.
+
+Each change is saved by itself, to the settings file as it is at that moment
+(`update_settings`): another process may have changed other settings since this window
+read them (a pack imported with `hearth pack import`, a second window), and saving the
+whole of this window's copy, as closing the window did, put the old values back.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from app.config import schema
 from app.config.policy import Policy
-from app.config.settings import Settings, load_settings, save_settings
+from app.config.settings import Settings, load_settings, update_settings
 from app.platform.errors import HearthError
 
 
@@ -36,24 +42,38 @@ class AppSettings(QObject):
         """The settings the administrator locked (schema names)."""
         return frozenset(self._policy.locked)
 
-    def save(self) -> None:
+    def _save(self, change: Callable[[Settings], None]) -> None:
+        """Make `change` here and in the file."""
+        change(self._settings)
+        self._write(change)
+
+    def _write(self, change: Callable[[Settings], None]) -> None:
+        """Make `change` in the file, where nothing else is touched."""
         try:
-            save_settings(self._settings, self._file)
+            update_settings(self._file, change)
         except HearthError as exc:
             self.save_failed.emit(str(exc))
 
     def edited(self, chosen: Settings) -> None:
         """The user changed them in the settings dialog: what the dialog shows (the schema's
-        settings and the models' prompt formats) is taken from `chosen`, everything else
-        stays as it is now (it may have changed while the dialog was open: a model loaded
-        cleanly after a crash); the administrator's locks apply; they are saved."""
-        updated = copy.deepcopy(self._settings)
-        for spec in schema.SETTINGS:
-            spec.write(updated, spec.read(chosen))
-        for model_id, preferences in chosen.models.items():
-            updated.model_preferences(model_id).prompt_format = preferences.prompt_format
+        settings and the models' prompt formats) and the user changed there is taken from
+        `chosen`; everything else stays as it is now (it may have changed while the dialog
+        was open: a model loaded cleanly after a crash); the administrator's locks apply."""
+        current = self._settings
+        changed_specs = [spec for spec in schema.SETTINGS if spec.read(chosen) != spec.read(current)]
+        formats = {model_id: preferences.prompt_format for model_id, preferences in chosen.models.items()
+                   if preferences.prompt_format != current.preferences_of(model_id).prompt_format}
+
+        def change(settings: Settings) -> None:
+            for spec in changed_specs:
+                spec.write(settings, spec.read(chosen))
+            for model_id, prompt_format in formats.items():
+                settings.model_preferences(model_id).prompt_format = prompt_format
+
+        updated = copy.deepcopy(current)
+        change(updated)
         self._adopt(self._policy.apply(updated))
-        self.save()
+        self._write(change)
 
     def reread(self) -> None:
         """The file now holds other settings (a pack brought them); this window's own stay."""
@@ -62,22 +82,19 @@ class AppSettings(QObject):
         self._adopt(fresh)
 
     def set_safe_mode(self, model_id: str, on: bool) -> None:
-        self._settings.model_preferences(model_id).safe_mode = on
-        self.save()
+        self._save(lambda settings: setattr(settings.model_preferences(model_id), "safe_mode", on))
 
     def remember_model(self, model_id: str) -> None:
-        """The model chosen last, loaded again at the next start (saved with the window's geometry)."""
-        self._settings.last_model_id = model_id
+        """The model chosen last, loaded again at the next start."""
+        self._save(lambda settings: setattr(settings, "last_model_id", model_id))
 
     def loaded_cleanly(self, model_id: str) -> None:
         """The model loaded: after a crash, it may load by itself at start again."""
         if self._settings.preferences_of(model_id).crashed:
-            self._settings.model_preferences(model_id).crashed = ""
-            self.save()
+            self._save(lambda settings: setattr(settings.model_preferences(model_id), "crashed", ""))
 
     def keep_geometry(self, geometry: str) -> None:
-        self._settings.window_geometry = geometry
-        self.save()
+        self._save(lambda settings: setattr(settings, "window_geometry", geometry))
 
     def _adopt(self, updated: Settings) -> None:
         engine_changed = updated.engine != self._settings.engine
