@@ -402,8 +402,6 @@ def test_export_for_other_computers_then_import_from_folder(
 
 
 def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf, tmp_path: Path, monkeypatch) -> None:
-    from PySide6.QtWidgets import QFormLayout
-
     from app.gui.widgets.settings_dialog import SettingsDialog
 
     policy = tmp_path / "policy.toml"
@@ -432,8 +430,8 @@ def test_an_administrators_policy_in_the_window(qtbot, paths: AppPaths, syntheti
     (dialog,) = seen
     assert not dialog.fields["temperature"].isEnabled() and dialog.fields["top_p"].isEnabled()
     assert dialog.fields["system_prompt"].isReadOnly() and dialog.fields["hub_endpoint"].isReadOnly()  # downloads are off
-    label = dialog.findChild(QFormLayout).labelForField(dialog.fields["temperature"]).text()
-    assert label == "Temperature\n(set by your administrator)"
+    label = dialog.label_of(dialog.fields["temperature"]).text()
+    assert label == "Creativity (temperature)\n(set by your administrator)"
     assert window.settings.current().sampling.top_p == 0.5, "an unlocked setting keeps the user's choice"
     assert window.settings.current().sampling.temperature == 0.2
     library = window.library.open()
