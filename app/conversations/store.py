@@ -202,7 +202,7 @@ class ConversationStore(Protocol):
     def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]: ...
 
 
-def _chain_from(first: str) -> str:
+def chain_from(first: str) -> str:
     """A WITH clause naming `chain(id, depth)`: the message that the query `first`
     selects (depth 0), its parent (depth 1), and so on up to the first message."""
     return f"""
@@ -215,7 +215,7 @@ def _chain_from(first: str) -> str:
     """
 
 
-_SHOWN_CHAIN = _chain_from(
+_SHOWN_CHAIN = chain_from(
     "SELECT current_leaf_id, 0 FROM conversations WHERE id = :conversation AND current_leaf_id IS NOT NULL"
 )
 _IN_ORDER = "SELECT m.* FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC"
@@ -409,7 +409,7 @@ class SqliteConversationStore:
 
     def path_to(self, message_id: int) -> list[Message]:
         """The messages from the first one down to `message_id`, in order."""
-        rows = self._read(_chain_from("SELECT :message, 0") + _IN_ORDER, {"message": message_id})
+        rows = self._read(chain_from("SELECT :message, 0") + _IN_ORDER, {"message": message_id})
         return [_message(row) for row in rows]
 
     def siblings(self, message_id: int) -> list[int]:

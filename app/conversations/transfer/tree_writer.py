@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from app.conversations.store import chain_from
 from app.conversations.transfer.tree import AddedCount, ConversationTree, TreeMessage
 
 
@@ -77,10 +78,7 @@ def _extend(db: sqlite3.Connection, conversation_id: int, tree: ConversationTree
 
 
 def _path_to(db: sqlite3.Connection, message_id: int) -> set[int]:
-    rows = db.execute(
-        "WITH RECURSIVE chain(id) AS (SELECT ? UNION ALL"
-        " SELECT m.parent_id FROM messages m JOIN chain ON m.id = chain.id WHERE m.parent_id IS NOT NULL)"
-        " SELECT id FROM chain", (message_id,))
+    rows = db.execute(chain_from("SELECT :message, 0") + "SELECT id FROM chain", {"message": message_id})
     return {row[0] for row in rows}
 
 
