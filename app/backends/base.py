@@ -59,6 +59,10 @@ class LoadOptions:
     safe_mode: bool = False
     on_progress: Callable[[float], bool] = _go_on
     on_warning: Callable[[str], None] = _ignore
+    # Where the backend may keep what it has read of each conversation between runs, so
+    # that a long conversation reopened answers without reading it all again (keyed by
+    # ChatRequest.conversation_key; at most engine.saved_state_mb). None: nowhere.
+    state_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ class ChatRequest:
     turns: Sequence[ChatTurn]  # oldest first, ending with the user's message
     sampling: SamplingSettings
     prompt_format: str  # one of Capabilities.prompt_formats
+    # Which conversation this is (its uuid), for a backend that keeps what it has read of
+    # each conversation (LoadOptions.state_dir); "" for none (nothing is kept).
+    conversation_key: str = ""
 
 
 @dataclass(frozen=True)

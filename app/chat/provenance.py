@@ -16,7 +16,8 @@ read it without Hearth's classes. Its keys (version 1):
     safe_mode        the engine's speed-ups were off
     engine           the backend's version ("llama-cpp-python 0.3.36 (llama.cpp ...)")
     hearth           Hearth's version
-    assistant        the conversation's assistant id ("" for the default assistant)
+    assistant        the conversation's assistant id ("" for a conversation from before assistants)
+    assistant_name   that assistant's name when the reply was written (absent in older records)
     system_prompt    what the model was told first
 """
 
@@ -67,6 +68,8 @@ def record(
     prompt_format_setting: str,
     system_prompt: str,
     assistant: str,
+    *,
+    assistant_name: str = "",
 ) -> dict[str, Any]:
     """The provenance of a reply about to be written with `sampling` (its seed the one the
     sampler will use). The prompt format is the setting until the backend says which it chose
@@ -93,6 +96,7 @@ def record(
         "engine": facts.engine_version,
         "hearth": __version__,
         "assistant": assistant,
+        "assistant_name": assistant_name,
         "system_prompt": system_prompt,
     }
 
@@ -135,7 +139,8 @@ def describe(provenance: dict[str, Any]) -> str:
         return _("This reply's record was written by another version of Hearth:") + "\n" + json.dumps(provenance, indent=2)
     sampling = provenance["sampling"]
     seed_note = _("chosen at random for this reply") if provenance["seed_was_random"] else _("set in Settings")
-    assistant = provenance["assistant"] or _("the default assistant")
+    # The name it had when the reply was written; records from before names were kept have the id.
+    assistant = provenance.get("assistant_name") or provenance["assistant"] or _("none (the default system prompt)")
     threads = provenance["threads"]
     lines = [
         _("Written by {model}.").format(model=describe_model(provenance)),

@@ -8,6 +8,9 @@ lines).
 
 A reply that is still streaming is rendered in pieces: `settled` says how much
 of its start later text can no longer change, so only the rest is re-rendered.
+
+What one render may cost is bounded by the text's shape (RenderCost): past it, the
+text is shown as plain (escaped) text, line by line, instead of as Markdown.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ UNSETTLED_PARAGRAPH_LINES = 2
 _SPAN_MARKS = "*_`~[]<"  # left as plain text, they may still pair with a later one
 LINE_END = re.compile(r"\r\n?|\n")  # what markdown-it counts as a line end
 
+# The bounds of one render, past which text is shown plain. Measured on this 2-core
+# machine with other work running (render = markdown-it parse + HTML):
+# - brackets: 10,000 `[` and 9,000 `]` took 1.7 s (markdown-it looks for each link's end
+#   again); 500 `[` take 95 ms, and 500 links are more than a shown reply holds
+#   (SHOWN_CHARACTERS: 20,000 characters are 555 of the shortest links).
+MAX_BRACKETS = 500
+# - tables: a 3,000-column table streamed stalled the window 6.25 s (its layout in Qt
+#   most of all); 100 columns x 22 rows take 91 ms to render.
+MAX_TABLE_COLUMNS = 64
+# - emphasis and code marks: 10,000 `*a` took 344 ms, 10,000 `_a` 251 ms; 2,000 marks
+#   take about 60 ms.
+MAX_SPAN_MARKS = 2_000
+_SPAN_MARK = re.compile(r"[*_`<(~]")
+# - lines: 10,000 one-word lines took 434 ms (and 1.2 s to settle); 2,000 about 90 ms.
+MAX_LINES = 2_000
+
 
 @dataclass(frozen=True)
 class Palette:
@@ -62,6 +81,21 @@ class Settled:
 
     length: int  # characters
     mid_paragraph: bool = False  # it ends between two lines of one paragraph
+
+
+def too_costly(text: str) -> bool:
+    """Whether rendering `text` as Markdown would cost more than one render may."""
+    if text.count("[") > MAX_BRACKETS or text.count("\n") > MAX_LINES:
+        return True
+    if "|" in text and any(line.count("|") > MAX_TABLE_COLUMNS + 1 for line in LINE_END.split(text)):
+        return True
+    return len(_SPAN_MARK.findall(text)) > MAX_SPAN_MARKS
+
+
+def plain_html(text: str) -> str:
+    """`text` as escaped plain text, each line on its own line, as Markdown would break it."""
+    lines = [html.escape(line) for line in LINE_END.split(text)]
+    return f"<p>{'<br />'.join(lines)}</p>\n"
 
 
 class _Renderer(RendererHTML):
@@ -130,6 +164,8 @@ class MarkdownRenderer:
 
         `joins_previous` / `joins_next` drop the paragraph margin at the start / end,
         for a piece of a streaming message cut between two lines of one paragraph."""
+        if too_costly(text):
+            return RenderedMarkdown(html=plain_html(text))
         env: EnvType = {"block_prefix": block_prefix}
         tokens = self._parser.parse(text, env)
         blocks = _top_level_blocks(tokens)
@@ -147,7 +183,10 @@ class MarkdownRenderer:
         pull it into another block. A long last paragraph settles its earlier lines
         too, so a model writing one line after another never makes the whole
         message render again. (A Setext underline or a link definition arriving
-        later is only applied when the finished message is rendered whole.)"""
+        later is only applied when the finished message is rendered whole.) Text too
+        costly to render as Markdown is shown plain, where every finished line is final."""
+        if too_costly(text):
+            return Settled(max((match.end() for match in LINE_END.finditer(text)), default=0))
         tokens = self._parser.parse(text)
         opening = [i for i, token in enumerate(tokens) if _opens_top_level_block(token)]
         if not opening:

@@ -4,19 +4,28 @@ Shared by the GUI's inference worker and the CLI, so both save exactly the same
 way: the reply row is created when the backend has built the prompt and grows
 as text arrives, so a crash keeps what was already shown. The row carries from its
 start the reply's provenance (app/chat/provenance.py): what model, settings and seed
-wrote it.
+wrote it. The settings it is written with are those `app/assistants/in_force.py` says
+are in force for its conversation: the "Settings in force" view shows the same.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 
+from app.assistants.in_force import (
+    InForce,
+    conversation_layers,
+    in_force,
+    own_settings,
+    sampling_in_force,
+    system_prompt_in_force,
+)
+from app.assistants.model import Assistant
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
 from app.chat.provenance import ModelFile, as_reported, record
-from app.config import schema
 from app.config.settings import Settings
 from app.conversations.store import Conversation, ConversationStore, GrowingReply
 
@@ -28,12 +37,38 @@ class ReplyResult:
     stats: ReplyStats
 
 
-def system_prompt_of(conversation: Conversation | None, settings: Settings, locked: Collection[str]) -> str:
-    """The system prompt a reply in `conversation` is written with now."""
+AssistantLookup = Callable[[str], Assistant | None]
+
+
+def no_assistants(_assistant_id: str) -> Assistant | None:
+    """For callers without the user's assistants: the settings and the conversation's own
+    system prompt alone."""
+    return None
+
+
+def settings_in_force(
+    conversation: Conversation | None, settings: Settings, locked: Collection[str], assistant: Assistant | None = None,
+    own: Mapping[str, object] | None = None,
+) -> dict[str, InForce]:
+    """Each reply setting in force in `conversation` (whose assistant is `assistant`, and
+    which keeps the settings `own` for itself: the store's `conversation_settings`), and
+    where it comes from."""
     # A conversation keeps the system prompt it began with (unless the administrator locked
     # one); one from before conversations recorded theirs (None) follows today's.
-    kept = conversation.system_prompt if conversation is not None and schema.SYSTEM_PROMPT.name not in locked else None
-    return settings.system_prompt if kept is None else kept
+    recorded = conversation.system_prompt if conversation is not None else None
+    return in_force(conversation_layers(settings, locked, assistant, recorded, own_settings(own or {})))
+
+
+def in_force_for(
+    store: ConversationStore, conversation: Conversation | None, settings: Settings, locked: Collection[str],
+    assistants: AssistantLookup,
+) -> tuple[dict[str, InForce], Assistant | None]:
+    """The settings a reply in `conversation` is written with now (as `settings_in_force`,
+    its assistant and its own settings read here), and its assistant."""
+    assistant_id = (conversation.assistant_id if conversation is not None else None) or ""
+    assistant = assistants(assistant_id) if assistant_id else None
+    own = store.conversation_settings(conversation.id) if conversation is not None else {}
+    return settings_in_force(conversation, settings, locked, assistant, own), assistant
 
 
 def generate_reply(
@@ -48,6 +83,7 @@ def generate_reply(
     *,
     locked: Collection[str],
     model_file: ModelFile | None = None,
+    assistants: AssistantLookup = no_assistants,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
@@ -62,19 +98,25 @@ def generate_reply(
     `model_file`: the loaded model's file as the library knows it (its sha256), for the
     provenance. A seed of -1 is replaced by a random one here, so the record has the seed
     before the first token.
+
+    `assistants`: finds the conversation's assistant by its id, whose sampling settings and
+    system prompt then apply below the conversation's own and the administrator's.
     """
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
     conversation_id = path[-1].conversation_id
     conversation = store.conversation(conversation_id)
-    system_prompt = system_prompt_of(conversation, settings, locked)
-    seed_was_random = settings.sampling.seed < 0
-    sampling = replace(settings.sampling, seed=random.getrandbits(31)) if seed_was_random else settings.sampling
-    request = ChatRequest(system_prompt, history, sampling, format_preference)
+    forced, assistant = in_force_for(store, conversation, settings, locked, assistants)
+    system_prompt = system_prompt_in_force(forced)
+    chosen = sampling_in_force(forced)
+    seed_was_random = chosen.seed < 0
+    sampling = replace(chosen, seed=random.getrandbits(31)) if seed_was_random else chosen
+    request = ChatRequest(system_prompt, history, sampling, format_preference, conversation.uuid if conversation is not None else "")
     facts = backend.loaded
-    assistant = (conversation.assistant_id if conversation is not None else None) or ""
     provenance = (
-        record(facts, model_file, sampling, seed_was_random, format_preference, system_prompt, assistant)
+        record(facts, model_file, sampling, seed_was_random, format_preference, system_prompt,
+               (conversation.assistant_id if conversation is not None else None) or "",
+               assistant_name=assistant.shown_name if assistant is not None else "")
         if facts is not None else None
     )
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it

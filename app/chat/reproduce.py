@@ -19,9 +19,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from app.assistants.in_force import sampling_in_force, system_prompt_in_force
 from app.backends.base import Backend, ChatRequest, ChatTurn
 from app.chat.provenance import PROVENANCE_VERSION, ModelFile, describe_model, differences, record, recorded_sampling
-from app.chat.reply import system_prompt_of
+from app.chat.reply import AssistantLookup, in_force_for, no_assistants
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore, Status
 from app.platform.i18n import _
@@ -108,6 +109,7 @@ def reproduce_reply(
     cancel: threading.Event,
     *,
     locked: Collection[str],
+    assistants: AssistantLookup = no_assistants,
 ) -> Reproduction:
     """Write the reply `message_id` again, as its provenance records, on `backend` (whose
     thread this runs on). `settings`, `format_preference` and `locked` are today's (as
@@ -123,10 +125,12 @@ def reproduce_reply(
     if not message.content:  # a reply stopped before its first word: "identical" would say nothing
         return Reproduction(message_id, refusal=_("This reply has no text to compare: it stopped before its first word."))
     conversation = store.conversation(message.conversation_id)
+    forced, assistant = in_force_for(store, conversation, settings, locked, assistants)  # as generate_reply would now
+    sampling = sampling_in_force(forced)
     current = record(
-        loaded, model_file, settings.sampling, settings.sampling.seed < 0, format_preference,
-        system_prompt_of(conversation, settings, locked),
+        loaded, model_file, sampling, sampling.seed < 0, format_preference, system_prompt_in_force(forced),
         (conversation.assistant_id if conversation is not None else None) or "",
+        assistant_name=assistant.shown_name if assistant is not None else "",
     )
     path = store.path_to(message.parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
@@ -151,7 +155,7 @@ def reproduce_reply(
         if provenance["engine"] != current["engine"]:
             reasons.append(_("the engine was {then} then and is {now} now").format(
                 then=provenance["engine"], now=current["engine"]))
-        if any(m.role == "assistant" for m in path):
+        if any(m.role == "assistant" and m.parent_id is not None for m in path):  # not counting a greeting
             reasons.append(_(
                 "this is a later turn: the original read the earlier replies from the model's memory of "
                 "writing them, which llama.cpp computes slightly differently from reading them anew"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.chat.export import ExportFormat, export_to_folder
 from app.chat.export_markdown import conversation_markdown
-from app.conversations.opener import open_conversations
+from app.conversations.opener import open_at_start
 from app.conversations.search import MATCH_END, MATCH_START
 from app.conversations.store import Conversation, ConversationStore
 from app.conversations.transfer.importer import import_conversations
@@ -43,7 +43,10 @@ def add_chats_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def run_chats(args: argparse.Namespace, paths: AppPaths) -> int:
-    store = open_conversations(paths)
+    started = open_at_start(paths)
+    if started.notice:
+        print("hearth: " + started.notice, file=sys.stderr)
+    store = started.store
     try:
         return _HANDLERS[args.chats_command](args, store)
     finally:

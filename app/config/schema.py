@@ -130,6 +130,14 @@ THREADS = NumberSetting(
     help=N_("How many processor threads write a reply. 0 (Automatic): one per physical core."),
     advanced=True,
 )
+SAVED_STATE_MB = NumberSetting(
+    name="saved_state_mb", path=("engine", "saved_state_mb"), default=2048, minimum=0, maximum=1_048_576, step=256,
+    special=N_("Off"),
+    label=N_("Disk space for resuming chats (MB)"),
+    help=N_("Hearth saves what the model has read of each chat, so a long chat answers quickly when you come back to it. "
+            "Beyond this size the chats used longest ago are forgotten. 0 (Off): nothing is saved."),
+    advanced=True,
+)
 TEMPERATURE = NumberSetting(
     name="temperature", path=("sampling", "temperature"), default=0.7, minimum=0.0, maximum=2.0, step=0.05, decimals=2,
     label=N_("Creativity (temperature)"),
@@ -164,6 +172,16 @@ SYSTEM_PROMPT = TextSetting(
     label=N_("Default system prompt"),
     help=N_("How the assistant behaves: what the model is told first, before the conversation."),
 )
+# An assistant's id (app/assistants/): the built-ins' ids, or a user's own. An id Hearth
+# does not know falls back to the Plain helper where a chat starts (app/assistants/book.py).
+DEFAULT_ASSISTANT = TextSetting(
+    name="default_assistant", path=("default_assistant",), default="plain-helper", placeholder="plain-helper",
+    clean=lambda text: text.strip().lower(), accepts="an assistant's id, e.g. \"writing-tutor\"",
+    label=N_("Default assistant"),
+    help=N_("The assistant a new chat starts from, by its id as Chat → Assistants shows it: "
+            "plain-helper, writing-tutor, summariser, translator, explain-like-12, or one of your own."),
+    advanced=True,
+)
 HUB_ENDPOINT = TextSetting(
     name="hub_endpoint", path=("library", "hub_endpoint"), default="", placeholder="https://huggingface.co",
     clean=clean_hub_endpoint, accepts="an http(s) address, or empty; a bare host name gets https://",
@@ -172,7 +190,8 @@ HUB_ENDPOINT = TextSetting(
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    CONTEXT_LENGTH, THREADS, TEMPERATURE, TOP_P, MAX_TOKENS, REPEAT_PENALTY, SEED, SYSTEM_PROMPT, HUB_ENDPOINT,
+    CONTEXT_LENGTH, THREADS, SAVED_STATE_MB, TEMPERATURE, TOP_P, MAX_TOKENS, REPEAT_PENALTY, SEED, SYSTEM_PROMPT,
+    DEFAULT_ASSISTANT, HUB_ENDPOINT,
 )
 BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
 

@@ -27,6 +27,7 @@ class EngineSettings:
 
     context_length: int = schema.CONTEXT_LENGTH.default
     threads: int = schema.THREADS.default
+    saved_state_mb: int = schema.SAVED_STATE_MB.default  # 0: no saved KV states
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Settings:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     library: LibrarySettings = field(default_factory=LibrarySettings)
     system_prompt: str = schema.SYSTEM_PROMPT.default
+    default_assistant: str = schema.DEFAULT_ASSISTANT.default
     last_model_id: str = ""
     models: dict[str, ModelPreferences] = field(default_factory=dict)
     window_geometry: str = ""  # hex of QWidget.saveGeometry()

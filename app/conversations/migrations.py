@@ -111,6 +111,25 @@ MIGRATIONS: tuple[str, ...] = (
     -- messages from before it was recorded, and for the user's own.
     ALTER TABLE messages ADD COLUMN provenance TEXT;
     """,
+    """
+    -- A conversation's own reply settings, over its assistant's (app/assistants/in_force.py),
+    -- as a JSON object of setting name to value; NULL: none of its own. The index serves
+    -- the conversation list's filter by assistant.
+    ALTER TABLE conversations ADD COLUMN settings TEXT;
+    CREATE INDEX conversations_by_assistant ON conversations(assistant_id);
+    """,
+    """
+    -- The conversation list (app/conversations/store.py, "Trash and pins"). A deleted
+    -- conversation goes to the Trash: `deleted_at` says when, and nothing else changes until
+    -- it is restored or deleted for good (NULL: not in the Trash). `title_by_user`: the user
+    -- named it, so a generated title never replaces the name.
+    ALTER TABLE conversations ADD COLUMN deleted_at REAL;
+    ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN title_by_user INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX conversations_in_trash ON conversations(deleted_at) WHERE deleted_at IS NOT NULL;
+    -- The list's own order, so that it is read in index order without a sort.
+    CREATE INDEX conversations_in_list ON conversations(pinned DESC, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

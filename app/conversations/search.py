@@ -6,7 +6,8 @@ app/conversations/migrations.py. Hits come newest first, not by rank: FTS5 walks
 index in rowid order, so `ORDER BY rowid DESC LIMIT n` stops after one page, while
 ordering by bm25 scores every match first (bench/search.py, a million messages: a word
 in 9 of 10 of them took 3.8 s by rank, 17 ms newest first). Conversations whose title matches come before
-the messages, as the one hit for each such conversation.
+the messages, as the one hit for each such conversation. Conversations in the Trash are
+not searched: the user deleted them.
 """
 
 from __future__ import annotations
@@ -69,17 +70,20 @@ _TITLE_HITS = """
     SELECT c.id AS conversation_id, c.title AS conversation_title,
         highlight(title_text, 0, char(2), char(3)) AS snippet, c.updated_at AS created_at
     FROM title_text JOIN conversations c ON c.id = title_text.rowid
-    WHERE title_text MATCH :query
+    WHERE title_text MATCH :query AND c.deleted_at IS NULL
     ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit OFFSET :offset
 """
-_TITLE_COUNT = "SELECT COUNT(*) AS n FROM title_text WHERE title_text MATCH :query"
+_TITLE_COUNT = """
+    SELECT COUNT(*) AS n FROM title_text JOIN conversations c ON c.id = title_text.rowid
+    WHERE title_text MATCH :query AND c.deleted_at IS NULL
+"""
 _MESSAGE_HITS = f"""
     SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title, m.role, m.created_at,
         snippet(message_text, 0, char(2), char(3), '{ELLIPSIS}', {SNIPPET_WORDS}) AS snippet
     FROM message_text
     JOIN messages m ON m.id = message_text.rowid
     JOIN conversations c ON c.id = m.conversation_id
-    WHERE message_text MATCH :query
+    WHERE message_text MATCH :query AND c.deleted_at IS NULL
     ORDER BY message_text.rowid DESC LIMIT :limit OFFSET :offset
 """
 

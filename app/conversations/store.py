@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from app.conversations.migrations import migrate
 from app.conversations.storage_errors import storage_error
 from app.conversations.transaction import transaction
+from app.conversations.writer_lock import WriterLock
 from app.platform.errors import StorageError
 from app.platform.i18n import N_, _
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 # the language in use when it is created (a title is the user's to change, like a file name).
 DEFAULT_TITLE = N_("New chat")
 TITLE_LENGTH = 60
+# How long a deleted conversation stays in the Trash before `empty_trash` deletes it for good.
+TRASH_DAYS = 30
 
 
 def title_from(text: str) -> str:
@@ -85,6 +88,16 @@ class ConversationSummary:
     id: int
     title: str
     updated_at: float
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class TrashedConversation:
+    """A conversation in the Trash, and when it was put there."""
+
+    id: int
+    title: str
+    deleted_at: float
 
 
 @dataclass(frozen=True)
@@ -201,6 +214,28 @@ class ConversationStore(Protocol):
 
     def search(self, text: str, limit: int = 50, offset: int = 0) -> list[SearchHit]: ...
 
+    def branch_to_new_conversation(self, message_id: int, title: str) -> int: ...
+
+    def conversation_settings(self, conversation_id: int) -> dict[str, Any]: ...
+
+    def set_conversation_settings(self, conversation_id: int, values: Mapping[str, Any]) -> None: ...
+
+    def conversations_of_assistant(self, assistant_id: str) -> list[ConversationSummary]: ...
+
+    # Trash and pins
+
+    def trashed_conversations(self) -> list[TrashedConversation]: ...
+
+    def restore_conversation(self, conversation_id: int) -> None: ...
+
+    def delete_forever(self, conversation_id: int) -> None: ...
+
+    def empty_trash(self, days: float = TRASH_DAYS) -> int: ...
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None: ...
+
+    def set_generated_title(self, conversation_id: int, title: str) -> bool: ...
+
 
 def chain_from(first: str) -> str:
     """A WITH clause naming `chain(id, depth)`: the message that the query `first`
@@ -228,18 +263,27 @@ class SqliteConversationStore:
     a fake clock); everything else opens it with `open_conversations`.
     """
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time, *, read_only: bool = False) -> None:
+        """`read_only`: open without changing anything (no migration, no WAL switch); every
+        write then fails as on a read-only disk (the opener decides when: app/conversations/opener.py)."""
         self._path = path
         self._clock = clock
+        self._writer: WriterLock | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = _connect(path, read_only)
             try:
                 self._db.row_factory = sqlite3.Row
                 self._db.execute("PRAGMA foreign_keys = ON")
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = NORMAL")
-                migrate(self._db)
+                if not read_only or str(path) == ":memory:":
+                    self._db.execute("PRAGMA journal_mode = WAL")
+                    self._db.execute("PRAGMA synchronous = NORMAL")
+                    migrate(self._db)
+                if read_only:
+                    self._db.execute("PRAGMA query_only = ON")
+                elif str(path) != ":memory:":
+                    self._writer = WriterLock.taken(path)
             except BaseException:
                 self._db.close()  # a refused file stays free to be moved aside (Windows locks open files)
                 raise
@@ -251,6 +295,9 @@ class SqliteConversationStore:
 
     def close(self) -> None:
         self._db.close()
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def _read(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         try:
@@ -300,25 +347,29 @@ class SqliteConversationStore:
         return Conversation(**dict(rows[0])) if rows else None
 
     def list_conversations(self) -> list[ConversationSummary]:
-        rows = self._read("SELECT id, title, updated_at FROM conversations ORDER BY updated_at DESC, id DESC")
-        return [ConversationSummary(row["id"], row["title"], row["updated_at"]) for row in rows]
+        """Every conversation not in the Trash: pinned ones first, then newest activity first."""
+        rows = self._read(
+            "SELECT id, title, updated_at, pinned FROM conversations WHERE deleted_at IS NULL"
+            " ORDER BY pinned DESC, updated_at DESC, id DESC"
+        )
+        return [ConversationSummary(row["id"], row["title"], row["updated_at"], bool(row["pinned"])) for row in rows]
 
     def conversation_title(self, conversation_id: int) -> str:
         rows = self._read("SELECT title FROM conversations WHERE id = ?", (conversation_id,))
         return str(rows[0]["title"]) if rows else ""
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
+        """The user's own name for it: a generated title never replaces it."""
         with self._write() as db:
             db.execute(
-                "UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), conversation_id)
+                "UPDATE conversations SET title = ?, title_by_user = 1 WHERE id = ?", (title.strip(), conversation_id)
             )
 
     def delete_conversation(self, conversation_id: int) -> None:
+        """Move the conversation to the Trash; `restore_conversation` brings it back whole."""
         with self._write() as db:
-            db.execute("UPDATE conversations SET current_leaf_id = NULL WHERE id = ?",
-                       (conversation_id,))
-            db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
-            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            db.execute("UPDATE conversations SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                       (self._clock(), conversation_id))
 
     # Messages --------------------------------------------------------------
 
@@ -442,7 +493,13 @@ class SqliteConversationStore:
             )
 
     def mark_interrupted(self) -> int:
-        """Replies still marked streaming were cut off by a crash; say so. Returns how many."""
+        """Replies still marked streaming were cut off by a crash; say so. Returns how many.
+
+        Not while another live process has the store open (`hearth ask` writing its
+        reply, another window): its reply would be marked while it is still written. The
+        replies of a dead process are then marked at a later start."""
+        if WriterLock.others_alive(self._path):
+            return 0
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE messages SET status = ? WHERE status = ?", (Status.INTERRUPTED, Status.STREAMING)
@@ -478,6 +535,124 @@ class SqliteConversationStore:
         from app.conversations import search  # search.py needs this module's Role
 
         return search.search(self._read, text, limit, offset)
+
+    # Edit and branch -------------------------------------------------------
+
+    def branch_to_new_conversation(self, message_id: int, title: str) -> int:
+        """A new conversation titled `title` holding a copy of the path from the first
+        message down to `message_id`, shown to its end; its id. The copies have new UUIDs
+        and keep the texts, times, statistics and provenance; the conversation keeps the
+        original's system prompt, model and assistant. One transaction: all or nothing."""
+        now = self._clock()
+        with self._write() as db:
+            path = db.execute(chain_from("SELECT :message, 0") + _IN_ORDER, {"message": message_id}).fetchall()
+            if not path:
+                raise StorageError(_("That message is no longer in the conversation."))
+            cursor = db.execute(
+                "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id)"
+                " SELECT ?, ?, ?, ?, system_prompt, model_id, assistant_id FROM conversations WHERE id = ?",
+                (str(uuid.uuid4()), title, now, now, path[0]["conversation_id"]),
+            )
+            conversation_id = cursor.lastrowid
+            parent: int | None = None
+            for row in path:
+                cursor = db.execute(
+                    "INSERT INTO messages (uuid, conversation_id, parent_id, role, content, status, stats, provenance,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (str(uuid.uuid4()), conversation_id, parent, row["role"], row["content"], row["status"],
+                     row["stats"], row["provenance"], row["created_at"]),
+                )
+                parent = cursor.lastrowid
+            db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (parent, conversation_id))
+        assert conversation_id is not None
+        return conversation_id
+
+    # A conversation's own settings and its assistant (app/assistants) --------
+
+    def conversation_settings(self, conversation_id: int) -> dict[str, Any]:
+        """The reply settings this conversation keeps for itself (name -> value); {} for none,
+        and for a value that is not a JSON object (written by hand: it is not Hearth's)."""
+        rows = self._read("SELECT settings FROM conversations WHERE id = ?", (conversation_id,))
+        try:
+            values = json.loads(rows[0]["settings"]) if rows and rows[0]["settings"] else {}
+        except ValueError:
+            return {}
+        return values if isinstance(values, dict) else {}
+
+    def set_conversation_settings(self, conversation_id: int, values: Mapping[str, Any]) -> None:
+        with self._write() as db:
+            db.execute("UPDATE conversations SET settings = ? WHERE id = ?",
+                       (json.dumps(dict(values)) if values else None, conversation_id))
+
+    def conversations_of_assistant(self, assistant_id: str) -> list[ConversationSummary]:
+        """The conversations begun with the assistant `assistant_id`, newest first (the list's filter)."""
+        rows = self._read("SELECT id, title, updated_at, pinned FROM conversations WHERE assistant_id = ? AND deleted_at IS NULL"
+                          " ORDER BY updated_at DESC, id DESC", (assistant_id,))
+        return [ConversationSummary(row["id"], row["title"], row["updated_at"], bool(row["pinned"])) for row in rows]
+
+    # Trash and pins ----------------------------------------------------------
+
+    def trashed_conversations(self) -> list[TrashedConversation]:
+        """What the Trash holds, the last one deleted first."""
+        rows = self._read(
+            "SELECT id, title, deleted_at FROM conversations WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC, id DESC"
+        )
+        return [TrashedConversation(row["id"], row["title"], row["deleted_at"]) for row in rows]
+
+    def restore_conversation(self, conversation_id: int) -> None:
+        """Take a conversation out of the Trash, back where it was in the list."""
+        with self._write() as db:
+            db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
+
+    def delete_forever(self, conversation_id: int) -> None:
+        """Remove a conversation and all its messages from the database."""
+        with self._write() as db:
+            _remove(db, "id = ?", (conversation_id,))
+
+    def empty_trash(self, days: float = TRASH_DAYS) -> int:
+        """Delete for good what went to the Trash more than `days` ago. Returns how many."""
+        with self._write() as db:
+            return _remove(db, "deleted_at < ?", (self._clock() - days * 86_400,))
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """A pinned conversation stays at the top of the list."""
+        with self._write() as db:
+            db.execute("UPDATE conversations SET pinned = ? WHERE id = ?", (int(pinned), conversation_id))
+
+    def set_generated_title(self, conversation_id: int, title: str) -> bool:
+        """Title the conversation with what the model wrote, unless the user named it
+        (renaming always wins) or deleted it. Whether the title was taken."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND title_by_user = 0 AND deleted_at IS NULL",
+                (title, conversation_id),
+            )
+        return cursor.rowcount > 0
+
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    """A connection in autocommit mode; `read_only` opens the file as SQLite's read-only
+    (mode=ro), or, where its folder is read-only too and SQLite cannot make the WAL's
+    shared-memory file, as an unchanging file (immutable=1)."""
+    if not read_only or str(path) == ":memory:":
+        return sqlite3.connect(path, timeout=10, isolation_level=None)
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(uri + "?mode=ro", timeout=10, isolation_level=None, uri=True)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(uri + "?immutable=1", timeout=10, isolation_level=None, uri=True)
+
+
+def _remove(db: sqlite3.Connection, where: str, parameters: Sequence[Any]) -> int:
+    """Delete the conversations `where` selects, and their messages (the shown leaf is let
+    go first: it points into the messages). How many conversations went."""
+    chosen = f"SELECT id FROM conversations WHERE {where}"
+    db.execute(f"UPDATE conversations SET current_leaf_id = NULL WHERE id IN ({chosen})", parameters)
+    db.execute(f"DELETE FROM messages WHERE conversation_id IN ({chosen})", parameters)
+    return db.execute(f"DELETE FROM conversations WHERE {where}", parameters).rowcount
 
 
 def _message(row: sqlite3.Row) -> Message:

@@ -21,7 +21,7 @@ from app.backends.base import BackendFactory
 from app.chat.crash_recovery import take_crash
 from app.config.policy import load_policy
 from app.config.settings import load_settings
-from app.conversations.opener import open_conversations
+from app.conversations.opener import open_at_start
 from app.gui.dialogs import error_message, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
@@ -62,8 +62,8 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     settings = policy.apply(load_settings(paths.settings_file))
     library = ModelLibrary(paths.models_dir)
     crashed = take_crash(paths, settings, library)
-    store = open_conversations(paths)
-    store.mark_interrupted()
+    started = open_at_start(paths)  # a damaged or read-only file is told about, never a refused start
+    store = started.store
     worker = InferenceWorker(paths, backend_factory)
     thread = QThread()
     thread.setObjectName("inference")
@@ -85,7 +85,7 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
         policy=policy,
     )
     reader = StoreReader.started(paths)
-    window = MainWindow(paths, settings, store, library, reader, worker, thread, services, crashed)
+    window = MainWindow(paths, settings, store, library, reader, worker, thread, services, crashed, started)
     # nvidia-smi can take seconds; only the Library's fit verdicts need its answer.
     run_in_background(window, backend_factory.accelerator_memory, on_success=window.library.set_accelerator_memory)
     for owned in (thread, download_thread, reader.thread()):

@@ -11,28 +11,36 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QInputDialog, QMainWindow
+from PySide6.QtWidgets import QBoxLayout, QInputDialog, QMainWindow
 
 from app.backends.base import ReplyStats
 from app.chat.rendering import MarkdownRenderer
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore
+from app.conversations.opener import StartedStore, open_conversations
+from app.conversations.store import ConversationStore, Role
+from app.gui.assistant_actions import AssistantActions
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
+from app.gui.controllers.conversation_trash import ConversationTrash
 from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_choice import ModelChoice
 from app.gui.controllers.model_loader import ModelLoader
+from app.gui.controllers.titles import TitleWriter
 from app.gui.conversation_transfer import ConversationTransfer
 from app.gui.dialogs import confirm, error_message, show_about, show_error
 from app.gui.library.library_window import LibraryServices
 from app.gui.library.pack_dialogs import PackActions
 from app.gui.ops import run_in_background
 from app.gui.provenance_dialog import ProvenanceDialog
+from app.gui.shortcuts_sheet import ShortcutsSheet
+from app.gui.speech import ReadAloud
 from app.gui.widgets.chat_layout import ChatLayout
 from app.gui.widgets.checklist import ModelDropTarget
+from app.gui.widgets.composer import composer_keys
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.settings_dialog import SettingsDialog
+from app.gui.widgets.store_notice import StoreNotice
 from app.gui.workers.inference_worker import InferenceWorker
 from app.gui.workers.store_reader import StoreReader
 from app.library.model_library import ModelEntry, ModelLibrary, bundled_starter_file
@@ -40,6 +48,11 @@ from app.platform.crash_marker import EngineRun
 from app.platform.paths import AppPaths
 
 log = logging.getLogger(__name__)
+
+# How long closing waits for the inference worker to stop. A reply, a model load and a
+# prompt being written all stop within a second of the cancel (template_guard.py,
+# llama.cpp's abort callback); this is for a call that never returns.
+WORKER_EXIT_MS = 15_000
 
 
 class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
@@ -54,8 +67,10 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         worker_thread: QThread,
         library_services: LibraryServices,
         crashed_run: EngineRun | None = None,
+        started_store: StartedStore | None = None,
     ) -> None:
-        """`crashed_run`: what stopped Hearth last time (app/platform/crash_marker.py)."""
+        """`crashed_run`: what stopped Hearth last time (app/platform/crash_marker.py);
+        `started_store`: what the start found of the conversation file (app/conversations/opener.py)."""
         super().__init__()
         self.setWindowTitle("Hearth")  # a name: not translated
         self._store, self._library, self._worker, self._worker_thread = store, library, worker, worker_thread
@@ -66,13 +81,22 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self._shut_down = False
         self.details_dialog: ProvenanceDialog | None = None  # the Details shown, kept from the garbage collector
         self.loader = ModelLoader(worker, library, library_services.policy, self.settings)
-        self.session = ChatSession(store, reader, worker, self.loader, self.settings, prepare=lambda: self.chat_view.prepare())
+        self.session = ChatSession(store, reader, worker, self.loader, self.settings, prepare=lambda: self.chat_view.prepare(),
+                                   open_store=lambda: open_conversations(paths))
         self.conversations = self.session.conversations
         self.packs = PackActions(self, library, current, paths.settings_file)
         self.renderer = MarkdownRenderer(dark=self._is_dark())
         self.build_layout(self.renderer, ConversationSidebar(self.conversations, lambda: self.session.conversation_id, HistorySearch(reader)))
         self.build_menus()
+        self.read_aloud = ReadAloud.create(self)  # None: no speech here, and no action offers it
+        self.read_aloud_action.setVisible(self.read_aloud is not None)
+        self.chat_view.can_read_aloud = self.read_aloud is not None
+        self._edit_conversation: int | None = None  # the conversation of the message being edited
+        self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
+        self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
+        self.assistants = AssistantActions(self, paths, store, self.session, self.settings, self.loader, library,
+                                           self.assistant_picker, self.model_picker)
         crashed_model = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
         self.models = ModelChoice(self, self.loader, library, self.library, self.settings, crashed_model)
         self._connect()
@@ -83,6 +107,13 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         else:
             self.resize(1100, 720)
 
+        self.store_notice = StoreNotice()
+        right = self.crash_notice.parentWidget()
+        notices = right.layout() if right is not None else None
+        assert isinstance(notices, QBoxLayout)
+        notices.insertWidget(notices.indexOf(self.crash_notice), self.store_notice)
+        if started_store is not None:
+            self.store_notice.show_notice(started_store.notice, lasting=started_store.read_only)
         if crashed_run is not None:
             self.crash_notice.show_run(crashed_run, library.get(crashed_model) is not None)
         self.models.refresh()
@@ -95,6 +126,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         for problem in library_services.policy.problems:  # for the administrator, not a dialog to a pupil
             log.warning("policy: %s", problem)
         self.session.open_latest()
+        self.trash.empty_old()
 
     def _connect(self) -> None:
         for item, slot in (
@@ -103,22 +135,37 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             (self.import_action, self.packs.import_), (self.settings_action, self.open_settings),
             (self.quit_action, self.close), (self.rename_action, self.rename_conversation),
             (self.delete_action, self.delete_conversation), (self.stop_action, self.session.stop),
-            (self.regenerate_action, self.session.regenerate), (self.model_details_action, lambda: self.models.show_details(self)),
+            (self.regenerate_action, lambda: self.session.regenerate()), (self.edit_last_action, self.edit_last_message),
+            (self.copy_reply_action, lambda: self._copy_last_reply(as_markdown=False)),
+            (self.copy_markdown_action, lambda: self._copy_last_reply(as_markdown=True)),
+            (self.quote_action, self.quote_selection_or_last_reply), (self.branch_action, self._branch_last_message),
+            (self.read_aloud_action, self._read_last_reply_aloud), (self.shortcuts_action, self.show_shortcuts),
+            (self.model_details_action, lambda: self.models.show_details(self)),
             (self.about_action, lambda: show_about(self, self.library.services.policy.problems)),
         ):
             item.triggered.connect(slot)
         self.sidebar.chosen.connect(self.session.open)
         self.sidebar.hit_chosen.connect(self.session.open)
+        self.sidebar.pin_requested.connect(self.session.set_pinned)
+        self.sidebar.trash_requested.connect(self.trash.open_trash)
         self.new_button.clicked.connect(self.new_conversation)
         self.library_button.clicked.connect(self.library.open)
         self.crash_notice.choose_another.connect(self.library.open)
         self.chat_view.branch_requested.connect(self.session.show_alternative)
         self.chat_view.details_requested.connect(self.show_reply_details)
+        self.chat_view.edit_requested.connect(self.edit_message)
+        self.chat_view.regenerate_requested.connect(self.session.regenerate)
+        self.chat_view.branch_to_new_requested.connect(self.session.branch_to_new_chat)
+        self.chat_view.quote_requested.connect(self.composer.add_quote)
+        self.chat_view.read_aloud_requested.connect(self._say)
+        self.composer.edit_last_requested.connect(self.edit_last_message)
+        self.composer.editing_changed.connect(self.show_editing)
+        self.cancel_edit_button.clicked.connect(self.composer.end_edit)
         self.chat_view.link_used.connect(self.composer.setFocus)  # typing goes on where it was
         self.composer.submitted.connect(self.send)
         self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
         self.stop_button.clicked.connect(self.session.stop)
-        self.regenerate_button.clicked.connect(self.session.regenerate)
+        self.regenerate_button.clicked.connect(lambda: self.session.regenerate())
 
         session = self.session
         session.thread_shown.connect(self._show_thread)
@@ -171,10 +218,12 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     # Conversations ---------------------------------------------------------
 
     def _show_empty_state(self) -> None:
+        self._leave_edit_of_another_conversation()
         self.sidebar.show_current()
         self.chat_view.show_welcome(has_models=self.model_picker.has_models)
 
     def _show_thread(self, thread: ShownThread) -> None:
+        self._leave_edit_of_another_conversation()
         self.sidebar.show_current()
         self.chat_view.show_messages(thread.messages, thread.branches, thread.prepared)
         if thread.unsaved:
@@ -196,18 +245,67 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.session.rename(title)
 
     def delete_conversation(self) -> None:
-        if self.session.conversation_id is None or self.session.busy:
-            return
-        if self.confirm(self.tr("Delete conversation"),
-                        self.tr("Delete “{title}” and all its messages? This cannot be undone.").format(title=self.session.title()),
-                        self.tr("Delete")):
-            self.session.delete()
+        self.trash.delete_shown()
 
     # Chatting --------------------------------------------------------------
 
     def send(self, text: str) -> None:
-        if self.session.send(text):
-            self.composer.clear()
+        """Send the message box's text: a new message, or the new version of the one edited."""
+        editing = self.composer.editing
+        if editing is None:
+            if self.session.send(text):
+                self.composer.clear()
+        elif self.session.edit(editing, text):
+            self.composer.end_edit()  # what was typed before the edit comes back
+
+    def edit_message(self, message_id: int) -> None:
+        """Put a question of the shown thread in the message box to be edited and sent again."""
+        message = self.session.shown_message(message_id)
+        if message is not None and message.role == Role.USER:
+            self._edit_conversation = message.conversation_id
+            self.composer.begin_edit(message.id, message.content)
+
+    def edit_last_message(self) -> None:
+        message = self.session.last_message(Role.USER)
+        if message is not None:
+            self.edit_message(message.id)
+
+    def _leave_edit_of_another_conversation(self) -> None:
+        """An edit belongs to its conversation: showing another ends it (the text typed
+        before it comes back)."""
+        if self.composer.editing is not None and self.session.conversation_id != self._edit_conversation:
+            self.composer.end_edit()
+
+    def _copy_last_reply(self, as_markdown: bool) -> None:
+        reply = self.session.last_message(Role.ASSISTANT)
+        if reply is not None:
+            self.chat_view.copy_message(str(reply.id), as_markdown=as_markdown)
+            self.statusBar().showMessage(self.tr("Reply copied."), 5000)
+
+    def quote_selection_or_last_reply(self) -> None:
+        reply = self.session.last_message(Role.ASSISTANT)
+        text = self.chat_view.quoted_selection() or (reply.content if reply is not None else "")
+        if text:
+            self.composer.add_quote(text)
+
+    def _branch_last_message(self) -> None:
+        last = self.session.last_message(Role.ASSISTANT) or self.session.last_message(Role.USER)
+        if last is not None:
+            self.session.branch_to_new_chat(last.id)
+
+    def _read_last_reply_aloud(self) -> None:
+        reply = self.session.last_message(Role.ASSISTANT)
+        if reply is not None:
+            self._say(self.chat_view.spoken_text(reply.id) or reply.content)
+
+    def _say(self, text: str) -> None:
+        if self.read_aloud is not None:
+            self.read_aloud.say(text)
+
+    def show_shortcuts(self) -> None:
+        sheet = ShortcutsSheet(self.menuBar(), self.tr("Message box"), composer_keys(), self)
+        sheet.exec()
+        sheet.deleteLater()
 
     def _on_reply_finished(self, stats: ReplyStats) -> None:
         self.speed_status.setText(self.tr("{speed:.1f} tokens/s · first token {seconds:.2f} s").format(
@@ -235,6 +333,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.show_controls(
             ready=self.loader.ready, loading=bool(self.loader.model_id), busy=self.session.busy or self.session.reproducing,
             can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
+            can_change=self.session.can_change,
         )
 
     def open_settings(self) -> None:
@@ -263,13 +362,17 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             super().closeEvent(event)
             return
         self._shut_down = True
-        self.session.shutdown()  # before the store closes: late worker signals are ignored
-        self.loader.shutdown()
         self.settings.keep_geometry(bytes(self.saveGeometry().toHex().data()).decode())
-        QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
-        self._worker_thread.quit()
+        self.hide()  # at once: what follows waits for the worker to stop
+        self.session.shutdown()  # before the store closes: late worker signals are ignored
+        self.titles.shutdown()
+        self.loader.shutdown()
+        # Queued, never blocking: the worker quits its thread when it has freed the model, and
+        # a worker stuck in a call that does not stop is waited for only so long.
+        QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.QueuedConnection)
         self.library.close()
-        self._worker_thread.wait()
+        if not self._worker_thread.wait(WORKER_EXIT_MS):
+            log.error("the inference worker did not stop within %d ms; closing without it", WORKER_EXIT_MS)
         self._reader.stop()
         self.library.services.thread.wait()
         self._store.close()

@@ -22,6 +22,8 @@ class ProvenanceDialog(QDialog):
         self.setWindowTitle(self.tr("Details of this reply"))
         self.details = QPlainTextEdit(describe(message.provenance))
         self.details.setReadOnly(True)
+        self.details.setAccessibleName(self.tr("Details"))
+        self.details.setAccessibleDescription(self.tr("What wrote this reply: the model, its settings and the seed."))
         self.outcome = QLabel()
         self.outcome.setWordWrap(True)
         self.outcome.setTextInteractionFlags(self.outcome.textInteractionFlags().TextSelectableByMouse)

@@ -19,3 +19,11 @@ class PromptTooLongError(HearthError):
 
 class StorageError(HearthError):
     """The conversation store or settings could not be read or written."""
+
+
+class ChatTemplateError(HearthError):
+    """A model's own chat template (from its file) could not write out the conversation."""
+
+
+class StoppedError(HearthError):
+    """The user stopped an operation before it produced anything."""

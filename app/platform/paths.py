@@ -46,9 +46,19 @@ class AppPaths:
         return self.data_dir / "conversations.sqlite3"
 
     @property
+    def assistants_dir(self) -> Path:
+        """The user's own assistants (presets), one JSON file each (app/assistants/book.py)."""
+        return self.data_dir / "assistants"
+
+    @property
     def crash_markers(self) -> Path:
         """What the engine is doing now, one file per process (app/platform/crash_marker.py)."""
         return self.data_dir / "running"
+
+    @property
+    def kv_states(self) -> Path:
+        """What the model has read of each conversation, to resume it fast (a cache: safe to delete)."""
+        return self.data_dir / "cache" / "kv-states"
 
     @property
     def settings_file(self) -> Path:
@@ -77,19 +87,38 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
     )
 
 
+def system_policy_file() -> Path:
+    """Where IT puts the policy on this operating system: a fixed system folder that only an
+    administrator can write, never one the user's environment chooses (XDG_CONFIG_DIRS,
+    HOMEBREW_PREFIX or a platformdirs override variable would let any user replace it)."""
+    if sys.platform == "win32":
+        return _windows_program_data() / APP_NAME / POLICY_NAME
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support") / APP_NAME / POLICY_NAME
+    return Path("/etc/xdg") / APP_NAME / POLICY_NAME
+
+
+def _windows_program_data() -> Path:
+    """C:\\ProgramData as Windows itself reports it (not %ProgramData%, which a user can set)."""
+    import ctypes  # only on Windows
+
+    common_appdata = 35  # CSIDL_COMMON_APPDATA
+    buffer = ctypes.create_unicode_buffer(260)
+    windll = getattr(ctypes, "windll", None)
+    if windll is not None and windll.shell32.SHGetFolderPathW(None, common_appdata, None, 0, buffer) == 0:
+        return Path(buffer.value)
+    return Path("C:/ProgramData")
+
+
 def policy_files() -> list[Path]:
     """Where the administrator's policy may be; the first that exists wins.
 
-    The system config folders come first (every XDG_CONFIG_DIRS entry, and
-    /etc/xdg on Linux), so a file a user can write cannot override IT's. Then
-    beside the program, for a bundle on a shared drive or USB stick. The
-    HEARTH_POLICY_FILE variable, for trying a policy out, counts only outside a
-    bundle (a development checkout or a pip install).
+    The system folder comes first (system_policy_file), so a file a user can write
+    cannot override IT's. Then beside the program, for a bundle on a shared drive or
+    USB stick. The HEARTH_POLICY_FILE variable, for trying a policy out, counts only
+    outside a bundle (a development checkout or a pip install).
     """
-    system = platformdirs.site_config_dir(APP_NAME, appauthor=False, multipath=True)
-    candidates = [Path(folder) / POLICY_NAME for folder in system.split(os.pathsep) if folder]
-    if sys.platform.startswith("linux"):
-        candidates.append(Path("/etc/xdg") / APP_NAME / POLICY_NAME)
+    candidates = [system_policy_file()]
     if getattr(sys, "frozen", False):
         candidates.append(Path(sys.executable).resolve().parent / POLICY_NAME)
     elif os.environ.get(POLICY_FILE_ENV):

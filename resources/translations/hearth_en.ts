@@ -1,91 +1,102 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="en">
-  <context>
+<context>
     <name>ChatSession</name>
     <message numerus="yes">
-      <source>This conversation is longer than the model can read at once: the oldest %n messages were left out of this reply. They are still saved.</source>
-      <translation>
-        <numerusform>This conversation is longer than the model can read at once: the oldest message was left out of this reply. It is still saved.</numerusform>
-        <numerusform>This conversation is longer than the model can read at once: the oldest %n messages were left out of this reply. They are still saved.</numerusform>
-      </translation>
+        <source>This conversation is longer than the model can read at once: the oldest %n messages were left out of this reply. They are still saved.</source>
+        <translation>
+            <numerusform>This conversation is longer than the model can read at once: the oldest message was left out of this reply. It is still saved.</numerusform>
+            <numerusform>This conversation is longer than the model can read at once: the oldest %n messages were left out of this reply. They are still saved.</numerusform>
+        </translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>ChatView</name>
     <message numerus="yes">
-      <source>%n older messages were left out to fit</source>
-      <translation>
-        <numerusform>%n older message was left out to fit</numerusform>
-        <numerusform>%n older messages were left out to fit</numerusform>
-      </translation>
+        <source>%n older messages were left out to fit</source>
+        <translation>
+            <numerusform>%n older message was left out to fit</numerusform>
+            <numerusform>%n older messages were left out to fit</numerusform>
+        </translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>ConversationTransfer</name>
     <message numerus="yes">
-      <source>Imported %n conversation(s).</source>
-      <translation>
-        <numerusform>Imported %n conversation.</numerusform>
-        <numerusform>Imported %n conversations.</numerusform>
-      </translation>
+        <source>Imported %n conversation(s).</source>
+        <translation>
+            <numerusform>Imported %n conversation.</numerusform>
+            <numerusform>Imported %n conversations.</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
-      <source>%n conversation(s) already here gained new messages.</source>
-      <translation>
-        <numerusform>%n conversation already here gained new messages.</numerusform>
-        <numerusform>%n conversations already here gained new messages.</numerusform>
-      </translation>
+        <source>%n conversation(s) already here gained new messages.</source>
+        <translation>
+            <numerusform>%n conversation already here gained new messages.</numerusform>
+            <numerusform>%n conversations already here gained new messages.</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
-      <source>%n were already here.</source>
-      <translation>
-        <numerusform>%n was already here.</numerusform>
-        <numerusform>%n were already here.</numerusform>
-      </translation>
+        <source>%n were already here.</source>
+        <translation>
+            <numerusform>%n was already here.</numerusform>
+            <numerusform>%n were already here.</numerusform>
+        </translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>DiscoverTab</name>
     <message numerus="yes">
-      <source>%n repositories found. Pick one to see its files.</source>
-      <translation>
-        <numerusform>%n repository found. Pick it to see its files.</numerusform>
-        <numerusform>%n repositories found. Pick one to see its files.</numerusform>
-      </translation>
+        <source>%n repositories found. Pick one to see its files.</source>
+        <translation>
+            <numerusform>%n repository found. Pick it to see its files.</numerusform>
+            <numerusform>%n repositories found. Pick one to see its files.</numerusform>
+        </translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>LibraryWindow</name>
     <message numerus="yes">
-      <source>Checking %n file(s)… this reads each whole file once.</source>
-      <translation>
-        <numerusform>Checking %n file… this reads each whole file once.</numerusform>
-        <numerusform>Checking %n files… this reads each whole file once.</numerusform>
-      </translation>
+        <source>Checking %n file(s)… this reads each whole file once.</source>
+        <translation>
+            <numerusform>Checking %n file… this reads each whole file once.</numerusform>
+            <numerusform>Checking %n files… this reads each whole file once.</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
-      <source>%n model(s) from {apps} are already on this computer. Hearth can use them where they are.</source>
-      <translation>
-        <numerusform>%n model from {apps} is already on this computer. Hearth can use it where it is.</numerusform>
-        <numerusform>%n models from {apps} are already on this computer. Hearth can use them where they are.</numerusform>
-      </translation>
+        <source>%n model(s) from {apps} are already on this computer. Hearth can use them where they are.</source>
+        <translation>
+            <numerusform>%n model from {apps} is already on this computer. Hearth can use it where it is.</numerusform>
+            <numerusform>%n models from {apps} are already on this computer. Hearth can use them where they are.</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
-      <source>%n update(s) available. Select a model and press Get update; the current version stays until the new one is verified.</source>
-      <translation>
-        <numerusform>%n update available. Select the model and press Get update; the current version stays until the new one is verified.</numerusform>
-        <numerusform>%n updates available. Select a model and press Get update; the current version stays until the new one is verified.</numerusform>
-      </translation>
+        <source>%n update(s) available. Select a model and press Get update; the current version stays until the new one is verified.</source>
+        <translation>
+            <numerusform>%n update available. Select the model and press Get update; the current version stays until the new one is verified.</numerusform>
+            <numerusform>%n updates available. Select a model and press Get update; the current version stays until the new one is verified.</numerusform>
+        </translation>
     </message>
-  </context>
-  <context>
+</context>
+<context>
     <name>PackActions</name>
     <message numerus="yes">
-      <source>It holds %n model(s).</source>
-      <translation>
-        <numerusform>It holds %n model.</numerusform>
-        <numerusform>It holds %n models.</numerusform>
-      </translation>
+        <source>It holds %n model(s).</source>
+        <translation>
+            <numerusform>It holds %n model.</numerusform>
+            <numerusform>It holds %n models.</numerusform>
+        </translation>
     </message>
-  </context>
+</context>
+<context>
+    <name>TrashDialog</name>
+    <message numerus="yes">
+        <source>Deleted conversations stay here for %n days, then Hearth deletes them for good.</source>
+        <translation>
+            <numerusform>Deleted conversations stay here for %n day, then Hearth deletes them for good.</numerusform>
+            <numerusform>Deleted conversations stay here for %n days, then Hearth deletes them for good.</numerusform>
+        </translation>
+    </message>
+</context>
 </TS>

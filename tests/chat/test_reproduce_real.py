@@ -10,24 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from app.backends.base import LoadOptions, ModelRef
 from app.backends.llama.engine import LlamaBackend
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
-from app.config.settings import EngineSettings, SamplingSettings, Settings
+from app.config.settings import SamplingSettings, Settings
 from app.conversations.store import ConversationStore, SqliteConversationStore
 from app.library.model_library import sha256_of
+from tests.conftest import loaded_llama
 
 pytestmark = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")
 def engine(smollm_path: Path) -> Iterator[LlamaBackend]:
-    engine = LlamaBackend()
-    engine.load(ModelRef(path=smollm_path), LoadOptions(EngineSettings(context_length=2048, threads=2)))
-    yield engine
-    engine.unload()
+    yield from loaded_llama(smollm_path)
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,10 @@ def test_system_prompts_are_not_found_and_deleted_conversations_leave_nothing(st
     store.add_message(conversation, system, Role.USER, "Ahoy, pirate")
     assert [hit.role for hit in store.search("pirate")] == [None, Role.USER]
     store.delete_conversation(conversation)
+    assert store.search("pirate") == store.search("pirates") == []  # in the Trash: not searched
+    store.restore_conversation(conversation)
+    assert [hit.role for hit in store.search("pirate")] == [None, Role.USER]
+    store.delete_forever(conversation)
     assert store.search("pirate") == store.search("pirates") == []
     db = sqlite3.connect(tmp_path / "c.sqlite3")
     db.execute("INSERT INTO message_text(message_text, rank) VALUES ('integrity-check', 1)")

@@ -81,7 +81,7 @@ def test_export_all_then_import_into_another_window_shows_them(qtbot: Any, windo
     monkeypatch.setattr("app.gui.conversation_transfer.QFileDialog.getOpenFileName", lambda *a, **k: (str(backup), ""))
     window.transfer_actions.import_files.trigger()
     qtbot.waitUntil(lambda: window.transfer.progress is None, timeout=5000)
-    assert window.conversations.rowCount() == 2
+    assert len(window.conversations.titles()) == 2
     assert "2 were already here" in window.statusBar().currentMessage()
 
 
@@ -107,7 +107,7 @@ def test_a_chatgpt_export_imports_off_the_gui_thread_with_progress(qtbot: Any, w
     qtbot.waitUntil(lambda: window.transfer.progress is None, timeout=5000)
     assert values and values[-1] == PROGRESS_STEPS and values == sorted(values)
     assert threads and threads[0] is not threading.main_thread()
-    assert window.conversations.rowCount() == 2
+    assert len(window.conversations.titles()) == 2
     assert "Imported 2 conversation" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: thread_shown(window) and "pastéis de nata" in window.chat_view.toPlainText(), timeout=5000)
     assert "Day 1: Belém." in window.chat_view.toPlainText()

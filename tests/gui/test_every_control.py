@@ -17,10 +17,12 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, Q
 
 from app.gui.app import create_window
 from app.gui.main_window import MainWindow
+from app.gui.widgets.chat_view import BRANCH_SCHEME, COPY_MESSAGE_SCHEME, DETAILS_SCHEME, EDIT_SCHEME, MORE_SCHEME, REGENERATE_SCHEME
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.fakes import FakeBackendFactory
 from tests.gguf_factory import MakeGguf
+from tests.gui.page_links import click, page_links
 from tests.gui.waits import reply_shown, thread_shown
 
 
@@ -105,9 +107,44 @@ def test_every_menu_action_and_button_of_the_window_works(qtbot, window: MainWin
     menu_bar_actions = _press_everything(qtbot, window.menuBar(), {"&Quit"}, with_the_chat_shown)
     buttons = _press_everything(qtbot, window, {"&Quit"}, with_the_chat_shown)
     qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
-    assert {"&New chat", "&Settings…", "Model &library…", "&Rename…", "&Delete…", "Re&generate reply"} <= set(menu_bar_actions), menu_bar_actions
-    assert {"New chat", "Library…", "Regenerate"} <= set(buttons), buttons
+    assert {"&New chat", "&Settings…", "Model &library…", "&Rename…", "&Delete…", "Re&generate reply", "&Edit your last message",
+            "&Copy the last reply", "Copy the last reply as &Markdown", "&Quote the selection or the last reply",
+            "&Branch into a new chat", "&Keyboard shortcuts"} <= set(menu_bar_actions), menu_bar_actions
+    assert {"New chat", "Library…", "Regenerate", "Cancel edit"} <= set(buttons), buttons
     assert cancelled_dialogs, "the controls that ask something asked"
+    assert window.isVisible()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support grabbing the keyboard")  # the "More…" menu, offscreen
+def test_every_link_of_a_message_and_its_more_menu_works(qtbot, window: MainWindow, cancelled_dialogs: list[str]) -> None:
+    """Each link in the headers of the page (Copy, Edit, Regenerate, Details, More…, the
+    arrows) and each entry of each "More…" menu, on a thread with branches."""
+    conversation = window.session.conversation_id
+    window.session.regenerate()
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
+    view, clicked = window.chat_view, []
+
+    def links() -> list[str]:
+        return [href for scheme in (COPY_MESSAGE_SCHEME, EDIT_SCHEME, REGENERATE_SCHEME, DETAILS_SCHEME, MORE_SCHEME, BRANCH_SCHEME)
+                for href in page_links(view, scheme)]
+
+    for index in range(len(links())):
+        qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
+        window.composer.end_edit()
+        window.session.open(conversation)
+        qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
+        href = links()[index]
+        click(view, href)
+        clicked.append(href.partition(":")[0])
+        if href.startswith(MORE_SCHEME) and view.more_menu is not None:
+            for action in view.more_menu.actions():
+                window.session.open(conversation)
+                qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
+                action.trigger()
+                clicked.append(action.text())
+                qtbot.waitUntil(lambda: reply_shown(window) and window.session.can_change, timeout=5000)
+    assert {COPY_MESSAGE_SCHEME, EDIT_SCHEME, REGENERATE_SCHEME, DETAILS_SCHEME, MORE_SCHEME, BRANCH_SCHEME} <= set(clicked)
+    assert {"Copy as Markdown", "Quote in a reply", "Branch into a new chat"} <= set(clicked), clicked
     assert window.isVisible()
 
 

@@ -14,10 +14,12 @@ from app.config.settings import load_settings
 from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
 from app.gui.main_window import MainWindow
+from app.gui.widgets.chat_view import COPY_MESSAGE_SCHEME
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conftest import subprocess_env
 from tests.fakes import FAKE_CAPABILITIES, FAKE_REPLY, FakeBackend, FakeBackendFactory
+from tests.gui.page_links import click, message_link
 from tests.gui.waits import reply_shown, thread_shown
 
 
@@ -58,8 +60,7 @@ def test_send_streams_and_renders_the_reply(qtbot, window_factory) -> None:
     assert "Hello from the fake engine." in text  # **fake** rendered, asterisks gone
     assert "<b>fake</b>" in window.chat_view.toHtml() or "font-weight:700" in window.chat_view.toHtml()
     assert window.composer.toPlainText() == ""
-    assert window.conversations.rowCount() == 1
-    assert window.conversations.index(0, 0).data() == "Hello there"
+    assert window.conversations.titles() == ["Hello there"]
     assert "tokens/s" in window.speed_status.text()
 
 
@@ -141,25 +142,21 @@ def test_closing_the_window_mid_reply_keeps_what_was_written(qtbot, window_facto
     assert "Tell me a story" in shown and "Hello" in shown and "Stopped" in shown
 
 
-def test_new_rename_and_delete_with_confirmation(qtbot, window_factory, monkeypatch) -> None:
+def test_new_rename_and_delete_to_the_trash(qtbot, window_factory, monkeypatch) -> None:
     window = window_factory()
     send(qtbot, window, "First chat")
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.session.conversation_id is None
     send(qtbot, window, "Second chat")
-    assert [window.conversations.index(r, 0).data() for r in range(2)] == ["Second chat", "First chat"]
+    assert window.conversations.titles() == ["Second chat", "First chat"]
 
     monkeypatch.setattr("app.gui.main_window.QInputDialog.getText", lambda *a, **k: ("Renamed", True))
     window.rename_conversation()
-    assert window.conversations.index(0, 0).data() == "Renamed"
+    assert window.conversations.titles() == ["Renamed", "First chat"]
 
-    asked: list[str] = []
-    monkeypatch.setattr(window, "confirm", lambda title, text, action: asked.append(text) or False)
-    window.delete_conversation()
-    assert window.conversations.rowCount() == 2 and "Renamed" in asked[0]
-    monkeypatch.setattr(window, "confirm", lambda title, text, action: True)
-    window.delete_conversation()
-    assert [window.conversations.index(r, 0).data() for r in range(1)] == ["First chat"]
+    window.delete_conversation()  # no question: it goes to the Trash, and can be undone
+    assert window.conversations.titles() == ["First chat"]
+    assert window.sidebar.undo_bar.text.text() == "“Renamed” moved to Trash."
 
 
 def test_geometry_and_settings_survive_a_restart(qtbot, window_factory, paths: AppPaths) -> None:
@@ -202,8 +199,7 @@ def test_a_pasted_megabyte_without_spaces_is_laid_out_and_shown_shortened(qtbot,
     shown = window.chat_view.toPlainText()
     assert "Shortened on screen: 1,000,000 characters" in shown and len(shown) < 100_000
     message_id = window._store.thread(window.session.conversation_id)[0].id
-    from PySide6.QtCore import QUrl
-    window.chat_view.anchorClicked.emit(QUrl(f"hearth-copy-message:{message_id}"))
+    click(window.chat_view, message_link(window.chat_view, COPY_MESSAGE_SCHEME, message_id))
     assert QGuiApplication.clipboard().text() == blob
     assert window.composer.wordWrapMode() == QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
 
@@ -240,7 +236,6 @@ def test_copy_gives_rich_and_plain_text_and_typing_goes_on_in_the_message_box(
     qtbot, window_factory, fake_backend: FakeBackend
 ) -> None:
     """Pasting into Word or an e-mail keeps the bold and the list, not `**` and `-`."""
-    from PySide6.QtCore import QUrl
     from PySide6.QtGui import QGuiApplication
 
     window = window_factory()
@@ -251,7 +246,7 @@ def test_copy_gives_rich_and_plain_text_and_typing_goes_on_in_the_message_box(
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     window.chat_view.setFocus()
     assert window.chat_view.hasFocus()  # as after clicking a link in it
-    window.chat_view.anchorClicked.emit(QUrl(f"hearth-copy-message:{reply.id}"))
+    click(window.chat_view, message_link(window.chat_view, COPY_MESSAGE_SCHEME, reply.id))
     copied = QGuiApplication.clipboard().mimeData()
     assert copied.text() == "Two **bold** points:\n\n- one\n- two"
     assert "<strong>bold</strong>" in copied.html() and "<li>one</li>" in copied.html()
@@ -356,7 +351,8 @@ def test_conversation_list_model_passes_the_model_tester(qtmodeltester, paths: A
         store.create_conversation(title)
     model = ConversationListModel(store)
     qtmodeltester.check(model)
-    assert model.rowCount() == 3
+    assert model.rowCount() == 4 and model.index(0, 0).data() == "Today"  # a heading, then the conversations
+    assert model.titles() == ["three", "two", "one"]
 
 
 def start_a_second_chat(qtbot, window: MainWindow, first_words: str) -> int:

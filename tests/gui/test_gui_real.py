@@ -57,7 +57,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: thread_shown(again), timeout=10_000)
-    assert again.conversations.index(0, 0).data() == "Write a long story about a lighthouse keeper."
+    assert again.conversations.titles()[0] == "Write a long story about a lighthouse keeper."
     text = again.chat_view.toPlainText()
     assert "Write a long story about a lighthouse keeper." in text and "2/2" in text
     assert second.content.strip()[:30] in text.replace("\u2029", "\n")

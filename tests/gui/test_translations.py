@@ -239,7 +239,7 @@ def test_the_main_window_its_chat_and_its_boxes_are_translated(
     said = ["Hello there", "Hello from the fake engine."]  # the question and the fake engine's answer
     window.composer.setPlainText(said[0])
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.session.busy, timeout=5000)
+    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)  # with its footer, rendered off the GUI thread
     page = window.chat_view.toPlainText()
     assert all(pseudo(word) in page for word in ("You", "Assistant", "Copy", "tokens/s", "reply tokens", "prompt tokens"))
     assert_translated([("chat page", page)], data=said)
@@ -251,7 +251,11 @@ def test_the_main_window_its_chat_and_its_boxes_are_translated(
 
     boxes = collect_boxes(monkeypatch)
     window.rename_conversation()
-    window.delete_conversation()
+    window.delete_conversation()  # no question: to the Trash, with an undo bar
+    trash = window.trash.open_trash()
+    qtbot.waitUntil(lambda: trash.items.count() == 1, timeout=5000)
+    boxes.extend([*shown_texts(trash), *shown_texts(window.sidebar)])
+    trash.delete_button.click()  # this one asks first
     window.models.show_details(window)
     window.about_action.trigger()
     assert [where for where, _ in boxes].count("QMessageBox title") == 2 and "input title" in dict(boxes) and "about" in dict(boxes)

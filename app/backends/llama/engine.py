@@ -20,10 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
-from llama_cpp import Llama, llama_chat_format
+from llama_cpp import Llama
 
 from app.backends.base import (
     Backend,
@@ -38,6 +37,8 @@ from app.backends.base import (
 )
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
+from app.backends.llama.kv_state import restore, save, state_folder
+from app.backends.llama.kv_store import KvStateFolder
 from app.backends.llama.llama_log import route_llama_logs
 from app.backends.llama.prompt_formats import (
     COMPLETION,
@@ -54,11 +55,12 @@ from app.backends.llama.prompting import (
     reply_budget,
 )
 from app.backends.llama.streamed_text import StreamedText
+from app.backends.llama.template_guard import RenderLimits, TemplateFault, TemplateStopped, fault_message, render_chat_template
 from app.config.settings import EngineSettings, SamplingSettings, usable_context
 from app.modelfile.fit import memory_warning
 from app.modelfile.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
 from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
-from app.platform.errors import ModelLoadError, PromptTooLongError
+from app.platform.errors import ChatTemplateError, ModelLoadError, PromptTooLongError, StoppedError
 from app.platform.hardware import available_memory, physical_cores
 from app.platform.i18n import _
 
@@ -85,9 +87,12 @@ KEY_CACHE_TYPE = llama_cpp.GGML_TYPE_Q8_0
 # to prove such a choice safe.
 REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
 
-# Every GGUF this backend loads is spoken to as a chat model (an embedding model would
-# need its context made with embeddings on); the user may pick any of its prompt formats.
+# A GGUF is spoken to as a chat model, and the user may pick any of its prompt formats,
+# unless its architecture is an encoder that only embeds: its context is then made with
+# embeddings on (pooled as its GGUF says) and it cannot reply.
 CHAT_CAPABILITIES = Capabilities(chat=True, embeddings=False, prompt_formats=tuple(FORMAT_CHOICES))
+EMBEDDING_CAPABILITIES = Capabilities(chat=False, embeddings=True)
+EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "modern-bert", "neo-bert"})
 
 
 @functools.cache
@@ -176,6 +181,10 @@ class LlamaBackend(Backend):
         self._features = cpu_features() if features is None else features
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
+        self._states: KvStateFolder | None = None  # saved KV states for the loaded model, if kept
+        # The conversation (ChatRequest.conversation_key) whose tokens the KV cache holds now;
+        # None: none, or one that cannot be told apart (a reply without a key, a bare generate).
+        self._cache_owner: str | None = None
         self._cancel: threading.Event | None = None
         # ctypes callbacks must outlive every C call that may invoke them.
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
@@ -235,6 +244,7 @@ class LlamaBackend(Backend):
                         type_k=KEY_CACHE_TYPE if engine_options.key_cache == "q8_0" else llama_cpp.GGML_TYPE_F16,
                         n_gpu_layers=engine_options.gpu_layers,
                         use_mmap=engine_options.memory_map,
+                        embedding=info.architecture in EMBEDDING_ARCHITECTURES,
                         verbose=True,  # False would redirect fds 1 and 2 (see llama_log)
                     )
                 finally:
@@ -263,11 +273,32 @@ class LlamaBackend(Backend):
             threads=engine_options.threads,
             safe_mode=engine_options.safe_mode,
             load_seconds=time.perf_counter() - started,
-            capabilities=CHAT_CAPABILITIES,
+            capabilities=EMBEDDING_CAPABILITIES if info.architecture in EMBEDDING_ARCHITECTURES else CHAT_CAPABILITIES,
             engine_version=engine_version(),
         )
         self._loaded = LoadedModel(path, info, engine_options, facts)
+        self._states = self._state_folder(options, path, engine_options, context)
         return facts
+
+    def _state_folder(self, options: LoadOptions, path: Path, engine_options: EngineOptions, context: int) -> KvStateFolder | None:
+        """Where this model's KV states are saved, tagged with what makes a state readable:
+        the model file (its path and (inode, size, mtime), as the library keys its hash:
+        hashing 351 MB at each load would cost more than the states save), llama.cpp's
+        version and the engine options."""
+        limit = options.engine.saved_state_mb * 1024 * 1024
+        if options.state_dir is None or limit <= 0:
+            return None
+        status = path.stat()
+        tag: dict[str, object] = {
+            "model": [str(path.resolve()), status.st_ino, status.st_size, status.st_mtime_ns],
+            "engine": engine_version(),
+            "options": engine_options.as_dict(),
+            "context": context,
+        }
+        folder = state_folder(options.state_dir, limit, tag, context)
+        if folder.folder.is_dir():
+            folder.trim()  # the limit may have been lowered since
+        return folder
 
     def _mark(
         self, stage: str, path: Path, info: GgufInfo, options: EngineOptions
@@ -283,6 +314,8 @@ class LlamaBackend(Backend):
             self._llm.close()
             self._llm = None
             self._loaded = None
+        self._states = None
+        self._cache_owner = None
 
     def _model(self) -> Llama:
         if self._llm is None:
@@ -293,14 +326,21 @@ class LlamaBackend(Backend):
         return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Never supported yet (CHAT_CAPABILITIES): said in words, not answered with zeros."""
+        """One pooled vector per text from an embedding model, in as few llama.cpp batches as
+        its batch size allows; a text longer than the context is cut at its end. A chat
+        model says in words that it cannot, rather than answering with zeros."""
         facts = self.loaded
         if facts is None:
             raise ModelLoadError(_("No model is loaded. Choose a model first."))
-        raise CapabilityError(_(
-            "The model {model} is a chat model: it cannot turn text into embeddings. "
-            "Choose an embedding model for this."
-        ).format(model=facts.name))
+        if not facts.capabilities.embeddings:
+            raise CapabilityError(_(
+                "The model {model} is a chat model: it cannot turn text into embeddings. "
+                "Choose an embedding model for this."
+            ).format(model=facts.name))
+        if not texts:
+            return []
+        vectors = self._model().embed(list(texts), truncate=True)
+        return [list(vector) for vector in vectors]
 
     def reply(
         self,
@@ -309,9 +349,20 @@ class LlamaBackend(Backend):
         on_text: Callable[[str], None],
         on_started: Callable[[int], None],
     ) -> ReplyStats:
+        """As Backend.reply. With a conversation key and a state folder, the conversation's
+        saved KV state is restored first when the cache holds another conversation (it was
+        reopened or switched to), and what the cache holds is saved when the reply ends."""
+        self._cancel = cancel  # Stop also ends writing out the prompt (_render)
         prompt = self.build_prompt(request.system_prompt, request.turns, request.sampling, request.prompt_format)
         on_started(prompt.omitted_turns)
-        return self.generate(prompt, request.sampling, cancel, on_text)
+        key, states, llm = request.conversation_key, self._states, self._model()
+        if key and states is not None and key != self._cache_owner:
+            restore(llm, states, key, prompt.tokens)
+        stats = self.generate(prompt, request.sampling, cancel, on_text)
+        if key and states is not None:
+            save(llm, states, key)
+            self._cache_owner = key
+        return stats
 
     # reply() in its two steps, for the tests and benchmarks that look at the tokens.
 
@@ -359,12 +410,19 @@ class LlamaBackend(Backend):
     def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         try:
             return self._render_unchecked(llm, prompt_format, turns)
-        except (ValueError, TypeError, jinja2.TemplateError) as exc:
-            log.warning("prompt format %s failed: %s", prompt_format, exc)
-            raise ModelLoadError(_(
-                "This model's prompt format could not write out the conversation ({reason}). "
-                "Choose another prompt format for it in Settings."
-            ).format(reason=exc)) from exc
+        except TemplateStopped:
+            raise StoppedError(_("The reply was stopped before the model began writing it.")) from None
+        except TemplateFault as fault:
+            # The kind and the template line only: the template's own text may quote the conversation.
+            model = self._loaded.facts.name if self._loaded is not None else ""
+            log.warning("the chat template of %s could not be used (%s, %s)", model, fault.kind.value, fault.detail)
+            raise ChatTemplateError(fault_message(fault.kind, model)) from None
+        except (ValueError, TypeError) as exc:
+            log.warning("prompt format %s failed (%s)", prompt_format, type(exc).__name__)
+            raise ChatTemplateError(_(
+                "The prompt format {format} could not write out this conversation. "
+                "Choose another prompt format for this model in Settings."
+            ).format(format=prompt_format)) from None
 
     def _render_unchecked(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         if prompt_format == COMPLETION:
@@ -373,17 +431,22 @@ class LlamaBackend(Backend):
             messages = chat_messages(prompt_format, turns)
             if prompt_format == MODEL_TEMPLATE:
                 assert self._loaded is not None and self._loaded.info.chat_template
-                formatter = llama_chat_format.Jinja2ChatFormatter(
-                    template=self._loaded.info.chat_template,
-                    eos_token=llm._model.token_get_text(llm.token_eos()),
+                eos = llm._model.token_get_text(llm.token_eos())
+                # Bounded in time and size, and stopped by Stop (template_guard.py): a model file's
+                # template is code from wherever the file came from.
+                text = render_chat_template(
+                    self._loaded.info.chat_template,
+                    messages,
                     bos_token=llm._model.token_get_text(llm.token_bos()),
+                    eos_token=eos,
+                    limits=RenderLimits.for_context(llm.n_ctx(), messages, self._cancel),
                 )
-                response = formatter(messages=messages)  # type: ignore[arg-type]  # plain role/content dicts
+                stop, added_special = [eos], True
             else:
                 response = NAMED_FORMATS[prompt_format](messages=messages)
-            text, added_special = response.prompt, response.added_special
-            raw_stop = response.stop or []
-            stop = [raw_stop] if isinstance(raw_stop, str) else list(raw_stop)
+                text, added_special = response.prompt, response.added_special
+                raw_stop = response.stop or []
+                stop = [raw_stop] if isinstance(raw_stop, str) else list(raw_stop)
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=not added_special, special=True)
         return tokens, stop
 
@@ -403,6 +466,7 @@ class LlamaBackend(Backend):
         not `create_completion`, whose work per token grows with the reply. Sampling
         is the same: llama-cpp-python's defaults (top-k 40, min-p 0.05) plus ours."""
         llm = self._model()
+        self._cache_owner = None  # reply() names the owner once this has returned
         limit = min(sampling.max_tokens, llm.n_ctx() - len(prompt.tokens))
         if limit <= 0:
             raise PromptTooLongError(_(

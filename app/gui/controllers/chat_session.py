@@ -22,13 +22,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.assistants.in_force import system_prompt_in_force
+from app.assistants.model import Assistant
 from app.backends.base import ReplyStats
 from app.chat.provenance import ModelFile
+from app.chat.reply import settings_in_force
 from app.chat.reproduce import Reproduction
 from app.conversations.store import BranchedThread, ConversationStore, Message, Role, Status, title_from
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.item_models.conversation_list import ConversationListModel
+from app.gui.ops import run_in_background
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest, ReproduceRequest
 from app.gui.workers.store_reader import Prepare, StoreReader
 from app.platform.errors import HearthError
@@ -75,11 +79,15 @@ class ChatSession(QObject):
         loader: ModelLoader,
         settings: AppSettings,
         prepare: Callable[[], Prepare],
+        open_store: Callable[[], ConversationStore],
     ) -> None:
         """`prepare()` is called on the GUI thread when a conversation is to be read; what it
-        returns is called on the reader's thread with the messages read."""
+        returns is called on the reader's thread with the messages read. `open_store()`
+        opens a connection of its own for work that runs off the GUI thread."""
         super().__init__()
         self._store = store
+        self._open_store = open_store
+        self._branching = False  # a path is being copied into a new chat
         self._prepare = prepare
         self._worker = worker
         self._loader = loader
@@ -99,6 +107,7 @@ class ChatSession(QObject):
         self._branch_shown_for: int | None = None  # the message whose branch was shown to reach it
         self._reproducing = 0  # the Reproduce the worker is running; 0: none
         self._shut_down = False
+        self.assistant_for_new_chat: Assistant | None = None  # the picker's choice; None: the default system prompt
         self.request_generate.connect(worker.generate)
         self.request_reproduce.connect(worker.reproduce)
         worker.reproduced.connect(self._on_reproduced)
@@ -127,7 +136,13 @@ class ChatSession(QObject):
 
     @property
     def can_reply(self) -> bool:
-        return self._loader.ready and not self.busy and not self.reading and not self.reproducing and not self._shut_down
+        return self._loader.ready and self.can_change
+
+    @property
+    def can_change(self) -> bool:
+        """The shown conversation may be changed now (branched, its branch switched): no
+        reply is being written, it is not being read or copied."""
+        return not self.busy and not self.reading and not self.reproducing and not self._branching and not self._shut_down
 
     @property
     def reproducing(self) -> bool:
@@ -175,19 +190,22 @@ class ChatSession(QObject):
             self.conversations.refresh()
             self.state_changed.emit()
 
-    def delete(self) -> None:
-        """Delete the shown conversation (never while a reply is written), then show the newest."""
+    def delete(self) -> bool:
+        """Move the shown conversation to the Trash (never while a reply is written), then
+        show the newest. Whether it was moved."""
         conversation_id = self._conversation_id
         if conversation_id is None or self.busy:
-            return
-        if self._saved(lambda: self._store.delete_conversation(conversation_id)):
-            self.conversations.refresh()
-            self.open_latest()
+            return False
+        if not self._saved(lambda: self._store.delete_conversation(conversation_id)):
+            return False
+        self.conversations.refresh()
+        self.open_latest()
+        return True
 
     def show_alternative(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""
         siblings = self._store.siblings(message_id)
-        if message_id not in siblings or self.busy or self.reading:
+        if message_id not in siblings or self.busy or self.reading or self._branching:
             return
         target = siblings[(siblings.index(message_id) + step) % len(siblings)]
         self._saved(lambda: self._store.show_branch(target))
@@ -242,9 +260,30 @@ class ChatSession(QObject):
             self.error.emit(self.tr("The conversation could not be opened"), message)
             self.new()
 
+    def shown_message(self, message_id: int) -> Message | None:
+        """A message of the thread shown, None when it is not on it."""
+        return next((m for m in self._shown if m.id == message_id), None)
+
+    def last_message(self, role: Role) -> Message | None:
+        """The last message `role` wrote on the thread shown."""
+        return next((m for m in reversed(self._shown) if m.role == role), None)
+
     def _branch_of(self, message_id: int) -> tuple[int, int]:
         siblings = self._store.siblings(message_id)
         return siblings.index(message_id) + 1, len(siblings)
+
+    def restore(self, conversation_id: int) -> None:
+        """Take a conversation out of the Trash and show it."""
+        if self._saved(lambda: self._store.restore_conversation(conversation_id)):
+            self.conversations.refresh()
+            self.open(conversation_id)
+
+    def set_pinned(self, pinned: bool) -> None:
+        """Pin the shown conversation to the top of the list, or unpin it."""
+        conversation_id = self._conversation_id
+        if conversation_id is not None and self._saved(lambda: self._store.set_pinned(conversation_id, pinned)):
+            self.conversations.refresh()
+            self.state_changed.emit()
 
     # A turn --------------------------------------------------------------------
 
@@ -257,12 +296,10 @@ class ChatSession(QObject):
         parent = self._shown[-1].id if self._shown and conversation_id is not None else None
 
         def add() -> tuple[int, int]:
-            target = conversation_id
+            target, first_parent = conversation_id, parent
             if target is None:
-                target = self._store.create_conversation(
-                    title_from(text), system_prompt=self._settings.current().system_prompt, model_id=self._loader.model_id
-                )
-            return target, self._store.add_message(target, parent, Role.USER, text)
+                target, first_parent = self._begin_conversation(title_from(text))
+            return target, self._store.add_message(target, first_parent, Role.USER, text)
 
         added = self._saved(add)
         if not added:
@@ -273,25 +310,104 @@ class ChatSession(QObject):
         assert message is not None  # just written on this connection
         self.conversations.refresh()
         if conversation_id is None:
-            self._shown = [message]
-            self.thread_shown.emit(ShownThread(message.conversation_id, [message], {}, streaming_here=False))
+            self._shown = self._store.path_to(message_id)  # the assistant's greeting, if any, and the question
+            self.thread_shown.emit(ShownThread(message.conversation_id, list(self._shown), {}, streaming_here=False))
         else:
             self._shown.append(message)
             self.message_added.emit(message, None)
         self._start_reply(message_id)
         return True
 
-    def regenerate(self) -> None:
-        """Write the last reply again; the earlier one stays as an alternative."""
+    def _begin_conversation(self, title: str) -> tuple[int, int | None]:
+        """A new conversation that records its assistant, the system prompt in force and the
+        model; the assistant's greeting is its first message. Its id, and the greeting's."""
+        assistant, settings = self.assistant_for_new_chat, self._settings.current()
+        system_prompt = system_prompt_in_force(settings_in_force(None, settings, self._settings.locked, assistant))
+        conversation_id = self._store.create_conversation(
+            title, system_prompt=system_prompt, model_id=self._loader.model_id,
+            assistant_id=assistant.id if assistant is not None else None,
+        )
+        greeting = assistant.greeting_text if assistant is not None else ""
+        return conversation_id, self._store.add_message(conversation_id, None, Role.ASSISTANT, greeting) if greeting else None
+
+    def regenerate(self, message_id: int | None = None) -> None:
+        """Write a reply again: the last one, or the reply `message_id` on the thread shown.
+        The new reply is a sibling of it under the same question, and its branch is shown;
+        the earlier one, and what followed it, stay as an alternative."""
         conversation_id = self._conversation_id
-        if conversation_id is None or not self._shown or not self.can_reply:
+        if conversation_id is None or not self._shown or not self._may_reply():
             return
-        last = self._shown[-1]
+        last = self._shown[-1] if message_id is None else self.shown_message(message_id)
+        if last is None:
+            return
         parent_id = last.parent_id if last.role == Role.ASSISTANT else last.id
         if parent_id is None or not self._saved(lambda: self._store.set_current_leaf(conversation_id, parent_id)):
             return
         self._show_thread()
         self._start_reply(parent_id)
+
+    def edit(self, message_id: int, text: str) -> bool:
+        """Save `text` as a new version of the question `message_id` (a sibling: same
+        parent) and start its reply; the old version and what followed it stay as a branch.
+        False when nothing was saved (no model, busy, not in the conversation shown, a store error)."""
+        conversation_id = self._conversation_id
+        if not text.strip() or conversation_id is None or not self._may_reply():
+            return False
+        # One row: the arrows may have shown another branch since the edit began.
+        edited = self.shown_message(message_id) or self._store.message(message_id)
+        if edited is None or edited.conversation_id != conversation_id or edited.role != Role.USER:
+            return False
+        added = self._saved(lambda: self._store.add_message(conversation_id, edited.parent_id, Role.USER, text))
+        if not added:
+            return False
+        self._unsaved = ""
+        self.conversations.refresh()
+        self._show_thread()
+        self._start_reply(added)
+        return True
+
+    def branch_to_new_chat(self, message_id: int) -> None:
+        """Copy the path down to `message_id` into a new conversation and show it. The copy
+        grows with the conversation: it runs off the GUI thread on a connection of its own."""
+        message = self.shown_message(message_id)
+        if message is None or not self.can_change:
+            if message is not None:
+                self.notice.emit(self.tr("Wait until the reply is written, then branch."))
+            return
+        title = self.tr("{title} (branch)").format(title=self.title())
+        open_store = self._open_store
+
+        def copy() -> int:
+            store = open_store()
+            try:
+                return store.branch_to_new_conversation(message_id, title)
+            finally:
+                store.close()
+
+        self._branching = True
+        self.state_changed.emit()
+        run_in_background(self, copy, on_success=self._on_branched, on_failure=self._on_branch_failed)
+
+    def _on_branched(self, conversation_id: int) -> None:
+        self._branching = False
+        if self._shut_down:
+            return
+        self.conversations.refresh()
+        self.open(conversation_id)
+        self.notice.emit(self.tr("Branched into a new chat: “{title}”.").format(title=self.title()))
+
+    def _on_branch_failed(self, error: Exception) -> None:
+        self._branching = False
+        self.state_changed.emit()
+        if not self._shut_down:
+            self.error.emit(self.tr("The new chat could not be made"), str(error) if isinstance(error, HearthError) else
+                            self.tr("Hearth could not copy the conversation. The details are in its log."))
+
+    def _may_reply(self) -> bool:
+        """Whether a reply can start now; if only the turn under way is in the way, say so."""
+        if not self.can_reply and self._loader.ready and self.busy:
+            self.notice.emit(self.tr("Wait until the reply is written (or stop it), then try again."))
+        return self.can_reply
 
     def stop(self) -> None:
         if self.busy or self.reproducing:

@@ -55,6 +55,8 @@ class DiscoverTab(QWidget):
 
         self.fit_note = QLabel()
         self.catalog_list = QTreeWidget()
+        self.catalog_list.setAccessibleName(self.tr("Recommended models"))
+        self.catalog_list.setAccessibleDescription(self.tr("Models chosen for Hearth, with how well each runs on this computer."))
         self.catalog_list.setHeaderLabels(
             [self.tr("Recommended model"), self.tr("Fit"), self.tr("Download"), self.tr("Memory needed"), self.tr("License")]
         )
@@ -77,6 +79,7 @@ class DiscoverTab(QWidget):
         self.catalog_list.itemDoubleClicked.connect(self._download_recommended)
 
         self.query = QLineEdit()
+        self.query.setAccessibleName(self.tr("Search Hugging Face"))
         self.query.setPlaceholderText(self.tr("Search Hugging Face for GGUF models, e.g. “qwen 7b instruct”"))
         self.query.returnPressed.connect(self.search)
         self.search_button = QPushButton(self.tr("Search"))
@@ -86,10 +89,16 @@ class DiscoverTab(QWidget):
         self.search_status = QLabel()
         self.search_status.setWordWrap(True)
         self.results = QTreeWidget()
+        self.results.setAccessibleName(self.tr("Models found"))
+        self.results.setAccessibleDescription(self.tr("The repositories the search found; choose one to see its files."))
         self.results.setHeaderLabels([self.tr("Repository"), self.tr("Downloads")])
         self.results.setRootIsDecorated(False)
         self.results.currentItemChanged.connect(self._list_files)
         self.files = QTreeWidget()
+        self.files.setAccessibleName(self.tr("Files of the chosen model"))
+        self.files.setAccessibleDescription(
+            self.tr("Each file is the model at one quality. Download file (or a double click) downloads the chosen one.")
+        )
         self.files.setHeaderLabels([self.tr("File"), self.tr("Quality"), self.tr("Size"), self.tr("Fit")])
         self.files.setRootIsDecorated(False)
         self.files.itemDoubleClicked.connect(self._download_file)

@@ -64,6 +64,8 @@ class DownloadsTab(QWidget):
         super().__init__(parent)
         self._queue = queue
         self.list = QListView()
+        self.list.setAccessibleName(self.tr("Downloads"))
+        self.list.setAccessibleDescription(self.tr("Models being downloaded, waiting, paused or failed."))
         self.list.setModel(queue)
         self.list.setItemDelegate(DownloadDelegate(self.list))
         self.list.setUniformItemSizes(True)

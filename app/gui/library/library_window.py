@@ -93,6 +93,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
         self.table = ModelTableModel(machine, settings.engine.context_length)
         self.view = QTableView()
+        self.view.setAccessibleName(self.tr("My models"))
+        self.view.setAccessibleDescription(self.tr("The models on this computer. Load (or a double click) chats with the chosen one."))
         self.view.setModel(self.table)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -104,18 +106,26 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
         self.buttons: dict[str, QPushButton] = {}
         selection_row, library_row = QHBoxLayout(), QHBoxLayout()
-        for row, key, text, slot in (
-            (selection_row, "load", self.tr("Load"), self.load_selected),
-            (selection_row, "delete", self.tr("Delete…"), self.delete_selected),
-            (selection_row, "folder", self.tr("Show in folder"), self.show_in_folder),
-            (selection_row, "details", self.tr("Details…"), self.show_details),
-            (selection_row, "verify", self.tr("Verify"), self.verify_selected),
-            (selection_row, "update", self.tr("Get update"), self.get_update),
-            (library_row, "add", self.tr("Add file…"), self.choose_files),
-            (library_row, "other_apps", self.tr("Use models from other apps…"), self.find_other_apps),
-            (library_row, "check", self.tr("Check for updates"), self.check_for_updates),
+        # The tooltip is also each button's description for a screen reader.
+        for row, key, text, tip, slot in (
+            (selection_row, "load", self.tr("Load"), self.tr("Chat with the chosen model."), self.load_selected),
+            (selection_row, "delete", self.tr("Delete…"), self.tr("Remove the chosen model from Hearth, after asking."),
+             self.delete_selected),
+            (selection_row, "folder", self.tr("Show in folder"), self.tr("Open the folder that holds the chosen model's file."),
+             self.show_in_folder),
+            (selection_row, "details", self.tr("Details…"), self.tr("Everything known about the chosen model."), self.show_details),
+            (selection_row, "verify", self.tr("Verify"), self.tr("Check that the chosen model's file is whole and unchanged."),
+             self.verify_selected),
+            (selection_row, "update", self.tr("Get update"), self.tr("Download the newer version of the chosen model."),
+             self.get_update),
+            (library_row, "add", self.tr("Add file…"), self.tr("Add a GGUF model file from this computer."), self.choose_files),
+            (library_row, "other_apps", self.tr("Use models from other apps…"),
+             self.tr("Use models that other chat apps already downloaded, without copying them."), self.find_other_apps),
+            (library_row, "check", self.tr("Check for updates"), self.tr("Ask where each model came from whether it has a newer version."),
+             self.check_for_updates),
         ):
             button = QPushButton(text)
+            button.setToolTip(tip)
             button.clicked.connect(slot)
             row.addWidget(button)
             self.buttons[key] = button
@@ -124,6 +134,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
+        self.progress.setAccessibleName(self.tr("Progress"))
         self.progress.hide()
 
         self.found_banner = QLabel()
@@ -433,7 +444,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
 def choose_found_models(parent: QWidget, found: list[FoundModel]) -> list[FoundModel]:
     dialog = QDialog(parent)
     dialog.setWindowTitle(QCoreApplication.translate("LibraryWindow", "Models from other apps"))
-    items = checked_list([QCoreApplication.translate("LibraryWindow", "{name}  ·  {app}  ·  {size}").format(
+    items = checked_list(QCoreApplication.translate("LibraryWindow", "Models from other apps"), [
+        QCoreApplication.translate("LibraryWindow", "{name}  ·  {app}  ·  {size}").format(
         name=m.name, app=m.app, size=size_label(m.size)) for m in found], [str(m.path) for m in found])
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
     buttons.addButton(QCoreApplication.translate("LibraryWindow", "Use without copying"), QDialogButtonBox.ButtonRole.AcceptRole)

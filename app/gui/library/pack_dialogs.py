@@ -41,7 +41,8 @@ class ExportChoice:
 def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportChoice | None:
     dialog = QDialog(parent)
     dialog.setWindowTitle(QCoreApplication.translate("PackActions", "Export for other computers"))
-    items = checked_list([QCoreApplication.translate("PackActions", "{name}  ·  {size}  ·  {license}").format(
+    items = checked_list(QCoreApplication.translate("PackActions", "Models to export"), [
+        QCoreApplication.translate("PackActions", "{name}  ·  {size}  ·  {license}").format(
         name=e.name, size=size_label(e.size), license=e.license or QCoreApplication.translate("PackActions", "license unknown"),
     ) for e in entries])
     settings_box = QCheckBox(QCoreApplication.translate("PackActions", "Include my settings (reply length, creativity, default system prompt)"))

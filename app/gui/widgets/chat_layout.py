@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.backends.base import ModelFacts
 from app.chat.rendering import MarkdownRenderer
 from app.gui.conversation_transfer import TransferActions
+from app.gui.widgets.assistant_picker import AssistantPicker
 from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
@@ -71,6 +72,13 @@ class ChatLayout:
         self.regenerate_button.setToolTip(QCoreApplication.translate("ChatLayout", "Write the last reply again; the earlier one is kept"))
         self.composer_hint = QLabel()
         self.composer_hint.setStyleSheet("color: gray")
+        self.edit_banner = QLabel(QCoreApplication.translate("ChatLayout", "Editing a message — Esc to cancel"))
+        self.edit_banner.setStyleSheet("font-weight: bold")
+        self.cancel_edit_button = QPushButton(QCoreApplication.translate("ChatLayout", "Cancel edit"))
+        edit_row = QHBoxLayout()
+        edit_row.addWidget(self.edit_banner, 1)
+        edit_row.addWidget(self.cancel_edit_button)
+        self.show_editing(False)
         buttons = QVBoxLayout()
         for button in (self.send_button, self.stop_button, self.regenerate_button):
             buttons.addWidget(button)
@@ -84,7 +92,10 @@ class ChatLayout:
         right_layout.addLayout(header)
         right_layout.addWidget(self.crash_notice)
         right_layout.addWidget(self.chat_view, 1)
+        self.assistant_picker = AssistantPicker()  # shown while the chat is new and empty (the window says when)
+        right_layout.addWidget(self.assistant_picker)
         right_layout.addWidget(self.composer_hint)
+        right_layout.addLayout(edit_row)
         right_layout.addLayout(composer_row)
 
         splitter = QSplitter()
@@ -141,10 +152,22 @@ class ChatLayout:
         self.delete_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Delete…"), QKeySequence.StandardKey.Delete)
         self.stop_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Stop reply"), "Esc")
         self.regenerate_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "Re&generate reply"), "Ctrl+R")
+        self.regenerate_action.setShortcuts([QKeySequence("Ctrl+R"), QKeySequence("Ctrl+Shift+R")])
+        chat_menu.addSeparator()
+        # The message actions of the page's links, for the last message shown.
+        self.edit_last_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Edit your last message"), "Ctrl+Shift+E")
+        self.copy_reply_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Copy the last reply"), "Ctrl+Shift+C")
+        self.copy_markdown_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "Copy the last reply as &Markdown"),
+                                           "Ctrl+Shift+M")
+        self.quote_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Quote the selection or the last reply"),
+                                   "Ctrl+Shift+Q")
+        self.branch_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Branch into a new chat"), "Ctrl+Shift+B")
+        self.read_aloud_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "Read the last reply &aloud"), "Ctrl+Shift+S")
         self.sidebar.addAction(self.rename_action)
         self.sidebar.addAction(self.delete_action)
 
         help_menu = self.menuBar().addMenu(QCoreApplication.translate("ChatLayout", "&Help"))
+        self.shortcuts_action = action(help_menu, QCoreApplication.translate("ChatLayout", "&Keyboard shortcuts"), "Ctrl+/")
         self.model_details_action = action(help_menu, QCoreApplication.translate("ChatLayout", "About this &model"))
         self.about_action = action(help_menu, QCoreApplication.translate("ChatLayout", "&About Hearth"))
 
@@ -172,14 +195,25 @@ class ChatLayout:
         self.load_progress.hide()
         self.model_status.setText(reason)
 
-    def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool) -> None:
-        """What can be done now, and the line under the chat that says so."""
+    def show_editing(self, editing: bool) -> None:
+        """The line above the message box that says an earlier message is being edited."""
+        self.edit_banner.setVisible(editing)
+        self.cancel_edit_button.setVisible(editing)
+
+    def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool,
+                      can_change: bool = True) -> None:
+        """What can be done now, and the line under the chat that says so. `can_change`:
+        the shown conversation may be branched (no reply written, nothing read)."""
         self.composer.setReadOnly(not ready)
         self.send_button.setEnabled(can_reply)
         self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy)
         self.regenerate_button.setEnabled(can_reply and has_thread)
         self.regenerate_action.setEnabled(can_reply and has_thread)
+        for item in (self.edit_last_action, self.copy_reply_action, self.copy_markdown_action, self.quote_action):
+            item.setEnabled(has_thread)
+        self.read_aloud_action.setEnabled(has_thread and self.read_aloud_action.isVisible())  # hidden: no speech engine
+        self.branch_action.setEnabled(has_thread and can_change)
         self.rename_action.setEnabled(has_thread)
         self.delete_action.setEnabled(has_thread and not busy)
         self.transfer_actions.export_one.setEnabled(has_thread)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QMimeData, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QMimeData, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
+    QCursor,
     QDesktopServices,
     QGuiApplication,
     QTextBlockFormat,
@@ -26,7 +29,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextDocumentFragment,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QMenu, QTextBrowser, QWidget
 
 from app.chat.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
 from app.conversations.store import Message, Role, Status
@@ -35,9 +38,15 @@ from app.gui.widgets.follow_end import FollowEnd
 
 log = logging.getLogger(__name__)
 
+# The links of the page that act in the app. Each carries the view's token after the
+# scheme ("hearth-details:TOKEN:ID"): a reply's Markdown can hold any link, and one it
+# wrote itself ("[x](hearth-branch:5:1)") must do nothing when clicked (issue 12).
 COPY_MESSAGE_SCHEME = "hearth-copy-message"
 BRANCH_SCHEME = "hearth-branch"
 DETAILS_SCHEME = "hearth-details"
+EDIT_SCHEME = "hearth-edit"
+REGENERATE_SCHEME = "hearth-regenerate"
+MORE_SCHEME = "hearth-more"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
 MIN_RENDER_INTERVAL_MS = 250
 # A one-off slow render (the first code block loads its highlighter) must not leave
@@ -79,26 +88,45 @@ class Body:
     copy_texts: dict[str, str]
 
 
-def _render_body(renderer: MarkdownRenderer, message: Message) -> Body:
+def _render_body(renderer: MarkdownRenderer, message: Message, token: str) -> Body:
+    """`token`: the view's, in each copy-code link (`{token}-{message id}-{block}`), so a
+    link the reply wrote cannot name a block."""
     copy_texts: dict[str, str] = {str(message.id): message.content}
     shown = message.content[:SHOWN_CHARACTERS]
     source = (message.content, renderer.dark)
     if message.role == "user":
         return Body(source, "<p>" + html.escape(shown).replace("\n", "<br>") + "</p>", copy_texts)
-    rendered = renderer.render(shown, block_prefix=f"{message.id}-")
+    rendered = renderer.render(shown, block_prefix=f"{token}-{message.id}-")
     for number, code in enumerate(rendered.code_blocks):
-        copy_texts[f"{message.id}-{number}"] = code
+        copy_texts[f"{token}-{message.id}-{number}"] = code
     return Body(source, rendered.html, copy_texts)
+
+
+def plain_text(body_html: str) -> str:
+    """What a rendered body reads as, without its Markdown (to be read aloud)."""
+    return QTextDocumentFragment.fromHtml(body_html).toPlainText().strip()
 
 
 class ChatView(QTextBrowser):
     link_used = Signal()  # a link of the page was clicked: the window gives the focus back
     branch_requested = Signal(int, int)  # message id, step (-1 previous, +1 next alternative)
     details_requested = Signal(int)  # message id: what produced this reply
+    edit_requested = Signal(int)  # message id: a question to write again
+    regenerate_requested = Signal(int)  # message id: a reply to write again beside this one
+    branch_to_new_requested = Signal(int)  # message id: its path copied into a new chat
+    quote_requested = Signal(str)  # text to quote in the message box
+    read_aloud_requested = Signal(str)  # plain text to speak
 
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._renderer = renderer
+        # In every link that acts in the app; never in a message's text (secrets: a model
+        # cannot guess it, and it changes with each window).
+        self._token = secrets.token_hex(16)
+        self.can_read_aloud = False  # the window sets it where the system can speak
+        self.more_menu: QMenu | None = None  # the last "More…" menu opened (kept from the garbage collector)
+        self.setAccessibleName(self.tr("Conversation"))
+        self.setAccessibleDescription(self.tr("The messages of this conversation, the newest at the end."))
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
@@ -159,13 +187,13 @@ class ChatView(QTextBrowser):
         rendered yet, to be called off the GUI thread (by the store reader, as it reads
         them); `show_messages` takes its result. Markdown and Pygments are most of the cost
         of showing a conversation: 0.2 s of a 50-turn page's."""
-        dark = self._renderer.dark
+        dark, token = self._renderer.dark, self._token
         known = {message_id: body.source for message_id, body in self._bodies.items()}
 
         def render(messages: list[Message]) -> dict[int, Body]:
             renderer = MarkdownRenderer(dark)
             return {
-                m.id: _render_body(renderer, m)
+                m.id: _render_body(renderer, m, token)
                 for m in messages if m.role != "system" and known.get(m.id) != (m.content, dark)
             }
 
@@ -231,22 +259,30 @@ class ChatView(QTextBrowser):
     def _message_html(self, message: Message, branch: tuple[int, int] | None) -> str:
         body = self._bodies.get(message.id)
         if body is None or body.source != (message.content, self._renderer.dark):
-            body = self._bodies[message.id] = _render_body(self._renderer, message)
+            body = self._bodies[message.id] = _render_body(self._renderer, message, self._token)
         self._copy_texts.update(body.copy_texts)
         return self._header_html(message, branch) + body.html + self._footer_html(message)
 
+    def _link(self, scheme: str, *arguments: object) -> str:
+        """The href of an app action: the scheme, the view's token, then the arguments."""
+        return ":".join([scheme, self._token, *map(str, arguments)])
+
     def _header_html(self, message: Message, branch: tuple[int, int] | None) -> str:
+        """Who wrote the message and its everyday actions; the rest is under "More…"."""
         speaker = html.escape(Role(message.role).label)
-        copy = html.escape(self.tr("Copy"))
-        controls = [f'<a href="{COPY_MESSAGE_SCHEME}:{message.id}">{copy}</a>']
+        links = [(self._link(COPY_MESSAGE_SCHEME, message.id), self.tr("Copy"))]
+        if message.role == Role.USER:
+            links.append((self._link(EDIT_SCHEME, message.id), self.tr("Edit")))
         if message.role == Role.ASSISTANT:
-            details = html.escape(self.tr("Details"))
-            controls.append(f'<a href="{DETAILS_SCHEME}:{message.id}">{details}</a>')
+            links.append((self._link(REGENERATE_SCHEME, message.id), self.tr("Regenerate")))
+            links.append((self._link(DETAILS_SCHEME, message.id), self.tr("Details")))
+        links.append((self._link(MORE_SCHEME, message.id), self.tr("More…")))
+        controls = [f'<a href="{href}">{html.escape(text)}</a>' for href, text in links]
         if branch and branch[1] > 1:
             position, count = branch
             controls.append(
-                f'<a href="{BRANCH_SCHEME}:{message.id}:-1">&lsaquo;</a> {position}/{count} '
-                f'<a href="{BRANCH_SCHEME}:{message.id}:1">&rsaquo;</a>'
+                f'<a href="{self._link(BRANCH_SCHEME, message.id, -1)}">&lsaquo;</a> {position}/{count} '
+                f'<a href="{self._link(BRANCH_SCHEME, message.id, 1)}">&rsaquo;</a>'
             )
         # The anchor is where scroll_to_message brings the view.
         return f"<p><a name='message-{message.id}'></a><b>{speaker}</b> &nbsp; <small>{' &nbsp; '.join(controls)}</small></p>"
@@ -267,15 +303,16 @@ class ChatView(QTextBrowser):
 
     def append_unsaved_reply(self, text: str) -> None:
         """Show a reply the store could not take, so the user still has it on screen."""
-        rendered = self._renderer.render(text, block_prefix="unsaved-")
+        rendered = self._renderer.render(text, block_prefix=f"{self._token}-unsaved-")
         for number, code in enumerate(rendered.code_blocks):
-            self._copy_texts[f"unsaved-{number}"] = code
+            self._copy_texts[f"{self._token}-unsaved-{number}"] = code
         self._copy_texts["unsaved"] = text
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         speaker, copy, not_saved = Role.ASSISTANT.label, self.tr("Copy"), self.tr("Not saved: copy it if you need it")
+        href = self._link(COPY_MESSAGE_SCHEME, "unsaved")
         cursor.insertHtml(
-            f'<p><b>{html.escape(speaker)}</b> &nbsp; <small><a href="{COPY_MESSAGE_SCHEME}:unsaved">{html.escape(copy)}</a></small></p>'
+            f'<p><b>{html.escape(speaker)}</b> &nbsp; <small><a href="{href}">{html.escape(copy)}</a></small></p>'
             f"{rendered.html}<p style='color:gray'><small>{html.escape(not_saved)}</small></p>"
         )
 
@@ -368,7 +405,7 @@ class ChatView(QTextBrowser):
         self._render_interval_ms = min(MAX_RENDER_INTERVAL_MS, max(MIN_RENDER_INTERVAL_MS, wanted))
 
     def _insert_markdown(self, cursor: QTextCursor, text: str, joins_next: bool) -> None:
-        prefix = f"streaming-{self._settled_pieces}-"
+        prefix = f"{self._token}-streaming-{self._settled_pieces}-"
         rendered = self._renderer.render(
             text, block_prefix=prefix, joins_previous=self._settled_mid_paragraph, joins_next=joins_next
         )
@@ -401,6 +438,7 @@ class ChatView(QTextBrowser):
         start = QTextCursor(self.document())
         start.setPosition(self._header_position)
         page, length, dark = self._page, self.document().characterCount() - 1 - self._header_position, self._renderer.dark
+        token = self._token
         self._finishing += 1
 
         def show(body: Body) -> None:
@@ -414,7 +452,7 @@ class ChatView(QTextBrowser):
             self._finishing -= 1
             log.warning("the finished reply %s could not be rendered again: %r", message.id, error)
 
-        run_in_background(self, lambda: _render_body(MarkdownRenderer(dark), message), on_success=show, on_failure=give_up)
+        run_in_background(self, lambda: _render_body(MarkdownRenderer(dark), message, token), on_success=show, on_failure=give_up)
 
     def _replace(self, start: QTextCursor, length: int, message: Message, branch: tuple[int, int] | None) -> None:
         """Lay `message` out in place of the `length` characters from `start` on (the
@@ -442,28 +480,98 @@ class ChatView(QTextBrowser):
 
     def _on_anchor(self, url: QUrl) -> None:
         scheme, _, rest = url.toString().partition(":")
-        if scheme in (COPY_CODE_SCHEME, COPY_MESSAGE_SCHEME):
-            text = self._copy_texts.get(rest)
-            if text is not None:
-                QGuiApplication.clipboard().setMimeData(self._copied(scheme, rest, text))
-        elif scheme == DETAILS_SCHEME:
-            self.details_requested.emit(int(rest))
-        elif scheme == BRANCH_SCHEME:
-            message_id, _, step = rest.partition(":")
-            self.branch_requested.emit(int(message_id), int(step))
+        if scheme == COPY_CODE_SCHEME:
+            text = self._copy_texts.get(rest)  # a block's key begins with the token: a forged link names none
+            if text is not None and rest.startswith(f"{self._token}-"):
+                QGuiApplication.clipboard().setMimeData(self._copied(None, text))
+        elif scheme in (COPY_MESSAGE_SCHEME, DETAILS_SCHEME, EDIT_SCHEME, REGENERATE_SCHEME, MORE_SCHEME, BRANCH_SCHEME):
+            token, _, arguments = rest.partition(":")
+            if secrets.compare_digest(token, self._token):
+                self._act(scheme, arguments.split(":"))
         elif url.scheme() in OPENABLE_SCHEMES:
             QDesktopServices.openUrl(url)
         self.link_used.emit()
 
-    def _copied(self, scheme: str, key: str, text: str) -> QMimeData:
+    def _act(self, scheme: str, arguments: list[str]) -> None:
+        """Do what an app link of this view says; a malformed one does nothing."""
+        if scheme == COPY_MESSAGE_SCHEME and arguments == ["unsaved"]:
+            self.copy_message("unsaved")
+            return
+        try:
+            numbers = [int(argument) for argument in arguments]
+        except ValueError:
+            return
+        if scheme == BRANCH_SCHEME and len(numbers) == 2 and numbers[1] in (-1, 1):
+            self.branch_requested.emit(numbers[0], numbers[1])
+        elif len(numbers) != 1:
+            return
+        elif scheme == COPY_MESSAGE_SCHEME:
+            self.copy_message(str(numbers[0]))
+        elif scheme == DETAILS_SCHEME:
+            self.details_requested.emit(numbers[0])
+        elif scheme == EDIT_SCHEME:
+            self.edit_requested.emit(numbers[0])
+        elif scheme == REGENERATE_SCHEME:
+            self.regenerate_requested.emit(numbers[0])
+        elif scheme == MORE_SCHEME:
+            self.show_more_menu(numbers[0], QCursor.pos())
+
+    def message_text(self, message_id: int) -> str | None:
+        """A shown message's whole text (its Markdown source), None when it is not shown."""
+        return self._copy_texts.get(str(message_id))
+
+    def copy_message(self, key: str, as_markdown: bool = False) -> None:
+        """Put a shown message on the clipboard: as rich text and plain text together
+        (Copy), or as the Markdown it was written in (Copy as Markdown)."""
+        text = self._copy_texts.get(key)
+        if text is not None:
+            body = None if as_markdown or not key.isdigit() else self._bodies.get(int(key))
+            QGuiApplication.clipboard().setMimeData(self._copied(body, text))
+
+    def _copied(self, body: Body | None, text: str) -> QMimeData:
         """A message as plain text and as rich text together, so that pasting into a word
         processor or an e-mail keeps its bold, lists and code; code as plain text only."""
         data = QMimeData()
         data.setText(text)
-        body = self._bodies.get(int(key)) if scheme == COPY_MESSAGE_SCHEME and key.isdigit() else None
         if body is not None:
             data.setHtml(body.html)
         return data
+
+    def spoken_text(self, message_id: int) -> str | None:
+        """A shown message as it reads, without Markdown's marks; None when it is not shown."""
+        body = self._bodies.get(message_id)
+        return plain_text(body.html) if body is not None else None
+
+    def quoted_selection(self) -> str:
+        """The text selected on the page, '' when none."""
+        return self.textCursor().selection().toPlainText() if self.textCursor().hasSelection() else ""
+
+    def show_more_menu(self, message_id: int, at: QPoint) -> QMenu | None:
+        """The rarer actions on a message, in a menu at `at` (the link clicked)."""
+        text = self.message_text(message_id)
+        if text is None:
+            return None
+        menu = QMenu(self)
+        menu.addAction(self.tr("Copy as Markdown"), lambda: self.copy_message(str(message_id), as_markdown=True))
+        menu.addAction(self.tr("Quote in a reply"), lambda: self.quote_requested.emit(self.quoted_selection() or text))
+        menu.addAction(self.tr("Branch into a new chat"), lambda: self.branch_to_new_requested.emit(message_id))
+        if self.can_read_aloud:
+            menu.addAction(self.tr("Read aloud"), lambda: self.read_aloud_requested.emit(self.spoken_text(message_id) or text))
+        if self.more_menu is not None:
+            self.more_menu.deleteLater()
+        self.more_menu = menu
+        menu.popup(at)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """The usual menu (copy, select all), and quoting what is selected."""
+        menu = self.createStandardContextMenu(event.pos())
+        selected = self.quoted_selection()
+        if selected:
+            menu.addSeparator()
+            menu.addAction(self.tr("Quote in a reply"), lambda: self.quote_requested.emit(selected))
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def scroll_to_message(self, message_id: int) -> None:
         """Bring a message's header to the top of the view (a search hit being opened),

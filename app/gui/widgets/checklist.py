@@ -9,9 +9,10 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 
-def checked_list(texts: list[str], tooltips: list[str] | None = None) -> QListWidget:
-    """A list of rows, each with a checkbox, all checked."""
+def checked_list(name: str, texts: list[str], tooltips: list[str] | None = None) -> QListWidget:
+    """A list of rows, each with a checkbox, all checked; `name` is what a screen reader calls it."""
     widget = QListWidget()
+    widget.setAccessibleName(name)
     for row, text in enumerate(texts):
         item = QListWidgetItem(text)
         item.setCheckState(Qt.CheckState.Checked)

@@ -1,8 +1,11 @@
 """The left side of the window: a search field over the list of conversations.
 
-The list shows which conversation is open and says which one the user chose. While the
-field holds text, the list gives way to what the search found (Ctrl+K goes to the field,
-Esc clears it); choosing a hit opens its conversation at that message.
+The list shows which conversation is open and says which one the user chose, under date
+headings. While the field holds text, the list gives way to what the search found (Ctrl+K
+goes to the field, Esc clears it); choosing a hit opens its conversation at that message.
+Below the list: the bar that offers to undo a delete, and the way to the Trash. The list's
+right-click menu (Pin, and the window's Rename and Delete) acts on the open conversation:
+a right-click opens the one clicked.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QKeyEvent, QKeySequence, QPainter, QPalette, QShortcut, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QAction, QKeyEvent, QKeySequence, QPainter, QPalette, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QLabel,
     QLineEdit,
     QListView,
+    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +32,7 @@ from app.conversations.search import SearchHit
 from app.gui.controllers.history_search import HistorySearch
 from app.gui.item_models.conversation_list import ConversationIdRole, ConversationListModel
 from app.gui.item_models.search_hits import HitHtmlRole, HitRole, SearchHitsModel
+from app.gui.widgets.undo_bar import UndoBar
 
 # Typing pauses shorter than this are one search: a search of a million messages takes
 # 2-90 ms (bench/search.py), so one per keystroke would queue up behind a fast typist.
@@ -33,7 +40,7 @@ SEARCH_DELAY_MS = 150
 
 
 class ConversationList(QListView):
-    """The conversations, newest activity first, the open one highlighted."""
+    """The conversations, pinned first, then newest activity first, the open one highlighted."""
 
     chosen = Signal(int)  # a conversation id: the user picked another conversation
 
@@ -66,8 +73,25 @@ class ConversationList(QListView):
                 self._conversations.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
 
+    def moveCursor(self, cursor_action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        """Home and End go to the first and the last conversation: the first row is a heading
+        (the up and down moves skip headings by themselves: they are disabled rows)."""
+        if cursor_action == QAbstractItemView.CursorAction.MoveHome:
+            return self._conversation_from(0, 1)
+        if cursor_action == QAbstractItemView.CursorAction.MoveEnd:
+            return self._conversation_from(self._conversations.rowCount() - 1, -1)
+        return super().moveCursor(cursor_action, modifiers)
+
+    def _conversation_from(self, row: int, step: int) -> QModelIndex:
+        while 0 <= row < self._conversations.rowCount():
+            index = self._conversations.index(row, 0)
+            if index.data(ConversationIdRole) is not None:
+                return index
+            row += step
+        return QModelIndex()
+
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid() and current.data(ConversationIdRole) != self._shown():
+        if current.isValid() and current.data(ConversationIdRole) not in (None, self._shown()):
             self.chosen.emit(current.data(ConversationIdRole))
 
 
@@ -125,6 +149,8 @@ class HitDelegate(QStyledItemDelegate):
 class ConversationSidebar(QWidget):
     chosen = Signal(int)  # a conversation id: the user picked another conversation in the list
     hit_chosen = Signal(int, object)  # conversation id, message id (None: found by its title)
+    pin_requested = Signal(bool)  # pin (True) or unpin the open conversation
+    trash_requested = Signal()  # the user wants to see the Trash
 
     def __init__(self, conversations: ConversationListModel, shown: Callable[[], int | None], search: HistorySearch) -> None:
         """`shown`: the id of the conversation open in the chat, None when none is."""
@@ -133,10 +159,18 @@ class ConversationSidebar(QWidget):
         self.search_field = SearchField()
         self.search_field.setPlaceholderText(self.tr("Search all conversations (Ctrl+K)"))
         self.search_field.setClearButtonEnabled(True)
+        self.search_field.setAccessibleName(self.tr("Search conversations"))
+        clear = self.search_field.findChild(QToolButton)  # QLineEdit's own, made by setClearButtonEnabled
+        if clear is not None:
+            clear.setAccessibleName(self.tr("Clear search"))
         self.conversation_list = ConversationList(conversations, shown)
+        self.conversation_list.setAccessibleName(self.tr("Conversations"))
+        self.conversation_list.setAccessibleDescription(self.tr("Your conversations, the latest first. Enter opens one."))
         self.hits = SearchHitsModel()
         self.hits_view = QListView()
         self.hits_view.setModel(self.hits)
+        self.hits_view.setAccessibleName(self.tr("Search results"))
+        self.hits_view.setAccessibleDescription(self.tr("Messages that contain what you searched for."))
         self.hits_view.setItemDelegate(HitDelegate(self.hits_view))
         self.hits_view.setWordWrap(True)
         self.hits_view.setSpacing(2)
@@ -146,14 +180,28 @@ class ConversationSidebar(QWidget):
         self.no_hits.setWordWrap(True)
         self.no_hits.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.no_hits.setContentsMargins(6, 12, 6, 6)
+        self.undo_bar = UndoBar()
+        self.trash_button = QPushButton(self.tr("Trash…"))
+        self.trash_button.setFlat(True)
+        self.trash_button.setToolTip(self.tr("Deleted conversations: restore them, or delete them for good"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.search_field, self.conversation_list, self.hits_view, self.no_hits):
+        for widget in (self.search_field, self.conversation_list, self.hits_view, self.no_hits, self.undo_bar):
             layout.addWidget(widget)
+        layout.addWidget(self.trash_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.hits_view.hide()
         self.no_hits.hide()
-        # The menu's Rename and Delete (added by the window) show on the conversation list.
+        self._conversations, self._shown = conversations, shown
+        self.pin_action = QAction(self.tr("&Pin to the top"), self)
+        self.pin_action.setCheckable(True)
+        self.pin_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pin_action.triggered.connect(self.pin_requested)
+        # This menu's Pin, and Rename and Delete (added by the window), show on the list;
+        # their shortcuts work in the whole window.
+        self.addAction(self.pin_action)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.trash_button.clicked.connect(self.trash_requested)
+        conversations.modelReset.connect(self._show_pinned)
 
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
@@ -175,6 +223,12 @@ class ConversationSidebar(QWidget):
     def show_current(self) -> None:
         """Highlight the open conversation in the list, or none."""
         self.conversation_list.show_current()
+        self._show_pinned()
+
+    def _show_pinned(self) -> None:
+        shown = self._shown()
+        self.pin_action.setEnabled(shown is not None)
+        self.pin_action.setChecked(shown is not None and self._conversations.is_pinned(shown))
 
     def focus_search(self) -> None:
         self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -12,6 +12,10 @@ class ModelPicker(QComboBox):
     def __init__(self) -> None:
         super().__init__()
         self.setMinimumWidth(320)
+        # Without a name of its own a screen reader says only the chosen model's label.
+        self.setAccessibleName(self.tr("Model"))
+        self.setAccessibleDescription(self.tr("The model that writes the replies. Choosing another one loads it."))
+        self.view().setAccessibleName(self.tr("Installed models"))
         self.has_models = False
 
     def show_models(self, entries: list[ModelEntry], last_used: str, default: str) -> str:

@@ -100,6 +100,8 @@ class SettingsDialog(QDialog):
         self._settings = copy.deepcopy(settings)
         self._model_id = model_id
         self.prompt_format = QComboBox()
+        self.prompt_format.setAccessibleName(self.tr("Prompt format (this model)"))  # not its current choice
+        self.prompt_format.view().setAccessibleName(self.tr("Prompt formats"))
         for choice in format_choices:
             self.prompt_format.addItem(prompt_format_label(choice), choice)
         self.prompt_format.setCurrentIndex(max(0, self.prompt_format.findData(settings.preferences_of(model_id).prompt_format)))

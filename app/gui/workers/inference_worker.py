@@ -14,12 +14,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from app.assistants.book import AssistantBook
 from app.backends.base import Backend, BackendFactory, Capabilities, LoadOptions, ModelFacts, ModelRef, ReplyStats
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import Reproduction, reproduce_reply
+from app.chat.titles import TitleRequest, write_title
 from app.config.settings import Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
@@ -69,6 +71,7 @@ class InferenceWorker(QObject):
     finished = Signal(int, ReplyStats)  # request id, how the reply went
     failed = Signal(int, str)  # request id, plain message
     reproduced = Signal(int, Reproduction)  # request id, how a Reproduce went
+    titled = Signal(int, str)  # reply id, the title its conversation was given
 
     def __init__(self, paths: AppPaths, backend_factory: BackendFactory) -> None:
         super().__init__()
@@ -77,6 +80,9 @@ class InferenceWorker(QObject):
         self._backend: Backend | None = None
         self._store: ConversationStore | None = None
         self.cancel = threading.Event()
+        # Set from the GUI thread when the user asks for a reply: a title waiting or being
+        # written gives way (app/gui/controllers/titles.py).
+        self.title_cancel = threading.Event()
         # The load the GUI wants now, set directly from the GUI thread (an int assignment is
         # atomic); a queued load for another id is skipped, a running one abandoned. -1: none.
         self.wanted_load = 0
@@ -110,7 +116,8 @@ class InferenceWorker(QObject):
 
         try:
             backend, _ = self._ensure()
-            facts = backend.load(ModelRef(path=Path(path)), LoadOptions(settings.engine, safe_mode, progress, warn))
+            options = LoadOptions(settings.engine, safe_mode, progress, warn, state_dir=self._paths.kv_states)
+            facts = backend.load(ModelRef(path=Path(path)), options)
         except HearthError as exc:
             self.model_failed.emit(load_id, str(exc))
             return
@@ -156,6 +163,7 @@ class InferenceWorker(QObject):
                 ),
                 locked=request.locked,
                 model_file=request.model_file,
+                assistants=AssistantBook(self._paths.assistants_dir).get,  # the conversation's, read here: one small file
             )
         except HearthError as exc:
             flush()
@@ -178,6 +186,7 @@ class InferenceWorker(QObject):
             outcome = reproduce_reply(
                 backend, store, request.message_id, request.model_file, request.settings,
                 request.format_preference, self.cancel, locked=request.locked,
+                assistants=AssistantBook(self._paths.assistants_dir).get,
             )
         except HearthError as exc:
             outcome = Reproduction(request.message_id, refusal=str(exc))
@@ -187,12 +196,30 @@ class InferenceWorker(QObject):
                 "Something went wrong while writing the reply again: {error}").format(error=exc))
         self.reproduced.emit(request.request_id, outcome)
 
+    @Slot(object)
+    def write_title(self, request: TitleRequest) -> None:
+        """Title a conversation after its first reply, unless a reply was asked for since."""
+        if self.title_cancel.is_set():
+            return
+        try:
+            backend, store = self._ensure()
+            title = write_title(backend, store, request, self.title_cancel)
+        except Exception:  # its first words stay its title
+            log.exception("writing a title failed")
+            return
+        if title is not None:
+            self.titled.emit(request.reply_id, title)
+
     @Slot()
     def shutdown(self) -> None:
-        """Free the model and the database; call through a queued connection before quitting."""
+        """Free the model and the database, then end this worker's thread (call it queued)."""
         if self._backend is not None:
             self._backend.unload()
             self._backend = None
         if self._store is not None:
             self._store.close()
             self._store = None
+        thread, application = self.thread(), QCoreApplication.instance()
+        # Called directly on the GUI thread (a test's own worker), it must not end that thread's loop.
+        if thread is QThread.currentThread() and (application is None or thread is not application.thread()):
+            thread.quit()

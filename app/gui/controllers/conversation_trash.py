@@ -1,0 +1,54 @@
+"""Deleting a conversation without fear: it goes to the Trash, and the undo bar offers to
+bring it back at once (Ctrl+Z or Undo); the Trash dialog restores it later, or deletes it
+for good. At start, what has been in the Trash longer than TRASH_DAYS is deleted, off the
+GUI thread (it removes whole conversations and their search index entries).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
+
+from app.gui.controllers.chat_session import ChatSession
+from app.gui.ops import run_in_background
+from app.gui.trash_dialog import TrashDialog, with_store
+from app.gui.widgets.undo_bar import UndoBar
+from app.platform.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+
+class ConversationTrash(QObject):
+    def __init__(self, session: ChatSession, paths: AppPaths, undo_bar: UndoBar, window: QWidget) -> None:
+        super().__init__(window)
+        self._session, self._paths, self._undo_bar, self._window = session, paths, undo_bar, window
+        self.dialog: TrashDialog | None = None  # the Trash shown, kept from the garbage collector
+
+    def delete_shown(self) -> None:
+        """Move the shown conversation to the Trash and offer to undo that."""
+        conversation_id, title = self._session.conversation_id, self._session.title()
+        if conversation_id is not None and self._session.delete():
+            self._undo_bar.offer(self.tr("“{title}” moved to Trash.").format(title=title),
+                                 lambda: self._session.restore(conversation_id))
+
+    def open_trash(self) -> TrashDialog:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = TrashDialog(self._paths, self._window)
+        self.dialog.restore_requested.connect(self._restore)
+        self.dialog.open()
+        return self.dialog
+
+    def _restore(self, conversation_id: int) -> None:
+        self._undo_bar.dismiss()  # what it offers may be this very conversation
+        self._session.restore(conversation_id)
+
+    def empty_old(self) -> None:
+        """Delete for good what went to the Trash more than TRASH_DAYS ago, in the background."""
+        run_in_background(
+            self, with_store(self._paths, lambda store: store.empty_trash()),
+            on_success=lambda count: log.info("emptied %d conversations from the Trash", count) if count else None,
+            on_failure=lambda error: log.warning("emptying the Trash failed: %s", error),
+        )

@@ -1,0 +1,137 @@
+"""Fast at every turn, on SmolLM2 with a 512-token context: the KV cache kept when old
+turns are left out, and each conversation's KV state saved to disk and restored, always
+giving the reply a fresh read of the same prompt gives."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.backends.base import ChatRequest, ChatTurn, LoadOptions, ModelRef, ReplyStats
+from app.backends.llama.engine import LlamaBackend
+from app.backends.llama.kv_store import KvStateFolder
+from app.config.settings import EngineSettings, SamplingSettings
+
+pytestmark = pytest.mark.real_model
+GREEDY = SamplingSettings(temperature=0.0, max_tokens=8, seed=1)
+SYSTEM = "You are a helpful assistant."
+ANSWER = ("Lighthouses guided ships along dangerous coasts for centuries. Keepers trimmed the wicks, "
+          "wound the clockwork and logged every storm, ship and wreck they saw from the lantern room. ") * 2
+
+
+def question(i: int) -> str:
+    return f"Question {i}: tell me one more thing about the lighthouse keepers of the northern coast, and their families."
+
+
+def load(engine: LlamaBackend, path: Path, state_dir: Path | None = None, context: int = 512) -> None:
+    engine.load(ModelRef(path=path), LoadOptions(EngineSettings(context_length=context, threads=2), state_dir=state_dir))
+
+
+def ask(engine: LlamaBackend, turns: list[ChatTurn], key: str = "") -> tuple[str, ReplyStats]:
+    parts: list[str] = []
+    stats = engine.reply(ChatRequest(SYSTEM, turns, GREEDY, "auto", key), threading.Event(), parts.append, lambda _o: None)
+    return "".join(parts), stats
+
+
+def fresh_reply(engine: LlamaBackend, turns: list[ChatTurn]) -> str:
+    """The reply to the same prompt read from an empty cache."""
+    llm = engine._llm
+    assert llm is not None
+    llm.reset()
+    prompt = engine.build_prompt(SYSTEM, turns, GREEDY, "auto")
+    parts: list[str] = []
+    stats = engine.generate(prompt, GREEDY, threading.Event(), parts.append)
+    assert stats.prompt_tokens_reused == 0
+    return "".join(parts)
+
+
+def states_of(engine: LlamaBackend) -> KvStateFolder:
+    assert engine._states is not None
+    return engine._states
+
+
+@pytest.fixture
+def engine() -> LlamaBackend:
+    engine = LlamaBackend()
+    yield engine
+    engine.unload()
+
+
+def test_turns_at_a_full_context_reuse_the_cache_and_reply_as_a_fresh_read_would(engine: LlamaBackend, smollm_path: Path) -> None:
+    load(engine, smollm_path)
+    history: list[ChatTurn] = []
+    cut = reused_at_full = False
+    for i in range(7):
+        history.append(ChatTurn("user", question(i)))
+        prompt = engine.build_prompt(SYSTEM, history, GREEDY, "auto")
+        text, stats = ask(engine, history)
+        assert text
+        llm = engine._llm
+        assert llm is not None and llm.input_ids[: len(prompt.tokens)].tolist() == prompt.tokens
+        if stats.omitted_turns and not cut and stats.prompt_tokens_reused < stats.prompt_tokens // 2:
+            cut = True  # the start moved: read again from the system prompt on
+            assert text == fresh_reply(engine, history)
+        elif stats.omitted_turns and cut and not reused_at_full and stats.prompt_tokens_reused > stats.prompt_tokens // 2:
+            reused_at_full = True  # old turns left out, yet only the new ones read
+            assert text == fresh_reply(engine, history)
+        history.append(ChatTurn("assistant", ANSWER))
+    assert cut and reused_at_full
+
+
+def test_a_saved_state_restored_after_a_switch_and_a_restart_gives_the_same_reply(
+    engine: LlamaBackend, smollm_path: Path, tmp_path: Path
+) -> None:
+    states = tmp_path / "states"
+    load(engine, smollm_path, states)
+    long_chat = [ChatTurn("user", question(0)), ChatTurn("assistant", ANSWER), ChatTurn("user", question(1))]
+    first, first_stats = ask(engine, long_chat, "long")
+    assert first and first_stats.prompt_tokens_reused == 0
+    assert len(list(states.glob("*.kvstate"))) == 1
+
+    other, _ = ask(engine, [ChatTurn("user", "What is two plus two?")], "short")  # the cache now holds another chat
+    assert other and len(list(states.glob("*.kvstate"))) == 2
+    switched, stats = ask(engine, long_chat, "long")
+    assert switched == first
+    assert stats.prompt_tokens_reused == stats.prompt_tokens - 1  # only the last token read again, for its logits
+
+    engine.unload()
+    load(engine, smollm_path, states)  # as after a restart
+    reopened, stats = ask(engine, long_chat, "long")
+    assert reopened == first and stats.prompt_tokens_reused == stats.prompt_tokens - 1
+
+
+def test_a_truncated_or_foreign_state_is_ignored_deleted_and_saved_again(
+    engine: LlamaBackend, smollm_path: Path, tmp_path: Path
+) -> None:
+    states_dir = tmp_path / "states"
+    load(engine, smollm_path, states_dir)
+    chat = [ChatTurn("user", question(0)), ChatTurn("assistant", ANSWER), ChatTurn("user", question(1))]
+    expected, _ = ask(engine, chat, "chat")
+    state = states_of(engine).state_path("chat")
+    record_path = state.with_suffix(".json")
+    whole = state.stat().st_size
+
+    state.write_bytes(state.read_bytes()[: whole // 2])  # cut short, as by a full disk or a crash
+    engine.unload()
+    load(engine, smollm_path, states_dir)
+    text, stats = ask(engine, chat, "chat")
+    assert text == expected and stats.prompt_tokens_reused == 0
+    assert state.stat().st_size == whole  # saved again, whole
+
+    # Another conversation's state put in its place (whole, but not the one recorded).
+    ask(engine, [ChatTurn("user", "What is two plus two?")], "other")
+    state.write_bytes(states_of(engine).state_path("other").read_bytes())
+    engine.unload()
+    load(engine, smollm_path, states_dir)
+    text, stats = ask(engine, chat, "chat")
+    assert text == expected and stats.prompt_tokens_reused == 0
+    assert state.stat().st_size == whole
+
+    engine.unload()
+    load(engine, smollm_path, states_dir, context=1024)  # other engine options: the state is foreign
+    text, stats = ask(engine, chat, "chat")
+    assert text == expected and stats.prompt_tokens_reused == 0
+    assert json.loads(record_path.read_text())["tag"]["context"] == 1024

@@ -1,0 +1,76 @@
+"""The window starts whatever state the conversation file is in, through the real
+start-up (create_window), and says what happened above the chat (issue 12)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from app.gui.app import create_window
+from app.platform.paths import AppPaths
+from tests.conversations.test_recovery import CONVERSATIONS, fill, kept_files, unwritable, zero_a_page
+from tests.fakes import FakeBackendFactory
+from tests.gui.waits import thread_shown
+
+__all__ = ["unwritable"]  # the fixture, used by name below
+
+
+def test_a_damaged_file_is_recovered_and_the_window_says_so(
+    qtbot, paths: AppPaths, fake_factory: FakeBackendFactory
+) -> None:
+    fill(paths)
+    zero_a_page(paths.database)
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    notice = window.store_notice
+    assert notice.isVisible()
+    [kept] = kept_files(paths)
+    assert notice.text.text().startswith(f"Your conversation file was damaged. Hearth kept it unchanged as {kept.name}")
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=10_000)
+    assert "answer" in window.chat_view.toPlainText()  # the newest recovered conversation is shown
+    assert window.sidebar.conversation_list.model().rowCount() >= CONVERSATIONS - 2
+    qtbot.mouseClick(notice.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not notice.isVisible()
+    window.close()
+
+
+def test_a_read_only_folder_opens_read_only_with_a_banner(
+    qtbot, paths: AppPaths, fake_factory: FakeBackendFactory, unwritable: Callable[[Path], None]
+) -> None:
+    fill(paths)
+    paths.ensure()  # its other folders exist; only the conversations' file cannot change
+    unwritable(paths.database)
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.store_notice.isVisible() and not window.store_notice.dismiss_button.isVisible()
+    assert window.store_notice.text.text() == (
+        f"Your conversations can be read but not changed: the file {paths.database} or its folder is read-only.")
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=10_000)
+    assert "answer" in window.chat_view.toPlainText()
+    window.close()
+
+
+def test_a_newer_database_says_to_update_hearth(qtbot, paths: AppPaths, fake_factory: FakeBackendFactory) -> None:
+    fill(paths)
+    db = sqlite3.connect(paths.database)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    assert "saved by a newer version of Hearth. Update Hearth to change them." in window.store_notice.text.text()
+    window.close()
+
+
+def test_a_healthy_file_shows_no_notice(qtbot, paths: AppPaths, fake_factory: FakeBackendFactory) -> None:
+    fill(paths)
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.store_notice.isVisible() and not kept_files(paths)
+    window.close()
