@@ -26,7 +26,7 @@ def take_crash(paths: AppPaths, settings: Settings, library: ModelLibrary) -> En
         key = library.preferences_key(Path(run.model_path))
         entry = library.get(key)
         if entry is not None:  # the name the user knows it by
-            run = dataclasses.replace(run, model_name=entry.name)
+            run = dataclasses.replace(run, model_name=entry.shown_name)
         mode = "safe" if run.safe_mode else "normal"
         settings.model_preferences(key).crashed = mode
         try:

@@ -66,7 +66,7 @@ def run_pack(args: argparse.Namespace, paths: AppPaths) -> int:
     result = import_pack(args.folder, library, paths.settings_file, show)
     sys.stderr.write("\n")
     for entry in result.added:
-        print(_("Added {model} as '{id}' (checked).").format(model=entry.name, id=entry.id))
+        print(_("Added {model} as '{id}' (checked).").format(model=entry.shown_name, id=entry.id))
     for name in result.already_there:
         print(_("{model} was already installed.").format(model=name))
     if result.settings_applied:
@@ -134,11 +134,11 @@ def run_models(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int
         raise HearthError(_("Downloads are turned off by your administrator."))
     if command == "import":
         entry = library.add(args.path, copy=not args.in_place)
-        print(_("Added {model} as '{id}'.").format(model=entry.name, id=entry.id))
+        print(_("Added {model} as '{id}'.").format(model=entry.shown_name, id=entry.id))
     elif command == "add-starter":
         entry = library.add_starter()
         print(_("The starter model {model} is installed as '{id}' (license: {license}).").format(
-            model=entry.name, id=entry.id, license=entry.license))
+            model=entry.shown_name, id=entry.id, license=entry.license))
     elif command == "rm":
         found = library.get(args.id)
         if found is None:
@@ -147,9 +147,9 @@ def run_models(args: argparse.Namespace, paths: AppPaths, policy: Policy) -> int
             )
         freed = library.remove(args.id)
         if freed:
-            print(_("Removed {model}; {size} MB freed.").format(model=found.name, size=f"{freed / 1e6:,.0f}"))
+            print(_("Removed {model}; {size} MB freed.").format(model=found.shown_name, size=f"{freed / 1e6:,.0f}"))
         else:
-            print(_("Removed {model}; its file was left where it is.").format(model=found.name))
+            print(_("Removed {model}; its file was left where it is.").format(model=found.shown_name))
     elif command == "verify":
         return _verify(library, args.id)
     elif command == "search":
@@ -235,7 +235,7 @@ def _pull(what: str, sha256: str, library: ModelLibrary, paths: AppPaths) -> int
         print(_("Paused. Run the same command again to resume."), file=sys.stderr)
         return 130
     print(_("Added {model} as '{id}' (sha256 {checksum}…, verified).").format(
-        model=entry.name, id=entry.id, checksum=entry.sha256[:12]))
+        model=entry.shown_name, id=entry.id, checksum=entry.sha256[:12]))
     return 0
 
 

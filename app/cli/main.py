@@ -74,7 +74,7 @@ def _model_path(library: ModelLibrary, choice: str | None, last_used: str, polic
     if entry is None:
         raise HearthError(_("There is no model installed. Run 'hearth models list' to see what is."))
     if not policy.allows(*entry.names):
-        raise HearthError(_not_allowed(entry.name))
+        raise HearthError(_not_allowed(entry.shown_name))
     return library.file_of(entry)
 
 

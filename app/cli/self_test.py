@@ -68,7 +68,7 @@ def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> 
     if starter is None:
         raise HearthError(_("The starter model is not in this build (build it with --with-starter-model)."))
     entry = ModelLibrary(paths.models_dir).add(starter, copy=False)
-    _say(_("ok: starter model {model} checked (sha256 {checksum}…)").format(model=entry.name, checksum=entry.sha256[:12]))
+    _say(_("ok: starter model {model} checked (sha256 {checksum}…)").format(model=entry.shown_name, checksum=entry.sha256[:12]))
 
     settings = Settings()
     settings.sampling.temperature, settings.sampling.seed, settings.sampling.max_tokens = 0.0, 1, 48

@@ -79,7 +79,7 @@ def show_model_details(parent: QWidget, entry: ModelEntry, preferences: ModelPre
     )
     box = QMessageBox(
         QMessageBox.Icon.Information,
-        entry.name,
+        entry.shown_name,
         details + (f"\n\n{safe_mode_line}" if safe_mode_line else ""),
         QMessageBox.StandardButton.Ok,
         parent,

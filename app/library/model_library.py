@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.library.model_names import friendly_name
 from app.modelfile.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, ModelFileError, StorageError
@@ -67,6 +68,11 @@ class ModelEntry:
     @property
     def kv_bytes_per_token(self) -> int:
         return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
+
+    @property
+    def shown_name(self) -> str:
+        """The name the window and the command line say: 'SmolLM2 135M Instruct' for 'SmolLM2-135M-Instruct.Q4_1'."""
+        return friendly_name(self.name)
 
     @property
     def names(self) -> tuple[str, str, str]:
@@ -276,17 +282,17 @@ class ModelLibrary:
         try:
             size = path.stat().st_size
         except OSError:
-            return _("The file of {model} is missing ({path}).").format(model=entry.name, path=path)
+            return _("The file of {model} is missing ({path}).").format(model=entry.shown_name, path=path)
         if size != entry.size:
             return ngettext(
                 "The file of {model} changed size ({size} byte instead of {expected}): it is damaged or was replaced.",
                 "The file of {model} changed size ({size} bytes instead of {expected}): it is damaged or was replaced.",
                 size,
-            ).format(model=entry.name, size=f"{size:,}", expected=f"{entry.size:,}")
+            ).format(model=entry.shown_name, size=f"{size:,}", expected=f"{entry.size:,}")
         if sha256_of(path, progress=progress) != entry.sha256:
             return _(
                 "The file of {model} no longer matches its checksum: it is damaged. Delete it and get it again."
-            ).format(model=entry.name)
+            ).format(model=entry.shown_name)
         return ""
 
     def _with_hash(self, digest: str) -> ModelEntry | None:

@@ -31,6 +31,7 @@ from app.platform.i18n import _, ngettext
 
 PACK_MANIFEST = "hearth-pack.json"
 PACK_FORMAT = "hearth-pack"
+PACK_FOLDER = "hearth-pack"  # what the window writes into the folder a person picks (a USB stick)
 PACK_VERSION = 1
 COPY_CHUNK = 8 * 1024 * 1024
 # The parts of the settings a teacher hands on: how models run and the default assistant.
@@ -123,7 +124,7 @@ def export_pack(
                 raise PackError(_(
                     "{model} is damaged on this computer (its checksum changed), so it was not "
                     "exported. Delete it and get it again."
-                ).format(model=entry.name))
+                ).format(model=entry.shown_name))
             origin = {k: getattr(entry, k) for k in ("name", "license", "source", "repo", "repo_file", "revision", "url")}
             files.append(PackFile(relative, entry.size, digest, "model", origin))
         base = installer.parent if installer is not None and installer.is_file() else installer
@@ -209,8 +210,16 @@ def missing_files(folder: Path, files: list[PackFile]) -> list[str]:
     return problems
 
 
-def import_pack(folder: Path, library: ModelLibrary, settings_file: Path, progress: Progress | None = None) -> ImportResult:
+def pack_folder(chosen: Path) -> Path:
+    """The pack in the folder a person chose: that folder, or the pack the window exported
+    into it (a person picks the USB stick they exported to, not the folder inside it)."""
+    inner = chosen / PACK_FOLDER
+    return inner if not (chosen / PACK_MANIFEST).exists() and (inner / PACK_MANIFEST).exists() else chosen
+
+
+def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progress: Progress | None = None) -> ImportResult:
     """Verify and add a pack's models and settings; on any problem nothing is added."""
+    folder = pack_folder(chosen)
     files = read_pack(folder)
     problems = missing_files(folder, files)
     if problems:

@@ -46,7 +46,7 @@ def hearth(data_dir: Path, hub: HubServer, *args: str) -> subprocess.CompletedPr
 def test_pull_from_the_hub_then_list_verify_and_remove(tmp_path: Path, hub: HubServer) -> None:
     pulled = hearth(tmp_path, hub, "pull", f"{REPO}/{FILE}")
     assert pulled.returncode == 0, pulled.stderr
-    assert "Added smollm2-135m-instruct-q4_1 as 'smollm2-135m-instruct-q4-1'" in pulled.stdout and "verified" in pulled.stdout
+    assert "Added SmolLM2 135M Instruct as 'smollm2-135m-instruct-q4-1'" in pulled.stdout and "verified" in pulled.stdout
     listed = hearth(tmp_path, hub, "list")
     assert f"{REPO}@{COMMIT[:8]}" in listed.stdout and "llama\tQ4_1" in listed.stdout
     verified = hearth(tmp_path, hub, "verify")

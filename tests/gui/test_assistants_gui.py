@@ -208,7 +208,7 @@ def test_the_picker_and_the_assistants_dialogs_are_translated(qtbot, translator,
     for dialog in dialogs:
         assert dialog is not None
         texts.extend(shown_texts(dialog))
-    models = {entry.name for entry in ModelLibrary(paths.models_dir).models()}
+    models = {entry.shown_name for entry in ModelLibrary(paths.models_dir).models()}
     assert_translated(texts, data={*models, "You are a helpful assistant."})  # the default prompt: what the model reads
     assert_extracted(translator.asked)
 

@@ -32,7 +32,7 @@ def test_the_crashed_model_waits_for_the_user_then_loads_in_safe_mode(
     window, entry = window_after_crash(qtbot, paths, smollm_path, fake_factory, safe_mode=False)
     notice = window.crash_notice
     assert notice.isVisible() and notice.safe_mode_button.isVisible()
-    assert f"while writing a reply with {entry.name}" in notice.text.text()
+    assert f"while writing a reply with {entry.shown_name}" in notice.text.text()
     qtbot.wait(200)
     assert not window.loader.ready and window.model_status.text() == "No model loaded: the last one stopped Hearth"
 

@@ -29,7 +29,9 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.loader.ready, timeout=60_000)
-    assert "SmolLM2" in window.model_picker.currentText() or "Smollm2" in window.model_status.text()
+    # the file's name read as a name, not its general.name ("Smollm2 135M 8k Lc100K Mix1 Ep2")
+    assert window.model_picker.currentText().startswith("SmolLM2 135M Instruct")
+    assert window.model_status.text().startswith("SmolLM2 135M Instruct · ")
     assert "license: apache-2.0" in window.model_status.text().lower()
 
     window.composer.setPlainText("Write a long story about a lighthouse keeper.")

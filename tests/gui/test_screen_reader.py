@@ -198,7 +198,7 @@ def test_the_library_tables_have_their_rows(walk: Walk) -> None:
     tables = {entry["name"]: entry for entry in walk.objects if entry["role"] in ("table", "tree", "tree table")}
     mine = tables.get("My models")
     assert mine is not None and mine["table"]["rows"] == 1, f"Tables found: {sorted(tables)}"
-    assert any(entry["role"] == "table cell" and entry["name"] == "SmolLM2-synthetic.Q4_1" for entry in walk.objects)
+    assert any(entry["role"] == "table cell" and entry["name"] == "SmolLM2 Synthetic" for entry in walk.objects)
     recommended = tables.get("Recommended models")
     assert recommended is not None and recommended["table"]["rows"] >= 5
     assert any(entry["role"] == "table cell" and entry["name"].startswith("Qwen2.5 0.5B Instruct") for entry in walk.objects)

@@ -171,7 +171,7 @@ def assert_translated(texts: Iterable[tuple[str, str]], data: Iterable[str] = ()
 
 def facts_of(*entries: ModelEntry) -> set[str]:
     """Data: what the model files say of themselves, and where they are."""
-    return {fact for e in entries for fact in (e.name, e.architecture, e.quantization, e.license, e.source, e.sha256, e.path)}
+    return {fact for e in entries for fact in (e.name, e.shown_name, e.architecture, e.quantization, e.license, e.source, e.sha256, e.path)}
 
 
 def schema_placeholders() -> set[str]:

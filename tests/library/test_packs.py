@@ -76,7 +76,8 @@ def test_a_pack_carries_models_and_settings_to_another_computer(teacher: AppPath
     assert settings.window_geometry == "", "this computer's own choices stay"
     assert not list(other.models_dir.glob(".import-*"))
 
-    again = import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    # chosen again as the stick it was exported to: the pack folder inside it is found
+    again = import_pack(usb.parent, ModelLibrary(other.models_dir), other.settings_file)
     assert again.added == [] and len(again.already_there) == 2
 
 

@@ -94,7 +94,7 @@ class ModelChoice(QObject):
         picker.setCurrentIndex(max(0, picker.findData(model_id)))
 
     def _on_downloaded(self, entry: ModelEntry) -> None:
-        self.notice.emit(self.tr("{name} is downloaded, verified and ready to use.").format(name=entry.name))
+        self.notice.emit(self.tr("{name} is downloaded, verified and ready to use.").format(name=entry.shown_name))
         self.refresh()
 
     def _on_loading(self, name: str) -> None:
@@ -104,7 +104,9 @@ class ModelChoice(QObject):
     def _on_loaded(self, facts: ModelFacts) -> None:
         self._access.show_in_use()
         entry = self._loader.entry()
-        self._layout.show_model_loaded(facts, (entry.license if entry else "") or facts.license)
+        self._layout.show_model_loaded(
+            facts, entry.shown_name if entry else facts.name, (entry.license if entry else "") or facts.license
+        )
         self.controls_changed.emit()
         self.loaded.emit()
 

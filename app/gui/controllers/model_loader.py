@@ -66,7 +66,7 @@ class ModelLoader(QObject):
         if entry is None:
             return
         if not self._policy.allows(*entry.names):
-            self.refused.emit(self.tr("Your administrator does not allow {name} on this computer.").format(name=entry.name))
+            self.refused.emit(self.tr("Your administrator does not allow {name} on this computer.").format(name=entry.shown_name))
             return
         self._worker.cancel.set()  # a reply being written stops: its model is going away
         self._load_id += 1
@@ -76,7 +76,7 @@ class ModelLoader(QObject):
         self._settings.remember_model(entry.id)
         settings = self._settings.current()
         safe_mode = settings.preferences_of(entry.id).safe_mode
-        self.loading.emit(entry.name)
+        self.loading.emit(entry.shown_name)
         self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(settings), safe_mode)
 
     def reload(self) -> None:

@@ -115,7 +115,7 @@ class ModelTableModel(QAbstractTableModel):
 
     def _cell(self, entry: ModelEntry, fit: Fit, column: str) -> str:
         if column == "Name":
-            return entry.name
+            return entry.shown_name
         if column == "Fit":
             return fit.label
         if column == "Size":

@@ -249,19 +249,19 @@ class LibraryWindow(ModelDropTarget, QDialog):
         entry = self.selected()
         if entry is not None:
             self.load_requested.emit(entry.id)
-            self._say(self.tr("Loading {name}…").format(name=entry.name))
+            self._say(self.tr("Loading {name}…").format(name=entry.shown_name))
 
     def delete_selected(self) -> None:
         entry = self.selected()
         if entry is None:
             return
         if entry.id == self.table.in_use:
-            self.show_error(self.tr("{name} is in use. Load another model first, then delete this one.").format(name=entry.name))
+            self.show_error(self.tr("{name} is in use. Load another model first, then delete this one.").format(name=entry.shown_name))
             return
         text = (
-            self.tr("Hearth will forget {name}. Its file stays where it is:\n{file}").format(name=entry.name, file=self._library.file_of(entry))
+            self.tr("Hearth will forget {name}. Its file stays where it is:\n{file}").format(name=entry.shown_name, file=self._library.file_of(entry))
             if entry.in_place
-            else self.tr("Delete {name}? This frees {size} of disk space.").format(name=entry.name, size=size_label(entry.size))
+            else self.tr("Delete {name}? This frees {size} of disk space.").format(name=entry.shown_name, size=size_label(entry.size))
         )
         if self.choose(self.tr("Delete model"), text, [REMOVE if entry.in_place else DELETE]) is None:
             return
@@ -270,8 +270,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
         except HearthError as exc:
             self._failed(exc)
             return
-        self._say(self.tr("{name} was deleted; {size} freed.").format(name=entry.name, size=size_label(freed)) if freed
-                  else self.tr("{name} was removed from the library.").format(name=entry.name))
+        self._say(self.tr("{name} was deleted; {size} freed.").format(name=entry.shown_name, size=size_label(freed)) if freed
+                  else self.tr("{name} was removed from the library.").format(name=entry.shown_name))
         self.refresh()
         self.models_changed.emit()
 
@@ -285,7 +285,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         if entry is None:
             return
         dialog = QDialog(self)
-        dialog.setWindowTitle(self.tr("About {name}").format(name=entry.name))
+        dialog.setWindowTitle(self.tr("About {name}").format(name=entry.shown_name))
         dialog.resize(640, 520)
         running = safe_mode_label(self._settings.preferences_of(entry.id))
         text = QPlainTextEdit(model_details(entry, self._library.file_of(entry), running))
@@ -301,9 +301,9 @@ class LibraryWindow(ModelDropTarget, QDialog):
         entry = self.selected()
         if entry is None:
             return
-        self._say(self.tr("Checking {name}…").format(name=entry.name))
+        self._say(self.tr("Checking {name}…").format(name=entry.shown_name))
         library = self._library
-        run_in_background(self, lambda report: (entry.name, library.verify(entry, report)),
+        run_in_background(self, lambda report: (entry.shown_name, library.verify(entry, report)),
                           on_success=self._on_verified, on_failure=self._failed, on_progress=self._on_progress)
 
     def _on_verified(self, result: tuple[str, str]) -> None:
@@ -351,7 +351,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def _on_added(self, result: tuple[list[ModelEntry], list[str]]) -> None:
         added, problems = result
         self.progress.hide()
-        names = ", ".join(e.name for e in added)
+        names = ", ".join(e.shown_name for e in added)
         self._say(" ".join([self.tr("Added: {names}.").format(names=names) if added else "", *problems]).strip())
         if added:
             self.refresh()
@@ -405,7 +405,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.downloads.select(job.id)
 
     def _on_downloaded(self, entry: ModelEntry) -> None:
-        self._say(self.tr("{name} was downloaded and verified. It is ready to use.").format(name=entry.name))
+        self._say(self.tr("{name} was downloaded and verified. It is ready to use.").format(name=entry.shown_name))
         if entry.repo:  # an update that arrived: the older version has none left
             self._updates = {k: u for k, u in self._updates.items() if (u.repo, u.repo_file) != (entry.repo, entry.repo_file)}
             self.table.set_updates(set(self._updates))
@@ -470,7 +470,7 @@ def model_details(entry: ModelEntry, file: Path, running: str = "") -> str:
     template = (QCoreApplication.translate("LibraryWindow", "yes, its own") if entry.has_chat_template
                 else QCoreApplication.translate("LibraryWindow", "none (Hearth picks a format; see Settings)"))
     lines = [
-        QCoreApplication.translate("LibraryWindow", "Name: {name}").format(name=entry.name),
+        QCoreApplication.translate("LibraryWindow", "Name: {name}").format(name=entry.shown_name),
         file_line.format(file=file),
         QCoreApplication.translate("LibraryWindow", "Size: {size} ({bytes:,} bytes)").format(size=size_label(entry.size), bytes=entry.size),
         QCoreApplication.translate("LibraryWindow", "Architecture: {architecture}").format(architecture=entry.architecture),

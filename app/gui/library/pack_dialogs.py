@@ -28,7 +28,7 @@ from app.gui.item_models.model_table import size_label
 from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import checked_list, checked_rows
 from app.library.model_library import ModelEntry, ModelLibrary
-from app.library.packs import ImportResult, PackFile, export_pack, import_pack
+from app.library.packs import PACK_FOLDER, ImportResult, PackFile, export_pack, import_pack
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def choose_what_to_export(parent: QWidget, entries: list[ModelEntry]) -> ExportC
     dialog.setWindowTitle(QCoreApplication.translate("PackActions", "Export for other computers"))
     items = checked_list(QCoreApplication.translate("PackActions", "Models to export"), [
         QCoreApplication.translate("PackActions", "{name}  ·  {size}  ·  {license}").format(
-        name=e.name, size=size_label(e.size), license=e.license or QCoreApplication.translate("PackActions", "license unknown"),
+        name=e.shown_name, size=size_label(e.size), license=e.license or QCoreApplication.translate("PackActions", "license unknown"),
     ) for e in entries])
     settings_box = QCheckBox(QCoreApplication.translate("PackActions", "Include my settings (reply length, creativity, default system prompt)"))
     settings_box.setChecked(True)
@@ -106,7 +106,7 @@ class PackActions(QObject):
             return
         folder = QFileDialog.getExistingDirectory(self._parent, self.tr("Export the pack to this folder"))
         if folder:
-            self.export_to(Path(folder) / "hearth-pack", choice)
+            self.export_to(Path(folder) / PACK_FOLDER, choice)
 
     def export_to(self, folder: Path, choice: ExportChoice) -> None:
         # A copy: the export runs on another thread while the window may change its own.
@@ -117,7 +117,7 @@ class PackActions(QObject):
                           on_success=self._exported, on_failure=self._failed, on_progress=self._on_progress)
 
     def import_(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self._parent, self.tr("Choose the pack folder (it holds hearth-pack.json)"))
+        folder = QFileDialog.getExistingDirectory(self._parent, self.tr("Choose the pack, or the folder it was exported to"))
         if folder:
             self.import_from(Path(folder))
 
@@ -157,7 +157,7 @@ class PackActions(QObject):
 
     def _imported(self, result: ImportResult) -> None:
         self._finish()
-        lines = [self.tr("Added {name}.").format(name=e.name) for e in result.added]
+        lines = [self.tr("Added {name}.").format(name=e.shown_name) for e in result.added]
         lines += [self.tr("{name} was already here.").format(name=name) for name in result.already_there]
         if result.settings_applied:
             lines.append(self.tr("The pack's settings were applied."))

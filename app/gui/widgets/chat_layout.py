@@ -179,12 +179,14 @@ class ChatLayout:
     def show_load_progress(self, fraction: float) -> None:
         self.load_progress.setValue(int(fraction * 100))
 
-    def show_model_loaded(self, facts: ModelFacts, license_name: str) -> None:
+    def show_model_loaded(self, facts: ModelFacts, name: str, license_name: str) -> None:
+        """`name`: the model's as the library shows it (a file's own `general.name` is often
+        its training run's: "Smollm2 135M 8k Lc100K Mix1 Ep2")."""
         self.load_progress.hide()
         status = QCoreApplication.translate(
             "ChatLayout", "{name} · {parameters} · {quantization} · context {context:,} · License: {license}"
         ).format(
-            name=facts.name, parameters=facts.parameters, quantization=facts.quantization, context=facts.context_length,
+            name=name, parameters=facts.parameters, quantization=facts.quantization, context=facts.context_length,
             license=license_name or QCoreApplication.translate("ChatLayout", "unknown license"),
         )
         if facts.safe_mode:

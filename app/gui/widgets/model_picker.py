@@ -25,7 +25,7 @@ class ModelPicker(QComboBox):
         for entry in entries:
             label = (self.tr("{name}  ·  {megabytes:,.0f} MB") if entry.has_chat_template
                      else self.tr("{name}  ·  {megabytes:,.0f} MB  ·  not made for chat"))
-            self.addItem(label.format(name=entry.name, megabytes=entry.size / 1e6), entry.id)
+            self.addItem(label.format(name=entry.shown_name, megabytes=entry.size / 1e6), entry.id)
             lines = [self.tr("{millions:,.0f}M parameters, {quantization}, license: {license}\nSource: {source}").format(
                 millions=entry.parameters / 1e6, quantization=entry.quantization,
                 license=entry.license or self.tr("unknown"), source=entry.source,
