@@ -21,7 +21,7 @@ from app.backends.base import BackendFactory
 from app.chat.crash_recovery import take_crash
 from app.config.policy import load_policy
 from app.config.settings import load_settings
-from app.conversations.opener import open_at_start
+from app.conversations.opener import check_after_start, open_at_start
 from app.gui.dialogs import error_message, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
@@ -62,7 +62,9 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     settings = policy.apply(load_settings(paths.settings_file))
     library = ModelLibrary(paths.models_dir)
     crashed = take_crash(paths, settings, library)
-    started = open_at_start(paths)  # a damaged or read-only file is told about, never a refused start
+    # A damaged or read-only file is told about, never a refused start. The page check grows
+    # with the file (1.2 s at 100,000 messages): it runs once the window shows, off this thread.
+    started = open_at_start(paths, check_pages=False)
     store = started.store
     worker = InferenceWorker(paths, backend_factory)
     thread = QThread()
@@ -90,7 +92,21 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     run_in_background(window, backend_factory.accelerator_memory, on_success=window.library.set_accelerator_memory)
     for owned in (thread, download_thread, reader.thread()):
         owned.setParent(window)
+    if started.pages_unchecked:
+        QTimer.singleShot(0, window, lambda: _check_pages(window, paths))  # runs once the window is shown
     return window
+
+
+def _check_pages(window: MainWindow, paths: AppPaths) -> None:
+    """The check the start left out; damage it finds is repaired at the next start."""
+    def tell(notice: str) -> None:
+        if notice:
+            window.store_notice.show_notice(notice, lasting=False)
+
+    def not_checked(error: Exception) -> None:  # the file still works as it did: no box for a check nobody asked for
+        logging.getLogger("hearth").warning("conversation file not checked: %s", error)
+
+    run_in_background(window, lambda: check_after_start(paths), on_success=tell, on_failure=not_checked)
 
 
 def _report_unexpected(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:

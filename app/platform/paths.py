@@ -46,6 +46,12 @@ class AppPaths:
         return self.data_dir / "conversations.sqlite3"
 
     @property
+    def repair_marker(self) -> Path:
+        """Left beside the database by the check the window runs once shown, where it found the
+        file damaged: the next start repairs it (app/conversations/opener.py)."""
+        return self.data_dir / "conversations.needs-repair"
+
+    @property
     def assistants_dir(self) -> Path:
         """The user's own assistants (presets), one JSON file each (app/assistants/book.py)."""
         return self.data_dir / "assistants"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.conversations.opener import open_at_start, open_conversations
+from app.conversations.opener import check_after_start, open_at_start, open_conversations, pages_intact
 from app.conversations.store import SqliteConversationStore, Status
 from app.platform.errors import StorageError
 from app.platform.paths import AppPaths
@@ -52,6 +52,18 @@ def message_page(database: Path) -> int:
     return pages[len(pages) // 2] - 1
 
 
+def index_page(database: Path) -> int:
+    """A leaf page of the index of the messages' uuids (0-based): neither a start nor
+    reading a conversation reads it, only adding a message or the page check does."""
+    db = sqlite3.connect(database)
+    try:
+        pages = [row[0] for row in db.execute("SELECT pageno FROM dbstat WHERE name = 'messages_by_uuid' AND pagetype = 'leaf'")]
+    except sqlite3.OperationalError:  # an SQLite built without dbstat: the index's first page
+        pages = [db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'messages_by_uuid'").fetchone()[0]]
+    db.close()
+    return pages[len(pages) // 2] - 1
+
+
 def overwrite_page(database: Path, page: int, data: bytes) -> None:
     with database.open("r+b") as file:
         file.seek(page * 4096)
@@ -68,6 +80,10 @@ def kept_files(paths: AppPaths) -> list[Path]:
 
 def zero_a_page(database: Path) -> None:
     overwrite_page(database, message_page(database), bytes(4096))
+
+
+def zero_an_index_page(database: Path) -> None:
+    overwrite_page(database, index_page(database), bytes(4096))
 
 
 def random_bytes_over_a_page(database: Path) -> None:
@@ -123,6 +139,52 @@ def test_the_bisection_skips_only_the_rows_it_cannot_read(paths: AppPaths) -> No
     texts = [m.content for c in started.store.list_conversations() for m in started.store.all_messages(c.id)]
     # A 4 KB leaf holds about 10 of these 250-byte messages: only they are lost.
     assert 585 <= len(texts) < 600
+    started.store.close()
+
+
+def recovered_notice(kept: Path, conversations: int) -> str:
+    return (f"Your conversation file was damaged. Hearth kept it unchanged as {kept.name} and recovered "
+            f"{conversations} conversations from it; some messages may be missing.")
+
+
+def test_damage_in_an_index_found_after_the_start_is_recovered_at_the_next(paths: AppPaths) -> None:
+    fill(paths)
+    zero_an_index_page(paths.database)
+    started = open_at_start(paths, check_pages=False)  # the window's start
+    assert started.notice == "" and not started.read_only and started.pages_unchecked
+    assert len(started.store.list_conversations()) == CONVERSATIONS
+    assert not pages_intact(paths.database)
+    assert check_after_start(paths) == (
+        "Hearth found damage in your conversation file. Your conversations are still here: restart Hearth "
+        "and it will repair the file (the damaged file is kept aside, nothing is deleted).")
+    assert paths.repair_marker.exists() and not kept_files(paths)  # nothing is repaired while the app runs
+    started.store.close()
+
+    again = open_at_start(paths, check_pages=False)
+
+    [kept] = kept_files(paths)
+    assert again.notice == recovered_notice(kept, CONVERSATIONS)
+    assert not paths.repair_marker.exists()
+    recovered = again.store.list_conversations()
+    assert sum(len(again.store.all_messages(c.id)) for c in recovered) == 600  # an index holds no message of its own
+    again.store.close()
+    assert pages_intact(paths.database)
+    assert open_at_start(paths, check_pages=False).notice == ""  # once: the marker is gone
+
+
+def test_a_sound_file_checked_after_the_start_leaves_no_marker(paths: AppPaths) -> None:
+    fill(paths)
+    started = open_at_start(paths, check_pages=False)
+    assert check_after_start(paths) == "" and not paths.repair_marker.exists()
+    started.store.close()
+
+
+def test_a_start_that_checks_pages_recovers_damage_in_an_index_at_once(paths: AppPaths) -> None:
+    fill(paths)
+    zero_an_index_page(paths.database)
+    started = open_at_start(paths)  # `hearth chats`
+    [kept] = kept_files(paths)
+    assert started.notice == recovered_notice(kept, CONVERSATIONS) and not started.pages_unchecked
     started.store.close()
 
 

@@ -11,7 +11,15 @@ from PySide6.QtCore import Qt
 
 from app.gui.app import create_window
 from app.platform.paths import AppPaths
-from tests.conversations.test_recovery import CONVERSATIONS, fill, kept_files, unwritable, zero_a_page
+from tests.conversations.test_recovery import (
+    CONVERSATIONS,
+    fill,
+    kept_files,
+    recovered_notice,
+    unwritable,
+    zero_a_page,
+    zero_an_index_page,
+)
 from tests.fakes import FakeBackendFactory
 from tests.gui.waits import thread_shown
 
@@ -36,6 +44,36 @@ def test_a_damaged_file_is_recovered_and_the_window_says_so(
     qtbot.mouseClick(notice.dismiss_button, Qt.MouseButton.LeftButton)
     assert not notice.isVisible()
     window.close()
+
+
+def test_damage_found_once_the_window_shows_is_told_and_repaired_at_the_next_start(
+    qtbot, paths: AppPaths, fake_factory: FakeBackendFactory
+) -> None:
+    fill(paths)
+    zero_an_index_page(paths.database)  # the start reads no page of it: the check once shown finds it
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    notice = window.store_notice
+    qtbot.waitUntil(notice.isVisible, timeout=10_000)
+    assert notice.text.text() == (
+        "Hearth found damage in your conversation file. Your conversations are still here: restart Hearth "
+        "and it will repair the file (the damaged file is kept aside, nothing is deleted).")
+    assert notice.dismiss_button.isVisible()
+    assert paths.repair_marker.exists() and not kept_files(paths)
+    qtbot.waitUntil(lambda: thread_shown(window), timeout=10_000)
+    assert "answer" in window.chat_view.toPlainText()
+    window.close()
+
+    again = create_window(paths, fake_factory)
+    qtbot.addWidget(again)
+    again.show()
+    [kept] = kept_files(paths)
+    assert again.store_notice.isVisible() and again.store_notice.text.text() == recovered_notice(kept, CONVERSATIONS)
+    assert not paths.repair_marker.exists()
+    qtbot.waitUntil(lambda: thread_shown(again), timeout=10_000)
+    assert len(again.conversations.titles()) == CONVERSATIONS
+    again.close()
 
 
 def test_a_read_only_folder_opens_read_only_with_a_banner(
