@@ -25,6 +25,7 @@ from app.conversations.migrations import SCHEMA_VERSION
 from app.conversations.recovery import recover
 from app.conversations.storage_errors import storage_error
 from app.conversations.store import ConversationStore, SqliteConversationStore
+from app.conversations.writer_lock import WriterLock
 from app.platform.errors import StorageError
 from app.platform.i18n import _, ngettext
 from app.platform.paths import AppPaths
@@ -130,7 +131,7 @@ def check_after_start(paths: AppPaths) -> str:
     start to recover: the running app's threads have the file open."""
     if pages_intact(paths.database):
         return ""
-    paths.repair_marker.write_text("the page check found this database damaged; the next start recovers it\n", encoding="utf-8")
+    _mark_for_repair(paths)
     return _(
         "Hearth found damage in your conversation file. Your conversations are still here: restart Hearth "
         "and it will repair the file (the damaged file is kept aside, nothing is deleted)."
@@ -147,7 +148,20 @@ def _sound(paths: AppPaths, check_pages: bool) -> bool:
     return not check_pages or pages_intact(paths.database)
 
 
+def _mark_for_repair(paths: AppPaths) -> None:
+    paths.repair_marker.write_text("this database was found damaged; the next start recovers it\n", encoding="utf-8")
+
+
 def _recovered(paths: AppPaths, clock: Callable[[], float]) -> StartedStore:
+    if WriterLock.others_alive(paths.database):
+        # Recovery puts a new file in place of this one: another Hearth still writing to the
+        # old one would lose all it writes from then on. The file is used as it is meanwhile.
+        _mark_for_repair(paths)
+        return StartedStore(open_conversations(paths), _(
+            "Your conversation file is damaged, and Hearth is open elsewhere on this computer (another "
+            "window or a command), so it was not repaired now. Close Hearth everywhere, then start it "
+            "again: it will repair the file and keep the damaged one aside."
+        ))
     try:
         result = recover(paths.database, clock)
     except OSError as exc:

@@ -303,3 +303,33 @@ def test_chats_list_after_damage_says_what_happened(paths: AppPaths) -> None:
     assert "Your conversation file was damaged. Hearth kept it unchanged as conversations.damaged-" in listed.stderr
     assert listed.stdout.count("Conversation ") >= CONVERSATIONS - 2
 
+
+
+def test_a_file_another_live_process_has_open_is_not_swapped_for_its_repair(paths: AppPaths) -> None:
+    """Recovery puts a new file in place of the damaged one: the other process would go on
+    writing to the old one, out of sight. The repair waits for the next start with no other."""
+    fill(paths)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys; from pathlib import Path; from app.conversations.store import SqliteConversationStore\n"
+            "store = SqliteConversationStore(Path(sys.argv[1]))\n"
+            "store.add_message(1, None, 'user', 'written by the other window')\n"
+            "print('open', flush=True); sys.stdin.readline()\n"
+        ), str(paths.database)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=subprocess_env(paths.data_dir))
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline() == "open\n"
+    paths.repair_marker.write_text("found damaged\n")  # as the other window's check after its start left it
+
+    started = open_at_start(paths)
+    assert started.notice.startswith("Your conversation file is damaged, and Hearth is open elsewhere on this computer")
+    assert not kept_files(paths) and paths.repair_marker.exists()
+    assert any(m.content == "written by the other window" for m in started.store.all_messages(1))
+    started.store.close()
+    holder.kill()
+    holder.wait()
+
+    again = open_at_start(paths)
+    assert again.notice.startswith("Your conversation file was damaged. Hearth kept it unchanged as ")
+    assert len(kept_files(paths)) == 1 and not paths.repair_marker.exists()
+    again.store.close()
