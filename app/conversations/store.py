@@ -542,15 +542,16 @@ class SqliteConversationStore:
         """A new conversation titled `title` holding a copy of the path from the first
         message down to `message_id`, shown to its end; its id. The copies have new UUIDs
         and keep the texts, times, statistics and provenance; the conversation keeps the
-        original's system prompt, model and assistant. One transaction: all or nothing."""
+        original's system prompt, model, assistant and own reply settings. One transaction:
+        all or nothing."""
         now = self._clock()
         with self._write() as db:
             path = db.execute(chain_from("SELECT :message, 0") + _IN_ORDER, {"message": message_id}).fetchall()
             if not path:
                 raise StorageError(_("That message is no longer in the conversation."))
             cursor = db.execute(
-                "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id)"
-                " SELECT ?, ?, ?, ?, system_prompt, model_id, assistant_id FROM conversations WHERE id = ?",
+                "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id, settings)"
+                " SELECT ?, ?, ?, ?, system_prompt, model_id, assistant_id, settings FROM conversations WHERE id = ?",
                 (str(uuid.uuid4()), title, now, now, path[0]["conversation_id"]),
             )
             conversation_id = cursor.lastrowid

@@ -63,7 +63,9 @@ def test_an_earlier_reply_regenerated_is_shown_and_the_later_turn_stays_reachabl
 def test_branch_into_a_new_chat_copies_the_path_with_new_uuids_and_provenance(store: ConversationStore) -> None:
     conversation, (q1, a1, _q2, _a2) = two_turns(store)
     store.add_message(conversation, q1, Role.ASSISTANT, "Another answer")  # a branch not on the path
+    store.set_conversation_settings(conversation, {"temperature": 1.3})
     copied = store.branch_to_new_conversation(a1, "Tides (branch)")
+    assert store.conversation_settings(copied) == {"temperature": 1.3}  # the branch replies as the chat did
     original, branch = store.conversation(conversation), store.conversation(copied)
     assert branch is not None and original is not None
     assert branch.title == "Tides (branch)" and branch.uuid != original.uuid
