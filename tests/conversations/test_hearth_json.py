@@ -86,6 +86,17 @@ def test_into_the_same_store_nothing_is_added_or_changed(tmp_path: Path) -> None
     assert [t.messages for t in everything(store)] == [t.messages for t in before]
 
 
+def test_a_conversation_in_the_trash_comes_back_when_imported(tmp_path: Path) -> None:
+    """Left in the Trash, the Trash would later delete it, and what the import brought, for good."""
+    store = filled(tmp_path / "a.sqlite3")
+    file = exported(store, tmp_path / "backup.json")
+    trashed = store.list_conversations()[0]
+    store.delete_conversation(trashed.id)
+    result = import_conversations(store, file)
+    assert (result.count.added, result.count.already_there) == (1, 1)
+    assert trashed.id in {s.id for s in store.list_conversations()} and store.trashed_conversations() == []
+
+
 def test_a_conversation_continued_elsewhere_gains_only_its_new_messages(tmp_path: Path) -> None:
     """Backed up on one computer, continued on another, imported back: the new turns
     arrive, nothing here changes, and the conversation shows where it was continued."""

@@ -5,7 +5,8 @@ A conversation whose UUID is new is added whole. One already here gains only the
 messages it lacks: a conversation exported, continued on another computer and
 imported back gets the new turns, and nothing already here is changed. A tree whose
 conversation UUID is new but whose messages are already here is a copy of another
-conversation and is left out (it would break the messages' unique UUIDs).
+conversation and is left out (it would break the messages' unique UUIDs). One in the
+Trash here is taken out of it, and counted as added: it is back in the list.
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ def add_trees(db: sqlite3.Connection, trees: Iterable[ConversationTree]) -> Adde
     """Insert `trees` on `db`, inside the caller's transaction."""
     count = AddedCount()
     for tree in trees:
-        row = db.execute("SELECT id FROM conversations WHERE uuid = ?", (tree.uuid,)).fetchone()
-        if row is not None:
+        row = db.execute("SELECT id, deleted_at FROM conversations WHERE uuid = ?", (tree.uuid,)).fetchone()
+        if row is not None and row[1] is not None:
+            # In the Trash here: imported, it comes back to the list (left there, the Trash
+            # would delete it and what the import added to it for good)
+            _extend(db, row[0], tree)
+            db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (row[0],))
+            count += AddedCount(added=1)
+        elif row is not None:
             count += AddedCount(extended=1) if _extend(db, row[0], tree) else AddedCount(already_there=1)
         elif _any_message_present(db, tree):
             count += AddedCount(already_there=1)
