@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from app.backends.base import Backend, ChatRequest, ChatTurn
 from app.config.settings import SamplingSettings
-from app.conversations.store import TITLE_LENGTH, ConversationStore, Role, Status, title_from
+from app.conversations.store import TITLE_LENGTH, ConversationStore, Message, Role, Status, title_from
 
 # A title is a few words: 24 tokens leave room for a long word or two and stop a model
 # that would explain itself. Greedy and seeded: the same exchange gets the same title.
@@ -61,10 +61,18 @@ class FirstExchange:
     question: str
 
 
+def is_greeting(message: Message) -> bool:
+    """Whether `message` is an assistant's greeting: the first message of its chat, the assistant's."""
+    return message.role == Role.ASSISTANT and message.parent_id is None
+
+
 def first_exchange(store: ConversationStore, reply_id: int) -> FirstExchange | None:
     """The first question when `reply_id` is the first reply of its conversation
-    (and its first version: a regenerated first reply does not retitle), complete."""
+    (and its first version: a regenerated first reply does not retitle), complete. An
+    assistant's greeting before the question is not a reply."""
     path = [m for m in store.path_to(reply_id) if m.role != Role.SYSTEM]
+    if path and is_greeting(path[0]):
+        path = path[1:]
     if [m.role for m in path] != [Role.USER, Role.ASSISTANT] or path[1].status != Status.COMPLETE:
         return None
     if store.siblings(reply_id)[:1] != [reply_id]:

@@ -56,6 +56,16 @@ def test_the_first_reply_gets_a_title_from_the_model(store: SqliteConversationSt
     assert asked.turns[-1].content == "Title: Who kept the lighthouse on the cape?" and asked.turns[-1].role == "user"
 
 
+def test_a_chat_an_assistant_greeted_first_is_titled_from_its_first_question(store: SqliteConversationStore, backend: FakeBackend) -> None:
+    conversation = store.create_conversation(title_from("Who kept the lighthouse on the cape?"))  # as the window names it
+    greeting = store.add_message(conversation, None, "assistant", "Hello! I am your writing tutor.")
+    asked = store.add_message(conversation, greeting, "user", "Who kept the lighthouse on the cape?")
+    reply = store.add_message(conversation, asked, "assistant", "The keeper did.")
+    assert write_title(backend, store, TitleRequest(reply, "auto"), threading.Event()) == "Lighthouse keeping"
+    assert store.conversation_title(conversation) == "Lighthouse keeping"
+    assert backend.requests[-1].turns[-1].content == "Title: Who kept the lighthouse on the cape?"
+
+
 def test_later_replies_and_regenerations_are_not_titled(store: SqliteConversationStore, backend: FakeBackend) -> None:
     conversation, reply = first_turn(store)
     again = store.add_message(conversation, store.message(reply).parent_id, "assistant", "Another answer")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.chat.titles import TitleRequest
+from app.chat.titles import TitleRequest, is_greeting
 from app.conversations.store import ConversationStore, Message, Role, Status
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession
@@ -40,8 +40,9 @@ class TitleWriter(QObject):
         if self._shut_down or reply.role != Role.ASSISTANT or reply.status != Status.COMPLETE or branch[0] != 1:
             return
         question = self._store.message(reply.parent_id) if reply.parent_id is not None else None
-        if question is None or question.parent_id is not None:
-            return  # not the first reply
+        opening = self._store.message(question.parent_id) if question is not None and question.parent_id is not None else None
+        if question is None or (question.parent_id is not None and (opening is None or not is_greeting(opening))):
+            return  # not the first reply (a greeting before the question does not count)
         preference = self._settings.current().preferences_of(self._loader.model_id).prompt_format
         self._worker.title_cancel.clear()
         self.request_title.emit(TitleRequest(reply.id, preference))
