@@ -228,9 +228,9 @@ class ConversationStore(Protocol):
 
     def restore_conversation(self, conversation_id: int) -> None: ...
 
-    def delete_forever(self, conversation_id: int) -> None: ...
+    def delete_forever(self, conversation_id: int) -> list[str]: ...
 
-    def empty_trash(self, days: float = TRASH_DAYS) -> int: ...
+    def empty_trash(self, days: float = TRASH_DAYS) -> list[str]: ...
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None: ...
 
@@ -605,13 +605,17 @@ class SqliteConversationStore:
         with self._write() as db:
             db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
 
-    def delete_forever(self, conversation_id: int) -> None:
-        """Remove a conversation and all its messages from the database."""
+    def delete_forever(self, conversation_id: int) -> list[str]:
+        """Remove a conversation in the Trash and all its messages from the database. The uuid of what
+        went ([] when it was not there): the key of its saved KV state, which the caller
+        deletes too (app/platform/saved_states.py). Only from the Trash: a list shown
+        before a restore elsewhere cannot delete a conversation in use."""
         with self._write() as db:
-            _remove(db, "id = ?", (conversation_id,))
+            return _remove(db, "id = ? AND deleted_at IS NOT NULL", (conversation_id,))
 
-    def empty_trash(self, days: float = TRASH_DAYS) -> int:
-        """Delete for good what went to the Trash more than `days` ago. Returns how many."""
+    def empty_trash(self, days: float = TRASH_DAYS) -> list[str]:
+        """Delete for good what went to the Trash more than `days` ago. Returns their uuids
+        (the keys of their saved KV states, which the caller deletes too)."""
         with self._write() as db:
             return _remove(db, "deleted_at < ?", (self._clock() - days * 86_400,))
 
@@ -647,13 +651,15 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
         return sqlite3.connect(uri + "?immutable=1", timeout=10, isolation_level=None, uri=True)
 
 
-def _remove(db: sqlite3.Connection, where: str, parameters: Sequence[Any]) -> int:
+def _remove(db: sqlite3.Connection, where: str, parameters: Sequence[Any]) -> list[str]:
     """Delete the conversations `where` selects, and their messages (the shown leaf is let
-    go first: it points into the messages). How many conversations went."""
+    go first: it points into the messages). The uuids of the conversations that went."""
     chosen = f"SELECT id FROM conversations WHERE {where}"
+    removed = [row[0] for row in db.execute(f"SELECT uuid FROM conversations WHERE {where}", parameters)]
     db.execute(f"UPDATE conversations SET current_leaf_id = NULL WHERE id IN ({chosen})", parameters)
     db.execute(f"DELETE FROM messages WHERE conversation_id IN ({chosen})", parameters)
-    return db.execute(f"DELETE FROM conversations WHERE {where}", parameters).rowcount
+    db.execute(f"DELETE FROM conversations WHERE {where}", parameters)
+    return removed
 
 
 def _message(row: sqlite3.Row) -> Message:

@@ -127,6 +127,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             log.warning("policy: %s", problem)
         self.session.open_latest()
         self.trash.empty_old()
+        self.trash.follow_settings(self.settings.current())
 
     def _connect(self) -> None:
         for item, slot in (
@@ -188,6 +189,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
         self.settings.changed.connect(self.library.apply_settings)
         self.settings.engine_changed.connect(self.loader.reload)
+        self.settings.changed.connect(self.trash.follow_settings)
         self.settings.save_failed.connect(lambda text: self.show_error(self.tr("Settings not saved"), text))
         self.packs.imported.connect(self._on_pack_imported)
         self.library.services.queue.download_failed.connect(

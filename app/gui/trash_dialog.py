@@ -1,8 +1,8 @@
 """The Trash: the conversations the user deleted, to restore or to delete for good.
 
 What it holds grows with the user's history, and deleting a long conversation for good
-removes every message (and its search index entries), so the reads and that delete run off
-the GUI thread, each on a connection of its own. Restoring is one row and goes through the
+removes every message (and its search index entries) and its saved KV state, so the reads
+and that delete run off the GUI thread, each on a connection of its own. Restoring is one row and goes through the
 chat session, which then shows the conversation.
 """
 
@@ -20,6 +20,7 @@ from app.conversations.store import TRASH_DAYS, ConversationStore, TrashedConver
 from app.gui.dialogs import confirm
 from app.gui.ops import run_in_background
 from app.platform.paths import AppPaths
+from app.platform.saved_states import forget_saved_states
 
 T = TypeVar("T")
 
@@ -115,5 +116,7 @@ class TrashDialog(QDialog):
                    self.tr("Delete “{title}” and all its messages for good? This cannot be undone.").format(
                        title=item.data(Qt.ItemDataRole.UserRole + 1)),
                    self.tr("Delete forever")):
-            run_in_background(self, with_store(self._paths, lambda store: store.delete_forever(conversation_id)),
-                              on_success=lambda _none: self.reload())
+            # Its saved KV state too: the token ids of the whole conversation, its text.
+            run_in_background(self, with_store(self._paths, lambda store: forget_saved_states(
+                                  self._paths.kv_states, store.delete_forever(conversation_id))),
+                              on_success=lambda _count: self.reload())

@@ -109,6 +109,7 @@ def test_system_prompts_are_not_found_and_deleted_conversations_leave_nothing(st
     assert store.search("pirate") == store.search("pirates") == []  # in the Trash: not searched
     store.restore_conversation(conversation)
     assert [hit.role for hit in store.search("pirate")] == [None, Role.USER]
+    store.delete_conversation(conversation)
     store.delete_forever(conversation)
     assert store.search("pirate") == store.search("pirates") == []
     db = sqlite3.connect(tmp_path / "c.sqlite3")

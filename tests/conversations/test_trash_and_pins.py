@@ -52,9 +52,13 @@ def test_a_deleted_conversation_goes_to_the_trash_whole_and_comes_back(store: Sq
 def test_delete_forever_removes_the_conversation_and_its_messages(store: SqliteConversationStore, tmp_path: Path) -> None:
     gone = store.create_conversation("Gone")
     store.add_message(gone, None, "user", "a secret")
+    assert store.delete_forever(gone) == [] and store.conversation(gone) is not None  # not in the Trash: kept
     store.delete_conversation(gone)
-    store.delete_forever(gone)
+    conversation = store.conversation(gone)
+    assert conversation is not None
+    assert store.delete_forever(gone) == [conversation.uuid]  # the key of its saved KV state
     assert store.trashed_conversations() == [] and store.conversation(gone) is None
+    assert store.delete_forever(gone) == []
     db = sqlite3.connect(tmp_path / "c.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
     db.execute("INSERT INTO message_text(message_text, rank) VALUES ('integrity-check', 1)")  # the index agrees
@@ -68,9 +72,11 @@ def test_the_trash_empties_itself_of_what_is_older_than_30_days(store: SqliteCon
     recent = store.create_conversation("Recent")
     store.delete_conversation(recent)
     clock.now += (TRASH_DAYS - 20) * DAY - 1
-    assert store.empty_trash() == 0  # the old one has 1 second left
+    assert store.empty_trash() == []  # the old one has 1 second left
     clock.now += 2
-    assert store.empty_trash() == 1
+    gone = store.conversation(old)
+    assert gone is not None
+    assert store.empty_trash() == [gone.uuid]  # the key of its saved KV state
     assert [t.title for t in store.trashed_conversations()] == ["Recent"]
     assert store.conversation(old) is None
 

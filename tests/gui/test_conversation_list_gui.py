@@ -3,6 +3,7 @@ pins, date headings and generated titles."""
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from app.gui.item_models.conversation_list import ConversationIdRole, Conversati
 from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
+from app.platform.saved_states import state_files
+from tests.backends.test_kv_store import folder, save
 from tests.fakes import FakeBackend, FakeBackendFactory
 from tests.gguf_factory import MakeGguf
 from tests.gui.waits import reply_shown, thread_shown
@@ -40,6 +43,21 @@ def open_window(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf, fake_factory: 
     for window in made:
         if window.isVisible():
             window.close()
+
+
+def saved_states(paths: AppPaths, *conversation_ids: int) -> list[str]:
+    """Give each conversation a saved KV state (as the engine writes them); their keys."""
+    store = SqliteConversationStore(paths.database)
+    keys = [conversation.uuid for id_ in conversation_ids if (conversation := store.conversation(id_)) is not None]
+    store.close()
+    assert len(keys) == len(conversation_ids)
+    for key in keys:
+        save(folder(paths.kv_states), key, [1, 2, 3])
+    return keys
+
+
+def state_kept(paths: AppPaths, key: str) -> bool:
+    return any(path.exists() for path in state_files(paths.kv_states, key))
 
 
 def send(qtbot, window: MainWindow, text: str, new: bool = True) -> int:
@@ -87,8 +105,9 @@ def test_the_trash_restores_and_deletes_forever(qtbot, open_window, paths: AppPa
     window = open_window()
     restored = send(qtbot, window, "Keep this one")
     window.delete_conversation()
-    send(qtbot, window, "Forget this one")
+    forgotten = send(qtbot, window, "Forget this one")
     window.delete_conversation()
+    kept_key, forgotten_key = saved_states(paths, restored, forgotten)
     window.sidebar.trash_button.click()
     trash = window.trash.dialog
     assert trash is not None and trash.isVisible()
@@ -102,6 +121,7 @@ def test_the_trash_restores_and_deletes_forever(qtbot, open_window, paths: AppPa
     qtbot.waitUntil(lambda: window.session.conversation_id == restored and thread_shown(window), timeout=5000)
     assert "Keep this one" in window.chat_view.toPlainText()
     assert trash.items.count() == 1
+    assert state_kept(paths, forgotten_key)  # in the Trash it keeps its state: it may come back
 
     asked: list[str] = []
     monkeypatch.setattr("app.gui.trash_dialog.confirm", lambda parent, title, text, action: asked.append(text) or True)
@@ -114,6 +134,7 @@ def test_the_trash_restores_and_deletes_forever(qtbot, open_window, paths: AppPa
     store = SqliteConversationStore(paths.database)
     assert store.trashed_conversations() == [] and [c.title for c in store.list_conversations()] == ["Keep this one"]
     store.close()
+    assert not state_kept(paths, forgotten_key) and state_kept(paths, kept_key)  # its text is not left on disk
 
 
 def test_a_pinned_conversation_moves_under_pinned(qtbot, open_window) -> None:
@@ -198,11 +219,33 @@ def test_the_trash_is_emptied_of_old_conversations_at_start(qtbot, open_window, 
     recent = store.create_conversation("Just deleted")
     store.delete_conversation(recent)
     store.close()
+    old_key, recent_key = saved_states(paths, old, recent)
     window = open_window()
     reader = SqliteConversationStore(paths.database)
     qtbot.waitUntil(lambda: [t.title for t in reader.trashed_conversations()] == ["Just deleted"], timeout=5000)
     reader.close()
+    qtbot.waitUntil(lambda: not state_kept(paths, old_key), timeout=5000)
+    assert state_kept(paths, recent_key)
     assert window.conversations.titles() == []
+
+
+def test_saved_states_turned_off_are_deleted_at_start_and_when_changed(qtbot, open_window, paths: AppPaths) -> None:
+    store = SqliteConversationStore(paths.database)
+    first, second = store.create_conversation("First"), store.create_conversation("Second")
+    store.close()
+    first_key, second_key = saved_states(paths, first, second)
+    window = open_window()
+    qtbot.wait(200)
+    assert state_kept(paths, first_key) and state_kept(paths, second_key)  # on: kept
+    chosen = copy.deepcopy(window.settings.current())
+    chosen.engine.saved_state_mb = 0
+    window.settings.edited(chosen)
+    qtbot.waitUntil(lambda: not list(paths.kv_states.iterdir()), timeout=5000)
+    window.close()
+
+    saved_states(paths, first)
+    open_window()  # the settings file says 0 now
+    qtbot.waitUntil(lambda: not list(paths.kv_states.iterdir()), timeout=5000)
 
 
 def test_a_conversation_being_answered_cannot_be_deleted(qtbot, open_window, fake_backend: FakeBackend) -> None:

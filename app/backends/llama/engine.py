@@ -63,6 +63,7 @@ from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
 from app.platform.errors import ChatTemplateError, ModelLoadError, PromptTooLongError, StoppedError
 from app.platform.hardware import available_memory, physical_cores
 from app.platform.i18n import _
+from app.platform.saved_states import empty_saved_states
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,11 @@ class LlamaBackend(Backend):
         hashing 351 MB at each load would cost more than the states save), llama.cpp's
         version and the engine options."""
         limit = options.engine.saved_state_mb * 1024 * 1024
-        if options.state_dir is None or limit <= 0:
+        if options.state_dir is None:
+            return None
+        if limit <= 0:
+            # Turned off: the states saved before (each the text of a conversation) go too.
+            empty_saved_states(options.state_dir)
             return None
         status = path.stat()
         tag: dict[str, object] = {

@@ -14,7 +14,6 @@ without a model.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,12 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.platform.atomic import write_atomically
+from app.platform.saved_states import PART_SUFFIX, RECORD_SUFFIX, STATE_SUFFIX, state_stem
 
 log = logging.getLogger(__name__)
 
-STATE_SUFFIX = ".kvstate"
-RECORD_SUFFIX = ".json"
-PART_SUFFIX = ".part"
 # llama.cpp's sequence state file begins with these three little-endian uint32 values,
 # followed by the token ids (int32).
 HEADER = struct.Struct("<III")
@@ -50,7 +47,7 @@ class KvStateFolder:
         self._max_tokens = max_tokens
 
     def _stem(self, key: str) -> Path:
-        return self.folder / hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return self.folder / state_stem(key)  # the one naming, shared with app/platform/saved_states.py
 
     def state_path(self, key: str) -> Path:
         return self._stem(key).with_suffix(STATE_SUFFIX)

@@ -1,7 +1,9 @@
 """Deleting a conversation without fear: it goes to the Trash, and the undo bar offers to
 bring it back at once (Ctrl+Z or Undo); the Trash dialog restores it later, or deletes it
 for good. At start, what has been in the Trash longer than TRASH_DAYS is deleted, off the
-GUI thread (it removes whole conversations and their search index entries).
+GUI thread (it removes whole conversations and their search index entries). A conversation
+deleted for good loses its saved KV state too (the token ids of all of it, its text); one in
+the Trash keeps it, to be restored.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import logging
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from app.config.settings import Settings
+from app.conversations.store import ConversationStore
 from app.gui.controllers.chat_session import ChatSession
 from app.gui.ops import run_in_background
 from app.gui.trash_dialog import TrashDialog, with_store
 from app.gui.widgets.undo_bar import UndoBar
 from app.platform.paths import AppPaths
+from app.platform.saved_states import empty_saved_states, forget_saved_states
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +51,29 @@ class ConversationTrash(QObject):
         self._session.restore(conversation_id)
 
     def empty_old(self) -> None:
-        """Delete for good what went to the Trash more than TRASH_DAYS ago, in the background."""
+        """Delete for good what went to the Trash more than TRASH_DAYS ago, and their saved
+        KV states, in the background."""
+        kv_states = self._paths.kv_states
+
+        def empty(store: ConversationStore) -> int:
+            removed = store.empty_trash()
+            forget_saved_states(kv_states, removed)
+            return len(removed)
+
         run_in_background(
-            self, with_store(self._paths, lambda store: store.empty_trash()),
+            self, with_store(self._paths, empty),
             on_success=lambda count: log.info("emptied %d conversations from the Trash", count) if count else None,
             on_failure=lambda error: log.warning("emptying the Trash failed: %s", error),
         )
+
+    def follow_settings(self, settings: Settings) -> None:
+        """With saved KV states turned off (saved_state_mb 0), delete those saved before, in
+        the background: at start and when the setting changes, loaded model or not (the
+        engine empties the folder at each load too)."""
+        if settings.engine.saved_state_mb <= 0:
+            kv_states = self._paths.kv_states
+            run_in_background(
+                self, lambda: empty_saved_states(kv_states),
+                on_success=lambda count: log.info("deleted %d saved KV state files", count) if count else None,
+                on_failure=lambda error: log.warning("deleting the saved KV states failed: %s", error),
+            )
