@@ -51,7 +51,7 @@ def damaged_name(database: Path, when: float) -> Path:
 
 
 def recover(database: Path, clock: Callable[[], float] = time.time) -> Recovered:
-    """Move the damaged `database` aside and put in its place a new one holding every row
+    """Keep the damaged `database` aside and put in its place a new one holding every row
     that could still be read. Raises OSError when the folder cannot be written."""
     fresh = database.with_name(database.name + ".recovering")
     for suffix in _SIDE_FILES:
@@ -60,13 +60,30 @@ def recover(database: Path, clock: Callable[[], float] = time.time) -> Recovered
     SqliteConversationStore(fresh).close()  # today's schema
     added = _write(fresh, conversations, messages)
     kept_as = damaged_name(database, clock())
-    for suffix in _SIDE_FILES:  # the WAL belongs to the file: it holds its latest writes
+    # Copied, not moved, and on disk before anything at `database` changes: however the
+    # swap is cut short, the damaged file stays whole somewhere, with its WAL (its latest
+    # writes). The old WAL goes before the new file comes: left beside it, SQLite could
+    # replay its frames into the new file.
+    for suffix in _SIDE_FILES[:2]:
         if Path(str(database) + suffix).exists():
-            os.replace(str(database) + suffix, str(kept_as) + suffix)
+            _copy_to_disk(Path(str(database) + suffix), Path(str(kept_as) + suffix))
+    for suffix in _SIDE_FILES[1:]:
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    _sync(fresh)
     os.replace(fresh, database)
     log.warning("damaged conversation database kept as %s; recovered %d conversations, %d messages",
                 kept_as, added[0], added[1])
     return Recovered(kept_as, *added)
+
+
+def _copy_to_disk(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    _sync(target)
+
+
+def _sync(path: Path) -> None:
+    with path.open("rb+") as file:
+        os.fsync(file.fileno())
 
 
 def _read_all(database: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
