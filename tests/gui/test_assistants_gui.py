@@ -54,6 +54,11 @@ def send(qtbot, window: MainWindow, text: str) -> None:
     qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
 
 
+def replies(backend: FakeBackend) -> list:
+    """The backend's reply requests, the generated titles' left out (a greeted chat is titled too)."""
+    return [request for request in backend.requests if not request.turns[-1].content.startswith("Title: ")]
+
+
 def in_force_rows(window: MainWindow) -> dict[str, tuple[str, str]]:
     window.assistants.in_force_action.trigger()
     dialog = window.assistants.in_force_dialog
@@ -77,7 +82,7 @@ def test_a_chat_started_with_the_writing_tutor_records_it_and_says_where_its_set
     text = window.chat_view.toPlainText()
     assert text.index("Hello! I am your writing tutor.") < text.index("Please write my essay about rivers.")
     assert not window.assistant_picker.isVisible()  # the chat is no longer new
-    (request,) = fake_backend.requests
+    (request,) = replies(fake_backend)
     assert request.system_prompt.startswith("You are a writing tutor for a student. Never write the essay")
     assert request.sampling.temperature == 0.5
     conversation = window._store.conversation(window.session.conversation_id or 0)
@@ -103,8 +108,8 @@ def test_an_old_chat_keeps_its_system_prompt_when_the_assistant_changes(qtbot, m
     window.assistants.shelf.save(summariser.as_users(system_prompt="Summarise in one line."))
     qtbot.waitUntil(lambda: window.assistants.shelf.shelf.edited_built_in("summariser"), timeout=5000)
     send(qtbot, window, "And birds sing.")
-    assert fake_backend.requests[-1].system_prompt == fake_backend.requests[0].system_prompt
-    assert "Use only facts from the text." in fake_backend.requests[-1].system_prompt
+    assert replies(fake_backend)[-1].system_prompt == replies(fake_backend)[0].system_prompt
+    assert "Use only facts from the text." in replies(fake_backend)[-1].system_prompt
     assert in_force_rows(window)["Default system prompt"][1] == "from this conversation"
 
 
@@ -121,8 +126,8 @@ def test_a_chat_keeps_its_own_temperature_over_its_assistants(qtbot, make_window
     assert {setting: (value, source) for setting, value, source in dialog.rows()}["Creativity (temperature)"] == (
         "1.30", "from this conversation")
     send(qtbot, window, "And another one.")
-    assert fake_backend.requests[-1].sampling.temperature == 1.3
-    assert fake_backend.requests[0].sampling.temperature == 0.5
+    assert replies(fake_backend)[-1].sampling.temperature == 1.3
+    assert replies(fake_backend)[0].sampling.temperature == 0.5
     window.new_conversation()
     rows = in_force_rows(window)
     assert rows["Creativity (temperature)"] == ("0.70", "Hearth's default")  # the Plain helper's new chat: the chat's own stay there
@@ -193,7 +198,7 @@ def test_the_administrator_locks_the_default_assistant_and_the_system_prompt(
     assert rows["Default system prompt"] == ("Be kind and brief.", "set by your administrator (locked)")
     assert rows["Creativity (temperature)"] == ("0.20", "from the assistant")
     send(qtbot, window, "Bonjour")
-    assert fake_backend.requests[-1].system_prompt == "Be kind and brief."
+    assert replies(fake_backend)[-1].system_prompt == "Be kind and brief."
     conversation = window._store.conversation(window.session.conversation_id or 0)
     assert conversation is not None and conversation.assistant_id == "translator"
 

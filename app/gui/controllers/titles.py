@@ -39,13 +39,19 @@ class TitleWriter(QObject):
     def _on_reply_saved(self, reply: Message, branch: tuple[int, int]) -> None:
         if self._shut_down or reply.role != Role.ASSISTANT or reply.status != Status.COMPLETE or branch[0] != 1:
             return
-        question = self._store.message(reply.parent_id) if reply.parent_id is not None else None
-        opening = self._store.message(question.parent_id) if question is not None and question.parent_id is not None else None
+        question = self._message(reply.parent_id)
+        opening = self._message(question.parent_id) if question is not None else None
         if question is None or (question.parent_id is not None and (opening is None or not is_greeting(opening))):
             return  # not the first reply (a greeting before the question does not count)
         preference = self._settings.current().preferences_of(self._loader.model_id).prompt_format
         self._worker.title_cancel.clear()
         self.request_title.emit(TitleRequest(reply.id, preference))
+
+    def _message(self, message_id: int | None) -> Message | None:
+        """From the thread shown when it is there (no statement on the GUI thread each turn), else from the store."""
+        if message_id is None:
+            return None
+        return self._session.shown_message(message_id) or self._store.message(message_id)
 
     def _on_titled(self, reply_id: int, _title: str) -> None:
         if self._shut_down:
