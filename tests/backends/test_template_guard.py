@@ -3,6 +3,8 @@ writing the same text as llama-cpp-python for the templates real models ship."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -119,3 +121,60 @@ def test_what_the_template_raises_is_not_kept() -> None:
 def test_each_fault_is_a_sentence_naming_the_model(kind: Fault) -> None:
     text = fault_message(kind, "SmolLM2 135M")
     assert "chat template of the model SmolLM2 135M" in text and "Settings" in text and text.endswith(".")
+
+
+# Text a template builds in one C call (a str method, a filter, a list written out) is all
+# built before anything can count it: each of these is measured first and refused, with
+# max_output 20,000, where each would otherwise take from 200 MB to tens of GB.
+_S = "{% set s = 'a' * 15000 %}"
+_LIST = "{% set ns = namespace(l=[s]) %}{% for i in range(14) %}{% set ns.l = ns.l + ns.l %}{% endfor %}"
+ONE_CALL_ATTACKS = {
+    "replace": _S + "{{ s.replace('', s)|length }}",
+    "replace_count": _S + "{{ s.replace('a', s, 10000)|length }}",
+    "join": _S + "{{ s.join([s] * 15000)|length }}",
+    "join_generator": _S + _LIST + "{{ s.join(ns.l|map('string'))|length }}",
+    "join_filter": _S + _LIST + "{{ ns.l|join|length }}",
+    "expandtabs": "{{ ('\t' * 15000).expandtabs(15000)|length }}",
+    "ljust": "{{ 'x'.ljust(15000).ljust(15000)|length }}{% set t = 'x'.rjust(19000) %}{{ t.center(20001)|length }}",
+    "format_width": "{{ '{:>19999}{:>19999}'.format(1, 2)|length }}{{ '{:>{}}'.format(1, 19999)|length }}",
+    "percent_width": "{{ ('%*d' % (19999, 1))|length }}{{ ('%19999d%19999d' % (1, 2))|length }}",
+    "list_written": _S + _LIST + "{{ ns.l|length }}{{ ns.l }}",
+    "list_concat": _S + _LIST + "{{ ('' ~ ns.l)|length }}",
+    "list_string": _S + _LIST + "{{ ns.l|string|length }}",
+    "list_tojson": _S + _LIST + "{{ ns.l|tojson|length }}",
+    "tojson_indent": "{% set ns = namespace(l=[[1]]) %}{% for i in range(13) %}{% set ns.l = ns.l + ns.l %}{% endfor %}"
+                     "{{ ns.l|tojson(indent=19999)|length }}",
+    "list_repeat": _S + "{{ ([s] * 15000)|length }}",
+    "filter_replace": _S + "{{ s|replace('', s)|length }}",
+    "indent": "{{ ('a\n' * 7500)|indent(15000)|length }}",
+    "wordwrap": _S + "{{ ('a ' * 7000)|wordwrap(1, wrapstring=s)|length }}",
+    "sum": _S + _LIST + "{{ ([ns.l] * 1000)|sum(start=[])|length }}",
+    "lipsum": "{{ lipsum(10000, false, 9999, 10000)|length }}",
+    "translate": _S + "{{ s.translate({97: s})|length }}",
+}
+
+_MEASURE = """
+import resource, sys, time
+from app.backends.llama.template_guard import RenderLimits, TemplateFault, render_chat_template
+messages = [{"role": "user", "content": "Hi"}]
+render_chat_template("{{ 'warm' }}", messages, "", "", RenderLimits(30.0, 20000))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.monotonic()
+try:
+    render_chat_template(sys.argv[1], messages, "", "", RenderLimits(30.0, 20000))
+    kind = "none"
+except TemplateFault as fault:
+    kind = fault.kind.value
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(kind, grown // 1024, time.monotonic() - start)
+"""
+
+
+@pytest.mark.parametrize("name", list(ONE_CALL_ATTACKS))
+def test_text_built_in_one_call_is_refused_before_it_is_built(name: str) -> None:
+    # A process of its own: the peak memory it reports is this template's alone.
+    result = subprocess.run([sys.executable, "-c", _MEASURE, ONE_CALL_ATTACKS[name]],
+                            capture_output=True, text=True, timeout=60, check=True)
+    kind, grown_mb, seconds = result.stdout.split()
+    assert kind in (Fault.LARGE.value, Fault.BROKEN.value), result.stdout
+    assert int(grown_mb) < 50 and float(seconds) < 3.0, result.stdout

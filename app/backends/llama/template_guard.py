@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
+import itertools
 import re
 import threading
 import time
@@ -29,7 +31,7 @@ import jinja2.ext
 import jinja2.filters
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
-from jinja2.utils import _PassArg
+from jinja2.utils import Namespace, _PassArg, generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -53,15 +55,42 @@ EXTRA_CHARS = 65_536
 # then throws away), as a multiple of what it may write.
 WORK_PER_OUTPUT = 16
 
-# A number format wide enough to write megabytes by itself ("%9999999d", "{:>9999999}").
-_WIDE_FORMAT = re.compile(r"[%:][^\s%{}]*?\d{7,}")
+_ITERATE = "hearth_guarded_iteration"
+_SIZE = "hearth_guarded_size"
+_TEXT = "hearth_guarded_text"
+_END = object()
+
+# The widths and precisions of a format ("%9999999d", "{:>9999999}", "%.99999f"), and
+# a width given by another field ("{:>{}}"), which writes as much as that field says.
+_FORMAT_SPEC = re.compile(r"[%:]([^\s%{}]*)")
+_SPEC_NUMBER = re.compile(r"\d+")
+_NESTED_FIELD = re.compile(r"\{[^{}]*:[^{}]*\{")
+
+# The str methods a template may call. Chat templates use the ones that find, compare,
+# trim, split and change case (none of them writes more than a few times the text it is
+# given); those that can write far more than they are given (replace, join, expandtabs,
+# the paddings, format) are measured before they run (_str_method_size). The rest
+# (translate, encode, ...) no chat template needs: they are refused as an error.
+_STR_METHODS = frozenset({
+    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha", "isascii", "isdecimal",
+    "isdigit", "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "lower",
+    "lstrip", "partition", "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip",
+    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
+    "center", "expandtabs", "format", "format_map", "join", "ljust", "replace", "rjust", "zfill",
+})
+
+# Filters that pick, count or order values without writing them out as text; every
+# other filter is measured by the text its value and arguments write (_text_size).
+_STRUCTURAL_FILTERS = frozenset({
+    "abs", "attr", "batch", "bool", "count", "d", "default", "dictsort", "first", "float", "groupby", "int", "items",
+    "last", "length", "list", "map", "max", "min", "random", "reject", "rejectattr", "reverse", "round", "select",
+    "selectattr", "slice", "sort", "unique", _ITERATE, _SIZE, _TEXT,
+})
 
 # Integer powers and products are refused past this many bits (a loop of squarings
 # would otherwise take minutes on numbers of millions of digits).
 MAX_INT_BITS = 64_000
 
-_ITERATE = "hearth_guarded_iteration"
-_SIZE = "hearth_guarded_size"
 
 
 class Fault(enum.Enum):
@@ -143,15 +172,84 @@ class _Budget:
         if any(isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > self.max_output for arg in args):
             raise _Exceeded(Fault.LARGE)
 
-    @staticmethod
-    def refuse_wide_format(text: Any) -> None:
-        """A format ("%9999999d", "{:>9999999}") that writes megabytes by itself."""
-        if isinstance(text, str) and _WIDE_FORMAT.search(text):
+    def refuse_size(self, size: int) -> None:
+        """What a step would build, measured before it runs: one C call (a replace, a join,
+        a list written out) builds all of it before anything can be counted."""
+        if size > self.max_output:
             raise _Exceeded(Fault.LARGE)
+
+    def refuse_wide_format(self, text: Any) -> None:
+        """A format ("%9999999d", "{:>9999999}") that writes more than the output may hold
+        by itself, or whose width another field gives ("{:>{}}")."""
+        if not isinstance(text, str):
+            return
+        if _NESTED_FIELD.search(text):
+            raise _Exceeded(Fault.LARGE)
+        for spec in _FORMAT_SPEC.finditer(text):
+            for number in _SPEC_NUMBER.findall(spec.group(1)):
+                if len(number) > 9 or int(number) > self.max_output:
+                    raise _Exceeded(Fault.LARGE)
+
+    def refuse_large_text(self, *values: Any, indent: int = 0, separator: int = 2) -> None:
+        """Values about to be written out as text (a list shown, joined or turned into JSON)."""
+        self.refuse_size(sum(_text_size(value, self.max_output + 1, indent, separator) for value in values))
+
+    def materialise(self, iterable: Any) -> list[Any]:
+        """The items of an iterable that a C call would take all at once, taken here one
+        by one within the budget."""
+        items: list[Any] = []
+        for item in iterable:
+            self.check()
+            items.append(item)
+            if len(items) > self.max_output:
+                raise _Exceeded(Fault.LARGE)
+        return items
+
+
+def _text_size(value: Any, limit: int, indent: int = 0, separator: int = 2) -> int:
+    """About how many characters `value` writes as text (str(), JSON, pprint), counting a
+    string as often as a list holds it; counting stops past `limit`. Within a few times
+    the true size: what matters is that a list of 20,000 copies of one long string is
+    seen as the gigabytes it writes, not as the 20,000 items it holds."""
+    if isinstance(value, str):
+        return len(value)
+    size = 0
+    # One iterator per level: the stack holds a path, never a level's items all at once.
+    stack: list[Iterator[Any]] = [iter((value,))]
+    while stack and size <= limit:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        size += separator + indent * len(stack)
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, int):
+            size += item.bit_length() // 3
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.append(iter(item))
+        elif isinstance(item, dict):
+            stack.append(itertools.chain.from_iterable(item.items()))
+        elif isinstance(item, Namespace):
+            stack.append(iter((object.__getattribute__(item, "_Namespace__attrs"),)))
+        else:
+            size += 16
+    return size
+
+
+def _str_method(obj: Any) -> tuple[str, str] | None:
+    """(the text, the method's name) when `obj` is a method of a string (str.format as
+    the sandbox wraps it included)."""
+    method = getattr(obj, "__wrapped__", obj)
+    text = getattr(method, "__self__", None)
+    if isinstance(text, str) and isinstance(getattr(method, "__name__", None), str):
+        return text, method.__name__
+    return None
 
 
 class _GuardLoopsAndJoins(NodeTransformer):
-    """Every `for` loop iterates through the budget; every `~` join is measured."""
+    """Every `for` loop iterates through the budget; every `~` join is measured, each of
+    its parts before it is written out as text."""
 
     def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802  # Jinja's visitor names
         self.generic_visit(node)
@@ -160,15 +258,25 @@ class _GuardLoopsAndJoins(NodeTransformer):
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
         self.generic_visit(node)
+        node.nodes = [nodes.Filter(part, _TEXT, [], [], None, None, lineno=node.lineno) for part in node.nodes]
         return nodes.Filter(node, _SIZE, [], [], None, None, lineno=node.lineno)
 
 
-def _repeat_size(left: Any, right: Any) -> int:
-    if isinstance(left, (str, list, tuple)) and isinstance(right, int):
-        return len(left) * right
+def _repeat_size(left: Any, right: Any, limit: int) -> int:
+    """The text `left * right` writes, when it repeats a string or a list."""
     if isinstance(right, (str, list, tuple)) and isinstance(left, int):
-        return len(right) * left
+        left, right = right, left
+    if isinstance(left, (str, list, tuple)) and isinstance(right, int) and right > 0:
+        return _text_size(left, limit // right + 1) * right
     return 0
+
+
+def _argument(args: Sequence[Any], kwargs: Mapping[str, Any], at: int, name: str, default: Any) -> Any:
+    return args[at] if len(args) > at else kwargs.get(name, default)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 class _GuardedEnvironment(ImmutableSandboxedEnvironment):
@@ -180,27 +288,80 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
             trim_blocks=True,
             lstrip_blocks=True,
             extensions=[Jinja2ChatFormatter.IgnoreGenerationTags, jinja2.ext.loopcontrols],
+            finalize=self._written,  # each {{ value }}, measured before it is written as text
         )
         self.budget = budget
         self.filters["tojson"] = Jinja2ChatFormatter.tojson
-        self.filters = {name: self._guarded_filter(function) for name, function in self.filters.items()}
+        self.filters = {name: self._guarded_filter(name, function) for name, function in self.filters.items()}
         self.filters[_ITERATE] = self._iterate
         self.filters[_SIZE] = budget.spend
+        self.filters[_TEXT] = self._written
 
-    def _guarded_filter(self, function: Callable[..., Any]) -> Callable[..., Any]:
+    def _written(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            self.budget.refuse_large_text(value)
+        return value
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr not in _STR_METHODS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def _guarded_filter(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         budget = self.budget
         # The filtered value comes after the context or environment a filter may ask for.
         value_at = 0 if _PassArg.from_obj(function) is None else 1
-        formats = function is jinja2.filters.do_format
+        signature = inspect.signature(function)
+        newline = self.newline_sequence
+
+        def measure(args: list[Any], kwargs: dict[str, Any]) -> None:
+            """Refuses what the filter would build past the budget; a join's items are
+            taken first, one by one."""
+            if name in _STRUCTURAL_FILTERS:
+                return
+            if name == "sum":
+                if not isinstance(signature.bind(*args, **kwargs).arguments.get("start", 0), (int, float)):
+                    raise _Exceeded(Fault.LARGE)  # sum() of lists or strings: one C call, quadratic
+                return
+            if name == "join":
+                args[value_at] = budget.materialise(args[value_at])
+            given = signature.bind(*args, **kwargs)
+            given.apply_defaults()
+            arguments = given.arguments
+            value = args[value_at]
+            budget.refuse_large_text(*args[value_at:], *kwargs.values())
+            if name == "join":
+                budget.refuse_size(_text_size(value, budget.max_output + 1) + len(_text(arguments["d"])) * len(value))
+            elif name == "replace":
+                text, old, new, count = _text(value), _text(arguments["old"]), _text(arguments["new"]), arguments["count"]
+                found = text.count(old) if count is None else min(text.count(old), max(0, count))
+                budget.refuse_size(len(text) + found * max(0, len(new) - len(old)))
+            elif name == "indent":
+                text, width = _text(value), arguments["width"]
+                budget.refuse_size(len(text) + (text.count("\n") + 1) * (len(width) if isinstance(width, str) else width))
+            elif name == "wordwrap":
+                text, wrap = _text(value), arguments["wrapstring"] or newline
+                lines = min(len(text), len(text) // max(1, arguments["width"]) + text.count(" ") + text.count("\n") + text.count("-")) + 1
+                budget.refuse_size(len(text) + lines * len(_text(wrap)))
+            elif name == "tojson":
+                indent, separators = arguments["indent"], arguments["separators"] or ()
+                budget.refuse_large_text(
+                    value,
+                    indent=len(indent) if isinstance(indent, str) else (indent or 0),
+                    separator=2 + sum(len(_text(part)) for part in separators),
+                )
+            elif name == "format":
+                budget.refuse_wide_format(value)
 
         @functools.wraps(function)  # keeps jinja_pass_arg: the filter gets its context as before
         def guarded(*args: Any, **kwargs: Any) -> Any:
             budget.check()
             budget.refuse_large_numbers(args[value_at + 1 :])
             budget.refuse_large_numbers(kwargs.values())
-            if formats and len(args) > value_at:
-                budget.refuse_wide_format(args[value_at])
-            return budget.spend(function(*args, **kwargs))
+            arguments = list(args)
+            if len(arguments) > value_at:
+                measure(arguments, kwargs)
+            return budget.spend(function(*arguments, **kwargs))
 
         return guarded
 
@@ -218,8 +379,7 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
         budget = self.budget
         budget.check()
         if operator == "*":
-            if _repeat_size(left, right) > budget.max_output:
-                raise _Exceeded(Fault.LARGE)
+            budget.refuse_size(_repeat_size(left, right, budget.max_output + 1))
             if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
                 raise _Exceeded(Fault.LARGE)
         elif operator == "**":
@@ -228,8 +388,11 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
         elif operator == "+":
             if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) and len(left) + len(right) > budget.max_output:
                 raise _Exceeded(Fault.LARGE)
-        else:  # "%": a format when its left side is text
+        elif isinstance(left, str):  # "%": a format, its values written into it
             budget.refuse_wide_format(left)
+            values = right if isinstance(right, tuple) else (right,)
+            budget.refuse_large_numbers(values)  # "%*d" % (width, n)
+            budget.refuse_large_text(*values)
         return budget.spend(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805  # as Jinja's own
@@ -238,9 +401,41 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
         if __obj is not safe_range:
             budget.refuse_large_numbers(args)
             budget.refuse_large_numbers(value for key, value in kwargs.items() if not key.startswith("_"))
-            if getattr(__obj, "__name__", "") in ("format", "format_map"):
-                budget.refuse_wide_format(getattr(__obj, "__self__", None))
+            method = _str_method(__obj)
+            if method is not None:
+                args = __self._measure_str_method(*method, args, kwargs)
+            elif __obj is generate_lorem_ipsum:  # lipsum(n, html, min, max): n paragraphs of up to max words
+                budget.refuse_size(_argument(args, kwargs, 0, "n", 5) * _argument(args, kwargs, 3, "max", 100) * 16)
         return budget.spend(super().call(__context, __obj, *args, **kwargs))
+
+    def _measure_str_method(self, text: str, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Refuses a str method that would build more than the output may hold; it runs in
+        C and builds all of it before anything can be counted. Returns the arguments to
+        call it with (a join's items, taken first one by one)."""
+        budget = self.budget
+        if name == "replace":
+            old, new = _argument(args, kwargs, 0, "old", ""), _argument(args, kwargs, 1, "new", "")
+            count = _argument(args, kwargs, 2, "count", -1)
+            if isinstance(old, str) and isinstance(new, str) and isinstance(count, int):
+                found = text.count(old) if count < 0 else min(count, text.count(old))
+                budget.refuse_size(len(text) + found * max(0, len(new) - len(old)))
+        elif name == "join" and args:
+            items = budget.materialise(args[0])
+            size = sum(len(item) for item in items if isinstance(item, str)) + len(text) * len(items)
+            budget.refuse_size(size)
+            args = (items, *args[1:])
+        elif name == "expandtabs":
+            tabsize = _argument(args, kwargs, 0, "tabsize", 8)
+            if isinstance(tabsize, int):
+                budget.refuse_size(len(text) + text.count("\t") * max(0, tabsize))
+        elif name in ("center", "ljust", "rjust", "zfill"):
+            width = _argument(args, kwargs, 0, "width", 0)
+            if isinstance(width, int):
+                budget.refuse_size(max(len(text), width))
+        elif name in ("format", "format_map"):
+            budget.refuse_wide_format(text)
+            budget.refuse_large_text(*args, *kwargs.values())
+        return args
 
 
 def fault_message(kind: Fault, model: str) -> str:
