@@ -104,8 +104,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme)
         if settings.window_geometry:
             self.restoreGeometry(QByteArray.fromHex(settings.window_geometry.encode()))
-        else:
-            self.resize(1100, 720)
+        else:  # 1100 x 720, or the whole screen where it is smaller (a 1024 x 768 classroom laptop)
+            screen = self.screen().availableGeometry()
+            self.resize(min(1100, screen.width()), min(720, screen.height()))
 
         self.store_notice = StoreNotice()
         right = self.crash_notice.parentWidget()
