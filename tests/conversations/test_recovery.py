@@ -269,19 +269,23 @@ def test_an_unreadable_file_leaves_an_empty_store(paths: AppPaths) -> None:
     assert len(SqliteConversationStore(paths.database).list_conversations()) == CONVERSATIONS
 
 
-def test_a_reply_another_live_process_is_writing_is_not_marked_interrupted(paths: AppPaths, tmp_path: Path) -> None:
-    fill(paths)
-    writer = subprocess.Popen(
+def another_process_with_the_store_open(paths: AppPaths, statement: str) -> subprocess.Popen[str]:
+    """A process that opens the store, runs `statement` on it and keeps it open until killed."""
+    process = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys, time; from pathlib import Path; from app.conversations.store import SqliteConversationStore\n"
+            "import sys; from pathlib import Path; from app.conversations.store import SqliteConversationStore\n"
             "store = SqliteConversationStore(Path(sys.argv[1]))\n"
-            "store.add_message(1, None, 'assistant', 'still being written', 'streaming')\n"
-            "print('writing', flush=True); sys.stdin.readline()\n"
-            "store.close()\n"
+            f"{statement}\n"
+            "print('open', flush=True); sys.stdin.readline()\n"
         ), str(paths.database)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=subprocess_env(paths.data_dir))
-    assert writer.stdout is not None and writer.stdin is not None
-    assert writer.stdout.readline() == "writing\n"
+    assert process.stdout is not None and process.stdout.readline() == "open\n"
+    return process
+
+
+def test_a_reply_another_live_process_is_writing_is_not_marked_interrupted(paths: AppPaths, tmp_path: Path) -> None:
+    fill(paths)
+    writer = another_process_with_the_store_open(paths, "store.add_message(1, None, 'assistant', 'still being written', 'streaming')")
     started = open_at_start(paths)
     [reply] = [m for m in started.store.all_messages(1) if m.content == "still being written"]
     assert reply.status is Status.STREAMING  # the other process is still writing it
@@ -309,16 +313,7 @@ def test_a_file_another_live_process_has_open_is_not_swapped_for_its_repair(path
     """Recovery puts a new file in place of the damaged one: the other process would go on
     writing to the old one, out of sight. The repair waits for the next start with no other."""
     fill(paths)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sys; from pathlib import Path; from app.conversations.store import SqliteConversationStore\n"
-            "store = SqliteConversationStore(Path(sys.argv[1]))\n"
-            "store.add_message(1, None, 'user', 'written by the other window')\n"
-            "print('open', flush=True); sys.stdin.readline()\n"
-        ), str(paths.database)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=subprocess_env(paths.data_dir))
-    assert holder.stdout is not None and holder.stdin is not None
-    assert holder.stdout.readline() == "open\n"
+    holder = another_process_with_the_store_open(paths, "store.add_message(1, None, 'user', 'written by the other window')")
     paths.repair_marker.write_text("found damaged\n")  # as the other window's check after its start left it
 
     started = open_at_start(paths)
