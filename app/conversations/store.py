@@ -92,6 +92,20 @@ class ConversationSummary:
 
 
 @dataclass(frozen=True)
+class DeletedMessages:
+    """What `delete_message` took away, enough for `restore_messages` to put it back: every
+    column of each message, parents before children, and the leaf the conversation showed."""
+
+    conversation_id: int
+    rows: tuple[dict[str, Any], ...]
+    shown_leaf: int | None
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
 class TrashedConversation:
     """A conversation in the Trash, and when it was put there."""
 
@@ -161,7 +175,9 @@ class ConversationStore(Protocol):
 
     def conversation(self, conversation_id: int) -> Conversation | None: ...
 
-    def list_conversations(self) -> list[ConversationSummary]: ...
+    def list_conversations(self, assistant_id: str | None = None) -> list[ConversationSummary]: ...
+
+    def assistants_in_use(self) -> list[str]: ...
 
     def conversation_title(self, conversation_id: int) -> str: ...
 
@@ -206,6 +222,10 @@ class ConversationStore(Protocol):
 
     def mark_interrupted(self) -> int: ...
 
+    def delete_message(self, message_id: int) -> DeletedMessages | None: ...
+
+    def restore_messages(self, deleted: DeletedMessages) -> None: ...
+
     def conversation_by_uuid(self, conversation_uuid: str) -> Conversation | None: ...
 
     def all_messages(self, conversation_id: int) -> list[Message]: ...
@@ -220,7 +240,6 @@ class ConversationStore(Protocol):
 
     def set_conversation_settings(self, conversation_id: int, values: Mapping[str, Any]) -> None: ...
 
-    def conversations_of_assistant(self, assistant_id: str) -> list[ConversationSummary]: ...
 
     # Trash and pins
 
@@ -346,13 +365,22 @@ class SqliteConversationStore:
         )
         return Conversation(**dict(rows[0])) if rows else None
 
-    def list_conversations(self) -> list[ConversationSummary]:
-        """Every conversation not in the Trash: pinned ones first, then newest activity first."""
+    def list_conversations(self, assistant_id: str | None = None) -> list[ConversationSummary]:
+        """Every conversation not in the Trash (or those begun with the assistant
+        `assistant_id`: the list's filter): pinned ones first, then newest activity first."""
         rows = self._read(
             "SELECT id, title, updated_at, pinned FROM conversations WHERE deleted_at IS NULL"
-            " ORDER BY pinned DESC, updated_at DESC, id DESC"
+            + (" AND assistant_id = ?" if assistant_id is not None else "")
+            + " ORDER BY pinned DESC, updated_at DESC, id DESC",
+            (assistant_id,) if assistant_id is not None else (),
         )
         return [ConversationSummary(row["id"], row["title"], row["updated_at"], bool(row["pinned"])) for row in rows]
+
+    def assistants_in_use(self) -> list[str]:
+        """The assistants that conversations outside the Trash were begun with (the filter's choices)."""
+        rows = self._read("SELECT DISTINCT assistant_id FROM conversations WHERE assistant_id IS NOT NULL AND deleted_at IS NULL"
+                          " ORDER BY assistant_id")
+        return [str(row["assistant_id"]) for row in rows]
 
     def conversation_title(self, conversation_id: int) -> str:
         rows = self._read("SELECT title FROM conversations WHERE id = ?", (conversation_id,))
@@ -482,15 +510,65 @@ class SqliteConversationStore:
 
     def show_branch(self, message_id: int) -> None:
         """Show the branch through `message_id`, down to its newest descendant."""
-        leaf = message_id
-        while children := self._read("SELECT id FROM messages WHERE parent_id = ? ORDER BY id DESC LIMIT 1", (leaf,)):
-            leaf = children[0]["id"]
         with self._write() as db:
+            leaf = _newest_below(db, message_id)
             db.execute(
                 "UPDATE conversations SET current_leaf_id = ?"
                 " WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
                 (leaf, message_id),
             )
+
+    def delete_message(self, message_id: int) -> DeletedMessages | None:
+        """Delete a message and everything that follows it, on every branch below it (a
+        question takes its replies along). The conversation then shows the branch of its newest
+        remaining alternative, or ends at its parent. None: there was no such message."""
+        with self._write() as db:
+            rows = [dict(row) for row in db.execute(
+                "WITH RECURSIVE below(id, depth) AS (SELECT ?, 0 UNION ALL"
+                " SELECT m.id, below.depth + 1 FROM messages m JOIN below ON m.parent_id = below.id)"
+                " SELECT m.* FROM below JOIN messages m ON m.id = below.id ORDER BY below.depth, m.id",
+                (message_id,),
+            )]
+            if not rows:
+                return None
+            first = rows[0]
+            conversation_id = first["conversation_id"]
+            (shown,) = db.execute("SELECT current_leaf_id FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            db.execute("DELETE FROM messages WHERE id = ?", (message_id,))  # the rest go by ON DELETE CASCADE
+            if shown is None or shown in {row["id"] for row in rows}:
+                sibling = db.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id DESC LIMIT 1",
+                    (conversation_id, first["parent_id"]),
+                ).fetchone()
+                leaf = _newest_below(db, sibling[0]) if sibling else first["parent_id"]
+                db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (leaf, conversation_id))
+        return DeletedMessages(conversation_id, tuple(rows), shown)
+
+    def restore_messages(self, deleted: DeletedMessages) -> None:
+        """Put back what `delete_message` took, where it was, and show what was shown then.
+        New ids where messages written since took the old ones; the uuids stay. Nothing
+        where the conversation (or the message the first one answered) is gone for good."""
+        with self._write() as db:
+            first = deleted.rows[0]
+            if not db.execute("SELECT 1 FROM conversations WHERE id = ?", (deleted.conversation_id,)).fetchone() or (
+                first["parent_id"] is not None
+                and not db.execute("SELECT 1 FROM messages WHERE id = ?", (first["parent_id"],)).fetchone()
+            ):
+                return
+            new_ids: dict[int, int] = {}
+            for row in deleted.rows:
+                cursor = db.execute(
+                    "INSERT INTO messages (uuid, conversation_id, parent_id, role, content, status, stats, provenance,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row["uuid"], row["conversation_id"], new_ids.get(row["parent_id"], row["parent_id"]), row["role"],
+                     row["content"], row["status"], row["stats"], row["provenance"], row["created_at"]),
+                )
+                assert cursor.lastrowid is not None
+                new_ids[row["id"]] = cursor.lastrowid
+            if deleted.shown_leaf is not None:
+                leaf = new_ids.get(deleted.shown_leaf, deleted.shown_leaf)
+                db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?"
+                           " AND EXISTS (SELECT 1 FROM messages WHERE id = ?)", (leaf, deleted.conversation_id, leaf))
 
     def mark_interrupted(self) -> int:
         """Replies still marked streaming were cut off by a crash; say so. Returns how many.
@@ -585,12 +663,6 @@ class SqliteConversationStore:
             db.execute("UPDATE conversations SET settings = ? WHERE id = ?",
                        (json.dumps(dict(values)) if values else None, conversation_id))
 
-    def conversations_of_assistant(self, assistant_id: str) -> list[ConversationSummary]:
-        """The conversations begun with the assistant `assistant_id`, newest first (the list's filter)."""
-        rows = self._read("SELECT id, title, updated_at, pinned FROM conversations WHERE assistant_id = ? AND deleted_at IS NULL"
-                          " ORDER BY updated_at DESC, id DESC", (assistant_id,))
-        return [ConversationSummary(row["id"], row["title"], row["updated_at"], bool(row["pinned"])) for row in rows]
-
     # Trash and pins ----------------------------------------------------------
 
     def trashed_conversations(self) -> list[TrashedConversation]:
@@ -649,6 +721,14 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
         return db
     except sqlite3.OperationalError:
         return sqlite3.connect(uri + "?immutable=1", timeout=10, isolation_level=None, uri=True)
+
+
+def _newest_below(db: sqlite3.Connection, message_id: int) -> int:
+    """The end of the branch through `message_id` that was written last: its newest reply, that reply's newest, ..."""
+    leaf = message_id
+    while child := db.execute("SELECT id FROM messages WHERE parent_id = ? ORDER BY id DESC LIMIT 1", (leaf,)).fetchone():
+        leaf = child[0]
+    return int(leaf)
 
 
 def _remove(db: sqlite3.Connection, where: str, parameters: Sequence[Any]) -> list[str]:

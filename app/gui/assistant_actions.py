@@ -27,6 +27,7 @@ from app.gui.controllers.chat_session import ChatSession
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.dialogs import show_error
 from app.gui.widgets.assistant_picker import AssistantPicker
+from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.model_picker import ModelPicker
 from app.gui.widgets.settings_in_force import SettingsInForceDialog
 from app.library.model_library import ModelLibrary
@@ -37,9 +38,10 @@ from app.platform.paths import AppPaths
 class AssistantActions(QObject):
     def __init__(
         self, window: QMainWindow, paths: AppPaths, store: ConversationStore, session: ChatSession, settings: AppSettings,
-        loader: ModelLoader, library: ModelLibrary, picker: AssistantPicker, model_picker: ModelPicker,
+        loader: ModelLoader, library: ModelLibrary, picker: AssistantPicker, model_picker: ModelPicker, sidebar: ConversationSidebar,
     ) -> None:
         super().__init__(window)
+        self._sidebar = sidebar
         self._window, self._store, self._session, self._settings = window, store, session, settings
         self._loader, self._library, self._picker, self._model_picker = loader, library, picker, model_picker
         self.shelf = AssistantShelf(paths.assistants_dir, self)
@@ -72,6 +74,7 @@ class AssistantActions(QObject):
 
     def _show_shelf(self, shelf: Shelf) -> None:
         self._picker.show_shelf(shelf, self._default_id(), self._default_locked)
+        self._sidebar.name_assistants({assistant.id: assistant.shown_name for assistant in shelf.assistants})
 
     def _on_chosen(self, assistant: Assistant) -> None:
         """The next new chat starts from `assistant`, with its preferred model where that is installed."""

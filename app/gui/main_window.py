@@ -96,7 +96,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
         self.assistants = AssistantActions(self, paths, store, self.session, self.settings, self.loader, library,
-                                           self.assistant_picker, self.model_picker)
+                                           self.assistant_picker, self.model_picker, self.sidebar)
         crashed_model = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
         self.models = ModelChoice(self, self.loader, library, self.library, self.settings, crashed_model)
         self._connect()
@@ -158,6 +158,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(self.session.regenerate)
         self.chat_view.branch_to_new_requested.connect(self.session.branch_to_new_chat)
+        self.chat_view.delete_requested.connect(self.trash.delete_message)
         self.chat_view.quote_requested.connect(self.composer.add_quote)
         self.chat_view.read_aloud_requested.connect(self._say)
         self.composer.edit_last_requested.connect(self.edit_last_message)

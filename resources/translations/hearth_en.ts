@@ -46,6 +46,16 @@
     </message>
 </context>
 <context>
+    <name>ConversationTrash</name>
+    <message numerus="yes">
+        <source>Message deleted, with %n after it.</source>
+        <translation>
+            <numerusform>Message deleted, with the message after it.</numerusform>
+            <numerusform>Message deleted, with the %n messages after it.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>DiscoverTab</name>
     <message numerus="yes">
         <source>%n repositories found. Pick one to see its files.</source>

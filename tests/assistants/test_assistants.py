@@ -207,7 +207,8 @@ def test_a_conversations_own_settings_beat_its_assistants_and_the_lock_beats_the
     other = store.create_conversation("Other", assistant_id="summariser")
     assert store.conversation_settings(conversation) == {}
     store.set_conversation_settings(conversation, {"temperature": 1.2, "max_tokens": 100, "context_length": 9, "seed": "x"})
-    assert [c.id for c in store.conversations_of_assistant("writing-tutor")] == [conversation] != [other]
+    assert [c.id for c in store.list_conversations("writing-tutor")] == [conversation] != [other]
+    assert store.assistants_in_use() == ["summariser", "writing-tutor"]
     backend = FakeBackend()
     backend.load(ModelRef(path=tmp_path / "m.gguf"), LoadOptions(Settings().engine))
     question = store.add_message(conversation, None, "user", "Hello")

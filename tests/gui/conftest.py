@@ -19,3 +19,17 @@ def _clipboard_emptied_after_each_test() -> Iterator[None]:
     yield
     if QGuiApplication.instance() is not None:
         QGuiApplication.clipboard().clear()
+
+
+@pytest.fixture
+def english_plurals(qapp, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Hearth's English singulars and plurals installed, as `hearth` installs them at start
+    (a window made by a test counts "1 message(s)" without them). Parametrize
+    `ui_languages` to choose the user's languages (default: en-US)."""
+    from app.gui import translations
+
+    monkeypatch.setattr(translations, "use_language", lambda _languages: None)
+    installed = translations.install_translators(qapp, getattr(request, "param", ["en-US"]))
+    yield
+    for translator in installed:
+        qapp.removeTranslator(translator)

@@ -253,3 +253,29 @@ def test_choosing_an_assistant_loads_its_preferred_model(qtbot, make_window, pat
     send(qtbot, window, "Hola")
     conversation = window._store.conversation(window.session.conversation_id or 0)
     assert conversation is not None and conversation.model_id == other.id
+
+
+def test_the_list_shows_the_conversations_of_one_assistant(qtbot, make_window) -> None:
+    window = make_window()
+    sidebar = window.sidebar
+    send(qtbot, window, "Hello there.")  # the Plain helper's
+    assert sidebar.assistant_filter.isHidden()  # one assistant alone: nothing to tell apart
+    for name, text in (("Writing tutor", "Help me with my essay."), ("Summariser", "Cats sleep a lot.")):
+        window.new_conversation()
+        choose(window, name)
+        send(qtbot, window, text)
+    menu = sidebar.assistant_filter
+    assert not menu.isHidden()
+    assert [menu.itemText(i) for i in range(menu.count())] == ["All conversations", "Plain helper", "Summariser", "Writing tutor"]
+
+    menu.setCurrentIndex(menu.findText("Writing tutor"))
+    menu.activated.emit(menu.currentIndex())
+    assert window.conversations.titles() == ["Help me with my essay."]
+    assert menu.currentText() == "Writing tutor"  # the list was read again: the choice stays
+
+    window.new_conversation()  # a chat with another assistant is never hidden by the filter
+    choose(window, "Plain helper")
+    send(qtbot, window, "One more question.")
+    assert menu.currentText() == "All conversations"
+    assert window.conversations.titles()[0] == "One more question."
+    assert len(window.conversations.titles()) == 4

@@ -321,3 +321,40 @@ def test_an_edit_sent_after_the_arrows_showed_another_version_is_still_saved_bes
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert "Version three" in page(window) and "3/3" in page(window) and window.composer.editing is None
+
+
+def test_a_message_deleted_from_the_more_menu_comes_back_with_ctrl_z(
+    qtbot, english_plurals: None, window: MainWindow, fake_backend: FakeBackend
+) -> None:
+    send(qtbot, window, "First question", fake_backend, ["First answer."])
+    send(qtbot, window, "Second question", fake_backend, ["Second answer."])
+    second_question = shown_ids(window)[2]
+    click(window.chat_view, message_link(window.chat_view, MORE_SCHEME, second_question))
+    menu = window.chat_view.more_menu
+    assert menu is not None
+    (delete,) = [action for action in menu.actions() if action.text() == "Delete this message and what follows it"]
+    delete.trigger()
+    menu.close()  # as a click on it would
+    qtbot.waitUntil(lambda: thread_shown(window) and "Second question" not in page(window), timeout=5000)
+    assert "First answer." in page(window) and "Second answer." not in page(window)
+    bar = window.sidebar.undo_bar
+    assert bar.isVisible() and bar.text.text() == "Message deleted, with the message after it."
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # a window's shortcuts work while it is active
+    assert window.composer.hasFocus()  # back there after the click
+    qtbot.keyClicks(window.composer, "a draft")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the typing first
+    assert window.composer.toPlainText() == "" and bar.isVisible()
+    qtbot.keyClick(window.composer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # no typing left to undo
+    qtbot.waitUntil(lambda: thread_shown(window) and "Second answer." in page(window), timeout=5000)
+    assert page(window).index("First answer.") < page(window).index("Second question") < page(window).index("Second answer.")
+    assert not bar.isVisible()
+
+    reply = shown_ids(window)[-1]  # a reply alone
+    click(window.chat_view, message_link(window.chat_view, MORE_SCHEME, reply))
+    next(action for action in window.chat_view.more_menu.actions()  # type: ignore[union-attr]
+         if action.text().startswith("Delete")).trigger()
+    qtbot.waitUntil(lambda: thread_shown(window) and "Second answer." not in page(window), timeout=5000)
+    assert bar.text.text() == "Message deleted."
+    assert "Second question" in page(window)

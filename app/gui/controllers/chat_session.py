@@ -28,7 +28,7 @@ from app.backends.base import ReplyStats
 from app.chat.provenance import ModelFile
 from app.chat.reply import settings_in_force
 from app.chat.reproduce import Reproduction
-from app.conversations.store import BranchedThread, ConversationStore, Message, Role, Status, title_from
+from app.conversations.store import BranchedThread, ConversationStore, DeletedMessages, Message, Role, Status, title_from
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.item_models.conversation_list import ConversationListModel
@@ -92,8 +92,8 @@ class ChatSession(QObject):
         self._worker = worker
         self._loader = loader
         self._settings = settings
-        self.conversations = ConversationListModel(store)
         self._conversation_id: int | None = None
+        self.conversations = ConversationListModel(store, shown=lambda: self._conversation_id)
         self._shown: list[Message] = []
         self._request_id = 0
         self._active_request: int | None = None
@@ -201,6 +201,25 @@ class ChatSession(QObject):
         self.conversations.refresh()
         self.open_latest()
         return True
+
+    def delete_message(self, message_id: int) -> DeletedMessages | None:
+        """Delete a shown message and what follows it (never while the conversation is
+        changing); `restore_messages` takes it back. None when nothing was deleted."""
+        if not self.can_change or self.shown_message(message_id) is None:
+            return None
+        deleted = self._saved(lambda: self._store.delete_message(message_id))
+        if not isinstance(deleted, DeletedMessages):
+            return None
+        self._show_thread()
+        return deleted
+
+    def restore_messages(self, deleted: DeletedMessages) -> None:
+        """Put back what `delete_message` took, and show its conversation as it was."""
+        if self.busy and self._streaming_conversation == deleted.conversation_id:
+            self.notice.emit(self.tr("Wait until the reply is written (or stop it), then try again."))
+            return
+        if self._saved(lambda: self._store.restore_messages(deleted)) is not False:
+            self.open(deleted.conversation_id)
 
     def show_alternative(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""

@@ -1,5 +1,6 @@
-"""Deleting a conversation without fear: it goes to the Trash, and the undo bar offers to
-bring it back at once (Ctrl+Z or Undo); the Trash dialog restores it later, or deletes it
+"""Deleting without fear. A message deleted (with what follows it) can be taken back from
+the undo bar (Ctrl+Z or Undo) until the next thing deleted. A conversation goes to the
+Trash, and the undo bar offers to bring it back at once; the Trash dialog restores it later, or deletes it
 for good. At start, what has been in the Trash longer than TRASH_DAYS is deleted, off the
 GUI thread (it removes whole conversations and their search index entries). A conversation
 deleted for good loses its saved KV state too (the token ids of all of it, its text); one in
@@ -37,6 +38,13 @@ class ConversationTrash(QObject):
         if conversation_id is not None and self._session.delete():
             self._undo_bar.offer(self.tr("“{title}” moved to Trash.").format(title=title),
                                  lambda: self._session.restore(conversation_id))
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a shown message and what follows it, and offer to undo that."""
+        deleted = self._session.delete_message(message_id)
+        if deleted is not None:
+            self._undo_bar.offer(self.tr("Message deleted, with %n after it.", "", deleted.count - 1) if deleted.count > 1
+                                 else self.tr("Message deleted."), lambda: self._session.restore_messages(deleted))
 
     def open_trash(self) -> TrashDialog:
         if self.dialog is not None:

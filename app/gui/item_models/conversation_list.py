@@ -1,5 +1,7 @@
 """The sidebar's list of conversations: pinned first, then newest activity first, under
-date headings (Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then months).
+date headings (Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then months),
+all of them or those of one assistant (the filter). A filter never hides a conversation
+opened after it was chosen (a new chat with another assistant): it is dropped then.
 
 A heading is a row of its own that cannot be selected or reached by the keyboard: it has
 no item flags, and QListView's cursor moves skip disabled rows.
@@ -24,18 +26,35 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class ConversationListModel(QAbstractListModel):
-    def __init__(self, store: ConversationStore, today: Callable[[], date] = date.today) -> None:
-        """`today`: the local date, which decides the headings (a test passes its own)."""
+    def __init__(
+        self, store: ConversationStore, today: Callable[[], date] = date.today, shown: Callable[[], int | None] = lambda: None,
+    ) -> None:
+        """`today`: the local date, which decides the headings (a test passes its own);
+        `shown`: the id of the open conversation, None when none is."""
         super().__init__()
-        self._store = store
-        self._today = today
+        self._store, self._today, self._shown = store, today, shown
         self._rows: list[DateGroup | ConversationSummary] = []
+        self.assistant_id: str | None = None  # the filter: None shows every conversation
+        self._open_at_filter: int | None = None  # the conversation open when the filter was chosen
+        self.assistants_in_use: list[str] = []
         self.refresh()
 
     def refresh(self) -> None:
+        summaries = self._store.list_conversations(self.assistant_id)
+        shown = self._shown()
+        if (self.assistant_id is not None and shown not in (None, self._open_at_filter)
+                and all(summary.id != shown for summary in summaries)):
+            self.assistant_id = None
+            summaries = self._store.list_conversations()
         self.beginResetModel()
-        self._rows = list(grouped(self._store.list_conversations(), self._today()))
+        self._rows = list(grouped(summaries, self._today()))
+        self.assistants_in_use = self._store.assistants_in_use()
         self.endResetModel()
+
+    def show_assistant(self, assistant_id: str | None) -> None:
+        """List only the conversations begun with `assistant_id`, or all of them (None)."""
+        self.assistant_id, self._open_at_filter = assistant_id, self._shown()
+        self.refresh()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
         return 0 if parent.isValid() else len(self._rows)

@@ -114,6 +114,7 @@ class ChatView(QTextBrowser):
     edit_requested = Signal(int)  # message id: a question to write again
     regenerate_requested = Signal(int)  # message id: a reply to write again beside this one
     branch_to_new_requested = Signal(int)  # message id: its path copied into a new chat
+    delete_requested = Signal(int)  # message id: it and what follows it to go (with an undo)
     quote_requested = Signal(str)  # text to quote in the message box
     read_aloud_requested = Signal(str)  # plain text to speak
 
@@ -557,6 +558,8 @@ class ChatView(QTextBrowser):
         menu.addAction(self.tr("Branch into a new chat"), lambda: self.branch_to_new_requested.emit(message_id))
         if self.can_read_aloud:
             menu.addAction(self.tr("Read aloud"), lambda: self.read_aloud_requested.emit(self.spoken_text(message_id) or text))
+        menu.addSeparator()
+        menu.addAction(self.tr("Delete this message and what follows it"), lambda: self.delete_requested.emit(message_id))
         if self.more_menu is not None:
             self.more_menu.deleteLater()
         self.more_menu = menu

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QTextCursor, QTextOption
+from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 # Qt's word-boundary line breaking takes ~30 s on a 1 MB run without spaces (a pasted
@@ -94,11 +94,16 @@ class Composer(QPlainTextEdit):
             self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
 
     def event(self, event: QEvent) -> bool:
-        """Esc cancels an edit here before the window's Stop shortcut (also Esc) takes it."""
-        if (event.type() == QEvent.Type.ShortcutOverride and self._editing is not None
-                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape):
-            event.accept()
-            return True
+        """Esc cancels an edit here before the window's Stop shortcut (also Esc) takes it.
+        Ctrl+Z undoes typing here while there is typing to undo; then it goes to the window
+        (the undo bar: a deleted message or conversation, with the focus back here after a click)."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if self._editing is not None and event.key() == Qt.Key.Key_Escape:
+                event.accept()
+                return True
+            if event.matches(QKeySequence.StandardKey.Undo) and not self.document().isUndoAvailable():
+                event.ignore()
+                return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -3,7 +3,8 @@
 The list shows which conversation is open and says which one the user chose, under date
 headings. While the field holds text, the list gives way to what the search found (Ctrl+K
 goes to the field, Esc clears it); choosing a hit opens its conversation at that message.
-Below the list: the bar that offers to undo a delete, and the way to the Trash. The list's
+Above the list, once conversations were begun with two assistants or more: a filter by
+assistant. Below the list: the bar that offers to undo a delete, and the way to the Trash. The list's
 right-click menu (Pin, and the window's Rename and Delete) acts on the open conversation:
 a right-click opens the one clicked.
 """
@@ -16,6 +17,7 @@ from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QP
 from PySide6.QtGui import QAbstractTextDocumentLayout, QAction, QKeyEvent, QKeySequence, QPainter, QPalette, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QLabel,
     QLineEdit,
     QListView,
@@ -163,6 +165,10 @@ class ConversationSidebar(QWidget):
         clear = self.search_field.findChild(QToolButton)  # QLineEdit's own, made by setClearButtonEnabled
         if clear is not None:
             clear.setAccessibleName(self.tr("Clear search"))
+        self.assistant_filter = QComboBox()
+        self.assistant_filter.setAccessibleName(self.tr("Show the conversations of"))
+        self.assistant_filter.setToolTip(self.tr("Show only the conversations begun with one assistant"))
+        self._assistant_names: dict[str, str] = {}
         self.conversation_list = ConversationList(conversations, shown)
         self.conversation_list.setAccessibleName(self.tr("Conversations"))
         self.conversation_list.setAccessibleDescription(self.tr("Your conversations, the latest first. Enter opens one."))
@@ -186,7 +192,7 @@ class ConversationSidebar(QWidget):
         self.trash_button.setToolTip(self.tr("Deleted conversations: restore them, or delete them for good"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.search_field, self.conversation_list, self.hits_view, self.no_hits, self.undo_bar):
+        for widget in (self.search_field, self.assistant_filter, self.conversation_list, self.hits_view, self.no_hits, self.undo_bar):
             layout.addWidget(widget)
         layout.addWidget(self.trash_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.hits_view.hide()
@@ -202,6 +208,9 @@ class ConversationSidebar(QWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.trash_button.clicked.connect(self.trash_requested)
         conversations.modelReset.connect(self._show_pinned)
+        conversations.modelReset.connect(self._show_assistant_filter)
+        self.assistant_filter.activated.connect(lambda _index: conversations.show_assistant(self.assistant_filter.currentData()))
+        self._show_assistant_filter()
 
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
@@ -230,6 +239,22 @@ class ConversationSidebar(QWidget):
         self.pin_action.setEnabled(shown is not None)
         self.pin_action.setChecked(shown is not None and self._conversations.is_pinned(shown))
 
+    def name_assistants(self, names: dict[str, str]) -> None:
+        """What the filter calls each assistant (by id): the shelf's names, read again on each change."""
+        self._assistant_names = names
+        self._show_assistant_filter()
+
+    def _show_assistant_filter(self) -> None:
+        in_use, chosen = self._conversations.assistants_in_use, self._conversations.assistant_id
+        named = {assistant_id: self._assistant_names.get(assistant_id, assistant_id) for assistant_id in in_use}
+        self.assistant_filter.clear()
+        self.assistant_filter.addItem(self.tr("All conversations"), None)
+        for assistant_id in sorted(named, key=lambda i: named[i].casefold()):
+            self.assistant_filter.addItem(named[assistant_id], assistant_id)
+        self.assistant_filter.setCurrentIndex(max(0, self.assistant_filter.findData(chosen)))
+        # One assistant alone has nothing to tell apart; searching shows hits of every one.
+        self.assistant_filter.setVisible((len(in_use) > 1 or chosen is not None) and not self.search_field.text().strip())
+
     def focus_search(self) -> None:
         self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_field.selectAll()
@@ -237,6 +262,7 @@ class ConversationSidebar(QWidget):
     def _on_text(self, text: str) -> None:
         searching = bool(text.strip())
         self.conversation_list.setVisible(not searching)
+        self._show_assistant_filter()
         if searching:
             self._delay.start()  # again: the search waits for a pause in the typing
         else:
