@@ -10,7 +10,9 @@ one run and in turns: llama-bench, the app's engine, llama-bench, ... Each engin
 is divided by the mean of the llama-bench figures either side of it.
 
 Same settings on both sides: 2 threads, keys q8_0 and values f16, no flash attention,
-llama.cpp's default weight repacking (on a CPU without AMX: llama-bench has no AMX rule). llama-bench decodes without sampling
+llama.cpp's weight repacking, except on a CPU with AMX: there llama-bench would put the
+weights in the AMX buffer and crash (it cannot leave that buffer alone out), so both sides
+run with `--repack 0`. llama-bench decodes without sampling
 from an empty context; the engine samples (greedy, with the app's top-p and repeat
 penalty, in Python: `Llama.generate`) after a one-line prompt.
 """
@@ -35,7 +37,7 @@ sys.path.insert(0, str(REPO))
 import platformdirs  # noqa: E402
 
 from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
-from app.backends.llama.engine import LlamaBackend  # noqa: E402
+from app.backends.llama.engine import LlamaBackend, cpu_features  # noqa: E402
 from app.config.settings import SamplingSettings  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
@@ -67,9 +69,13 @@ def llama_bench(cache: Path) -> Path:
     return binary
 
 
+# llama-bench's repacking would use the AMX buffer, which segfaults (app/backends/llama/cpu_buffers.py).
+REPACK = "AMX_INT8" not in cpu_features()
+
+
 def bench_tokens_per_second(binary: Path, model: Path, tokens: int) -> float:
     result = subprocess.run([str(binary), "-m", str(model), "-p", "0", "-n", str(tokens), "-t", str(THREADS),
-                             "-ctk", "q8_0", "-fa", "0", "-r", "1", "-o", "json"],
+                             "-ctk", "q8_0", "-fa", "0", "--repack", str(int(REPACK)), "-r", "1", "-o", "json"],
                             capture_output=True, text=True, check=True, timeout=600)
     return float(json.loads(result.stdout)[0]["avg_ts"])
 
@@ -81,7 +87,7 @@ def engine_tokens_per_second(engine: LlamaBackend, name: str, tokens: int) -> fl
 
 
 def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
-    engine = LlamaBackend()
+    engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     ceiling = [bench_tokens_per_second(binary, path, tokens)]
     app = []

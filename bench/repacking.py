@@ -5,9 +5,11 @@
 --file adds any other model (asked SmolLM2's question), e.g. a Q4_0 one: SmolLM2's Q4_1
 has no repacked form on x86, and Gemma's Q4_K_M repacks only a small part.
 
-Hearth turns repacking (llama.cpp's extra buffer types) off where llama.cpp reports
-AMX_INT8, to avoid the AMX segfault (app/backends/llama/engine.py, REPACKING_UNSAFE_WITH),
-and in safe mode. This measures what that costs on a CPU where both paths run: the
+Hearth keeps llama.cpp's AMX buffer out of the extra buffer types (its first matrix
+multiply segfaults: app/backends/llama/cpu_buffers.py) and turns repacking off
+altogether in safe mode, and on an AMX CPU where that buffer cannot be left out. This
+measures what repacking is worth, on any CPU (on an AMX CPU: the CPU_REPACK buffer
+alone against no repacking, the previous AMX rule): the
 same model is loaded with repacking on and off in turns (on, off, on, off, ...) in one
 process, with the app's engine and 2 threads, and each "off" figure is divided by the
 mean of the "on" figures either side of it, so a drift in the machine hits both alike.
@@ -30,9 +32,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
-from app.backends.llama.engine import REPACKING_UNSAFE_WITH, LlamaBackend, choose_options, cpu_features  # noqa: E402
+from app.backends.llama.cpu_buffers import buffer_names  # noqa: E402
+from app.backends.llama.engine import LlamaBackend, cpu_features, repacking_is_safe  # noqa: E402
 from app.config.settings import EngineSettings, SamplingSettings  # noqa: E402
-from app.modelfile.gguf_info import read_gguf_info  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
 
 # About 600 tokens of prompt for both models: long enough that reading it is batched work.
@@ -58,9 +60,7 @@ SETTINGS = EngineSettings(context_length=2048, threads=THREADS)
 
 
 def one_round(path: Path, repacking: bool, prompt: str, tokens: int) -> dict:
-    # The engine chooses repacking from the CPU's features: off where they name AMX.
-    features = cpu_features() - REPACKING_UNSAFE_WITH if repacking else cpu_features() | REPACKING_UNSAFE_WITH
-    engine = LlamaBackend(features=features)
+    engine = LlamaBackend(repacking_safe=repacking)  # the AMX buffer is left out either way
     buffers = BufferSizes()
     llama_log = logging.getLogger("llama.cpp")
     llama_log.addHandler(buffers)
@@ -121,8 +121,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     paths = model_paths()
-    default = choose_options(SETTINGS, read_gguf_info(paths["smollm"]), 2048, False, cpu_features())
-    print(f"this CPU: repacking {'on' if default.weight_repacking else 'OFF (AMX)'} by default", file=sys.stderr)
+    print(f"this CPU: repacking {'on' if repacking_is_safe() else 'OFF (AMX)'} by default, into {buffer_names()}",
+          file=sys.stderr)
     chosen = {name: paths[name] for name in args.models} | {file.name: file for file in args.file}
     for name, path in chosen.items():
         print(json.dumps(measure(name, path, args.tokens, args.rounds)), flush=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.backends.llama.engine import choose_options, cpu_features, parse_system_info
+from app.backends.llama.engine import choose_options, cpu_features, parse_system_info, repacking_is_safe
 from app.chat.crash_recovery import crash_notice, safe_mode_label, take_crash
 from app.config.settings import EngineSettings, ModelPreferences, Settings, load_settings, save_settings
 from app.library.model_library import ModelLibrary
@@ -99,16 +99,25 @@ def test_what_the_user_is_told() -> None:
 INFO = GgufInfo("llama", "Tiny", 1000, "Q4_0", 2048, None, "MIT", 1000, layers=2, kv_heads=2, head_dim=64)
 
 
-def test_amx_turns_off_weight_repacking_and_nothing_else() -> None:
-    avx512 = frozenset({"AVX2", "AVX512", "REPACK"})
-    normal = choose_options(EngineSettings(threads=4), INFO, 2048, False, avx512)
-    amx = choose_options(EngineSettings(threads=4), INFO, 2048, False, avx512 | {"AMX_INT8"})
-    assert normal.weight_repacking and not amx.weight_repacking
-    assert (amx.threads, amx.key_cache, amx.memory_map) == (normal.threads, normal.key_cache, normal.memory_map) == (4, "q8_0", True)
+def test_unsafe_repacking_turns_off_weight_repacking_and_nothing_else() -> None:
+    normal = choose_options(EngineSettings(threads=4), INFO, 2048, False, True)
+    unsafe = choose_options(EngineSettings(threads=4), INFO, 2048, False, False)
+    assert normal.weight_repacking and not unsafe.weight_repacking
+    assert (unsafe.threads, unsafe.key_cache, unsafe.memory_map) == (normal.threads, normal.key_cache, normal.memory_map) == (4, "q8_0", True)
+
+
+def test_the_amx_buffer_is_left_out_of_llama_cpps_choice_and_repacking_stays_on() -> None:
+    from app.backends.llama.cpu_buffers import buffer_names, without_amx_buffer
+
+    assert without_amx_buffer(), "llama.cpp's list of weight buffers could not be read"
+    assert "AMX" not in buffer_names()
+    assert repacking_is_safe()
+    if "REPACK" in cpu_features():
+        assert "CPU_REPACK" in buffer_names()
 
 
 def test_safe_mode_turns_off_what_the_engine_can_do_without() -> None:
-    safe = choose_options(EngineSettings(threads=4), INFO, 2048, True, frozenset({"AVX2"}))
+    safe = choose_options(EngineSettings(threads=4), INFO, 2048, True, True)
     assert safe.safe_mode and (safe.threads, safe.gpu_layers, safe.key_cache) == (2, 0, "f16")
     assert not safe.weight_repacking and not safe.memory_map
 

@@ -35,6 +35,7 @@ from app.backends.base import (
     ModelRef,
     ReplyStats,
 )
+from app.backends.llama.cpu_buffers import without_amx_buffer
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
 from app.backends.llama.kv_state import restore, save, state_folder
@@ -81,11 +82,10 @@ KEY_CACHE_TYPE = llama_cpp.GGML_TYPE_Q8_0
 
 # llama.cpp repacks the weights into its AMX buffer on Intel CPUs with AMX (Sapphire Rapids
 # and later), and its first matrix multiply there segfaults (llama.cpp issue 20824; seen on
-# a Xeon with amx_int8: every model, every start). Where llama.cpp reports this feature,
-# its extra buffer types stay off: that also skips the AVX2/AVX-512 repacking, whose gain
-# here is in docs/PERFORMANCE.md. llama.cpp could be told to use only that repacking
-# buffer, tensor by tensor, but a wrong choice aborts it, and no AMX machine is at hand
-# to prove such a choice safe.
+# a Xeon with amx_int8: every model, every start). That buffer is taken out of the list the
+# loader chooses from (cpu_buffers.without_amx_buffer), and the AVX2/AVX-512 repacking
+# stays. Where that list cannot be read and llama.cpp reports this feature, the extra
+# buffer types stay off altogether.
 REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
 
 # A GGUF is spoken to as a chat model, and the user may pick any of its prompt formats,
@@ -103,6 +103,11 @@ def cpu_features() -> frozenset[str]:
     ensure_backends()  # the features are those of the loaded CPU backend
     text = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
     return parse_system_info(text)
+
+
+def repacking_is_safe() -> bool:
+    """Leave the AMX buffer out of llama.cpp's list; True where weights may then be repacked."""
+    return without_amx_buffer() or not cpu_features() & REPACKING_UNSAFE_WITH
 
 
 def parse_system_info(text: str) -> frozenset[str]:
@@ -141,7 +146,7 @@ class EngineOptions:
 
 
 def choose_options(
-    engine: EngineSettings, info: GgufInfo, context: int, safe_mode: bool, features: frozenset[str]
+    engine: EngineSettings, info: GgufInfo, context: int, safe_mode: bool, repacking_safe: bool
 ) -> EngineOptions:
     threads = engine.threads or physical_cores()
     if safe_mode:
@@ -150,7 +155,7 @@ def choose_options(
         threads=threads,
         gpu_layers=gpu_layers(info, context),
         key_cache="q8_0" if keys_fit_q8_0(info.head_dim) else "f16",
-        weight_repacking=not features & REPACKING_UNSAFE_WITH,
+        weight_repacking=repacking_safe,
         memory_map=True,
         safe_mode=False,
     )
@@ -173,13 +178,14 @@ class Prompt:
 
 
 class LlamaBackend(Backend):
-    def __init__(self, crash_marker: CrashMarker | None = None, features: frozenset[str] | None = None) -> None:
-        """`features`: the CPU features the engine options are chosen for (default: those
-        llama.cpp found here, cpu_features)."""
+    def __init__(self, crash_marker: CrashMarker | None = None, repacking_safe: bool | None = None) -> None:
+        """`repacking_safe`: whether weights may be repacked (default: where the AMX
+        buffer is out of llama.cpp's list, or this CPU has no AMX)."""
         route_llama_logs()
         ensure_backends()
         self._crash_marker = crash_marker
-        self._features = cpu_features() if features is None else features
+        without_amx_buffer()  # whatever the options, no weight goes into the AMX buffer
+        self._repacking_safe = repacking_is_safe() if repacking_safe is None else repacking_safe
         self._llm: Llama | None = None
         self._loaded: LoadedModel | None = None
         self._states: KvStateFolder | None = None  # saved KV states for the loaded model, if kept
@@ -212,7 +218,7 @@ class LlamaBackend(Backend):
         self.unload()
         if not options.on_progress(0.0):
             raise ModelLoadError(_("Loading the model {file} was stopped.").format(file=path.name))
-        engine_options = choose_options(options.engine, info, context, options.safe_mode, self._features)
+        engine_options = choose_options(options.engine, info, context, options.safe_mode, self._repacking_safe)
 
         def progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
             return options.on_progress(float(fraction))

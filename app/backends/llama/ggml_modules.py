@@ -27,7 +27,7 @@ from app.platform.errors import ModelLoadError
 GGML_BACKEND_DEVICE_TYPE_CPU = 0  # ggml-backend.h, enum ggml_backend_dev_type
 
 
-def _ggml() -> ctypes.CDLL:
+def ggml_library() -> ctypes.CDLL:
     """The libggml that libllama uses. The wheel ships libggml.so and libggml.so.0 as two
     copies, each with its own backend registry: llama_cpp._ggml loads the other one, so
     the symbols are looked up through libllama's handle (dlsym searches what it links)."""
@@ -45,7 +45,7 @@ _LOADING = threading.Lock()
 @functools.cache
 def _load_once() -> None:
     route_llama_logs()  # ggml says which module it loaded: into the log, not the console
-    ggml = _ggml()
+    ggml = ggml_library()
     count = ggml.ggml_backend_reg_count
     count.restype, count.argtypes = ctypes.c_size_t, []
     if count() == 0:
@@ -58,7 +58,7 @@ def load_backends() -> str | None:
     """Load the backend modules once; None when a CPU backend is ready, else a sentence."""
     with _LOADING:
         _load_once()
-    ggml = _ggml()
+    ggml = ggml_library()
     by_type = ggml.ggml_backend_dev_by_type
     by_type.restype, by_type.argtypes = ctypes.c_void_p, [ctypes.c_int]
     if by_type(GGML_BACKEND_DEVICE_TYPE_CPU):
