@@ -27,6 +27,7 @@ class Faults:
     trickle: float = 0.0  # seconds to sleep between 64 KiB blocks
     wrong_bytes: bool = False  # flip one byte in the middle of the file
     ignore_range: bool = False
+    wrong_range: int = 0  # answer this many resumed GETs with a Content-Range that starts at 0
 
 
 @dataclass
@@ -170,8 +171,12 @@ class HubServer:
                 self.send_header("Content-Length", str(served.size - start))
                 self.send_header("ETag", etag)
                 self.send_header("Accept-Ranges", "bytes")
+                claimed = start
+                if ranged and start and faults.wrong_range > 0:
+                    faults.wrong_range -= 1
+                    claimed = 0
                 if ranged:
-                    self.send_header("Content-Range", f"bytes {start}-{served.size - 1}/{served.size}")
+                    self.send_header("Content-Range", f"bytes {claimed}-{served.size - 1}/{served.size}")
                 self.end_headers()
                 if head:
                     return None

@@ -12,13 +12,13 @@ not searched: the user deleted them.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.conversations.store import Role
+from app.platform.fts import match_expression
 
 # Around each matched word in a snippet. Not HTML: model output is untrusted text, so
 # the GUI escapes the snippet first and only then turns these into bold.
@@ -26,14 +26,6 @@ MATCH_START = "\x02"
 MATCH_END = "\x03"
 ELLIPSIS = "…"
 SNIPPET_WORDS = 14
-# Each word is one more index lookup; a pasted page of text needs no more than these
-# to find the message it came from.
-MAX_WORDS = 24
-
-# FTS5's unicode61 tokenizer keeps letters, digits and private-use characters and splits on
-# everything else; `\w` is the same less the underscore, which unicode61 also splits on.
-_WORD = re.compile(r"[^\W_]+")
-
 Read = Callable[[str, Sequence[Any] | Mapping[str, Any]], list[sqlite3.Row]]
 
 
@@ -50,20 +42,6 @@ class SearchHit:
     role: Role | None
     snippet: str
     created_at: float
-
-
-def match_expression(text: str) -> str | None:
-    """An FTS5 query that finds `text`'s words, the last one also as the start of a word
-    (the person may still be typing it); None when `text` has no words to look for.
-
-    Each word becomes a quoted string, so nothing typed is read as FTS syntax: quotes,
-    `*`, `-`, `^`, `:`, brackets, NEAR, AND, OR and NOT are all just text."""
-    words = _WORD.findall(text)[:MAX_WORDS]
-    if not words:
-        return None
-    quoted = [f'"{word}"' for word in words]
-    quoted[-1] += "*"
-    return " AND ".join(quoted)
 
 
 _TITLE_HITS = """

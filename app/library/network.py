@@ -85,13 +85,31 @@ def strip_etag(value: str | None) -> str:
 
 
 class _SameHostAuthRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects, but never send the Hub token to another host (the CDN)."""
+    """Follow redirects, but never send the Hub token to another host (the CDN), never
+    from https down to http, and never out of http(s) (urllib would follow ftp://)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        _refuse_unsafe_redirect(req.full_url, newurl)
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
             new.remove_header("Authorization")
         return new
+
+
+def _refuse_unsafe_redirect(old_url: str, new_url: str) -> None:
+    old_scheme = urllib.parse.urlsplit(old_url).scheme.lower()
+    new_scheme = urllib.parse.urlsplit(urllib.parse.urljoin(old_url, new_url)).scheme.lower()
+    host = urllib.parse.urlsplit(old_url).hostname or old_url
+    if new_scheme not in ("http", "https"):
+        raise NetworkError(_(
+            "The server {host} sent the download to an address that is not a web address ({scheme}:). "
+            "Hearth only downloads over the web, so it stopped."
+        ).format(host=host, scheme=new_scheme or "?"))
+    if old_scheme == "https" and new_scheme == "http":
+        raise NetworkError(_(
+            "The server {host} sent the download to an unencrypted address (http instead of https). "
+            "Hearth stopped so that your sign-in token is never sent unprotected."
+        ).format(host=host))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -27,3 +27,7 @@ class ChatTemplateError(HearthError):
 
 class StoppedError(HearthError):
     """The user stopped an operation before it produced anything."""
+
+
+class DocumentError(HearthError):
+    """A document that cannot be read: its message names the file and says why in a plain sentence."""

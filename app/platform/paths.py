@@ -46,6 +46,11 @@ class AppPaths:
         return self.data_dir / "conversations.sqlite3"
 
     @property
+    def documents_index(self) -> Path:
+        """Collections, their files' text in chunks and the chunks' vectors (app/documents/index.py)."""
+        return self.data_dir / "documents.sqlite3"
+
+    @property
     def repair_marker(self) -> Path:
         """Left beside the database by the check the window runs once shown, where it found the
         file damaged: the next start repairs it (app/conversations/opener.py)."""

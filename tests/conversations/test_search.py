@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.conversations.migrations import MIGRATIONS, migrate
-from app.conversations.search import MATCH_END, MATCH_START, match_expression
+from app.conversations.search import MATCH_END, MATCH_START
 from app.conversations.store import ConversationStore, Role, SqliteConversationStore
+from app.platform.fts import match_expression
 
 HOSTILE = ['"', '""', "'", "*", "-", "-x", "^", ":", "(", ")", "((", "NEAR(", "NEAR(a b", "AND", "OR", "NOT",
            "a AND", "OR b", "NOT NOT", "title:", "{a b}", "+", "[", "\\", "%", "_", "🙂", "🙂🙂 lighthouse",

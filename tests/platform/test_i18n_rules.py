@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-QT_FREE = ("platform", "config", "modelfile", "conversations", "library", "backends", "chat", "cli")
+QT_FREE = ("platform", "config", "modelfile", "conversations", "library", "backends", "chat", "cli", "documents")
 TRANSLATING = {"_", "ngettext"}
 
 

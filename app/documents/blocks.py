@@ -1,0 +1,48 @@
+"""What extraction gives the chunker: blocks of text with their place in the document."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from app.platform.i18n import ngettext
+
+
+class PlaceKind(enum.StrEnum):
+    """Where in a file a block is, as the sources under a reply name it."""
+
+    PAGE = "page"  # PDF
+    SLIDE = "slide"  # PPTX
+    SHEET = "sheet"  # XLSX (the sheet's name is the first heading)
+    CHAPTER = "chapter"  # EPUB, in reading order
+    WHOLE = "whole"  # a file without pages (DOCX, ODT, text, HTML, CSV)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph (or table row, or heading's text) of a file. `number` counts pages,
+    slides, sheets or chapters from 1 (0 for PlaceKind.WHOLE); `headings` is the path of
+    headings above the block, outermost first."""
+
+    text: str
+    kind: PlaceKind = PlaceKind.WHOLE
+    number: int = 0
+    headings: tuple[str, ...] = ()
+
+
+@dataclass
+class ExtractReport:
+    """What an extractor learnt while reading, for the warnings shown beside the file."""
+
+    pages: int = 0
+    pages_without_text: int = 0
+
+    def warning(self) -> str | None:
+        """A plain sentence about pages that cannot be searched, or None."""
+        if not self.pages_without_text:
+            return None
+        return ngettext(
+            "{blank} of {pages} pages has no text: it looks scanned and cannot be searched",
+            "{blank} of {pages} pages have no text: they look scanned and cannot be searched",
+            self.pages_without_text,
+        ).format(blank=self.pages_without_text, pages=self.pages)

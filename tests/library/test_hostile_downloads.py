@@ -1,0 +1,116 @@
+"""Downloads against servers that misbehave on purpose: redirects that downgrade or leave
+HTTP, a body that never ends, a resume answered with the wrong part of the file."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from app.library import model_library as library_module
+from app.library import network
+from app.library.downloads import Downloader, job_for_url
+from app.library.model_library import DISK_MARGIN, ModelLibrary
+from app.platform.errors import StorageError
+from tests.gguf_factory import MakeGguf
+from tests.hub_server import HubServer
+
+FILE = "served.gguf"
+
+
+@pytest.fixture
+def library(paths) -> ModelLibrary:  # type: ignore[no-untyped-def]
+    return ModelLibrary(paths.models_dir)
+
+
+def _redirect(from_url: str, to_url: str) -> urllib.request.Request | None:
+    request = urllib.request.Request(from_url, headers={"Authorization": "Bearer hf_secret"})
+    handler = network._SameHostAuthRedirects()
+    return handler.redirect_request(request, None, 302, "Found", {}, to_url)  # type: ignore[no-untyped-call]
+
+
+def test_a_redirect_from_https_to_http_is_refused_and_never_carries_the_token() -> None:
+    with pytest.raises(network.NetworkError, match="unencrypted address"):
+        _redirect("https://huggingface.co/a/b/resolve/main/m.gguf", "http://huggingface.co/cdn/m.gguf")
+
+
+@pytest.mark.parametrize("target", ["ftp://huggingface.co/m.gguf", "file:///etc/passwd", "gopher://h/m"])
+def test_a_redirect_out_of_http_is_refused_in_words(target: str) -> None:
+    with pytest.raises(network.NetworkError, match="sent the download to .* Hearth only downloads over the web"):
+        _redirect("https://huggingface.co/a/b/resolve/main/m.gguf", target)
+
+
+def test_a_same_host_https_redirect_keeps_the_token_and_another_host_drops_it() -> None:
+    same = _redirect("https://huggingface.co/a", "https://huggingface.co/b")
+    other = _redirect("https://huggingface.co/a", "https://cdn.example/b")
+    assert same is not None and same.get_header("Authorization") == "Bearer hf_secret"
+    assert other is not None and other.get_header("Authorization") is None
+
+
+class _EndlessHandler(BaseHTTPRequestHandler):
+    """A chunked answer without Content-Length that never ends: within the 64 MB this test
+    server sends at most, so a regression fails the test instead of filling the real disk."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        block = b"\0" * 65536
+        try:
+            for _block in range(1024):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+@pytest.fixture
+def endless() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{FILE}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_endless_body_stops_before_the_margin_for_conversations_is_crossed(
+    library: ModelLibrary, endless: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = shutil.disk_usage
+    downloads = library.models_dir / ".downloads"
+    room = 20 * 1024 * 1024  # the disk is full once 20 MB more are written
+
+    def usage(path: object) -> object:
+        written = sum(p.stat().st_size for p in downloads.glob("*.part"))
+        return real(path)._replace(free=DISK_MARGIN + room - written)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library_module.shutil, "disk_usage", usage)
+    fetch = Downloader(library, retry_delays=(0.01,), timeout=5)
+    with pytest.raises(StorageError, match="disk is almost full"):
+        fetch.run(job_for_url(endless), lambda p: None, threading.Event())
+    written = sum(p.stat().st_size for p in downloads.glob("*.part"))
+    assert 0 < written <= room, "the download stopped before the margin was touched"
+
+
+def test_a_resume_answered_with_the_wrong_range_starts_again_from_zero(
+    library: ModelLibrary, synthetic_gguf: MakeGguf
+) -> None:
+    model = synthetic_gguf(FILE, parameters=4_000_000)
+    with HubServer() as server:
+        served = server.serve(FILE, model)
+        server.faults.drop_after, server.faults.drops = served.size // 3, 1
+        server.faults.wrong_range = 1
+        fetch = Downloader(library, retry_delays=(0.01,) * 3, timeout=5)
+        entry = fetch.run(job_for_url(f"{server.url}/{FILE}", served.sha256), lambda p: None, threading.Event())
+        assert entry is not None and entry.sha256 == served.sha256
+        assert [r.range_start for r in server.log if r.method == "GET"][-1] == 0
