@@ -184,7 +184,7 @@ class Indexer:
             for batch in _batches(chunks):
                 vectors = None
                 if self.embedder is not None:
-                    vectors = np.asarray(self.embedder.embed_documents([_embedded_text(chunk) for chunk in batch]), dtype=np.float32)
+                    vectors = np.asarray(self.embedder.embed_documents([embedded_text(chunk) for chunk in batch]), dtype=np.float32)
                 self.index.add_chunks(collection, job.file_id, ordinal, batch, vectors)
                 ordinal += len(batch)
                 outcome.chunks += len(batch)
@@ -208,7 +208,7 @@ class _FileJob:
     chunks_done: int
 
 
-def _embedded_text(chunk: Chunk) -> str:
+def embedded_text(chunk: Chunk) -> str:
     """The chunk as the embedder reads it: under its headings, which say what it is about."""
     return " > ".join(chunk.headings) + "\n" + chunk.text if chunk.headings else chunk.text
 
