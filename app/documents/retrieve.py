@@ -1,9 +1,10 @@
 """Passages for a question: the FTS5 ranking (BM25) and the exact cosine ranking of the
 vectors (numpy over the whole collection) merged by reciprocal rank fusion.
 
-Brute force is exact and, over 100,000 384-dimension vectors held as one float32 matrix,
-a few milliseconds (bench/documents.py); the matrix is read from the index once per change
-of the collection (its generation), not per question.
+Brute force is exact and fast enough: over 100,000 384-dimension vectors held as one
+float32 matrix, the whole hybrid search took 30 ms (bench/documents.py, 2 shared cores).
+The matrix is read from the index once per change of the collection (its generation: 352 ms
+for 100,000 vectors), not per question.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ CANDIDATES = 50
 # Reciprocal rank fusion's constant, as in its paper (Cormack et al. 2009) and most engines.
 RRF_K = 60
 # A word in more than this share of the chunks says little (the, is, de, la...) and makes
-# BM25 score nearly every chunk. Dropped from the keyword query unless every word of the
-# question is that common.
+# BM25 score nearly every chunk: over 100,000 chunks a question's FTS query took 322 ms
+# with its common words, 1.4 ms without (bench/documents.py). Dropped from the keyword
+# query unless every word of the question is that common.
 COMMON_WORD_SHARE = 0.2
 
 

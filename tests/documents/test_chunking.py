@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import re
+import tracemalloc
+from pathlib import Path
 
-from app.documents.blocks import Block, PlaceKind
+from app.documents.blocks import Block, ExtractReport, PlaceKind
 from app.documents.chunking import PARAGRAPH_BREAK, chunk_blocks
+from app.documents.extract import extract
 
 
 def place_text(blocks: list[Block]) -> str:
@@ -59,3 +62,19 @@ def test_only_a_word_longer_than_a_chunk_is_cut() -> None:
     chunks = list(chunk_blocks([Block(f"See {url} for more.")]))
     assert "".join(chunk.text for chunk in chunks).replace(" ", "").startswith("See" + url[:900])
     assert len(chunks) >= 3 and all(len(chunk.text) <= 1000 for chunk in chunks)
+
+
+def test_a_large_text_file_is_read_and_chunked_in_constant_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    line = "the quick brown fox jumps over the lazy dog " * 500  # 22 KB without a line break
+    with path.open("w") as stream:
+        for number in range(1000):  # 22 MB
+            stream.write(line + ("\n\n" if number % 7 == 0 else " "))
+    tracemalloc.start()
+    count = sum(1 for _chunk in chunk_blocks(extract(path, ExtractReport())))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert count > 20_000
+    # A 22 MB file read whole would be 22 MB (44 MB as str); streamed, the peak is what
+    # one line and one paragraph hold.
+    assert peak < 2 * 1024 * 1024, peak
