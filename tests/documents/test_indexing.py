@@ -183,3 +183,21 @@ def test_fusion_and_prefixes() -> None:
     embedder.embed_documents(["a"])
     embedder.embed_query("b")
     assert seen == ["search_document: a", "search_query: b"]
+
+
+def test_a_file_that_vanishes_during_indexing_is_named_and_dropped_next_time(index: DocumentIndex, tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / "a.txt").write_text("Apples grow on trees.")
+    (root / "b.txt").write_text("Bananas grow in bunches.")
+    collection = index.create_collection("Notes")
+    index.add_source(collection, root)
+
+    def remove_b(progress: IndexProgress) -> None:
+        (root / "b.txt").unlink(missing_ok=True)
+
+    outcome = Indexer(index, None).run(collection, on_progress=remove_b)
+    assert (outcome.indexed, outcome.problems) == (1, ["b.txt: it is no longer there"])
+    assert Retriever(index, None).search(collection, "apples")[0].chunk.path.name == "a.txt"
+    again = Indexer(index, None).run(collection)
+    assert (again.removed, again.problems) == (1, []) and set(index.files(collection)) == {root / "a.txt"}
