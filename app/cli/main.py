@@ -19,6 +19,7 @@ from app.chat.crash_recovery import crash_notice, take_crash
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.cli.chats import add_chats_commands, run_chats
+from app.cli.docs import add_docs_commands, run_docs
 from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
 from app.config.policy import Policy, load_policy
 from app.config.settings import load_settings, save_model_preferences
@@ -31,7 +32,7 @@ from app.platform.i18n import _
 from app.platform.logging_setup import configure_logging
 from app.platform.paths import AppPaths, policy_files, resolve_paths
 
-COMMANDS = ("ask", "models", "pack", "chats")
+COMMANDS = ("ask", "models", "pack", "chats", "docs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_commands(commands)
     add_pack_commands(commands)
     add_chats_commands(commands)
+    add_docs_commands(commands)
     return parser
 
 
@@ -197,6 +199,8 @@ def run(argv: Sequence[str], backend_factory: BackendFactory) -> int:
             return run_pack(args, paths)
         if args.command == "chats":
             return run_chats(args, paths)
+        if args.command == "docs":
+            return run_docs(args, paths, policy, backend_factory)
         return run_models(args, paths, policy)
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)

@@ -50,8 +50,23 @@ def detect_encoding(path: Path) -> str:
 
 
 def _lines(stream: TextIO) -> Iterator[str]:
-    while line := stream.readline(MAX_LINE):
-        yield line.rstrip("\r\n")
+    """The stream's lines; a line longer than MAX_LINE comes in pieces cut between words
+    (the word a piece ends in is carried over to the next)."""
+    carry = ""
+    while piece := stream.readline(MAX_LINE):
+        text = carry + piece
+        carry = ""
+        if piece.endswith("\n") or len(piece) < MAX_LINE:
+            yield text.rstrip("\r\n")
+            continue
+        space = text.rfind(" ")
+        if space <= 0:
+            yield text  # a single word longer than a line: only the chunker may cut it
+        else:
+            yield text[:space]
+            carry = text[space + 1 :]
+    if carry:
+        yield carry
 
 
 def read_text(path: Path, style: str) -> Iterator[Block]:

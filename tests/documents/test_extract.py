@@ -127,3 +127,10 @@ def test_an_unsupported_file_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xd8")
     with pytest.raises(DocumentError, match=r"^photo\.jpg: Hearth cannot read this kind of file"):
         read(path)
+
+
+def test_a_line_longer_than_a_read_is_cut_between_words(tmp_path: Path) -> None:
+    path = tmp_path / "one-line.txt"
+    words = [f"w{number}" for number in range(20_000)]
+    path.write_text(" ".join(words))
+    assert [word for block in read(path)[0] for word in block.text.split()] == words

@@ -1,0 +1,204 @@
+"""`hearth docs`: collections of the user's documents, indexed and searched from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from app.backends.base import Backend, BackendFactory, LoadOptions, ModelRef
+from app.config.policy import Policy
+from app.config.settings import load_settings
+from app.documents.blocks import PlaceKind
+from app.documents.embedders import Embedder, prefixes_for
+from app.documents.index import Collection, DocumentIndex
+from app.documents.indexer import Indexer, IndexProgress
+from app.documents.retrieve import Passage, Retriever
+from app.library.model_library import ModelLibrary, sha256_of
+from app.platform.crash_marker import CrashMarker
+from app.platform.errors import HearthError, StorageError
+from app.platform.i18n import _
+from app.platform.paths import AppPaths
+
+# What a passage shows of its text in the terminal.
+PASSAGE_CHARS = 400
+
+
+def add_docs_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    docs = commands.add_parser("docs", help=_("your documents: collections to search and ask about"))
+    sub = docs.add_subparsers(dest="docs_command", required=True)
+    create = sub.add_parser("create", help=_("make an empty collection"))
+    create.add_argument("name")
+    add = sub.add_parser("add", help=_("add files or folders to a collection (made if it does not exist)"))
+    add.add_argument("name")
+    add.add_argument("paths", nargs="+", type=Path)
+    index = sub.add_parser("index", help=_("read, chunk and embed what changed in a collection (progress on stderr)"))
+    index.add_argument("name")
+    search = sub.add_parser("search", help=_("print the passages of a collection that answer a question"))
+    search.add_argument("name")
+    search.add_argument("question", nargs="+")
+    search.add_argument("--limit", type=int, default=6, help=_("at most this many passages (default 6)"))
+    for command in (index, search):
+        command.add_argument("--embedder", help=_("an embedding model: a .gguf file or an installed model's id"))
+    listing = sub.add_parser("list", help=_("show the collections, or one collection's files and their problems"))
+    listing.add_argument("name", nargs="?")
+    remove = sub.add_parser("rm", help=_("delete a collection and its index, or only some of its files or folders"))
+    remove.add_argument("name")
+    remove.add_argument("paths", nargs="*", type=Path)
+
+
+def run_docs(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_factory: BackendFactory) -> int:
+    index = DocumentIndex(paths.documents_index)
+    try:
+        command = args.docs_command
+        if command == "create":
+            index.create_collection(args.name)
+            print(_("Made the collection “{name}”.").format(name=args.name))
+            return 0
+        if command == "add":
+            return _add(index, args.name, args.paths)
+        if command == "list":
+            return _list(index, args.name)
+        if command == "rm":
+            return _remove(index, args.name, args.paths)
+        collection = index.collection(args.name)
+        backend = None
+        try:
+            backend, embedder = _embedder(args.embedder, collection, paths, policy, backend_factory)
+            if command == "index":
+                return _index(index, collection, embedder)
+            return _search(index, collection, embedder, " ".join(args.question), args.limit)
+        finally:
+            if backend is not None:
+                backend.unload()
+    finally:
+        index.close()
+
+
+def _add(index: DocumentIndex, name: str, sources: list[Path]) -> int:
+    try:
+        collection = index.collection(name)
+    except StorageError:
+        collection = index.create_collection(name)
+    for source in sources:
+        if not source.exists():
+            raise HearthError(_("{path}: there is no such file or folder").format(path=source))
+        index.add_source(collection, source.resolve())
+    print(_("Added to “{name}”. Run 'hearth docs index {name}' to read them.").format(name=name))
+    return 0
+
+
+def _list(index: DocumentIndex, name: str | None) -> int:
+    if name is None:
+        for collection in index.collections():
+            files = index.files(collection)
+            print(_("{name}: {files} files, {chunks} passages").format(name=collection.name, files=len(files), chunks=index.chunk_count(collection)))
+        return 0
+    collection = index.collection(name)
+    for source in index.sources(collection):
+        print(_("added: {path}").format(path=source))
+    for path, record in sorted(index.files(collection).items()):
+        state = "" if record.complete else " " + _("(not finished)")
+        problem = f" — {record.problem}" if record.problem else ""
+        print(f"  {path}{state}{problem}")
+    return 0
+
+
+def _remove(index: DocumentIndex, name: str, sources: list[Path]) -> int:
+    collection = index.collection(name)
+    if not sources:
+        index.remove_collection(collection)
+        print(_("Deleted the collection “{name}” and its index.").format(name=name))
+        return 0
+    for source in sources:
+        if not index.remove_source(collection, source.resolve()):
+            raise HearthError(_("{path} was not added to “{name}”.").format(path=source, name=name))
+    print(_("Removed. The next 'hearth docs index {name}' drops their passages.").format(name=name))
+    return 0
+
+
+def _embedder(
+    choice: str | None, collection: Collection, paths: AppPaths, policy: Policy, backend_factory: BackendFactory
+) -> tuple[Backend | None, Embedder | None]:
+    """The embedding model asked for, or the one that built the collection; none at all
+    gives keyword search only (and says what a model would add)."""
+    library = ModelLibrary(paths.models_dir)
+    if choice and Path(choice).suffix.lower() == ".gguf":
+        model_path, identity = Path(choice), sha256_of(Path(choice))
+    elif choice:
+        entry = library.get(choice)
+        if entry is None:
+            raise HearthError(_("There is no '{model}' model installed. Run 'hearth models list' to see what is.").format(model=choice))
+        model_path, identity = library.file_of(entry), entry.sha256
+    elif collection.embedder:
+        entry = next((m for m in library.models() if m.sha256 == collection.embedder), None)
+        if entry is None:
+            raise HearthError(_("The embedding model that indexed “{name}” is not installed: give one with --embedder.").format(name=collection.name))
+        model_path, identity = library.file_of(entry), entry.sha256
+    else:
+        print("hearth: " + _(
+            "No embedding model: keyword search only. With one (--embedder), Hearth also finds passages that say the same in other words."
+        ), file=sys.stderr)
+        return None, None
+    if not policy.allows(model_path.stem, model_path.name):
+        raise HearthError(_("Your administrator does not allow the model {model} on this computer.").format(model=model_path.name))
+    backend = backend_factory.create(CrashMarker(paths.crash_markers))
+    facts = backend.load(ModelRef(path=model_path), LoadOptions(policy.apply(load_settings(paths.settings_file)).engine))
+    if not facts.capabilities.embeddings:
+        backend.unload()
+        raise HearthError(_("{model} is a chat model, not an embedding model.").format(model=model_path.name))
+    return backend, Embedder(backend.embed, identity, prefixes_for(f"{facts.name} {model_path.name}"))
+
+
+def _index(index: DocumentIndex, collection: Collection, embedder: Embedder | None) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_signal: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_signal: stop.set())
+    dimension = len(embedder.embed_documents(["dimension"])[0]) if embedder is not None else None
+    collection = index.use_embedder(collection, embedder.identity if embedder else None, dimension)
+
+    def show(progress: IndexProgress) -> None:
+        left = "" if progress.seconds_left is None else " " + _("about {minutes} min left").format(minutes=round(progress.seconds_left / 60, 1))
+        line = _("{done}/{total} files, {chunks} passages").format(done=progress.files_done, total=progress.files_total, chunks=progress.chunks_done)
+        print(f"\r{line}{left}   ", end="", file=sys.stderr, flush=True)
+
+    outcome = Indexer(index, embedder).run(collection, should_stop=stop.is_set, on_progress=show)
+    print(file=sys.stderr)
+    for problem in outcome.problems:
+        print(f"hearth: {problem}", file=sys.stderr)
+    if outcome.stopped:
+        print(_("Stopped; the next 'hearth docs index {name}' goes on from here.").format(name=collection.name), file=sys.stderr)
+        return 130
+    print(_("{indexed} files read, {unchanged} unchanged, {removed} removed; {chunks} passages added.").format(
+        indexed=outcome.indexed, unchanged=outcome.unchanged, removed=outcome.removed, chunks=outcome.chunks))
+    return 0
+
+
+def place_label(passage: Passage) -> str:
+    chunk = passage.chunk
+    if chunk.kind is PlaceKind.PAGE:
+        return _("page {number}").format(number=chunk.number)
+    if chunk.kind is PlaceKind.SLIDE:
+        return _("slide {number}").format(number=chunk.number)
+    if chunk.kind is PlaceKind.SHEET:
+        return _("sheet {name}").format(name=chunk.headings[0] if chunk.headings else chunk.number)
+    if chunk.kind is PlaceKind.CHAPTER:
+        return _("chapter {number}").format(number=chunk.number)
+    return ""
+
+
+def _search(index: DocumentIndex, collection: Collection, embedder: Embedder | None, question: str, limit: int) -> int:
+    passages = Retriever(index, embedder).search(collection, question, limit)
+    if not passages:
+        print(_("Nothing in “{name}” matches.").format(name=collection.name))
+        return 1
+    for passage in passages:
+        place = place_label(passage)
+        where = f"{passage.chunk.path.name}, {place}" if place else passage.chunk.path.name
+        headings = " > ".join(passage.chunk.headings)
+        print(f"[{passage.rank}] {where}" + (f" — {headings}" if headings else ""))
+        text = " ".join(passage.chunk.text.split())
+        print("    " + (text if len(text) <= PASSAGE_CHARS else text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"))
+    return 0

@@ -1,0 +1,337 @@
+"""The documents index: one SQLite file (AppPaths.documents_index) holding collections,
+the files and folders added to them, each file's chunks with their place, an FTS5 table
+over the chunks (BM25) and each chunk's vector as a float32 blob.
+
+Paths are stored as the bytes the operating system gave (os.fsencode), so a file name that
+is not valid UTF-8 is indexed and found again like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.documents.blocks import PlaceKind
+from app.documents.chunking import Chunk
+from app.platform.errors import StorageError
+from app.platform.i18n import _
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    embedder TEXT,               -- the identity of the model whose vectors are stored; NULL: none yet
+    dimension INTEGER,
+    generation INTEGER NOT NULL DEFAULT 0  -- bumped by every change to its chunks (vector caches)
+);
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    path BLOB NOT NULL,
+    UNIQUE (collection_id, path)
+);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    path BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    chunks_done INTEGER NOT NULL DEFAULT 0,  -- stored so far: a killed run resumes after them
+    complete INTEGER NOT NULL DEFAULT 0,
+    pages INTEGER NOT NULL DEFAULT 0,
+    pages_without_text INTEGER NOT NULL DEFAULT 0,
+    problem TEXT,                -- the sentence shown beside the file (a warning, or why it was skipped)
+    UNIQUE (collection_id, path)
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    headings TEXT NOT NULL,      -- a JSON list
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB,                 -- float32, the collection's dimension; NULL without an embedder
+    UNIQUE (file_id, ordinal)
+);
+CREATE VIRTUAL TABLE chunk_text USING fts5(text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE chunk_terms USING fts5vocab(chunk_text, 'row');
+CREATE TRIGGER chunks_added AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunk_text(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER chunks_removed AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunk_text(chunk_text, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+
+
+def encode_path(path: Path) -> bytes:
+    return os.fsencode(path)
+
+
+def decode_path(stored: bytes) -> Path:
+    return Path(os.fsdecode(stored))
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    name: str
+    embedder: str | None
+    dimension: int | None
+    generation: int
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+    chunks_done: int
+    complete: bool
+    pages: int
+    pages_without_text: int
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as retrieval hands it out, with its file."""
+
+    id: int
+    path: Path
+    text: str
+    kind: PlaceKind
+    number: int
+    headings: tuple[str, ...]
+    start: int
+    end: int
+
+
+class DocumentIndex:
+    """The index file, opened once by its owner (the indexing worker, or the command line)."""
+
+    def __init__(self, path: Path | str) -> None:
+        try:
+            if isinstance(path, Path):
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=10, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            # A power cut may lose the last batch (the next run embeds it again), never the file.
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
+                with self.transaction():
+                    for statement in _statements(_SCHEMA):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as error:
+            raise StorageError(_("The documents index {path} cannot be opened: {reason}").format(path=path, reason=error)) from error
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # Collections ------------------------------------------------------------------------
+
+    def create_collection(self, name: str) -> Collection:
+        try:
+            self.db.execute("INSERT INTO collections(name, created_at) VALUES (?, ?)", (name, time.time()))
+        except sqlite3.IntegrityError as error:
+            raise StorageError(_("There is already a collection named “{name}”.").format(name=name)) from error
+        return self.collection(name)
+
+    def collection(self, name: str) -> Collection:
+        row = self.db.execute("SELECT * FROM collections WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise StorageError(_("There is no collection named “{name}”.").format(name=name))
+        return Collection(row["id"], row["name"], row["embedder"], row["dimension"], row["generation"])
+
+    def collections(self) -> list[Collection]:
+        rows = self.db.execute("SELECT * FROM collections ORDER BY name").fetchall()
+        return [Collection(r["id"], r["name"], r["embedder"], r["dimension"], r["generation"]) for r in rows]
+
+    def remove_collection(self, collection: Collection) -> None:
+        """Deletes the collection with its files' chunks and vectors (and their FTS rows)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM collections WHERE id = ?", (collection.id,))
+
+    def use_embedder(self, collection: Collection, identity: str | None, dimension: int | None) -> Collection:
+        """Records the embedder that builds the collection's vectors; a different one than
+        before drops every file, so the next indexing run embeds them all again."""
+        if (collection.embedder, collection.dimension) != (identity, dimension):
+            with self.transaction():
+                self.db.execute("DELETE FROM files WHERE collection_id = ?", (collection.id,))
+                self.db.execute(
+                    "UPDATE collections SET embedder = ?, dimension = ?, generation = generation + 1 WHERE id = ?",
+                    (identity, dimension, collection.id),
+                )
+        return self.collection(collection.name)
+
+    # Sources and files ------------------------------------------------------------------
+
+    def add_source(self, collection: Collection, path: Path) -> None:
+        self.db.execute("INSERT OR IGNORE INTO sources(collection_id, path) VALUES (?, ?)", (collection.id, encode_path(path)))
+
+    def remove_source(self, collection: Collection, path: Path) -> bool:
+        cursor = self.db.execute("DELETE FROM sources WHERE collection_id = ? AND path = ?", (collection.id, encode_path(path)))
+        return cursor.rowcount > 0
+
+    def sources(self, collection: Collection) -> list[Path]:
+        rows = self.db.execute("SELECT path FROM sources WHERE collection_id = ? ORDER BY id", (collection.id,)).fetchall()
+        return [decode_path(row["path"]) for row in rows]
+
+    def files(self, collection: Collection) -> dict[Path, FileRecord]:
+        rows = self.db.execute("SELECT * FROM files WHERE collection_id = ?", (collection.id,)).fetchall()
+        records = (
+            FileRecord(
+                r["id"], decode_path(r["path"]), r["size"], r["mtime_ns"], r["sha256"], r["chunks_done"],
+                bool(r["complete"]), r["pages"], r["pages_without_text"], r["problem"],
+            )
+            for r in rows
+        )
+        return {record.path: record for record in records}
+
+    def drop_files(self, collection: Collection, file_ids: Sequence[int]) -> None:
+        if not file_ids:
+            return
+        with self.transaction():
+            self.db.executemany("DELETE FROM files WHERE id = ?", [(file_id,) for file_id in file_ids])
+            self._bump(collection)
+
+    def start_file(self, collection: Collection, path: Path, size: int, mtime_ns: int, sha256: str) -> int:
+        """A fresh row for a file to be indexed from its first chunk (its old chunks go)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM files WHERE collection_id = ? AND path = ?", (collection.id, encode_path(path)))
+            cursor = self.db.execute(
+                "INSERT INTO files(collection_id, path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?, ?)",
+                (collection.id, encode_path(path), size, mtime_ns, sha256),
+            )
+            self._bump(collection)
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def touch_file(self, file_id: int, mtime_ns: int) -> None:
+        """The file's time changed but not its content."""
+        self.db.execute("UPDATE files SET mtime_ns = ? WHERE id = ?", (mtime_ns, file_id))
+
+    def add_chunks(self, collection: Collection, file_id: int, first_ordinal: int, chunks: Sequence[Chunk], vectors: np.ndarray | None) -> None:
+        """Stores a batch and counts it done, in one transaction: a kill loses at most the batch."""
+        rows = [
+            (
+                file_id, first_ordinal + offset, chunk.kind.value, chunk.number, json.dumps(chunk.headings), chunk.start, chunk.end,
+                chunk.text, None if vectors is None else vectors[offset].astype(np.float32).tobytes(),
+            )
+            for offset, chunk in enumerate(chunks)
+        ]
+        with self.transaction():
+            self.db.executemany(
+                'INSERT INTO chunks(file_id, ordinal, kind, number, headings, start, "end", text, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows
+            )
+            self.db.execute("UPDATE files SET chunks_done = ? WHERE id = ?", (first_ordinal + len(chunks), file_id))
+            self._bump(collection)
+
+    def finish_file(self, file_id: int, pages: int, pages_without_text: int, problem: str | None) -> None:
+        self.db.execute(
+            "UPDATE files SET complete = 1, pages = ?, pages_without_text = ?, problem = ? WHERE id = ?",
+            (pages, pages_without_text, problem, file_id),
+        )
+
+    def fail_file(self, collection: Collection, file_id: int, problem: str) -> None:
+        """The file could not be read: its chunks go, the sentence stays until it changes."""
+        with self.transaction():
+            self.db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+            self.db.execute("UPDATE files SET complete = 1, chunks_done = 0, problem = ? WHERE id = ?", (problem, file_id))
+            self._bump(collection)
+
+    def _bump(self, collection: Collection) -> None:
+        self.db.execute("UPDATE collections SET generation = generation + 1 WHERE id = ?", (collection.id,))
+
+    # Reading for retrieval ---------------------------------------------------------------
+
+    def chunk_count(self, collection: Collection) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM chunks JOIN files f ON f.id = chunks.file_id WHERE f.collection_id = ?", (collection.id,))
+        return int(row.fetchone()[0])
+
+    def term_shares(self, terms: Sequence[str]) -> dict[str, float]:
+        """For each FTS term (as the tokenizer writes it: lowercase, no diacritics), the share
+        of all chunks in the index that hold it."""
+        total = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] or 1
+        marks = ",".join("?" * len(terms))
+        rows = self.db.execute(f"SELECT term, doc FROM chunk_terms WHERE term IN ({marks})", list(terms)).fetchall()
+        return {row["term"]: row["doc"] / total for row in rows}
+
+    def keyword_hits(self, collection: Collection, expression: str, limit: int) -> list[int]:
+        """Chunk ids that match the FTS5 `expression`, best (BM25) first."""
+        rows = self.db.execute(
+            """SELECT chunk_text.rowid AS id FROM chunk_text
+               JOIN chunks c ON c.id = chunk_text.rowid JOIN files f ON f.id = c.file_id
+               WHERE chunk_text MATCH ? AND f.collection_id = ? ORDER BY bm25(chunk_text) LIMIT ?""",
+            (expression, collection.id, limit),
+        ).fetchall()
+        return [row["id"] for row in rows]
+
+    def vectors(self, collection: Collection) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, a matrix of their vectors, one row each) for the collection."""
+        rows = self.db.execute(
+            "SELECT c.id, c.vector FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.collection_id = ? AND c.vector IS NOT NULL",
+            (collection.id,),
+        ).fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, collection.dimension or 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, matrix
+
+    def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f'SELECT c.id, f.path, c.text, c.kind, c.number, c.headings, c.start, c."end" FROM chunks c '
+            f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            list(ids),
+        ).fetchall()
+        return {
+            row["id"]: StoredChunk(
+                row["id"], decode_path(row["path"]), row["text"], PlaceKind(row["kind"]), row["number"],
+                tuple(json.loads(row["headings"])), row["start"], row["end"],
+            )
+            for row in rows
+        }
+
+
+def _statements(script: str) -> list[str]:
+    """The schema's statements (a trigger's body holds semicolons of its own)."""
+    statements, current = [], ""
+    for line in script.strip().splitlines():
+        current += line + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
