@@ -120,6 +120,28 @@ def ensure_free_space(folder: Path, needed: int, what: str, margin: int = DISK_M
         ).format(what=what, needed=f"{needed / 1e9:.1f}", free=f"{free / 1e9:.1f}"))
 
 
+def safe_file_name(file_name: str) -> str:
+    """A name that is safe at the top of the models folder, whatever a pack or a URL calls
+    the file: no folder, no leading dot (`.downloads`, `.import-…` are Hearth's own), only
+    letters, digits, '.', '_' and '-', ending in .gguf (never `manifest.json`)."""
+    name = re.split(r"[\\/]", file_name)[-1]
+    cleaned = re.sub(r"[^\w.-]+", "-", name).lstrip(".-")
+    if not cleaned.lower().endswith(".gguf"):
+        cleaned += ".gguf"
+    return "model.gguf" if cleaned == ".gguf" else cleaned
+
+
+IMPORTED_FROM = "Imported from "
+
+
+def shareable_source(source: str) -> str:
+    """A model's source as it may leave this computer (in a pack): an import names only
+    the file it came from, never the folders of the person who imported it."""
+    if source.startswith(IMPORTED_FROM):
+        return IMPORTED_FROM + re.split(r"[\\/]", source.removeprefix(IMPORTED_FROM))[-1]
+    return source
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
 
@@ -209,7 +231,7 @@ class ModelLibrary:
             with self._changing() as entries:
                 entry = self._entry_for(
                     entries, info, stored, digest, name=name or path.stem,
-                    source=source or f"Imported from {path}", license_name=license_name, in_place=not copy,
+                    source=source or f"{IMPORTED_FROM}{path}", license_name=license_name, in_place=not copy,
                 )
                 entries.append(entry)
         except HearthError:
@@ -240,7 +262,7 @@ class ModelLibrary:
             downloaded.unlink(missing_ok=True)
             return existing
         with self._lock:
-            target = self._free_name(file_name)
+            target = self._free_name(safe_file_name(file_name))
             try:
                 downloaded.replace(target)
             except OSError as exc:
