@@ -24,6 +24,7 @@ from app.library.model_names import friendly_name
 from app.modelfile.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, ModelFileError, StorageError
+from app.platform.file_lock import exclusive_lock
 from app.platform.i18n import _, ngettext
 from app.platform.paths import RESOURCES_DIR
 
@@ -166,7 +167,7 @@ class ModelLibrary:
     @contextlib.contextmanager
     def _changing(self) -> Iterator[list[ModelEntry]]:
         """Read, change and save the list as one step: the caller edits the yielded list."""
-        with self._lock, _file_lock(self.models_dir / ".manifest.lock"):
+        with self._lock, exclusive_lock(self.models_dir / ".manifest.lock"):
             entries = self.models()
             yield entries
             self._save(entries)
@@ -401,23 +402,6 @@ class ModelLibrary:
             write_atomically(self._manifest, json.dumps(document, indent=2).encode("utf-8"))
         except OSError as exc:
             raise StorageError(_("The model list could not be saved ({reason}).").format(reason=exc.strerror or exc)) from exc
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (the app and the CLI) where the OS has flock."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: the in-process lock still holds
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def bundled_starter_file() -> Path | None:

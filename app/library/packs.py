@@ -10,13 +10,14 @@ models, so a bad file leaves nothing half-imported behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import stat
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -27,6 +28,7 @@ from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_spac
 from app.library.network import SHA256_HEX
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, StorageError
+from app.platform.file_lock import exclusive_lock
 from app.platform.hashing import ParallelHasher
 from app.platform.i18n import _, ngettext
 
@@ -288,11 +290,49 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
     new = [f for f in models if f.sha256 not in installed]
     ensure_free_space(library.models_dir, sum(f.size for f in new), _("the pack's models"))
     shared = _verified_settings(folder, files)
-    for stale in library.models_dir.glob(".import-*"):  # left by an import that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = library.models_dir / f".import-{uuid.uuid4().hex[:8]}"
     count = _Counter(sum(f.size for f in new), progress)
     added: list[ModelEntry] = []
+    with _staging(library.models_dir) as staging:
+        _import_staged(folder, new, shared, staging, library, settings_file, count, added)
+    already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
+    return ImportResult(added, already, shared is not None)
+
+
+STAGING_LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def _staging(models_dir: Path) -> Iterator[Path]:
+    """A staging folder of this import's own, locked while it runs. Folders that an import
+    killed left behind go first, but never one whose import is still running (two imports
+    at once: the second deleted the first one's folder mid-copy)."""
+    with contextlib.ExitStack() as holding:
+        with exclusive_lock(models_dir / ".pack-imports.lock"):
+            for stale in models_dir.glob(".import-*"):
+                if not stale.is_dir() or stale.is_symlink():
+                    continue
+                with exclusive_lock(stale / STAGING_LOCK, wait=False) as unused:
+                    if unused:
+                        shutil.rmtree(stale, ignore_errors=True)
+            staging = models_dir / f".import-{uuid.uuid4().hex}"
+            staging.mkdir()
+            holding.enter_context(exclusive_lock(staging / STAGING_LOCK))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _import_staged(
+    folder: Path,
+    new: list[PackFile],
+    shared: dict[str, Any] | None,
+    staging: Path,
+    library: ModelLibrary,
+    settings_file: Path,
+    count: _Counter,
+    added: list[ModelEntry],
+) -> None:
     try:
         for item in new:  # every file verified before any is added
             digest = copy_hashed(folder / item.path, staging / item.path, count)
@@ -321,10 +361,6 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
         raise StorageError(
             _("The pack could not be imported ({reason}). Nothing was added.").format(reason=exc.strerror or exc)
         ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
-    return ImportResult(added, already, shared is not None)
 
 
 def _verified_settings(folder: Path, files: list[PackFile]) -> dict[str, Any] | None:

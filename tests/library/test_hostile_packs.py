@@ -180,3 +180,24 @@ def test_a_pack_list_that_is_a_fifo_is_refused_without_hanging(tmp_path: Path) -
     os.mkfifo(usb / PACK_MANIFEST)
     with pytest.raises(PackError, match="not an ordinary file"):
         read_pack(usb)
+
+
+def test_two_imports_at_once_never_delete_each_others_staging_folder(teacher: AppPaths, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    other = student(tmp_path)
+    library = ModelLibrary(other.models_dir)
+    stale = other.models_dir / ".import-left-by-a-killed-import"
+    (stale / "models").mkdir(parents=True)
+    first_staging: list[Path] = []
+
+    def during_first_copy(done: int, total: int) -> None:
+        if not first_staging:  # the first import is copying: a second one runs to the end
+            first_staging.extend(p for p in other.models_dir.glob(".import-*") if p != stale)
+            third = student(tmp_path, "again")
+            import_pack(usb, ModelLibrary(other.models_dir), third.settings_file)
+            assert all(p.is_dir() for p in first_staging), "the second import removed the first one's folder"
+
+    import_pack(usb, library, other.settings_file, progress=during_first_copy)
+    assert first_staging and not stale.exists()
+    assert not list(other.models_dir.glob(".import-*"))
