@@ -155,6 +155,11 @@ _LOCKS_GUARD = threading.Lock()
 # asks for the list often, and a stat is cheaper than a read and a parse. A save replaces
 # the file (a new inode), so a change by any process, the CLI's included, is seen.
 _PARSED: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
+# What Hearth repaired in a library, per manifest file, for the window to show.
+_NOTICES: dict[Path, list[str]] = {}
+# The models folders whose leftovers this process has already removed.
+_CLEANED: set[Path] = set()
+REBUILT_SOURCE = "Found in the models folder when the list of models was rebuilt"
 
 
 class ModelLibrary:
@@ -163,6 +168,32 @@ class ModelLibrary:
         self._manifest = models_dir / MANIFEST_NAME
         with _LOCKS_GUARD:
             self._lock = _MANIFEST_LOCKS.setdefault(self._manifest.absolute(), threading.RLock())
+            first = models_dir.absolute() not in _CLEANED
+            _CLEANED.add(models_dir.absolute())
+        if first:
+            self.clean_leftovers(models_dir)
+
+    @property
+    def notices(self) -> list[str]:
+        """Sentences for the window to show: what Hearth repaired in this library."""
+        with _LOCKS_GUARD:
+            return _NOTICES.setdefault(self._manifest.absolute(), [])
+
+    @staticmethod
+    def clean_leftovers(models_dir: Path) -> None:
+        """Remove what an import killed mid-copy left (a `.part` copy and the empty file
+        that reserved its name); a copy still running holds a lock on its `.part`."""
+        for partial in models_dir.glob("*.part"):
+            if partial.is_symlink() or not partial.is_file():
+                continue
+            with exclusive_lock(partial, wait=False) as unused:
+                if not unused:
+                    continue
+                reserved = partial.with_suffix("")
+                partial.unlink(missing_ok=True)
+                if reserved.is_file() and not reserved.is_symlink() and reserved.stat().st_size == 0:
+                    reserved.unlink()
+                log.info("removed %s, left by an import that was stopped", partial)
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[list[ModelEntry]]:
@@ -189,16 +220,64 @@ class ModelLibrary:
                 cached = _PARSED.get(self._manifest)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            document = json.loads(self._manifest.read_text(encoding="utf-8"))
+            raw = self._read_manifest()
         except FileNotFoundError:
             return []
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             log.warning("model manifest %s unreadable: %s", self._manifest, exc)
             return []
-        raw = document.get("models", []) if isinstance(document, dict) else []
+        if raw is None:
+            return self._rebuilt()
         with _LOCKS_GUARD:
             _PARSED[self._manifest] = (stamp, raw)
         return raw
+
+    def _read_manifest(self) -> list[dict[str, Any]] | None:
+        """The manifest's entries, or None when it is damaged (not JSON, or the wrong shape)."""
+        try:
+            document = json.loads(self._manifest.read_text(encoding="utf-8"))
+        except (ValueError, RecursionError):
+            return None
+        raw = document.get("models") if isinstance(document, dict) else None
+        if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+            return None
+        return raw
+
+    def _rebuilt(self) -> list[dict[str, Any]]:
+        """Keep a damaged manifest aside (never deleted) and list the model files in the
+        folder again (a damaged list emptied the library, and the next import made it final)."""
+        with self._lock:
+            try:
+                raw = self._read_manifest()
+                if raw is not None:  # another thread rebuilt it meanwhile
+                    return raw
+                kept = self._free_name("manifest.damaged-" + time.strftime("%Y%m%d-%H%M%S") + ".json")
+                self._manifest.replace(kept)
+            except OSError as exc:
+                log.warning("damaged model manifest %s could not be kept aside: %s", self._manifest, exc)
+                return []
+            entries: list[ModelEntry] = []
+            for path in sorted(self.models_dir.glob("*.gguf")):
+                if path.is_symlink() or not path.is_file():
+                    continue
+                try:
+                    info, digest = read_gguf_info(path), sha256_of(path)
+                except (ModelFileError, OSError):
+                    continue
+                entries.append(self._entry_for(entries, info, path, digest, name=path.stem, source=REBUILT_SOURCE, license_name=""))
+            try:
+                self._save(entries)
+            except StorageError as exc:
+                log.warning("rebuilt model list not saved: %s", exc)
+            log.warning("model manifest was damaged: kept as %s, rebuilt with %d models", kept, len(entries))
+            self.notices.append(ngettext(
+                "The list of models was damaged. Hearth kept it as {file} and made a new list from the "
+                "{count} model file in the models folder. Models used from other folders must be added again.",
+                "The list of models was damaged. Hearth kept it as {file} and made a new list from the "
+                "{count} model files in the models folder. Models used from other folders must be added again.",
+                len(entries),
+            ).format(file=kept.name, count=len(entries)))
+            return [asdict(entry) for entry in entries]
 
     def get(self, model_id: str) -> ModelEntry | None:
         return next((m for m in self.models() if m.id == model_id), None)
@@ -388,8 +467,9 @@ class ModelLibrary:
             target.touch(exist_ok=False)
         partial = target.with_name(target.name + ".part")
         try:
-            shutil.copyfile(path, partial)
-            partial.replace(target)
+            with exclusive_lock(partial):  # a copy still running: clean_leftovers leaves it alone
+                shutil.copyfile(path, partial)
+                partial.replace(target)
         except OSError as exc:
             partial.unlink(missing_ok=True)
             target.unlink(missing_ok=True)
