@@ -201,3 +201,35 @@ def test_two_imports_at_once_never_delete_each_others_staging_folder(teacher: Ap
     import_pack(usb, library, other.settings_file, progress=during_first_copy)
     assert first_staging and not stale.exists()
     assert not list(other.models_dir.glob(".import-*"))
+
+
+def test_settings_linked_to_dev_zero_and_lists_nested_100000_deep_are_refused_in_words(
+    teacher: AppPaths, tmp_path: Path
+) -> None:
+    linked = tmp_path / "linked"
+    export_all(teacher, linked)
+    (linked / "settings.json").unlink()
+    (linked / "settings.json").symlink_to("/dev/zero")
+    other = student(tmp_path)
+    with pytest.raises(PackError, match="settings.json in the pack is not an ordinary file"):
+        import_pack(linked, ModelLibrary(other.models_dir), other.settings_file)
+
+    deep_list = tmp_path / "deep-list"
+    export_all(teacher, deep_list)
+    (deep_list / PACK_MANIFEST).write_text("[" * 100_000)
+    with pytest.raises(PackError, match="is damaged"):
+        read_pack(deep_list)
+
+    deep_settings = tmp_path / "deep-settings"
+    export_all(teacher, deep_settings)
+    data = b"[" * 100_000
+    (deep_settings / "settings.json").write_bytes(data)
+
+    def fix(document: dict) -> None:  # type: ignore[type-arg]
+        item = next(f for f in document["files"] if f["kind"] == "settings")
+        item["size"], item["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+
+    edited(deep_settings, fix)
+    with pytest.raises(PackError, match="does not hold valid settings"):
+        import_pack(deep_settings, ModelLibrary(other.models_dir), other.settings_file)
+    assert ModelLibrary(other.models_dir).models() == []
