@@ -152,3 +152,30 @@ def test_an_answer_that_is_not_a_list_finds_nothing(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(network, "get_json", lambda url, token="": {"error": "odd"})
     assert hub_search.search_models("x", endpoint="http://127.0.0.1:9") == []
     assert hub_search.list_gguf_files("a/ok", endpoint="http://127.0.0.1:9") == []
+
+
+class _RedirectingHandler(BaseHTTPRequestHandler):
+    """Sends every request to the address after /to/ in its path."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path.removeprefix("/to/"))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1:9/m.gguf", "file:///etc/passwd", "gopher://127.0.0.1:9/m"])
+def test_a_download_redirected_out_of_http_stops_in_words(library: ModelLibrary, target: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RedirectingHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/to/{target}"
+        with pytest.raises(network.NetworkError, match="Hearth only downloads over the web"):
+            Downloader(library, retry_delays=(0.01,), timeout=5).run(job_for_url(url), lambda p: None, threading.Event())
+    finally:
+        server.shutdown()
+        server.server_close()
