@@ -152,11 +152,23 @@ def duration(seconds: float) -> str:
 ProgressCallback = Callable[[Progress], None]
 
 
+def pinned_sha256(text: str) -> str:
+    """A checksum a person gave (--sha256, a catalog entry), checked for form before anything
+    is downloaded: before, `--sha256 notahash` fetched the whole file and then complained."""
+    pin = text.strip().lower()
+    if pin and not network.SHA256_HEX.fullmatch(pin):
+        raise DownloadError(_(
+            "'{value}' is not a sha256 checksum: a checksum is 64 letters and digits (0-9 and a-f). "
+            "Copy it again from where the model is described."
+        ).format(value=text))
+    return pin
+
+
 def job_for_url(url: str, sha256: str = "", name: str = "") -> DownloadJob:
     file_name = Path(urllib.parse.urlsplit(url).path).name or "model.gguf"
     return DownloadJob(
         id=uuid.uuid4().hex[:12], url=url, file_name=file_name, name=name or Path(file_name).stem,
-        expected_sha256=sha256.lower(), source=url,
+        expected_sha256=pinned_sha256(sha256), source=url,
     )
 
 
@@ -165,7 +177,7 @@ def job_for_hub(
 ) -> DownloadJob:
     return DownloadJob(
         id=uuid.uuid4().hex[:12], url="", file_name=Path(repo_file).name, name=name or Path(repo_file).stem,
-        repo=repo, repo_file=repo_file, revision=revision, expected_sha256=sha256.lower(),
+        repo=repo, repo_file=repo_file, revision=revision, expected_sha256=pinned_sha256(sha256),
         license=license_name, source=f"Hugging Face {repo}",
     )
 

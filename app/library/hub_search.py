@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 from app.library import network
 
@@ -36,17 +37,28 @@ class HubFile:
     quantization: str
 
 
+def _count(value: object) -> int:
+    """A count from the Hub's JSON; anything odd ("lots", 1.5, -5, null) counts as 0."""
+    return value if type(value) is int and value >= 0 else 0
+
+
+def _tables(answer: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list answer; odd items, or an answer that is no list, are ignored."""
+    return [item for item in answer if isinstance(item, dict)] if isinstance(answer, list) else []
+
+
 def search_models(query: str, endpoint: str = "", token: str = "", limit: int = 30) -> list[HubModel]:
     """Repos with GGUF files matching `query`, most downloaded first."""
     params = urllib.parse.urlencode(
         {"search": query, "filter": "gguf", "sort": "downloads", "direction": "-1", "limit": str(limit)}
     )
     found = network.get_json(f"{network.hub_endpoint(endpoint)}/api/models?{params}", token)
-    return [
-        HubModel(str(item.get("id") or item.get("modelId")), int(item.get("downloads") or 0), int(item.get("likes") or 0))
-        for item in found
-        if isinstance(item, dict) and (item.get("id") or item.get("modelId"))
-    ]
+    models = []
+    for item in _tables(found):
+        repo = item.get("id") or item.get("modelId")
+        if isinstance(repo, str) and repo:
+            models.append(HubModel(repo, _count(item.get("downloads")), _count(item.get("likes"))))
+    return models
 
 
 def quantization_of(file_name: str) -> str:
@@ -58,12 +70,14 @@ def list_gguf_files(repo: str, revision: str = "main", endpoint: str = "", token
     """The single-file GGUF models in `repo` (subfolders too), smallest first."""
     url = f"{network.hub_endpoint(endpoint)}/api/models/{repo}/tree/{urllib.parse.quote(revision, safe='')}?recursive=true"
     files = []
-    for item in network.get_json(url, token):
-        path = str(item.get("path", ""))
-        if item.get("type") != "file" or not path.lower().endswith(".gguf") or SPLIT_PART.search(path) or PROJECTOR.search(path):
+    for item in _tables(network.get_json(url, token)):
+        path = item.get("path")
+        if not isinstance(path, str) or item.get("type") != "file" or not path.lower().endswith(".gguf"):
             continue
-        lfs = item.get("lfs") or {}
-        files.append(
-            HubFile(repo, path, int(lfs.get("size") or item.get("size") or 0), str(lfs.get("oid") or ""), quantization_of(path))
-        )
+        if SPLIT_PART.search(path) or PROJECTOR.search(path):
+            continue
+        lfs = item["lfs"] if isinstance(item.get("lfs"), dict) else {}
+        oid = lfs.get("oid")
+        sha256 = oid.lower() if isinstance(oid, str) and network.SHA256_HEX.fullmatch(oid.lower()) else ""
+        files.append(HubFile(repo, path, _count(lfs.get("size")) or _count(item.get("size")), sha256, quantization_of(path)))
     return sorted(files, key=lambda f: f.size)

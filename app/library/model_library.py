@@ -24,6 +24,7 @@ from app.library.model_names import friendly_name
 from app.modelfile.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, ModelFileError, StorageError
+from app.platform.file_lock import exclusive_lock
 from app.platform.i18n import _, ngettext
 from app.platform.paths import RESOURCES_DIR
 
@@ -120,6 +121,28 @@ def ensure_free_space(folder: Path, needed: int, what: str, margin: int = DISK_M
         ).format(what=what, needed=f"{needed / 1e9:.1f}", free=f"{free / 1e9:.1f}"))
 
 
+def safe_file_name(file_name: str) -> str:
+    """A name that is safe at the top of the models folder, whatever a pack or a URL calls
+    the file: no folder, no leading dot (`.downloads`, `.import-…` are Hearth's own), only
+    letters, digits, '.', '_' and '-', ending in .gguf (never `manifest.json`)."""
+    name = re.split(r"[\\/]", file_name)[-1]
+    cleaned = re.sub(r"[^\w.-]+", "-", name).lstrip(".-")
+    if not cleaned.lower().endswith(".gguf"):
+        cleaned += ".gguf"
+    return "model.gguf" if cleaned == ".gguf" else cleaned
+
+
+IMPORTED_FROM = "Imported from "
+
+
+def shareable_source(source: str) -> str:
+    """A model's source as it may leave this computer (in a pack): an import names only
+    the file it came from, never the folders of the person who imported it."""
+    if source.startswith(IMPORTED_FROM):
+        return IMPORTED_FROM + re.split(r"[\\/]", source.removeprefix(IMPORTED_FROM))[-1]
+    return source
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
 
@@ -132,6 +155,11 @@ _LOCKS_GUARD = threading.Lock()
 # asks for the list often, and a stat is cheaper than a read and a parse. A save replaces
 # the file (a new inode), so a change by any process, the CLI's included, is seen.
 _PARSED: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
+# What Hearth repaired in a library, per manifest file, for the window to show.
+_NOTICES: dict[Path, list[str]] = {}
+# The models folders whose leftovers this process has already removed.
+_CLEANED: set[Path] = set()
+REBUILT_SOURCE = "Found in the models folder when the list of models was rebuilt"
 
 
 class ModelLibrary:
@@ -140,11 +168,37 @@ class ModelLibrary:
         self._manifest = models_dir / MANIFEST_NAME
         with _LOCKS_GUARD:
             self._lock = _MANIFEST_LOCKS.setdefault(self._manifest.absolute(), threading.RLock())
+            first = models_dir.absolute() not in _CLEANED
+            _CLEANED.add(models_dir.absolute())
+        if first:
+            self.clean_leftovers(models_dir)
+
+    @property
+    def notices(self) -> list[str]:
+        """Sentences for the window to show: what Hearth repaired in this library."""
+        with _LOCKS_GUARD:
+            return _NOTICES.setdefault(self._manifest.absolute(), [])
+
+    @staticmethod
+    def clean_leftovers(models_dir: Path) -> None:
+        """Remove what an import killed mid-copy left (a `.part` copy and the empty file
+        that reserved its name); a copy still running holds a lock on its `.part`."""
+        for partial in models_dir.glob("*.part"):
+            if partial.is_symlink() or not partial.is_file():
+                continue
+            with exclusive_lock(partial, wait=False) as unused:
+                if not unused:
+                    continue
+                reserved = partial.with_suffix("")
+                partial.unlink(missing_ok=True)
+                if reserved.is_file() and not reserved.is_symlink() and reserved.stat().st_size == 0:
+                    reserved.unlink()
+                log.info("removed %s, left by an import that was stopped", partial)
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[list[ModelEntry]]:
         """Read, change and save the list as one step: the caller edits the yielded list."""
-        with self._lock, _file_lock(self.models_dir / ".manifest.lock"):
+        with self._lock, exclusive_lock(self.models_dir / ".manifest.lock"):
             entries = self.models()
             yield entries
             self._save(entries)
@@ -166,16 +220,64 @@ class ModelLibrary:
                 cached = _PARSED.get(self._manifest)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            document = json.loads(self._manifest.read_text(encoding="utf-8"))
+            raw = self._read_manifest()
         except FileNotFoundError:
             return []
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             log.warning("model manifest %s unreadable: %s", self._manifest, exc)
             return []
-        raw = document.get("models", []) if isinstance(document, dict) else []
+        if raw is None:
+            return self._rebuilt()
         with _LOCKS_GUARD:
             _PARSED[self._manifest] = (stamp, raw)
         return raw
+
+    def _read_manifest(self) -> list[dict[str, Any]] | None:
+        """The manifest's entries, or None when it is damaged (not JSON, or the wrong shape)."""
+        try:
+            document = json.loads(self._manifest.read_text(encoding="utf-8"))
+        except (ValueError, RecursionError):
+            return None
+        raw = document.get("models") if isinstance(document, dict) else None
+        if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+            return None
+        return raw
+
+    def _rebuilt(self) -> list[dict[str, Any]]:
+        """Keep a damaged manifest aside (never deleted) and list the model files in the
+        folder again (a damaged list emptied the library, and the next import made it final)."""
+        with self._lock:
+            try:
+                raw = self._read_manifest()
+                if raw is not None:  # another thread rebuilt it meanwhile
+                    return raw
+                kept = self._free_name("manifest.damaged-" + time.strftime("%Y%m%d-%H%M%S") + ".json")
+                self._manifest.replace(kept)
+            except OSError as exc:
+                log.warning("damaged model manifest %s could not be kept aside: %s", self._manifest, exc)
+                return []
+            entries: list[ModelEntry] = []
+            for path in sorted(self.models_dir.glob("*.gguf")):
+                if path.is_symlink() or not path.is_file():
+                    continue
+                try:
+                    info, digest = read_gguf_info(path), sha256_of(path)
+                except (ModelFileError, OSError):
+                    continue
+                entries.append(self._entry_for(entries, info, path, digest, name=path.stem, source=REBUILT_SOURCE, license_name=""))
+            try:
+                self._save(entries)
+            except StorageError as exc:
+                log.warning("rebuilt model list not saved: %s", exc)
+            log.warning("model manifest was damaged: kept as %s, rebuilt with %d models", kept, len(entries))
+            self.notices.append(ngettext(
+                "The list of models was damaged. Hearth kept it as {file} and made a new list from the "
+                "{count} model file in the models folder. Models used from other folders must be added again.",
+                "The list of models was damaged. Hearth kept it as {file} and made a new list from the "
+                "{count} model files in the models folder. Models used from other folders must be added again.",
+                len(entries),
+            ).format(file=kept.name, count=len(entries)))
+            return [asdict(entry) for entry in entries]
 
     def get(self, model_id: str) -> ModelEntry | None:
         return next((m for m in self.models() if m.id == model_id), None)
@@ -209,7 +311,7 @@ class ModelLibrary:
             with self._changing() as entries:
                 entry = self._entry_for(
                     entries, info, stored, digest, name=name or path.stem,
-                    source=source or f"Imported from {path}", license_name=license_name, in_place=not copy,
+                    source=source or f"{IMPORTED_FROM}{path}", license_name=license_name, in_place=not copy,
                 )
                 entries.append(entry)
         except HearthError:
@@ -240,7 +342,7 @@ class ModelLibrary:
             downloaded.unlink(missing_ok=True)
             return existing
         with self._lock:
-            target = self._free_name(file_name)
+            target = self._free_name(safe_file_name(file_name))
             try:
                 downloaded.replace(target)
             except OSError as exc:
@@ -365,8 +467,9 @@ class ModelLibrary:
             target.touch(exist_ok=False)
         partial = target.with_name(target.name + ".part")
         try:
-            shutil.copyfile(path, partial)
-            partial.replace(target)
+            with exclusive_lock(partial):  # a copy still running: clean_leftovers leaves it alone
+                shutil.copyfile(path, partial)
+                partial.replace(target)
         except OSError as exc:
             partial.unlink(missing_ok=True)
             target.unlink(missing_ok=True)
@@ -379,23 +482,6 @@ class ModelLibrary:
             write_atomically(self._manifest, json.dumps(document, indent=2).encode("utf-8"))
         except OSError as exc:
             raise StorageError(_("The model list could not be saved ({reason}).").format(reason=exc.strerror or exc)) from exc
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (the app and the CLI) where the OS has flock."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: the in-process lock still holds
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def bundled_starter_file() -> Path | None:

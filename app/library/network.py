@@ -88,6 +88,17 @@ class _SameHostAuthRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects, but never send the Hub token to another host (the CDN), never
     from https down to http, and never out of http(s) (urllib would follow ftp://)."""
 
+    def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
+        # Checked before urllib's own scheme check, which follows ftp:// and answers
+        # file:// with a bare "error 302".
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            fp.close()
+            _refuse_unsafe_redirect(req.full_url, location)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         _refuse_unsafe_redirect(req.full_url, newurl)
         new = super().redirect_request(req, fp, code, msg, headers, newurl)

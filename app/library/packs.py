@@ -10,22 +10,25 @@ models, so a bad file leaves nothing half-imported behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+import stat
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from app import __version__
 from app.config.settings import Settings, load_settings, save_settings, settings_from_dict
-from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_space
+from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_space, shareable_source
 from app.library.network import SHA256_HEX
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, StorageError
+from app.platform.file_lock import exclusive_lock
 from app.platform.hashing import ParallelHasher
 from app.platform.i18n import _, ngettext
 
@@ -36,6 +39,12 @@ PACK_VERSION = 1
 COPY_CHUNK = 8 * 1024 * 1024
 # The parts of the settings a teacher hands on: how models run and the default assistant.
 SHARED_SETTINGS = ("engine", "sampling", "system_prompt")
+# Engine settings each computer keeps for itself: every laptop uses its own cores.
+OWN_ENGINE_SETTINGS = ("threads",)
+# Read whole, so their size is checked first: a real list is a few KB, settings under 1 KB
+# (a settings.json linked to /dev/zero grew memory without limit).
+MAX_PACK_LIST_BYTES = 16 * 1024 * 1024
+MAX_SETTINGS_BYTES = 1024 * 1024
 
 Progress = Callable[[int, int], None]
 
@@ -125,7 +134,8 @@ def export_pack(
                     "{model} is damaged on this computer (its checksum changed), so it was not "
                     "exported. Delete it and get it again."
                 ).format(model=entry.shown_name))
-            origin = {k: getattr(entry, k) for k in ("name", "license", "source", "repo", "repo_file", "revision", "url")}
+            origin = {k: getattr(entry, k) for k in ("name", "license", "repo", "repo_file", "revision", "url")}
+            origin["source"] = shareable_source(entry.source)
             files.append(PackFile(relative, entry.size, digest, "model", origin))
         base = installer.parent if installer is not None and installer.is_file() else installer
         for item in installer_files:
@@ -136,7 +146,8 @@ def export_pack(
         (destination / "settings.json").unlink(missing_ok=True)
         if settings is not None:
             shared = {key: value for key, value in asdict(settings).items() if key in SHARED_SETTINGS}
-            shared["engine"].pop("threads")  # each laptop uses its own cores
+            for key in OWN_ENGINE_SETTINGS:
+                shared["engine"].pop(key)
             data = json.dumps(shared, indent=2).encode("utf-8")
             write_atomically(destination / "settings.json", data)
             files.append(PackFile("settings.json", len(data), _sha256_bytes(data), "settings"))
@@ -153,18 +164,26 @@ def export_pack(
 
 def read_pack(folder: Path) -> list[PackFile]:
     manifest = folder / PACK_MANIFEST
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+    kind = _file_kind(folder, PACK_MANIFEST)
+    if kind == "missing":
         raise PackError(_(
             "{folder} is not a complete Hearth pack: {file} is missing. If the export was "
             "interrupted, export it again."
-        ).format(folder=folder, file=PACK_MANIFEST)) from exc
-    except (OSError, ValueError) as exc:
+        ).format(folder=folder, file=PACK_MANIFEST))
+    if kind != "file":
+        raise PackError(_not_a_file(PACK_MANIFEST))
+    try:
+        if manifest.stat().st_size > MAX_PACK_LIST_BYTES:
+            raise PackError(_damaged_list(manifest))
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise PackError(_damaged_list(manifest)) from exc
     if not isinstance(document, dict) or document.get("format") != PACK_FORMAT:
         raise PackError(_("{file} is not a Hearth pack list.").format(file=manifest))
-    if document.get("version", 0) > PACK_VERSION:
+    version = document.get("version")
+    if type(version) is not int:
+        raise PackError(_damaged_list(manifest))
+    if version > PACK_VERSION:
         raise PackError(_("This pack was made by a newer Hearth. Update Hearth on this computer first."))
     try:
         files = [PackFile(**raw) for raw in document["files"]]
@@ -178,7 +197,41 @@ def read_pack(folder: Path) -> list[PackFile]:
             raise PackError(
                 _("The pack names a file outside its folder ({file}); it was not imported.").format(file=item.path)
             )
+    seen: set[str] = set()
+    for item in files:
+        if item.path.casefold() in seen:
+            raise PackError(_(
+                "The pack's list of files lists {file} twice, so it is damaged. Export the pack again."
+            ).format(file=item.path))
+        seen.add(item.path.casefold())
     return files
+
+
+def _file_kind(folder: Path, relative: str) -> str:
+    """"file", "missing" or "other" (a link, a pipe, a device, a folder), looking at each
+    part of the path without following a link or opening anything: a FIFO would hang the
+    read, and a link can pull in any file of the computer that made the pack."""
+    path = folder
+    parts = PurePosixPath(relative).parts
+    for number, part in enumerate(parts, start=1):
+        path = path / part
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            return "missing"
+        except OSError:
+            return "other"
+        last = number == len(parts)
+        if stat.S_ISLNK(mode) or (last and not stat.S_ISREG(mode)) or (not last and not stat.S_ISDIR(mode)):
+            return "other"
+    return "file"
+
+
+def _not_a_file(relative: str) -> str:
+    return _(
+        "{file} in the pack is not an ordinary file (it is a link, a device or a pipe), so nothing "
+        "was imported. Copy the pack again from the first computer."
+    ).format(file=relative)
 
 
 def _damaged_list(manifest: Path) -> str:
@@ -199,9 +252,14 @@ def missing_files(folder: Path, files: list[PackFile]) -> list[str]:
     problems = []
     for item in files:
         path = folder / item.path
+        kind = _file_kind(folder, item.path)
+        if kind == "other":
+            raise PackError(_not_a_file(item.path))
         try:
-            size = path.stat().st_size
+            size = path.lstat().st_size if kind == "file" else -1
         except OSError:
+            size = -1
+        if size < 0:
             problems.append(_("{file} (missing)").format(file=item.path))
             continue
         if size != item.size:
@@ -231,11 +289,50 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
     models = [f for f in files if f.kind == "model"]
     new = [f for f in models if f.sha256 not in installed]
     ensure_free_space(library.models_dir, sum(f.size for f in new), _("the pack's models"))
-    for stale in library.models_dir.glob(".import-*"):  # left by an import that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = library.models_dir / f".import-{uuid.uuid4().hex[:8]}"
+    shared = _verified_settings(folder, files)
     count = _Counter(sum(f.size for f in new), progress)
     added: list[ModelEntry] = []
+    with _staging(library.models_dir) as staging:
+        _import_staged(folder, new, shared, staging, library, settings_file, count, added)
+    already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
+    return ImportResult(added, already, shared is not None)
+
+
+STAGING_LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def _staging(models_dir: Path) -> Iterator[Path]:
+    """A staging folder of this import's own, locked while it runs. Folders that an import
+    killed left behind go first, but never one whose import is still running (two imports
+    at once: the second deleted the first one's folder mid-copy)."""
+    with contextlib.ExitStack() as holding:
+        with exclusive_lock(models_dir / ".pack-imports.lock"):
+            for stale in models_dir.glob(".import-*"):
+                if not stale.is_dir() or stale.is_symlink():
+                    continue
+                with exclusive_lock(stale / STAGING_LOCK, wait=False) as unused:
+                    if unused:
+                        shutil.rmtree(stale, ignore_errors=True)
+            staging = models_dir / f".import-{uuid.uuid4().hex}"
+            staging.mkdir()
+            holding.enter_context(exclusive_lock(staging / STAGING_LOCK))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _import_staged(
+    folder: Path,
+    new: list[PackFile],
+    shared: dict[str, Any] | None,
+    staging: Path,
+    library: ModelLibrary,
+    settings_file: Path,
+    count: _Counter,
+    added: list[ModelEntry],
+) -> None:
     try:
         for item in new:  # every file verified before any is added
             digest = copy_hashed(folder / item.path, staging / item.path, count)
@@ -244,7 +341,6 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
                     "{file} in the pack is damaged (its checksum does not match), so nothing was "
                     "imported. Copy the pack again from the first computer."
                 ).format(file=item.path))
-        shared = _verified_settings(folder, files)
         before = {m.id for m in library.models()}
         try:
             for item in new:
@@ -265,21 +361,32 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
         raise StorageError(
             _("The pack could not be imported ({reason}). Nothing was added.").format(reason=exc.strerror or exc)
         ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
-    return ImportResult(added, already, shared is not None)
 
 
 def _verified_settings(folder: Path, files: list[PackFile]) -> dict[str, Any] | None:
     item = next((f for f in files if f.kind == "settings"), None)
     if item is None:
         return None
+    if item.size > MAX_SETTINGS_BYTES:
+        raise PackError(_(
+            "{file} in the pack is too big to be settings ({size} bytes), so nothing was imported."
+        ).format(file=item.path, size=f"{item.size:,}"))
     data = (folder / item.path).read_bytes()
     if _sha256_bytes(data) != item.sha256:
         raise PackError(_("{file} in the pack is damaged, so nothing was imported. Copy the pack again.").format(file=item.path))
-    shared = json.loads(data)
-    return {key: value for key, value in shared.items() if key in SHARED_SETTINGS}
+    try:
+        shared = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        shared = None
+    if not isinstance(shared, dict):
+        raise PackError(_(
+            "{file} in the pack does not hold valid settings, so nothing was imported. Export the pack again."
+        ).format(file=item.path))
+    defaults = asdict(Settings())
+    kept = {key: value for key, value in shared.items() if key in SHARED_SETTINGS and isinstance(value, type(defaults[key]))}
+    if isinstance(kept.get("engine"), dict):
+        kept["engine"] = {key: value for key, value in kept["engine"].items() if key not in OWN_ENGINE_SETTINGS}
+    return kept
 
 
 def _apply_settings(shared: dict[str, Any], settings_file: Path) -> None:

@@ -102,6 +102,14 @@ _SCALARS: dict[int, str] = {
 }
 # Arrays longer than this (token lists) are skipped, not kept.
 _KEEP_ARRAYS_UP_TO = 64
+# Caps that no real model comes near, so that a hostile header cannot make the walk
+# allocate or loop without limit (n_dims = 0xFFFFFFFF took 13 s and 4.2 GB; arrays nested
+# 5,000 deep raised RecursionError). ggml tensors have at most GGML_MAX_DIMS = 4 dimensions;
+# the longest string in a real model is an embedded tokenizer.json (a few MB).
+GGML_MAX_DIMS = 4
+_MAX_STRING_BYTES = 64 * 1024 * 1024
+_MAX_ARRAY_NESTING = 4
+_MAX_ARRAYS_IN_AN_ARRAY = 65_536
 
 
 class _HeaderReader:
@@ -123,8 +131,8 @@ class _HeaderReader:
 
     def string(self) -> str:
         (length,) = self.unpack("Q")
-        if self.offset + length > len(self._buffer):
-            raise ValueError("string runs past the end of the file")
+        if length > _MAX_STRING_BYTES or self.offset + length > len(self._buffer):
+            raise ValueError(f"string of {length} bytes")
         raw = self._buffer[self.offset : self.offset + length]
         self.offset += length
         return raw.decode("utf-8", errors="replace")
@@ -139,7 +147,7 @@ class _HeaderReader:
                 raise ValueError("string array runs past the end of the file")
         self.offset = offset
 
-    def value(self, value_type: int) -> Any:
+    def value(self, value_type: int, depth: int = 0) -> Any:
         if value_type == gguf.GGUFValueType.STRING:
             return self.string()
         if value_type in _SCALARS:
@@ -148,14 +156,21 @@ class _HeaderReader:
             (item_type, count) = self.unpack("IQ")
             if count > len(self._buffer):
                 raise ValueError("array longer than the file")
+            if depth >= _MAX_ARRAY_NESTING:
+                raise ValueError(f"arrays nested deeper than {_MAX_ARRAY_NESTING}")
+            if item_type == gguf.GGUFValueType.ARRAY and count > _MAX_ARRAYS_IN_AN_ARRAY:
+                raise ValueError(f"an array of {count} arrays")
             if item_type in _SCALARS and count > _KEEP_ARRAYS_UP_TO:
                 self.offset += count * struct.calcsize(_SCALARS[item_type])
                 return None
             if item_type == gguf.GGUFValueType.STRING and count > _KEEP_ARRAYS_UP_TO:
                 self._skip_strings(count)
                 return None
-            items = [self.value(item_type) for _item in range(count)]
-            return items if count <= _KEEP_ARRAYS_UP_TO else None
+            if count > _KEEP_ARRAYS_UP_TO:
+                for _item in range(count):
+                    self.value(item_type, depth + 1)
+                return None
+            return [self.value(item_type, depth + 1) for _item in range(count)]
         raise ValueError(f"unknown GGUF value type {value_type}")
 
 
@@ -201,6 +216,8 @@ def _parse(buffer: mmap.mmap) -> _Header:
     for _tensor in range(tensor_count):
         name = reader.string()
         (dims,) = reader.unpack("I")
+        if dims > GGML_MAX_DIMS:
+            raise ValueError(f"tensor with {dims} dimensions")
         shape = reader.unpack("Q" * dims)
         (ggml_type, offset) = reader.unpack("IQ")
         tensors.append((name, math.prod(shape), ggml_type, offset))
@@ -299,7 +316,7 @@ def _unrunnable(header: _Header) -> str | None:
                 kv_count,
             ).format(heads=count, count=kv_count)
     context = metadata.get(f"{arch}.context_length")
-    if isinstance(context, int) and context > MAX_CONTEXT_LENGTH:
+    if isinstance(context, int) and not 0 <= context <= MAX_CONTEXT_LENGTH:
         return ngettext(
             "its context length is {count} token", "its context length is {count} tokens", context
         ).format(count=f"{context:,}")

@@ -63,6 +63,17 @@ def test_pull_a_direct_url_with_a_wrong_sha256_is_refused(tmp_path: Path, hub: H
     assert "No models installed" in hearth(tmp_path, hub, "list").stdout
 
 
+@pytest.mark.parametrize("pin", ["notahash", "ab" * 31, "zz" * 32, "ab" * 33])
+def test_a_sha256_that_is_not_one_is_refused_before_anything_is_downloaded(
+    tmp_path: Path, hub: HubServer, pin: str
+) -> None:
+    for what in (f"{hub.url}/{FILE}", f"{REPO}/{FILE}"):
+        result = hearth(tmp_path, hub, "pull", what, "--sha256", pin)
+        assert result.returncode == 1
+        assert f"'{pin}' is not a sha256 checksum" in result.stderr and "Traceback" not in result.stderr
+    assert hub.log == [], "nothing asked of the server"
+
+
 def test_pull_resumes_after_the_process_is_killed(tmp_path: Path, hub: HubServer) -> None:
     hub.faults.trickle = 0.1  # 0.65 MB/s, 4 s for the file: slow enough to kill it after two blocks
     process = subprocess.Popen(command(tmp_path, hub, "pull", f"{REPO}/{FILE}"), env=env_for(tmp_path, hub),

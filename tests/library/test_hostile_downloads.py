@@ -114,3 +114,68 @@ def test_a_resume_answered_with_the_wrong_range_starts_again_from_zero(
         entry = fetch.run(job_for_url(f"{server.url}/{FILE}", served.sha256), lambda p: None, threading.Event())
         assert entry is not None and entry.sha256 == served.sha256
         assert [r.range_start for r in server.log if r.method == "GET"][-1] == 0
+
+
+ODD_MODELS = [
+    {"id": "a/ok", "downloads": 5, "likes": 1},
+    {"id": "b/lots", "downloads": "lots", "likes": None},
+    {"id": "c/float", "downloads": 1.5, "likes": [1]},
+    {"id": ["not", "a", "name"]},
+    "not a table",
+    None,
+]
+ODD_TREE = [
+    {"type": "file", "path": "good-Q4_K_M.gguf", "size": 10, "lfs": {"oid": "a" * 64, "size": 10}},
+    {"type": "file", "path": "odd-Q8_0.gguf", "size": "big", "lfs": "not a table"},
+    {"type": "file", "path": ["x.gguf"]},
+    {"type": "file", "path": "neg-Q4_0.gguf", "size": -5, "lfs": {"oid": 12, "size": "x"}},
+    "not a table",
+    7,
+]
+
+
+def test_odd_fields_in_the_hubs_answers_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.library import hub_search
+
+    monkeypatch.setattr(network, "get_json", lambda url, token="": ODD_MODELS if "tree" not in url else ODD_TREE)
+    found = hub_search.search_models("x", endpoint="http://127.0.0.1:9")
+    assert [(m.repo, m.downloads, m.likes) for m in found] == [("a/ok", 5, 1), ("b/lots", 0, 0), ("c/float", 0, 0)]
+    files = hub_search.list_gguf_files("a/ok", endpoint="http://127.0.0.1:9")
+    assert sorted((f.path, f.size, f.sha256) for f in files) == [
+        ("good-Q4_K_M.gguf", 10, "a" * 64), ("neg-Q4_0.gguf", 0, ""), ("odd-Q8_0.gguf", 0, "")
+    ]
+
+
+def test_an_answer_that_is_not_a_list_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.library import hub_search
+
+    monkeypatch.setattr(network, "get_json", lambda url, token="": {"error": "odd"})
+    assert hub_search.search_models("x", endpoint="http://127.0.0.1:9") == []
+    assert hub_search.list_gguf_files("a/ok", endpoint="http://127.0.0.1:9") == []
+
+
+class _RedirectingHandler(BaseHTTPRequestHandler):
+    """Sends every request to the address after /to/ in its path."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path.removeprefix("/to/"))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1:9/m.gguf", "file:///etc/passwd", "gopher://127.0.0.1:9/m"])
+def test_a_download_redirected_out_of_http_stops_in_words(library: ModelLibrary, target: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RedirectingHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/to/{target}"
+        with pytest.raises(network.NetworkError, match="Hearth only downloads over the web"):
+            Downloader(library, retry_delays=(0.01,), timeout=5).run(job_for_url(url), lambda p: None, threading.Event())
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -109,7 +109,7 @@ def test_a_damaged_file_stops_the_import_with_nothing_left_behind(teacher: AppPa
     with pytest.raises(PackError, match=f"{damaged.path} in the pack is damaged"):
         import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
     assert ModelLibrary(other.models_dir).models() == []
-    assert not [p for p in other.models_dir.iterdir() if p.name != ".manifest.lock"], "no file, no staging folder"
+    assert not [p for p in other.models_dir.iterdir() if p.suffix != ".lock"], "no file, no staging folder"
 
 
 def test_an_interrupted_export_is_not_a_pack(teacher: AppPaths, tmp_path: Path) -> None:
