@@ -2,8 +2,9 @@
 
 Loads the starter model, answers one prompt through the same code the window
 uses, checks that the store kept the exchange and that the log holds no
-conversation text. Runs in a temporary folder unless --data-dir is given, so
-a user's own data is never touched. No Qt is imported.
+conversation text. Its model entry and conversation always go into a temporary
+folder, also with --data-dir, so a user's own data is never touched: only the
+log, where the report goes, is the user's. No Qt is imported.
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ def _say(text: str) -> None:
 
 def run_self_test(backend_factory: BackendFactory, data_dir: str | None = None) -> int:
     """0 when every check passed. The log goes where this user's logs go (or into
-    --data-dir), so a failed self-test can be looked into afterwards."""
+    --data-dir), so a failed self-test can be looked into afterwards; everything
+    else it writes goes into a temporary folder, deleted when it ends."""
     log_file = resolve_paths(data_dir).log_file
     configure_logging(log_file)
     try:
         with tempfile.TemporaryDirectory(prefix="hearth-self-test-") as scratch:
-            work = resolve_paths(data_dir or scratch)
+            work = resolve_paths(scratch)
             work.ensure()
             _say(describe(build_info()))
             _check(backend_factory, work, log_file)
