@@ -39,6 +39,7 @@ from app.gui.widgets.chat_layout import ChatLayout
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.composer import composer_keys
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
+from app.gui.widgets.notice_bar import NoticeBar
 from app.gui.widgets.settings_dialog import SettingsDialog
 from app.gui.widgets.store_notice import StoreNotice
 from app.gui.workers.inference_worker import InferenceWorker
@@ -118,6 +119,12 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         if crashed_run is not None:
             self.crash_notice.show_run(crashed_run, library.get(crashed_model) is not None)
         self.models.refresh()
+        # Read above: a damaged model list was kept aside and rebuilt (ModelLibrary.notices).
+        self.library_notice = NoticeBar("libraryNotice")
+        notices.insertWidget(notices.indexOf(self.crash_notice), self.library_notice)
+        if library.notices:
+            self.library_notice.text.setText(" ".join(library.notices))
+            self.library_notice.show()
         if not library.models() and bundled_starter_file() is not None:
             # First launch of a bundle: copy its starter model in (the bundle's own folder
             # may be temporary or read-only), so the user can chat straight away.

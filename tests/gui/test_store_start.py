@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from app.gui.app import create_window
+from app.library.model_library import MANIFEST_NAME, ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conversations.test_recovery import (
     CONVERSATIONS,
@@ -21,6 +22,7 @@ from tests.conversations.test_recovery import (
     zero_an_index_page,
 )
 from tests.fakes import FakeBackendFactory
+from tests.gguf_factory import MakeGguf
 from tests.gui.waits import thread_shown
 
 __all__ = ["unwritable"]  # the fixture, used by name below
@@ -112,3 +114,20 @@ def test_a_healthy_file_shows_no_notice(qtbot, paths: AppPaths, fake_factory: Fa
     window.show()
     assert not window.store_notice.isVisible() and not kept_files(paths)
     window.close()
+
+
+def test_a_damaged_model_list_is_rebuilt_and_the_window_says_so(
+    qtbot, paths: AppPaths, fake_factory: FakeBackendFactory, synthetic_gguf: MakeGguf
+) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("Kept.Q4_1.gguf"))
+    (paths.models_dir / MANIFEST_NAME).write_bytes(b"{not json")
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    notice = window.library_notice
+    assert notice.isVisible()
+    [kept] = list(paths.models_dir.glob("manifest.damaged-*.json"))
+    assert notice.text.text().startswith(f"The list of models was damaged. Hearth kept it as {kept.name}")
+    assert window.model_picker.count() == 1, "the model found again is there to choose"
+    qtbot.mouseClick(notice.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not notice.isVisible()

@@ -1,6 +1,6 @@
 """The bar above the chat that tells of something without a dialog, so the window stays
 usable: a model that stopped Hearth last time (crash_notice.py), what happened to the
-conversation file at start (store_notice.py)."""
+conversation file at start (store_notice.py), a model list repaired (main_window.py)."""
 
 from __future__ import annotations
 
