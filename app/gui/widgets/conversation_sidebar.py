@@ -167,6 +167,7 @@ class ConversationSidebar(QWidget):
             clear.setAccessibleName(self.tr("Clear search"))
         self.assistant_filter = QComboBox()
         self.assistant_filter.setAccessibleName(self.tr("Show the conversations of"))
+        self.assistant_filter.view().setAccessibleName(self.tr("Assistants"))
         self.assistant_filter.setToolTip(self.tr("Show only the conversations begun with one assistant"))
         self._assistant_names: dict[str, str] = {}
         self.conversation_list = ConversationList(conversations, shown)
