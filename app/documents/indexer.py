@@ -66,6 +66,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _regular(path: Path) -> bool:
+    """A regular file, or a link to one: a FIFO would block the run, a device read without end."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def find_files(sources: list[Path]) -> tuple[list[Path], list[str]]:
     """The supported files under the sources (files or folders), each once, and a sentence
     for each source or folder that could not be read. A folder reached twice (a symlink
@@ -96,7 +104,7 @@ def find_files(sources: list[Path]) -> tuple[list[Path], list[str]]:
             for name in sorted(files):
                 path = Path(folder) / name
                 # Hidden files, and the lock files Office leaves beside an open document.
-                if not name.startswith((".", "~$")) and is_supported(path):
+                if not name.startswith((".", "~$")) and is_supported(path) and _regular(path):
                     found[path] = None
     return list(found), problems
 
@@ -146,7 +154,7 @@ class Indexer:
                     return outcome
             bytes_done += job.size
             elapsed = self.clock() - started
-            left = (total_bytes - bytes_done) * elapsed / bytes_done if elapsed > 0 else None
+            left = (total_bytes - bytes_done) * elapsed / bytes_done if bytes_done and elapsed > 0 else None
             on_progress(IndexProgress(files_done + 1, len(work), outcome.chunks, left, None))
         return outcome
 
@@ -154,6 +162,9 @@ class Indexer:
         """What indexing `path` needs, or None where it is up to date (or could not be looked at)."""
         try:
             info = path.stat()
+            if not stat.S_ISREG(info.st_mode):  # it was a file when the folder was walked
+                outcome.problems.append(_("{file}: it is not a file Hearth can read").format(file=path.name))
+                return None
             if record is not None and record.complete and (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns):
                 outcome.unchanged += 1
                 return None

@@ -201,3 +201,21 @@ def test_a_file_that_vanishes_during_indexing_is_named_and_dropped_next_time(ind
     assert Retriever(index, None).search(collection, "apples")[0].chunk.path.name == "a.txt"
     again = Indexer(index, None).run(collection)
     assert (again.removed, again.problems) == (1, []) and set(index.files(collection)) == {root / "a.txt"}
+
+
+def test_an_empty_file_a_fifo_and_a_link_to_a_device_are_no_trouble(index: DocumentIndex, folder: Path) -> None:
+    """An empty file first in the folder divided the time left by zero; a FIFO named .txt
+    would block the run for good and a link to /dev/zero would read without end."""
+    (folder / "a-empty.txt").write_text("")
+    os.mkfifo(folder / "b-pipe.txt")
+    (folder / "c-zero.txt").symlink_to("/dev/zero")
+    found, problems = find_files([folder])
+    assert [path.name for path in found] == ["a-empty.txt", "handbook.docx", "notes.md", "report.pdf"]
+    assert problems == []
+    collection = index.create_collection("Handbook")
+    index.add_source(collection, folder)
+    embedder, _counter = word_embedder()
+    collection = index.use_embedder(collection, embedder.identity, 64)
+    outcome = Indexer(index, embedder).run(collection)
+    assert (outcome.indexed, outcome.problems, outcome.stopped) == (4, [], False)
+    assert Retriever(index, embedder).search(collection, "fire drill")[0].chunk.path.name == "notes.md"
