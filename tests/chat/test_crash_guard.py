@@ -133,3 +133,18 @@ def test_llama_cpp_reports_this_cpus_features() -> None:
     if "avx2" in flags:
         assert "AVX2" in features
     assert ("AMX_INT8" in features) <= ("amx_int8" in flags)  # never reported without the CPU flag
+
+
+def test_every_amx_buffer_is_taken_out_of_the_list_and_the_rest_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On any CPU: a list as an AMX machine's llama.cpp hands it out, with a second AMX type."""
+    import ctypes
+
+    from app.backends.llama import cpu_buffers
+
+    names = {1: "AMX", 2: "CPU_REPACK", 3: "amx_bf16", 4: "KLEIDIAI"}
+    array = (ctypes.c_void_p * 5)(1, 2, 3, 4, None)
+    monkeypatch.setattr(cpu_buffers, "_extra_buffer_types", lambda: ctypes.cast(array, ctypes.POINTER(ctypes.c_void_p)))
+    monkeypatch.setattr(cpu_buffers, "_name", names.__getitem__)
+    assert cpu_buffers.without_amx_buffer.__wrapped__()
+    assert cpu_buffers.buffer_names() == ["CPU_REPACK", "KLEIDIAI"]
+    assert list(array) == [2, 4, None, None, None]

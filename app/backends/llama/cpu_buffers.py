@@ -21,7 +21,7 @@ from app.backends.llama.ggml_modules import GGML_BACKEND_DEVICE_TYPE_CPU, ensure
 
 log = logging.getLogger(__name__)
 
-UNSAFE_BUFFER = "AMX"
+UNSAFE_BUFFER = "AMX"  # in a buffer type's name, in any case (llama-cpp-python 0.3.36's llama.cpp: "AMX")
 _GET_EXTRA_BUFFERS = ctypes.CFUNCTYPE(ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p)
 
 
@@ -72,9 +72,9 @@ def without_amx_buffer() -> bool:
     if array is None:
         return False
     entries = _entries(array)
-    kept = [entry for entry in entries if _name(entry) != UNSAFE_BUFFER]
+    kept = [entry for entry in entries if UNSAFE_BUFFER not in _name(entry).upper()]
     for index, entry in enumerate(kept + [None] * (len(entries) - len(kept))):
         array[index] = entry
     if len(kept) < len(entries):
         log.info("llama.cpp's AMX weight buffer left out; repacking into %s", buffer_names() or "nothing")
-    return True
+    return not any(UNSAFE_BUFFER in name.upper() for name in buffer_names())
