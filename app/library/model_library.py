@@ -186,14 +186,17 @@ class ModelLibrary:
         for partial in models_dir.glob("*.part"):
             if partial.is_symlink() or not partial.is_file():
                 continue
-            with exclusive_lock(partial, wait=False) as unused:
-                if not unused:
-                    continue
-                reserved = partial.with_suffix("")
-                partial.unlink(missing_ok=True)
-                if reserved.is_file() and not reserved.is_symlink() and reserved.stat().st_size == 0:
-                    reserved.unlink()
-                log.info("removed %s, left by an import that was stopped", partial)
+            try:  # tidying only: a read-only folder or a file in use must not stop the start
+                with exclusive_lock(partial, wait=False) as unused:
+                    if not unused:
+                        continue
+                    reserved = partial.with_suffix("")
+                    partial.unlink(missing_ok=True)
+                    if reserved.is_file() and not reserved.is_symlink() and reserved.stat().st_size == 0:
+                        reserved.unlink()
+                    log.info("removed %s, left by an import that was stopped", partial)
+            except OSError as exc:
+                log.warning("could not remove %s: %s", partial, exc)
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[list[ModelEntry]]:

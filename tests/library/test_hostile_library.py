@@ -39,3 +39,20 @@ def test_a_killed_imports_leftovers_are_removed_at_the_next_start(paths: AppPath
     ModelLibrary.clean_leftovers(paths.models_dir)
     assert not reserved.exists() and not (paths.models_dir / "Big.gguf.part").exists()
     assert library.file_of(kept).is_file() and [m.id for m in library.models()] == [kept.id]
+
+
+def test_a_leftover_that_cannot_be_removed_never_stops_the_library_opening(
+    paths: AppPaths, synthetic_gguf: MakeGguf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only models folder, or a .part another program holds open on Windows."""
+    library = ModelLibrary(paths.models_dir)
+    kept = library.add(synthetic_gguf("Kept.Q4_1.gguf"))
+    (paths.models_dir / "Big.gguf.part").write_bytes(b"\0" * 4096)
+
+    def refused(self: object, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(paths.models_dir), "unlink", refused)
+    ModelLibrary.clean_leftovers(paths.models_dir)
+    assert (paths.models_dir / "Big.gguf.part").exists()
+    assert [m.id for m in ModelLibrary(paths.models_dir).models()] == [kept.id]
