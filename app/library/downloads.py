@@ -341,8 +341,10 @@ class Downloader:
         if job.size:
             ensure_free_space(self.folder, job.size - have, job.label)
 
-    def _check_room_to_write(self, job: DownloadJob) -> None:
-        if shutil.disk_usage(self.folder).free < SPACE_CHECK_EVERY + DISK_MARGIN:
+    def _check_room_to_write(self, job: DownloadJob, done: int) -> None:
+        """Room for the next stretch (the rest of the file where its size is known and less)."""
+        stretch = min(SPACE_CHECK_EVERY, job.size - done) if job.size and done < job.size else SPACE_CHECK_EVERY
+        if shutil.disk_usage(self.folder).free < stretch + DISK_MARGIN:
             raise StorageError(_(
                 "{model} was stopped because the disk is almost full. Hearth keeps {margin} MB free "
                 "so that your conversations can still be saved. Free some space, then resume the download."
@@ -407,7 +409,7 @@ class Downloader:
                     if not block:
                         break
                     if done >= next_check:  # an endless body must not eat the store's margin
-                        self._check_room_to_write(job)
+                        self._check_room_to_write(job, done)
                         next_check = done + SPACE_CHECK_EVERY
                     out.write(block)
                     hashed.add(block)

@@ -179,3 +179,24 @@ def test_a_download_redirected_out_of_http_stops_in_words(library: ModelLibrary,
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_download_that_just_fits_is_not_stopped_in_its_last_stretch(
+    library: ModelLibrary, synthetic_gguf: MakeGguf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check while writing asked for a whole 4 MB stretch beyond the margin even when
+    less of the file was left: a file that fit with 1 MB to spare was stopped near its end."""
+    model = synthetic_gguf(FILE, parameters=10_000_000)  # 6 MB: one check at 4 MB, 2 MB left
+    real = shutil.disk_usage
+    downloads = library.models_dir / ".downloads"
+
+    def usage(path: object) -> object:
+        written = sum(p.stat().st_size for p in downloads.glob("*.part"))
+        return real(path)._replace(free=DISK_MARGIN + model.stat().st_size + 1024 * 1024 - written)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library_module.shutil, "disk_usage", usage)
+    with HubServer() as server:
+        served = server.serve(FILE, model)
+        entry = Downloader(library, timeout=5).run(job_for_url(f"{server.url}/{FILE}", served.sha256),
+                                                   lambda p: None, threading.Event())
+    assert entry is not None and entry.sha256 == served.sha256
