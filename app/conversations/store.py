@@ -224,7 +224,7 @@ class ConversationStore(Protocol):
 
     def delete_message(self, message_id: int) -> DeletedMessages | None: ...
 
-    def restore_messages(self, deleted: DeletedMessages) -> None: ...
+    def restore_messages(self, deleted: DeletedMessages) -> bool: ...
 
     def conversation_by_uuid(self, conversation_uuid: str) -> Conversation | None: ...
 
@@ -239,7 +239,6 @@ class ConversationStore(Protocol):
     def conversation_settings(self, conversation_id: int) -> dict[str, Any]: ...
 
     def set_conversation_settings(self, conversation_id: int, values: Mapping[str, Any]) -> None: ...
-
 
     # Trash and pins
 
@@ -544,17 +543,17 @@ class SqliteConversationStore:
                 db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (leaf, conversation_id))
         return DeletedMessages(conversation_id, tuple(rows), shown)
 
-    def restore_messages(self, deleted: DeletedMessages) -> None:
+    def restore_messages(self, deleted: DeletedMessages) -> bool:
         """Put back what `delete_message` took, where it was, and show what was shown then.
-        New ids where messages written since took the old ones; the uuids stay. Nothing
-        where the conversation (or the message the first one answered) is gone for good."""
+        The messages get new ids; their uuids stay. False, and nothing put back, where the
+        conversation (or the message the first one answered) is gone for good."""
         with self._write() as db:
             first = deleted.rows[0]
             if not db.execute("SELECT 1 FROM conversations WHERE id = ?", (deleted.conversation_id,)).fetchone() or (
                 first["parent_id"] is not None
                 and not db.execute("SELECT 1 FROM messages WHERE id = ?", (first["parent_id"],)).fetchone()
             ):
-                return
+                return False
             new_ids: dict[int, int] = {}
             for row in deleted.rows:
                 cursor = db.execute(
@@ -569,6 +568,7 @@ class SqliteConversationStore:
                 leaf = new_ids.get(deleted.shown_leaf, deleted.shown_leaf)
                 db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?"
                            " AND EXISTS (SELECT 1 FROM messages WHERE id = ?)", (leaf, deleted.conversation_id, leaf))
+            return True
 
     def mark_interrupted(self) -> int:
         """Replies still marked streaming were cut off by a crash; say so. Returns how many.

@@ -61,7 +61,7 @@ def test_undo_after_new_messages_took_the_old_ids_keeps_both(store: Conversation
     assert deleted is not None
     newer = store.add_message(conversation, a1, Role.USER, "And the stars?")  # SQLite gives the freed id again
     store.add_message(conversation, newer, Role.ASSISTANT, "Too far.")
-    store.restore_messages(deleted)
+    assert store.restore_messages(deleted) is True
     assert contents(store, conversation) == ["Why tides?", "The moon.", "And the sun?", "It helps."]
     store.show_branch(newer)
     assert contents(store, conversation) == ["Why tides?", "The moon.", "And the stars?", "Too far."]
@@ -83,6 +83,15 @@ def test_nothing_comes_back_into_a_conversation_deleted_for_good(store: Conversa
     assert deleted is not None
     store.delete_conversation(conversation)
     store.delete_forever(conversation)
-    store.restore_messages(deleted)
+    assert store.restore_messages(deleted) is False
     assert store.conversation(conversation) is None
     assert store.search("helps") == []
+
+
+def test_nothing_comes_back_under_a_message_deleted_since(store: ConversationStore) -> None:
+    conversation, (q1, _a1, q2, _a2) = two_turns(store)
+    later = store.delete_message(q2)
+    assert later is not None
+    assert store.delete_message(q1) is not None  # what the first deletion answered goes too
+    assert store.restore_messages(later) is False
+    assert store.thread(conversation) == []

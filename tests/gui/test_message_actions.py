@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog
 
+from app.conversations.opener import open_conversations
 from app.gui.app import create_window
 from app.gui.main_window import MainWindow
 from app.gui.shortcuts_sheet import ShortcutsSheet
@@ -358,3 +359,21 @@ def test_a_message_deleted_from_the_more_menu_comes_back_with_ctrl_z(
     qtbot.waitUntil(lambda: thread_shown(window) and "Second answer." not in page(window), timeout=5000)
     assert bar.text.text() == "Message deleted."
     assert "Second question" in page(window)
+
+
+def test_undo_into_a_conversation_deleted_for_good_says_why_nothing_came_back(
+    qtbot, window: MainWindow, paths: AppPaths, fake_backend: FakeBackend
+) -> None:
+    send(qtbot, window, "First question", fake_backend, ["First answer."])
+    session = window.session
+    conversation = session.conversation_id
+    assert conversation is not None
+    deleted = session.delete_message(shown_ids(window)[-1])
+    assert deleted is not None
+    other = open_conversations(paths)  # another window, say, emptied the Trash
+    other.delete_conversation(conversation)
+    other.delete_forever(conversation)
+    session.restore_messages(deleted)
+    assert "deleted for good" in window.statusBar().currentMessage()
+    assert other.conversation(conversation) is None
+    other.close()

@@ -215,11 +215,14 @@ class ChatSession(QObject):
 
     def restore_messages(self, deleted: DeletedMessages) -> None:
         """Put back what `delete_message` took, and show its conversation as it was."""
-        if self.busy and self._streaming_conversation == deleted.conversation_id:
+        if (self.busy and self._streaming_conversation == deleted.conversation_id) or self.reproducing or self._branching:
             self.notice.emit(self.tr("Wait until the reply is written (or stop it), then try again."))
             return
-        if self._saved(lambda: self._store.restore_messages(deleted)) is not False:
+        restored = self._saved(lambda: "restored" if self._store.restore_messages(deleted) else "gone")
+        if restored == "restored":
             self.open(deleted.conversation_id)
+        elif restored == "gone":  # a failed write was told already
+            self.notice.emit(self.tr("The messages cannot come back: their conversation was deleted for good."))
 
     def show_alternative(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""
