@@ -10,11 +10,11 @@ edit a released entry: databases in use were built by exactly that text
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from app.conversations.transaction import transaction
 from app.platform.errors import StorageError
 from app.platform.i18n import _
+from app.platform.sqlite_writes import statements, transaction
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -133,20 +133,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-def statements(script: str) -> Iterator[str]:
-    """The statements of `script`, one at a time.
-
-    A statement ends at a semicolon only where SQLite agrees it is complete, so
-    semicolons inside strings, comments and `CREATE TRIGGER ... BEGIN ...; END;`
-    stay inside their statement (splitting on every `;` broke triggers).
-    """
-    start = 0
-    for end, character in enumerate(script):
-        if character == ";" and sqlite3.complete_statement(script[start : end + 1]):
-            yield script[start : end + 1].strip()
-            start = end + 1
-    if script[start:].strip():
-        yield script[start:].strip()  # the last statement may omit its semicolon
 
 
 def migrate(db: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> None:

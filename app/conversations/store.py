@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from app.conversations.migrations import migrate
 from app.conversations.storage_errors import storage_error
-from app.conversations.transaction import transaction
 from app.conversations.writer_lock import WriterLock
 from app.platform.errors import StorageError
 from app.platform.i18n import N_, _
+from app.platform.sqlite_writes import transaction
 
 if TYPE_CHECKING:
     from app.conversations.search import SearchHit

@@ -12,8 +12,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from app.documents.blocks import PlaceKind
 from app.documents.chunking import Chunk
 from app.platform.errors import StorageError
 from app.platform.i18n import _
+from app.platform.sqlite_writes import statements, transaction
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -136,26 +137,25 @@ class DocumentIndex:
             self.db.execute("PRAGMA journal_mode = WAL")
             # A power cut may lose the last batch (the next run embeds it again), never the file.
             self.db.execute("PRAGMA synchronous = NORMAL")
-            if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
-                with self.transaction():
-                    for statement in _statements(_SCHEMA):
+            with self.transaction():  # read and made under the write lock: two first opens race
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    for statement in statements(_SCHEMA):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as error:
             raise StorageError(_("The documents index {path} cannot be opened: {reason}").format(path=path, reason=error)) from error
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise StorageError(_(
+                "The documents index {path} was written by a newer version of Hearth. Update Hearth to use it."
+            ).format(path=path))
 
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db)
 
     # Collections ------------------------------------------------------------------------
 
@@ -324,14 +324,3 @@ class DocumentIndex:
             )
             for row in rows
         }
-
-
-def _statements(script: str) -> list[str]:
-    """The schema's statements (a trigger's body holds semicolons of its own)."""
-    statements, current = [], ""
-    for line in script.strip().splitlines():
-        current += line + "\n"
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    return statements

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.conversations.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, statements
+from app.conversations.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from app.conversations.store import Role, SqliteConversationStore
+from app.platform.sqlite_writes import statements
 
 # sha256 of each released migration: databases in use were built by exactly this text.
 RELEASED = [

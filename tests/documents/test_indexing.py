@@ -219,3 +219,14 @@ def test_an_empty_file_a_fifo_and_a_link_to_a_device_are_no_trouble(index: Docum
     outcome = Indexer(index, embedder).run(collection)
     assert (outcome.indexed, outcome.problems, outcome.stopped) == (4, [], False)
     assert Retriever(index, embedder).search(collection, "fire drill")[0].chunk.path.name == "notes.md"
+
+
+def test_an_index_from_a_newer_hearth_is_refused_in_words(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "documents.sqlite3"
+    DocumentIndex(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StorageError, match="written by a newer version of Hearth"):
+        DocumentIndex(path)
