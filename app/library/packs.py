@@ -289,11 +289,16 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
     models = [f for f in files if f.kind == "model"]
     new = [f for f in models if f.sha256 not in installed]
     ensure_free_space(library.models_dir, sum(f.size for f in new), _("the pack's models"))
-    shared = _verified_settings(folder, files)
     count = _Counter(sum(f.size for f in new), progress)
     added: list[ModelEntry] = []
-    with _staging(library.models_dir) as staging:
-        _import_staged(folder, new, shared, staging, library, settings_file, count, added)
+    try:  # a pulled USB stick, a folder Hearth may not write
+        shared = _verified_settings(folder, files)
+        with _staging(library.models_dir) as staging:
+            _import_staged(folder, new, shared, staging, library, settings_file, count, added)
+    except OSError as exc:
+        raise StorageError(
+            _("The pack could not be imported ({reason}). Nothing was added.").format(reason=exc.strerror or exc)
+        ) from exc
     already = [str(f.model.get("name") or f.path) for f in models if f.sha256 in installed]
     return ImportResult(added, already, shared is not None)
 
@@ -333,34 +338,29 @@ def _import_staged(
     count: _Counter,
     added: list[ModelEntry],
 ) -> None:
+    for item in new:  # every file verified before any is added
+        digest = copy_hashed(folder / item.path, staging / item.path, count)
+        if digest != item.sha256:
+            raise PackError(_(
+                "{file} in the pack is damaged (its checksum does not match), so nothing was "
+                "imported. Copy the pack again from the first computer."
+            ).format(file=item.path))
+    before = {m.id for m in library.models()}
     try:
-        for item in new:  # every file verified before any is added
-            digest = copy_hashed(folder / item.path, staging / item.path, count)
-            if digest != item.sha256:
-                raise PackError(_(
-                    "{file} in the pack is damaged (its checksum does not match), so nothing was "
-                    "imported. Copy the pack again from the first computer."
-                ).format(file=item.path))
-        before = {m.id for m in library.models()}
-        try:
-            for item in new:
-                origin = {k: str(item.model.get(k, "")) for k in ("repo", "repo_file", "revision", "url")}
-                added.append(library.add_verified(
-                    staging / item.path, file_name=Path(item.path).name, sha256=item.sha256,
-                    name=str(item.model.get("name", "")), license_name=str(item.model.get("license", "")),
-                    source=f"Classroom pack ({item.model.get('source') or 'no source recorded'})", **origin,
-                ))
-            if shared is not None:
-                _apply_settings(shared, settings_file)
-        except BaseException:
-            for entry in library.models():
-                if entry.id not in before:  # what this import added; never a model the user had
-                    library.remove(entry.id)
-            raise
-    except OSError as exc:
-        raise StorageError(
-            _("The pack could not be imported ({reason}). Nothing was added.").format(reason=exc.strerror or exc)
-        ) from exc
+        for item in new:
+            origin = {k: str(item.model.get(k, "")) for k in ("repo", "repo_file", "revision", "url")}
+            added.append(library.add_verified(
+                staging / item.path, file_name=Path(item.path).name, sha256=item.sha256,
+                name=str(item.model.get("name", "")), license_name=str(item.model.get("license", "")),
+                source=f"Classroom pack ({item.model.get('source') or 'no source recorded'})", **origin,
+            ))
+        if shared is not None:
+            _apply_settings(shared, settings_file)
+    except BaseException:
+        for entry in library.models():
+            if entry.id not in before:  # what this import added; never a model the user had
+                library.remove(entry.id)
+        raise
 
 
 def _verified_settings(folder: Path, files: list[PackFile]) -> dict[str, Any] | None:

@@ -219,3 +219,24 @@ def test_a_pack_without_settings_leaves_the_students_settings_alone(teacher: App
     save_settings(Settings(system_prompt="the student's own"), other.settings_file)
     result = import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
     assert not result.settings_applied and load_settings(other.settings_file).system_prompt == "the student's own"
+
+
+def test_settings_that_cannot_be_read_stop_the_import_in_words(
+    teacher: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The USB stick pulled, or a file Hearth may not read: a sentence, and nothing added."""
+    usb = tmp_path / "usb"
+    export_all(teacher, usb)
+    settings = next(f for f in read_pack(usb) if f.kind == "settings")
+    real_read = Path.read_bytes
+
+    def unreadable(path: Path) -> bytes:
+        if path.name == Path(settings.path).name:
+            raise OSError(5, "Input/output error")
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    other = student(tmp_path)
+    with pytest.raises(StorageError, match=r"The pack could not be imported \(Input/output error\). Nothing was added."):
+        import_pack(usb, ModelLibrary(other.models_dir), other.settings_file)
+    assert ModelLibrary(other.models_dir).models() == []
