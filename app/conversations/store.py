@@ -97,6 +97,7 @@ class DeletedMessages:
     column of each message, parents before children, and the leaf the conversation showed."""
 
     conversation_id: int
+    conversation_uuid: str  # the key of its saved KV state, which still holds the text
     rows: tuple[dict[str, Any], ...]
     shown_leaf: int | None
 
@@ -532,7 +533,8 @@ class SqliteConversationStore:
                 return None
             first = rows[0]
             conversation_id = first["conversation_id"]
-            (shown,) = db.execute("SELECT current_leaf_id FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            shown, conversation_uuid = db.execute("SELECT current_leaf_id, uuid FROM conversations WHERE id = ?",
+                                                  (conversation_id,)).fetchone()
             db.execute("DELETE FROM messages WHERE id = ?", (message_id,))  # the rest go by ON DELETE CASCADE
             if shown is None or shown in {row["id"] for row in rows}:
                 sibling = db.execute(
@@ -541,7 +543,7 @@ class SqliteConversationStore:
                 ).fetchone()
                 leaf = _newest_below(db, sibling[0]) if sibling else first["parent_id"]
                 db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (leaf, conversation_id))
-        return DeletedMessages(conversation_id, tuple(rows), shown)
+        return DeletedMessages(conversation_id, conversation_uuid, tuple(rows), shown)
 
     def restore_messages(self, deleted: DeletedMessages) -> bool:
         """Put back what `delete_message` took, where it was, and show what was shown then.

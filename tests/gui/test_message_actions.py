@@ -30,6 +30,7 @@ from app.platform.paths import AppPaths
 from tests.fakes import FakeBackend, FakeBackendFactory
 from tests.gguf_factory import MakeGguf
 from tests.gui.page_links import click, message_link, page_links
+from tests.gui.test_conversation_list_gui import saved_states, state_kept
 from tests.gui.waits import reply_shown, thread_shown
 
 # The "More…" menu pops up at the link; offscreen, Qt says it cannot grab the keyboard for it.
@@ -325,10 +326,12 @@ def test_an_edit_sent_after_the_arrows_showed_another_version_is_still_saved_bes
 
 
 def test_a_message_deleted_from_the_more_menu_comes_back_with_ctrl_z(
-    qtbot, english_plurals: None, window: MainWindow, fake_backend: FakeBackend
+    qtbot, english_plurals: None, window: MainWindow, paths: AppPaths, fake_backend: FakeBackend
 ) -> None:
     send(qtbot, window, "First question", fake_backend, ["First answer."])
     send(qtbot, window, "Second question", fake_backend, ["Second answer."])
+    assert window.session.conversation_id is not None
+    [key] = saved_states(paths, window.session.conversation_id)  # as the engine leaves one after a reply
     second_question = shown_ids(window)[2]
     click(window.chat_view, message_link(window.chat_view, MORE_SCHEME, second_question))
     menu = window.chat_view.more_menu
@@ -340,6 +343,7 @@ def test_a_message_deleted_from_the_more_menu_comes_back_with_ctrl_z(
     assert "First answer." in page(window) and "Second answer." not in page(window)
     bar = window.sidebar.undo_bar
     assert bar.isVisible() and bar.text.text() == "Message deleted, with the message after it."
+    qtbot.waitUntil(lambda: not state_kept(paths, key), timeout=5000)  # it held the deleted text
 
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # a window's shortcuts work while it is active

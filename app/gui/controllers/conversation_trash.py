@@ -40,9 +40,14 @@ class ConversationTrash(QObject):
                                  lambda: self._session.restore(conversation_id))
 
     def delete_message(self, message_id: int) -> None:
-        """Delete a shown message and what follows it, and offer to undo that."""
+        """Delete a shown message and what follows it (and its conversation's saved KV
+        state), and offer to undo that."""
         deleted = self._session.delete_message(message_id)
         if deleted is not None:
+            # The saved KV state holds the deleted text; it is only a cache (one prompt read again).
+            kv_states, key = self._paths.kv_states, deleted.conversation_uuid
+            run_in_background(self, lambda: forget_saved_states(kv_states, [key]),
+                              on_failure=lambda error: log.warning("saved state not deleted: %s", error))
             self._undo_bar.offer(self.tr("Message deleted, with %n after it.", "", deleted.count - 1) if deleted.count > 1
                                  else self.tr("Message deleted."), lambda: self._session.restore_messages(deleted))
 
