@@ -30,6 +30,23 @@ class Block:
     headings: tuple[str, ...] = ()
 
 
+class Outline:
+    """The path of headings above the text read so far: a heading closes those at its
+    level and below."""
+
+    def __init__(self) -> None:
+        self._headings: list[tuple[int, str]] = []
+
+    def enter(self, level: int, title: str) -> None:
+        while self._headings and self._headings[-1][0] >= level:
+            self._headings.pop()
+        self._headings.append((level, title))
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(title for _level, title in self._headings)
+
+
 @dataclass
 class ExtractReport:
     """What an extractor learnt while reading, for the warnings shown beside the file."""

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
-from app.documents.blocks import Block, PlaceKind
+from app.documents.blocks import Block, Outline, PlaceKind
 from app.documents.text_files import detect_encoding
 from app.documents.zip_guard import check_unzipped_size
 
@@ -63,19 +63,12 @@ class _TextParser(HTMLParser):
         return pieces
 
 
-class _Outline:
-    """The path of headings above the text read so far."""
-
-    def __init__(self) -> None:
-        self._headings: list[tuple[int, str]] = []
-
+class _Outline(Outline):
     def blocks(self, pieces: list[tuple[int, str]], kind: PlaceKind, number: int) -> Iterator[Block]:
         for level, text in pieces:
             if level:
-                while self._headings and self._headings[-1][0] >= level:
-                    self._headings.pop()
-                self._headings.append((level, text))
-            yield Block(text, kind, number, tuple(title for _level, title in self._headings))
+                self.enter(level, text)
+            yield Block(text, kind, number, self.path)
 
 
 def read_html(path: Path) -> Iterator[Block]:

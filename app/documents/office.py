@@ -13,30 +13,16 @@ import pptx
 from docx.table import Table
 from odf import opendocument, teletype
 
-from app.documents.blocks import Block, PlaceKind
+from app.documents.blocks import Block, Outline, PlaceKind
 from app.documents.zip_guard import check_unzipped_size
 
 _HEADING_STYLE = re.compile(r"^(?:Heading|Title)\s*(\d*)$")
 
 
-class _Outline:
-    def __init__(self) -> None:
-        self._headings: list[tuple[int, str]] = []
-
-    def enter(self, level: int, title: str) -> None:
-        while self._headings and self._headings[-1][0] >= level:
-            self._headings.pop()
-        self._headings.append((level, title))
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        return tuple(title for _level, title in self._headings)
-
-
 def read_docx(path: Path) -> Iterator[Block]:
     check_unzipped_size(path)
     document = docx.Document(str(path))
-    outline = _Outline()
+    outline = Outline()
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             for row in item.rows:
@@ -56,7 +42,7 @@ def read_docx(path: Path) -> Iterator[Block]:
 def read_odt(path: Path) -> Iterator[Block]:
     check_unzipped_size(path)
     document = opendocument.load(str(path))
-    outline = _Outline()
+    outline = Outline()
     for element in _in_order(document.text):
         text = teletype.extractText(element).strip()
         if not text:

@@ -11,7 +11,7 @@ from typing import TextIO
 
 import charset_normalizer
 
-from app.documents.blocks import Block
+from app.documents.blocks import Block, Outline
 
 # The encoding is guessed from the start of the file; charset-normalizer needs about
 # 16 KB to tell the legacy single-byte encodings apart, 64 KB leaves room for a long header.
@@ -77,24 +77,19 @@ def read_text(path: Path, style: str) -> Iterator[Block]:
 
 
 def _paragraphs(lines: Iterator[str], style: str) -> Iterator[Block]:
-    headings: list[tuple[int, str]] = []
+    outline = Outline()
     rst_levels: list[str] = []
     pending: list[str] = []
     size = 0
 
-    def path() -> tuple[str, ...]:
-        return tuple(text for _level, text in headings)
-
     def enter(level: int, title: str) -> Block:
-        while headings and headings[-1][0] >= level:
-            headings.pop()
-        headings.append((level, title))
-        return Block(title, headings=path())
+        outline.enter(level, title)
+        return Block(title, headings=outline.path)
 
     for line in lines:
         if style == "markdown" and (match := _MARKDOWN_HEADING.match(line)):
             if pending:
-                yield Block("\n".join(pending), headings=path())
+                yield Block("\n".join(pending), headings=outline.path)
                 pending, size = [], 0
             yield enter(len(match.group(1)), match.group(2))
             continue
@@ -104,7 +99,7 @@ def _paragraphs(lines: Iterator[str], style: str) -> Iterator[Block]:
             if pending and _RST_UNDERLINE.match(pending[-1]):
                 pending.pop()  # the overline of an overlined title
             if pending:
-                yield Block("\n".join(pending), headings=path())
+                yield Block("\n".join(pending), headings=outline.path)
             pending, size = [], 0
             if underline.group(1) not in rst_levels:
                 rst_levels.append(underline.group(1))
@@ -112,13 +107,13 @@ def _paragraphs(lines: Iterator[str], style: str) -> Iterator[Block]:
             continue
         if not line.strip():
             if pending:
-                yield Block("\n".join(pending), headings=path())
+                yield Block("\n".join(pending), headings=outline.path)
                 pending, size = [], 0
             continue
         pending.append(line)
         size += len(line)
         if size >= MAX_PARAGRAPH:
-            yield Block("\n".join(pending), headings=path())
+            yield Block("\n".join(pending), headings=outline.path)
             pending, size = [], 0
     if pending:
-        yield Block("\n".join(pending), headings=path())
+        yield Block("\n".join(pending), headings=outline.path)
