@@ -66,7 +66,7 @@ def run_docs(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_
         collection = index.collection(args.name)
         backend = None
         try:
-            backend, embedder = _embedder(args.embedder, collection, paths, policy, backend_factory)
+            backend, embedder = _embedder(args.embedder, collection, paths, policy, backend_factory, command == "search")
             if command == "index":
                 return _index(index, collection, embedder)
             return _search(index, collection, embedder, " ".join(args.question), args.limit)
@@ -120,10 +120,12 @@ def _remove(index: DocumentIndex, name: str, sources: list[Path]) -> int:
 
 
 def _embedder(
-    choice: str | None, collection: Collection, paths: AppPaths, policy: Policy, backend_factory: BackendFactory
+    choice: str | None, collection: Collection, paths: AppPaths, policy: Policy, backend_factory: BackendFactory,
+    searching: bool,
 ) -> tuple[Backend | None, Embedder | None]:
     """The embedding model asked for, or the one that built the collection; none at all
-    gives keyword search only (and says what a model would add)."""
+    gives keyword search only (and says what a model would add). A search with another
+    model than the collection's is refused: its vectors would match nothing."""
     library = ModelLibrary(paths.models_dir)
     if choice and Path(choice).suffix.lower() == ".gguf":
         model_path, identity = Path(choice), sha256_of(Path(choice))
@@ -142,6 +144,11 @@ def _embedder(
             "No embedding model: keyword search only. With one (--embedder), Hearth also finds passages that say the same in other words."
         ), file=sys.stderr)
         return None, None
+    if choice and searching and collection.embedder and identity != collection.embedder:
+        raise HearthError(_(
+            "“{name}” was indexed with another embedding model, so {model} cannot search it by meaning. "
+            "Leave out --embedder to use the one it was indexed with, or index it again with this one."
+        ).format(name=collection.name, model=model_path.name))
     if not policy.allows(model_path.stem, model_path.name):
         raise HearthError(_("Your administrator does not allow the model {model} on this computer.").format(model=model_path.name))
     backend = backend_factory.create(CrashMarker(paths.crash_markers))

@@ -59,3 +59,7 @@ def test_a_question_in_other_words_finds_its_file_and_page_with_minilm(tmp_path:
     found = hearth(data, "search", "Year 9", "What time can pupils eat their midday meal?", "--embedder", str(minilm_path))
     assert found.returncode == 0, found.stderr
     assert found.stdout.startswith("[1] canteen.pdf, page 3\n    Lunch is served"), found.stdout
+    other = tmp_path / "other-embedder.gguf"  # another file: another identity, checked before it loads
+    other.write_bytes(minilm_path.read_bytes() + b"\0")
+    mismatched = hearth(data, "search", "Year 9", "lunch", "--embedder", str(other))
+    assert mismatched.returncode == 1 and "was indexed with another embedding model" in mismatched.stderr
