@@ -93,8 +93,11 @@ class _SameHostAuthRedirects(urllib.request.HTTPRedirectHandler):
         # file:// with a bare "error 302".
         location = headers.get("location") or headers.get("uri")
         if location:
-            fp.close()
-            _refuse_unsafe_redirect(req.full_url, location)
+            try:
+                _refuse_unsafe_redirect(req.full_url, location)
+            except NetworkError:
+                fp.close()  # only a refused redirect's body is left unread; urllib reads the others
+                raise
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
