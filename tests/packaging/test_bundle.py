@@ -17,7 +17,10 @@ from llama_dist import BASELINE_LABEL, default_cache
 
 pytestmark = pytest.mark.bundle
 
-SIZE_LIMIT = 250 * 1000 * 1000  # the Linux one-folder bundle, without a model
+# The Linux one-folder bundle, without a model: 244 MB on 2026-11-23, 287 MB with the
+# documents readers (2026-12-03: pypdfium2 9 MB, lxml 12 MB, Pillow 22 MB for python-pptx,
+# python-docx/pptx, openpyxl and odfpy 10 MB). docs/PERFORMANCE.md says what could go.
+SIZE_LIMIT = 300 * 1000 * 1000
 # Read at import, before the fixtures point HOME at a temporary folder: the distribution
 # llama.cpp compiles once per machine (5 minutes here), not once per test run.
 LLAMA_CACHE = default_cache()
