@@ -31,8 +31,17 @@ def read_xlsx(path: Path) -> Iterator[Block]:
 
 
 def read_csv(path: Path) -> Iterator[Block]:
-    csv.field_size_limit(MAX_LINE)
+    """Rows from lines of at most MAX_LINE characters (a 1 GB single line is read in
+    pieces, never held as one row). A record with a field over csv's field limit (128 KB
+    by default; a quoted field may span lines) is left out, and the rest are read."""
     with path.open(encoding=detect_encoding(path), errors="replace", newline="") as stream:
-        for row in csv.reader(stream):
+        rows = csv.reader(iter(lambda: stream.readline(MAX_LINE), ""))
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error:
+                continue
             if text := _row_text(row):
                 yield Block(text)

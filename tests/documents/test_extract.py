@@ -134,3 +134,18 @@ def test_a_line_longer_than_a_read_is_cut_between_words(tmp_path: Path) -> None:
     words = [f"w{number}" for number in range(20_000)]
     path.write_text(" ".join(words))
     assert [word for block in read(path)[0] for word in block.text.split()] == words
+
+
+def test_a_csv_with_a_huge_field_or_a_huge_line_keeps_its_other_rows(tmp_path: Path) -> None:
+    import csv
+
+    limit = csv.field_size_limit()
+    huge_field = tmp_path / "notes.csv"
+    huge_field.write_text('room,teacher\n"' + "x" * 200_000 + '",Ms Long\nB12,Ms Okafor\n')
+    blocks, _report = read(huge_field)  # the long row is kept or left out by csv's limit; never the file
+    assert blocks[0].text == "room | teacher" and blocks[-1].text == "B12 | Ms Okafor"
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["cell"] * 100_000) + "\nB12,Ms Okafor\n")  # 500 KB on one line
+    blocks, _report = read(wide)
+    assert blocks[-1].text == "B12 | Ms Okafor" and len(blocks) > 1, "the line came in pieces"
+    assert csv.field_size_limit() == limit, "the process's csv limit is left alone"
