@@ -373,6 +373,7 @@ class Downloader:
                 hashed.restart()
                 if response.status == 206:  # a range from the wrong place: ask again from 0
                     part.unlink(missing_ok=True)
+                    response.close()  # not held open while the whole file comes again
                     return self._fetch(job, part, hashed, progress, stop)
                 have = 0
             length = response.headers.get("Content-Length")
