@@ -7,7 +7,6 @@ while the file is unchanged (chunking is deterministic, so its first chunks are 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
@@ -22,13 +21,13 @@ from app.documents.chunking import Chunk, chunk_blocks
 from app.documents.embedders import Embedder
 from app.documents.extract import extract, is_supported
 from app.documents.index import Collection, DocumentIndex, FileRecord
+from app.library.model_library import sha256_of
 from app.platform.errors import DocumentError
 from app.platform.i18n import _
 
 # Chunks embedded per call (and stored per transaction). The llama backend embeds a batch in
 # one decode; 32 chunks of ~250 tokens fit its 8,192-token batch, and a kill loses at most 32.
 BATCH_CHUNKS = 32
-_HASH_BLOCK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,14 +55,6 @@ def _never() -> bool:
 
 def _ignore(_progress: IndexProgress) -> None:
     return None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _regular(path: Path) -> bool:
@@ -168,7 +159,7 @@ class Indexer:
             if record is not None and record.complete and (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns):
                 outcome.unchanged += 1
                 return None
-            sha256 = file_sha256(path)
+            sha256 = sha256_of(path)
         except PermissionError:
             outcome.problems.append(_("{file}: Hearth has no permission to read it").format(file=path.name))
             return None
