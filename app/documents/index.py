@@ -111,17 +111,11 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as retrieval hands it out, with its file."""
+class StoredChunk(Chunk):
+    """A chunk as retrieval hands it out, with its id and its file."""
 
     id: int
     path: Path
-    text: str
-    kind: PlaceKind
-    number: int
-    headings: tuple[str, ...]
-    start: int
-    end: int
 
 
 class DocumentIndex:
@@ -319,8 +313,8 @@ class DocumentIndex:
         ).fetchall()
         return {
             row["id"]: StoredChunk(
-                row["id"], decode_path(row["path"]), row["text"], PlaceKind(row["kind"]), row["number"],
-                tuple(json.loads(row["headings"])), row["start"], row["end"],
+                row["text"], PlaceKind(row["kind"]), row["number"], tuple(json.loads(row["headings"])),
+                row["start"], row["end"], id=row["id"], path=decode_path(row["path"]),
             )
             for row in rows
         }
