@@ -8,11 +8,12 @@ import sys
 import threading
 from pathlib import Path
 
-from app.backends.base import Backend, BackendFactory, LoadOptions, ModelRef
+from app.backends.base import Backend, BackendFactory
 from app.config.policy import Policy
 from app.config.settings import load_settings
 from app.documents.blocks import PlaceKind
-from app.documents.embedders import Embedder, prefixes_for
+from app.documents.embedder_loading import chosen_embedder, load_embedder
+from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer, IndexProgress
 from app.documents.retrieve import Passage, Retriever
@@ -127,23 +128,19 @@ def _embedder(
     gives keyword search only (and says what a model would add). A search with another
     model than the collection's is refused: its vectors would match nothing."""
     library = ModelLibrary(paths.models_dir)
+    settings = policy.apply(load_settings(paths.settings_file))
     if choice and Path(choice).suffix.lower() == ".gguf":
         model_path, identity = Path(choice), sha256_of(Path(choice))
-    elif choice:
-        entry = library.get(choice)
-        if entry is None:
-            raise HearthError(_("There is no '{model}' model installed. Run 'hearth models list' to see what is.").format(model=choice))
-        model_path, identity = library.file_of(entry), entry.sha256
-    elif collection.embedder:
-        entry = next((m for m in library.models() if m.sha256 == collection.embedder), None)
-        if entry is None:
-            raise HearthError(_("The embedding model that indexed “{name}” is not installed: give one with --embedder.").format(name=collection.name))
-        model_path, identity = library.file_of(entry), entry.sha256
     else:
-        print("hearth: " + _(
-            "No embedding model: keyword search only. With one (--embedder), Hearth also finds passages that say the same in other words."
-        ), file=sys.stderr)
-        return None, None
+        entry = chosen_embedder(library, choice or settings.documents.embedder, collection.embedder)
+        if entry is None and collection.embedder:
+            raise HearthError(_("The embedding model that indexed “{name}” is not installed: give one with --embedder.").format(name=collection.name))
+        if entry is None:
+            print("hearth: " + _(
+                "No embedding model: keyword search only. With one (--embedder), Hearth also finds passages that say the same in other words."
+            ), file=sys.stderr)
+            return None, None
+        model_path, identity = library.file_of(entry), entry.sha256
     if choice and searching and collection.embedder and identity != collection.embedder:
         raise HearthError(_(
             "“{name}” was indexed with another embedding model, so {model} cannot search it by meaning. "
@@ -152,11 +149,7 @@ def _embedder(
     if not policy.allows(model_path.stem, model_path.name):
         raise HearthError(_("Your administrator does not allow the model {model} on this computer.").format(model=model_path.name))
     backend = backend_factory.create(CrashMarker(paths.crash_markers))
-    facts = backend.load(ModelRef(path=model_path), LoadOptions(policy.apply(load_settings(paths.settings_file)).engine))
-    if not facts.capabilities.embeddings:
-        backend.unload()
-        raise HearthError(_("{model} is a chat model, not an embedding model.").format(model=model_path.name))
-    return backend, Embedder(backend.embed, identity, prefixes_for(f"{facts.name} {model_path.name}"))
+    return backend, load_embedder(backend, model_path, identity, settings.engine)
 
 
 def _index(index: DocumentIndex, collection: Collection, embedder: Embedder | None) -> int:

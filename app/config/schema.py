@@ -188,10 +188,31 @@ HUB_ENDPOINT = TextSetting(
     label=N_("Download models from"),
     help=N_("Where models are downloaded from: leave empty for Hugging Face, or enter your school's or company's mirror."),
 )
+# How many passages of the attached documents a question brings into the prompt. Each is
+# about 1,000 characters (app/documents/chunking.py), some 250 tokens: on a CPU reading
+# them is most of the wait before the first word. 0 (Automatic): as many as fit in a
+# quarter of the context, 2 to 8 (app/chat/grounding.py).
+DOCUMENT_PASSAGES = NumberSetting(
+    name="document_passages", path=("documents", "passages"), default=0, minimum=0, maximum=32, step=1,
+    special=N_("Automatic"),
+    label=N_("Passages per question"),
+    help=N_("How many passages of the attached documents each question brings along. More can answer more, "
+            "but the first word takes longer. 0 (Automatic): as many as suit the model's context."),
+    advanced=True,
+)
+# A model's id in the library; empty: the first embedding model installed.
+DOCUMENT_EMBEDDER = TextSetting(
+    name="document_embedder", path=("documents", "embedder"), default="", placeholder="automatic",
+    clean=lambda text: text.strip(), accepts="an installed embedding model's id, or empty",
+    label=N_("Embedding model for documents"),
+    help=N_("The model that finds passages that say the same as a question in other words, by its id as the "
+            "library shows it. Empty: the first embedding model installed. Without one, passages are found by their words."),
+    advanced=True,
+)
 
 SETTINGS: tuple[Setting, ...] = (
     CONTEXT_LENGTH, THREADS, SAVED_STATE_MB, TEMPERATURE, TOP_P, MAX_TOKENS, REPEAT_PENALTY, SEED, SYSTEM_PROMPT,
-    DEFAULT_ASSISTANT, HUB_ENDPOINT,
+    DEFAULT_ASSISTANT, HUB_ENDPOINT, DOCUMENT_PASSAGES, DOCUMENT_EMBEDDER,
 )
 BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
 

@@ -62,10 +62,20 @@ class LibrarySettings:
 
 
 @dataclass
+class DocumentSettings:
+    """How the user's documents are used in chat. `passages` 0: as many as suit the context;
+    `embedder` empty: the first embedding model installed."""
+
+    passages: int = schema.DOCUMENT_PASSAGES.default
+    embedder: str = schema.DOCUMENT_EMBEDDER.default
+
+
+@dataclass
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     library: LibrarySettings = field(default_factory=LibrarySettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     system_prompt: str = schema.SYSTEM_PROMPT.default
     default_assistant: str = schema.DEFAULT_ASSISTANT.default
     last_model_id: str = ""

@@ -22,6 +22,9 @@ from app.platform.i18n import _, ngettext
 log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
+# Encoders that only embed: llama.cpp loads them with embeddings on, and they cannot reply.
+# The library lists them as embedding models for the documents index.
+EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "modern-bert", "neo-bert"})
 
 
 @dataclass(frozen=True)

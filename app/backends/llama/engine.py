@@ -59,7 +59,7 @@ from app.backends.llama.streamed_text import StreamedText
 from app.backends.llama.template_guard import RenderLimits, TemplateFault, TemplateStopped, fault_message, render_chat_template
 from app.config.settings import EngineSettings, SamplingSettings, usable_context
 from app.modelfile.fit import memory_warning
-from app.modelfile.gguf_info import GgufInfo, keys_fit_q8_0, read_gguf_info
+from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES, GgufInfo, keys_fit_q8_0, read_gguf_info
 from app.platform.crash_marker import ANSWERING, LOADING, CrashMarker, EngineRun
 from app.platform.errors import ChatTemplateError, ModelLoadError, PromptTooLongError, StoppedError
 from app.platform.hardware import available_memory, physical_cores
@@ -93,7 +93,6 @@ REPACKING_UNSAFE_WITH = frozenset({"AMX_INT8"})
 # embeddings on (pooled as its GGUF says) and it cannot reply.
 CHAT_CAPABILITIES = Capabilities(chat=True, embeddings=False, prompt_formats=tuple(FORMAT_CHOICES))
 EMBEDDING_CAPABILITIES = Capabilities(chat=False, embeddings=True)
-EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "modern-bert", "neo-bert"})
 
 
 @functools.cache

@@ -444,6 +444,7 @@ class ChatSession(QObject):
         self._reproducing = self._request_id
         settings = self._settings.current()
         self.state_changed.emit()
+        self._worker.chat_waiting.set()
         self.request_reproduce.emit(ReproduceRequest(
             self._request_id, message_id, copy.deepcopy(settings),
             settings.preferences_of(self._loader.model_id).prompt_format, self._settings.locked, self._model_file(),
@@ -472,6 +473,7 @@ class ChatSession(QObject):
         self.state_changed.emit()
         settings = self._settings.current()
         preference = settings.preferences_of(self._loader.model_id).prompt_format
+        self._worker.chat_waiting.set()  # before the request is queued: indexing then stops behind it
         self.request_generate.emit(
             ReplyRequest(
                 self._request_id, parent_id, copy.deepcopy(settings), preference, self._settings.locked, self._model_file()

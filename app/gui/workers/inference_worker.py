@@ -25,6 +25,7 @@ from app.chat.titles import TitleRequest, write_title
 from app.config.settings import Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
+from app.documents.embedder_loading import LoadedEmbedder
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import HearthError
 from app.platform.paths import AppPaths
@@ -86,6 +87,13 @@ class InferenceWorker(QObject):
         # The load the GUI wants now, set directly from the GUI thread (an int assignment is
         # atomic); a queued load for another id is skipped, a running one abandoned. -1: none.
         self.wanted_load = 0
+        # Set from the GUI thread when the user asks for a reply, cleared when this thread
+        # begins it: indexing documents on this thread stops after its batch and goes on
+        # after the reply (app/gui/workers/indexing_worker.py). The chat comes first.
+        self.chat_waiting = threading.Event()
+        # The embedding model for the documents, used on this thread only: by the replies
+        # (the question's vector) and by indexing. Separate from the chat model.
+        self.embedders = LoadedEmbedder(lambda: backend_factory.create(CrashMarker(paths.crash_markers)))
 
     @property
     def capabilities(self) -> Capabilities:
@@ -132,6 +140,7 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def generate(self, request: ReplyRequest) -> None:
+        self.chat_waiting.clear()
         self.cancel.clear()
         pending: list[str] = []
         last_flush = time.monotonic()
@@ -180,6 +189,7 @@ class InferenceWorker(QObject):
     @Slot(object)
     def reproduce(self, request: ReproduceRequest) -> None:
         """Write a reply again on this thread (the one that owns the model); nothing is saved."""
+        self.chat_waiting.clear()
         self.cancel.clear()
         try:
             backend, store = self._ensure()
@@ -216,6 +226,7 @@ class InferenceWorker(QObject):
         if self._backend is not None:
             self._backend.unload()
             self._backend = None
+        self.embedders.unload()
         if self._store is not None:
             self._store.close()
             self._store = None
