@@ -25,6 +25,7 @@ from app.assistants.in_force import (
 )
 from app.assistants.model import Assistant
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
+from app.chat.grounding import DocumentGrounder, Grounding, grounded_question, passage_count, with_sources
 from app.chat.provenance import ModelFile, as_reported, record
 from app.config.settings import Settings
 from app.conversations.store import Conversation, ConversationStore, GrowingReply
@@ -35,6 +36,7 @@ class ReplyResult:
     message_id: int
     text: str
     stats: ReplyStats
+    grounding: Grounding | None = None  # what the attached documents gave the question
 
 
 AssistantLookup = Callable[[str], Assistant | None]
@@ -84,6 +86,7 @@ def generate_reply(
     locked: Collection[str],
     model_file: ModelFile | None = None,
     assistants: AssistantLookup = no_assistants,
+    documents: DocumentGrounder | None = None,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
@@ -101,6 +104,10 @@ def generate_reply(
 
     `assistants`: finds the conversation's assistant by its id, whose sampling settings and
     system prompt then apply below the conversation's own and the administrator's.
+
+    `documents`: finds passages in the collections attached to the conversation; they go
+    into the question the model reads, and into the provenance as the reply's sources
+    (app/chat/grounding.py). None: the conversation is answered without its documents.
     """
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
@@ -111,14 +118,24 @@ def generate_reply(
     chosen = sampling_in_force(forced)
     seed_was_random = chosen.seed < 0
     sampling = replace(chosen, seed=random.getrandbits(31)) if seed_was_random else chosen
-    request = ChatRequest(system_prompt, history, sampling, format_preference, conversation.uuid if conversation is not None else "")
     facts = backend.loaded
+    names = store.attached_documents(conversation_id) if documents is not None else []
+    grounding = None
+    if documents is not None and names and facts is not None:
+        grounding = documents.ground(
+            names, path[-1].content, passage_count(settings.documents.passages, facts.context_length),
+            facts.context_length // 2, backend.count_tokens,
+        )
+        history = (*history[:-1], ChatTurn(path[-1].role, grounded_question(path[-1].content, grounding.sources)))
+    request = ChatRequest(system_prompt, history, sampling, format_preference, conversation.uuid if conversation is not None else "")
     provenance = (
         record(facts, model_file, sampling, seed_was_random, format_preference, system_prompt,
                (conversation.assistant_id if conversation is not None else None) or "",
                assistant_name=assistant.shown_name if assistant is not None else "")
         if facts is not None else None
     )
+    if provenance is not None and grounding is not None:
+        provenance.update(with_sources(grounding))
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it
 
     def begin(omitted_turns: int) -> None:
@@ -144,4 +161,4 @@ def generate_reply(
     # searchable), with the record written when it began.
     if provenance is not None and (reported := as_reported(provenance, stats)) != provenance:
         store.set_provenance(message_id, reported)
-    return ReplyResult(message_id, growing.text, stats)
+    return ReplyResult(message_id, growing.text, stats, grounding)

@@ -9,15 +9,16 @@ import threading
 from pathlib import Path
 
 from app.backends.base import Backend, BackendFactory
+from app.chat.grounding import DocumentGrounder, Grounding
 from app.config.policy import Policy
 from app.config.settings import load_settings
-from app.documents.blocks import PlaceKind
-from app.documents.embedder_loading import chosen_embedder, load_embedder
+from app.documents.blocks import place_label
+from app.documents.embedder_loading import LoadedEmbedder, chosen_embedder, load_embedder
 from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer, IndexProgress
-from app.documents.retrieve import Passage, Retriever
-from app.library.model_library import ModelLibrary, sha256_of
+from app.documents.retrieve import Retriever
+from app.library.model_library import ModelEntry, ModelLibrary, sha256_of
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import HearthError, StorageError
 from app.platform.i18n import _
@@ -176,29 +177,67 @@ def _index(index: DocumentIndex, collection: Collection, embedder: Embedder | No
     return 0
 
 
-def place_label(passage: Passage) -> str:
-    chunk = passage.chunk
-    if chunk.kind is PlaceKind.PAGE:
-        return _("page {number}").format(number=chunk.number)
-    if chunk.kind is PlaceKind.SLIDE:
-        return _("slide {number}").format(number=chunk.number)
-    if chunk.kind is PlaceKind.SHEET:
-        return _("sheet {name}").format(name=chunk.headings[0] if chunk.headings else chunk.number)
-    if chunk.kind is PlaceKind.CHAPTER:
-        return _("chapter {number}").format(number=chunk.number)
-    return ""
-
-
 def _search(index: DocumentIndex, collection: Collection, embedder: Embedder | None, question: str, limit: int) -> int:
     passages = Retriever(index, embedder).search(collection, question, limit)
     if not passages:
         print(_("Nothing in “{name}” matches.").format(name=collection.name))
         return 1
     for passage in passages:
-        place = place_label(passage)
+        place = place_label(passage.chunk.kind, passage.chunk.number, passage.chunk.headings)
         where = f"{passage.chunk.path.name}, {place}" if place else passage.chunk.path.name
-        headings = " > ".join(passage.chunk.headings)
-        print(f"[{passage.rank}] {where}" + (f" — {headings}" if headings else ""))
-        text = " ".join(passage.chunk.text.split())
-        print("    " + (text if len(text) <= PASSAGE_CHARS else text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"))
+        _print_passage(passage.rank, where, passage.chunk.headings, passage.chunk.text)
     return 0
+
+
+def _print_passage(number: int, where: str, headings: tuple[str, ...], text: str) -> None:
+    print(f"[{number}] {where}" + (f" — {' > '.join(headings)}" if headings else ""))
+    text = " ".join(text.split())
+    print("    " + (text if len(text) <= PASSAGE_CHARS else text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"))
+
+
+class AskDocuments:
+    """`hearth ask --docs NAME`: the collections a question is answered from, with the
+    embedding model that built each loaded in a backend of its own, on this thread."""
+
+    def __init__(self, names: list[str], paths: AppPaths, policy: Policy, backend_factory: BackendFactory) -> None:
+        self.names = list(dict.fromkeys(names))
+        self.index = DocumentIndex(paths.documents_index)
+        self._library = ModelLibrary(paths.models_dir)
+        self._engine = policy.apply(load_settings(paths.settings_file)).engine
+        self._policy = policy
+        self._embedders = LoadedEmbedder(lambda: backend_factory.create(CrashMarker(paths.crash_markers)))
+        try:
+            collections = [self.index.collection(name) for name in self.names]
+        except StorageError:
+            self.close()
+            raise
+        for collection in collections:
+            if collection.embedder and self._entry(collection) is None:
+                print("hearth: " + _(
+                    "The embedding model that indexed “{name}” is not installed: its passages are found by their words only."
+                ).format(name=collection.name), file=sys.stderr)
+        self.grounder = DocumentGrounder(self.index, self._embedder_for)
+
+    def _entry(self, collection: Collection) -> ModelEntry | None:
+        entry = chosen_embedder(self._library, "", collection.embedder) if collection.embedder else None
+        return entry if entry is not None and self._policy.allows(Path(entry.path).stem, Path(entry.path).name) else None
+
+    def _embedder_for(self, collection: Collection) -> Embedder | None:
+        entry = self._entry(collection)
+        if entry is None:
+            return None
+        return self._embedders.get(self._library.file_of(entry), entry.sha256, self._engine)
+
+    def print_sources(self, grounding: Grounding) -> None:
+        for name in grounding.missing:
+            print("hearth: " + _("There is no collection “{name}” any more.").format(name=name), file=sys.stderr)
+        if not grounding.sources:
+            print(_("Sources: nothing in {names} matches the question.").format(names=", ".join(self.names)))
+            return
+        print(_("Sources (all of {names} was read):").format(names=", ".join(self.names)) if grounding.whole else _("Sources:"))
+        for source in grounding.sources:
+            _print_passage(source.number, source.where, source.headings, source.text)
+
+    def close(self) -> None:
+        self._embedders.unload()
+        self.index.close()

@@ -19,7 +19,7 @@ from app.chat.crash_recovery import crash_notice, take_crash
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.cli.chats import add_chats_commands, run_chats
-from app.cli.docs import add_docs_commands, run_docs
+from app.cli.docs import AskDocuments, add_docs_commands, run_docs
 from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
 from app.config.policy import Policy, load_policy
 from app.config.settings import load_settings, save_model_preferences
@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt")
     ask.add_argument("--model", help=_("a .gguf file or an installed model's id (default: last used)"))
     ask.add_argument("--no-save", action="store_true", help=_("do not save the exchange"))
+    ask.add_argument("--docs", action="append", default=[], metavar="COLLECTION",
+                     help=_("answer from this collection of your documents, and print the sources (may be given more than once)"))
     ask.add_argument("--max-tokens", type=int, help=_("longest reply, in tokens"))
     ask.add_argument("--seed", type=int, help=_("sampling seed, for repeatable replies"))
     ask.add_argument("--format", dest="prompt_format", help=_("prompt format: auto, model, completion, chatml, gemma, ..."))
@@ -148,11 +150,14 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
             "the speed-ups that fail on some computers turned off, add --safe-mode."
         ).format(file=model_path.name))
 
+    documents = AskDocuments(args.docs, paths, policy, backend_factory) if args.docs else None
     backend = backend_factory.create(CrashMarker(paths.crash_markers))
     try:
         loaded = backend.load(ModelRef(path=model_path), LoadOptions(
             settings.engine, preferences.safe_mode, on_progress=lambda _fraction: not cancel.is_set()))
     except HearthError:
+        if documents is not None:
+            documents.close()
         if cancel.is_set():
             return 130  # Ctrl+C while loading
         raise
@@ -164,18 +169,25 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
     store = open_conversations(paths, in_memory=args.no_save)
     conversation_id = store.create_conversation(title_from(prompt), system_prompt=settings.system_prompt, model_id=model_key)
     question_id = store.add_message(conversation_id, None, "user", prompt)
+    if documents is not None:
+        store.set_attached_documents(conversation_id, documents.names)
 
     def write(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
 
     try:
-        generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked,
-                       model_file=_model_file(library, model_path))
+        result = generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked,
+                                model_file=_model_file(library, model_path),
+                                documents=documents.grounder if documents is not None else None)
+        sys.stdout.write("\n")
+        if documents is not None and result.grounding is not None:
+            documents.print_sources(result.grounding)
     finally:
         backend.unload()
         store.close()
-    sys.stdout.write("\n")
+        if documents is not None:
+            documents.close()
     return 130 if cancel.is_set() else 0
 
 

@@ -130,6 +130,11 @@ MIGRATIONS: tuple[str, ...] = (
     -- The list's own order, so that it is read in index order without a sort.
     CREATE INDEX conversations_in_list ON conversations(pinned DESC, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
     """,
+    """
+    -- The document collections attached to a conversation (app/chat/grounding.py): a JSON
+    -- list of their names in the documents index; NULL: none.
+    ALTER TABLE conversations ADD COLUMN documents TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -241,6 +241,10 @@ class ConversationStore(Protocol):
 
     def set_conversation_settings(self, conversation_id: int, values: Mapping[str, Any]) -> None: ...
 
+    def attached_documents(self, conversation_id: int) -> list[str]: ...
+
+    def set_attached_documents(self, conversation_id: int, names: Sequence[str]) -> None: ...
+
     # Trash and pins
 
     def trashed_conversations(self) -> list[TrashedConversation]: ...
@@ -622,7 +626,7 @@ class SqliteConversationStore:
         """A new conversation titled `title` holding a copy of the path from the first
         message down to `message_id`, shown to its end; its id. The copies have new UUIDs
         and keep the texts, times, statistics and provenance; the conversation keeps the
-        original's system prompt, model, assistant and own reply settings. One transaction:
+        original's system prompt, model, assistant, own reply settings and attached documents. One transaction:
         all or nothing."""
         now = self._clock()
         with self._write() as db:
@@ -630,8 +634,9 @@ class SqliteConversationStore:
             if not path:
                 raise StorageError(_("That message is no longer in the conversation."))
             cursor = db.execute(
-                "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id, settings)"
-                " SELECT ?, ?, ?, ?, system_prompt, model_id, assistant_id, settings FROM conversations WHERE id = ?",
+                "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id, settings,"
+                " documents) SELECT ?, ?, ?, ?, system_prompt, model_id, assistant_id, settings, documents"
+                " FROM conversations WHERE id = ?",
                 (str(uuid.uuid4()), title, now, now, path[0]["conversation_id"]),
             )
             conversation_id = cursor.lastrowid
@@ -664,6 +669,21 @@ class SqliteConversationStore:
         with self._write() as db:
             db.execute("UPDATE conversations SET settings = ? WHERE id = ?",
                        (json.dumps(dict(values)) if values else None, conversation_id))
+
+    def attached_documents(self, conversation_id: int) -> list[str]:
+        """The names of the document collections its questions are answered from, in the
+        order attached; [] for none (and for a value that is not a list of names)."""
+        rows = self._read("SELECT documents FROM conversations WHERE id = ?", (conversation_id,))
+        try:
+            names = json.loads(rows[0]["documents"]) if rows and rows[0]["documents"] else []
+        except ValueError:
+            return []
+        return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+
+    def set_attached_documents(self, conversation_id: int, names: Sequence[str]) -> None:
+        with self._write() as db:
+            db.execute("UPDATE conversations SET documents = ? WHERE id = ?",
+                       (json.dumps(list(dict.fromkeys(names))) if names else None, conversation_id))
 
     # Trash and pins ----------------------------------------------------------
 

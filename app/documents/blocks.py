@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from app.platform.i18n import ngettext
+from app.platform.i18n import _, ngettext
 
 
 class PlaceKind(enum.StrEnum):
@@ -16,6 +16,19 @@ class PlaceKind(enum.StrEnum):
     SHEET = "sheet"  # XLSX (the sheet's name is the first heading)
     CHAPTER = "chapter"  # EPUB, in reading order
     WHOLE = "whole"  # a file without pages (DOCX, ODT, text, HTML, CSV)
+
+
+def place_label(kind: PlaceKind, number: int, headings: tuple[str, ...]) -> str:
+    """'page 3', 'slide 2', 'sheet Budget', 'chapter 4'; '' for a file without pages."""
+    if kind is PlaceKind.PAGE:
+        return _("page {number}").format(number=number)
+    if kind is PlaceKind.SLIDE:
+        return _("slide {number}").format(number=number)
+    if kind is PlaceKind.SHEET:
+        return _("sheet {name}").format(name=headings[0] if headings else number)
+    if kind is PlaceKind.CHAPTER:
+        return _("chapter {number}").format(number=number)
+    return ""
 
 
 @dataclass(frozen=True)

@@ -306,15 +306,29 @@ class DocumentIndex:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f'SELECT c.id, f.path, c.text, c.kind, c.number, c.headings, c.start, c."end" FROM chunks c '
-            f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
-            list(ids),
-        ).fetchall()
-        return {
-            row["id"]: StoredChunk(
-                row["text"], PlaceKind(row["kind"]), row["number"], tuple(json.loads(row["headings"])),
-                row["start"], row["end"], id=row["id"], path=decode_path(row["path"]),
-            )
-            for row in rows
-        }
+        rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE c.id IN ({marks})", list(ids)).fetchall()
+        return {row["id"]: _stored_chunk(row) for row in rows}
+
+    def text_size(self, collection: Collection) -> int:
+        """Characters in all the collection's passages: whether it could fit a prompt whole."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(length(c.text)), 0) FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.collection_id = ?",
+            (collection.id,),
+        ).fetchone()
+        return int(row[0])
+
+    def all_chunks(self, collection: Collection) -> list[StoredChunk]:
+        """Every passage of the collection, file by file in the order of their text. Only for
+        a collection whose `text_size` fits a prompt."""
+        rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE f.collection_id = ? ORDER BY f.path, c.ordinal", (collection.id,)).fetchall()
+        return [_stored_chunk(row) for row in rows]
+
+
+_CHUNK_COLUMNS = 'SELECT c.id, f.path, c.text, c.kind, c.number, c.headings, c.start, c."end" FROM chunks c JOIN files f ON f.id = c.file_id'
+
+
+def _stored_chunk(row: sqlite3.Row) -> StoredChunk:
+    return StoredChunk(
+        row["text"], PlaceKind(row["kind"]), row["number"], tuple(json.loads(row["headings"])),
+        row["start"], row["end"], id=row["id"], path=decode_path(row["path"]),
+    )

@@ -54,13 +54,17 @@ class Retriever:
         self.embedder = embedder
         self._vectors: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
 
-    def keyword_ranking(self, collection: Collection, question: str) -> list[int]:
+    def telling_words(self, question: str) -> list[str]:
+        """The question's words that say what it is about: all of them less the common ones
+        (unless every word is common). Searched for, and highlighted in the sources."""
         words = search_words(question)
         if not words:
             return []
         shares = self.index.term_shares([index_term(word) for word in words])
-        telling = [word for word in words if shares.get(index_term(word), 0.0) <= COMMON_WORD_SHARE]
-        expression = words_expression(telling or words, every_word=False, last_as_prefix=False)
+        return [word for word in words if shares.get(index_term(word), 0.0) <= COMMON_WORD_SHARE] or words
+
+    def keyword_ranking(self, collection: Collection, question: str) -> list[int]:
+        expression = words_expression(self.telling_words(question), every_word=False, last_as_prefix=False)
         return self.index.keyword_hits(collection, expression, CANDIDATES) if expression else []
 
     def meaning_ranking(self, collection: Collection, question: str) -> list[int]:

@@ -1,0 +1,215 @@
+"""Answers from the user's documents: the passages a question brings into the prompt, and
+the sources shown under the reply.
+
+The sources are what retrieval found, never what the model says it used: a small model
+cannot be trusted to cite. They are kept in the reply's provenance (`SOURCES_KEY`), with
+the passage text as it was read, so the reply can be checked (and written again by
+Reproduce) after the documents change. Only the question being answered brings passages;
+earlier questions are sent as the user wrote them, which keeps a small context for the
+conversation.
+
+When all the attached passages fit in half the context they are read whole, as LM Studio
+does: a question about the whole document is then answered from all of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.documents.blocks import PlaceKind, place_label
+from app.documents.embedders import Embedder
+from app.documents.index import Collection, DocumentIndex, StoredChunk
+from app.documents.retrieve import Retriever, reciprocal_rank_fusion
+from app.platform.errors import StorageError
+from app.platform.i18n import _
+
+SOURCES_KEY = "sources"
+WHOLE_KEY = "documents_read_whole"
+MISSING_KEY = "documents_missing"
+# A passage is about 1,000 characters (app/documents/chunking.py): some 250 tokens in
+# English for the tokenizers of SmolLM2 and Gemma 3, more in other languages.
+TOKENS_PER_PASSAGE = 300
+# Passages chosen automatically (the setting at 0): as many as fill a quarter of the
+# context, at least 2 and at most 8 (a 2,048-token context gets 2, 8,192 gets 6).
+AUTOMATIC_SHARE = 4
+AUTOMATIC_MIN, AUTOMATIC_MAX = 2, 8
+# No language takes fewer characters per token than this in these tokenizers: a
+# collection of more characters than this times the budget cannot fit, without counting.
+MOST_CHARACTERS_PER_TOKEN = 8
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered passage under a reply: where it is and what it says. `words`: the
+    question's words found in it, for the view to highlight."""
+
+    number: int
+    collection: str
+    path: str
+    place: PlaceKind
+    place_number: int
+    headings: tuple[str, ...]
+    text: str
+    words: tuple[str, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "number": self.number, "collection": self.collection, "path": self.path, "place": self.place.value,
+            "place_number": self.place_number, "headings": list(self.headings), "text": self.text, "words": list(self.words),
+        }
+
+    @classmethod
+    def from_record(cls, record: object) -> Source | None:
+        """The source a record describes; None for one that is not Hearth's (an imported file)."""
+        if not isinstance(record, dict):
+            return None
+        try:
+            return cls(
+                int(record["number"]), str(record["collection"]), str(record["path"]), PlaceKind(record["place"]),
+                int(record["place_number"]), tuple(str(h) for h in record["headings"]), str(record["text"]),
+                tuple(str(w) for w in record.get("words", ())),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def file_name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    @property
+    def place_label(self) -> str:
+        return place_label(self.place, self.place_number, self.headings)
+
+    @property
+    def where(self) -> str:
+        """'handbook.pdf, page 3'."""
+        return f"{self.file_name}, {self.place_label}" if self.place_label else self.file_name
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the attached documents give one question. `whole`: every passage was read.
+    `missing`: attached collections that are no longer in the index."""
+
+    sources: tuple[Source, ...]
+    whole: bool = False
+    missing: tuple[str, ...] = ()
+
+
+def with_sources(grounding: Grounding) -> dict[str, Any]:
+    """The keys the reply's provenance gains from its documents."""
+    return {
+        SOURCES_KEY: [source.as_record() for source in grounding.sources],
+        WHOLE_KEY: grounding.whole,
+        MISSING_KEY: list(grounding.missing),
+    }
+
+
+def sources_of(provenance: dict[str, Any]) -> tuple[Source, ...] | None:
+    """The sources a reply was written from; None for a reply without documents attached."""
+    records = provenance.get(SOURCES_KEY)
+    if not isinstance(records, list):
+        return None
+    return tuple(source for record in records if (source := Source.from_record(record)) is not None)
+
+
+def read_whole(provenance: dict[str, Any]) -> bool:
+    return bool(provenance.get(WHOLE_KEY))
+
+
+def missing_collections(provenance: dict[str, Any]) -> list[str]:
+    names = provenance.get(MISSING_KEY)
+    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+
+
+def passage_count(setting: int, context_length: int) -> int:
+    """Passages per question: the setting, or for 0 as many as suit the context."""
+    if setting > 0:
+        return setting
+    return max(AUTOMATIC_MIN, min(AUTOMATIC_MAX, context_length // AUTOMATIC_SHARE // TOKENS_PER_PASSAGE))
+
+
+def grounded_question(question: str, sources: Sequence[Source]) -> str:
+    """The question as the model reads it: the numbered passages first, then the question."""
+    if not sources:
+        return question
+    passages = "\n\n".join(f"[{source.number}] ({source.where})\n{source.text.strip()}" for source in sources)
+    return _(
+        "Answer the question from these passages of my documents. If they do not hold the answer, say so.\n\n"
+        "{passages}\n\nQuestion: {question}"
+    ).format(passages=passages, question=question)
+
+
+# Words this short ("is", "of", "le") say little, and in a small collection the share of
+# passages holding them cannot tell (retrieve.COMMON_WORD_SHARE): not highlighted.
+SHORTEST_HIGHLIGHT = 3
+
+
+def matched_words(words: Sequence[str], text: str) -> tuple[str, ...]:
+    """The words (or words they begin) that occur in `text`, ignoring case: numbers, and
+    words of at least SHORTEST_HIGHLIGHT letters."""
+    return tuple(
+        word for word in words
+        if (len(word) >= SHORTEST_HIGHLIGHT or word.isdigit()) and re.search(r"\b" + re.escape(word), text, re.IGNORECASE)
+    )
+
+
+EmbedderFor = Callable[[Collection], Embedder | None]
+
+
+class DocumentGrounder:
+    """Finds the passages for questions in a conversation's collections. Runs on the thread
+    that owns the embedding model (the inference worker's, or the command line);
+    `embedder_for(collection)` gives the embedder that built it, or None (keyword search)."""
+
+    def __init__(self, index: DocumentIndex, embedder_for: EmbedderFor) -> None:
+        self.index = index
+        self._embedder_for = embedder_for
+
+    def ground(
+        self, names: Sequence[str], question: str, passages: int, whole_budget: int, count_tokens: Callable[[str], int],
+    ) -> Grounding:
+        """The passages of the collections `names` for `question`: all of them when they fit
+        in `whole_budget` tokens (counted with the chat model's `count_tokens`), else the
+        best `passages` over all the collections."""
+        collections, missing = [], []
+        for name in names:
+            try:
+                collections.append(self.index.collection(name))
+            except StorageError:
+                missing.append(name)
+        words = Retriever(self.index, None).telling_words(question)
+        whole = self._whole(collections, whole_budget, count_tokens)
+        if whole is not None:
+            return Grounding(self._numbered(whole, words), whole=True, missing=tuple(missing))
+        found: list[tuple[Collection, StoredChunk]] = []
+        rankings: list[list[int]] = []
+        for collection in collections:
+            retriever = Retriever(self.index, self._embedder_for(collection))
+            results = retriever.search(collection, question, passages)
+            found.extend((collection, passage.chunk) for passage in results)
+            rankings.append([passage.chunk.id for passage in results])
+        by_id = {chunk.id: (collection, chunk) for collection, chunk in found}
+        best = [by_id[item] for item, _score in reciprocal_rank_fusion(rankings)[:passages]]
+        return Grounding(self._numbered(best, words), missing=tuple(missing))
+
+    def _whole(
+        self, collections: list[Collection], budget: int, count_tokens: Callable[[str], int],
+    ) -> list[tuple[Collection, StoredChunk]] | None:
+        if not collections or sum(self.index.text_size(c) for c in collections) > budget * MOST_CHARACTERS_PER_TOKEN:
+            return None
+        chunks = [(collection, chunk) for collection in collections for chunk in self.index.all_chunks(collection)]
+        if not chunks or count_tokens("\n\n".join(chunk.text for _collection, chunk in chunks)) > budget:
+            return None
+        return chunks
+
+    @staticmethod
+    def _numbered(found: list[tuple[Collection, StoredChunk]], words: Sequence[str]) -> tuple[Source, ...]:
+        return tuple(
+            Source(number, collection.name, str(chunk.path), chunk.kind, chunk.number, chunk.headings, chunk.text,
+                   matched_words(words, chunk.text))
+            for number, (collection, chunk) in enumerate(found, start=1)
+        )
