@@ -157,17 +157,54 @@ def matched_words(words: Sequence[str], text: str) -> tuple[str, ...]:
     )
 
 
+def excerpt(text: str, words: Sequence[str], length: int) -> str:
+    """About `length` characters of `text` on one line, from a little before the first of
+    `words` found in it (the start when none is), cut at spaces, with "…" where cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= length:
+        return flat
+    found = [match.start() for word in words if (match := re.search(r"\b" + re.escape(word), flat, re.IGNORECASE))]
+    start = max(0, min(found) - length // 4) if found else 0
+    start = flat.find(" ", start) + 1 if start else 0
+    end = start + length
+    cut = flat[start:end].rsplit(" ", 1)[0] if end < len(flat) else flat[start:]
+    return ("… " if start else "") + cut + (" …" if end < len(flat) else "")
+
+
 EmbedderFor = Callable[[Collection], Embedder | None]
 
 
 class DocumentGrounder:
     """Finds the passages for questions in a conversation's collections. Runs on the thread
     that owns the embedding model (the inference worker's, or the command line);
-    `embedder_for(collection)` gives the embedder that built it, or None (keyword search)."""
+    `embedder_for(collection)` gives the embedder that built it, or None (keyword search).
+    `open_index` is called at the first question with documents attached, so a chat
+    without any never opens the documents index."""
 
-    def __init__(self, index: DocumentIndex, embedder_for: EmbedderFor) -> None:
-        self.index = index
+    def __init__(self, open_index: Callable[[], DocumentIndex], embedder_for: EmbedderFor) -> None:
+        self._open_index = open_index
+        self._index: DocumentIndex | None = None
         self._embedder_for = embedder_for
+        # One retriever per collection: each keeps the collection's vectors in memory until
+        # the collection changes (352 ms to read 100,000 of them again).
+        self._retrievers: dict[int, Retriever] = {}
+
+    @property
+    def opened(self) -> bool:
+        return self._index is not None
+
+    @property
+    def index(self) -> DocumentIndex:
+        if self._index is None:
+            self._index = self._open_index()
+        return self._index
+
+    def _retriever(self, collection: Collection) -> Retriever:
+        retriever = self._retrievers.setdefault(collection.id, Retriever(self.index, None))
+        # Asked each time: the embedding model may have been loaded again since (an unloaded
+        # one must never be called).
+        retriever.embedder = self._embedder_for(collection)
+        return retriever
 
     def ground(
         self, names: Sequence[str], question: str, passages: int, whole_budget: int, count_tokens: Callable[[str], int],
@@ -188,8 +225,7 @@ class DocumentGrounder:
         found: list[tuple[Collection, StoredChunk]] = []
         rankings: list[list[int]] = []
         for collection in collections:
-            retriever = Retriever(self.index, self._embedder_for(collection))
-            results = retriever.search(collection, question, passages)
+            results = self._retriever(collection).search(collection, question, passages)
             found.extend((collection, passage.chunk) for passage in results)
             rankings.append([passage.chunk.id for passage in results])
         by_id = {chunk.id: (collection, chunk) for collection, chunk in found}

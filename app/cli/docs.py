@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from app.backends.base import Backend, BackendFactory
-from app.chat.grounding import DocumentGrounder, Grounding
+from app.chat.grounding import DocumentGrounder, Grounding, excerpt
 from app.config.policy import Policy
 from app.config.settings import load_settings
 from app.documents.blocks import place_label
@@ -189,10 +189,9 @@ def _search(index: DocumentIndex, collection: Collection, embedder: Embedder | N
     return 0
 
 
-def _print_passage(number: int, where: str, headings: tuple[str, ...], text: str) -> None:
+def _print_passage(number: int, where: str, headings: tuple[str, ...], text: str, words: tuple[str, ...] = ()) -> None:
     print(f"[{number}] {where}" + (f" — {' > '.join(headings)}" if headings else ""))
-    text = " ".join(text.split())
-    print("    " + (text if len(text) <= PASSAGE_CHARS else text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"))
+    print("    " + excerpt(text, words, PASSAGE_CHARS))
 
 
 class AskDocuments:
@@ -216,7 +215,7 @@ class AskDocuments:
                 print("hearth: " + _(
                     "The embedding model that indexed “{name}” is not installed: its passages are found by their words only."
                 ).format(name=collection.name), file=sys.stderr)
-        self.grounder = DocumentGrounder(self.index, self._embedder_for)
+        self.grounder = DocumentGrounder(lambda: self.index, self._embedder_for)
 
     def _entry(self, collection: Collection) -> ModelEntry | None:
         entry = chosen_embedder(self._library, "", collection.embedder) if collection.embedder else None
@@ -236,7 +235,7 @@ class AskDocuments:
             return
         print(_("Sources (all of {names} was read):").format(names=", ".join(self.names)) if grounding.whole else _("Sources:"))
         for source in grounding.sources:
-            _print_passage(source.number, source.where, source.headings, source.text)
+            _print_passage(source.number, source.where, source.headings, source.text, source.words)
 
     def close(self) -> None:
         self._embedders.unload()

@@ -332,3 +332,15 @@ def _stored_chunk(row: sqlite3.Row) -> StoredChunk:
         row["text"], PlaceKind(row["kind"]), row["number"], tuple(json.loads(row["headings"])),
         row["start"], row["end"], id=row["id"], path=decode_path(row["path"]),
     )
+
+
+def collection_names(path: Path) -> list[str]:
+    """The names of the collections in the index file at `path`, for a menu to choose from;
+    [] where there is no index yet (none is made)."""
+    if not path.exists():
+        return []
+    index = DocumentIndex(path)
+    try:
+        return [collection.name for collection in index.collections()]
+    finally:
+        index.close()

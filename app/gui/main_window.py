@@ -19,6 +19,7 @@ from app.config.settings import Settings
 from app.conversations.opener import StartedStore, open_conversations
 from app.conversations.store import ConversationStore, Role
 from app.gui.assistant_actions import AssistantActions
+from app.gui.attach_documents import AttachDocuments
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
 from app.gui.controllers.conversation_trash import ConversationTrash
@@ -96,6 +97,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
+        self.documents = AttachDocuments(self, paths, store, self.session, self.documents_button, self.chat_view)
         self.assistants = AssistantActions(self, paths, store, self.session, self.settings, self.loader, library,
                                            self.assistant_picker, self.model_picker, self.sidebar)
         crashed_model = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""

@@ -66,6 +66,16 @@
     </message>
 </context>
 <context>
+    <name>DocumentsButton</name>
+    <message numerus="yes">
+        <source>Documents (%n)</source>
+        <translation>
+            <numerusform>Documents (%n)</numerusform>
+            <numerusform>Documents (%n)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>LibraryWindow</name>
     <message numerus="yes">
         <source>Checking %n file(s)… this reads each whole file once.</source>

@@ -50,7 +50,7 @@ def indexed(index: DocumentIndex, name: str, folder: Path) -> Collection:
 
 def grounder(index: DocumentIndex) -> DocumentGrounder:
     embedder, _counter = word_embedder()
-    return DocumentGrounder(index, lambda collection: embedder if collection.embedder == embedder.identity else None)
+    return DocumentGrounder(lambda: index, lambda collection: embedder if collection.embedder == embedder.identity else None)
 
 
 @pytest.fixture

@@ -108,6 +108,7 @@ class ChatSession(QObject):
         self._reproducing = 0  # the Reproduce the worker is running; 0: none
         self._shut_down = False
         self.assistant_for_new_chat: Assistant | None = None  # the picker's choice; None: the default system prompt
+        self.documents_for_new_chat: list[str] = []  # collections attached before the chat began
         self.request_generate.connect(worker.generate)
         self.request_reproduce.connect(worker.reproduce)
         worker.reproduced.connect(self._on_reproduced)
@@ -169,6 +170,7 @@ class ChatSession(QObject):
         self._shown = []
         self._reading = self._reader.wanted = 0  # a read still queued is skipped
         self._unsaved = ""
+        self.documents_for_new_chat = []
         self.nothing_shown.emit()
         self.state_changed.emit()
 
@@ -341,14 +343,17 @@ class ChatSession(QObject):
         return True
 
     def _begin_conversation(self, title: str) -> tuple[int, int | None]:
-        """A new conversation that records its assistant, the system prompt in force and the
-        model; the assistant's greeting is its first message. Its id, and the greeting's."""
+        """A new conversation that records its assistant, the system prompt in force, the
+        model and the documents attached; the assistant's greeting is its first message. Its id, and the greeting's."""
         assistant, settings = self.assistant_for_new_chat, self._settings.current()
         system_prompt = system_prompt_in_force(settings_in_force(None, settings, self._settings.locked, assistant))
         conversation_id = self._store.create_conversation(
             title, system_prompt=system_prompt, model_id=self._loader.model_id,
             assistant_id=assistant.id if assistant is not None else None,
         )
+        if self.documents_for_new_chat:
+            self._store.set_attached_documents(conversation_id, self.documents_for_new_chat)
+            self.documents_for_new_chat = []
         greeting = assistant.greeting_text if assistant is not None else ""
         return conversation_id, self._store.add_message(conversation_id, None, Role.ASSISTANT, greeting) if greeting else None
 
@@ -543,6 +548,11 @@ class ChatSession(QObject):
         """Stop the reply being written and ignore everything the worker still sends."""
         self._shut_down = True
         self._worker.cancel.set()
+
+    @property
+    def shut_down(self) -> bool:
+        """The window is closing: the store closes next, and nothing may touch it."""
+        return self._shut_down
 
     def _saved(self, work: Callable[[], Any]) -> Any:
         """Run a store write; a failure is told (as 'Not saved'), not raised. The work's

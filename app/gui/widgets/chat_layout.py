@@ -28,6 +28,7 @@ from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.crash_notice import CrashNotice
+from app.gui.widgets.documents_button import DocumentsButton
 from app.gui.widgets.model_picker import ModelPicker
 
 
@@ -79,8 +80,9 @@ class ChatLayout:
         edit_row.addWidget(self.edit_banner, 1)
         edit_row.addWidget(self.cancel_edit_button)
         self.show_editing(False)
+        self.documents_button = DocumentsButton()
         buttons = QVBoxLayout()
-        for button in (self.send_button, self.stop_button, self.regenerate_button):
+        for button in (self.send_button, self.stop_button, self.regenerate_button, self.documents_button):
             buttons.addWidget(button)
         composer_row = QHBoxLayout()
         composer_row.addWidget(self.composer, 1)

@@ -31,10 +31,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QTextBrowser, QWidget
 
+from app.chat.grounding import Source
 from app.chat.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
 from app.conversations.store import Message, Role, Status
 from app.gui.ops import run_in_background
 from app.gui.widgets.follow_end import FollowEnd
+from app.gui.widgets.sources_html import sources_html
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ DETAILS_SCHEME = "hearth-details"
 EDIT_SCHEME = "hearth-edit"
 REGENERATE_SCHEME = "hearth-regenerate"
 MORE_SCHEME = "hearth-more"
+OPEN_SOURCE_SCHEME = "hearth-open-source"
 OPENABLE_SCHEMES = {"http", "https", "mailto"}
 MIN_RENDER_INTERVAL_MS = 250
 # A one-off slow render (the first code block loads its highlighter) must not leave
@@ -117,6 +120,7 @@ class ChatView(QTextBrowser):
     delete_requested = Signal(int)  # message id: it and what follows it to go (with an undo)
     quote_requested = Signal(str)  # text to quote in the message box
     read_aloud_requested = Signal(str)  # plain text to speak
+    open_file_requested = Signal(str)  # the path of a source's file
 
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +137,7 @@ class ChatView(QTextBrowser):
         self.anchorClicked.connect(self._on_anchor)
         self._copy_texts: dict[str, str] = {}
         self._bodies: dict[int, Body] = {}  # by message id
+        self._source_files: dict[tuple[int, int], str] = {}  # (message id, source number) -> its file
         self._header_position = -1  # where the streaming reply's header begins on the page
         self._page = 0  # counts the pages shown: a finished reply's render is for one of them
         self._finishing = 0  # finished replies whose Markdown is being rendered
@@ -209,6 +214,7 @@ class ChatView(QTextBrowser):
         self._page += 1
         self._drop_unshown()  # resume_stream shows all of the reply again
         self._copy_texts.clear()
+        self._source_files.clear()
         self._bodies.update(prepared or {})
         shown = [m for m in messages if m.role != "system"]
         blocks = [self._message_html(m, branches.get(m.id)) for m in shown]
@@ -300,7 +306,14 @@ class ChatView(QTextBrowser):
             if message.stats.get("omitted_turns"):
                 notes.append(self.tr("%n older messages were left out to fit", "", message.stats["omitted_turns"]))
         footer = f"<p style='color:gray'><small>{html.escape(' · '.join(notes))}</small></p>" if notes else ""
-        return f"{footer}<hr>"
+        return f"{self._sources_html(message)}{footer}<hr>"
+
+    def _sources_html(self, message: Message) -> str:
+        def open_link(source: Source) -> str:
+            self._source_files[(message.id, source.number)] = source.path
+            return self._link(OPEN_SOURCE_SCHEME, message.id, source.number)
+
+        return sources_html(message.provenance, open_link, self._renderer.dark) if message.role == Role.ASSISTANT else ""
 
     def append_unsaved_reply(self, text: str) -> None:
         """Show a reply the store could not take, so the user still has it on screen."""
@@ -485,7 +498,8 @@ class ChatView(QTextBrowser):
             text = self._copy_texts.get(rest)  # a block's key begins with the token: a forged link names none
             if text is not None and rest.startswith(f"{self._token}-"):
                 QGuiApplication.clipboard().setMimeData(self._copied(None, text))
-        elif scheme in (COPY_MESSAGE_SCHEME, DETAILS_SCHEME, EDIT_SCHEME, REGENERATE_SCHEME, MORE_SCHEME, BRANCH_SCHEME):
+        elif scheme in (COPY_MESSAGE_SCHEME, DETAILS_SCHEME, EDIT_SCHEME, REGENERATE_SCHEME, MORE_SCHEME, BRANCH_SCHEME,
+                        OPEN_SOURCE_SCHEME):
             token, _, arguments = rest.partition(":")
             if secrets.compare_digest(token, self._token):
                 self._act(scheme, arguments.split(":"))
@@ -504,6 +518,8 @@ class ChatView(QTextBrowser):
             return
         if scheme == BRANCH_SCHEME and len(numbers) == 2 and numbers[1] in (-1, 1):
             self.branch_requested.emit(numbers[0], numbers[1])
+        elif scheme == OPEN_SOURCE_SCHEME and len(numbers) == 2 and (path := self._source_files.get((numbers[0], numbers[1]))):
+            self.open_file_requested.emit(path)
         elif len(numbers) != 1:
             return
         elif scheme == COPY_MESSAGE_SCHEME:

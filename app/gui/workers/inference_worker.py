@@ -18,14 +18,18 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from app.assistants.book import AssistantBook
 from app.backends.base import Backend, BackendFactory, Capabilities, LoadOptions, ModelFacts, ModelRef, ReplyStats
+from app.chat.grounding import DocumentGrounder
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import Reproduction, reproduce_reply
 from app.chat.titles import TitleRequest, write_title
-from app.config.settings import Settings
+from app.config.settings import EngineSettings, Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
-from app.documents.embedder_loading import LoadedEmbedder
+from app.documents.embedder_loading import LoadedEmbedder, chosen_embedder
+from app.documents.embedders import Embedder
+from app.documents.index import Collection, DocumentIndex
+from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import HearthError
 from app.platform.paths import AppPaths
@@ -94,6 +98,8 @@ class InferenceWorker(QObject):
         # The embedding model for the documents, used on this thread only: by the replies
         # (the question's vector) and by indexing. Separate from the chat model.
         self.embedders = LoadedEmbedder(lambda: backend_factory.create(CrashMarker(paths.crash_markers)))
+        self._documents: DocumentGrounder | None = None
+        self._engine = EngineSettings()  # how the last reply asked llama.cpp to run: the embedder runs so too
 
     @property
     def capabilities(self) -> Capabilities:
@@ -108,6 +114,25 @@ class InferenceWorker(QObject):
         if self._store is None:
             self._store = open_conversations(self._paths)
         return self._backend, self._store
+
+    def _grounder(self, settings: Settings) -> DocumentGrounder:
+        """The conversation's documents, opened on this thread at the first question that
+        has some attached."""
+        self._engine = settings.engine
+        if self._documents is None:
+            self._documents = DocumentGrounder(lambda: DocumentIndex(self._paths.documents_index), self._embedder_for)
+        return self._documents
+
+    def _embedder_for(self, collection: Collection) -> Embedder | None:
+        """The model that built `collection`, loaded here; None (its words only) where it
+        is not installed or the collection has no vectors."""
+        if not collection.embedder:
+            return None
+        library = ModelLibrary(self._paths.models_dir)
+        entry = chosen_embedder(library, "", collection.embedder)
+        if entry is None:
+            return None
+        return self.embedders.get(library.file_of(entry), entry.sha256, self._engine)
 
     @Slot(int, str, object, bool)
     def load_model(self, load_id: int, path: str, settings: Settings, safe_mode: bool) -> None:
@@ -173,6 +198,7 @@ class InferenceWorker(QObject):
                 locked=request.locked,
                 model_file=request.model_file,
                 assistants=AssistantBook(self._paths.assistants_dir).get,  # the conversation's, read here: one small file
+                documents=self._grounder(request.settings),
             )
         except HearthError as exc:
             flush()
@@ -227,6 +253,9 @@ class InferenceWorker(QObject):
             self._backend.unload()
             self._backend = None
         self.embedders.unload()
+        if self._documents is not None and self._documents.opened:
+            self._documents.index.close()
+        self._documents = None
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -1,0 +1,113 @@
+"""Documents in the chat window, on the fake backend: a collection attached from the
+composer's Documents button, the numbered sources under the reply with the question's
+words highlighted, and "Open file"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+
+from app.documents.index import DocumentIndex
+from app.documents.indexer import Indexer
+from app.gui.app import create_window
+from app.gui.main_window import MainWindow
+from app.gui.widgets.chat_view import OPEN_SOURCE_SCHEME
+from app.library.model_library import ModelLibrary
+from app.platform.paths import AppPaths
+from tests.documents import made_documents
+from tests.fakes import FakeBackend, FakeBackendFactory
+from tests.gguf_factory import MakeGguf
+from tests.gui.page_links import click, page_links
+from tests.gui.test_message_actions import send
+from tests.gui.waits import thread_shown
+
+
+@pytest.fixture
+def trip(paths: AppPaths, tmp_path: Path) -> Path:
+    """The collection "Trip", indexed by its words (no embedding model): too long to read
+    whole in the fake model's context, so the question's passages are chosen."""
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    rooms = [f"Room {n} is kept tidy and its windows are closed at the end of each lesson. " * 8 for n in range(4, 30)]
+    made_documents.write_pdf(folder / "trip.pdf", ["Permission forms are due.", "Packing list: boots.",
+                                                    "The coach leaves Dover at 7:15 on Monday.", *rooms])
+    paths.ensure()
+    index = DocumentIndex(paths.documents_index)
+    collection = index.create_collection("Trip")
+    index.add_source(collection, folder)
+    assert Indexer(index, None).run(collection).problems == []
+    index.close()
+    return folder / "trip.pdf"
+
+
+@pytest.fixture
+def window(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf, fake_factory: FakeBackendFactory, trip: Path) -> Iterator[MainWindow]:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("SmolLM2-synthetic.Q4_1.gguf"), copy=False)
+    paths.settings_file.write_text(json.dumps({"library": {"hub_endpoint": "http://127.0.0.1:9"}}))
+    shown = create_window(paths, fake_factory)
+    qtbot.addWidget(shown)
+    shown.show()
+    qtbot.waitUntil(lambda: shown.session.can_reply and thread_shown(shown) and bool(shown.documents.attached.available), timeout=5000)
+    yield shown
+    if shown.isVisible():
+        shown.close()
+
+
+def menu_action(window: MainWindow, text: str) -> QAction:
+    menu = window.documents_button.menu()
+    menu.aboutToShow.emit()  # as it opens: filled from the collections read
+    (action,) = [action for action in menu.actions() if action.text() == text]
+    return action
+
+
+def test_a_collection_attached_before_the_first_question_answers_it_with_sources(
+    qtbot, window: MainWindow, fake_backend: FakeBackend, trip: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert window.documents_button.text() == "Documents"
+    assert menu_action(window, "Manage documents…").isEnabled()
+    menu_action(window, "Trip").trigger()
+    assert window.documents_button.text() == "Documents (1)"
+    assert window.documents_button.toolTip() == "Answers come from: Trip"
+
+    send(qtbot, window, "When does the coach leave?", fake_backend, ["At", "7:15."])
+    assert window._store.attached_documents(window.session.conversation_id) == ["Trip"]
+    sent = fake_backend.requests[0].turns[-1].content  # the reply (a title is asked for after it)
+    assert "[1] (trip.pdf, page 3)\nThe coach leaves Dover at 7:15 on Monday." in sent
+    page = window.chat_view.toPlainText()
+    assert "Sources\n[1] trip.pdf, page 3   Open file\nThe coach leaves Dover at 7:15 on Monday." in page
+    marked = window.chat_view.toHtml()
+    assert 'background-color:#fff1a8;">coach</span>' in marked and 'background-color:#fff1a8;">leaves</span>' in marked
+    assert 'background-color:#fff1a8;">Dover' not in marked
+
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    click(window.chat_view, page_links(window.chat_view, OPEN_SOURCE_SCHEME)[0])
+    assert opened == [QUrl.fromLocalFile(str(trip))]
+
+    trip.unlink()
+    shown: list[str] = []
+    monkeypatch.setattr("app.gui.attach_documents.show_error", lambda parent, title, text: shown.append(text))
+    click(window.chat_view, page_links(window.chat_view, OPEN_SOURCE_SCHEME)[0])
+    assert shown == [f"{trip} is no longer there: it was moved or deleted since this reply was written."]
+
+
+def test_untied_documents_leave_the_next_answer_to_the_model(qtbot, window: MainWindow, fake_backend: FakeBackend) -> None:
+    menu_action(window, "Trip").trigger()
+    send(qtbot, window, "When does the coach leave?", fake_backend, ["At", "7:15."])
+    menu_action(window, "Trip").trigger()
+    assert window.documents_button.text() == "Documents"
+    assert window._store.attached_documents(window.session.conversation_id) == []
+    send(qtbot, window, "Thanks! Anything else?", fake_backend, ["No."])
+    assert fake_backend.requests[-1].turns[-1].content == "Thanks! Anything else?"
+    assert window.chat_view.toPlainText().count("Sources") == 1  # the first reply keeps its own
+
+
+def test_a_question_no_passage_matches_says_the_answer_is_the_models_own(qtbot, window: MainWindow, fake_backend: FakeBackend) -> None:
+    menu_action(window, "Trip").trigger()
+    send(qtbot, window, "xylophone?", fake_backend, ["Hmm."])
+    assert "No passage of the attached documents matched this question: the answer is the model's own." in window.chat_view.toPlainText()
