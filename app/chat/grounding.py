@@ -29,6 +29,9 @@ from app.platform.i18n import _
 SOURCES_KEY = "sources"
 WHOLE_KEY = "documents_read_whole"
 MISSING_KEY = "documents_missing"
+# Written by going through every document (app/chat/every_document.py): the model's note
+# on each source, in the sources' order.
+NOTES_KEY = "documents_notes"
 # A passage is about 1,000 characters (app/documents/chunking.py): some 250 tokens in
 # English for the tokenizers of SmolLM2 and Gemma 3, more in other languages.
 TOKENS_PER_PASSAGE = 300
@@ -54,11 +57,13 @@ class Source:
     headings: tuple[str, ...]
     text: str
     words: tuple[str, ...] = ()
+    place_end: int = 0  # the last page (slide, chapter) where it spans several: a part read whole
 
     def as_record(self) -> dict[str, Any]:
         return {
             "number": self.number, "collection": self.collection, "path": self.path, "place": self.place.value,
             "place_number": self.place_number, "headings": list(self.headings), "text": self.text, "words": list(self.words),
+            "place_end": self.place_end,
         }
 
     @classmethod
@@ -70,7 +75,7 @@ class Source:
             return cls(
                 int(record["number"]), str(record["collection"]), str(record["path"]), PlaceKind(record["place"]),
                 int(record["place_number"]), tuple(str(h) for h in record["headings"]), str(record["text"]),
-                tuple(str(w) for w in record.get("words", ())),
+                tuple(str(w) for w in record.get("words", ())), int(record.get("place_end", 0)),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -81,7 +86,7 @@ class Source:
 
     @property
     def place_label(self) -> str:
-        return place_label(self.place, self.place_number, self.headings)
+        return place_label(self.place, self.place_number, self.headings, self.place_end)
 
     @property
     def where(self) -> str:
@@ -92,20 +97,43 @@ class Source:
 @dataclass(frozen=True)
 class Grounding:
     """What the attached documents give one question. `whole`: every passage was read.
-    `missing`: attached collections that are no longer in the index."""
+    `missing`: attached collections that are no longer in the index. `every_document`: the
+    model went through each document, and `notes` holds its note on each source."""
 
     sources: tuple[Source, ...]
     whole: bool = False
     missing: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    every_document: bool = False
+
+    def question(self, question: str) -> str:
+        """The question as the model reads it, with what the documents gave it."""
+        return grounded_question(question, self.sources, self.notes if self.every_document else None)
 
 
 def with_sources(grounding: Grounding) -> dict[str, Any]:
     """The keys the reply's provenance gains from its documents."""
-    return {
+    keys: dict[str, Any] = {
         SOURCES_KEY: [source.as_record() for source in grounding.sources],
         WHOLE_KEY: grounding.whole,
         MISSING_KEY: list(grounding.missing),
     }
+    if grounding.every_document:
+        keys[NOTES_KEY] = list(grounding.notes)
+    return keys
+
+
+def recorded_grounding(provenance: dict[str, Any]) -> Grounding | None:
+    """What the documents gave the reply, as its provenance keeps it; None for a reply
+    without documents attached."""
+    sources = sources_of(provenance)
+    if sources is None:
+        return None
+    recorded = provenance.get(NOTES_KEY)
+    notes = tuple(str(note) for note in recorded) if isinstance(recorded, list) else None
+    every_document = notes is not None and len(notes) == len(sources)
+    return Grounding(sources, read_whole(provenance), tuple(missing_collections(provenance)),
+                     notes if notes is not None and every_document else (), every_document)
 
 
 def sources_of(provenance: dict[str, Any]) -> tuple[Source, ...] | None:
@@ -132,10 +160,17 @@ def passage_count(setting: int, context_length: int) -> int:
     return max(AUTOMATIC_MIN, min(AUTOMATIC_MAX, context_length // AUTOMATIC_SHARE // TOKENS_PER_PASSAGE))
 
 
-def grounded_question(question: str, sources: Sequence[Source]) -> str:
-    """The question as the model reads it: the numbered passages first, then the question."""
+def grounded_question(question: str, sources: Sequence[Source], notes: Sequence[str] | None = None) -> str:
+    """The question as the model reads it: the numbered passages first (or, going through
+    every document, the notes on them), then the question."""
     if not sources:
         return question
+    if notes is not None:
+        listed = "\n\n".join(f"[{source.number}] ({source.where})\n{note.strip()}" for source, note in zip(sources, notes, strict=True))
+        return _(
+            "I went through each of my documents for this question and took these notes:\n\n{notes}\n\n"
+            "Answer from the notes, and say which numbers each part of the answer comes from. Question: {question}"
+        ).format(notes=listed, question=question)
     passages = "\n\n".join(f"[{source.number}] ({source.where})\n{source.text.strip()}" for source in sources)
     return _(
         "Answer the question from these passages of my documents. If they do not hold the answer, say so.\n\n"
@@ -218,7 +253,7 @@ class DocumentGrounder:
                 collections.append(self.index.collection(name))
             except StorageError:
                 missing.append(name)
-        words = Retriever(self.index, None).telling_words(question)
+        words = Retriever(self.index, None).highlight_words(question)
         whole = self._whole(collections, whole_budget, count_tokens)
         if whole is not None:
             return Grounding(self._numbered(whole, words), whole=True, missing=tuple(missing))

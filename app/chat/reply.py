@@ -25,7 +25,8 @@ from app.assistants.in_force import (
 )
 from app.assistants.model import Assistant
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
-from app.chat.grounding import DocumentGrounder, Grounding, grounded_question, passage_count, with_sources
+from app.chat.every_document import go_through
+from app.chat.grounding import DocumentGrounder, Grounding, passage_count, with_sources
 from app.chat.provenance import ModelFile, as_reported, record
 from app.config.settings import Settings
 from app.conversations.store import Conversation, ConversationStore, GrowingReply
@@ -87,6 +88,8 @@ def generate_reply(
     model_file: ModelFile | None = None,
     assistants: AssistantLookup = no_assistants,
     documents: DocumentGrounder | None = None,
+    every_document: bool = False,
+    on_reading: Callable[[int, int], None] = lambda done, total: None,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
@@ -108,6 +111,9 @@ def generate_reply(
     `documents`: finds passages in the collections attached to the conversation; they go
     into the question the model reads, and into the provenance as the reply's sources
     (app/chat/grounding.py). None: the conversation is answered without its documents.
+    `every_document`: the model first goes through every part of them, taking notes, and
+    answers from the notes (app/chat/every_document.py); `on_reading(done, total)` hears
+    how far it is, before the reply begins.
     """
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
@@ -122,11 +128,16 @@ def generate_reply(
     names = store.attached_documents(conversation_id) if documents is not None else []
     grounding = None
     if documents is not None and names and facts is not None:
-        grounding = documents.ground(
-            names, path[-1].content, passage_count(settings.documents.passages, facts.context_length),
-            facts.context_length // 2, backend.count_tokens,
-        )
-        history = (*history[:-1], ChatTurn(path[-1].role, grounded_question(path[-1].content, grounding.sources)))
+        question = path[-1].content
+        if every_document:
+            grounding = go_through(backend, documents.index, names, question, sampling, format_preference, cancel,
+                                   on_reading, facts.context_length // 2)
+        else:
+            grounding = documents.ground(
+                names, question, passage_count(settings.documents.passages, facts.context_length),
+                facts.context_length // 2, backend.count_tokens,
+            )
+        history = (*history[:-1], ChatTurn(path[-1].role, grounding.question(question)))
     request = ChatRequest(system_prompt, history, sampling, format_preference, conversation.uuid if conversation is not None else "")
     provenance = (
         record(facts, model_file, sampling, seed_was_random, format_preference, system_prompt,

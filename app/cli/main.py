@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-save", action="store_true", help=_("do not save the exchange"))
     ask.add_argument("--docs", action="append", default=[], metavar="COLLECTION",
                      help=_("answer from this collection of your documents, and print the sources (may be given more than once)"))
+    ask.add_argument("--every-document", action="store_true",
+                     help=_("with --docs: go through every document, taking notes, then answer from the notes "
+                            "(for questions about all of them; slower)"))
     ask.add_argument("--max-tokens", type=int, help=_("longest reply, in tokens"))
     ask.add_argument("--seed", type=int, help=_("sampling seed, for repeatable replies"))
     ask.add_argument("--format", dest="prompt_format", help=_("prompt format: auto, model, completion, chatml, gemma, ..."))
@@ -133,6 +136,8 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
     prompt = args.prompt.strip()
     if not prompt:
         raise HearthError(_("The question is empty: type something to ask."))
+    if args.every_document and not args.docs:
+        raise HearthError(_("--every-document goes through the documents given with --docs: name a collection."))
     model_key = library.preferences_key(model_path)
     preferences = settings.model_preferences(model_key)
     fmt = args.prompt_format or preferences.prompt_format
@@ -179,7 +184,8 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
     try:
         result = generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked,
                                 model_file=_model_file(library, model_path),
-                                documents=documents.grounder if documents is not None else None)
+                                documents=documents.grounder if documents is not None else None,
+                                every_document=args.every_document, on_reading=_show_reading)
         sys.stdout.write("\n")
         if documents is not None and result.grounding is not None:
             documents.print_sources(result.grounding)
@@ -189,6 +195,12 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         if documents is not None:
             documents.close()
     return 130 if cancel.is_set() else 0
+
+
+def _show_reading(done: int, total: int) -> None:
+    """Going through every document: how far, on stderr (the answer goes to stdout)."""
+    print("\r" + _("reading your documents: part {done} of {total}").format(done=done, total=total),
+          end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def run(argv: Sequence[str], backend_factory: BackendFactory) -> int:

@@ -18,8 +18,13 @@ class PlaceKind(enum.StrEnum):
     WHOLE = "whole"  # a file without pages (DOCX, ODT, text, HTML, CSV)
 
 
-def place_label(kind: PlaceKind, number: int, headings: tuple[str, ...]) -> str:
-    """'page 3', 'slide 2', 'sheet Budget', 'chapter 4'; '' for a file without pages."""
+def place_label(kind: PlaceKind, number: int, headings: tuple[str, ...], last: int = 0) -> str:
+    """'page 3', 'slide 2', 'sheet Budget', 'chapter 4'; from `number` to `last` where that
+    is later: 'pages 3–5'; '' for a file without pages."""
+    if last > number and kind in (PlaceKind.PAGE, PlaceKind.SLIDE, PlaceKind.CHAPTER):
+        spans = {PlaceKind.PAGE: _("pages {first}–{last}"), PlaceKind.SLIDE: _("slides {first}–{last}"),
+                 PlaceKind.CHAPTER: _("chapters {first}–{last}")}
+        return spans[kind].format(first=number, last=last)
     if kind is PlaceKind.PAGE:
         return _("page {number}").format(number=number)
     if kind is PlaceKind.SLIDE:

@@ -272,13 +272,13 @@ class DocumentIndex:
         row = self.db.execute("SELECT COUNT(*) FROM chunks JOIN files f ON f.id = chunks.file_id WHERE f.collection_id = ?", (collection.id,))
         return int(row.fetchone()[0])
 
-    def term_shares(self, terms: Sequence[str]) -> dict[str, float]:
+    def term_shares(self, terms: Sequence[str]) -> tuple[dict[str, float], int]:
         """For each FTS term (as the tokenizer writes it: lowercase, no diacritics), the share
-        of all chunks in the index that hold it."""
-        total = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] or 1
+        of all chunks in the index that hold it; and how many chunks the index holds."""
+        total = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         marks = ",".join("?" * len(terms))
         rows = self.db.execute(f"SELECT term, doc FROM chunk_terms WHERE term IN ({marks})", list(terms)).fetchall()
-        return {row["term"]: row["doc"] / total for row in rows}
+        return {row["term"]: row["doc"] / (total or 1) for row in rows}, total
 
     def keyword_hits(self, collection: Collection, expression: str, limit: int) -> list[int]:
         """Chunk ids that match the FTS5 `expression`, best (BM25) first."""
@@ -321,6 +321,11 @@ class DocumentIndex:
         """Every passage of the collection, file by file in the order of their text. Only for
         a collection whose `text_size` fits a prompt."""
         rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE f.collection_id = ? ORDER BY f.path, c.ordinal", (collection.id,)).fetchall()
+        return [_stored_chunk(row) for row in rows]
+
+    def file_chunks(self, file_id: int) -> list[StoredChunk]:
+        """One file's passages in the order of its text (going through a collection file by file)."""
+        rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE c.file_id = ? ORDER BY c.ordinal", (file_id,)).fetchall()
         return [_stored_chunk(row) for row in rows]
 
 

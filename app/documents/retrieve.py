@@ -26,6 +26,11 @@ RRF_K = 60
 # with its common words, 1.4 ms without (bench/documents.py). Dropped from the keyword
 # query unless every word of the question is that common.
 COMMON_WORD_SHARE = 0.2
+# In a small index a share says little (in three passages every word is in a third of
+# them): below this many passages every word is searched for (BM25 weighs them), and the
+# words in more than HIGHLIGHT_SHARE of them are not highlighted under a reply.
+FEW_CHUNKS = 100
+HIGHLIGHT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,22 @@ class Retriever:
         self._vectors: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
 
     def telling_words(self, question: str) -> list[str]:
-        """The question's words that say what it is about: all of them less the common ones
-        (unless every word is common). Searched for, and highlighted in the sources."""
+        """The question's words that say what it is about, to search for: all of them less
+        the common ones (unless every word is common)."""
+        return self._rare_words(question, COMMON_WORD_SHARE, 1.0) or search_words(question)
+
+    def highlight_words(self, question: str) -> list[str]:
+        """The question's words to highlight in the passages found: as searched for, less
+        those in most passages of a small index."""
+        return self._rare_words(question, COMMON_WORD_SHARE, HIGHLIGHT_SHARE)
+
+    def _rare_words(self, question: str, share: float, share_in_few: float) -> list[str]:
         words = search_words(question)
         if not words:
             return []
-        shares = self.index.term_shares([index_term(word) for word in words])
-        return [word for word in words if shares.get(index_term(word), 0.0) <= COMMON_WORD_SHARE] or words
+        shares, total = self.index.term_shares([index_term(word) for word in words])
+        limit = share if total >= FEW_CHUNKS else share_in_few
+        return [word for word in words if shares.get(index_term(word), 0.0) <= limit]
 
     def keyword_ranking(self, collection: Collection, question: str) -> list[int]:
         expression = words_expression(self.telling_words(question), every_word=False, last_as_prefix=False)

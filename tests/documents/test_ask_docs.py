@@ -51,3 +51,28 @@ def test_an_answer_from_the_documents_names_its_file_and_page(tmp_path: Path, sm
 
     missing = hearth(data, "ask", "--model", str(smollm_path), "--docs", "Trips", "Hi")
     assert missing.returncode == 1 and "no collection named “Trips”" in missing.stderr
+
+
+def test_going_through_every_document_notes_each_part_and_answers_from_the_notes(tmp_path: Path, smollm_path: Path) -> None:
+    data = tmp_path / "data"
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    made_documents.write_pdf(folder / "handbook.pdf", ["Holidays are 25 days a year.", "Overtime is paid at time and a half."])
+    (folder / "rota.md").write_text("# Rota\n\nNight shifts count as overtime after ten hours.\n")
+    assert hearth(data, "docs", "add", "Policies", str(folder)).returncode == 0
+    assert hearth(data, "docs", "index", "Policies").returncode == 0
+    asked = hearth(data, "ask", "--model", str(smollm_path), "--docs", "Policies", "--every-document", "--seed", "1",
+                   "--max-tokens", "60", "List every policy that mentions overtime")
+    assert asked.returncode == 0, asked.stderr
+    assert "reading your documents: part 2 of 2" in asked.stderr  # one part for each file: both fit a part whole
+    db = sqlite3.connect(data / "conversations.sqlite3")
+    provenance = json.loads(db.execute("SELECT provenance FROM messages WHERE role = 'assistant'").fetchone()[0])
+    notes, sources = provenance["documents_notes"], provenance["sources"]
+    assert len(notes) == len(sources) and all(note.strip() for note in notes)
+    assert {Path(source["path"]).name for source in sources} <= {"handbook.pdf", "rota.md"}
+    for source in sources:  # each named under the answer, as the notes were numbered
+        place = "pages 1–2" if source["path"].endswith(".pdf") else ""
+        assert f"\n[{source['number']}] {Path(source['path']).name}{', ' + place if place else ''}" in asked.stdout
+
+    refused = hearth(data, "ask", "--model", str(smollm_path), "--every-document", "Summarise each policy")
+    assert refused.returncode == 1 and "name a collection" in refused.stderr
