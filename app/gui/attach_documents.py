@@ -9,15 +9,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QLabel, QMainWindow
 
 from app.conversations.store import ConversationStore
 from app.documents.index import collection_names
+from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.attached_documents import AttachedDocuments
 from app.gui.controllers.chat_session import ChatSession
+from app.gui.controllers.model_loader import ModelLoader
 from app.gui.dialogs import show_error
 from app.gui.ops import run_in_background
 from app.gui.widgets.chat_view import ChatView
+from app.gui.widgets.composer import Composer
 from app.gui.widgets.documents_button import DocumentsButton
 from app.platform.paths import AppPaths
 
@@ -26,11 +29,14 @@ log = logging.getLogger(__name__)
 
 class AttachDocuments(QObject):
     def __init__(self, window: QMainWindow, paths: AppPaths, store: ConversationStore, session: ChatSession,
-                 button: DocumentsButton, view: ChatView) -> None:
+                 loader: ModelLoader, settings: AppSettings, button: DocumentsButton, view: ChatView, hint: QLabel,
+                 composer: Composer) -> None:
         super().__init__(window)
-        self._window, self._paths, self._button = window, paths, button
-        self.attached = AttachedDocuments(session, store)
+        self._window, self._paths, self._button, self._hint, self._composer = window, paths, button, hint, composer
+        self.attached = AttachedDocuments(session, store, loader, settings)
         button.attach_requested.connect(self.attached.set_attached)
+        button.every_document_requested.connect(self.attached.set_every_document)
+        composer.textChanged.connect(self._show_hint)
         button.menu_opening.connect(self.read_collections)
         self.attached.changed.connect(self._show)
         self.attached.error.connect(lambda title, message: show_error(window, title, message))
@@ -52,4 +58,10 @@ class AttachDocuments(QObject):
                           on_failure=lambda error: log.warning("documents index: %s", error))
 
     def _show(self) -> None:
-        self._button.show_choices(self.attached.available, self.attached.names())
+        self._button.show_choices(self.attached.available, self.attached.names(), self.attached.every_document)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        text = self.attached.hint(self._composer.toPlainText())
+        self._hint.setText(text)
+        self._hint.setVisible(bool(text))

@@ -97,7 +97,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
-        self.documents = AttachDocuments(self, paths, store, self.session, self.documents_button, self.chat_view)
+        self.documents = AttachDocuments(self, paths, store, self.session, self.loader, self.settings, self.documents_button,
+                                         self.chat_view, self.documents_hint, self.composer)
         self.assistants = AssistantActions(self, paths, store, self.session, self.settings, self.loader, library,
                                            self.assistant_picker, self.model_picker, self.sidebar)
         crashed_model = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""
@@ -186,6 +187,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         session.reply_started.connect(self.chat_view.begin_stream)
         session.reply_started.connect(lambda: self.speed_status.setText(self.tr("Thinking…")))
         session.reply_text.connect(self.chat_view.append_stream)
+        session.documents_read.connect(lambda done, total: self.speed_status.setText(
+            self.tr("Reading your documents: part {done} of {total}…").format(done=done, total=total)))
         session.reply_saved.connect(self.chat_view.finish_stream)
         session.reply_finished.connect(self._on_reply_finished)
         session.reply_failed.connect(self._on_reply_failed)

@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>AttachedDocuments</name>
+    <message numerus="yes">
+        <source>Each question brings up to %n passages of {names} (about {tokens} tokens).</source>
+        <translation>
+            <numerusform>Each question brings up to %n passage of {names} (about {tokens} tokens).</numerusform>
+            <numerusform>Each question brings up to %n passages of {names} (about {tokens} tokens).</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ChatSession</name>
     <message numerus="yes">
         <source>This conversation is longer than the model can read at once: the oldest %n messages were left out of this reply. They are still saved.</source>

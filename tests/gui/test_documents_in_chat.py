@@ -111,3 +111,24 @@ def test_a_question_no_passage_matches_says_the_answer_is_the_models_own(qtbot, 
     menu_action(window, "Trip").trigger()
     send(qtbot, window, "xylophone?", fake_backend, ["Hmm."])
     assert "No passage of the attached documents matched this question: the answer is the model's own." in window.chat_view.toPlainText()
+
+
+def test_the_line_under_the_message_box_says_what_the_documents_add_and_suggests_going_through_them(
+    qtbot, window: MainWindow, fake_backend: FakeBackend, english_plurals: None,
+) -> None:
+    assert window.documents_hint.isHidden()
+    menu_action(window, "Trip").trigger()
+    assert window.documents_hint.text() == "Each question brings up to 2 passages of Trip (about 600 tokens)."
+    window.composer.setPlainText("List every rule about windows")
+    assert window.documents_hint.text().endswith("About every document? Documents → Go through every document answers it better.")
+
+    menu_action(window, "Go through every document for the next question").trigger()
+    assert window.documents_hint.text() == "The next question goes through every part of Trip, then answers from notes (slower)."
+    read: list[tuple[int, int]] = []
+    window.session.documents_read.connect(lambda done, total: read.append((done, total)))
+    send(qtbot, window, "List every rule about windows", fake_backend, ["Rooms", "4", "to", "29."])
+    noted = [r for r in fake_backend.requests if "From this part alone" in r.turns[-1].content]
+    assert len(noted) == read[-1][1] == read[-1][0] > 1 and read[0] == (0, len(noted))
+    assert "I went through each of my documents" in fake_backend.requests[len(noted)].turns[-1].content
+    assert window.documents_hint.text().startswith("Each question brings up to 2 passages")  # for the next question only
+    assert not menu_action(window, "Go through every document for the next question").isChecked()

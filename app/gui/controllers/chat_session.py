@@ -63,6 +63,7 @@ class ChatSession(QObject):
     reply_saved = Signal(object, object)  # the finished reply (Message) and its branch, for the shown thread
     reply_finished = Signal(object)  # ReplyStats of any reply that ended normally or was stopped
     reply_failed = Signal(str)  # plain message
+    documents_read = Signal(int, int)  # going through every document: parts done, parts in all
     state_changed = Signal()  # busy, or the shown conversation, changed
     notice = Signal(str)  # a passing remark for the status bar
     error = Signal(str, str)  # title, plain message
@@ -109,6 +110,7 @@ class ChatSession(QObject):
         self._shut_down = False
         self.assistant_for_new_chat: Assistant | None = None  # the picker's choice; None: the default system prompt
         self.documents_for_new_chat: list[str] = []  # collections attached before the chat began
+        self.every_document_next = False  # the next question goes through every attached document
         self.request_generate.connect(worker.generate)
         self.request_reproduce.connect(worker.reproduce)
         worker.reproduced.connect(self._on_reproduced)
@@ -118,6 +120,7 @@ class ChatSession(QObject):
         reader.failed.connect(self._on_read_failed)
         worker.reply_started.connect(self._on_reply_started)
         worker.token.connect(self._on_token)
+        worker.documents_read.connect(self._on_documents_read)
         worker.finished.connect(self._on_reply_finished)
         worker.failed.connect(self._on_reply_failed)
 
@@ -479,9 +482,11 @@ class ChatSession(QObject):
         settings = self._settings.current()
         preference = settings.preferences_of(self._loader.model_id).prompt_format
         self._worker.chat_waiting.set()  # before the request is queued: indexing then stops behind it
+        every_document, self.every_document_next = self.every_document_next, False
         self.request_generate.emit(
             ReplyRequest(
-                self._request_id, parent_id, copy.deepcopy(settings), preference, self._settings.locked, self._model_file()
+                self._request_id, parent_id, copy.deepcopy(settings), preference, self._settings.locked, self._model_file(),
+                every_document=every_document,
             )
         )
 
@@ -497,6 +502,10 @@ class ChatSession(QObject):
                 "This conversation is longer than the model can read at once: the oldest "
                 "%n messages were left out of this reply. They are still saved.", "", omitted
             ))
+
+    def _on_documents_read(self, request_id: int, done: int, total: int) -> None:
+        if self._current(request_id):
+            self.documents_read.emit(done, total)
 
     def _on_token(self, request_id: int, text: str) -> None:
         if self._current(request_id):

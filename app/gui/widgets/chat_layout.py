@@ -73,6 +73,10 @@ class ChatLayout:
         self.regenerate_button.setToolTip(QCoreApplication.translate("ChatLayout", "Write the last reply again; the earlier one is kept"))
         self.composer_hint = QLabel()
         self.composer_hint.setStyleSheet("color: gray")
+        self.documents_hint = QLabel()  # what the attached documents add to the next question
+        self.documents_hint.setStyleSheet("color: gray")
+        self.documents_hint.setWordWrap(True)
+        self.documents_hint.hide()
         self.edit_banner = QLabel(QCoreApplication.translate("ChatLayout", "Editing a message — Esc to cancel"))
         self.edit_banner.setStyleSheet("font-weight: bold")
         self.cancel_edit_button = QPushButton(QCoreApplication.translate("ChatLayout", "Cancel edit"))
@@ -97,6 +101,7 @@ class ChatLayout:
         self.assistant_picker = AssistantPicker()  # shown while the chat is new and empty (the window says when)
         right_layout.addWidget(self.assistant_picker)
         right_layout.addWidget(self.composer_hint)
+        right_layout.addWidget(self.documents_hint)
         right_layout.addLayout(edit_row)
         right_layout.addLayout(composer_row)
 

@@ -50,6 +50,7 @@ class ReplyRequest:
     format_preference: str
     locked: frozenset[str]  # what the administrator locked (schema names): no default, never forgotten
     model_file: ModelFile | None = None  # the loaded model's file, for the reply's provenance
+    every_document: bool = False  # go through every attached document first (app/chat/every_document.py)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class InferenceWorker(QObject):
     warning = Signal(int, str)  # load id, plain message
     reply_started = Signal(int, int, int)  # request id, reply message id, omitted turns
     token = Signal(int, str)  # request id, text since the last flush
+    documents_read = Signal(int, int, int)  # request id, parts gone through, parts in all
     finished = Signal(int, ReplyStats)  # request id, how the reply went
     failed = Signal(int, str)  # request id, plain message
     reproduced = Signal(int, Reproduction)  # request id, how a Reproduce went
@@ -199,6 +201,8 @@ class InferenceWorker(QObject):
                 model_file=request.model_file,
                 assistants=AssistantBook(self._paths.assistants_dir).get,  # the conversation's, read here: one small file
                 documents=self._grounder(request.settings),
+                every_document=request.every_document,
+                on_reading=lambda done, total: self.documents_read.emit(request.request_id, done, total),
             )
         except HearthError as exc:
             flush()
