@@ -128,6 +128,8 @@ class DocumentIndex:
             self.db = sqlite3.connect(path, timeout=10, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA foreign_keys = ON")
+            # A removed collection or file leaves no text behind in the file's free pages.
+            self.db.execute("PRAGMA secure_delete = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             # A power cut may lose the last batch (the next run embeds it again), never the file.
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -171,9 +173,13 @@ class DocumentIndex:
         return [Collection(r["id"], r["name"], r["embedder"], r["dimension"], r["generation"]) for r in rows]
 
     def remove_collection(self, collection: Collection) -> None:
-        """Deletes the collection with its files' chunks and vectors (and their FTS rows)."""
+        """Deletes the collection with its files' chunks and vectors, and leaves none of their
+        text in the file: FTS5 keeps a deleted row's words in its segments until they are
+        merged ('optimize'), and the write-ahead log keeps old pages until a checkpoint."""
         with self.transaction():
             self.db.execute("DELETE FROM collections WHERE id = ?", (collection.id,))
+            self.db.execute("INSERT INTO chunk_text(chunk_text) VALUES ('optimize')")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def use_embedder(self, collection: Collection, identity: str | None, dimension: int | None) -> Collection:
         """Records the embedder that builds the collection's vectors; a different one than

@@ -230,3 +230,23 @@ def test_an_index_from_a_newer_hearth_is_refused_in_words(tmp_path: Path) -> Non
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(StorageError, match="written by a newer version of Hearth"):
         DocumentIndex(path)
+
+
+def test_a_removed_collection_leaves_none_of_its_text_in_the_index_file(tmp_path: Path) -> None:
+    folder = tmp_path / "private"
+    folder.mkdir()
+    (folder / "letter.md").write_text("# Letter\n\nThe password is Quokkaberry and the safe is behind the painting.\n")
+    (folder / "other.md").write_text("# Other\n\nNothing to see.\n")
+    path = tmp_path / "documents.sqlite3"
+    index = DocumentIndex(path)
+    kept = index.create_collection("Kept")
+    index.add_source(kept, folder / "other.md")
+    Indexer(index, None).run(kept)
+    private = index.create_collection("Private")
+    index.add_source(private, folder)
+    Indexer(index, None).run(private)
+    index.remove_collection(private)
+    index.close()
+    written = b"".join(file.read_bytes() for file in tmp_path.glob("documents.sqlite3*"))
+    assert b"Nothing to see" in written  # what is kept is there, so the search below could find text
+    assert b"uokkaberry" not in written.lower() and b"painting" not in written
