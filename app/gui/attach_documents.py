@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QMainWindow
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class AttachDocuments(QObject):
+    attached_count = Signal(int)  # collections attached to the shown chat (the context meter counts their passages)
+
     def __init__(self, window: QMainWindow, paths: AppPaths, store: ConversationStore, session: ChatSession,
                  loader: ModelLoader, settings: AppSettings, button: DocumentsButton, view: ChatView, hint: QLabel,
                  composer: Composer) -> None:
@@ -58,7 +60,9 @@ class AttachDocuments(QObject):
                           on_failure=lambda error: log.warning("documents index: %s", error))
 
     def _show(self) -> None:
-        self._button.show_choices(self.attached.available, self.attached.names(), self.attached.every_document)
+        names = self.attached.names()
+        self._button.show_choices(self.attached.available, names, self.attached.every_document)
+        self.attached_count.emit(len(names))
         self._show_hint()
 
     def _show_hint(self) -> None:

@@ -22,6 +22,7 @@ from app.gui.assistant_actions import AssistantActions
 from app.gui.attach_documents import AttachDocuments
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
+from app.gui.controllers.context_meter import ContextMeter
 from app.gui.controllers.conversation_trash import ConversationTrash
 from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
@@ -97,8 +98,12 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
+        self.context = ContextMeter(self.session, self.loader, self.settings)
+        self.context.changed.connect(self.context_meter.show_use)
+        self.composer.textChanged.connect(lambda: self.context.set_typed(self.composer.toPlainText()))
         self.documents = AttachDocuments(self, paths, store, self.session, self.loader, self.settings, self.documents_button,
                                          self.chat_view, self.documents_hint, self.composer)
+        self.documents.attached_count.connect(self.context.set_documents)
         self.assistants = AssistantActions(self, paths, store, self.session, self.settings, self.loader, library,
                                            self.assistant_picker, self.model_picker, self.sidebar)
         crashed_model = library.preferences_key(Path(crashed_run.model_path)) if crashed_run else ""

@@ -16,7 +16,7 @@ the store closes right after, and a late `finished` used to reach it
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,6 +290,10 @@ class ChatSession(QObject):
     def shown_message(self, message_id: int) -> Message | None:
         """A message of the thread shown, None when it is not on it."""
         return next((m for m in self._shown if m.id == message_id), None)
+
+    def shown_messages(self) -> Sequence[Message]:
+        """The thread shown, oldest first (not a copy: read it, never change it)."""
+        return self._shown
 
     def last_message(self, role: Role) -> Message | None:
         """The last message `role` wrote on the thread shown."""

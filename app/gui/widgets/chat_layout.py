@@ -26,6 +26,7 @@ from app.gui.conversation_transfer import TransferActions
 from app.gui.widgets.assistant_picker import AssistantPicker
 from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
+from app.gui.widgets.context_meter_bar import ContextMeterBar
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.crash_notice import CrashNotice
 from app.gui.widgets.documents_button import DocumentsButton
@@ -100,7 +101,11 @@ class ChatLayout:
         right_layout.addWidget(self.chat_view, 1)
         self.assistant_picker = AssistantPicker()  # shown while the chat is new and empty (the window says when)
         right_layout.addWidget(self.assistant_picker)
-        right_layout.addWidget(self.composer_hint)
+        self.context_meter = ContextMeterBar()
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.composer_hint, 1)
+        hint_row.addWidget(self.context_meter)
+        right_layout.addLayout(hint_row)
         right_layout.addWidget(self.documents_hint)
         right_layout.addLayout(edit_row)
         right_layout.addLayout(composer_row)
