@@ -14,8 +14,10 @@ class ContextMeterBar(QProgressBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName(self.tr("Context used"))
-        self.setMaximumWidth(260)
         self.setTextVisible(True)
+        # Wide enough for its longest text, so it never wraps over itself.
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(self.tr("Context: about {used:,} of {total:,} tokens").format(
+            used=262_144, total=262_144)) + 24)
         self.show_use(None)
 
     def show_use(self, use: ContextUse | None) -> None:
