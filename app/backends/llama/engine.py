@@ -490,7 +490,9 @@ class LlamaBackend(Backend):
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
-        text = StreamedText(prompt.stop)
+        # A model without a chat template is a base model, whatever format it is spoken to in.
+        base_model = self._loaded is not None and not self._loaded.facts.has_chat_template
+        text = StreamedText(prompt.stop, ends_at_blank_line=base_model)
         started = time.perf_counter()
         first_token_at: float | None = None
         reply_tokens = 0
