@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 
-
 BLANK_LINE = "\n\n"
 
 
