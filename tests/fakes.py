@@ -49,6 +49,7 @@ class FakeBackend(Backend):
         self.loads = 0  # completed loads only
         self.safe_modes: list[bool] = []  # the safe mode of each load asked for
         self.requests: list[ChatRequest] = []  # each reply asked for
+        self.reading_steps: list[float] = []  # how far through the prompt it says it is, before the reply
         self._loaded: ModelFacts | None = None
 
     @property
@@ -82,6 +83,7 @@ class FakeBackend(Backend):
         cancel: threading.Event,
         on_text: Callable[[str], None],
         on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
         self.requests.append(request)
         fitted = fit_to_context(request.system_prompt, request.turns, self.count_tokens, FAKE_CONTEXT,
@@ -90,6 +92,8 @@ class FakeBackend(Backend):
         if any(a == b for a, b in itertools.pairwise(roles)) or roles[:1] != ["user"]:
             raise ModelLoadError("Conversation roles must alternate user/assistant/user/assistant.")
         on_started(fitted.omitted_turns)
+        for fraction in self.reading_steps:
+            on_reading(fraction)
         sent = 0
         for word in [self.title] if request.sampling == TITLE_SAMPLING else self.reply_words:
             if cancel.is_set():

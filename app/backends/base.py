@@ -47,6 +47,10 @@ def _ignore(_text: str) -> None:
     return None
 
 
+def _ignore_reading(_fraction: float) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """How to load: the engine settings, safe mode, and who hears how it goes.
@@ -186,12 +190,15 @@ class Backend(Protocol):
         cancel: threading.Event,
         on_text: Callable[[str], None],
         on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = _ignore_reading,
     ) -> ReplyStats:
         """Stream a reply into `on_text` until it ends or `cancel` is set.
 
         `on_started(omitted_turns)` is called once the prompt is built, before any
         text, in every reply that returns: a caller shows and saves the reply from then on. An error raised before
-        it (a message too long for the context) means no reply was begun."""
+        it (a message too long for the context) means no reply was begun. `on_reading(fraction)`
+        may be called between the two while a long prompt is read (on a CPU the wait for the
+        first word is mostly that)."""
         ...
 
     def count_tokens(self, text: str) -> int:

@@ -90,6 +90,7 @@ def generate_reply(
     documents: DocumentGrounder | None = None,
     every_document: bool = False,
     on_reading: Callable[[int, int], None] = lambda done, total: None,
+    on_prompt_read: Callable[[float], None] = lambda fraction: None,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
@@ -113,7 +114,8 @@ def generate_reply(
     (app/chat/grounding.py). None: the conversation is answered without its documents.
     `every_document`: the model first goes through every part of them, taking notes, and
     answers from the notes (app/chat/every_document.py); `on_reading(done, total)` hears
-    how far it is, before the reply begins.
+    how far it is, before the reply begins. `on_prompt_read(fraction)`: how much of a long
+    prompt the model has read, before its first word.
     """
     path = store.path_to(parent_id)
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
@@ -161,7 +163,7 @@ def generate_reply(
         rows[0][1].append(text)
 
     try:
-        stats = backend.reply(request, cancel, take, begin)
+        stats = backend.reply(request, cancel, take, begin, on_prompt_read)
     except BaseException:
         for _message_id, growing in rows:
             growing.finish("failed")

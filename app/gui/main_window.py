@@ -194,6 +194,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         session.reply_text.connect(self.chat_view.append_stream)
         session.documents_read.connect(lambda done, total: self.speed_status.setText(
             self.tr("Reading your documents: part {done} of {total}…").format(done=done, total=total)))
+        session.prompt_read.connect(lambda fraction: self.speed_status.setText(
+            self.tr("Reading the conversation… {percent:.0%}").format(percent=fraction)))
+        session.reply_text.connect(self._show_writing)
         session.reply_saved.connect(self.chat_view.finish_stream)
         session.reply_finished.connect(self._on_reply_finished)
         session.reply_failed.connect(self._on_reply_failed)
@@ -327,6 +330,11 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         sheet = ShortcutsSheet(self.menuBar(), self.tr("Message box"), composer_keys(), self)
         sheet.exec()
         sheet.deleteLater()
+
+    def _show_writing(self) -> None:
+        """Once text streams, the status says so: the speed comes when the reply ends."""
+        if self.speed_status.text() != self.tr("Writing…"):
+            self.speed_status.setText(self.tr("Writing…"))
 
     def _on_reply_finished(self, stats: ReplyStats) -> None:
         self.speed_status.setText(self.tr("{speed:.1f} tokens/s · first token {seconds:.2f} s").format(

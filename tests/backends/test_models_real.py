@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.backends.base import CapabilityError, ChatRequest, ChatTurn, LoadOptions, ModelFacts, ModelRef
+from app.backends.base import CapabilityError, ChatRequest, ChatTurn, LoadOptions, ModelFacts, ModelRef, ReplyStats
 from app.backends.llama.engine import LlamaBackend
 from app.backends.llama.prompt_formats import COMPLETION, MODEL_TEMPLATE
 from app.config.settings import EngineSettings, SamplingSettings
@@ -282,3 +282,34 @@ def test_a_stop_string_ends_the_reply_just_before_it(engine: LlamaBackend, smoll
     stop = whole[len(whole) // 2 : len(whole) // 2 + 3]  # a stop string the reply is sure to reach
     assert len(stop) == 3
     assert reply([*prompt.stop, stop]) == whole[: whole.index(stop)]
+
+
+def test_a_long_prompt_is_read_in_steps_that_say_how_far_and_change_nothing_in_the_reply(
+    engine: LlamaBackend, smollm_path: Path,
+) -> None:
+    load(engine, smollm_path, context_length=2048)
+    story = " ".join(f"On day {n} the class planted {n} trees by the river." for n in range(1, 80))
+    prompt = engine.build_prompt("", [ChatTurn("user", f"{story}\n\nHow many trees on day 7?")], GREEDY, "auto")
+    assert len(prompt.tokens) > 2 * 512
+
+    def reply(steps: list[float]) -> tuple[str, ReplyStats]:
+        assert engine._llm is not None
+        engine._llm.reset()  # nothing cached: the whole prompt is read
+        parts: list[str] = []
+        stats = engine.generate(prompt, GREEDY, threading.Event(), parts.append, steps.append)
+        return "".join(parts), stats
+
+    steps: list[float] = []
+    with_steps, stats = reply(steps)
+    assert len(steps) == -(-(len(prompt.tokens) - 1) // 512) and steps == sorted(steps) and steps[-1] == pytest.approx(1, abs=0.01)
+    assert stats.prompt_tokens_reused == 0 and with_steps.strip()
+    assert engine._llm is not None
+    engine._llm.reset()  # read in one go by llama-cpp-python itself: the same reply
+    expected = engine._llm.create_completion(prompt=prompt.tokens, max_tokens=GREEDY.max_tokens, temperature=0.0,
+                                             top_p=GREEDY.top_p, repeat_penalty=GREEDY.repeat_penalty, seed=GREEDY.seed,
+                                             stop=prompt.stop)["choices"][0]["text"]
+    assert with_steps == expected
+    cached: list[float] = []
+    parts: list[str] = []
+    engine.generate(prompt, GREEDY, threading.Event(), parts.append, cached.append)  # all in the cache: nothing to wait for
+    assert cached == [] and "".join(parts) == with_steps

@@ -32,10 +32,10 @@ class NoteTaker(FakeBackend):
         self.stop_after, self.cancel = stop_after, cancel
 
     def reply(self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None],
-              on_started: Callable[[int], None]) -> ReplyStats:
+              on_started: Callable[[int], None], on_reading: Callable[[float], None] = lambda _fraction: None) -> ReplyStats:
         asked = request.turns[-1].content
         if "From this part alone" not in asked:
-            return super().reply(request, cancel, on_text, on_started)
+            return super().reply(request, cancel, on_text, on_started, on_reading)
         self.requests.append(request)
         on_started(0)
         found = [line for line in asked.split("\n") if "overtime" in line.lower() and "answer briefly" not in line]

@@ -152,9 +152,10 @@ class IgnoresTheSeed(FakeBackend):
     """Like a server that picks its own seed: it reports the one it used."""
 
     def reply(
-        self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None]
+        self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
-        stats = super().reply(request, cancel, on_text, on_started)
+        stats = super().reply(request, cancel, on_text, on_started, on_reading)
         return replace(stats, seed=99)
 
 

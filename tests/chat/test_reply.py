@@ -62,6 +62,7 @@ class BreaksMidReply(FakeBackend):
         cancel: threading.Event,
         on_text: Callable[[str], None],
         on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
         on_started(0)
         on_text("Half a")

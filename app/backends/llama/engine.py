@@ -358,6 +358,7 @@ class LlamaBackend(Backend):
         cancel: threading.Event,
         on_text: Callable[[str], None],
         on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
         """As Backend.reply. With a conversation key and a state folder, the conversation's
         saved KV state is restored first when the cache holds another conversation (it was
@@ -368,7 +369,7 @@ class LlamaBackend(Backend):
         key, states, llm = request.conversation_key, self._states, self._model()
         if key and states is not None and key != self._cache_owner:
             restore(llm, states, key, prompt.tokens)
-        stats = self.generate(prompt, request.sampling, cancel, on_text)
+        stats = self.generate(prompt, request.sampling, cancel, on_text, on_reading)
         if key and states is not None:
             save(llm, states, key)
             self._cache_owner = key
@@ -469,8 +470,10 @@ class LlamaBackend(Backend):
         sampling: SamplingSettings,
         cancel: threading.Event,
         on_text: Callable[[str], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
-        """Stream a reply into `on_text` until done or `cancel` is set.
+        """Stream a reply into `on_text` until done or `cancel` is set; `on_reading` hears how
+        much of a long prompt has been read.
 
         Tokens come from `Llama.generate` (which reuses the KV cache's common prefix),
         not `create_completion`, whose work per token grows with the reply. Sampling
@@ -508,6 +511,7 @@ class LlamaBackend(Backend):
         # crashes; a crash mid-reply is as likely a kill or a power cut, not the model.
         try:
             with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options) as settle:
+                read_in_steps(llm, prompt.tokens, on_reading)
                 for token in tokens:
                     if first_token_at is None:
                         first_token_at = time.perf_counter()
@@ -549,3 +553,23 @@ class LlamaBackend(Backend):
             prompt_format=prompt.prompt_format,
             seed=seed,
         )
+
+
+def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float], None]) -> None:
+    """Read the part of the prompt the KV cache lacks, one batch at a time, saying after each
+    how much of the prompt is read; `Llama.generate` then finds all but the last token in the
+    cache and reads only that one. A prompt the cache nearly holds is left to it: there is
+    nothing to wait for. The batches are llama.cpp's own (`n_batch`), so reading costs the same."""
+    cached = 0
+    for held, wanted in zip(llm._input_ids[: llm.n_tokens], tokens[:-1], strict=False):
+        if held != wanted:
+            break
+        cached += 1
+    step = llm.n_batch
+    missing = list(tokens[cached:-1])
+    if len(missing) <= step:
+        return
+    llm.n_tokens = cached  # Llama.eval removes the cache beyond this before reading
+    for start in range(0, len(missing), step):
+        llm.eval(missing[start : start + step])
+        on_reading((cached + min(start + step, len(missing))) / len(tokens))

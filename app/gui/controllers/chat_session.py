@@ -64,6 +64,7 @@ class ChatSession(QObject):
     reply_finished = Signal(object)  # ReplyStats of any reply that ended normally or was stopped
     reply_failed = Signal(str)  # plain message
     documents_read = Signal(int, int)  # going through every document: parts done, parts in all
+    prompt_read = Signal(float)  # share of a long prompt the model has read, before its first word
     state_changed = Signal()  # busy, or the shown conversation, changed
     notice = Signal(str)  # a passing remark for the status bar
     error = Signal(str, str)  # title, plain message
@@ -121,6 +122,7 @@ class ChatSession(QObject):
         worker.reply_started.connect(self._on_reply_started)
         worker.token.connect(self._on_token)
         worker.documents_read.connect(self._on_documents_read)
+        worker.prompt_read.connect(self._on_prompt_read)
         worker.finished.connect(self._on_reply_finished)
         worker.failed.connect(self._on_reply_failed)
 
@@ -506,6 +508,10 @@ class ChatSession(QObject):
                 "This conversation is longer than the model can read at once: the oldest "
                 "%n messages were left out of this reply. They are still saved.", "", omitted
             ))
+
+    def _on_prompt_read(self, request_id: int, fraction: float) -> None:
+        if self._current(request_id):
+            self.prompt_read.emit(fraction)
 
     def _on_documents_read(self, request_id: int, done: int, total: int) -> None:
         if self._current(request_id):

@@ -75,6 +75,7 @@ class InferenceWorker(QObject):
     reply_started = Signal(int, int, int)  # request id, reply message id, omitted turns
     token = Signal(int, str)  # request id, text since the last flush
     documents_read = Signal(int, int, int)  # request id, parts gone through, parts in all
+    prompt_read = Signal(int, float)  # request id, share of a long prompt read so far
     finished = Signal(int, ReplyStats)  # request id, how the reply went
     failed = Signal(int, str)  # request id, plain message
     reproduced = Signal(int, Reproduction)  # request id, how a Reproduce went
@@ -203,6 +204,7 @@ class InferenceWorker(QObject):
                 documents=self._grounder(request.settings),
                 every_document=request.every_document,
                 on_reading=lambda done, total: self.documents_read.emit(request.request_id, done, total),
+                on_prompt_read=lambda fraction: self.prompt_read.emit(request.request_id, fraction),
             )
         except HearthError as exc:
             flush()

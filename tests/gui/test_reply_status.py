@@ -1,0 +1,34 @@
+"""The status bar while a reply is on its way, on the fake backend: how much of a long
+prompt is read, then that the reply is being written, then its speed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.gui.main_window import MainWindow
+from app.platform.paths import AppPaths
+from tests.fakes import FakeBackend, FakeBackendFactory
+from tests.gguf_factory import MakeGguf
+from tests.gui.test_message_actions import make_window, send
+
+
+@pytest.fixture
+def window(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf, fake_factory: FakeBackendFactory) -> Iterator[MainWindow]:
+    shown = make_window(qtbot, paths, synthetic_gguf, fake_factory)
+    yield shown
+    shown.close()
+
+
+def test_the_status_says_how_much_of_the_prompt_is_read_then_that_it_writes_then_the_speed(
+    qtbot, window: MainWindow, fake_backend: FakeBackend,
+) -> None:
+    fake_backend.reading_steps = [0.4, 1.0]
+    seen: list[str] = []
+    window.session.prompt_read.connect(lambda _fraction: seen.append(window.speed_status.text()))
+    window.session.reply_text.connect(lambda _text: seen.append(window.speed_status.text()))
+    send(qtbot, window, "Tell me about tides", fake_backend, ["The", "moon."])
+    assert seen[:2] == ["Reading the conversation… 40%", "Reading the conversation… 100%"]
+    assert seen[2:] and all(text == "Writing…" for text in seen[2:])
+    assert window.speed_status.text().endswith("tokens/s · first token 0.01 s")
