@@ -362,7 +362,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.show_controls(
             ready=self.loader.ready, loading=bool(self.loader.model_id), busy=self.session.busy or self.session.reproducing,
             can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
-            can_change=self.session.can_change,
+            can_change=self.session.can_change, busy_in=self.session.busy_elsewhere,
         )
 
     def open_settings(self) -> None:

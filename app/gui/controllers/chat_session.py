@@ -136,6 +136,18 @@ class ChatSession(QObject):
         return self._active_request is not None
 
     @property
+    def busy_elsewhere(self) -> str | None:
+        """The title of another conversation a reply is being written in, None when the reply
+        (if any) is in the one shown: Stop here must not stop that one by surprise."""
+        streaming = self._streaming_conversation
+        if not self.busy or streaming is None or streaming == self._conversation_id or self._shut_down:
+            return None
+        try:
+            return self._store.conversation_title(streaming)
+        except HearthError:
+            return ""
+
+    @property
     def reading(self) -> bool:
         """The shown conversation is being read; it shows once it is."""
         return self._reading != 0
@@ -446,7 +458,8 @@ class ChatSession(QObject):
         return self.can_reply
 
     def stop(self) -> None:
-        if self.busy or self.reproducing:
+        """Stop the reply being written in the conversation shown (or a Reproduce)."""
+        if (self.busy and self.busy_elsewhere is None) or self.reproducing:
             self._worker.cancel.set()
 
     def reproduce(self, message_id: int) -> bool:

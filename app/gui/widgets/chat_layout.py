@@ -215,13 +215,14 @@ class ChatLayout:
         self.cancel_edit_button.setVisible(editing)
 
     def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool,
-                      can_change: bool = True) -> None:
+                      can_change: bool = True, busy_in: str | None = None) -> None:
         """What can be done now, and the line under the chat that says so. `can_change`:
-        the shown conversation may be branched (no reply written, nothing read)."""
+        the shown conversation may be branched (no reply written, nothing read). `busy_in`:
+        the title of another conversation being answered (its Stop is there, not here)."""
         self.composer.setReadOnly(not ready)
         self.send_button.setEnabled(can_reply)
-        self.stop_button.setEnabled(busy)
-        self.stop_action.setEnabled(busy)
+        self.stop_button.setEnabled(busy and busy_in is None)
+        self.stop_action.setEnabled(busy and busy_in is None)
         self.regenerate_button.setEnabled(can_reply and has_thread)
         self.regenerate_action.setEnabled(can_reply and has_thread)
         for item in (self.edit_last_action, self.copy_reply_action, self.copy_markdown_action, self.quote_action):
@@ -235,6 +236,10 @@ class ChatLayout:
             hint = QCoreApplication.translate("ChatLayout", "No model installed yet: add one with File → Add model file…")
         elif not ready:
             hint = QCoreApplication.translate("ChatLayout", "The model is loading…") if loading else no_model_hint()
+        elif busy_in is not None:
+            hint = QCoreApplication.translate(
+                "ChatLayout", "Hearth is answering in “{title}”: you can write here once it is done, or go back to it to stop it."
+            ).format(title=busy_in)
         elif busy:
             hint = QCoreApplication.translate("ChatLayout", "Writing a reply… press Esc or Stop to stop it.")
         else:
