@@ -50,7 +50,7 @@ class DocumentsController(QObject):
         self.paused = False
         self.progress: IndexingProgress | None = None
         self.problems: dict[str, tuple[str, ...]] = {}  # by collection: what its last run found
-        self.keyword_only = False  # the last run had no embedding model
+        self.has_embedder = True  # an embedding model is installed (read with the collections)
         self._reads = 0  # reads of the index asked for: only the latest one's answer is shown
         self._removing: set[str] = set()  # asked to be deleted, not yet gone
         self._shut_down = False
@@ -62,20 +62,21 @@ class DocumentsController(QObject):
 
     # Reading ---------------------------------------------------------------------------
 
-    def has_embedder(self) -> bool:
-        return bool(installed_embedders(self._library))
-
     def reload(self) -> None:
         """Read the collections' counts again, and the chosen one's files. Reads run on the
         pool and may end out of order: only the latest one asked for is shown."""
         self._reads += 1
-        read, chosen = self._reads, self.chosen
-        run_in_background(self, lambda: records.read_view(self._index_path, chosen),
-                          on_success=lambda view: self._show(read, view), on_failure=self._fail)
+        read, chosen, library = self._reads, self.chosen, self._library
 
-    def _show(self, read: int, view: PanelView) -> None:
+        def work() -> tuple[PanelView, bool]:
+            return records.read_view(self._index_path, chosen), bool(installed_embedders(library))
+
+        run_in_background(self, work, on_success=lambda answer: self._show(read, *answer), on_failure=self._fail)
+
+    def _show(self, read: int, view: PanelView, has_embedder: bool) -> None:
         if self._shut_down or read != self._reads:
             return
+        self.has_embedder = has_embedder
         self.collections = view.collections
         self.contents = view.contents
         self.collections_changed.emit()
@@ -189,7 +190,6 @@ class DocumentsController(QObject):
             # A run that found nothing to do keeps the sentences of the one that did the work.
             if outcome.problems or outcome.indexed or outcome.removed or name not in self.problems:
                 self.problems[name] = outcome.problems
-            self.keyword_only = outcome.keyword_only
             self.progress = None
         self._next()
         self.indexing_changed.emit()

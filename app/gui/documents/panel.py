@@ -120,6 +120,7 @@ class DocumentsPanel(QWidget):
         self.pause_button.clicked.connect(lambda: controller.resume() if controller.paused else controller.pause())
         self.collections_list.currentItemChanged.connect(self._on_current)
         controller.collections_changed.connect(self._show_collections)
+        controller.collections_changed.connect(self._show_indexing)
         controller.contents_changed.connect(self._show_contents)
         controller.indexing_changed.connect(self._show_indexing)
         controller.message.connect(self.message.setText)
@@ -217,7 +218,7 @@ class DocumentsPanel(QWidget):
         self.pause_button.setText(self.tr("Resume") if controller.paused else self.tr("Pause"))
         self.pause_button.setAccessibleName(self.pause_button.text())
         self.pause_button.setEnabled(running or controller.paused)
-        self.embedder_note.setText("" if controller.has_embedder() else self.tr(
+        self.embedder_note.setText("" if controller.has_embedder else self.tr(
             "No embedding model is installed, so these documents are found by their words only. "
             "Add one in the model library, and Hearth also finds passages that say the same in other words."))
         self.embedder_note.setVisible(bool(self.embedder_note.text()))

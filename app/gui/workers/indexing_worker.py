@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 class IndexRequest:
     collection: str
     settings: Settings  # a copy: the embedding model chosen and the engine's settings
+    earlier: IndexingOutcome | None = None  # what the run did before it gave way to the chat
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ class IndexingOutcome:
     stopped: bool = False  # paused, or the window closed: the next run goes on from here
     keyword_only: bool = False  # no embedding model: found by its words only
     failure: str = ""  # why the collection could not be indexed at all
+    files_done: int = 0  # of the files the run had to read (read, or found unreadable)
+
+    def then(self, later: IndexingOutcome) -> IndexingOutcome:
+        """This part of a run followed by `later`, the part after it gave way to the chat
+        (which finds this part's files unchanged, and may name the same problems again)."""
+        return replace(
+            later, indexed=self.indexed + later.indexed, unchanged=max(later.unchanged - self.files_done, 0) + self.unchanged,
+            removed=self.removed + later.removed, passages=self.passages + later.passages,
+            problems=tuple(dict.fromkeys(self.problems + later.problems)), files_done=self.files_done + later.files_done,
+        )
 
 
 class IndexingWorker(QObject):
@@ -97,13 +108,15 @@ class IndexingWorker(QObject):
         if self.closing.is_set():
             return
         name = request.collection
+        earlier = request.earlier or IndexingOutcome(name)
+        done = [0]  # files done by this part of the run, from its progress
         try:
             index = self._opened()
             collection = index.collection(name)
             embedder = self._embedder(collection, request.settings)
             dimension = len(embedder.embed_documents(["dimension"])[0]) if embedder is not None else None
             collection = index.use_embedder(collection, embedder.identity if embedder else None, dimension)
-            result = Indexer(index, embedder).run(collection, self._should_stop, self._report(name))
+            result = Indexer(index, embedder).run(collection, self._should_stop, self._report(earlier, done))
         except HearthError as error:
             self.finished.emit(IndexingOutcome(name, failure=str(error)))
             return
@@ -112,21 +125,26 @@ class IndexingWorker(QObject):
             self.finished.emit(IndexingOutcome(name, failure=self.tr(
                 "Something went wrong while reading the documents: {error}").format(error=error)))
             return
-        if result.stopped and self._inference.chat_waiting.is_set() and not self._stopped_by_user():
-            self._resume.emit(request)
-            return
-        self.finished.emit(IndexingOutcome(
+        outcome = earlier.then(IndexingOutcome(
             name, result.indexed, result.unchanged, result.removed, result.chunks, tuple(result.problems),
-            result.stopped, keyword_only=embedder is None,
+            result.stopped, keyword_only=embedder is None, files_done=done[0],
         ))
+        if result.stopped and self._inference.chat_waiting.is_set() and not self._stopped_by_user():
+            self._resume.emit(replace(request, earlier=outcome))
+            return
+        self.finished.emit(outcome)
 
     def _stopped_by_user(self) -> bool:
         return self.paused.is_set() or self.closing.is_set() or self.abandoned.is_set()
 
-    def _report(self, name: str) -> Callable[[IndexProgress], None]:
+    def _report(self, earlier: IndexingOutcome, done: list[int]) -> Callable[[IndexProgress], None]:
+        """Progress as the user follows it: counted from the start of the run, across the
+        parts it was cut into by replies."""
         def report(progress: IndexProgress) -> None:
+            done[0] = progress.files_done
             self.progressed.emit(IndexingProgress(
-                name, progress.files_done, progress.files_total, progress.chunks_done, progress.seconds_left,
+                earlier.collection, earlier.files_done + progress.files_done, earlier.files_done + progress.files_total,
+                earlier.passages + progress.chunks_done, progress.seconds_left,
                 progress.current.name if progress.current is not None else None,
             ))
         return report
