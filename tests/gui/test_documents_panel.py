@@ -117,7 +117,7 @@ def test_a_new_collection_indexes_its_files_with_progress_and_counts(qtbot, open
     add_files(qtbot, panel, monkeypatch, files)
     qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 3 files, 5 passages"), timeout=WAIT_MS)
     assert any(text.startswith("Indexing “Geography”: ") and " of 3 files · " in text for text in seen), seen
-    assert sorted(rows(panel.files_list)) == ["handbook.docx", "note1.txt", "note2.txt"]
+    assert rows(panel.files_list) == ["handbook.docx · 3 passages", "note1.txt · 1 passage", "note2.txt · 1 passage"]
     assert not panel.embedder_note.isVisible() and not panel.problems.isVisible()
     file_menu = window.menuBar().actions()[0].menu()
     assert window.documents_action in file_menu.actions() and window.documents_action.shortcut().toString() == "Ctrl+Shift+D"
@@ -132,11 +132,23 @@ def test_a_corrupt_file_is_named_and_the_rest_are_indexed(qtbot, open_window, mo
     broken.write_bytes(b"this is not a zip archive")
     add_files(qtbot, panel, monkeypatch, [broken, scanned, *notes])
     qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 3 files, 2 passages"), timeout=WAIT_MS)
-    shown = rows(panel.files_list)
-    assert any(row.startswith("broken.docx") and len(row) > len("broken.docx — ") for row in shown), shown
-    assert "scanned.pdf — 2 of 3 pages have no text: they look scanned and cannot be searched" in shown
-    assert "note1.txt" in shown
-    assert panel.problems.isVisible() and "broken.docx" in panel.problems.text() and "scanned.pdf" in panel.problems.text()
+    broken_row, note_row, scanned_row = rows(panel.files_list)
+    assert broken_row.startswith("broken.docx — skipped: ") and "broken.docx" not in broken_row.removeprefix("broken.docx")
+    assert scanned_row == "scanned.pdf · 1 passage — 2 of 3 pages have no text: they look scanned and cannot be searched"
+    assert note_row == "note1.txt · 1 passage"
+    assert not panel.problems.isVisible()  # each is said on its file's row, not twice
+
+
+def test_a_file_that_is_gone_is_dropped_and_said_to_be_gone(qtbot, open_window, monkeypatch, tmp_path: Path) -> None:
+    window = open_window()
+    panel = made(qtbot, window, monkeypatch)
+    kept, gone = write_notes(tmp_path / "docs", 2)
+    add_files(qtbot, panel, monkeypatch, [kept, gone])
+    qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 2 files, 2 passages"), timeout=WAIT_MS)
+    gone.unlink()
+    qtbot.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 1 file, 1 passage"), timeout=WAIT_MS)
+    assert rows(panel.files_list) == ["note1.txt · 1 passage", f"{gone} (no longer there)"]
 
 
 def test_pause_stops_after_a_batch_and_resume_embeds_only_what_is_left(
@@ -153,12 +165,14 @@ def test_pause_stops_after_a_batch_and_resume_embeds_only_what_is_left(
     qtbot.waitUntil(lambda: "Geography — 3 files, 1 passage" in rows(panel.collections_list), timeout=WAIT_MS)
     assert panel.status.text() == "Paused. “Geography” goes on from here when you press Resume."
     assert panel.pause_button.text() == "Resume"
-    assert sum("not finished" in row for row in rows(panel.files_list)) == 3
+    assert rows(panel.files_list) == [
+        "note1.txt · 1 passage (not finished: indexing goes on from here)", "note2.txt (waiting to be read)", "note3.txt (waiting to be read)",
+    ]
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 3 files, 3 passages"), timeout=WAIT_MS)
     passages = [text for text in embedding_backend.embedded if text != "dimension"]
     assert len(passages) == 3 and len(set(passages)) == 3  # the paused file's stored batch was not embedded again
-    assert rows(panel.files_list) == ["note1.txt", "note2.txt", "note3.txt"]
+    assert rows(panel.files_list) == ["note1.txt · 1 passage", "note2.txt · 1 passage", "note3.txt · 1 passage"]
 
 
 def test_a_reply_asked_for_while_indexing_is_written_before_indexing_goes_on(
@@ -228,7 +242,7 @@ def test_a_dropped_folder_is_added_and_indexed(qtbot, open_window, monkeypatch, 
     (folder / "note3.txt").write_text("Note 3: a new note about tides.\n", encoding="utf-8")
     qtbot.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 3 files, 3 passages"), timeout=WAIT_MS)
-    assert rows(panel.files_list) == ["note1.txt", "note2.txt", "note3.txt"]
+    assert rows(panel.files_list) == ["note1.txt · 1 passage", "note2.txt · 1 passage", "note3.txt · 1 passage"]
 
 
 def test_without_an_embedding_model_it_indexes_words_and_says_what_a_model_adds(

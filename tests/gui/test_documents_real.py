@@ -44,7 +44,7 @@ def test_the_real_embedding_model_indexes_a_collection_from_the_panel(
         monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *args, **kwargs: ([str(handbook)], ""))
         qtbot.mouseClick(panel.add_files_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: up_to_date(panel, "Staff — 1 file, 2 passages"), timeout=120_000)
-        assert rows(panel.files_list) == ["handbook.txt"]
+        assert rows(panel.files_list) == ["handbook.txt · 2 passages"]
         assert not panel.embedder_note.isVisible() and panel.message.text().startswith("Made the collection “Staff”")
     finally:
         window.close()

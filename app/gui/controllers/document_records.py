@@ -32,12 +32,19 @@ class FileSummary:
     path: Path
     complete: bool
     problem: str | None
+    passages: int  # stored so far
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    path: Path
+    present: bool  # False: moved or deleted since it was added
 
 
 @dataclass(frozen=True)
 class CollectionContents:
     name: str
-    sources: tuple[Path, ...]  # the files and folders the user added
+    sources: tuple[SourceSummary, ...]  # the files and folders the user added
     files: tuple[FileSummary, ...]  # the files found in them, by path
 
 
@@ -73,8 +80,8 @@ def read_view(index_path: Path, chosen: str | None) -> PanelView:
         collection = index.collection(chosen)
         files = sorted(index.files(collection).values(), key=lambda record: str(record.path))
         contents = CollectionContents(
-            chosen, tuple(index.sources(collection)),
-            tuple(FileSummary(record.path, record.complete, record.problem) for record in files),
+            chosen, tuple(SourceSummary(source, source.exists()) for source in index.sources(collection)),
+            tuple(FileSummary(record.path, record.complete, record.problem, record.chunks_done) for record in files),
         )
         return PanelView(summaries, contents)
 

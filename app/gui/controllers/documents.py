@@ -51,7 +51,8 @@ class DocumentsController(QObject):
         self.progress: IndexingProgress | None = None
         self.problems: dict[str, tuple[str, ...]] = {}  # by collection: what its last run found
         self.has_embedder = True  # an embedding model is installed (read with the collections)
-        self._reads = 0  # reads of the index asked for: only the latest one's answer is shown
+        self._reading = False  # a read of the index is under way
+        self._read_again = False  # and another was asked for since it began
         self._removing: set[str] = set()  # asked to be deleted, not yet gone
         self._shut_down = False
         self.request_index.connect(worker.index)
@@ -63,26 +64,35 @@ class DocumentsController(QObject):
     # Reading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the collections' counts again, and the chosen one's files. Reads run on the
-        pool and may end out of order: only the latest one asked for is shown."""
-        self._reads += 1
-        read, chosen, library = self._reads, self.chosen, self._library
+        """Read the collections' counts again, and the chosen one's files: one read at a
+        time, and one more after it where more was asked for meanwhile (indexing asks after
+        every file it finishes)."""
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading, self._read_again = True, False
+        chosen, library = self.chosen, self._library
 
         def work() -> tuple[PanelView, bool]:
             return records.read_view(self._index_path, chosen), bool(installed_embedders(library))
 
-        run_in_background(self, work, on_success=lambda answer: self._show(read, *answer), on_failure=self._fail)
+        run_in_background(self, work, on_success=lambda answer: self._show(chosen, *answer), on_failure=self._fail)
 
-    def _show(self, read: int, view: PanelView, has_embedder: bool) -> None:
-        if self._shut_down or read != self._reads:
+    def _show(self, chosen: str | None, view: PanelView, has_embedder: bool) -> None:
+        self._reading = False
+        if self._shut_down:
             return
         self.has_embedder = has_embedder
         self.collections = view.collections
-        self.contents = view.contents
         self.collections_changed.emit()
-        self.contents_changed.emit()
+        if chosen == self.chosen:  # else the read asked for by the choice follows
+            self.contents = view.contents
+            self.contents_changed.emit()
+        if self._read_again:
+            self.reload()
 
     def _fail(self, error: Exception) -> None:
+        self._reading = False
         if not self._shut_down:
             self.message.emit(error_message(error))
 
@@ -170,8 +180,11 @@ class DocumentsController(QObject):
 
     def _on_progress(self, progress: IndexingProgress) -> None:
         if not self._shut_down and progress.collection == self.indexing:
+            finished_one = self.progress is not None and progress.files_done > self.progress.files_done
             self.progress = progress
             self.indexing_changed.emit()
+            if finished_one:
+                self.reload()
 
     def _on_finished(self, outcome: IndexingOutcome) -> None:
         if self._shut_down:

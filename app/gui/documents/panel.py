@@ -48,9 +48,16 @@ class DocumentsPanel(QWidget):
         self.remove_button = self._button(self.tr("Remove collection…"))
         self.chosen_title = QLabel()
         self.chosen_title.setObjectName("chosenCollection")
+        self.chosen_title.setWordWrap(True)
+        font = self.chosen_title.font()
+        font.setBold(True)
+        self.chosen_title.setFont(font)
         self.files_list = QListWidget()
         self.files_list.setAccessibleName(self.tr("Files in the collection"))
         self.files_list.setWordWrap(True)
+        self.files_list.setAlternatingRowColors(True)  # a long sentence wraps: where a row ends shows
+        for widget in (self.collections_list, self.files_list):
+            widget.setSpacing(2)
         self.add_files_button = self._button(self.tr("Add files…"))
         self.add_folder_button = self._button(self.tr("Add folder…"))
         self.refresh_button = self._button(self.tr("Refresh"))
@@ -192,15 +199,22 @@ class DocumentsPanel(QWidget):
                 item.setToolTip(str(summary.path))
                 self.files_list.addItem(item)
             for source in contents.sources:
-                if source not in found and not any(path.is_relative_to(source) for path in found):
-                    item = QListWidgetItem(self.tr("{path} (not read yet)").format(path=source))
-                    self.files_list.addItem(item)
+                if source.path not in found and not any(path.is_relative_to(source.path) for path in found):
+                    text = self.tr("{path} (not read yet)") if source.present else self.tr("{path} (no longer there)")
+                    self.files_list.addItem(QListWidgetItem(text.format(path=source.path)))
         self._show_problems()
         self._enable()
 
     def _show_problems(self) -> None:
-        chosen = self.controller.chosen
+        """What the last run found that no file row says: a folder that could not be read,
+        a file that vanished or may not be read."""
+        chosen, contents = self.controller.chosen, self.controller.contents
         problems = self.controller.problems.get(chosen, ()) if chosen is not None else ()
+        listed: tuple[str, ...] = ()
+        if contents is not None:
+            listed = (*(summary.path.name for summary in contents.files if summary.problem),
+                      *(str(source.path) for source in contents.sources if not source.present))
+        problems = tuple(problem for problem in problems if not problem.startswith(listed))
         self.problems.setText("\n".join(problems))
         self.problems.setVisible(bool(problems))
 
@@ -217,7 +231,7 @@ class DocumentsPanel(QWidget):
             self.progress.setRange(0, 0)  # busy: looking for what changed
         self.pause_button.setText(self.tr("Resume") if controller.paused else self.tr("Pause"))
         self.pause_button.setAccessibleName(self.pause_button.text())
-        self.pause_button.setEnabled(running or controller.paused)
+        self.pause_button.setVisible(running or controller.paused)
         self.embedder_note.setText("" if controller.has_embedder else self.tr(
             "No embedding model is installed, so these documents are found by their words only. "
             "Add one in the model library, and Hearth also finds passages that say the same in other words."))

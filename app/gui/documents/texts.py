@@ -20,12 +20,19 @@ class DocumentsTexts(QObject):
         return self.tr("{name} — {files}, {passages}").format(name=summary.name, files=files, passages=passages)
 
     def file_row(self, summary: FileSummary) -> str:
-        name = summary.path.name
-        if summary.problem:  # a failure's sentence names its file already
-            return summary.problem if summary.problem.startswith(name) else f"{name} — {summary.problem}"
+        """The file's name, its passages, and what went wrong with it: a file that could not
+        be read at all is said to be skipped (its sentence names it already: not twice)."""
+        name, count = summary.path.name, summary.passages
+        problem = (summary.problem or "").removeprefix(f"{name}: ")
+        if summary.complete and problem and not count:
+            return self.tr("{file} — skipped: {reason}").format(file=name, reason=problem)
+        if not summary.complete and not count:
+            return self.tr("{file} (waiting to be read)").format(file=name)
+        passages = self.tr("%n passage(s)", "", count)
+        row = self.tr("{file} · {passages}").format(file=name, passages=passages)
         if not summary.complete:
-            return self.tr("{file} (not finished: indexing goes on from here)").format(file=name)
-        return name
+            return self.tr("{row} (not finished: indexing goes on from here)").format(row=row)
+        return f"{row} — {problem}" if problem else row
 
     def time_left(self, seconds: float | None) -> str:
         if seconds is None:
