@@ -150,7 +150,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         """The indexing worker shares the inference thread: llama.cpp is called from one thread."""
         self.indexing_worker = IndexingWorker(self._worker, paths.documents_index, library, services.policy)
         self.indexing_worker.moveToThread(self._worker_thread)
-        self.documents = DocumentsController(self.indexing_worker, paths.documents_index, library, self.settings.current, self)
+        self.collections = DocumentsController(self.indexing_worker, paths.documents_index, library, self.settings.current, self)
         self.documents_panel: DocumentsPanel | None = None
         self.documents_action = QAction(self.tr("&Documents…"), self)
         self.documents_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
@@ -161,8 +161,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def open_documents(self) -> DocumentsPanel:
         if self.documents_panel is None:
-            self.documents_panel = DocumentsPanel(self.documents, self)
-        self.documents.reload()
+            self.documents_panel = DocumentsPanel(self.collections, self)
+        self.collections.reload()
         self.documents_panel.show()
         self.documents_panel.raise_()
         return self.documents_panel
@@ -171,7 +171,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         """Before the inference worker's shutdown is queued: indexing stops after its batch."""
         if self.documents_panel is not None:
             self.documents_panel.close()
-        self.documents.shutdown()
+        self.collections.shutdown()
 
     def _connect(self) -> None:
         for item, slot in (

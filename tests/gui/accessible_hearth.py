@@ -96,7 +96,7 @@ def main() -> int:
         window.library.open()
         window.show_reply_details(reply.id)
         window.open_documents()
-        window.documents.choose(COLLECTION)
+        window.collections.choose(COLLECTION)
         QTimer.singleShot(0, window.open_settings)  # modal: its own event loop runs from here
         _when(lambda: QApplication.activeModalWidget() is not None, lambda: print("ready", flush=True))
 

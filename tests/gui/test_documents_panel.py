@@ -112,7 +112,7 @@ def test_a_new_collection_indexes_its_files_with_progress_and_counts(qtbot, open
     window = open_window()
     panel = made(qtbot, window, monkeypatch)
     seen: list[str] = []
-    window.documents.indexing_changed.connect(lambda: seen.append(panel.status.text()))
+    window.collections.indexing_changed.connect(lambda: seen.append(panel.status.text()))
     files = [*write_notes(tmp_path / "docs", 2), write_docx(tmp_path / "docs" / "handbook.docx")]
     add_files(qtbot, panel, monkeypatch, files)
     qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 3 files, 5 passages"), timeout=WAIT_MS)
