@@ -151,13 +151,13 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.indexing_worker = IndexingWorker(self._worker, paths.documents_index, library, services.policy)
         self.indexing_worker.moveToThread(self._worker_thread)
         self.collections = DocumentsController(self.indexing_worker, paths.documents_index, library, self.settings.current, self)
+        self.collections.resume_unfinished()
         self.documents_panel: DocumentsPanel | None = None
         self.documents_action = QAction(self.tr("&Documents…"), self)
         self.documents_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
         self.documents_action.triggered.connect(self.open_documents)
-        file_menu = self.library_action.associatedObjects()[0]
-        assert isinstance(file_menu, QMenu)
-        file_menu.insertAction(self.add_file_action, self.documents_action)
+        file_menu = next(menu for menu in self.library_action.associatedObjects() if isinstance(menu, QMenu))
+        file_menu.insertAction(self.add_file_action, self.documents_action)  # after Model library…
 
     def open_documents(self) -> DocumentsPanel:
         if self.documents_panel is None:

@@ -14,10 +14,12 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QListWidget
 
 from app.documents.index import DocumentIndex
+from app.documents.indexer import Indexer
 from app.gui.app import create_window
 from app.gui.documents import panel as panel_module
 from app.gui.documents.panel import DocumentsPanel
 from app.gui.main_window import MainWindow
+from app.gui.workers.indexing_worker import IndexingOutcome
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.documents.made_documents import write_docx, write_pdf
@@ -25,7 +27,7 @@ from tests.fakes import FakeBackend, FakeBackendFactory, FakeEmbeddingBackend
 from tests.gguf_factory import write_gguf
 from tests.gui.waits import reply_shown, thread_shown
 
-WAIT_MS = 10_000
+WAIT_MS = 30_000  # a limit for a loaded machine, not a speed asked for
 
 
 def rows(widget: QListWidget) -> list[str]:
@@ -54,12 +56,13 @@ def open_window(qtbot, paths: AppPaths, smollm_path: Path, fake_backend: FakeBac
                 tmp_path: Path, english_plurals) -> Iterator[Callable[..., MainWindow]]:
     created: list[MainWindow] = []
 
-    def make(with_embedder: bool = True) -> MainWindow:
+    def make(with_embedder: bool = True, before_shown: Callable[[MainWindow], object] = lambda _window: None) -> MainWindow:
         library = ModelLibrary(paths.models_dir)
         library.add(smollm_path, copy=False)
         if with_embedder:
             library.add(write_gguf(tmp_path / "embedders" / "Words-Embed.Q4_1.gguf", architecture="bert", chat_template=None), copy=False)
         window = create_window(paths, FakeBackendFactory(fake_backend, embedding_backend))
+        before_shown(window)
         qtbot.addWidget(window)
         window.show()
         created.append(window)
@@ -256,6 +259,22 @@ def test_without_an_embedding_model_it_indexes_words_and_says_what_a_model_adds(
     assert "No embedding model is installed" in panel.embedder_note.text()
     assert "passages that say the same in other words" in panel.embedder_note.text()
     assert embedding_backend.loads == 0
+
+
+def test_indexing_stopped_by_a_quit_goes_on_when_hearth_starts_again(
+    qtbot, open_window, monkeypatch, tmp_path: Path, paths: AppPaths
+) -> None:
+    index = DocumentIndex(paths.documents_index)
+    index.add_source(index.create_collection("Geography"), tmp_path / "docs")
+    write_notes(tmp_path / "docs", 2)
+    Indexer(index, None).run(index.collection("Geography"), should_stop=lambda: True)  # quit after the first batch
+    index.close()
+    finished: list[IndexingOutcome] = []
+    window = open_window(with_embedder=False, before_shown=lambda made: made.indexing_worker.finished.connect(finished.append))
+    qtbot.waitUntil(lambda: bool(finished), timeout=WAIT_MS)  # the panel is not open: nothing but the start asked
+    assert finished[0].collection == "Geography" and finished[0].passages == 1 and not finished[0].stopped
+    panel = window.open_documents()
+    qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 2 files, 2 passages"), timeout=WAIT_MS)
 
 
 def test_closing_while_indexing_stops_the_run_and_closes_the_window(

@@ -20,7 +20,7 @@ from app.platform.paths import AppPaths
 from tests.fakes import FakeBackendFactory, FakeEmbeddingBackend
 from tests.gguf_factory import write_gguf
 
-WAIT_MS = 10_000
+WAIT_MS = 30_000  # a limit for a loaded machine, not a speed asked for
 
 
 class Reply(QObject):

@@ -25,6 +25,7 @@ class CollectionSummary:
     name: str
     files: int
     passages: int
+    unfinished: int  # files not indexed to their end yet
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,11 @@ class PanelView:
 
 def read_view(index_path: Path, chosen: str | None) -> PanelView:
     with _opened(index_path) as index:
-        summaries = [
-            CollectionSummary(collection.name, len(index.files(collection)), index.chunk_count(collection))
-            for collection in index.collections()
-        ]
+        summaries = []
+        for collection in index.collections():
+            records = index.files(collection).values()
+            summaries.append(CollectionSummary(
+                collection.name, len(records), index.chunk_count(collection), sum(not record.complete for record in records)))
         if chosen is None or chosen not in {summary.name for summary in summaries}:
             return PanelView(summaries, None)
         collection = index.collection(chosen)
@@ -84,6 +86,18 @@ def read_view(index_path: Path, chosen: str | None) -> PanelView:
             tuple(FileSummary(record.path, record.complete, record.problem, record.chunks_done) for record in files),
         )
         return PanelView(summaries, contents)
+
+
+def unfinished_collections(index_path: Path) -> list[str]:
+    """The collections whose last run was stopped (quit, kill, pause) before it was done;
+    none, and no file made, where there is no index yet."""
+    if not index_path.exists():
+        return []
+    with _opened(index_path) as index:
+        return [
+            collection.name for collection in index.collections()
+            if any(not record.complete for record in index.files(collection).values())
+        ]
 
 
 def create_collection(index_path: Path, name: str) -> str:

@@ -48,6 +48,9 @@ class DocumentsTexts(QObject):
         if controller.paused and name is not None:
             return self.tr("Paused. “{name}” goes on from here when you press Resume.").format(name=name)
         if name is None:
+            behind = next((summary.name for summary in controller.collections if summary.unfinished), None)
+            if behind is not None:
+                return self.tr("“{name}” is not fully indexed: choose it or press Refresh to go on.").format(name=behind)
             return self.tr("Every collection is up to date.") if controller.collections else ""
         progress = controller.progress
         if progress is None or progress.collection != name:
