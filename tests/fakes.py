@@ -1,5 +1,5 @@
-"""A fake backend typed against the backend protocol, for fast GUI tests, and an
-in-memory keyring."""
+"""A fake backend typed against the backend protocol, for fast GUI tests, a fake embedding
+backend beside it, and an in-memory keyring."""
 
 from __future__ import annotations
 
@@ -24,8 +24,10 @@ from app.backends.base import (
 )
 from app.backends.llama.prompting import fit_to_context
 from app.chat.titles import TITLE_SAMPLING
+from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES, read_gguf_info
 from app.platform.crash_marker import CrashMarker
 from app.platform.errors import ModelLoadError
+from tests.documents.word_embedder import WordEmbedder
 
 FAKE_REPLY = ("Hello", " from", " the", " **fake**", " engine", ".")
 FAKE_CONTEXT = 2048
@@ -110,17 +112,104 @@ class FakeBackend(Backend):
         raise CapabilityError("The fake model cannot turn text into embeddings.")
 
 
-class FakeBackendFactory(BackendFactory):
-    """Hands out its one FakeBackend, which the test keeps to configure and inspect."""
+FAKE_EMBEDDING_CAPABILITIES = Capabilities(chat=False, embeddings=True)
 
-    def __init__(self, backend: FakeBackend | None = None) -> None:
+
+class FakeEmbeddingBackend(Backend):
+    """Embeds with tests/documents/word_embedder.py's WordEmbedder (texts that share words are
+    near). `before_embed(texts)`, when set, is called on the embedding thread before each
+    batch: a test holds indexing there, or notes what had happened by then."""
+
+    def __init__(self) -> None:
+        self.words = WordEmbedder()
+        self.before_embed: Callable[[Sequence[str]], None] | None = None
+        self.loads = 0
+        self._loaded: ModelFacts | None = None
+
+    @property
+    def loaded(self) -> ModelFacts | None:
+        return self._loaded
+
+    def load(self, model: ModelRef, options: LoadOptions) -> ModelFacts:
+        self.loads += 1
+        self._loaded = ModelFacts(
+            ref=model, name="Fake embedder", architecture="bert", parameters="1K", quantization="F32",
+            context_length=512, license="MIT", has_chat_template=False, threads=1, safe_mode=options.safe_mode,
+            load_seconds=0.0, capabilities=FAKE_EMBEDDING_CAPABILITIES, engine_version=FAKE_ENGINE_VERSION,
+        )
+        return self._loaded
+
+    def unload(self) -> None:
+        self._loaded = None
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def reply(
+        self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None],
+    ) -> ReplyStats:
+        raise CapabilityError("The fake embedding model cannot chat.")
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if self.before_embed is not None:
+            self.before_embed(texts)
+        return self.words(texts)
+
+    @property
+    def embedded(self) -> list[str]:
+        """Every text embedded, in order (the dimension probe "dimension" among them)."""
+        return self.words.embedded
+
+
+class _ByModelKind(Backend):
+    """What the factory hands out when it has an embedding backend too: like llama.cpp, one
+    backend per create(), here the chat fake or the embedding fake by the model file loaded
+    (its GGUF architecture), so a window's chat model and its embedding model are apart."""
+
+    def __init__(self, chat: FakeBackend, embedding: FakeEmbeddingBackend) -> None:
+        self._chat, self._embedding = chat, embedding
+        self._chosen: Backend = chat
+
+    @property
+    def loaded(self) -> ModelFacts | None:
+        return self._chosen.loaded
+
+    def load(self, model: ModelRef, options: LoadOptions) -> ModelFacts:
+        embeds = model.path is not None and read_gguf_info(model.path).architecture in EMBEDDING_ARCHITECTURES
+        self._chosen = self._embedding if embeds else self._chat
+        return self._chosen.load(model, options)
+
+    def unload(self) -> None:
+        self._chosen.unload()
+
+    def count_tokens(self, text: str) -> int:
+        return self._chosen.count_tokens(text)
+
+    def reply(
+        self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None],
+    ) -> ReplyStats:
+        return self._chosen.reply(request, cancel, on_text, on_started)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._chosen.embed(texts)
+
+
+class FakeBackendFactory(BackendFactory):
+    """Hands out its one FakeBackend, which the test keeps to configure and inspect; given a
+    FakeEmbeddingBackend too, each backend it makes loads an embedding model (a GGUF of an
+    embedding architecture) into that one and anything else into the chat one."""
+
+    def __init__(self, backend: FakeBackend | None = None, embedding: FakeEmbeddingBackend | None = None) -> None:
         self.backend = backend if backend is not None else FakeBackend()
+        self.embedding = embedding
 
     @property
     def capabilities(self) -> Capabilities:
         return FAKE_CAPABILITIES
 
-    def create(self, crash_marker: CrashMarker | None) -> FakeBackend:
+    def create(self, crash_marker: CrashMarker | None) -> Backend:
+        if self.embedding is not None:
+            return _ByModelKind(self.backend, self.embedding)
         return self.backend
 
     def accelerator_memory(self) -> int:

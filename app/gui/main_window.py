@@ -10,8 +10,8 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMetaObject, Qt, QThread
-from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QBoxLayout, QInputDialog, QMainWindow
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QBoxLayout, QInputDialog, QMainWindow, QMenu
 
 from app.backends.base import ReplyStats
 from app.chat.rendering import MarkdownRenderer
@@ -24,6 +24,7 @@ from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession, ShownThread
 from app.gui.controllers.context_meter import ContextMeter
 from app.gui.controllers.conversation_trash import ConversationTrash
+from app.gui.controllers.documents import DocumentsController
 from app.gui.controllers.history_search import HistorySearch
 from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_choice import ModelChoice
@@ -31,6 +32,7 @@ from app.gui.controllers.model_loader import ModelLoader
 from app.gui.controllers.titles import TitleWriter
 from app.gui.conversation_transfer import ConversationTransfer
 from app.gui.dialogs import confirm, error_message, show_about, show_error
+from app.gui.documents.panel import DocumentsPanel
 from app.gui.library.library_window import LibraryServices
 from app.gui.library.pack_dialogs import PackActions
 from app.gui.ops import run_in_background
@@ -44,6 +46,7 @@ from app.gui.widgets.conversation_sidebar import ConversationSidebar
 from app.gui.widgets.notice_bar import NoticeBar
 from app.gui.widgets.settings_dialog import SettingsDialog
 from app.gui.widgets.store_notice import StoreNotice
+from app.gui.workers.indexing_worker import IndexingWorker
 from app.gui.workers.inference_worker import InferenceWorker
 from app.gui.workers.store_reader import StoreReader
 from app.library.model_library import ModelEntry, ModelLibrary, bundled_starter_file
@@ -144,6 +147,36 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.session.open_latest()
         self.trash.empty_old()
         self.trash.follow_settings(self.settings.current())
+        self._build_documents(paths, library, library_services)
+
+    # Documents (issue 16) --------------------------------------------------
+
+    def _build_documents(self, paths: AppPaths, library: ModelLibrary, services: LibraryServices) -> None:
+        """The indexing worker shares the inference thread: llama.cpp is called from one thread."""
+        self.indexing_worker = IndexingWorker(self._worker, paths.documents_index, library, services.policy)
+        self.indexing_worker.moveToThread(self._worker_thread)
+        self.collections = DocumentsController(self.indexing_worker, paths.documents_index, library, self.settings.current, self)
+        self.collections.resume_unfinished()
+        self.documents_panel: DocumentsPanel | None = None
+        self.documents_action = QAction(self.tr("&Documents…"), self)
+        self.documents_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        self.documents_action.triggered.connect(self.open_documents)
+        file_menu = next(menu for menu in self.library_action.associatedObjects() if isinstance(menu, QMenu))
+        file_menu.insertAction(self.add_file_action, self.documents_action)  # after Model library…
+
+    def open_documents(self) -> DocumentsPanel:
+        if self.documents_panel is None:
+            self.documents_panel = DocumentsPanel(self.collections, self)
+        self.collections.reload()
+        self.documents_panel.show()
+        self.documents_panel.raise_()
+        return self.documents_panel
+
+    def _close_documents(self) -> None:
+        """Before the inference worker's shutdown is queued: indexing stops after its batch."""
+        if self.documents_panel is not None:
+            self.documents_panel.close()
+        self.collections.shutdown()
 
     def _connect(self) -> None:
         for item, slot in (
@@ -396,6 +429,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.session.shutdown()  # before the store closes: late worker signals are ignored
         self.titles.shutdown()
         self.loader.shutdown()
+        self._close_documents()
         # Queued, never blocking: the worker quits its thread when it has freed the model, and
         # a worker stuck in a call that does not stop is waited for only so long.
         QMetaObject.invokeMethod(self._worker, "shutdown", Qt.ConnectionType.QueuedConnection)

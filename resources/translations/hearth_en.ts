@@ -86,6 +86,37 @@
     </message>
 </context>
 <context>
+    <name>DocumentsTexts</name>
+    <message numerus="yes">
+        <source>%n file(s)</source>
+        <translation>
+            <numerusform>%n file</numerusform>
+            <numerusform>%n files</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n passage(s)</source>
+        <translation>
+            <numerusform>%n passage</numerusform>
+            <numerusform>%n passages</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n minute(s) left</source>
+        <translation>
+            <numerusform>about %n minute left</numerusform>
+            <numerusform>about %n minutes left</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Indexing “{name}”: {done} of %n file(s)</source>
+        <translation>
+            <numerusform>Indexing “{name}”: {done} of %n file</numerusform>
+            <numerusform>Indexing “{name}”: {done} of %n files</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>LibraryWindow</name>
     <message numerus="yes">
         <source>Checking %n file(s)… this reads each whole file once.</source>

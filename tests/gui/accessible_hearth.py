@@ -2,7 +2,8 @@
 made ready for a screen reader's walk (tests/gui/test_screen_reader.py).
 
 It asks a question, waits until the reply is written and shown in its final form, opens
-the Library, then prints "ready" and stays open until SIGTERM (closed as a user would).
+the Library, a reply's Details, the Documents panel (its collection chosen) and Settings,
+then prints "ready" and stays open until SIGTERM (closed as a user would).
 The window runs on the fake backend and a synthetic model file, or with `--real` on the
 real llama.cpp engine and the given GGUF file.
 """
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from app.backends.base import BackendFactory
 from app.conversations.store import Message
+from app.documents.index import DocumentIndex
 from app.gui.app import close_on_terminate, create_window, prepare_qt
 from app.gui.translations import install_translators
 from app.library.model_library import ModelLibrary
@@ -28,6 +30,7 @@ from tests.gguf_factory import write_gguf
 from tests.gui.waits import reply_shown
 
 QUESTION = "What is a hearth?"
+COLLECTION = "Class notes"
 
 
 def _backend(real: bool) -> BackendFactory:
@@ -70,6 +73,11 @@ def main() -> int:
     paths.ensure()
     model = args.real or write_gguf(args.data_dir / "synthetic" / "SmolLM2-synthetic.Q4_1.gguf")
     ModelLibrary(paths.models_dir).add(model, copy=False)
+    notes = args.data_dir / "notes.txt"
+    notes.write_text("The hearth is the floor of a fireplace.\n", encoding="utf-8")
+    index = DocumentIndex(paths.documents_index)
+    index.add_source(index.create_collection(COLLECTION), notes)
+    index.close()
     # Nothing may leave this computer: the hub is a closed local port.
     paths.settings_file.write_text('{"library": {"hub_endpoint": "http://127.0.0.1:9"}}', encoding="utf-8")
     prepare_qt()
@@ -87,6 +95,8 @@ def main() -> int:
         print(f"reply: {reply.content}", flush=True)
         window.library.open()
         window.show_reply_details(reply.id)
+        window.open_documents()
+        window.collections.choose(COLLECTION)
         QTimer.singleShot(0, window.open_settings)  # modal: its own event loop runs from here
         _when(lambda: QApplication.activeModalWidget() is not None, lambda: print("ready", flush=True))
 

@@ -4,7 +4,7 @@ Automation) finds in the real window, read through the real AT-SPI accessibility
 The app runs as its own process on an X server (Xvfb) with a private D-Bus session, whose
 accessibility bus the at-spi2 launcher starts on demand; a walker on the system's Python
 (Debian's pyatspi) reads its whole accessible tree (tests/gui/atspi_walk.py). The window
-has answered a question and shows the Library, a reply's Details and Settings.
+has answered a question and shows the Library, a reply's Details, the Documents panel and Settings.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from tests.fakes import FAKE_REPLY
 SYSTEM_PYTHON = "/usr/bin/python3"
 WALKER = Path(__file__).with_name("atspi_walk.py")
 INSTALL = "apt-get install python3-pyatspi at-spi2-core xvfb dbus-daemon (./hearth.sh test installs them when run as root)"
-# The app's windows the walk waits for: the main window, the Library, Details, Settings.
-WINDOWS = 4
+# The app's windows the walk waits for: the main window, the Library, Details, Documents, Settings.
+WINDOWS = 5
 FAKE_TEXT = "".join(FAKE_REPLY).replace("**", "")  # as the view shows it: "Hello from the fake engine."
 
 # What a person operates or reads: each must have a name a screen reader can say.
