@@ -147,6 +147,7 @@ class FakeEmbeddingBackend(Backend):
 
     def reply(
         self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
         raise CapabilityError("The fake embedding model cannot chat.")
 
@@ -187,8 +188,9 @@ class _ByModelKind(Backend):
 
     def reply(
         self, request: ChatRequest, cancel: threading.Event, on_text: Callable[[str], None], on_started: Callable[[int], None],
+        on_reading: Callable[[float], None] = lambda _fraction: None,
     ) -> ReplyStats:
-        return self._chosen.reply(request, cancel, on_text, on_started)
+        return self._chosen.reply(request, cancel, on_text, on_started, on_reading)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return self._chosen.embed(texts)

@@ -130,7 +130,7 @@ class DocumentIndex:
             self.db.execute("PRAGMA foreign_keys = ON")
             # A removed collection or file leaves no text behind in the file's free pages.
             self.db.execute("PRAGMA secure_delete = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            _use_write_ahead_log(self.db)
             # A power cut may lose the last batch (the next run embeds it again), never the file.
             self.db.execute("PRAGMA synchronous = NORMAL")
             with self.transaction():  # read and made under the write lock: two first opens race
@@ -343,6 +343,23 @@ def _stored_chunk(row: sqlite3.Row) -> StoredChunk:
         row["text"], PlaceKind(row["kind"]), row["number"], tuple(json.loads(row["headings"])),
         row["start"], row["end"], id=row["id"], path=decode_path(row["path"]),
     )
+
+
+# Turning on the write-ahead log takes the file for a moment, and SQLite does not wait for a
+# second connection doing the same (no busy handler there): two first opens of a new index
+# at once failed with "database is locked" in 3 of 100 tries. So it is tried again, briefly.
+WAL_TRIES, WAL_PAUSE_SECONDS = 50, 0.02
+
+
+def _use_write_ahead_log(db: sqlite3.Connection) -> None:
+    for attempt in range(WAL_TRIES):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_TRIES - 1:
+                raise
+            time.sleep(WAL_PAUSE_SECONDS)
 
 
 def collection_names(path: Path) -> list[str]:

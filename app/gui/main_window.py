@@ -157,6 +157,10 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.indexing_worker.moveToThread(self._worker_thread)
         self.collections = DocumentsController(self.indexing_worker, paths.documents_index, library, self.settings.current, self)
         self.collections.resume_unfinished()
+        # The composer's Documents menu offers what the panel made, and opens the panel.
+        self.collections.collections_changed.connect(
+            lambda: self.documents.attached.set_available([summary.name for summary in self.collections.collections]))
+        self.documents_button.manage_requested.connect(self.open_documents)
         self.documents_panel: DocumentsPanel | None = None
         self.documents_action = QAction(self.tr("&Documents…"), self)
         self.documents_action.setShortcut(QKeySequence("Ctrl+Shift+D"))

@@ -4,6 +4,7 @@ problems named per file, and hybrid retrieval that finds the passage on its page
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -250,3 +251,23 @@ def test_a_removed_collection_leaves_none_of_its_text_in_the_index_file(tmp_path
     written = b"".join(file.read_bytes() for file in tmp_path.glob("documents.sqlite3*"))
     assert b"Nothing to see" in written  # what is kept is there, so the search below could find text
     assert b"uokkaberry" not in written.lower() and b"painting" not in written
+
+
+def test_a_new_index_opened_by_several_at_once_opens_for_each(tmp_path: Path) -> None:
+    """The window's panel, its menu and the inference thread may each open it first."""
+    failures: list[Exception] = []
+
+    def open_and_close(path: Path) -> None:
+        try:
+            DocumentIndex(path).close()
+        except StorageError as error:
+            failures.append(error)
+
+    for attempt in range(100):  # "database is locked" in 3 of 100 before
+        path = tmp_path / f"index-{attempt}.sqlite3"
+        threads = [threading.Thread(target=open_and_close, args=(path,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []

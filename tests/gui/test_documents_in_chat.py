@@ -132,3 +132,12 @@ def test_the_line_under_the_message_box_says_what_the_documents_add_and_suggests
     assert "I went through each of my documents" in fake_backend.requests[len(noted)].turns[-1].content
     assert window.documents_hint.text().startswith("Each question brings up to 2 passages")  # for the next question only
     assert not menu_action(window, "Go through every document for the next question").isChecked()
+
+
+def test_manage_documents_opens_the_panel_and_a_collection_made_there_can_be_attached(qtbot, window: MainWindow) -> None:
+    menu_action(window, "Manage documents…").trigger()
+    assert window.documents_panel is not None and window.documents_panel.isVisible()
+    window.collections.create("Minutes")
+    qtbot.waitUntil(lambda: "Minutes" in window.documents.attached.available, timeout=5000)
+    menu_action(window, "Minutes").trigger()
+    assert window.documents_button.toolTip() == "Answers come from: Minutes"
