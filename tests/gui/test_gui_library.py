@@ -614,6 +614,7 @@ def test_load_in_my_models_says_an_embedding_model_cannot_chat(qtbot, open_windo
     ModelLibrary(paths.models_dir).add(synthetic_gguf("all-MiniLM-L6-v2.F32.gguf", architecture="bert", chat_template=None), copy=False)
     window = open_window()
     library = window.library.open()
+    assert cell(library, 0, "Status") == "For documents (an embedding model)"
     library.select("all-minilm-l6-v2-f32")
     assert "cannot chat" in library.buttons["load"].toolTip()
     requested: list[str] = []
