@@ -338,6 +338,9 @@ def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, synth
 
     listed = dataclasses.replace(load_catalog()[0], repo=repo, file=name, revision="d" * 40)
     assert [u.where for u in find_updates(library.models(), [listed]).values()] == ["catalog"]
+    newest = max(library.models(), key=lambda e: e.added_at)
+    pinned = dataclasses.replace(listed, sha256=newest.sha256)  # as EmbeddingGemma's entry pins its file
+    assert find_updates(library.models(), [pinned]) == {}, "the pinned file is installed, got at another commit"
     offline = lambda r, f: resolve_hub_file(r, f, endpoint="http://127.0.0.1:9")  # noqa: E731
     with pytest.raises(NetworkError, match="offline"):
         find_updates(library.models(), [], offline)
