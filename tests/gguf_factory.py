@@ -164,3 +164,68 @@ def write_gguf(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def write_gemma_embedding_gguf(path: Path, *, layers: int = 6, embedding_length: int = 64, seed: int = 0) -> Path:
+    """A tiny EmbeddingGemma ("gemma-embedding") file that llama.cpp really loads and embeds
+    with: every tensor its graph reads, in F32, with random weights, so its vectors mean
+    nothing. Six layers at least: llama.cpp makes every sixth layer attend to the whole text
+    and the others to a sliding window, and with fewer than six the whole-text mask is never
+    built and llama.cpp aborts at the first embedding (GGML_ASSERT(buffer) in
+    llm_graph_input_attn_no_cache::set_input, llama-cpp-python 0.3.36)."""
+    heads, kv_heads, head_dim, feed_forward, vocabulary = 2, 1, 32, 2 * embedding_length, 300
+    random = np.random.default_rng(seed)
+    writer = gguf.GGUFWriter(path, arch="gemma-embedding")
+    writer.add_name(path.stem)
+    writer.add_license("gemma")
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_context_length(256)
+    writer.add_embedding_length(embedding_length)
+    writer.add_block_count(layers)
+    writer.add_feed_forward_length(feed_forward)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv_heads)
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    writer.add_layer_norm_rms_eps(1e-6)
+    writer.add_sliding_window(128)
+    writer.add_pooling_type(gguf.PoolingType.MEAN)
+    writer.add_rope_freq_base(10000.0)
+    tokens, scores, types, _merges = vocabulary_of("llama", vocabulary)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+
+    def weights(tensor: str, rows: int, columns: int) -> None:
+        writer.add_tensor(tensor, (random.standard_normal((rows, columns)) * 0.05).astype(np.float32))
+
+    def norm(tensor: str, count: int) -> None:
+        writer.add_tensor(tensor, np.ones(count, dtype=np.float32))
+
+    weights("token_embd.weight", vocabulary, embedding_length)
+    for layer in range(layers):
+        block = f"blk.{layer}"
+        norm(f"{block}.attn_norm.weight", embedding_length)
+        weights(f"{block}.attn_q.weight", heads * head_dim, embedding_length)
+        weights(f"{block}.attn_k.weight", kv_heads * head_dim, embedding_length)
+        weights(f"{block}.attn_v.weight", kv_heads * head_dim, embedding_length)
+        norm(f"{block}.attn_q_norm.weight", head_dim)
+        norm(f"{block}.attn_k_norm.weight", head_dim)
+        weights(f"{block}.attn_output.weight", embedding_length, heads * head_dim)
+        norm(f"{block}.post_attention_norm.weight", embedding_length)
+        norm(f"{block}.ffn_norm.weight", embedding_length)
+        weights(f"{block}.ffn_gate.weight", feed_forward, embedding_length)
+        weights(f"{block}.ffn_up.weight", feed_forward, embedding_length)
+        weights(f"{block}.ffn_down.weight", embedding_length, feed_forward)
+        norm(f"{block}.post_ffw_norm.weight", embedding_length)
+    norm("output_norm.weight", embedding_length)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path

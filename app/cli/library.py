@@ -14,8 +14,9 @@ from app.config.settings import load_settings
 from app.library import hub_search
 from app.library.catalog import load_catalog
 from app.library.downloads import Downloader, DownloadJob, Phase, Progress, job_for_catalog, job_for_hub, job_for_url
-from app.library.model_library import ModelLibrary
+from app.library.model_library import ModelLibrary, embedding_model_note
 from app.library.packs import PackFile, export_pack, import_pack
+from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES, read_gguf_info
 from app.platform.errors import HearthError
 from app.platform.i18n import _, ngettext
 from app.platform.paths import AppPaths
@@ -169,8 +170,19 @@ def _list(library: ModelLibrary) -> None:
         origin = f"{entry.repo}@{entry.revision[:8]}" if entry.repo else entry.source
         size = _("{size} MB").format(size=f"{entry.size / 1e6:,.0f}")
         context = _("context {tokens}").format(tokens=f"{entry.context_length:,}")
-        print("\t".join((entry.id, size, entry.architecture, entry.quantization, context,
-                         entry.license or _("license unknown"), origin)))
+        columns = [entry.id, size, entry.architecture, entry.quantization, context, entry.license or _("license unknown"), origin]
+        if entry.is_embedding:
+            columns.append(_("embedding model, for documents"))
+        print("\t".join(columns))
+
+
+def refuse_embedding_model(library: ModelLibrary, model_path: Path) -> None:
+    """`hearth ask` chats: an embedding model (installed, or a file given by its path) is
+    refused in a sentence before it is loaded; llama.cpp would fail on it mid-reply."""
+    entry = next((m for m in library.models() if library.file_of(m) == model_path), None)
+    architecture = entry.architecture if entry is not None else read_gguf_info(model_path).architecture
+    if architecture in EMBEDDING_ARCHITECTURES:
+        raise HearthError(embedding_model_note(entry.shown_name if entry is not None else model_path.name))
 
 
 def _verify(library: ModelLibrary, model_id: str | None) -> int:

@@ -20,7 +20,7 @@ from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.cli.chats import add_chats_commands, run_chats
 from app.cli.docs import AskDocuments, add_docs_commands, run_docs
-from app.cli.library import add_model_commands, add_pack_commands, run_models, run_pack
+from app.cli.library import add_model_commands, add_pack_commands, refuse_embedding_model, run_models, run_pack
 from app.config.policy import Policy, load_policy
 from app.config.settings import load_settings, save_model_preferences
 from app.conversations.opener import open_conversations
@@ -72,14 +72,14 @@ def _model_path(library: ModelLibrary, choice: str | None, last_used: str, polic
         return Path(choice)
     wanted = choice or last_used or policy.default_model
     entry = library.get(wanted) if wanted else None
-    if entry is None and not choice:
-        entry = next((m for m in library.models() if policy.allows(*m.names)), None)
+    if not choice and (entry is None or entry.is_embedding):  # the first chat model
+        entry = next((m for m in library.models() if policy.allows(*m.names) and not m.is_embedding), None)
     if entry is None and choice:
         raise HearthError(
             _("There is no '{model}' model installed. Run 'hearth models list' to see what is.").format(model=choice)
         )
     if entry is None:
-        raise HearthError(_("There is no model installed. Run 'hearth models list' to see what is."))
+        raise HearthError(_("There is no chat model installed. Run 'hearth models list' to see what is."))
     if not policy.allows(*entry.names):
         raise HearthError(_not_allowed(entry.shown_name))
     return library.file_of(entry)
@@ -133,6 +133,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
     if args.seed is not None:
         settings.sampling.seed = args.seed
     model_path = _model_path(library, args.model, settings.last_model_id, policy)
+    refuse_embedding_model(library, model_path)
     prompt = args.prompt.strip()
     if not prompt:
         raise HearthError(_("The question is empty: type something to ask."))

@@ -20,6 +20,9 @@ class Prefixes:
 # By a word in the model's name (lowercase), as each model card asks. all-MiniLM and
 # other sentence-transformers models were trained without prefixes.
 _PREFIXES: tuple[tuple[str, Prefixes], ...] = (
+    # EmbeddingGemma's model card (google/embeddinggemma-300m, "Prompt instructions"):
+    # retrieval queries and documents each have their own prompt.
+    ("embeddinggemma", Prefixes("task: search result | query: ", "title: none | text: ")),
     ("nomic-embed", Prefixes("search_query: ", "search_document: ")),
     ("e5", Prefixes("query: ", "passage: ")),
     ("bge-", Prefixes("Represent this sentence for searching relevant passages: ", "")),

@@ -34,13 +34,22 @@ class CatalogModel:
     sha256: str = ""
     revision: str = ""  # set when the catalog knows the newest commit of the file
     notes: dict[str, str] = field(default_factory=dict)
+    # What the model is for: "chat" writes replies; "embedding" finds passages in the
+    # documents by meaning and cannot chat (the library never loads it as the chat model).
+    kind: str = "chat"
 
     @property
     def kv_bytes_per_token(self) -> int:
         return kv_bytes_per_token(self.layers, self.kv_heads, self.head_dim)
 
+    @property
+    def is_embedding(self) -> bool:
+        return self.kind == "embedding"
 
-REQUIRED = [f.name for f in fields(CatalogModel) if f.name not in ("sha256", "revision", "notes")]
+
+KINDS = ("chat", "embedding")
+OPTIONAL = ("sha256", "revision", "notes", "kind")
+REQUIRED = [f.name for f in fields(CatalogModel) if f.name not in OPTIONAL]
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> list[CatalogModel]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.library.model_names import friendly_name
-from app.modelfile.gguf_info import GgufInfo, kv_bytes_per_token, read_gguf_info
+from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES, GgufInfo, kv_bytes_per_token, read_gguf_info
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, ModelFileError, StorageError
 from app.platform.file_lock import exclusive_lock
@@ -76,9 +76,23 @@ class ModelEntry:
         return friendly_name(self.name)
 
     @property
+    def is_embedding(self) -> bool:
+        """An embedding model: it finds passages in the documents by meaning and cannot chat,
+        so it is never offered or loaded as the chat model."""
+        return self.architecture in EMBEDDING_ARCHITECTURES
+
+    @property
     def names(self) -> tuple[str, str, str]:
         """What an administrator's allow-list may match: id, name and file name."""
         return self.id, self.name, Path(self.path).name
+
+
+def embedding_model_note(model: str) -> str:
+    """What is said where someone tries to chat with an embedding model (`model`, its name)."""
+    return _(
+        "{model} is an embedding model, for your documents: it finds passages by meaning and "
+        "cannot chat. Hearth uses it by itself when it searches your documents; choose a chat model to talk to."
+    ).format(model=model)
 
 
 def hash_file(

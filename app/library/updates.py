@@ -44,7 +44,10 @@ def find_updates(
         if not entry.repo or newest_revision[(entry.repo, entry.repo_file)] is not entry:
             continue  # not from the Hub, or an older version kept beside a newer one
         listed = find_in_catalog(catalog, entry.repo, entry.repo_file)
-        if listed is not None and listed.revision and listed.revision != entry.revision:
+        # A pinned catalog entry (revision and sha256) whose file is installed, got at
+        # another commit, is no update: the bytes are the same.
+        same_file = listed is not None and bool(listed.sha256) and listed.sha256 == entry.sha256
+        if listed is not None and listed.revision and listed.revision != entry.revision and not same_file:
             updates[entry.id] = Update(entry.id, entry.repo, entry.repo_file, listed.revision, "catalog")
         if resolve is None:
             continue

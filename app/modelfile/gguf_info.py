@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
 # Encoders that only embed: llama.cpp loads them with embeddings on, and they cannot reply.
-# The library lists them as embedding models for the documents index.
-EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "modern-bert", "neo-bert"})
+# The library lists them as embedding models for the documents index. "gemma-embedding"
+# (EmbeddingGemma 300M, multilingual): llama.cpp's src/models/gemma-embedding.cpp builds
+# only pooled embeddings (no logits) with causal attention off; llama-cpp-python 0.3.36
+# loads a 6-layer file of it with embedding=True and embeds (tests/backends).
+EMBEDDING_ARCHITECTURES = frozenset({
+    "bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "modern-bert", "neo-bert", "gemma-embedding",
+})
 
 
 @dataclass(frozen=True)

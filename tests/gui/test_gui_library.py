@@ -571,3 +571,54 @@ def test_a_base_model_is_marked_not_made_for_chat_in_the_picker(qtbot, open_wind
     assert "chat" not in labels["SmolLM2 Synthetic"]
     base = next(i for i in range(picker.count()) if picker.itemText(i).startswith("Gemma Base"))
     assert "not taught to chat" in picker.itemData(base, Qt.ItemDataRole.ToolTipRole)
+
+
+# -- embedding models -------------------------------------------------------------
+
+
+def test_discover_says_an_embedding_model_is_for_the_documents_with_its_prefixes(qtbot, open_window) -> None:
+    discover = open_window().library.open().discover
+    items = [discover.catalog_list.topLevelItem(i) for i in range(discover.catalog_list.topLevelItemCount())]
+    gemma = next(item for item in items if item.text(0).startswith("EmbeddingGemma 300M\n"))
+    assert gemma.text(0).split("\n")[1] == "For your documents: finds passages by meaning (not a chat model)"
+    assert "“task: search result | query:”" in gemma.toolTip(0) and "“title: none | text:”" in gemma.toolTip(0)
+    bge = next(item for item in items if item.text(0).startswith("BGE Small EN v1.5\n"))
+    assert "For your documents" in bge.text(0) and "“Represent this sentence for searching relevant passages:”," in bge.toolTip(0)
+    assert bge.text(1) in ("Runs well", "May be slow") and bge.text(4) == "MIT"
+    qwen = next(item for item in items if item.text(0).startswith("Qwen2.5 0.5B Instruct\n"))
+    assert "For your documents" not in qwen.text(0) and "model card asks" not in qwen.toolTip(0)
+
+
+def test_an_embedding_model_is_neither_offered_nor_loaded_as_the_chat_model(
+    qtbot, paths: AppPaths, fake_factory: FakeBackendFactory, synthetic_gguf: MakeGguf
+) -> None:
+    library = ModelLibrary(paths.models_dir)
+    embedder = library.add(synthetic_gguf("all-MiniLM-L6-v2.F32.gguf", architecture="bert", chat_template=None), copy=False)
+    paths.settings_file.write_text(json.dumps({"last_model_id": embedder.id}))  # as a Hearth before this one saved it
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    picker = window.model_picker
+    assert [picker.itemText(i) for i in range(picker.count())] == ["No chat model installed"] and not picker.isEnabled()
+    assert window.loader.model_id == "" and fake_factory.backend.loads == 0, "not loaded at start"
+
+    chat = library.add(synthetic_gguf("SmolLM2-Synthetic.Q4_1.gguf"), copy=False)  # listed after the embedding model
+    window.library.models_changed.emit()
+    qtbot.waitUntil(lambda: window.loader.model_id == chat.id, timeout=10000)
+    assert [picker.itemData(i) for i in range(picker.count())] == [chat.id]
+    assert all("MiniLM" not in picker.itemText(i) for i in range(picker.count()))
+    window.close()
+
+
+def test_load_in_my_models_says_an_embedding_model_cannot_chat(qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("all-MiniLM-L6-v2.F32.gguf", architecture="bert", chat_template=None), copy=False)
+    window = open_window()
+    library = window.library.open()
+    assert cell(library, 0, "Status") == "For documents (an embedding model)"
+    library.select("all-minilm-l6-v2-f32")
+    assert "cannot chat" in library.buttons["load"].toolTip()
+    requested: list[str] = []
+    library.load_requested.connect(requested.append)
+    library.buttons["load"].click()
+    assert requested == [] and window.loader.model_id == ""
+    assert library.status.text().startswith("All MiniLM L6 V2 is an embedding model, for your documents")

@@ -9,12 +9,13 @@ import keyring
 import pytest
 from keyring.backends import fail
 
+from app.documents.embedders import Prefixes, prefixes_for
 from app.library import hub_search
-from app.library.catalog import REQUIRED, load_catalog
+from app.library.catalog import KINDS, OPTIONAL, REQUIRED, load_catalog
 from app.library.model_library import ModelLibrary, sha256_of
 from app.library.other_apps import find_other_apps_models, ollama_name
 from app.modelfile.fit import Verdict, judge, memory_needed
-from app.modelfile.gguf_info import keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
+from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES, keys_fit_q8_0, kv_bytes_per_token, read_gguf_info
 from app.platform.errors import ModelFileError
 from app.platform.secrets import NO_KEYRING_NOTICE, TokenStore
 from tests.fakes import MemoryKeyring
@@ -27,26 +28,56 @@ GIB = 1024**3
 # -- the catalog -----------------------------------------------------------------
 
 
+# Embedding encoders keep no KV cache in llama.cpp: their entries give no layer shape.
+KV_SHAPE = ("layers", "kv_heads", "head_dim")
+
+
 def test_every_catalog_entry_is_complete() -> None:
     catalog = load_catalog()
     assert 12 <= len(catalog) <= 20
     assert len({m.id for m in catalog}) == len(catalog)
     for model in catalog:
+        assert model.kind in KINDS, f"{model.id}: kind {model.kind!r}"
         for name in REQUIRED:
-            assert getattr(model, name) not in ("", 0, []), f"{model.id}: {name} is empty"
+            if not (model.is_embedding and name in KV_SHAPE):
+                assert getattr(model, name) not in ("", 0, []), f"{model.id}: {name} is empty"
         assert model.repo.count("/") == 1 and model.file.endswith(".gguf")
         assert model.sources and all(s.strip() for s in model.sources)
         assert model.description.endswith(".") and len(model.description) < 200
-        assert 0.3e9 <= model.parameters <= 9e9
+        if model.is_embedding:
+            assert 10e6 <= model.parameters <= 1e9 and model.kv_bytes_per_token == 0
+        else:
+            assert 0.3e9 <= model.parameters <= 9e9
         assert model.ram_gb * GIB >= model.size_bytes, f"{model.id}: needs at least its file in memory"
-    sizes = [m.parameters for m in catalog]
+    sizes = [m.parameters for m in catalog if not m.is_embedding]
     assert min(sizes) < 1e9 and max(sizes) > 7e9, "from old laptops to 8B"
 
 
 def test_catalog_files_have_no_unknown_keys() -> None:
     document = json.loads(load_catalog.__defaults__[0].read_text(encoding="utf-8"))  # type: ignore[index]
-    allowed = set(REQUIRED) | {"sha256", "revision", "notes"}
+    allowed = set(REQUIRED) | set(OPTIONAL)
     assert all(set(raw) <= allowed for raw in document["models"])
+
+
+def test_the_catalog_offers_embedding_models_english_and_multilingual_with_their_sources() -> None:
+    """Embedding models are in the catalog like the chat models: with public sources, a
+    kind that says what they are for, an architecture llama.cpp loads with embeddings on,
+    and a row of the prefix table where their model card asks for prefixes."""
+    catalog = load_catalog()
+    embedders = {m.id: m for m in catalog if m.is_embedding}
+    assert {"bge-small-en-v1.5", "embeddinggemma-300m"} <= set(embedders)
+    assert all(m.kind == "chat" for m in catalog if m.id not in embedders), "a chat entry by default"
+    for model in embedders.values():
+        assert len(model.sources) >= 3 and any(model.repo in source for source in model.sources)
+        assert any(model.file in source for source in model.sources)
+        assert model.quantization in model.file.upper()
+    english, multilingual = embedders["bge-small-en-v1.5"], embedders["embeddinggemma-300m"]
+    assert "English" in english.description and "100 languages" in multilingual.description
+    assert multilingual.sha256 and len(multilingual.revision) == 40, "pinned: size and sha256 from the sources"
+    assert any(multilingual.sha256 in source and str(multilingual.size_bytes) in source for source in multilingual.sources)
+    assert prefixes_for(f"{english.name} {english.file}") == Prefixes("Represent this sentence for searching relevant passages: ", "")
+    assert prefixes_for(f"{multilingual.name} {multilingual.file}") == Prefixes("task: search result | query: ", "title: none | text: ")
+    assert "gemma-embedding" in EMBEDDING_ARCHITECTURES and "bert" in EMBEDDING_ARCHITECTURES
 
 
 # -- hardware fit ----------------------------------------------------------------
@@ -307,6 +338,9 @@ def test_a_newer_revision_on_the_hub_or_in_the_catalog_is_an_update(paths, synth
 
     listed = dataclasses.replace(load_catalog()[0], repo=repo, file=name, revision="d" * 40)
     assert [u.where for u in find_updates(library.models(), [listed]).values()] == ["catalog"]
+    newest = max(library.models(), key=lambda e: e.added_at)
+    pinned = dataclasses.replace(listed, sha256=newest.sha256)  # as EmbeddingGemma's entry pins its file
+    assert find_updates(library.models(), [pinned]) == {}, "the pinned file is installed, got at another commit"
     offline = lambda r, f: resolve_hub_file(r, f, endpoint="http://127.0.0.1:9")  # noqa: E731
     with pytest.raises(NetworkError, match="offline"):
         find_updates(library.models(), [], offline)

@@ -1,5 +1,5 @@
-"""Which model the window offers and uses: the picker's list (the installed models the
-administrator allows), the model loaded by itself at start (the last used, else the
+"""Which model the window offers and uses: the picker's list (the installed chat models
+the administrator allows; an embedding model is for the documents), the model loaded by itself at start (the last used, else the
 policy's default; never one that stopped Hearth), the choices made in the picker, the
 Library and a finished download, safe mode, and the status line that says how it went.
 
@@ -19,7 +19,7 @@ from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.dialogs import show_model_details
 from app.gui.widgets.chat_layout import ChatLayout, no_model_hint
-from app.library.model_library import ModelEntry, ModelLibrary
+from app.library.model_library import ModelEntry, ModelLibrary, embedding_model_note
 
 
 class ModelChoice(QObject):
@@ -89,6 +89,10 @@ class ModelChoice(QObject):
             self._loader.load(model_id)
 
     def _on_chosen_in_library(self, model_id: str) -> None:
+        entry = self._library.get(model_id)
+        if entry is not None and entry.is_embedding:  # it cannot reply: never the chat model
+            self.error.emit(self.tr("Not a chat model"), embedding_model_note(entry.shown_name))
+            return
         self._loader.load(model_id)
         picker = self._layout.model_picker
         picker.setCurrentIndex(max(0, picker.findData(model_id)))

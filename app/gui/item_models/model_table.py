@@ -75,7 +75,7 @@ class ModelTableModel(QAbstractTableModel):
         return next((i for i, (e, _) in enumerate(self._rows) if e.id == model_id), -1)
 
     def status_of(self, entry: ModelEntry) -> str:
-        words = []
+        words = [self.tr("For documents (an embedding model)")] if entry.is_embedding else []
         if entry.id == self._in_use:
             words.append(self.tr("In use"))
         if entry.id in self._updates:

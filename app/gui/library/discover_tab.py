@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config.settings import usable_context
+from app.documents.embedders import prefixes_for
 from app.gui.dialogs import error_message
 from app.gui.item_models.model_table import size_label
 from app.gui.ops import run_in_background
@@ -63,13 +64,15 @@ class DiscoverTab(QWidget):
         self.catalog_list.setRootIsDecorated(False)
         self.catalog_list.setWordWrap(True)
         for model in catalog:
+            name = f"{model.name}\n{self.embedding_label()}" if model.is_embedding else model.name
             item = QTreeWidgetItem([
-                f"{model.name}\n{model.description}", "", size_label(model.size_bytes),
+                f"{name}\n{model.description}", "", size_label(model.size_bytes),
                 self.tr("{gigabytes:g} GB").format(gigabytes=model.ram_gb), model.license,
             ])
-            item.setToolTip(0, self.tr("{description}\n{parameters} parameters · {repo}/{file}").format(
+            tip = self.tr("{description}\n{parameters} parameters · {repo}/{file}").format(
                 description=model.description, parameters=parameters_label(model.parameters), repo=model.repo, file=model.file,
-            ))
+            )
+            item.setToolTip(0, f"{tip}\n{self._embedding_note(model)}" if model.is_embedding else tip)
             item.setData(0, DataRole, model)
             self.catalog_list.addTopLevelItem(item)
         self.catalog_list.resizeColumnToContents(1)
@@ -127,6 +130,25 @@ class DiscoverTab(QWidget):
         file_buttons.addStretch()
         layout.addLayout(file_buttons)
         self.apply_settings(endpoint, context_length)
+
+    def embedding_label(self) -> str:
+        """What an embedding model is for, in the words the list shows under its name."""
+        return self.tr("For your documents: finds passages by meaning (not a chat model)")
+
+    def _embedding_note(self, model: CatalogModel) -> str:
+        """The prefixes its model card asks for, as the index adds them (app/documents/embedders.py)."""
+        prefixes = prefixes_for(f"{model.name} {model.file}")
+        if not (prefixes.query or prefixes.document):
+            return self.tr("Hearth uses it by itself when it searches your documents; it needs no prefixes.")
+        if not prefixes.document:
+            return self.tr(
+                "Hearth uses it by itself when it searches your documents, and starts each question with “{query}”, "
+                "as its model card asks."
+            ).format(query=prefixes.query.strip())
+        return self.tr(
+            "Hearth uses it by itself when it searches your documents, and starts each question with “{query}” "
+            "and each passage with “{document}”, as its model card asks."
+        ).format(query=prefixes.query.strip(), document=prefixes.document.strip())
 
     def apply_settings(self, endpoint: str, context_length: int) -> None:
         self._endpoint, self._context_length = endpoint, context_length

@@ -44,7 +44,7 @@ from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import ModelDropTarget, checked_list, checked_rows
 from app.library.catalog import CatalogModel
 from app.library.downloads import DownloadJob, job_for_hub
-from app.library.model_library import ModelEntry, ModelLibrary
+from app.library.model_library import ModelEntry, ModelLibrary, embedding_model_note
 from app.library.network import resolve_hub_file
 from app.library.other_apps import FoundModel, find_other_apps_models
 from app.library.updates import Update, find_updates
@@ -212,6 +212,10 @@ class LibraryWindow(ModelDropTarget, QDialog):
         entry = self.selected()
         for key in ("load", "delete", "folder", "details", "verify"):
             self.buttons[key].setEnabled(entry is not None)
+        if entry is not None and entry.is_embedding:  # it cannot chat: Load says why instead
+            self.buttons["load"].setToolTip(embedding_model_note(entry.shown_name))
+        else:
+            self.buttons["load"].setToolTip(self.tr("Chat with the chosen model."))
         self.buttons["update"].setEnabled(entry is not None and entry.id in self._updates)
 
     def _say(self, text: str) -> None:
@@ -247,7 +251,9 @@ class LibraryWindow(ModelDropTarget, QDialog):
 
     def load_selected(self, *_: object) -> None:
         entry = self.selected()
-        if entry is not None:
+        if entry is not None and entry.is_embedding:
+            self._say(embedding_model_note(entry.shown_name))
+        elif entry is not None:
             self.load_requested.emit(entry.id)
             self._say(self.tr("Loading {name}…").format(name=entry.shown_name))
 

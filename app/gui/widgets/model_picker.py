@@ -1,4 +1,5 @@
-"""The window's model menu: the installed models the administrator allows."""
+"""The window's model menu: the installed chat models the administrator allows (an
+embedding model is for the documents, never offered here)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ class ModelPicker(QComboBox):
         self.has_models = False
 
     def show_models(self, entries: list[ModelEntry], last_used: str, default: str) -> str:
-        """List `entries` and select the last used one (else the default, else the first).
-        Returns the selected model's id, '' when there is none."""
+        """List the chat models of `entries` and select the last used one (else the default,
+        else the first). Returns the selected model's id, '' when there is none: an embedding
+        model is neither listed nor selected (it cannot reply)."""
         self.clear()
+        embedders = [entry for entry in entries if entry.is_embedding]
+        entries = [entry for entry in entries if not entry.is_embedding]
         for entry in entries:
             label = (self.tr("{name}  ·  {megabytes:,.0f} MB") if entry.has_chat_template
                      else self.tr("{name}  ·  {megabytes:,.0f} MB  ·  not made for chat"))
@@ -36,7 +40,7 @@ class ModelPicker(QComboBox):
         self.has_models = bool(entries)
         self.setEnabled(self.has_models)
         if not entries:
-            self.addItem(self.tr("No models installed"))
+            self.addItem(self.tr("No chat model installed") if embedders else self.tr("No models installed"))
             return ""
         wanted = last_used if self.findData(last_used) >= 0 else default
         index = max(0, self.findData(wanted))
