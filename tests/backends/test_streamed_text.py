@@ -40,11 +40,3 @@ def test_held_back_text_is_shown_when_the_reply_ends_without_a_stop() -> None:
 def test_bytes_that_are_not_utf8_become_a_replacement_character() -> None:
     parts, rest, _ = shown([b"ok \xff!"], [])
     assert "".join(parts) + rest == "ok \ufffd!"
-
-
-def test_a_blank_line_after_the_first_words_ends_a_base_models_reply() -> None:
-    text = StreamedText(["\nUser:"], ends_at_blank_line=True)
-    parts = [text.add(piece) for piece in [b"\n\n", b" Paris", b" is the capital.\n", b"\nWhat is", b" the capital of Peru?"]]
-    assert parts == ["\n", "\n Paris", " is the capital.", "", ""] and text.stopped and text.finish() == ""
-    chat = StreamedText(["\nUser:"])
-    assert [chat.add(piece) for piece in [b"One.\n", b"\nTwo."]] == ["One.", "\n\nTwo."] and not chat.stopped

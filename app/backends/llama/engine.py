@@ -57,6 +57,7 @@ from app.backends.llama.prompting import (
 )
 from app.backends.llama.streamed_text import StreamedText
 from app.backends.llama.template_guard import RenderLimits, TemplateFault, TemplateStopped, fault_message, render_chat_template
+from app.backends.llama.turn_end import TurnEnd
 from app.config.settings import EngineSettings, SamplingSettings, usable_context
 from app.modelfile.fit import memory_warning
 from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES, GgufInfo, keys_fit_q8_0, read_gguf_info
@@ -493,9 +494,9 @@ class LlamaBackend(Backend):
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        text = StreamedText(prompt.stop)
         # A model without a chat template is a base model, whatever format it is spoken to in.
-        base_model = self._loaded is not None and not self._loaded.facts.has_chat_template
-        text = StreamedText(prompt.stop, ends_at_blank_line=base_model)
+        turn_end = TurnEnd() if self._loaded is not None and not self._loaded.facts.has_chat_template else None
         started = time.perf_counter()
         first_token_at: float | None = None
         reply_tokens = 0
@@ -521,9 +522,11 @@ class LlamaBackend(Backend):
                         break
                     reply_tokens += 1
                     shown = text.add(llm.detokenize([token]))
+                    if turn_end is not None:
+                        shown = turn_end.add(shown)
                     if shown:
                         on_text(shown)
-                    if text.stopped or reply_tokens >= limit or cancel.is_set():
+                    if text.stopped or (turn_end is not None and turn_end.stopped) or reply_tokens >= limit or cancel.is_set():
                         break
         except RuntimeError as exc:
             if not cancel.is_set():
@@ -533,6 +536,8 @@ class LlamaBackend(Backend):
             llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
             self._cancel = None
         rest = text.finish()
+        if turn_end is not None:
+            rest = turn_end.add(rest) + turn_end.finish()
         if rest:
             on_text(rest)
         finished = time.perf_counter()

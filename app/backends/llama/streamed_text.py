@@ -12,21 +12,13 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 
-BLANK_LINE = "\n\n"
-
 
 class StreamedText:
-    """One reply's text, assembled piece by piece; `stopped` once a stop string appeared.
+    """One reply's text, assembled piece by piece; `stopped` once a stop string appeared."""
 
-    `ends_at_blank_line`: a blank line after the reply's first words ends it too. A base
-    model (no chat template) writes its answer, then a blank line, then questions and
-    answers of its own until the token limit: Gemma 3 270M did so in 3 of 3 replies."""
-
-    def __init__(self, stops: Sequence[str], ends_at_blank_line: bool = False) -> None:
+    def __init__(self, stops: Sequence[str]) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._stops = [stop for stop in stops if stop]
-        self._ends_at_blank_line = ends_at_blank_line
-        self._begun = False  # words were shown: a blank line now ends the reply
         self._held = ""
         self.stopped = False  # a stop string was found; the reply ends before it
 
@@ -36,20 +28,13 @@ class StreamedText:
             return ""
         text = self._held + self._decoder.decode(piece)
         found = [index for index in (text.find(stop) for stop in self._stops) if index >= 0]
-        words_at = 0 if self._begun else len(text) - len(text.lstrip())
-        blank_line_ends = self._ends_at_blank_line and words_at < len(text)
-        if blank_line_ends and (blank := text.find(BLANK_LINE, words_at)) >= 0:
-            found.append(blank)
         if found:
             self.stopped = True
             self._held = ""
             return text[: min(found)]
-        stops = [*self._stops, BLANK_LINE] if blank_line_ends else self._stops
-        keep = max((self._stop_prefix_length(text, stop) for stop in stops), default=0)
+        keep = max((self._stop_prefix_length(text, stop) for stop in self._stops), default=0)
         self._held = text[len(text) - keep :]
-        shown = text[: len(text) - keep]
-        self._begun = self._begun or bool(shown.strip())
-        return shown
+        return text[: len(text) - keep]
 
     def finish(self) -> str:
         """The text still held back, once the reply has ended without a stop string."""
