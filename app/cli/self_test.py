@@ -2,7 +2,8 @@
 
 Loads the starter model, answers one prompt through the same code the window
 uses, checks that the store kept the exchange and that the log holds no
-conversation text. Its model entry and conversation always go into a temporary
+conversation text, and reads a document of each kind Hearth indexes (in a bundle,
+that proves the PDF, Office and EPUB readers were frozen with it). Its model entry and conversation always go into a temporary
 folder, also with --data-dir, so a user's own data is never touched: only the
 log, where the report goes, is the user's. No Qt is imported.
 """
@@ -21,17 +22,27 @@ from app.chat.reply import generate_reply
 from app.config.settings import Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import title_from
+from app.documents.index import DocumentIndex
+from app.documents.indexer import Indexer
+from app.documents.retrieve import Retriever
 from app.library.model_library import ModelLibrary, starter_model_file
 from app.platform.build_info import build_info, describe
 from app.platform.errors import HearthError
 from app.platform.i18n import _, ngettext
 from app.platform.logging_setup import configure_logging
-from app.platform.paths import AppPaths, resolve_paths
+from app.platform.paths import RESOURCES_DIR, AppPaths, resolve_paths
 
 log = logging.getLogger(__name__)
 
 # In English whatever the language in use: the starter model answers English best.
 PROMPT = "Reply with one short, friendly sentence: what is a lighthouse for?"
+# One file of each kind the documents index reads (made by tests/documents/made_documents.py):
+# a question, and the file and place that answers it.
+SAMPLES = RESOURCES_DIR / "self-test"
+DOCUMENT_CHECKS = (
+    ("coach leaves Dover", "letter.pdf", 2), ("chlorophyll", "biology.pptx", 2), ("overtime paid", "handbook.docx", 0),
+    ("printer paper", "budget.xlsx", 1), ("bus main gate", "trip.odt", 0), ("storm mast", "voyage.epub", 2),
+)
 
 
 def _say(text: str) -> None:
@@ -103,9 +114,31 @@ def _check(backend_factory: BackendFactory, paths: AppPaths, log_file: Path) -> 
         raise HearthError(_("The conversation was not stored as it was shown."))
     _say(_("ok: the conversation was stored and read back"))
 
+    _check_documents(paths)
+
     for handler in logging.getLogger().handlers:
         handler.flush()
     logged = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
     if PROMPT in logged or reply.text.strip() in logged:
         raise HearthError(_("The log contains conversation text."))
     _say(_("ok: the log holds no conversation text"))
+
+
+def _check_documents(paths: AppPaths) -> None:
+    index = DocumentIndex(paths.documents_index)
+    try:
+        collection = index.create_collection("Self-test")
+        index.add_source(collection, SAMPLES)
+        outcome = Indexer(index, None).run(collection)
+        if outcome.problems or outcome.indexed != len(DOCUMENT_CHECKS):
+            raise HearthError(_("The sample documents could not all be read: {problems}").format(
+                problems="; ".join(outcome.problems) or _("{count} of {total} read").format(count=outcome.indexed, total=len(DOCUMENT_CHECKS))))
+        retriever = Retriever(index, None)
+        for question, file_name, number in DOCUMENT_CHECKS:
+            found = retriever.search(collection, question, 1)
+            if not found or (found[0].chunk.path.name, found[0].chunk.number) != (file_name, number):
+                raise HearthError(_("Searching the sample documents for “{question}” did not find {file}.").format(
+                    question=question, file=file_name))
+    finally:
+        index.close()
+    _say(_("ok: documents read and searched (PDF, DOCX, PPTX, XLSX, ODT, EPUB)"))

@@ -48,6 +48,22 @@ def test_the_self_test_leaves_the_users_data_as_it_was(tmp_path: Path, synthetic
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok: the conversation was stored and read back" in result.stdout
+    assert "ok: documents read and searched (PDF, DOCX, PPTX, XLSX, ODT, EPUB)" in result.stdout
     assert result.stdout.strip().endswith("Self-test passed.")
-    assert snapshot(data_dir) == before
+    assert snapshot(data_dir) == before  # the documents index went into the temporary folder too
     assert "Self-test passed." in paths.log_file.read_text(encoding="utf-8")
+
+
+def test_a_sample_document_that_cannot_be_read_fails_the_self_test_in_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.backends.llama.factory import LlamaBackendFactory
+    from app.cli import self_test
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for sample in self_test.SAMPLES.iterdir():
+        (samples / sample.name).write_bytes(sample.read_bytes())
+    (samples / "letter.pdf").write_bytes(b"%PDF-1.4 not really")
+    monkeypatch.setattr(self_test, "SAMPLES", samples)
+    assert self_test.run_self_test(LlamaBackendFactory(), str(tmp_path / "data")) == 1
+    log = resolve_paths(tmp_path / "data").log_file.read_text(encoding="utf-8")
+    assert "FAILED: The sample documents could not all be read: letter.pdf:" in log

@@ -57,6 +57,8 @@ def test_the_bundle_answers_its_self_test(bundle: Path, tmp_path: Path) -> None:
     assert "bundle" in result.stdout.splitlines()[0], "the build record is read from the bundle"
     assert f"llama.cpp needs: {BASELINE_LABEL}" in result.stdout
     assert "ok: answered in" in result.stdout and result.stdout.strip().endswith("Self-test passed.")
+    # The PDF, Office and EPUB readers were frozen with it (pypdfium2, python-docx, python-pptx, openpyxl, odfpy).
+    assert "ok: documents read and searched (PDF, DOCX, PPTX, XLSX, ODT, EPUB)" in result.stdout
 
 
 def emulated(bundle: Path, cpu: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
