@@ -167,6 +167,13 @@ class ReplyStats:
         }
 
 
+def reply_budget(context_length: int, max_tokens: int) -> int:
+    """Tokens of the context a backend keeps free for the reply: what the user asked for, at
+    most half the context. The rest is the prompt's (what documents may add is measured
+    against it: app/chat/grounding.py)."""
+    return max(16, min(max_tokens, context_length // 2))
+
+
 class Backend(Protocol):
     """One loaded model at a time. Not thread-safe: exactly one owner (the GUI's inference
     worker, or the command line) calls it, one call at a time, from one thread.

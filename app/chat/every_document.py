@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from app.backends.base import Backend, ChatRequest, ChatTurn
-from app.chat.grounding import Grounding, Source, matched_words
+from app.chat.grounding import Grounding, Source, grounded_question, matched_words, question_room
 from app.config.settings import SamplingSettings
 from app.documents.index import Collection, DocumentIndex, StoredChunk
 from app.documents.retrieve import Retriever
@@ -60,6 +60,10 @@ class DocumentPart:
                       self.text[:KEPT_PART_CHARACTERS], matched_words(words, self.text), self.chunks[-1].number)
 
 
+# A part with nothing in it: what the note's own words take, before the part's text.
+_EMPTY = DocumentPart("", ())
+
+
 def parts_of(collections: Sequence[Collection], index: DocumentIndex, budget: int, count_tokens: Callable[[str], int]) -> list[DocumentPart]:
     """Every file of the collections, in order, cut into parts of at most `budget` tokens
     (a passage longer than that is a part of its own)."""
@@ -81,7 +85,7 @@ def parts_of(collections: Sequence[Collection], index: DocumentIndex, budget: in
 
 
 def note_question(part: DocumentPart, question: str) -> str:
-    where = part.source(1, ()).where
+    where = part.source(1, ()).where if part.chunks else ""
     return _(
         "Here is a part of my document {where}:\n\n{text}\n\n"
         "From this part alone, answer briefly: {question}\n"
@@ -91,11 +95,16 @@ def note_question(part: DocumentPart, question: str) -> str:
 
 def go_through(
     backend: Backend, index: DocumentIndex, names: Sequence[str], question: str, sampling: SamplingSettings,
-    format_preference: str, cancel: threading.Event, on_progress: Callable[[int, int], None], budget: int,
+    format_preference: str, cancel: threading.Event, on_progress: Callable[[int, int], None], room: int,
 ) -> Grounding:
     """Notes on every part of the collections `names` for `question`, written with the
     loaded chat model (on its thread); the parts that said something are the sources.
-    `on_progress(done, total)` after each part; a stop (`cancel`) keeps the notes so far."""
+    `on_progress(done, total)` after each part; a stop (`cancel`) keeps the notes so far.
+    `room`: the tokens the final question may take; the notes that do not fit in it are
+    left out (and counted), never the question made too long."""
+    facts = backend.loaded
+    context = facts.context_length if facts is not None else room
+    budget = question_room(context, NOTE_TOKENS, "", backend.count_tokens) - backend.count_tokens(note_question(_EMPTY, question))
     collections, missing = [], []
     for name in names:
         try:
@@ -119,4 +128,8 @@ def go_through(
             sources.append(part.source(len(sources) + 1, words))
             notes.append(note)
         on_progress(done, len(parts))
-    return Grounding(tuple(sources), missing=tuple(missing), notes=tuple(notes), every_document=True)
+    kept = len(sources)
+    while kept and backend.count_tokens(grounded_question(question, sources[:kept], notes[:kept])) > room:
+        kept -= 1
+    return Grounding(tuple(sources[:kept]), missing=tuple(missing), notes=tuple(notes[:kept]), every_document=True,
+                     left_out=len(sources) - kept)

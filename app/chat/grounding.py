@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.backends.base import reply_budget
 from app.documents.blocks import PlaceKind, place_label
 from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex, StoredChunk
@@ -29,6 +30,7 @@ from app.platform.i18n import _
 SOURCES_KEY = "sources"
 WHOLE_KEY = "documents_read_whole"
 MISSING_KEY = "documents_missing"
+LEFT_OUT_KEY = "documents_left_out"
 # Written by going through every document (app/chat/every_document.py): the model's note
 # on each source, in the sources' order.
 NOTES_KEY = "documents_notes"
@@ -42,6 +44,12 @@ AUTOMATIC_MIN, AUTOMATIC_MAX = 2, 8
 # No language takes fewer characters per token than this in these tokenizers: a
 # collection of more characters than this times the budget cannot fit, without counting.
 MOST_CHARACTERS_PER_TOKEN = 8
+# Attached material is read whole when the question with all of it takes at most this
+# part of the room the prompt has for it (1/2): the rest stays for the conversation.
+WHOLE_SHARE = 2
+# What a prompt format adds around the system prompt and the question (role markers,
+# separators): the most of the formats the test models use, with a margin.
+FORMAT_OVERHEAD_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class Grounding:
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     every_document: bool = False
+    left_out: int = 0  # passages (or notes) found that did not fit in the model's context
 
     def question(self, question: str) -> str:
         """The question as the model reads it, with what the documents gave it."""
@@ -117,6 +126,7 @@ def with_sources(grounding: Grounding) -> dict[str, Any]:
         SOURCES_KEY: [source.as_record() for source in grounding.sources],
         WHOLE_KEY: grounding.whole,
         MISSING_KEY: list(grounding.missing),
+        LEFT_OUT_KEY: grounding.left_out,
     }
     if grounding.every_document:
         keys[NOTES_KEY] = list(grounding.notes)
@@ -132,8 +142,11 @@ def recorded_grounding(provenance: dict[str, Any]) -> Grounding | None:
     recorded = provenance.get(NOTES_KEY)
     notes = tuple(str(note) for note in recorded) if isinstance(recorded, list) else None
     every_document = notes is not None and len(notes) == len(sources)
-    return Grounding(sources, read_whole(provenance), tuple(missing_collections(provenance)),
-                     notes if notes is not None and every_document else (), every_document)
+    left_out, missing = provenance.get(LEFT_OUT_KEY), provenance.get(MISSING_KEY)
+    return Grounding(sources, bool(provenance.get(WHOLE_KEY)),
+                     tuple(name for name in missing if isinstance(name, str)) if isinstance(missing, list) else (),
+                     notes if notes is not None and every_document else (), every_document,
+                     left_out if isinstance(left_out, int) else 0)
 
 
 def sources_of(provenance: dict[str, Any]) -> tuple[Source, ...] | None:
@@ -144,13 +157,10 @@ def sources_of(provenance: dict[str, Any]) -> tuple[Source, ...] | None:
     return tuple(source for record in records if (source := Source.from_record(record)) is not None)
 
 
-def read_whole(provenance: dict[str, Any]) -> bool:
-    return bool(provenance.get(WHOLE_KEY))
-
-
-def missing_collections(provenance: dict[str, Any]) -> list[str]:
-    names = provenance.get(MISSING_KEY)
-    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+def question_room(context_length: int, max_tokens: int, system_prompt: str, count_tokens: Callable[[str], int]) -> int:
+    """The tokens the question, with what the documents add to it, may take in the prompt:
+    the context less the reply's share, the system prompt and the prompt format's own."""
+    return context_length - reply_budget(context_length, max_tokens) - count_tokens(system_prompt) - FORMAT_OVERHEAD_TOKENS
 
 
 def passage_count(setting: int, context_length: int) -> int:
@@ -222,7 +232,7 @@ class DocumentGrounder:
         self._embedder_for = embedder_for
         # One retriever per collection: each keeps the collection's vectors in memory until
         # the collection changes (352 ms to read 100,000 of them again).
-        self._retrievers: dict[int, Retriever] = {}
+        self._retrievers: dict[tuple[int, float], Retriever] = {}
 
     @property
     def opened(self) -> bool:
@@ -235,18 +245,20 @@ class DocumentGrounder:
         return self._index
 
     def _retriever(self, collection: Collection) -> Retriever:
-        retriever = self._retrievers.setdefault(collection.id, Retriever(self.index, None))
+        retriever = self._retrievers.setdefault((collection.id, collection.created_at), Retriever(self.index, None))
         # Asked each time: the embedding model may have been loaded again since (an unloaded
         # one must never be called).
         retriever.embedder = self._embedder_for(collection)
         return retriever
 
     def ground(
-        self, names: Sequence[str], question: str, passages: int, whole_budget: int, count_tokens: Callable[[str], int],
+        self, names: Sequence[str], question: str, passages: int, room: int, count_tokens: Callable[[str], int],
     ) -> Grounding:
-        """The passages of the collections `names` for `question`: all of them when they fit
-        in `whole_budget` tokens (counted with the chat model's `count_tokens`), else the
-        best `passages` over all the collections."""
+        """The passages of the collections `names` for `question`: all of them when the
+        question with them takes at most half of `room` (the tokens the question may take in
+        the prompt, counted with the chat model's `count_tokens`), else the best `passages`
+        over all the collections, fewer where they would not fit in `room`: what Hearth adds
+        never makes the user's message "too long"."""
         collections, missing = [], []
         for name in names:
             try:
@@ -254,9 +266,11 @@ class DocumentGrounder:
             except StorageError:
                 missing.append(name)
         words = Retriever(self.index, None).highlight_words(question)
-        whole = self._whole(collections, whole_budget, count_tokens)
+        whole = self._whole(collections, room // WHOLE_SHARE)
         if whole is not None:
-            return Grounding(self._numbered(whole, words), whole=True, missing=tuple(missing))
+            sources = self._numbered(whole, words)
+            if count_tokens(grounded_question(question, sources)) <= room // WHOLE_SHARE:
+                return Grounding(sources, whole=True, missing=tuple(missing))
         found: list[tuple[Collection, StoredChunk]] = []
         rankings: list[list[int]] = []
         for collection in collections:
@@ -265,17 +279,22 @@ class DocumentGrounder:
             rankings.append([passage.chunk.id for passage in results])
         by_id = {chunk.id: (collection, chunk) for collection, chunk in found}
         best = [by_id[item] for item, _score in reciprocal_rank_fusion(rankings)[:passages]]
-        return Grounding(self._numbered(best, words), missing=tuple(missing))
+        sources = self._numbered(best, words)
+        kept = len(sources)
+        while kept and count_tokens(grounded_question(question, sources[:kept])) > room:
+            kept -= 1
+        return Grounding(sources[:kept], missing=tuple(missing), left_out=len(sources) - kept)
 
-    def _whole(
-        self, collections: list[Collection], budget: int, count_tokens: Callable[[str], int],
-    ) -> list[tuple[Collection, StoredChunk]] | None:
-        if not collections or sum(self.index.text_size(c) for c in collections) > budget * MOST_CHARACTERS_PER_TOKEN:
+    def _whole(self, collections: list[Collection], budget: int) -> list[tuple[Collection, StoredChunk]] | None:
+        """Every passage of the collections, when their characters could fit in `budget`
+        tokens (a passage is at least a token: more than `budget` of them cannot)."""
+        if not collections:
+            return None
+        sizes = [self.index.text_size(collection, budget) for collection in collections]
+        if any(size is None for size in sizes) or sum(size or 0 for size in sizes) > budget * MOST_CHARACTERS_PER_TOKEN:
             return None
         chunks = [(collection, chunk) for collection in collections for chunk in self.index.all_chunks(collection)]
-        if not chunks or count_tokens("\n\n".join(chunk.text for _collection, chunk in chunks)) > budget:
-            return None
-        return chunks
+        return chunks or None
 
     @staticmethod
     def _numbered(found: list[tuple[Collection, StoredChunk]], words: Sequence[str]) -> tuple[Source, ...]:

@@ -26,7 +26,7 @@ from app.assistants.in_force import (
 from app.assistants.model import Assistant
 from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
 from app.chat.every_document import go_through
-from app.chat.grounding import DocumentGrounder, Grounding, passage_count, with_sources
+from app.chat.grounding import DocumentGrounder, Grounding, passage_count, question_room, with_sources
 from app.chat.provenance import ModelFile, as_reported, record
 from app.config.settings import Settings
 from app.conversations.store import Conversation, ConversationStore, GrowingReply
@@ -131,13 +131,13 @@ def generate_reply(
     grounding = None
     if documents is not None and names and facts is not None:
         question = path[-1].content
+        room = question_room(facts.context_length, sampling.max_tokens, system_prompt, backend.count_tokens)
         if every_document:
             grounding = go_through(backend, documents.index, names, question, sampling, format_preference, cancel,
-                                   on_reading, facts.context_length // 2)
+                                   on_reading, room)
         else:
             grounding = documents.ground(
-                names, question, passage_count(settings.documents.passages, facts.context_length),
-                facts.context_length // 2, backend.count_tokens,
+                names, question, passage_count(settings.documents.passages, facts.context_length), room, backend.count_tokens,
             )
         history = (*history[:-1], ChatTurn(path[-1].role, grounding.question(question)))
     request = ChatRequest(system_prompt, history, sampling, format_preference, conversation.uuid if conversation is not None else "")
@@ -162,6 +162,14 @@ def generate_reply(
         on_text(text)  # shown first: what is saved is never ahead of what was shown
         rows[0][1].append(text)
 
+    if grounding is not None and grounding.every_document and cancel.is_set():
+        # Stopped while going through the documents: the reply is saved as stopped before its
+        # first word, with the notes taken so far (and their sources) in its provenance.
+        begin(0)
+        ((message_id, growing),) = rows
+        stats = ReplyStats(0, 0, 0, 0.0, 0.0, 0.0, True, 0, format_preference, sampling.seed)
+        growing.finish("stopped", stats.as_dict())
+        return ReplyResult(message_id, "", stats, grounding)
     try:
         stats = backend.reply(request, cancel, take, begin, on_prompt_read)
     except BaseException:

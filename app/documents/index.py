@@ -89,11 +89,19 @@ def decode_path(stored: bytes) -> Path:
 
 @dataclass(frozen=True)
 class Collection:
+    """`created_at` tells a collection from one made after it was removed, which SQLite
+    may give the same id (a cache of its vectors must not take one for the other)."""
+
     id: int
     name: str
     embedder: str | None
     dimension: int | None
     generation: int
+    created_at: float = 0.0
+
+
+def _collection(row: sqlite3.Row) -> Collection:
+    return Collection(row["id"], row["name"], row["embedder"], row["dimension"], row["generation"], row["created_at"])
 
 
 @dataclass(frozen=True)
@@ -166,11 +174,11 @@ class DocumentIndex:
         row = self.db.execute("SELECT * FROM collections WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise StorageError(_("There is no collection named “{name}”.").format(name=name))
-        return Collection(row["id"], row["name"], row["embedder"], row["dimension"], row["generation"])
+        return _collection(row)
 
     def collections(self) -> list[Collection]:
         rows = self.db.execute("SELECT * FROM collections ORDER BY name").fetchall()
-        return [Collection(r["id"], r["name"], r["embedder"], r["dimension"], r["generation"]) for r in rows]
+        return [_collection(row) for row in rows]
 
     def remove_collection(self, collection: Collection) -> None:
         """Deletes the collection with its files' chunks and vectors, and leaves none of their
@@ -315,13 +323,15 @@ class DocumentIndex:
         rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE c.id IN ({marks})", list(ids)).fetchall()
         return {row["id"]: _stored_chunk(row) for row in rows}
 
-    def text_size(self, collection: Collection) -> int:
-        """Characters in all the collection's passages: whether it could fit a prompt whole."""
-        row = self.db.execute(
-            "SELECT COALESCE(SUM(length(c.text)), 0) FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.collection_id = ?",
-            (collection.id,),
-        ).fetchone()
-        return int(row[0])
+    def text_size(self, collection: Collection, at_most_chunks: int) -> int | None:
+        """Characters in all the collection's passages (whether it could fit a prompt whole),
+        None when it has more than `at_most_chunks`: a large collection is not read through
+        for every question."""
+        rows = self.db.execute(
+            "SELECT length(c.text) FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.collection_id = ? LIMIT ?",
+            (collection.id, at_most_chunks + 1),
+        ).fetchall()
+        return None if len(rows) > at_most_chunks else sum(row[0] for row in rows)
 
     def all_chunks(self, collection: Collection) -> list[StoredChunk]:
         """Every passage of the collection, file by file in the order of their text. Only for

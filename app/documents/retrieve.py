@@ -57,7 +57,7 @@ class Retriever:
     def __init__(self, index: DocumentIndex, embedder: Embedder | None) -> None:
         self.index = index
         self.embedder = embedder
-        self._vectors: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._vectors: dict[tuple[int, float], tuple[int, np.ndarray, np.ndarray]] = {}
 
     def telling_words(self, question: str) -> list[str]:
         """The question's words that say what it is about, to search for: all of them less
@@ -109,11 +109,11 @@ class Retriever:
 
     def _matrix(self, collection: Collection) -> tuple[np.ndarray, np.ndarray]:
         """The collection's ids and unit-length vectors, read again only after a change."""
-        cached = self._vectors.get(collection.id)
+        cached = self._vectors.get((collection.id, collection.created_at))
         if cached is not None and cached[0] == collection.generation:
             return cached[1], cached[2]
         ids, matrix = self.index.vectors(collection)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix = matrix / np.where(norms == 0, 1.0, norms)
-        self._vectors[collection.id] = (collection.generation, ids, matrix)
+        self._vectors[(collection.id, collection.created_at)] = (collection.generation, ids, matrix)
         return ids, matrix

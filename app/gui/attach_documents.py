@@ -12,6 +12,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from app.conversations.store import ConversationStore
+from app.documents.extract import is_supported
 from app.documents.index import collection_names
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.attached_documents import AttachedDocuments
@@ -46,7 +47,13 @@ class AttachDocuments(QObject):
         self.read_collections()
 
     def open_file(self, path: str) -> None:
-        """Open a source's file in the application the system chooses for it."""
+        """Open a source's file in the application the system chooses for it: only a document
+        of a kind Hearth reads, on this computer. A reply's sources may come from an imported
+        file: a network path would connect to another computer, a program would run."""
+        if path.startswith(("\\\\", "//")) or not Path(path).is_absolute() or not is_supported(Path(path)):
+            show_error(self._window, self.tr("Not opened"), self.tr(
+                "{file} is not a document on this computer that Hearth reads, so it is not opened.").format(file=path))
+            return
         if not Path(path).is_file():
             show_error(self._window, self.tr("File not found"), self.tr(
                 "{file} is no longer there: it was moved or deleted since this reply was written.").format(file=path))

@@ -37,3 +37,8 @@ def test_a_long_line_streams_once_its_start_is_judged() -> None:
     turn_end = TurnEnd()
     assert turn_end.add("word " * (LOOKAHEAD // 5 - 1)) == ""  # held: not judged yet
     assert turn_end.add("word ").startswith("word word") and turn_end.add("more") == "more"
+
+
+def test_a_paragraph_that_asks_and_answers_itself_goes_on() -> None:
+    text = "Tides rise twice a day.\n\nWhy does this matter? Because harbours plan around them.\nThe end."
+    assert passed([text]) == (text, False)

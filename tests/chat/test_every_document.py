@@ -130,3 +130,38 @@ def test_a_long_file_is_read_in_parts_that_fit_the_budget(index: DocumentIndex) 
 ])
 def test_questions_about_the_whole_collection_are_recognised(question: str, whole: bool) -> None:
     assert looks_like_every_document(question) is whole
+
+
+def test_notes_that_do_not_fit_the_context_are_left_out_and_counted(tmp_path: Path) -> None:
+    folder = tmp_path / "rotas"
+    folder.mkdir()
+    for number in range(60):
+        (folder / f"rota{number:02}.md").write_text(f"# Rota {number}\n\nShift {number} counts as overtime after ten hours.\n")
+    index = DocumentIndex(tmp_path / "documents.sqlite3")
+    collection = index.create_collection("Rotas")
+    index.add_source(collection, folder)
+    Indexer(index, None).run(collection)
+    backend = loaded(NoteTaker())
+    grounding = go_through(backend, index, ["Rotas"], "List every rota that mentions overtime", SamplingSettings(), "auto",
+                           threading.Event(), lambda done, total: None, 500)
+    index.close()
+    assert 0 < len(grounding.sources) < 60 and grounding.left_out == 60 - len(grounding.sources)
+    assert backend.count_tokens(grounding.question("List every rota that mentions overtime")) <= 500
+
+
+def test_stop_while_going_through_saves_a_stopped_reply_with_the_notes_so_far(store: ConversationStore, index: DocumentIndex) -> None:
+    conversation = store.create_conversation("Overtime")
+    store.set_attached_documents(conversation, ["Policies"])
+    question = store.add_message(conversation, None, "user", "List every policy that mentions overtime")
+    cancel = threading.Event()
+    backend = loaded(NoteTaker(stop_after=1, cancel=cancel))
+    started: list[int] = []
+    result = generate_reply(backend, store, question, Settings(), "auto", cancel, lambda _text: None,
+                            lambda message_id, _omitted: started.append(message_id), locked=(),
+                            documents=DocumentGrounder(lambda: index, lambda _collection: None), every_document=True)
+    saved = store.message(result.message_id)
+    assert saved is not None and saved.status == "stopped" and saved.content == "" and started == [result.message_id]
+    recorded = recorded_grounding(saved.provenance)
+    assert recorded is not None and [source.where for source in recorded.sources] == ["handbook.pdf, pages 1–2"]
+    assert recorded.notes == ("Overtime: Overtime is paid at time and a half.",)
+    assert not any("I went through" in request.turns[-1].content for request in backend.requests)  # no answer was asked for

@@ -20,6 +20,7 @@ from app.conversations.store import ConversationStore, SqliteConversationStore
 from app.documents.blocks import PlaceKind
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer
+from app.documents.retrieve import Retriever
 from tests.documents import made_documents
 from tests.documents.word_embedder import word_embedder
 from tests.fakes import FakeBackend
@@ -167,3 +168,46 @@ def test_a_source_record_from_another_tool_is_left_out_and_the_question_reads_as
         "[2] (biology.pptx, slide 4)\nLeaves hold chlorophyll.\n\nQuestion: What is green?"
     )
     assert grounded_question("Hi", []) == "Hi"
+
+
+def test_what_the_documents_add_never_makes_the_users_message_too_long(store: ConversationStore, index: DocumentIndex, tmp_path: Path) -> None:
+    """A 2,048-token context keeps 1,024 for the reply (the default answer length): forty
+    short notes (about 960 tokens) once made every question "too long" when read whole."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for number in range(40):
+        (notes / f"note{number:02}.md").write_text(f"Note {number} says the meeting room {number} has {number} chairs and one table.\n")
+    indexed(index, "Notes", notes)
+    conversation = store.create_conversation("Notes")
+    store.set_attached_documents(conversation, ["Notes"])
+    question = store.add_message(conversation, None, "user", "What do my notes say?")
+    settings = Settings()
+    settings.documents.passages = 32  # the most the setting allows
+    backend = loaded_backend()
+    result = generate_reply(backend, store, question, settings, "auto", threading.Event(), lambda _text: None,
+                            locked=(), documents=grounder(index))
+    assert result.grounding is not None and not result.grounding.whole
+    assert result.grounding.sources and result.grounding.left_out == 32 - len(result.grounding.sources)
+    room = 2048 - 1024 - backend.count_tokens(settings.system_prompt)
+    assert backend.count_tokens(backend.requests[-1].turns[-1].content) <= room
+    assert store.message(result.message_id).provenance["documents_left_out"] == result.grounding.left_out  # type: ignore[union-attr]
+
+
+def test_a_collection_made_again_after_it_was_removed_is_searched_by_its_own_vectors(index: DocumentIndex, tmp_path: Path) -> None:
+    """SQLite gives the new collection (and its chunks) the ids the removed one had."""
+    def folder(name: str, topics: list[str]) -> Path:
+        made = tmp_path / name
+        made.mkdir()
+        for number, topic in enumerate(topics):
+            (made / f"{number}.md").write_text(f"# Minutes {number}\n\nWe talked about {topic}.\n")
+        return made
+
+    embedder, _counter = word_embedder()
+    kept = grounder(index)
+    indexed(index, "Minutes", folder("old", ["the roof", "the budget", "the garden"]))
+    kept.ground(["Minutes"], "garden", 3, 4000, lambda text: len(text.split()))
+    index.remove_collection(index.collection("Minutes"))
+    indexed(index, "Minutes", folder("new", ["the canteen", "the library", "the garden"]))
+    collection = index.collection("Minutes")
+    cached = kept._retriever(collection).meaning_ranking(collection, "library books")
+    assert cached == Retriever(index, embedder).meaning_ranking(collection, "library books")

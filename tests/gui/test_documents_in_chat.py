@@ -141,3 +141,13 @@ def test_manage_documents_opens_the_panel_and_a_collection_made_there_can_be_att
     qtbot.waitUntil(lambda: "Minutes" in window.documents.attached.available, timeout=5000)
     menu_action(window, "Minutes").trigger()
     assert window.documents_button.toolTip() == "Answers come from: Minutes"
+
+
+@pytest.mark.parametrize("path", ["\\\\server\\share\\letter.pdf", "//server/share/letter.pdf", "/usr/bin/xterm", "notes/letter.pdf"])
+def test_open_file_opens_only_a_document_on_this_computer(window: MainWindow, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    opened: list[QUrl] = []
+    shown: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    monkeypatch.setattr("app.gui.attach_documents.show_error", lambda parent, title, text: shown.append(text))
+    window.chat_view.open_file_requested.emit(path)
+    assert opened == [] and shown == [f"{path} is not a document on this computer that Hearth reads, so it is not opened."]

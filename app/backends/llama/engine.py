@@ -34,6 +34,7 @@ from app.backends.base import (
     ModelFacts,
     ModelRef,
     ReplyStats,
+    reply_budget,
 )
 from app.backends.llama.cpu_buffers import without_amx_buffer
 from app.backends.llama.ggml_modules import ensure_backends
@@ -53,7 +54,6 @@ from app.backends.llama.prompting import (
     COMPLETION_STOPS,
     completion_prompt,
     fit_to_context,
-    reply_budget,
 )
 from app.backends.llama.streamed_text import StreamedText
 from app.backends.llama.template_guard import RenderLimits, TemplateFault, TemplateStopped, fault_message, render_chat_template
@@ -571,9 +571,14 @@ def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float
             break
         cached += 1
     step = llm.n_batch
-    missing = list(tokens[cached:-1])
-    if len(missing) <= step:
+    if len(tokens) - 1 - cached <= step:
         return
+    # A model whose memory cannot be cut at a position (recurrent or hybrid ones) reads the
+    # whole prompt again, as Llama.generate does when this fails.
+    if cached and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
+        llm.reset()  # type: ignore[no-untyped-call]
+        cached = 0
+    missing = list(tokens[cached:-1])
     llm.n_tokens = cached  # Llama.eval removes the cache beyond this before reading
     for start in range(0, len(missing), step):
         llm.eval(missing[start : start + step])

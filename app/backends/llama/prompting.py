@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.backends.base import ChatTurn
+from app.backends.base import ChatTurn, reply_budget
 from app.platform.errors import PromptTooLongError
 from app.platform.i18n import ngettext
 
@@ -53,11 +53,6 @@ def alternating(turns: Sequence[ChatTurn]) -> list[ChatTurn]:
         elif merged or turn.role == "user":
             merged.append(turn)
     return merged
-
-
-def reply_budget(context_length: int, max_tokens: int) -> int:
-    """Tokens kept free for the reply: what the user asked, at most half the context."""
-    return max(16, min(max_tokens, context_length // 2))
 
 
 def fit_to_context(

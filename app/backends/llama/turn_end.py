@@ -2,7 +2,7 @@
 then goes on with a conversation of its own ("What is the capital of Peru?", "Question 1:")
 until the token limit: Gemma 3 270M did so for 3 of 3 seeds. The reply ends before the
 first line that begins a new turn: a line that opens with a speaker or question label
-("User:", "Q:", "Question 2:"), or a question after a blank line. Lists, counts and
+("User:", "Q:", "Question 2:"), or a question after a blank line (a line that ends with it). Lists, counts and
 paragraphs go on.
 
 Each line is held until it can be judged (its end, or its first LOOKAHEAD characters), so a
@@ -18,8 +18,15 @@ LOOKAHEAD = 80
 _LABEL = re.compile(r"\s*(?:q|question|user|human|you|me)\s*\d*\s*[:.)]", re.IGNORECASE)
 
 
+# A question that begins a turn ends its line, or nearly: "What is the capital of Peru?"
+# (Gemma 3 270M added a stray word after it: "?payments"). "Why? Because…" goes on.
+QUESTION_TAIL = 12
+
+
 def begins_a_turn(line: str, after_blank_line: bool) -> bool:
-    return bool(_LABEL.match(line)) or (after_blank_line and "?" in line)
+    if _LABEL.match(line):
+        return True
+    return after_blank_line and "?" in line and len(line.rsplit("?", 1)[1].strip()) <= QUESTION_TAIL
 
 
 class TurnEnd:

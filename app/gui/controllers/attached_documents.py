@@ -32,7 +32,11 @@ class AttachedDocuments(QObject):
         self._available: list[str] = []
         self._context_length = 0  # the loaded model's
         self._prompt_speed: float | None = None  # tokens/s the engine read the last prompt at
-        session.state_changed.connect(self.changed)
+        # The shown conversation's, read from the store when it changes: the hint under the
+        # message box asks for them at every keystroke.
+        self._names: list[str] = []
+        self._names_of: int | None = None
+        session.state_changed.connect(self._on_state_changed)
         loader.loaded.connect(self._on_loaded)
         session.reply_finished.connect(self._on_reply_finished)
 
@@ -51,10 +55,17 @@ class AttachedDocuments(QObject):
         conversation_id = self._session.conversation_id
         if conversation_id is None or self._session.shut_down:
             return list(self._session.documents_for_new_chat)
-        try:
-            return self._store.attached_documents(conversation_id)
-        except HearthError:
-            return []
+        if conversation_id != self._names_of:
+            try:
+                self._names = self._store.attached_documents(conversation_id)
+            except HearthError:
+                self._names = []
+            self._names_of = conversation_id
+        return list(self._names)
+
+    def _on_state_changed(self) -> None:
+        self._names_of = None  # another conversation, or the one shown was just begun
+        self.changed.emit()
 
     def set_attached(self, name: str, attached: bool) -> None:
         if self._session.shut_down:
@@ -69,6 +80,7 @@ class AttachedDocuments(QObject):
             except HearthError as exc:
                 self.error.emit(self.tr("Not saved"), str(exc))
                 return
+            self._names, self._names_of = names, conversation_id
         if not names:
             self._session.every_document_next = False
         self.changed.emit()

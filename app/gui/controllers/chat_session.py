@@ -177,6 +177,7 @@ class ChatSession(QObject):
         """Show a conversation; with `at_message`, at that message (on its branch)."""
         if conversation_id != self._conversation_id:
             self._unsaved = ""
+            self.every_document_next = False  # chosen for the next question of the chat it was chosen in
         self._conversation_id = conversation_id
         self._at_message, self._branch_shown_for = at_message, None
         self._show_thread()
@@ -188,6 +189,7 @@ class ChatSession(QObject):
         self._reading = self._reader.wanted = 0  # a read still queued is skipped
         self._unsaved = ""
         self.documents_for_new_chat = []
+        self.every_document_next = False
         self.nothing_shown.emit()
         self.state_changed.emit()
 

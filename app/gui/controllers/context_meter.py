@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from app.backends.base import ModelFacts
-from app.chat.grounding import TOKENS_PER_PASSAGE, passage_count
+from app.chat.grounding import TOKENS_PER_PASSAGE, passage_count, recorded_grounding
 from app.conversations.store import Role
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession
@@ -72,6 +72,10 @@ class ContextMeter(QObject):
         else:
             stats = shown[last_reply].stats
             used = int(stats["prompt_tokens"]) + int(stats.get("reply_tokens", 0))
+            # Its question's passages were read with it; the next question brings its own.
+            grounding = recorded_grounding(shown[last_reply].provenance)
+            if grounding is not None:
+                used -= sum(estimated_tokens(text) for text in (grounding.notes or [s.text for s in grounding.sources]))
             used += sum(estimated_tokens(m.content) for m in shown[last_reply + 1 :])
             left_out = int(stats.get("omitted_turns", 0))
         used += estimated_tokens(self._typed)

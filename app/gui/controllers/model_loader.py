@@ -77,6 +77,7 @@ class ModelLoader(QObject):
         settings = self._settings.current()
         safe_mode = settings.preferences_of(entry.id).safe_mode
         self.loading.emit(entry.shown_name)
+        self._worker.chat_waiting.set()  # a load waits behind no indexing run
         self.request_load.emit(self._load_id, str(self._library.file_of(entry)), copy.deepcopy(settings), safe_mode)
 
     def reload(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from app.chat.grounding import Source, excerpt, missing_collections, read_whole, sources_of
+from app.chat.grounding import Source, excerpt, recorded_grounding
 
 # What a source shows of its passage; Copy and Details are not needed to check it: the
 # file opens at a click.
@@ -19,8 +19,8 @@ SHOWN_PASSAGE_CHARACTERS = 320
 HIGHLIGHT = {False: "#fff1a8", True: "#6b5d00"}  # by dark palette
 
 
-def _tr(text: str, count: int = -1) -> str:
-    return QCoreApplication.translate("ChatView", text, "", count)
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ChatView", text)
 
 
 def highlighted(text: str, words: Sequence[str], dark: bool) -> str:
@@ -40,16 +40,24 @@ def highlighted(text: str, words: Sequence[str], dark: bool) -> str:
 def sources_html(provenance: dict[str, Any], open_link: Callable[[Source], str], dark: bool) -> str:
     """The sources block of a reply, '' for a reply without documents attached.
     `open_link(source)`: the href that opens the source's file."""
-    sources = sources_of(provenance)
-    if sources is None:
+    grounding = recorded_grounding(provenance)
+    if grounding is None:
         return ""
+    sources = grounding.sources
     parts = []
-    for name in missing_collections(provenance):
+    for name in grounding.missing:
         parts.append(html.escape(_tr("“{name}” is no longer among your documents.").format(name=name)))
     if not sources:
         parts.append(html.escape(_tr("No passage of the attached documents matched this question: the answer is the model's own.")))
         return "<p style='color:gray'><small>" + "<br>".join(parts) + "</small></p>"
-    title = _tr("Sources (all of the attached documents were read)") if read_whole(provenance) else _tr("Sources")
+    if grounding.left_out:
+        left_out = grounding.left_out
+        if grounding.every_document:
+            note = QCoreApplication.translate("ChatView", "%n more notes did not fit in what the model can read at once.", "", left_out)
+        else:
+            note = QCoreApplication.translate("ChatView", "%n more passages did not fit in what the model can read at once.", "", left_out)
+        parts.append(html.escape(note))
+    title = _tr("Sources (all of the attached documents were read)") if grounding.whole else _tr("Sources")
     lines = [f"<b>{html.escape(title)}</b>", *parts]
     for source in sources:
         headings = f" — {html.escape(' > '.join(source.headings))}" if source.headings else ""

@@ -94,9 +94,9 @@ class InferenceWorker(QObject):
         # The load the GUI wants now, set directly from the GUI thread (an int assignment is
         # atomic); a queued load for another id is skipped, a running one abandoned. -1: none.
         self.wanted_load = 0
-        # Set from the GUI thread when the user asks for a reply, cleared when this thread
-        # begins it: indexing documents on this thread stops after its batch and goes on
-        # after the reply (app/gui/workers/indexing_worker.py). The chat comes first.
+        # Set from the GUI thread when the user asks for a reply or a model, cleared when this
+        # thread begins it: indexing documents on this thread stops after its batch and goes
+        # on after it (app/gui/workers/indexing_worker.py). The chat comes first.
         self.chat_waiting = threading.Event()
         # The embedding model for the documents, used on this thread only: by the replies
         # (the question's vector) and by indexing. Separate from the chat model.
@@ -135,11 +135,16 @@ class InferenceWorker(QObject):
         entry = chosen_embedder(library, "", collection.embedder)
         if entry is None:
             return None
-        return self.embedders.get(library.file_of(entry), entry.sha256, self._engine)
+        try:
+            return self.embedders.get(library.file_of(entry), entry.sha256, self._engine)
+        except HearthError as error:  # the question is still answered, from the passages' words
+            log.warning("the embedding model %s could not be loaded: %s", entry.id, error)
+            return None
 
     @Slot(int, str, object, bool)
     def load_model(self, load_id: int, path: str, settings: Settings, safe_mode: bool) -> None:
         """Load a model unless the GUI has asked for another one since (see wanted_load)."""
+        self.chat_waiting.clear()
         if load_id != self.wanted_load:
             return
 
