@@ -89,7 +89,7 @@ def generate_reply(
     assistants: AssistantLookup = no_assistants,
     documents: DocumentGrounder | None = None,
     every_document: bool = False,
-    on_reading: Callable[[int, int], None] = lambda done, total: None,
+    on_documents_read: Callable[[int, int], None] = lambda done, total: None,
     on_prompt_read: Callable[[float], None] = lambda fraction: None,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
@@ -113,7 +113,7 @@ def generate_reply(
     into the question the model reads, and into the provenance as the reply's sources
     (app/chat/grounding.py). None: the conversation is answered without its documents.
     `every_document`: the model first goes through every part of them, taking notes, and
-    answers from the notes (app/chat/every_document.py); `on_reading(done, total)` hears
+    answers from the notes (app/chat/every_document.py); `on_documents_read(done, total)` hears
     how far it is, before the reply begins. `on_prompt_read(fraction)`: how much of a long
     prompt the model has read, before its first word.
     """
@@ -134,7 +134,7 @@ def generate_reply(
         room = question_room(facts.context_length, sampling.max_tokens, system_prompt, backend.count_tokens)
         if every_document:
             grounding = go_through(backend, documents.index, names, question, sampling, format_preference, cancel,
-                                   on_reading, room)
+                                   on_documents_read, room)
         else:
             grounding = documents.ground(
                 names, question, passage_count(settings.documents.passages, facts.context_length), room, backend.count_tokens,

@@ -186,7 +186,7 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         result = generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked,
                                 model_file=_model_file(library, model_path),
                                 documents=documents.grounder if documents is not None else None,
-                                every_document=args.every_document, on_reading=_show_reading)
+                                every_document=args.every_document, on_documents_read=_show_reading)
         sys.stdout.write("\n")
         if documents is not None and result.grounding is not None:
             documents.print_sources(result.grounding)

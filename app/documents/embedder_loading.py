@@ -15,18 +15,13 @@ from app.backends.base import Backend, LoadOptions, ModelRef
 from app.config.settings import EngineSettings
 from app.documents.embedders import Embedder, prefixes_for
 from app.library.model_library import ModelEntry, ModelLibrary
-from app.modelfile.gguf_info import EMBEDDING_ARCHITECTURES
 from app.platform.errors import HearthError
 from app.platform.i18n import _
 
 
-def is_embedding_model(entry: ModelEntry) -> bool:
-    return entry.architecture in EMBEDDING_ARCHITECTURES
-
-
 def installed_embedders(library: ModelLibrary) -> list[ModelEntry]:
     """The embedding models in the library, in the order it lists them."""
-    return [entry for entry in library.models() if is_embedding_model(entry)]
+    return [entry for entry in library.models() if entry.is_embedding]
 
 
 def chosen_embedder(library: ModelLibrary, chosen_id: str, built_by: str | None) -> ModelEntry | None:

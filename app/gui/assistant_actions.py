@@ -91,7 +91,7 @@ class AssistantActions(QObject):
     def open_assistants(self) -> None:
         if self.dialog is not None:
             self.dialog.close()
-        models = [(entry.id, entry.shown_name) for entry in self._library.models()]
+        models = [(entry.id, entry.shown_name) for entry in self._library.models() if not entry.is_embedding]  # chat models only
         self.dialog = AssistantsDialog(self.shelf, self._default_id(), models, self._window,
                                        default_locked=self._default_locked)
         self.dialog.default_chosen.connect(self._make_default)

@@ -211,7 +211,8 @@ def test_removing_a_collection_asks_and_deletes_its_index(qtbot, open_window, mo
     monkeypatch.setattr(panel_module, "confirm", lambda parent, title, text, action: asked.append(text) or True)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.collections_list.count() == 0, timeout=WAIT_MS)
-    assert asked == ["Remove “Geography”? Its index is deleted; your files stay where they are."]
+    assert asked == ["Remove “Geography”? Its index is deleted; your files stay where they are. "
+                     "Replies already written from it keep the passages they quoted, as their sources."]
     assert panel.message.text() == "Deleted the collection “Geography” and its index."
     assert rows(panel.files_list) == [] and not panel.remove_button.isEnabled()
     index = DocumentIndex(paths.documents_index)

@@ -144,7 +144,8 @@ class DocumentsPanel(QWidget):
         if name is None:
             return
         if confirm(self, self.tr("Remove collection"), self.tr(
-            "Remove “{name}”? Its index is deleted; your files stay where they are.").format(name=name), self.tr("Remove")):
+            "Remove “{name}”? Its index is deleted; your files stay where they are. Replies already written from it "
+            "keep the passages they quoted, as their sources.").format(name=name), self.tr("Remove")):
             self.controller.remove(name)
 
     def choose_files(self) -> None:

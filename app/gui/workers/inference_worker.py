@@ -208,7 +208,7 @@ class InferenceWorker(QObject):
                 assistants=AssistantBook(self._paths.assistants_dir).get,  # the conversation's, read here: one small file
                 documents=self._grounder(request.settings),
                 every_document=request.every_document,
-                on_reading=lambda done, total: self.documents_read.emit(request.request_id, done, total),
+                on_documents_read=lambda done, total: self.documents_read.emit(request.request_id, done, total),
                 on_prompt_read=lambda fraction: self.prompt_read.emit(request.request_id, fraction),
             )
         except HearthError as exc:
