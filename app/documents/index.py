@@ -371,14 +371,3 @@ def _use_write_ahead_log(db: sqlite3.Connection) -> None:
                 raise
             time.sleep(WAL_PAUSE_SECONDS)
 
-
-def collection_names(path: Path) -> list[str]:
-    """The names of the collections in the index file at `path`, for a menu to choose from;
-    [] where there is no index yet (none is made)."""
-    if not path.exists():
-        return []
-    index = DocumentIndex(path)
-    try:
-        return [collection.name for collection in index.collections()]
-    finally:
-        index.close()

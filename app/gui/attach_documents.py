@@ -1,10 +1,9 @@
-"""The composer's Documents button, wired to the chat's attached collections: the names to
-choose from are read off the GUI thread when the window opens and each time the menu opens
-(the menu shows the last ones read until then). And "Open file" under a reply's sources."""
+"""The composer's Documents button, wired to the chat's attached collections (the names to
+choose from are the Documents panel controller's, read again as the menu opens: the window
+wires that), and "Open file" under a reply's sources."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
@@ -13,38 +12,31 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 
 from app.conversations.store import ConversationStore
 from app.documents.extract import is_supported
-from app.documents.index import collection_names
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.attached_documents import AttachedDocuments
 from app.gui.controllers.chat_session import ChatSession
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.dialogs import show_error
-from app.gui.ops import run_in_background
 from app.gui.widgets.chat_view import ChatView
 from app.gui.widgets.composer import Composer
 from app.gui.widgets.documents_button import DocumentsButton
-from app.platform.paths import AppPaths
-
-log = logging.getLogger(__name__)
 
 
 class AttachDocuments(QObject):
     attached_count = Signal(int)  # collections attached to the shown chat (the context meter counts their passages)
 
-    def __init__(self, window: QMainWindow, paths: AppPaths, store: ConversationStore, session: ChatSession,
+    def __init__(self, window: QMainWindow, store: ConversationStore, session: ChatSession,
                  loader: ModelLoader, settings: AppSettings, button: DocumentsButton, view: ChatView, hint: QLabel,
                  composer: Composer) -> None:
         super().__init__(window)
-        self._window, self._paths, self._button, self._hint, self._composer = window, paths, button, hint, composer
+        self._window, self._button, self._hint, self._composer = window, button, hint, composer
         self.attached = AttachedDocuments(session, store, loader, settings)
         button.attach_requested.connect(self.attached.set_attached)
         button.every_document_requested.connect(self.attached.set_every_document)
         composer.textChanged.connect(self._show_hint)
-        button.menu_opening.connect(self.read_collections)
         self.attached.changed.connect(self._show)
         self.attached.error.connect(lambda title, message: show_error(window, title, message))
         view.open_file_requested.connect(self.open_file)
-        self.read_collections()
 
     def open_file(self, path: str) -> None:
         """Open a source's file in the application the system chooses for it: only a document
@@ -59,12 +51,6 @@ class AttachDocuments(QObject):
                 "{file} is no longer there: it was moved or deleted since this reply was written.").format(file=path))
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(path))
-
-    def read_collections(self) -> None:
-        # A damaged index is the Documents panel's to tell; the menu then offers none.
-        run_in_background(self._window, lambda: collection_names(self._paths.documents_index),
-                          on_success=self.attached.set_available,
-                          on_failure=lambda error: log.warning("documents index: %s", error))
 
     def _show(self) -> None:
         names = self.attached.names()

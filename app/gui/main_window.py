@@ -104,7 +104,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.context = ContextMeter(self.session, self.loader, self.settings)
         self.context.changed.connect(self.context_meter.show_use)
         self.composer.textChanged.connect(lambda: self.context.set_typed(self.composer.toPlainText()))
-        self.documents = AttachDocuments(self, paths, store, self.session, self.loader, self.settings, self.documents_button,
+        self.documents = AttachDocuments(self, store, self.session, self.loader, self.settings, self.documents_button,
                                          self.chat_view, self.documents_hint, self.composer)
         self.documents.attached_count.connect(self.context.set_documents)
         self.assistants = AssistantActions(self, paths, store, self.session, self.settings, self.loader, library,
@@ -161,6 +161,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.collections.collections_changed.connect(
             lambda: self.documents.attached.set_available([summary.name for summary in self.collections.collections]))
         self.documents_button.manage_requested.connect(self.open_documents)
+        self.documents_button.menu_opening.connect(self.collections.reload)
+        self.collections.reload()
         self.documents_panel: DocumentsPanel | None = None
         self.documents_action = QAction(self.tr("&Documents…"), self)
         self.documents_action.setShortcut(QKeySequence("Ctrl+Shift+D"))

@@ -71,6 +71,10 @@ class PanelView:
 
 
 def read_view(index_path: Path, chosen: str | None) -> PanelView:
+    """The panel's view; no file is made where there is no index yet (the window reads
+    this as it opens)."""
+    if not index_path.exists():
+        return PanelView([], None)
     with _opened(index_path) as index:
         summaries = []
         for collection in index.collections():
