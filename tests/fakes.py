@@ -35,6 +35,18 @@ FAKE_ENGINE_VERSION = "fake engine 1.0"
 FAKE_CAPABILITIES = Capabilities(chat=True, embeddings=False, prompt_formats=("auto", "model", "chatml", "completion"))
 
 
+def fake_facts(
+    model: ModelRef, options: LoadOptions, *, name: str, architecture: str, quantization: str, context_length: int,
+    has_chat_template: bool, capabilities: Capabilities,
+) -> ModelFacts:
+    """What a fake backend says it loaded: the same for both fakes but what they are."""
+    return ModelFacts(
+        ref=model, name=name, architecture=architecture, parameters="1K", quantization=quantization,
+        context_length=context_length, license="MIT", has_chat_template=has_chat_template, threads=1,
+        safe_mode=options.safe_mode, load_seconds=0.0, capabilities=capabilities, engine_version=FAKE_ENGINE_VERSION,
+    )
+
+
 class FakeBackend(Backend):
     """Answers every conversation with `reply_words`, `delay` seconds apart. It fits the
     conversation into 2,048 tokens of a word each and, like a strict chat template (Gemma,
@@ -65,12 +77,9 @@ class FakeBackend(Backend):
                 raise ModelLoadError("The load was abandoned.")
             time.sleep(self.load_delay)
         self.loads += 1
-        self._loaded = ModelFacts(
-            ref=model, name="Fake model", architecture="fake", parameters="1K", quantization="Q4_0",
-            context_length=min(options.engine.context_length, FAKE_CONTEXT), license="MIT", has_chat_template=True,
-            threads=1, safe_mode=options.safe_mode, load_seconds=0.0, capabilities=FAKE_CAPABILITIES,
-            engine_version=FAKE_ENGINE_VERSION,
-        )
+        self._loaded = fake_facts(model, options, name="Fake model", architecture="fake", quantization="Q4_0",
+                                  context_length=min(options.engine.context_length, FAKE_CONTEXT), has_chat_template=True,
+                                  capabilities=FAKE_CAPABILITIES)
         return self._loaded
 
     def unload(self) -> None:
@@ -132,11 +141,8 @@ class FakeEmbeddingBackend(Backend):
 
     def load(self, model: ModelRef, options: LoadOptions) -> ModelFacts:
         self.loads += 1
-        self._loaded = ModelFacts(
-            ref=model, name="Fake embedder", architecture="bert", parameters="1K", quantization="F32",
-            context_length=512, license="MIT", has_chat_template=False, threads=1, safe_mode=options.safe_mode,
-            load_seconds=0.0, capabilities=FAKE_EMBEDDING_CAPABILITIES, engine_version=FAKE_ENGINE_VERSION,
-        )
+        self._loaded = fake_facts(model, options, name="Fake embedder", architecture="bert", quantization="F32",
+                                  context_length=512, has_chat_template=False, capabilities=FAKE_EMBEDDING_CAPABILITIES)
         return self._loaded
 
     def unload(self) -> None:

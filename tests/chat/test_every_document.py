@@ -16,7 +16,7 @@ from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
 from app.config.settings import EngineSettings, SamplingSettings, Settings
-from app.conversations.store import ConversationStore, SqliteConversationStore
+from app.conversations.store import ConversationStore
 from app.documents.index import DocumentIndex
 from app.documents.indexer import Indexer
 from tests.documents import made_documents
@@ -56,13 +56,6 @@ def index(tmp_path: Path) -> Iterator[DocumentIndex]:
     collection = opened.create_collection("Policies")
     opened.add_source(collection, folder)
     assert Indexer(opened, None).run(collection).problems == []
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    opened = SqliteConversationStore(tmp_path / "conversations.sqlite3")
     yield opened
     opened.close()
 

@@ -16,7 +16,7 @@ from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
 from app.config.settings import EngineSettings, Settings
-from app.conversations.store import ConversationStore, SqliteConversationStore
+from app.conversations.store import ConversationStore
 from app.documents.blocks import PlaceKind
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer
@@ -24,13 +24,6 @@ from app.documents.retrieve import Retriever
 from tests.documents import made_documents
 from tests.documents.word_embedder import word_embedder
 from tests.fakes import FakeBackend
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    opened = SqliteConversationStore(tmp_path / "conversations.sqlite3")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

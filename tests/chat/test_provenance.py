@@ -5,7 +5,7 @@ or refused for another model."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,17 +18,10 @@ from app.chat.provenance import ModelFile, describe
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
 from app.config.settings import EngineSettings, SamplingSettings, Settings
-from app.conversations.store import ConversationStore, Message, SqliteConversationStore
+from app.conversations.store import ConversationStore, Message
 from tests.fakes import FAKE_ENGINE_VERSION, FakeBackend
 
 SMOL = ModelFile("smollm2-135m-instruct-q4_1.gguf", 98_000_000, "ab" * 32, "smollm2")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    store = SqliteConversationStore(tmp_path / "conversations.sqlite3")
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -4,24 +4,16 @@ its statuses, and the stats kept with it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from app.backends.base import ChatRequest, ReplyStats
 from app.chat.reply import generate_reply
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, Message, SqliteConversationStore
+from app.conversations.store import ConversationStore, Message
 from app.platform.errors import ModelLoadError, PromptTooLongError
 from tests.fakes import FakeBackend
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    store = SqliteConversationStore(tmp_path / "conversations.sqlite3")
-    yield store
-    store.close()
 
 
 def ask(store: ConversationStore, text: str) -> int:

@@ -15,7 +15,7 @@ from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
 from app.config.settings import SamplingSettings, Settings
-from app.conversations.store import ConversationStore, SqliteConversationStore
+from app.conversations.store import ConversationStore
 from app.library.model_library import sha256_of
 from tests.conftest import loaded_llama
 
@@ -30,13 +30,6 @@ def engine(smollm_path: Path) -> Iterator[LlamaBackend]:
 @pytest.fixture(scope="module")
 def smollm_file(smollm_path: Path) -> ModelFile:
     return ModelFile(smollm_path.name, smollm_path.stat().st_size, sha256_of(smollm_path), "smollm2", "SmolLM2-135M-Instruct")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    store = SqliteConversationStore(tmp_path / "conversations.sqlite3")
-    yield store
-    store.close()
 
 
 def sampled(**changes: float) -> Settings:

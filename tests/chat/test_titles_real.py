@@ -13,7 +13,7 @@ from app.backends.llama.engine import LlamaBackend
 from app.chat.reply import generate_reply
 from app.chat.titles import TitleRequest, write_title
 from app.config.settings import Settings
-from app.conversations.store import ConversationStore, SqliteConversationStore, title_from
+from app.conversations.store import ConversationStore, title_from
 from tests.conftest import loaded_llama
 
 pytestmark = pytest.mark.real_model
@@ -22,13 +22,6 @@ pytestmark = pytest.mark.real_model
 @pytest.fixture(scope="module")
 def engine(smollm_path: Path) -> Iterator[LlamaBackend]:
     yield from loaded_llama(smollm_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    store = SqliteConversationStore(tmp_path / "conversations.sqlite3")
-    yield store
-    store.close()
 
 
 def first_reply(engine: LlamaBackend, store: ConversationStore, question: str) -> tuple[int, int]:
