@@ -158,12 +158,7 @@ def write_gguf(
     if rest:
         add_f32("output_norm.bias", rest)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
+    return _written(writer, path)
 
 
 def write_gemma_embedding_gguf(path: Path, *, layers: int = 6, embedding_length: int = 64, seed: int = 0) -> Path:
@@ -223,6 +218,11 @@ def write_gemma_embedding_gguf(path: Path, *, layers: int = 6, embedding_length:
         norm(f"{block}.post_ffw_norm.weight", embedding_length)
     norm("output_norm.weight", embedding_length)
 
+    return _written(writer, path)
+
+
+def _written(writer: gguf.GGUFWriter, path: Path) -> Path:
+    """`writer`'s header, metadata and tensors written out to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
