@@ -34,6 +34,9 @@ LEFT_OUT_KEY = "documents_left_out"
 # Written by going through every document (app/chat/every_document.py): the model's note
 # on each source, in the sources' order.
 NOTES_KEY = "documents_notes"
+# The question as the model read it, passages (or notes) included: in the words of the
+# language Hearth spoke then, which Reproduce must give the model again whatever it speaks now.
+QUESTION_KEY = "documents_question"
 # A passage is about 1,000 characters (app/documents/chunking.py): some 250 tokens in
 # English for the tokenizers of SmolLM2 and Gemma 3, more in other languages.
 TOKENS_PER_PASSAGE = 300
@@ -120,9 +123,11 @@ class Grounding:
         return grounded_question(question, self.sources, self.notes if self.every_document else None)
 
 
-def with_sources(grounding: Grounding) -> dict[str, Any]:
-    """The keys the reply's provenance gains from its documents."""
+def with_sources(grounding: Grounding, read_as: str) -> dict[str, Any]:
+    """The keys the reply's provenance gains from its documents; `read_as`: the question as
+    the model read it."""
     keys: dict[str, Any] = {
+        QUESTION_KEY: read_as,
         SOURCES_KEY: [source.as_record() for source in grounding.sources],
         WHOLE_KEY: grounding.whole,
         MISSING_KEY: list(grounding.missing),
@@ -147,6 +152,13 @@ def recorded_grounding(provenance: dict[str, Any]) -> Grounding | None:
                      tuple(name for name in missing if isinstance(name, str)) if isinstance(missing, list) else (),
                      notes if notes is not None and every_document else (), every_document,
                      left_out if isinstance(left_out, int) else 0)
+
+
+def question_as_read(provenance: dict[str, Any], grounding: Grounding, question: str) -> str:
+    """The question as the model read it then; for a reply recorded before it was kept,
+    made again from its sources."""
+    read_as = provenance.get(QUESTION_KEY)
+    return read_as if isinstance(read_as, str) else grounding.question(question)
 
 
 def sources_of(provenance: dict[str, Any]) -> tuple[Source, ...] | None:

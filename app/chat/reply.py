@@ -128,7 +128,7 @@ def generate_reply(
     sampling = replace(chosen, seed=random.getrandbits(31)) if seed_was_random else chosen
     facts = backend.loaded
     names = store.attached_documents(conversation_id) if documents is not None else []
-    grounding = None
+    grounding, read_as = None, ""
     if documents is not None and names and facts is not None:
         question = path[-1].content
         room = question_room(facts.context_length, sampling.max_tokens, system_prompt, backend.count_tokens)
@@ -139,7 +139,8 @@ def generate_reply(
             grounding = documents.ground(
                 names, question, passage_count(settings.documents.passages, facts.context_length), room, backend.count_tokens,
             )
-        history = (*history[:-1], ChatTurn(path[-1].role, grounding.question(question)))
+        read_as = grounding.question(question)
+        history = (*history[:-1], ChatTurn(path[-1].role, read_as))
     request = ChatRequest(system_prompt, history, sampling, format_preference, conversation.uuid if conversation is not None else "")
     provenance = (
         record(facts, model_file, sampling, seed_was_random, format_preference, system_prompt,
@@ -148,7 +149,7 @@ def generate_reply(
         if facts is not None else None
     )
     if provenance is not None and grounding is not None:
-        provenance.update(with_sources(grounding))
+        provenance.update(with_sources(grounding, read_as))
     rows: list[tuple[int, GrowingReply]] = []  # the reply's row, once the backend has begun it
 
     def begin(omitted_turns: int) -> None:

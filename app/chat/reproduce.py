@@ -21,7 +21,7 @@ from typing import Any
 
 from app.assistants.in_force import sampling_in_force, system_prompt_in_force
 from app.backends.base import Backend, ChatRequest, ChatTurn
-from app.chat.grounding import recorded_grounding
+from app.chat.grounding import question_as_read, recorded_grounding
 from app.chat.provenance import PROVENANCE_VERSION, ModelFile, describe_model, differences, record, recorded_sampling
 from app.chat.reply import AssistantLookup, in_force_for, no_assistants
 from app.config.settings import Settings
@@ -137,7 +137,7 @@ def reproduce_reply(
     history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
     grounding = recorded_grounding(provenance)
     if grounding is not None and history:  # the passages (or notes) it was written from, as they were then
-        history = (*history[:-1], ChatTurn(history[-1].role, grounding.question(history[-1].content)))
+        history = (*history[:-1], ChatTurn(history[-1].role, question_as_read(provenance, grounding, history[-1].content)))
     request = ChatRequest(provenance["system_prompt"], history, recorded_sampling(provenance), provenance["prompt_format"])
     parts: list[str] = []
     stats = backend.reply(request, cancel, parts.append, lambda _omitted: None)

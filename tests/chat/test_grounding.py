@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from app.backends.base import LoadOptions, ModelRef
+from app.chat import grounding as grounding_module
 from app.chat.grounding import DocumentGrounder, Source, grounded_question, passage_count, sources_of
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import reproduce_reply
 from app.config.settings import EngineSettings, Settings
 from app.conversations.store import ConversationStore
+from app.documents import blocks as blocks_module
 from app.documents.blocks import PlaceKind
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer
@@ -135,7 +137,9 @@ def test_the_passage_setting_and_the_context_choose_how_many(index: DocumentInde
     assert len(grounding.sources) == 3 and not grounding.whole and [s.number for s in grounding.sources] == [1, 2, 3]
 
 
-def test_reproduce_reads_the_passages_the_reply_was_written_from(store: ConversationStore, index: DocumentIndex, big_folder: Path) -> None:
+def test_reproduce_reads_the_passages_the_reply_was_written_from(
+    store: ConversationStore, index: DocumentIndex, big_folder: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     indexed(index, "Staff handbook", big_folder)
     conversation = store.create_conversation("Pay")
     store.set_attached_documents(conversation, ["Staff handbook"])
@@ -147,6 +151,8 @@ def test_reproduce_reads_the_passages_the_reply_was_written_from(store: Conversa
     result = generate_reply(backend, store, question, settings, "auto", threading.Event(), lambda _text: None,
                             locked=(), documents=grounder(index), model_file=model)
     index.remove_collection(index.collection("Staff handbook"))  # the documents changed since
+    monkeypatch.setattr(grounding_module, "_", str.upper)  # and Hearth speaks another language now
+    monkeypatch.setattr(blocks_module, "_", str.upper)
     outcome = reproduce_reply(backend, store, result.message_id, model, settings, "auto", threading.Event(), locked=())
     assert outcome.identical
     assert backend.requests[-1].turns[-1].content == backend.requests[0].turns[-1].content
