@@ -13,7 +13,7 @@ from app.chat.grounding import DocumentGrounder, Grounding, excerpt
 from app.config.policy import Policy
 from app.config.settings import load_settings
 from app.documents.blocks import place_label
-from app.documents.embedder_loading import LoadedEmbedder, chosen_embedder, load_embedder
+from app.documents.embedder_loading import LoadedEmbedder, chosen_embedder, embedder_that_built, load_embedder
 from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer, IndexProgress
@@ -132,6 +132,7 @@ def _embedder(
     settings = policy.apply(load_settings(paths.settings_file))
     if choice and Path(choice).suffix.lower() == ".gguf":
         model_path, identity = Path(choice), sha256_of(Path(choice))
+        names: tuple[str, ...] = (model_path.stem, model_path.name)
     else:
         entry = chosen_embedder(library, choice or settings.documents.embedder, collection.embedder)
         if entry is None and collection.embedder:
@@ -141,13 +142,13 @@ def _embedder(
                 "No embedding model: keyword search only. With one (--embedder), Hearth also finds passages that say the same in other words."
             ), file=sys.stderr)
             return None, None
-        model_path, identity = library.file_of(entry), entry.sha256
+        model_path, identity, names = library.file_of(entry), entry.sha256, entry.names
     if choice and searching and collection.embedder and identity != collection.embedder:
         raise HearthError(_(
             "“{name}” was indexed with another embedding model, so {model} cannot search it by meaning. "
             "Leave out --embedder to use the one it was indexed with, or index it again with this one."
         ).format(name=collection.name, model=model_path.name))
-    if not policy.allows(model_path.stem, model_path.name):
+    if not policy.allows(*names):
         raise HearthError(_("Your administrator does not allow the model {model} on this computer.").format(model=model_path.name))
     backend = backend_factory.create(CrashMarker(paths.crash_markers))
     return backend, load_embedder(backend, model_path, identity, settings.engine)
@@ -157,8 +158,6 @@ def _index(index: DocumentIndex, collection: Collection, embedder: Embedder | No
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_signal: stop.set())
     signal.signal(signal.SIGTERM, lambda *_signal: stop.set())
-    dimension = len(embedder.embed_documents(["dimension"])[0]) if embedder is not None else None
-    collection = index.use_embedder(collection, embedder.identity if embedder else None, dimension)
 
     def show(progress: IndexProgress) -> None:
         left = "" if progress.seconds_left is None else " " + _("about {minutes} min left").format(minutes=round(progress.seconds_left / 60, 1))
@@ -174,6 +173,9 @@ def _index(index: DocumentIndex, collection: Collection, embedder: Embedder | No
         return 130
     print(_("{indexed} files read, {unchanged} unchanged, {removed} removed; {chunks} passages added.").format(
         indexed=outcome.indexed, unchanged=outcome.unchanged, removed=outcome.removed, chunks=outcome.chunks))
+    if outcome.embedded_again:
+        print(_("The passages of {files} unchanged files were embedded again with the new embedding model.").format(
+            files=outcome.embedded_again))
     return 0
 
 
@@ -218,8 +220,7 @@ class AskDocuments:
         self.grounder = DocumentGrounder(lambda: self.index, self._embedder_for)
 
     def _entry(self, collection: Collection) -> ModelEntry | None:
-        entry = chosen_embedder(self._library, "", collection.embedder) if collection.embedder else None
-        return entry if entry is not None and self._policy.allows(Path(entry.path).stem, Path(entry.path).name) else None
+        return embedder_that_built(self._library, self._policy, collection.embedder)
 
     def _embedder_for(self, collection: Collection) -> Embedder | None:
         entry = self._entry(collection)

@@ -25,7 +25,7 @@ from app.platform.errors import StorageError
 from app.platform.i18n import _
 from app.platform.sqlite_writes import statements, transaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE collections (
     id INTEGER PRIMARY KEY,
@@ -77,6 +77,8 @@ CREATE TRIGGER chunks_removed AFTER DELETE ON chunks BEGIN
     INSERT INTO chunk_text(chunk_text, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 """
+
+_WAITING_FOR_VECTORS = "CREATE INDEX chunks_without_vector ON chunks(file_id) WHERE vector IS NULL"
 
 
 def encode_path(path: Path) -> bytes:
@@ -146,6 +148,8 @@ class DocumentIndex:
                 if version == 0:
                     for statement in statements(_SCHEMA):
                         self.db.execute(statement)
+                if version < 2:  # passages waiting for vectors are found without reading every vector
+                    self.db.execute(_WAITING_FOR_VECTORS)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as error:
             raise StorageError(_("The documents index {path} cannot be opened: {reason}").format(path=path, reason=error)) from error
@@ -189,17 +193,42 @@ class DocumentIndex:
             self.db.execute("INSERT INTO chunk_text(chunk_text) VALUES ('optimize')")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def use_embedder(self, collection: Collection, identity: str | None, dimension: int | None) -> Collection:
-        """Records the embedder that builds the collection's vectors; a different one than
-        before drops every file, so the next indexing run embeds them all again."""
+    def use_embedder(self, collection: Collection, identity: str, dimension: int) -> Collection:
+        """Records the embedder that builds the collection's vectors. A different one than
+        before clears the vectors, never mixed with the new model's; the chunks stay, found
+        by their words until the next indexing run has embedded them again."""
         if (collection.embedder, collection.dimension) != (identity, dimension):
             with self.transaction():
-                self.db.execute("DELETE FROM files WHERE collection_id = ?", (collection.id,))
+                self.db.execute(
+                    "UPDATE chunks SET vector = NULL WHERE file_id IN (SELECT id FROM files WHERE collection_id = ?)",
+                    (collection.id,),
+                )
                 self.db.execute(
                     "UPDATE collections SET embedder = ?, dimension = ?, generation = generation + 1 WHERE id = ?",
                     (identity, dimension, collection.id),
                 )
         return self.collection(collection.name)
+
+    def chunks_without_vectors(self, collection: Collection) -> dict[int, int]:
+        """By file id, how many of its stored chunks have no vector (to be embedded)."""
+        rows = self.db.execute(
+            """SELECT c.file_id, COUNT(*) FROM chunks c JOIN files f ON f.id = c.file_id
+               WHERE f.collection_id = ? AND c.vector IS NULL GROUP BY c.file_id""",
+            (collection.id,),
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def stored_without_vectors(self, file_id: int, limit: int) -> list[StoredChunk]:
+        rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE c.file_id = ? AND c.vector IS NULL ORDER BY c.ordinal LIMIT ?",
+                               (file_id, limit)).fetchall()
+        return [_stored_chunk(row) for row in rows]
+
+    def set_vectors(self, collection: Collection, chunk_ids: Sequence[int], vectors: np.ndarray) -> None:
+        with self.transaction():
+            self.db.executemany("UPDATE chunks SET vector = ? WHERE id = ?", [
+                (vector.astype(np.float32).tobytes(), chunk_id) for chunk_id, vector in zip(chunk_ids, vectors, strict=True)
+            ])
+            self._bump(collection)
 
     # Sources and files ------------------------------------------------------------------
 

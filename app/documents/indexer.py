@@ -3,6 +3,8 @@ chunked, embedded and stored batch by batch; unchanged ones are left alone; dele
 are dropped. A run that is stopped (pause, quit) or killed resumes after the last batch it
 stored: finished files are never embedded again, and neither are a file's stored chunks
 while the file is unchanged (chunking is deterministic, so its first chunks are skipped).
+Stored chunks without a vector (the collection's embedding model changed, or there was none)
+are embedded from their stored text, without reading the file again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class IndexOutcome:
     unchanged: int = 0
     removed: int = 0
     chunks: int = 0
+    embedded_again: int = 0  # unchanged files whose stored chunks were given vectors
     problems: list[str] = field(default_factory=list)  # one sentence each, naming the file
     stopped: bool = False
 
@@ -120,17 +123,24 @@ class Indexer:
         on_progress: Callable[[IndexProgress], None] = _ignore,
     ) -> IndexOutcome:
         outcome = IndexOutcome()
+        if self.embedder is not None and collection.embedder != self.embedder.identity:
+            dimension = len(self.embedder.embed_documents(["dimension"])[0])
+            collection = self.index.use_embedder(collection, self.embedder.identity, dimension)
         paths, outcome.problems = find_files(self.index.sources(collection))
         records = self.index.files(collection)
         present = set(paths)
         gone = [record.id for path, record in records.items() if path not in present]
         self.index.drop_files(collection, gone)
         outcome.removed = len(gone)
+        unembedded = self.index.chunks_without_vectors(collection) if self.embedder is not None else {}
         work = []
         for path in paths:
-            job = self._plan(collection, path, records.get(path), outcome)
+            job = self._plan(collection, path, records.get(path), unembedded, outcome)
             if job is not None:
                 work.append(job)
+            if should_stop():  # hashing a large new folder gives way too
+                outcome.stopped = True
+                return outcome
         total_bytes = sum(job.size for job in work) or 1
         started, bytes_done = self.clock(), 0
         on_progress(IndexProgress(0, len(work), 0, None, None))
@@ -149,7 +159,9 @@ class Indexer:
             on_progress(IndexProgress(files_done + 1, len(work), outcome.chunks, left, None))
         return outcome
 
-    def _plan(self, collection: Collection, path: Path, record: FileRecord | None, outcome: IndexOutcome) -> _FileJob | None:
+    def _plan(
+        self, collection: Collection, path: Path, record: FileRecord | None, unembedded: dict[int, int], outcome: IndexOutcome,
+    ) -> _FileJob | None:
         """What indexing `path` needs, or None where it is up to date (or could not be looked at)."""
         try:
             info = path.stat()
@@ -157,8 +169,7 @@ class Indexer:
                 outcome.problems.append(_("{file}: it is not a file Hearth can read").format(file=path.name))
                 return None
             if record is not None and record.complete and (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns):
-                outcome.unchanged += 1
-                return None
+                return self._unchanged(record, unembedded, outcome)
             sha256 = sha256_of(path)
         except PermissionError:
             outcome.problems.append(_("{file}: Hearth has no permission to read it").format(file=path.name))
@@ -169,14 +180,25 @@ class Indexer:
         if record is not None and record.sha256 == sha256 and record.size == info.st_size:
             self.index.touch_file(record.id, info.st_mtime_ns)
             if record.complete:
-                outcome.unchanged += 1
-                return None
-            return _FileJob(path, record.id, info.st_size, record.chunks_done)
+                return self._unchanged(record, unembedded, outcome)
+            return _FileJob(path, record.id, info.st_size, record.chunks_done, unembedded.get(record.id, 0))
         file_id = self.index.start_file(collection, path, info.st_size, info.st_mtime_ns, sha256)
         return _FileJob(path, file_id, info.st_size, 0)
 
+    @staticmethod
+    def _unchanged(record: FileRecord, unembedded: dict[int, int], outcome: IndexOutcome) -> _FileJob | None:
+        """An up-to-date file: nothing to do, unless stored chunks of it await their vectors."""
+        if unembedded.get(record.id, 0):
+            return _FileJob(record.path, record.id, record.size, record.chunks_done, unembedded[record.id], complete=True)
+        outcome.unchanged += 1
+        return None
+
     def _index_file(self, collection: Collection, job: _FileJob, outcome: IndexOutcome) -> Iterator[int]:
         """Stores the file's chunks batch by batch, yielding after each batch stored."""
+        yield from self._embed_stored(collection, job, outcome)
+        if job.complete:
+            outcome.embedded_again += 1
+            return
         report = ExtractReport()
         ordinal = job.chunks_done
         try:
@@ -202,12 +224,28 @@ class Indexer:
         outcome.indexed += 1
 
 
+    def _embed_stored(self, collection: Collection, job: _FileJob, outcome: IndexOutcome) -> Iterator[int]:
+        """Embeds the file's stored chunks that have no vector, batch by batch."""
+        if self.embedder is None:
+            return
+        for _batch in range(-(-job.unembedded // BATCH_CHUNKS)):
+            batch = self.index.stored_without_vectors(job.file_id, BATCH_CHUNKS)
+            if not batch:
+                return
+            vectors = np.asarray(self.embedder.embed_documents([embedded_text(chunk) for chunk in batch]), dtype=np.float32)
+            self.index.set_vectors(collection, [chunk.id for chunk in batch], vectors)
+            outcome.chunks += len(batch)
+            yield len(batch)
+
+
 @dataclass(frozen=True)
 class _FileJob:
     path: Path
     file_id: int
     size: int
     chunks_done: int
+    unembedded: int = 0  # stored chunks without a vector
+    complete: bool = False  # read already: only those chunks are left to embed
 
 
 def embedded_text(chunk: Chunk) -> str:

@@ -108,11 +108,15 @@ class Retriever:
         ]
 
     def _matrix(self, collection: Collection) -> tuple[np.ndarray, np.ndarray]:
-        """The collection's ids and unit-length vectors, read again only after a change."""
+        """The collection's ids and unit-length vectors, read again only after a change; none
+        while some of its passages still wait for theirs (a new embedding model is going
+        through them): ranked by meaning, the passages done would crowd out the rest."""
         cached = self._vectors.get((collection.id, collection.created_at))
         if cached is not None and cached[0] == collection.generation:
             return cached[1], cached[2]
         ids, matrix = self.index.vectors(collection)
+        if len(ids) < self.index.chunk_count(collection):
+            ids, matrix = ids[:0], matrix[:0]
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix = matrix / np.where(norms == 0, 1.0, norms)
         self._vectors[(collection.id, collection.created_at)] = (collection.generation, ids, matrix)

@@ -66,7 +66,7 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     # with the file (1.2 s at 100,000 messages): it runs once the window shows, off this thread.
     started = open_at_start(paths, check_pages=False)
     store = started.store
-    worker = InferenceWorker(paths, backend_factory)
+    worker = InferenceWorker(paths, backend_factory, policy)
     thread = QThread()
     thread.setObjectName("inference")
     worker.moveToThread(thread)

@@ -4,6 +4,7 @@ problems named per file, and hybrid retrieval that finds the passage on its page
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -80,14 +81,7 @@ def test_a_stopped_run_resumes_without_embedding_again(index: DocumentIndex, tmp
     index.add_source(collection, root)
     embedder, counter = word_embedder()
     collection = index.use_embedder(collection, embedder.identity, 64)
-    batches = 0
-
-    def after_three_batches() -> bool:
-        nonlocal batches
-        batches += 1
-        return batches == 3
-
-    first = Indexer(index, embedder).run(collection, should_stop=after_three_batches)
+    first = Indexer(index, embedder).run(collection, should_stop=lambda: index.chunk_count(collection) == 96)  # 3 batches
     assert first.stopped and first.chunks == 96
     done_first = list(counter.embedded)
     counter.calls.clear()
@@ -97,15 +91,42 @@ def test_a_stopped_run_resumes_without_embedding_again(index: DocumentIndex, tmp
     assert index.chunk_count(collection) == first.chunks + second.chunks
 
 
-def test_changing_the_embedder_embeds_everything_again(index: DocumentIndex, folder: Path) -> None:
+def test_another_embedder_embeds_the_stored_passages_again_and_they_stay_found_meanwhile(
+    index: DocumentIndex, folder: Path,
+) -> None:
     collection = index.create_collection("Handbook")
     index.add_source(collection, folder)
     embedder, _ = word_embedder()
-    Indexer(index, embedder).run(index.use_embedder(collection, embedder.identity, 64))
+    Indexer(index, embedder).run(collection)
+    passages = index.chunk_count(collection)
     other, counter = word_embedder(identity="another-model")
-    collection = index.use_embedder(index.collection("Handbook"), other.identity, 64)
-    assert index.chunk_count(collection) == 0
-    assert Indexer(index, other).run(collection).indexed == 3 and counter.embedded
+    stopped = Indexer(index, other).run(collection, should_stop=lambda: bool(counter.calls[1:]))  # after one batch
+    collection = index.collection("Handbook")
+    assert stopped.stopped and collection.embedder == "another-model"
+    assert index.chunk_count(collection) == passages  # nothing dropped while it is embedded again
+    ids, _vectors = index.vectors(collection)
+    assert len(ids) == stopped.chunks < passages  # only the new model's vectors, never the old one's
+    found = Retriever(index, other).search(collection, "What is the budget for 2026?")[0]
+    assert (found.chunk.path.name, found.chunk.number) == ("report.pdf", 3)
+    assert found.by_keywords and not found.by_meaning  # by its words until every passage has its vector
+    counter.calls.clear()
+    finished = Indexer(index, other).run(collection)
+    assert (finished.indexed, finished.embedded_again + finished.unchanged, finished.stopped) == (0, 3, False)  # none read again
+    assert finished.embedded_again == 2  # the first batch held all of one file's passages
+    assert len(index.vectors(collection)[0]) == passages and len(counter.embedded) == passages - stopped.chunks
+    best = Retriever(index, other).search(collection, "What is the budget for 2026?")[0]
+    assert best.by_meaning and (best.chunk.path.name, best.chunk.number) == ("report.pdf", 3)
+
+
+def test_a_stop_while_a_new_folder_is_looked_through_comes_before_any_file_is_read(
+    index: DocumentIndex, folder: Path,
+) -> None:
+    collection = index.create_collection("Handbook")
+    index.add_source(collection, folder)
+    embedder, counter = word_embedder()
+    first = Indexer(index, embedder).run(collection, should_stop=lambda: True)
+    assert first.stopped and first.chunks == 0 and counter.calls == [["dimension"]]
+    assert Indexer(index, embedder).run(collection).indexed == 3
 
 
 def test_problems_are_named_and_the_rest_go_on(index: DocumentIndex, folder: Path) -> None:
@@ -271,3 +292,15 @@ def test_a_new_index_opened_by_several_at_once_opens_for_each(tmp_path: Path) ->
         for thread in threads:
             thread.join()
     assert failures == []
+
+
+def test_an_index_written_before_the_waiting_passages_index_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "documents.sqlite3"
+    DocumentIndex(path).close()
+    with sqlite3.connect(path) as older:  # as version 1 wrote it
+        older.execute("DROP INDEX chunks_without_vector")
+        older.execute("PRAGMA user_version = 1")
+    DocumentIndex(path).close()
+    with sqlite3.connect(path) as opened:
+        assert opened.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert opened.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'chunks_without_vector'").fetchone()[0] == 1

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from PySide6.QtCore import Qt
 
+from app.config.policy import Policy
 from app.conversations.store import TRASH_DAYS, SqliteConversationStore
 from app.gui.app import create_window
 from app.gui.item_models.conversation_list import ConversationIdRole, ConversationListModel, IsHeadingRole
@@ -278,7 +279,7 @@ def test_asking_for_a_reply_makes_a_title_give_way(qtbot, open_window, paths: Ap
 
     backend = FakeBackend()
     backend.title = "Lighthouse keeping"
-    worker = InferenceWorker(paths, FakeBackendFactory(backend))  # its slots called here, on this thread
+    worker = InferenceWorker(paths, FakeBackendFactory(backend), Policy())  # its slots called here, on this thread
     worker.wanted_load = 1
     worker.load_model(1, str(synthetic_gguf("Other.Q4_1.gguf")), Settings(), False)
     reply = window._store.thread(window.session.conversation_id)[-1]

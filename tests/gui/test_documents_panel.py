@@ -262,13 +262,39 @@ def test_without_an_embedding_model_it_indexes_words_and_says_what_a_model_adds(
     assert embedding_backend.loads == 0
 
 
+def vectors_stored(paths: AppPaths, name: str) -> int:
+    index = DocumentIndex(paths.documents_index)
+    try:
+        return len(index.vectors(index.collection(name))[0])
+    finally:
+        index.close()
+
+
+def test_an_embedding_model_installed_later_embeds_the_passages_in_the_background(
+    qtbot, open_window, monkeypatch, tmp_path: Path, paths: AppPaths, embedding_backend: FakeEmbeddingBackend
+) -> None:
+    window = open_window(with_embedder=False)
+    panel = made(qtbot, window, monkeypatch)
+    add_files(qtbot, panel, monkeypatch, write_notes(tmp_path / "docs", 2))
+    qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 2 files, 2 passages"), timeout=WAIT_MS)
+    assert vectors_stored(paths, "Geography") == 0 and panel.embedder_note.isVisible()
+    ModelLibrary(paths.models_dir).add(
+        write_gguf(tmp_path / "embedders" / "Words-Embed.Q4_1.gguf", architecture="bert", chat_template=None), copy=False)
+    window.library.models_changed.emit()  # as the Library window does when a model is added
+    qtbot.waitUntil(lambda: vectors_stored(paths, "Geography") == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: up_to_date(panel, "Geography — 2 files, 2 passages") and not panel.embedder_note.isVisible(),
+                    timeout=WAIT_MS)
+    assert embedding_backend.loads == 1
+
+
 def test_indexing_stopped_by_a_quit_goes_on_when_hearth_starts_again(
     qtbot, open_window, monkeypatch, tmp_path: Path, paths: AppPaths
 ) -> None:
     index = DocumentIndex(paths.documents_index)
     index.add_source(index.create_collection("Geography"), tmp_path / "docs")
     write_notes(tmp_path / "docs", 2)
-    Indexer(index, None).run(index.collection("Geography"), should_stop=lambda: True)  # quit after the first batch
+    geography = index.collection("Geography")
+    Indexer(index, None).run(geography, should_stop=lambda: index.chunk_count(geography) > 0)  # quit after the first batch
     index.close()
     finished: list[IndexingOutcome] = []
     window = open_window(with_embedder=False, before_shown=lambda made: made.indexing_worker.finished.connect(finished.append))

@@ -45,7 +45,7 @@ class Asker(QObject):
 class Running:
     def __init__(self, paths: AppPaths, embedding: FakeEmbeddingBackend) -> None:
         self.library = ModelLibrary(paths.models_dir)
-        self.inference = InferenceWorker(paths, FakeBackendFactory(embedding=embedding))
+        self.inference = InferenceWorker(paths, FakeBackendFactory(embedding=embedding), Policy())
         self.worker = IndexingWorker(self.inference, paths.documents_index, self.library, Policy())
         self.log: list[str] = []
         self.reply = Reply(self.inference, self.log)

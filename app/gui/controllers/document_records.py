@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 
-from app.documents.index import DocumentIndex
+from app.documents.embedder_loading import embedder_to_index_with
+from app.documents.index import Collection, DocumentIndex
+from app.library.model_library import ModelLibrary
+from app.platform.errors import HearthError
 
 
 @dataclass(frozen=True)
@@ -92,16 +95,25 @@ def read_view(index_path: Path, chosen: str | None) -> PanelView:
         return PanelView(summaries, contents)
 
 
-def unfinished_collections(index_path: Path) -> list[str]:
-    """The collections whose last run was stopped (quit, kill, pause) before it was done;
-    none, and no file made, where there is no index yet."""
+def collections_with_work(index_path: Path, library: ModelLibrary, chosen_embedder: str) -> list[str]:
+    """The collections an indexing run has work in: one stopped (quit, kill, pause) before
+    it was done, or passages waiting for the vectors of the embedding model a run would use
+    (`chosen_embedder`, the setting; another was chosen, or one installed). None, and no
+    file made, where there is no index yet."""
     if not index_path.exists():
         return []
     with _opened(index_path) as index:
-        return [
-            collection.name for collection in index.collections()
-            if any(not record.complete for record in index.files(collection).values())
-        ]
+        return [collection.name for collection in index.collections() if _has_work(index, collection, library, chosen_embedder)]
+
+
+def _has_work(index: DocumentIndex, collection: Collection, library: ModelLibrary, chosen_embedder: str) -> bool:
+    if any(not record.complete for record in index.files(collection).values()):
+        return True
+    try:
+        entry = embedder_to_index_with(library, chosen_embedder, collection.embedder)
+    except HearthError:  # the chosen model is not installed: the panel's run says so
+        return False
+    return entry is not None and (entry.sha256 != collection.embedder or bool(index.chunks_without_vectors(collection)))
 
 
 def create_collection(index_path: Path, name: str) -> str:

@@ -136,14 +136,17 @@ class DocumentsController(QObject):
         run_in_background(self, lambda: records.add_sources(self._index_path, name, sources), on_success=added,
                           on_failure=self._fail)
 
-    def resume_unfinished(self) -> None:
-        """Go on with the collections whose indexing was stopped by a quit or a kill."""
+    def index_where_needed(self) -> None:
+        """Go on with the collections whose indexing was stopped by a quit or a kill, and embed
+        again those built by another embedding model than the one now chosen or installed
+        (asked at start, and when the settings or the installed models change)."""
         def resume(names: list[str]) -> None:
             for name in [] if self._shut_down else names:
                 self.index(name)
 
-        run_in_background(self, lambda: records.unfinished_collections(self._index_path), on_success=resume,
-                          on_failure=self._fail)
+        library, chosen = self._library, self._settings().documents.embedder
+        run_in_background(self, lambda: records.collections_with_work(self._index_path, library, chosen),
+                          on_success=resume, on_failure=self._fail)
 
     def refresh(self) -> None:
         if self.chosen is not None:

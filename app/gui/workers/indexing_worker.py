@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.config.policy import Policy
 from app.config.settings import Settings
-from app.documents.embedder_loading import chosen_embedder
+from app.documents.embedder_loading import embedder_to_index_with
 from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer, IndexProgress
@@ -114,8 +114,6 @@ class IndexingWorker(QObject):
             index = self._opened()
             collection = index.collection(name)
             embedder = self._embedder(collection, request.settings)
-            dimension = len(embedder.embed_documents(["dimension"])[0]) if embedder is not None else None
-            collection = index.use_embedder(collection, embedder.identity if embedder else None, dimension)
             result = Indexer(index, embedder).run(collection, self._should_stop, self._report(earlier, done))
         except HearthError as error:
             self.finished.emit(IndexingOutcome(name, failure=str(error)))
@@ -153,14 +151,11 @@ class IndexingWorker(QObject):
         """The chosen model, else the one that built the collection, else the first installed;
         None (keyword search only) when there is none. A collection whose model is gone is
         embedded again with the one there is."""
-        chosen = settings.documents.embedder
-        entry = chosen_embedder(self._library, chosen, collection.embedder)
-        if entry is None and collection.embedder:
-            entry = chosen_embedder(self._library, chosen, None)
+        entry = embedder_to_index_with(self._library, settings.documents.embedder, collection.embedder)
         if entry is None:
             return None
         model_path = self._library.file_of(entry)
-        if not self._policy.allows(entry.id, model_path.stem, model_path.name):
+        if not self._policy.allows(*entry.names):
             raise HearthError(self.tr("Your administrator does not allow the model {model} on this computer.").format(
                 model=model_path.name))
         return self._inference.embedders.get(model_path, entry.sha256, settings.engine)

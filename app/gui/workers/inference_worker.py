@@ -23,10 +23,11 @@ from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import Reproduction, reproduce_reply
 from app.chat.titles import TitleRequest, write_title
+from app.config.policy import Policy
 from app.config.settings import EngineSettings, Settings
 from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
-from app.documents.embedder_loading import LoadedEmbedder, chosen_embedder
+from app.documents.embedder_loading import LoadedEmbedder, embedder_that_built
 from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex
 from app.library.model_library import ModelLibrary
@@ -81,9 +82,10 @@ class InferenceWorker(QObject):
     reproduced = Signal(int, Reproduction)  # request id, how a Reproduce went
     titled = Signal(int, str)  # reply id, the title its conversation was given
 
-    def __init__(self, paths: AppPaths, backend_factory: BackendFactory) -> None:
+    def __init__(self, paths: AppPaths, backend_factory: BackendFactory, policy: Policy) -> None:
         super().__init__()
         self._paths = paths
+        self._policy = policy
         self._backend_factory = backend_factory
         self._backend: Backend | None = None
         self._store: ConversationStore | None = None
@@ -128,11 +130,9 @@ class InferenceWorker(QObject):
 
     def _embedder_for(self, collection: Collection) -> Embedder | None:
         """The model that built `collection`, loaded here; None (its words only) where it
-        is not installed or the collection has no vectors."""
-        if not collection.embedder:
-            return None
+        is not installed, not allowed, or the collection has no vectors."""
         library = ModelLibrary(self._paths.models_dir)
-        entry = chosen_embedder(library, "", collection.embedder)
+        entry = embedder_that_built(library, self._policy, collection.embedder)
         if entry is None:
             return None
         try:
