@@ -160,4 +160,21 @@
         </translation>
     </message>
 </context>
+<context>
+    <name>_Counted</name>
+    <message numerus="yes">
+        <source>%n more notes did not fit in what the model can read at once.</source>
+        <translation>
+            <numerusform>%n more note did not fit in what the model can read at once.</numerusform>
+            <numerusform>%n more notes did not fit in what the model can read at once.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n more passages did not fit in what the model can read at once.</source>
+        <translation>
+            <numerusform>%n more passage did not fit in what the model can read at once.</numerusform>
+            <numerusform>%n more passages did not fit in what the model can read at once.</numerusform>
+        </translation>
+    </message>
+</context>
 </TS>

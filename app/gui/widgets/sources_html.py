@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QObject
 
 from app.chat.grounding import Source, excerpt, recorded_grounding
 
@@ -21,6 +21,16 @@ HIGHLIGHT = {False: "#fff1a8", True: "#6b5d00"}  # by dark palette
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("ChatView", text)
+
+
+class _Counted(QObject):
+    """The sentences with a count: lupdate marks a message as plural only in a `tr` call,
+    so that the English catalog gives "1 more passage", not "1 more passages"."""
+
+    def left_out(self, count: int, notes: bool) -> str:
+        if notes:
+            return self.tr("%n more notes did not fit in what the model can read at once.", "", count)
+        return self.tr("%n more passages did not fit in what the model can read at once.", "", count)
 
 
 def highlighted(text: str, words: Sequence[str], dark: bool) -> str:
@@ -51,12 +61,7 @@ def sources_html(provenance: dict[str, Any], open_link: Callable[[Source], str],
         parts.append(html.escape(_tr("No passage of the attached documents matched this question: the answer is the model's own.")))
         return "<p style='color:gray'><small>" + "<br>".join(parts) + "</small></p>"
     if grounding.left_out:
-        left_out = grounding.left_out
-        if grounding.every_document:
-            note = QCoreApplication.translate("ChatView", "%n more notes did not fit in what the model can read at once.", "", left_out)
-        else:
-            note = QCoreApplication.translate("ChatView", "%n more passages did not fit in what the model can read at once.", "", left_out)
-        parts.append(html.escape(note))
+        parts.append(html.escape(_Counted().left_out(grounding.left_out, grounding.every_document)))
     title = _tr("Sources (all of the attached documents were read)") if grounding.whole else _tr("Sources")
     lines = [f"<b>{html.escape(title)}</b>", *parts]
     for source in sources:
