@@ -13,13 +13,17 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QListWidget
 
+from app.config.policy import Policy
+from app.config.settings import Settings
 from app.documents.index import DocumentIndex
 from app.documents.indexer import Indexer
 from app.gui.app import create_window
+from app.gui.controllers.documents import DocumentsController
 from app.gui.documents import panel as panel_module
 from app.gui.documents.panel import DocumentsPanel
 from app.gui.main_window import MainWindow
-from app.gui.workers.indexing_worker import IndexingOutcome
+from app.gui.workers.indexing_worker import IndexingOutcome, IndexingProgress, IndexingWorker
+from app.gui.workers.inference_worker import InferenceWorker
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
 from tests.documents.made_documents import write_docx, write_pdf
@@ -321,3 +325,19 @@ def test_closing_while_indexing_stops_the_run_and_closes_the_window(
         assert index.chunk_count(collection) == 1  # stopped after the held batch; the next run goes on from it
     finally:
         index.close()
+
+
+def test_files_finishing_one_after_another_read_the_panel_again_at_most_once_a_second(
+    qtbot, paths: AppPaths, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inference = InferenceWorker(paths, FakeBackendFactory(), Policy())
+    worker = IndexingWorker(inference, paths.documents_index, ModelLibrary(paths.models_dir), Policy())
+    controller = DocumentsController(worker, paths.documents_index, ModelLibrary(paths.models_dir), Settings, inference)
+    reads: list[None] = []
+    monkeypatch.setattr(controller, "reload", lambda: reads.append(None))
+    controller.indexing = "Geography"  # as when its run has begun
+    for done in range(11):  # ten small files finish in one moment
+        worker.progressed.emit(IndexingProgress("Geography", done, 10, done, None, None))
+    assert reads == []
+    qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT_MS)  # one read, a second after the first file
+    controller.shutdown()
