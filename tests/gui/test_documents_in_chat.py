@@ -5,6 +5,7 @@ words highlighted, and "Open file"."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from app.gui.app import create_window
 from app.gui.main_window import MainWindow
 from app.gui.widgets.chat_view import OPEN_SOURCE_SCHEME
 from app.library.model_library import ModelLibrary
+from app.platform.logging_setup import configure_logging
 from app.platform.paths import AppPaths
 from tests.documents import made_documents
 from tests.fakes import FakeBackend, FakeBackendFactory
@@ -151,3 +153,22 @@ def test_open_file_opens_only_a_document_on_this_computer(window: MainWindow, mo
     monkeypatch.setattr("app.gui.attach_documents.show_error", lambda parent, title, text: shown.append(text))
     window.chat_view.open_file_requested.emit(path)
     assert opened == [] and shown == [f"{path} is not a document on this computer that Hearth reads, so it is not opened."]
+
+
+def test_the_log_holds_no_word_of_the_documents_or_their_passages(
+    qtbot, window: MainWindow, fake_backend: FakeBackend, paths: AppPaths,
+) -> None:
+    configure_logging(paths.log_file, logging.DEBUG)  # all Hearth logs, at its most detailed level
+    try:
+        menu_action(window, "Trip").trigger()
+        send(qtbot, window, "When does the coach leave?", fake_backend, ["At", "7:15."])
+        assert "Dover" in window.chat_view.toPlainText()  # the passage is under the reply
+        logging.getLogger("app").debug("the test's own line")  # the log is written to
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "hearth", False)]:
+            handler.close()
+            root.removeHandler(handler)
+    logged = paths.log_file.read_text(encoding="utf-8")
+    assert "the test's own line" in logged
+    assert "Dover" not in logged and "Permission forms" not in logged and "tidy" not in logged
