@@ -35,6 +35,7 @@ _WRONG_TYPE = {
     str: N_("{name} must be a string, not {value}."),
     int: N_("{name} must be an integer, not {value}."),
     float: N_("{name} must be a float, not {value}."),
+    bool: N_("{name} must be true or false, not {value}."),
 }
 
 

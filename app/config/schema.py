@@ -101,7 +101,17 @@ class TextSetting(_Setting):
         return self.clean(value) if self.clean else value
 
 
-Setting = NumberSetting[int] | NumberSetting[float] | TextSetting
+@dataclass(frozen=True, kw_only=True)
+class SwitchSetting(_Setting):
+    """On or off (a checkbox)."""
+
+    default: bool
+
+    def within_limits(self, value: bool) -> bool:
+        return value
+
+
+Setting = NumberSetting[int] | NumberSetting[float] | TextSetting | SwitchSetting
 
 
 def clean_hub_endpoint(text: str) -> str:
@@ -209,10 +219,19 @@ DOCUMENT_EMBEDDER = TextSetting(
             "library shows it. Empty: the first embedding model installed. Without one, passages are found by their words."),
     advanced=True,
 )
+# Under each reply: how fast it was written, and how many tokens it and the prompt took. Off,
+# since it means little to most people; a reply's Details always say it.
+SHOW_REPLY_SPEED = SwitchSetting(
+    name="show_reply_speed", path=("show_reply_speed",), default=False,
+    label=N_("Show the speed under each reply"),
+    help=N_("Under each reply, how many tokens per second it was written at, and how many tokens it took. "
+            "A reply's Details always show it."),
+    advanced=True,
+)
 
 SETTINGS: tuple[Setting, ...] = (
     CONTEXT_LENGTH, THREADS, SAVED_STATE_MB, TEMPERATURE, TOP_P, MAX_TOKENS, REPEAT_PENALTY, SEED, SYSTEM_PROMPT,
-    DEFAULT_ASSISTANT, HUB_ENDPOINT, DOCUMENT_PASSAGES, DOCUMENT_EMBEDDER,
+    DEFAULT_ASSISTANT, HUB_ENDPOINT, DOCUMENT_PASSAGES, DOCUMENT_EMBEDDER, SHOW_REPLY_SPEED,
 )
 BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
 
@@ -231,6 +250,8 @@ def type_name(spec: Setting) -> str:
     """The type as TOML, and so the policy file, calls it (docs/ADMIN.md's table)."""
     if isinstance(spec, TextSetting):
         return "string"
+    if isinstance(spec, SwitchSetting):
+        return "boolean"
     return "integer" if spec.whole else "float"
 
 
@@ -243,6 +264,8 @@ TABLE_END = "<!-- End of the settings table. -->"
 def _toml(value: object) -> str:
     if isinstance(value, str):
         return '`"' + value + '"`'
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
     return f"`{value}`"
 
 
@@ -254,7 +277,12 @@ def markdown_table() -> str:
     """The settings as a Markdown table, for administrators writing policy.toml."""
     rows = ["| key | shown in Settings as | type | default | range | can be locked | meaning |", "|---|---|---|---|---|---|---|"]
     for spec in SETTINGS:
-        limits = spec.accepts if isinstance(spec, TextSetting) else f"{spec.minimum} to {spec.maximum}"
+        if isinstance(spec, TextSetting):
+            limits = spec.accepts
+        elif isinstance(spec, SwitchSetting):
+            limits = "true or false"
+        else:
+            limits = f"{spec.minimum} to {spec.maximum}"
         cells = [f"`{spec.name}`", spec.label, type_name(spec), _toml(spec.default), limits, "yes" if spec.lockable else "no", spec.help]
         rows.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(rows)

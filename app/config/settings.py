@@ -78,6 +78,7 @@ class Settings:
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     system_prompt: str = schema.SYSTEM_PROMPT.default
     default_assistant: str = schema.DEFAULT_ASSISTANT.default
+    show_reply_speed: bool = schema.SHOW_REPLY_SPEED.default
     last_model_id: str = ""
     models: dict[str, ModelPreferences] = field(default_factory=dict)
     window_geometry: str = ""  # hex of QWidget.saveGeometry()

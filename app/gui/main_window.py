@@ -97,6 +97,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.read_aloud = ReadAloud.create(self)  # None: no speech here, and no action offers it
         self.read_aloud_action.setVisible(self.read_aloud is not None)
         self.chat_view.can_read_aloud = self.read_aloud is not None
+        self.chat_view.show_reply_speed = current().show_reply_speed
         self._edit_conversation: int | None = None  # the conversation of the message being edited
         self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
@@ -253,6 +254,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.settings.changed.connect(self.library.apply_settings)
         self.settings.engine_changed.connect(self.loader.reload)
         self.settings.changed.connect(self.trash.follow_settings)
+        self.settings.changed.connect(self._follow_settings)
         self.settings.save_failed.connect(lambda text: self.show_error(self.tr("Settings not saved"), text))
         self.packs.imported.connect(self._on_pack_imported)
         self.library.services.queue.download_failed.connect(
@@ -413,6 +415,11 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
                                 downloads=self.library.services.policy.downloads)
         if dialog.exec():
             self.settings.edited(dialog.result_settings())
+
+    def _follow_settings(self, settings: Settings) -> None:
+        if settings.show_reply_speed != self.chat_view.show_reply_speed:
+            self.chat_view.show_reply_speed = settings.show_reply_speed
+            self.session.refresh()  # the open conversation shown again, with or without it
 
     def confirm(self, title: str, text: str, action: str) -> bool:
         return confirm(self, title, text, action)

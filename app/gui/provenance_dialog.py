@@ -12,6 +12,7 @@ from app.chat.provenance import describe
 from app.chat.reproduce import Reproduction
 from app.conversations.store import Message
 from app.gui.controllers.chat_session import ChatSession
+from app.gui.widgets.chat_view import stats_line
 
 
 class ProvenanceDialog(QDialog):
@@ -20,7 +21,8 @@ class ProvenanceDialog(QDialog):
         self._session = session
         self._message = message
         self.setWindowTitle(self.tr("Details of this reply"))
-        self.details = QPlainTextEdit(describe(message.provenance))
+        # The speed is always here, also where Settings hide it under the replies.
+        self.details = QPlainTextEdit("\n".join(filter(None, (describe(message.provenance), stats_line(message.stats)))))
         self.details.setReadOnly(True)
         self.details.setAccessibleName(self.tr("Details"))
         self.details.setAccessibleDescription(self.tr("What wrote this reply: the model, its settings and the seed."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from app.config.policy import load_policy
@@ -122,7 +123,7 @@ def test_a_comment_does_not_confuse_the_line_number(tmp_path: Path) -> None:
 def test_every_setting_of_the_schema_can_be_set_and_locked(tmp_path: Path) -> None:
     from app.config import schema
 
-    lines = [f"{spec.name} = {spec.default!r}".replace("'", '"') for spec in schema.SETTINGS]
+    lines = [f"{spec.name} = {json.dumps(spec.default)}" for spec in schema.SETTINGS]  # TOML's spelling too
     names = ", ".join(f'"{spec.name}"' for spec in schema.SETTINGS)
     policy = load_policy([write(tmp_path, "[settings]\n" + "\n".join(lines) + f"\nlocked = [{names}]\n")])
     assert policy.problems == []
@@ -131,12 +132,13 @@ def test_every_setting_of_the_schema_can_be_set_and_locked(tmp_path: Path) -> No
 
 
 def test_true_is_not_a_number_and_types_are_named_as_toml_names_them(tmp_path: Path) -> None:
-    text = '[settings]\nthreads = true\nmax_tokens = 2.5\nhub_endpoint = 8080\ntemperature = 1\n'
+    text = '[settings]\nthreads = true\nmax_tokens = 2.5\nhub_endpoint = 8080\ntemperature = 1\nshow_reply_speed = 1\n'
     policy = load_policy([write(tmp_path, text)])
     assert policy.problems == [
         f"The policy file {tmp_path / 'policy.toml'}, line 2: threads must be an integer, not True. Its default is used.",
         f"The policy file {tmp_path / 'policy.toml'}, line 3: max_tokens must be an integer, not 2.5. Its default is used.",
         f"The policy file {tmp_path / 'policy.toml'}, line 4: hub_endpoint must be a string, not 8080. Its default is used.",
+        f"The policy file {tmp_path / 'policy.toml'}, line 6: show_reply_speed must be true or false, not 1. Its default is used.",
     ]
     assert policy.values == {"temperature": 1.0} and isinstance(policy.values["temperature"], float)
 

@@ -100,7 +100,7 @@ def test_window_after_a_crash_keeps_the_chat_shows_the_notice_and_retries_in_saf
     assert not notice.isVisible() and "safe mode" in window.model_status.text()
     window.composer.setPlainText("What is the capital of France?")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: reply_shown(window) and "tokens/s" in window.chat_view.toPlainText(),
+    qtbot.waitUntil(lambda: reply_shown(window) and "tokens/s" in window.speed_status.text(),
                     timeout=120_000)
     window.close()
     preferences = json.loads(paths.settings_file.read_text())["models"][model_id]

@@ -612,6 +612,7 @@ def test_a_reply_that_ends_while_its_conversation_is_read_is_shown_whole(
     import time
 
     window = window_factory()
+    window.chat_view.show_reply_speed = True  # the finished reply's footer says it is shown in its final form
     fake_backend.reply_words, fake_backend.delay = [f" w{n}" for n in range(8)], 0.05
     window.send("Count for me")
     qtbot.waitUntil(lambda: "w2" in window.chat_view.streamed_text, timeout=5000)

@@ -573,6 +573,17 @@ def test_a_base_model_is_marked_not_made_for_chat_in_the_picker(qtbot, open_wind
     assert "not taught to chat" in picker.itemData(base, Qt.ItemDataRole.ToolTipRole)
 
 
+def test_a_base_model_is_marked_not_made_for_chat_in_my_models(qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("gemma-base.Q4_K_M.gguf", chat_template=None), copy=False)
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("SmolLM2-synthetic.Q4_1.gguf"), copy=False)
+    library = open_window().library.open()
+    names = [cell(library, row, "Name") for row in range(library.table.rowCount())]
+    assert sorted(names) == ["Gemma Base  ·  not made for chat", "SmolLM2 Synthetic"]
+    base = library.table.index(names.index("Gemma Base  ·  not made for chat"), 0)
+    assert library.view.viewport().rect().contains(library.view.visualRect(base)), "on screen, beside the name"
+    assert library.view.fontMetrics().horizontalAdvance(base.data()) < library.view.columnWidth(0), "not cut short"
+
+
 # -- embedding models -------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ def test_type_send_stop_regenerate_restart(qtbot, paths: AppPaths, smollm_path: 
     settings = Settings()
     settings.sampling.max_tokens = 600
     settings.sampling.seed = 11
+    settings.show_reply_speed = True
     save_settings(settings, paths.settings_file)
 
     window = create_window(paths, LlamaBackendFactory())

@@ -3,6 +3,7 @@ Reproduce on the inference worker, on the fake backend."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,17 @@ def test_escape_on_the_details_stops_their_reproduce_and_the_window_can_send_aga
     assert not dialog.isVisible()
     qtbot.waitUntil(lambda: not window.session.reproducing, timeout=5000)
     assert window.session.can_reply and window.send_button.isEnabled()
+
+
+def test_the_speed_is_in_the_details_and_under_the_replies_only_when_chosen(
+    qtbot, window: MainWindow, paths: AppPaths
+) -> None:
+    dialog = open_details(qtbot, window)
+    assert "tokens/s" in dialog.details.toPlainText() and "reply tokens" in dialog.details.toPlainText()
+    assert "Hello from the fake engine." in window.chat_view.toPlainText()
+    assert "tokens/s" not in window.chat_view.toPlainText(), "hidden under the reply by default"
+
+    window.settings.edited(dataclasses.replace(window.settings.current(), show_reply_speed=True))  # OK in Settings
+    qtbot.waitUntil(lambda: thread_shown(window) and "tokens/s" in window.chat_view.toPlainText(), timeout=5000)
+    assert "Hello from the fake engine." in window.chat_view.toPlainText()
+    assert '"show_reply_speed": true' in paths.settings_file.read_text()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox
 
 from app.config import schema
 from app.config.settings import Settings
@@ -123,3 +123,19 @@ def test_the_dialog_does_not_bring_in_llama_cpp() -> None:
     probe = "import sys, app.gui.widgets.settings_dialog; print(sorted(m for m in sys.modules if m.startswith('llama_cpp')))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_speed_under_each_reply_is_a_checkbox_on_the_advanced_page(qtbot) -> None:
+    dialog = open_dialog(qtbot)
+    box = dialog.fields["show_reply_speed"]
+    assert isinstance(box, QCheckBox) and not box.isChecked(), "off by default"
+    assert label_of(dialog, box) == "Show the speed under each reply"
+    advanced = dialog.pages.widget(1)
+    assert dialog.pages.tabText(1) == "Advanced" and advanced.isAncestorOf(box)
+    explanation = [label.text() for label in advanced.findChildren(QLabel) if "Details always" in label.text()]
+    assert explanation == [schema.SHOW_REPLY_SPEED.help]
+    assert not dialog.result_settings().show_reply_speed
+    box.setChecked(True)
+    assert dialog.result_settings().show_reply_speed
+    reopened = open_dialog(qtbot, dialog.result_settings())
+    assert reopened.fields["show_reply_speed"].isChecked()

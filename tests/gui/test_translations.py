@@ -233,6 +233,7 @@ def test_the_main_window_its_chat_and_its_boxes_are_translated(
 ) -> None:
     entry = ModelLibrary(paths.models_dir).add(synthetic_gguf(license_name=""), copy=False)  # its license: "unknown"
     window = open_window(qtbot, paths, fake_factory)
+    window.chat_view.show_reply_speed = True  # its words are translated too
     qtbot.waitUntil(lambda: window.loader.ready, timeout=5000)
     assert_translated([("welcome page", window.chat_view.toPlainText())])
 
@@ -322,6 +323,7 @@ def test_the_pack_dialogs_and_their_answers_are_translated(
 
 def test_the_chat_views_notes_and_controls_are_translated(qtbot, translator: PseudoTranslator) -> None:
     view = ChatView(MarkdownRenderer())
+    view.show_reply_speed = True
     qtbot.addWidget(view)
     stats = {"tokens_per_second": 9.5, "reply_tokens": 3, "prompt_tokens": 12, "time_to_first_token": 0.25, "omitted_turns": 4}
     said = ["Question", "Answer"]

@@ -115,7 +115,9 @@ class ModelTableModel(QAbstractTableModel):
 
     def _cell(self, entry: ModelEntry, fit: Fit, column: str) -> str:
         if column == "Name":
-            return entry.shown_name
+            if entry.has_chat_template or entry.is_embedding:  # an embedding model's Status says what it is for
+                return entry.shown_name
+            return self.tr("{name}  ·  not made for chat").format(name=entry.shown_name)  # as the model picker says it
         if column == "Fit":
             return fit.label
         if column == "Size":

@@ -68,7 +68,8 @@ SHOW_DELAY_MS = 3
 LINE_SEPARATOR = "\u2028"
 
 
-def _stats_line(stats: dict[str, Any]) -> str:
+def stats_line(stats: dict[str, Any]) -> str:
+    """How fast a reply was written and how many tokens it took ('' for a message without stats)."""
     if not stats:
         return ""
     # lupdate misses a plural whose count is a call with a string in it: the counts are named first.
@@ -129,6 +130,7 @@ class ChatView(QTextBrowser):
         # cannot guess it, and it changes with each window).
         self._token = secrets.token_hex(16)
         self.can_read_aloud = False  # the window sets it where the system can speak
+        self.show_reply_speed = False  # the window sets it from the settings; a page shown after uses it
         self.more_menu: QMenu | None = None  # the last "More…" menu opened (kept from the garbage collector)
         self.setAccessibleName(self.tr("Conversation"))
         self.setAccessibleDescription(self.tr("The messages of this conversation, the newest at the end."))
@@ -302,7 +304,8 @@ class ChatView(QTextBrowser):
                 self.tr("Shortened on screen: {count:,} characters in all (Copy gives all of it)").format(count=len(message.content))
             )
         if message.stats:
-            notes.append(_stats_line(message.stats))
+            if self.show_reply_speed:
+                notes.append(stats_line(message.stats))
             if message.stats.get("omitted_turns"):
                 notes.append(self.tr("%n older messages were left out to fit", "", message.stats["omitted_turns"]))
         footer = f"<p style='color:gray'><small>{html.escape(' · '.join(notes))}</small></p>" if notes else ""

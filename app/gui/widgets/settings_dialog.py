@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,7 +33,7 @@ from app.config import schema
 from app.config.settings import Settings
 from app.platform.hardware import physical_cores
 
-Field = QSpinBox | QDoubleSpinBox | QLineEdit | QPlainTextEdit
+Field = QSpinBox | QDoubleSpinBox | QLineEdit | QPlainTextEdit | QCheckBox
 
 
 def _field_for(spec: schema.Setting, value: object) -> Field:
@@ -45,6 +46,11 @@ def _field_for(spec: schema.Setting, value: object) -> Field:
         else:
             field = QLineEdit(value)
             field.setPlaceholderText(spec.placeholder)
+    elif isinstance(spec, schema.SwitchSetting):
+        assert isinstance(value, bool)
+        field = QCheckBox()
+        field.setChecked(value)
+        field.setAccessibleName(spec.label_text)  # its label is the row's, in front of it
     else:
         assert isinstance(value, int | float)
         if spec.whole:
@@ -76,6 +82,8 @@ def _value_of(field: Field) -> Any:
         return field.toPlainText()
     if isinstance(field, QLineEdit):
         return field.text()
+    if isinstance(field, QCheckBox):
+        return field.isChecked()
     return field.value()
 
 
