@@ -177,4 +177,21 @@
         </translation>
     </message>
 </context>
+<context>
+    <name>_ReplyStatsWords</name>
+    <message numerus="yes">
+        <source>%n reply tokens</source>
+        <translation>
+            <numerusform>%n reply token</numerusform>
+            <numerusform>%n reply tokens</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n prompt tokens</source>
+        <translation>
+            <numerusform>%n prompt token</numerusform>
+            <numerusform>%n prompt tokens</numerusform>
+        </translation>
+    </message>
+</context>
 </TS>

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QMimeData, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QCursor,
@@ -68,19 +68,25 @@ SHOW_DELAY_MS = 3
 LINE_SEPARATOR = "\u2028"
 
 
+class _ReplyStatsWords(QObject):
+    """The line's words: lupdate marks a message as plural only in a `tr` call, so that the
+    English catalog gives "1 reply token", not "1 reply tokens"."""
+
+    def line(self, stats: dict[str, Any]) -> str:
+        # lupdate misses a plural whose count is a call with a string in it: the counts are named first.
+        reply_tokens, prompt_tokens = stats.get("reply_tokens", 0), stats.get("prompt_tokens", 0)
+        parts = [
+            self.tr("{speed:.1f} tokens/s").format(speed=stats.get("tokens_per_second", 0)),
+            self.tr("%n reply tokens", "", reply_tokens),
+            self.tr("%n prompt tokens", "", prompt_tokens),
+            self.tr("first token after {seconds:.2f} s").format(seconds=stats.get("time_to_first_token", 0)),
+        ]
+        return " · ".join(parts)
+
+
 def stats_line(stats: dict[str, Any]) -> str:
     """How fast a reply was written and how many tokens it took ('' for a message without stats)."""
-    if not stats:
-        return ""
-    # lupdate misses a plural whose count is a call with a string in it: the counts are named first.
-    reply_tokens, prompt_tokens = stats.get("reply_tokens", 0), stats.get("prompt_tokens", 0)
-    parts = [
-        QCoreApplication.translate("ChatView", "{speed:.1f} tokens/s").format(speed=stats.get("tokens_per_second", 0)),
-        QCoreApplication.translate("ChatView", "%n reply tokens", "", reply_tokens),
-        QCoreApplication.translate("ChatView", "%n prompt tokens", "", prompt_tokens),
-        QCoreApplication.translate("ChatView", "first token after {seconds:.2f} s").format(seconds=stats.get("time_to_first_token", 0)),
-    ]
-    return " · ".join(parts)
+    return _ReplyStatsWords().line(stats) if stats else ""
 
 
 @dataclass(frozen=True)
