@@ -273,6 +273,17 @@ def chain_from(first: str) -> str:
     """
 
 
+def settings_column(values: Mapping[str, Any]) -> str | None:
+    """A conversation's own reply settings as its `settings` column holds them (NULL: none)."""
+    return json.dumps(dict(values)) if values else None
+
+
+def documents_column(names: Sequence[str]) -> str | None:
+    """Its attached collections as its `documents` column holds them: each name once, in
+    the order attached (NULL: none)."""
+    return json.dumps(list(dict.fromkeys(names))) if names else None
+
+
 _SHOWN_CHAIN = chain_from(
     "SELECT current_leaf_id, 0 FROM conversations WHERE id = :conversation AND current_leaf_id IS NOT NULL"
 )
@@ -667,8 +678,7 @@ class SqliteConversationStore:
 
     def set_conversation_settings(self, conversation_id: int, values: Mapping[str, Any]) -> None:
         with self._write() as db:
-            db.execute("UPDATE conversations SET settings = ? WHERE id = ?",
-                       (json.dumps(dict(values)) if values else None, conversation_id))
+            db.execute("UPDATE conversations SET settings = ? WHERE id = ?", (settings_column(values), conversation_id))
 
     def attached_documents(self, conversation_id: int) -> list[str]:
         """The names of the document collections its questions are answered from, in the
@@ -682,8 +692,7 @@ class SqliteConversationStore:
 
     def set_attached_documents(self, conversation_id: int, names: Sequence[str]) -> None:
         with self._write() as db:
-            db.execute("UPDATE conversations SET documents = ? WHERE id = ?",
-                       (json.dumps(list(dict.fromkeys(names))) if names else None, conversation_id))
+            db.execute("UPDATE conversations SET documents = ? WHERE id = ?", (documents_column(names), conversation_id))
 
     # Trash and pins ----------------------------------------------------------
 

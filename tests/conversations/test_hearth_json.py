@@ -31,8 +31,13 @@ def a_store(path: Path) -> ConversationStore:
     return SqliteConversationStore(path, clock=tick())
 
 
+OWN_SETTINGS = {"temperature": 0.2, "seed": 7}
+ATTACHED = ["Recipes", "Travel notes"]
+
+
 def filled(path: Path) -> ConversationStore:
-    """Two conversations; the first with an edited question and a regenerated, stopped reply."""
+    """Two conversations; the first with an edited question and a regenerated, stopped reply,
+    reply settings of its own and two document collections attached."""
     store = a_store(path)
     first = store.create_conversation("Trip «planning»", system_prompt="Be brief.", model_id="smollm2",
                                       assistant_id="travel")
@@ -45,6 +50,8 @@ def filled(path: Path) -> ConversationStore:
     edited = store.add_message(first, None, "user", "Where to go in May?")
     store.add_message(first, edited, "assistant", "```python\nprint('é')\n```")
     store.show_branch(reply)
+    store.set_conversation_settings(first, OWN_SETTINGS)
+    store.set_attached_documents(first, ATTACHED)
     second = store.create_conversation("Second")
     store.add_message(second, None, "user", "Hi")
     return store
@@ -72,6 +79,9 @@ def test_out_and_back_in_gives_the_identical_tree(tmp_path: Path) -> None:
     original = next(s.id for s in source.list_conversations() if s.title == "Trip «planning»")
     assert list(target.thread_with_branches(lisbon).branches.values()) == list(
         source.thread_with_branches(original).branches.values())
+    assert (target.conversation_settings(lisbon), target.attached_documents(lisbon)) == (OWN_SETTINGS, ATTACHED)
+    second = next(s.id for s in target.list_conversations() if s.title == "Second")
+    assert (target.conversation_settings(second), target.attached_documents(second)) == ({}, [])
 
 
 def test_into_the_same_store_nothing_is_added_or_changed(tmp_path: Path) -> None:
@@ -180,6 +190,19 @@ def test_a_conversation_without_a_shown_message_shows_its_newest_and_an_unfinish
     assert Status.STREAMING not in statuses and Status.INTERRUPTED in statuses
 
 
+def test_a_file_from_before_conversations_kept_their_settings_imports_without_them(tmp_path: Path) -> None:
+    written = entries(filled(tmp_path / "a.sqlite3"))
+    for conversation in written["conversations"]:
+        del conversation["settings"], conversation["documents"]
+    file = tmp_path / "older.json"
+    file.write_text(json.dumps(written), encoding="utf-8")
+    target = a_store(tmp_path / "b.sqlite3")
+    result = import_conversations(target, file)
+    assert (result.count.added, result.problems) == (2, [])
+    assert all(target.conversation_settings(s.id) == {} and target.attached_documents(s.id) == []
+               for s in target.list_conversations())
+
+
 def entries(store: ConversationStore) -> dict[str, Any]:
     buffer = io.StringIO()
     write_hearth_json(everything(store), buffer)
@@ -194,6 +217,8 @@ def entries(store: ConversationStore) -> dict[str, Any]:
     (lambda f: f["conversations"][1].update(created_at="monday"), "“created_at” should be a number"),
     (lambda f: f["conversations"][0].update(uuid="not-a-uuid"), "conversation 1 (“Second”): “not-a-uuid” is not a UUID"),
     (lambda f: f["conversations"][1]["messages"][0].pop("content"), "message 1: “content” is missing"),
+    (lambda f: f["conversations"][1].update(settings=["temperature"]), "“settings” should be a JSON object"),
+    (lambda f: f["conversations"][1].update(documents=["Recipes", 3]), "“documents” should be a list of collection"),
     (lambda f: f.update(version=99), "newer version of Hearth"),
 ])
 def test_a_broken_entry_is_named_and_nothing_from_the_file_is_imported(tmp_path: Path, change: Any,

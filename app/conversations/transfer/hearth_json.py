@@ -32,6 +32,8 @@ def tree_of(store: ConversationStore, conversation_id: int) -> ConversationTree:
         updated_at=conversation.updated_at, system_prompt=conversation.system_prompt,
         model_id=conversation.model_id, assistant_id=conversation.assistant_id,
         current_uuid=uuid_of.get(conversation.current_leaf_id) if conversation.current_leaf_id else None,
+        settings=store.conversation_settings(conversation_id),
+        documents=tuple(store.attached_documents(conversation_id)),
         messages=tuple(
             TreeMessage(uuid=m.uuid, parent_uuid=uuid_of[m.parent_id] if m.parent_id is not None else None,
                         role=m.role, content=m.content, status=m.status, created_at=m.created_at, stats=m.stats,
@@ -58,7 +60,7 @@ def _conversation_entry(tree: ConversationTree) -> dict[str, Any]:
     return {
         "uuid": tree.uuid, "title": tree.title, "created_at": tree.created_at, "updated_at": tree.updated_at,
         "system_prompt": tree.system_prompt, "model_id": tree.model_id, "assistant_id": tree.assistant_id,
-        "current_message": tree.current_uuid,
+        "settings": tree.settings, "documents": list(tree.documents), "current_message": tree.current_uuid,
         "messages": [
             {"uuid": m.uuid, "parent": m.parent_uuid, "role": m.role.value, "content": m.content,
              "status": m.status.value, "created_at": m.created_at, "stats": m.stats, "provenance": m.provenance}
@@ -110,8 +112,16 @@ def _tree(entry: Any) -> ConversationTree:
         system_prompt=field(entry, "system_prompt", str, optional=True),
         model_id=field(entry, "model_id", str, optional=True),
         assistant_id=field(entry, "assistant_id", str, optional=True),
-        current_uuid=current, messages=ordered,
+        current_uuid=current, messages=ordered, settings=field(entry, "settings", dict, optional=True) or {},
+        documents=_collection_names(entry),
     )
+
+
+def _collection_names(entry: dict[str, Any]) -> tuple[str, ...]:
+    names = field(entry, "documents", list, optional=True) or []
+    if not all(isinstance(name, str) for name in names):
+        raise EntryProblem(_("“documents” should be a list of collection names (text)."))
+    return tuple(names)
 
 
 def _message(raw: Any) -> TreeMessage:

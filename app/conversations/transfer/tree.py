@@ -27,7 +27,8 @@ class TreeMessage:
 
 @dataclass(frozen=True)
 class ConversationTree:
-    """`messages` lists every parent before its children; `current_uuid` is the shown leaf."""
+    """`messages` lists every parent before its children; `current_uuid` is the shown leaf;
+    `settings` and `documents` are the store's `conversation_settings` and `attached_documents`."""
 
     uuid: str
     title: str
@@ -38,6 +39,8 @@ class ConversationTree:
     assistant_id: str | None
     current_uuid: str | None
     messages: tuple[TreeMessage, ...]
+    settings: dict[str, Any] = field(default_factory=dict)  # its own reply settings, name -> value
+    documents: tuple[str, ...] = ()  # the names of the document collections attached to it
 
 
 @dataclass(frozen=True)

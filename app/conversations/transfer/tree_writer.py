@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from app.conversations.store import chain_from
+from app.conversations.store import chain_from, documents_column, settings_column
 from app.conversations.transfer.tree import AddedCount, ConversationTree, TreeMessage
 
 
@@ -42,10 +42,10 @@ def add_trees(db: sqlite3.Connection, trees: Iterable[ConversationTree]) -> Adde
 
 def _add(db: sqlite3.Connection, tree: ConversationTree) -> None:
     cursor = db.execute(
-        "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO conversations (uuid, title, created_at, updated_at, system_prompt, model_id, assistant_id,"
+        " settings, documents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (tree.uuid, tree.title, tree.created_at, tree.updated_at, tree.system_prompt, tree.model_id,
-         tree.assistant_id),
+         tree.assistant_id, settings_column(tree.settings), documents_column(tree.documents)),
     )
     assert cursor.lastrowid is not None
     ids: dict[str, int] = {}
