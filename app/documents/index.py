@@ -218,6 +218,16 @@ class DocumentIndex:
         ).fetchall()
         return {row[0]: row[1] for row in rows}
 
+    def waiting_for_vectors(self, collection: Collection) -> bool:
+        """Whether any of its stored chunks has no vector yet (found by the partial index,
+        without reading the vectors)."""
+        row = self.db.execute(
+            """SELECT 1 FROM chunks c JOIN files f ON f.id = c.file_id
+               WHERE f.collection_id = ? AND c.vector IS NULL LIMIT 1""",
+            (collection.id,),
+        ).fetchone()
+        return row is not None
+
     def stored_without_vectors(self, file_id: int, limit: int) -> list[StoredChunk]:
         rows = self.db.execute(f"{_CHUNK_COLUMNS} WHERE c.file_id = ? AND c.vector IS NULL ORDER BY c.ordinal LIMIT ?",
                                (file_id, limit)).fetchall()

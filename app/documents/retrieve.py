@@ -114,9 +114,12 @@ class Retriever:
         cached = self._vectors.get((collection.id, collection.created_at))
         if cached is not None and cached[0] == collection.generation:
             return cached[1], cached[2]
-        ids, matrix = self.index.vectors(collection)
-        if len(ids) < self.index.chunk_count(collection):
-            ids, matrix = ids[:0], matrix[:0]
+        ids: np.ndarray
+        matrix: np.ndarray
+        if self.index.waiting_for_vectors(collection):  # checked before the vectors are read
+            ids, matrix = np.zeros(0, dtype=np.int64), np.zeros((0, collection.dimension or 0), dtype=np.float32)
+        else:
+            ids, matrix = self.index.vectors(collection)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix = matrix / np.where(norms == 0, 1.0, norms)
         self._vectors[(collection.id, collection.created_at)] = (collection.generation, ids, matrix)
