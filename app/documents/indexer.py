@@ -223,7 +223,6 @@ class Indexer:
         self.index.finish_file(job.file_id, report.pages, report.pages_without_text, warning)
         outcome.indexed += 1
 
-
     def _embed_stored(self, collection: Collection, job: _FileJob, outcome: IndexOutcome) -> Iterator[int]:
         """Embeds the file's stored chunks that have no vector, batch by batch."""
         if self.embedder is None:
