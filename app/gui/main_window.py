@@ -158,7 +158,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.indexing_worker.moveToThread(self._worker_thread)
         self.collections = DocumentsController(self.indexing_worker, paths.documents_index, library, self.settings.current, self)
         self.collections.index_where_needed()
-        self.settings.changed.connect(lambda _settings: self.collections.index_where_needed())
+        self.settings.changed.connect(self.collections.follow_settings)
         self.library.models_changed.connect(self.collections.index_where_needed)
         # The composer's Documents menu offers what the panel made, and opens the panel.
         self.collections.collections_changed.connect(

@@ -341,3 +341,23 @@ def test_files_finishing_one_after_another_read_the_panel_again_at_most_once_a_s
     assert reads == []
     qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT_MS)  # one read, a second after the first file
     controller.shutdown()
+
+
+def test_only_another_embedding_model_in_settings_looks_for_indexing_work(
+    qtbot, paths: AppPaths, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inference = InferenceWorker(paths, FakeBackendFactory(), Policy())
+    worker = IndexingWorker(inference, paths.documents_index, ModelLibrary(paths.models_dir), Policy())
+    controller = DocumentsController(worker, paths.documents_index, ModelLibrary(paths.models_dir), Settings, inference)
+    controller.index_where_needed()  # as at start, with the embedding model setting empty
+    looks: list[None] = []
+    monkeypatch.setattr(controller, "index_where_needed", lambda: looks.append(None))
+    warmer = Settings()
+    warmer.sampling.temperature = 1.1
+    controller.follow_settings(warmer)
+    assert looks == []
+    another = Settings()
+    another.documents.embedder = "bge-small-en-v1.5"
+    controller.follow_settings(another)
+    assert looks == [None]
+    controller.shutdown()

@@ -113,7 +113,7 @@ def _has_work(index: DocumentIndex, collection: Collection, library: ModelLibrar
         entry = embedder_to_index_with(library, chosen_embedder, collection.embedder)
     except HearthError:  # the chosen model is not installed: the panel's run says so
         return False
-    return entry is not None and (entry.sha256 != collection.embedder or bool(index.chunks_without_vectors(collection)))
+    return entry is not None and (entry.sha256 != collection.embedder or index.waiting_for_vectors(collection))
 
 
 def create_collection(index_path: Path, name: str) -> str:

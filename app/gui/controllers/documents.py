@@ -60,6 +60,7 @@ class DocumentsController(QObject):
         self._read_again = False  # and another was asked for since it began
         self._removing: set[str] = set()  # asked to be deleted, not yet gone
         self._shut_down = False
+        self._asked_embedder: str | None = None  # the embedding model setting the last look for work went by
         self._reload_soon = QTimer(self, singleShot=True, interval=RELOAD_INTERVAL_MS)
         self._reload_soon.timeout.connect(self.reload)
         self.request_index.connect(worker.index)
@@ -146,14 +147,21 @@ class DocumentsController(QObject):
     def index_where_needed(self) -> None:
         """Go on with the collections whose indexing was stopped by a quit or a kill, and embed
         again those built by another embedding model than the one now chosen or installed
-        (asked at start, and when the settings or the installed models change)."""
+        (asked at start, when another embedding model is chosen, and when models are installed)."""
         def resume(names: list[str]) -> None:
             for name in [] if self._shut_down else names:
                 self.index(name)
 
         library, chosen = self._library, self._settings().documents.embedder
+        self._asked_embedder = chosen
         run_in_background(self, lambda: records.collections_with_work(self._index_path, library, chosen),
                           on_success=resume, on_failure=self._fail)
+
+    def follow_settings(self, settings: Settings) -> None:
+        """Another embedding model chosen in Settings: the collections it has not embedded
+        are embedded again; no other setting gives indexing work."""
+        if settings.documents.embedder != self._asked_embedder:
+            self.index_where_needed()
 
     def refresh(self) -> None:
         if self.chosen is not None:
