@@ -151,6 +151,9 @@ class ReplyStats:
     # The seed the sampler ran with: the request's, or the random one chosen for a request
     # of -1. Kept in the reply's provenance (app/chat/provenance.py), not in as_dict.
     seed: int = -1
+    # Cached tokens kept by moving them back over the turns left out (a context shift):
+    # their memory was computed with those turns before them.
+    shifted_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """What the store keeps with the reply."""
@@ -164,6 +167,7 @@ class ReplyStats:
             "stopped": self.stopped,
             "omitted_turns": self.omitted_turns,
             "prompt_format": self.prompt_format,
+            "shifted_tokens": self.shifted_tokens,
         }
 
 

@@ -159,6 +159,11 @@ def reproduce_reply(
         if provenance["engine"] != current["engine"]:
             reasons.append(_("the engine was {then} then and is {now} now").format(
                 then=provenance["engine"], now=current["engine"]))
+        if message.stats.get("shifted_tokens"):
+            reasons.append(_(
+                "the conversation was longer than the model reads at once: the original kept its memory of "
+                "the newer messages when the oldest were left out, and that memory was computed with them before it"
+            ))
         if any(m.role == "assistant" and m.parent_id is not None for m in path):  # not counting a greeting
             reasons.append(_(
                 "this is a later turn: the original read the earlier replies from the model's memory of "

@@ -109,6 +109,16 @@ def test_reproduce_shows_where_the_text_differs_and_what_changed(backend: FakeBa
     assert "temperature: 0.7 then, 1.2 now" in text
 
 
+def test_a_reply_written_after_a_context_shift_names_it_when_it_differs(backend: FakeBackend, store: ConversationStore) -> None:
+    message = answer(backend, store, settings(seed=5))
+    store.update_message(message.id, message.content, stats={**message.stats, "shifted_tokens": 900})
+    backend.reply_words = ["Hello", " from", " another", " engine."]
+    outcome = reproduce_reply(backend, store, message.id, SMOL, settings(seed=5), "auto", threading.Event(), locked=())
+    assert not outcome.identical
+    assert ("Possibly because: the conversation was longer than the model reads at once: the original kept its "
+            "memory of the newer messages when the oldest were left out") in outcome.describe()
+
+
 def test_reproduce_refuses_another_model(backend: FakeBackend, store: ConversationStore) -> None:
     message = answer(backend, store, settings())
     other = ModelFile("gemma.gguf", 200_000_000, "cd" * 32, "gemma")

@@ -36,6 +36,7 @@ from app.backends.base import (
     ReplyStats,
     reply_budget,
 )
+from app.backends.llama.context_shift import shift_out_dropped
 from app.backends.llama.cpu_buffers import without_amx_buffer
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
@@ -500,6 +501,7 @@ class LlamaBackend(Backend):
         started = time.perf_counter()
         first_token_at: float | None = None
         reply_tokens = 0
+        shifted = 0  # cached tokens the context shift kept
         tokens = llm.generate(
             prompt.tokens,
             temp=sampling.temperature,
@@ -512,6 +514,9 @@ class LlamaBackend(Backend):
         # crashes; a crash mid-reply is as likely a kill or a power cut, not the model.
         try:
             with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options) as settle:
+                # Turns left out: the cache keeps the ones still in the prompt (context_shift.py).
+                if prompt.omitted_turns:
+                    shifted = shift_out_dropped(llm, prompt.tokens)
                 read_in_steps(llm, prompt.tokens, on_reading)
                 for token in tokens:
                     if first_token_at is None:
@@ -557,6 +562,7 @@ class LlamaBackend(Backend):
             omitted_turns=prompt.omitted_turns,
             prompt_format=prompt.prompt_format,
             seed=seed,
+            shifted_tokens=shifted,
         )
 
 

@@ -20,10 +20,12 @@ PER_MESSAGE_OVERHEAD = 8
 # Once the turns do not all fit, the oldest are left out in whole steps of this share of the
 # room beside the system prompt, not one turn at a time: the kept part then begins at the same
 # turn for the next turns, and llama.cpp reuses its cache of it (only the new messages are
-# read), until the conversation has grown by another step. Leaving out one turn at a time
-# changed the prompt's start at every turn, and each turn re-read the whole context
-# (docs/PERFORMANCE.md, "Turns at a full context"). Half: the model still sees at least half
-# the room, and a full re-read comes once per half a context of new text.
+# read), until the conversation has grown by another step. Then the engine moves its cache of
+# the kept turns back over the ones left out (context_shift.py), so that step is not read
+# again either; a model whose memory cannot be moved reads it again, once per step.
+# Leaving out one turn at a time changed the prompt's start at every turn, and each turn
+# re-read the whole context (docs/PERFORMANCE.md, "Turns at a full context"). Half: the model
+# still sees at least half the room.
 LEAVE_OUT_STEP = 0.5
 
 # What the model reads in text-completion mode: not translated (the model's words, not the user's).

@@ -1,0 +1,83 @@
+"""Leaving the oldest turns out of the KV cache instead of reading the rest again.
+
+When a conversation outgrows the context, the prompt drops its oldest turns
+(prompting.py): it keeps the system prompt and the newest turns. The cache still holds
+those newest turns, but after the dropped ones, so the prompt's prefix matches only up to
+the system prompt and llama.cpp would read everything after it again: 2.4-8 s for 890
+tokens of SmolLM2 on 2 cores (bench/kv_cache.py), every time the kept part moves on.
+
+Here the dropped range is taken out of the cache and the cached tokens after it are moved
+back by its length (llama.cpp's "context shift": `llama_memory_seq_rm`, then
+`llama_memory_seq_add`, which re-rotates the cached keys to their new positions at the
+next decode). Only what is new is then read. The kept turns' memory was computed while the
+dropped ones were still before them; that is the price of the shift, as in llama.cpp's own
+command-line tool, and the reply's stats record that it happened (Reproduce names it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import llama_cpp
+import numpy as np
+from llama_cpp import Llama
+
+log = logging.getLogger(__name__)
+
+SEQUENCE = 0  # llama-cpp-python decodes everything as sequence 0
+
+# A shorter run of matching tokens is a coincidence (a role marker, a common word), not the
+# turns the prompt kept: those are half the room beside the system prompt (LEAVE_OUT_STEP).
+MIN_KEPT_TOKENS = 32
+
+
+def shift_out_dropped(llm: Llama, prompt: Sequence[int]) -> int:
+    """Make the cache hold the longest start of `prompt` that it holds after a range the
+    prompt dropped: remove that range and move what follows it back. The tokens now cached
+    that the shift kept (0: nothing was shifted, and the cache is as it was, or empty where
+    llama.cpp refused half-way)."""
+    held_count = llm.n_tokens
+    if held_count == 0 or len(prompt) < 2:
+        return 0
+    held = np.asarray(llm.input_ids[:held_count])
+    wanted = np.asarray(prompt[:-1])  # the last token is always read: its logits start the reply
+    start = _common_prefix(held, wanted)
+    if start >= len(wanted) or start >= held_count:
+        return 0
+    found, kept = _longest_match(held, wanted, start)
+    if kept < MIN_KEPT_TOKENS:
+        return 0
+    memory = llama_cpp.llama_get_memory(llm._ctx.ctx)
+    if not llama_cpp.llama_memory_can_shift(memory):
+        return 0
+    end = found + kept
+    if not (llama_cpp.llama_memory_seq_rm(memory, SEQUENCE, end, -1)
+            and llama_cpp.llama_memory_seq_rm(memory, SEQUENCE, start, found)):
+        log.warning("llama.cpp could not take the left-out turns out of its memory; the conversation is read again")
+        llama_cpp.llama_memory_clear(memory, True)
+        llm.n_tokens = 0
+        return 0
+    llama_cpp.llama_memory_seq_add(memory, SEQUENCE, found, end, start - found)
+    llm.input_ids[start : start + kept] = held[found:end]
+    llm.n_tokens = start + kept
+    log.debug("context shift: %d cached tokens moved back by %d", kept, found - start)
+    return kept
+
+
+def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    length = min(len(a), len(b))
+    differ = np.flatnonzero(a[:length] != b[:length])
+    return int(differ[0]) if len(differ) else length
+
+
+def _longest_match(held: np.ndarray, wanted: np.ndarray, start: int) -> tuple[int, int]:
+    """The position in `held` after `start` where the longest run equal to `wanted[start:]`
+    begins, and its length ((start, 0): none)."""
+    best, best_length = start, 0
+    rest = wanted[start:]
+    for found in np.flatnonzero(held[start + 1 :] == rest[0]) + start + 1:
+        length = _common_prefix(held[found:], rest)
+        if length > best_length:
+            best, best_length = int(found), length
+    return best, best_length
