@@ -9,6 +9,7 @@ import re
 
 from app.chat.provenance import describe
 from app.chat.rendering import MarkdownRenderer
+from app.chat.summary import heading, is_summary
 from app.conversations.store import ConversationStore, Role
 from app.platform.i18n import _
 
@@ -44,12 +45,12 @@ def conversation_html(store: ConversationStore, conversation_id: int, renderer: 
         if message.status.note:
             notes.append(message.status.note)
         note = f'<div class="note">{html.escape(" · ".join(notes))}</div>' if notes else ""
-        if message.provenance:
+        if message.provenance and not is_summary(message):  # a summary's record is what it covers
             facts = "".join(f"<li>{html.escape(fact)}</li>" for fact in describe(message.provenance).splitlines())
             note += (f'<details class="note"><summary>{html.escape(_("How this reply was written"))}</summary>'
                      f"<ul>{facts}</ul></details>")
         kind = "user" if message.role is Role.USER else "assistant"
-        body.append(f'<div class="message {kind}"><div class="author">{html.escape(message.role.label)}</div>'
+        body.append(f'<div class="message {kind}"><div class="author">{html.escape(heading(message))}</div>'
                     f"{rendered}{note}</div>")
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'

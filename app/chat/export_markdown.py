@@ -5,6 +5,7 @@ under each reply, what produced it (app/chat/provenance.py)."""
 from __future__ import annotations
 
 from app.chat.provenance import describe
+from app.chat.summary import heading, is_summary
 from app.conversations.store import ConversationStore
 from app.platform.i18n import _
 
@@ -18,7 +19,7 @@ def conversation_markdown(store: ConversationStore, conversation_id: int) -> str
     if conversation.system_prompt:
         parts.append(_("System prompt:") + "\n\n" + _quoted(conversation.system_prompt) + "\n")
     for message in shown.messages:
-        parts.append(f"## {message.role.label}\n")
+        parts.append(f"## {heading(message)}\n")
         parts.append(message.content.rstrip() + "\n")
         position, count = shown.branches.get(message.id, (1, 1))
         if count > 1:
@@ -27,7 +28,7 @@ def conversation_markdown(store: ConversationStore, conversation_id: int) -> str
             ).format(position=position, count=count)) + "\n")
         if message.status.note:
             parts.append(f"*{message.status.note}*\n")
-        if message.provenance:
+        if message.provenance and not is_summary(message):  # a summary's record is what it covers
             facts = describe(message.provenance).splitlines()
             parts.append(_quoted("\n".join([_("How this reply was written:"), *(f"- {fact}" for fact in facts)])) + "\n")
     return "\n".join(parts)

@@ -28,6 +28,7 @@ from app.backends.base import Backend, ChatRequest, ChatTurn, ReplyStats
 from app.chat.every_document import go_through
 from app.chat.grounding import DocumentGrounder, Grounding, passage_count, question_room, with_sources
 from app.chat.provenance import ModelFile, as_reported, record
+from app.chat.summary import read_from_here
 from app.config.settings import Settings
 from app.conversations.store import Conversation, ConversationStore, GrowingReply
 
@@ -118,11 +119,12 @@ def generate_reply(
     prompt the model has read, before its first word.
     """
     path = store.path_to(parent_id)
-    history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
+    so_far = read_from_here(path)  # after a summary: it, and the messages it does not cover
+    history = so_far.turns
     conversation_id = path[-1].conversation_id
     conversation = store.conversation(conversation_id)
     forced, assistant = in_force_for(store, conversation, settings, locked, assistants)
-    system_prompt = system_prompt_in_force(forced)
+    system_prompt = so_far.system_prompt(system_prompt_in_force(forced))
     chosen = sampling_in_force(forced)
     seed_was_random = chosen.seed < 0
     sampling = replace(chosen, seed=random.getrandbits(31)) if seed_was_random else chosen

@@ -24,6 +24,7 @@ from app.backends.base import Backend, ChatRequest, ChatTurn
 from app.chat.grounding import question_as_read, recorded_grounding
 from app.chat.provenance import PROVENANCE_VERSION, ModelFile, describe_model, differences, record, recorded_sampling
 from app.chat.reply import AssistantLookup, in_force_for, no_assistants
+from app.chat.summary import read_from_here
 from app.config.settings import Settings
 from app.conversations.store import ConversationStore, Status
 from app.platform.i18n import _
@@ -128,13 +129,14 @@ def reproduce_reply(
     conversation = store.conversation(message.conversation_id)
     forced, assistant = in_force_for(store, conversation, settings, locked, assistants)  # as generate_reply would now
     sampling = sampling_in_force(forced)
+    path = store.path_to(message.parent_id)
+    so_far = read_from_here(path)
     current = record(
-        loaded, model_file, sampling, sampling.seed < 0, format_preference, system_prompt_in_force(forced),
+        loaded, model_file, sampling, sampling.seed < 0, format_preference, so_far.system_prompt(system_prompt_in_force(forced)),
         (conversation.assistant_id if conversation is not None else None) or "",
         assistant_name=assistant.shown_name if assistant is not None else "",
     )
-    path = store.path_to(message.parent_id)
-    history = tuple(ChatTurn(m.role, m.content) for m in path if m.role != "system")
+    history = so_far.turns
     grounding = recorded_grounding(provenance)
     if grounding is not None and history:  # the passages (or notes) it was written from, as they were then
         history = (*history[:-1], ChatTurn(history[-1].role, question_as_read(provenance, grounding, history[-1].content)))

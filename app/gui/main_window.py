@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QBoxLayout, QInputDialog, QMainWindow, QMenu
 
 from app.backends.base import ReplyStats
 from app.chat.rendering import MarkdownRenderer
+from app.chat.summary import is_summary
 from app.config.settings import Settings
 from app.conversations.opener import StartedStore, open_conversations
 from app.conversations.store import ConversationStore, Role
@@ -39,6 +40,7 @@ from app.gui.ops import run_in_background
 from app.gui.provenance_dialog import ProvenanceDialog
 from app.gui.shortcuts_sheet import ShortcutsSheet
 from app.gui.speech import ReadAloud
+from app.gui.summary_actions import SummaryActions
 from app.gui.widgets.chat_layout import ChatLayout
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.composer import composer_keys
@@ -126,6 +128,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         notices = right.layout() if right is not None else None
         assert isinstance(notices, QBoxLayout)
         notices.insertWidget(notices.indexOf(self.crash_notice), self.store_notice)
+        self.summary = SummaryActions(self, notices, self.chat_view, self.summarise_action, self.statusBar(), self.speed_status,
+                                      self.session, store, worker, self.loader, self.settings)
         if started_store is not None:
             self.store_notice.show_notice(started_store.notice, lasting=started_store.read_only)
         if crashed_run is not None:
@@ -322,13 +326,14 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         if editing is None:
             if self.session.send(text):
                 self.composer.clear()
-        elif self.session.edit(editing, text):
+        elif self.summary.summaries.edit(editing, text) or self.session.edit(editing, text):
             self.composer.end_edit()  # what was typed before the edit comes back
 
     def edit_message(self, message_id: int) -> None:
-        """Put a question of the shown thread in the message box to be edited and sent again."""
+        """Put a question (or a summary) of the shown thread in the message box to be edited
+        and sent again (kept as a new version, for a summary)."""
         message = self.session.shown_message(message_id)
-        if message is not None and message.role == Role.USER:
+        if message is not None and (message.role == Role.USER or is_summary(message)):
             self._edit_conversation = message.conversation_id
             self.composer.begin_edit(message.id, message.content)
 
@@ -403,7 +408,8 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
     def _update_controls(self) -> None:
         self.show_controls(
-            ready=self.loader.ready, loading=bool(self.loader.model_id), busy=self.session.busy or self.session.reproducing,
+            ready=self.loader.ready, loading=bool(self.loader.model_id),
+            busy=self.session.busy or self.session.reproducing or self.session.held,
             can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
             can_change=self.session.can_change, busy_in=self.session.busy_elsewhere,
         )

@@ -24,10 +24,27 @@
 <context>
     <name>ChatView</name>
     <message numerus="yes">
+        <source>Summary of the oldest %n messages (the model reads it instead of them)</source>
+        <translation>
+            <numerusform>Summary of the oldest message (the model reads it instead of it)</numerusform>
+            <numerusform>Summary of the oldest %n messages (the model reads it instead of them)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%n older messages were left out to fit</source>
         <translation>
             <numerusform>%n older message was left out to fit</numerusform>
             <numerusform>%n older messages were left out to fit</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSummaries</name>
+    <message numerus="yes">
+        <source>The oldest %n messages are summarised: the model now reads the summary instead of them. They are still saved, and the summary can be edited.</source>
+        <translation>
+            <numerusform>The oldest message is summarised: the model now reads the summary instead of it. It is still saved, and the summary can be edited.</numerusform>
+            <numerusform>The oldest %n messages are summarised: the model now reads the summary instead of them. They are still saved, and the summary can be edited.</numerusform>
         </translation>
     </message>
 </context>
@@ -113,6 +130,16 @@
         <translation>
             <numerusform>Indexing “{name}”: {done} of %n file</numerusform>
             <numerusform>Indexing “{name}”: {done} of %n files</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>LeftOutNotice</name>
+    <message numerus="yes">
+        <source>This conversation is longer than the model reads at once: the oldest %n messages were left out of the last reply. They are still saved. The model can summarise them instead, and then reads the summary.</source>
+        <translation>
+            <numerusform>This conversation is longer than the model reads at once: the oldest message was left out of the last reply. It is still saved. The model can summarise it instead, and then reads the summary.</numerusform>
+            <numerusform>This conversation is longer than the model reads at once: the oldest %n messages were left out of the last reply. They are still saved. The model can summarise them instead, and then reads the summary.</numerusform>
         </translation>
     </message>
 </context>

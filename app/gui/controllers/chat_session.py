@@ -108,6 +108,7 @@ class ChatSession(QObject):
         self._at_message: int | None = None  # to show and scroll to once read (a search hit)
         self._branch_shown_for: int | None = None  # the message whose branch was shown to reach it
         self._reproducing = 0  # the Reproduce the worker is running; 0: none
+        self._held = False  # other work on the conversation runs on the worker (a summary)
         self._shut_down = False
         self.assistant_for_new_chat: Assistant | None = None  # the picker's choice; None: the default system prompt
         self.documents_for_new_chat: list[str] = []  # collections attached before the chat began
@@ -160,7 +161,18 @@ class ChatSession(QObject):
     def can_change(self) -> bool:
         """The shown conversation may be changed now (branched, its branch switched): no
         reply is being written, it is not being read or copied."""
-        return not self.busy and not self.reading and not self.reproducing and not self._branching and not self._shut_down
+        return (not self.busy and not self.reading and not self.reproducing and not self._branching and not self._held
+                and not self._shut_down)
+
+    def hold(self, held: bool) -> None:
+        """Hold the conversation while other work on it runs on the worker (app/gui/controllers/summaries.py):
+        nothing can be sent or changed meanwhile, and Stop stops that work."""
+        self._held = held
+        self.state_changed.emit()
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     @property
     def reproducing(self) -> bool:
@@ -461,7 +473,7 @@ class ChatSession(QObject):
 
     def stop(self) -> None:
         """Stop the reply being written in the conversation shown (or a Reproduce)."""
-        if (self.busy and self.busy_elsewhere is None) or self.reproducing:
+        if (self.busy and self.busy_elsewhere is None) or self.reproducing or self._held:
             self._worker.cancel.set()
 
     def reproduce(self, message_id: int) -> bool:

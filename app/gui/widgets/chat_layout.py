@@ -174,6 +174,8 @@ class ChatLayout:
         self.quote_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Quote the selection or the last reply"),
                                    "Ctrl+Shift+Q")
         self.branch_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "&Branch into a new chat"), "Ctrl+Shift+B")
+        self.summarise_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "Su&mmarise the oldest messages"),
+                                       "Ctrl+Shift+U")
         self.read_aloud_action = action(chat_menu, QCoreApplication.translate("ChatLayout", "Read the last reply &aloud"), "Ctrl+Shift+S")
         self.sidebar.addAction(self.rename_action)
         self.sidebar.addAction(self.delete_action)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QMenu, QTextBrowser, QWidget
 
 from app.chat.grounding import Source
 from app.chat.rendering import COPY_CODE_SCHEME, LINE_END, MarkdownRenderer
+from app.chat.summary import covered_count, is_summary
 from app.conversations.store import Message, Role, Status
 from app.gui.ops import run_in_background
 from app.gui.widgets.follow_end import FollowEnd
@@ -115,6 +116,11 @@ def _render_body(renderer: MarkdownRenderer, message: Message, token: str) -> Bo
 def plain_text(body_html: str) -> str:
     """What a rendered body reads as, without its Markdown (to be read aloud)."""
     return QTextDocumentFragment.fromHtml(body_html).toPlainText().strip()
+
+
+def is_shown(message: Message) -> bool:
+    """Whether the page shows `message`: every one but a system message that is not a summary."""
+    return message.role != Role.SYSTEM or is_summary(message)
 
 
 class ChatView(QTextBrowser):
@@ -208,7 +214,7 @@ class ChatView(QTextBrowser):
             renderer = MarkdownRenderer(dark)
             return {
                 m.id: _render_body(renderer, m, token)
-                for m in messages if m.role != "system" and known.get(m.id) != (m.content, dark)
+                for m in messages if is_shown(m) and known.get(m.id) != (m.content, dark)
             }
 
         return render
@@ -224,7 +230,7 @@ class ChatView(QTextBrowser):
         self._copy_texts.clear()
         self._source_files.clear()
         self._bodies.update(prepared or {})
-        shown = [m for m in messages if m.role != "system"]
+        shown = [m for m in messages if is_shown(m)]
         blocks = [self._message_html(m, branches.get(m.id)) for m in shown]
         kept = {m.id for m in shown}
         self._bodies = {key: value for key, value in self._bodies.items() if key in kept}
@@ -286,7 +292,10 @@ class ChatView(QTextBrowser):
         """Who wrote the message and its everyday actions; the rest is under "More…"."""
         speaker = html.escape(Role(message.role).label)
         links = [(self._link(COPY_MESSAGE_SCHEME, message.id), self.tr("Copy"))]
-        if message.role == Role.USER:
+        if is_summary(message):
+            speaker = html.escape(self.tr("Summary of the oldest %n messages (the model reads it instead of them)", "",
+                                          covered_count(message)))
+        if message.role == Role.USER or is_summary(message):
             links.append((self._link(EDIT_SCHEME, message.id), self.tr("Edit")))
         if message.role == Role.ASSISTANT:
             links.append((self._link(REGENERATE_SCHEME, message.id), self.tr("Regenerate")))

@@ -22,6 +22,7 @@ from app.chat.grounding import DocumentGrounder
 from app.chat.provenance import ModelFile
 from app.chat.reply import generate_reply
 from app.chat.reproduce import Reproduction, reproduce_reply
+from app.chat.summary import summarise_left_out
 from app.chat.titles import TitleRequest, write_title
 from app.config.policy import Policy
 from app.config.settings import EngineSettings, Settings
@@ -67,6 +68,16 @@ class ReproduceRequest:
     model_file: ModelFile | None = None
 
 
+@dataclass(frozen=True)
+class SummaryRequest:
+    """Summarise the oldest `left_out` messages a reply after `leaf_id` reads (app/chat/summary.py)."""
+
+    request_id: int
+    leaf_id: int
+    left_out: int
+    format_preference: str
+
+
 class InferenceWorker(QObject):
     # Loads carry the id the GUI gave them, so a superseded load is recognised.
     model_loading = Signal(int, float)  # load id, 0..1
@@ -81,6 +92,8 @@ class InferenceWorker(QObject):
     failed = Signal(int, str)  # request id, plain message
     reproduced = Signal(int, Reproduction)  # request id, how a Reproduce went
     titled = Signal(int, str)  # reply id, the title its conversation was given
+    summary_progress = Signal(int, int, int)  # request id, parts summarised, parts in all
+    summarised = Signal(int, int, str)  # request id, the summary's message id (0: none), plain message ('' fine)
 
     def __init__(self, paths: AppPaths, backend_factory: BackendFactory, policy: Policy) -> None:
         super().__init__()
@@ -242,6 +255,26 @@ class InferenceWorker(QObject):
             outcome = Reproduction(request.message_id, refusal=self.tr(
                 "Something went wrong while writing the reply again: {error}").format(error=exc))
         self.reproduced.emit(request.request_id, outcome)
+
+    @Slot(object)
+    def summarise(self, request: SummaryRequest) -> None:
+        """Summarise the oldest messages of a conversation on this thread; Stop ends it."""
+        self.chat_waiting.clear()
+        self.cancel.clear()
+        try:
+            backend, store = self._ensure()
+            summary_id = summarise_left_out(
+                backend, store, request.leaf_id, request.left_out, request.format_preference, self.cancel,
+                lambda done, total: self.summary_progress.emit(request.request_id, done, total),
+            )
+        except HearthError as exc:
+            self.summarised.emit(request.request_id, 0, str(exc))
+            return
+        except Exception as exc:
+            log.exception("summarising failed")
+            self.summarised.emit(request.request_id, 0, self.tr("Something went wrong while summarising: {error}").format(error=exc))
+            return
+        self.summarised.emit(request.request_id, summary_id or 0, "")
 
     @Slot(object)
     def write_title(self, request: TitleRequest) -> None:
