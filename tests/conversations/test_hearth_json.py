@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.chat.summary import covered_count, is_summary, read_from_here
 from app.conversations.store import ConversationStore, SqliteConversationStore, Status
 from app.conversations.transfer.hearth_json import tree_of, write_hearth_json
 from app.conversations.transfer.importer import import_conversations
@@ -243,3 +244,18 @@ def test_bad_json_is_named_with_its_line(tmp_path: Path) -> None:
     file.write_text("\n".join(text))
     result = import_conversations(a_store(tmp_path / "b.sqlite3"), file)
     assert "line 32" in result.problems[0] or "line 31" in result.problems[0], result.problems
+
+
+def test_a_summary_goes_out_and_back_in_as_a_summary(tmp_path: Path) -> None:
+    source = a_store(tmp_path / "a.sqlite3")
+    chat = source.create_conversation("Long")
+    question = source.add_message(chat, None, "user", "Tell me about tides.")
+    reply = source.add_message(chat, question, "assistant", "The moon pulls the sea.")
+    source.add_message(chat, reply, "system", "They spoke of tides.",
+                       provenance={"summary": {"through": source.message(reply).uuid, "messages": 2}, "model": "SmolLM2"})  # type: ignore[union-attr]
+    target = a_store(tmp_path / "b.sqlite3")
+    assert import_conversations(target, exported(source, tmp_path / "backup.json")).count.added == 1
+    (imported,) = target.list_conversations()
+    path = target.thread(imported.id)
+    assert is_summary(path[-1]) and covered_count(path[-1]) == 2
+    assert read_from_here(path).summary == "They spoke of tides." and read_from_here(path).messages == ()
