@@ -30,7 +30,7 @@ from app.chat.grounding import DocumentGrounder, Grounding, passage_count, quest
 from app.chat.provenance import ModelFile, as_reported, record
 from app.chat.summary import read_from_here
 from app.config.settings import Settings
-from app.conversations.store import Conversation, ConversationStore, GrowingReply
+from app.conversations.store import Conversation, ConversationStore, GrowingReply, LateSaver
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ def generate_reply(
     every_document: bool = False,
     on_documents_read: Callable[[int, int], None] = lambda done, total: None,
     on_prompt_read: Callable[[float], None] = lambda fraction: None,
+    late_saves: LateSaver | None = None,
 ) -> ReplyResult:
     """Answer the user message `parent_id`; a new reply beside any earlier ones.
 
@@ -116,7 +117,8 @@ def generate_reply(
     `every_document`: the model first goes through every part of them, taking notes, and
     answers from the notes (app/chat/every_document.py); `on_documents_read(done, total)` hears
     how far it is, before the reply begins. `on_prompt_read(fraction)`: how much of a long
-    prompt the model has read, before its first word.
+    prompt the model has read, before its first word. `late_saves`: saves the text shown
+    when the next token is slow to come (app/conversations/late_saves.py).
     """
     path = store.path_to(parent_id)
     so_far = read_from_here(path)  # after a summary: it, and the messages it does not cover
@@ -159,7 +161,7 @@ def generate_reply(
             conversation_id, parent_id, "assistant", "", status="streaming", provenance=provenance
         )
         on_started(message_id, omitted_turns)
-        rows.append((message_id, GrowingReply(store, message_id)))
+        rows.append((message_id, GrowingReply(store, message_id, late=late_saves)))
 
     def take(text: str) -> None:
         on_text(text)  # shown first: what is saved is never ahead of what was shown

@@ -23,6 +23,7 @@ from app.cli.docs import AskDocuments, add_docs_commands, run_docs
 from app.cli.library import add_model_commands, add_pack_commands, refuse_embedding_model, run_models, run_pack
 from app.config.policy import Policy, load_policy
 from app.config.settings import load_settings, save_model_preferences
+from app.conversations.late_saves import LateSaves
 from app.conversations.opener import open_conversations
 from app.conversations.store import title_from
 from app.library.model_library import ModelLibrary
@@ -182,15 +183,19 @@ def _ask(args: argparse.Namespace, paths: AppPaths, policy: Policy, backend_fact
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    late_saves = None if args.no_save else LateSaves(lambda: open_conversations(paths))
     try:
         result = generate_reply(backend, store, question_id, settings, fmt, cancel, write, locked=policy.locked,
                                 model_file=_model_file(library, model_path),
                                 documents=documents.grounder if documents is not None else None,
-                                every_document=args.every_document, on_documents_read=_show_reading)
+                                every_document=args.every_document, on_documents_read=_show_reading,
+                                late_saves=late_saves)
         sys.stdout.write("\n")
         if documents is not None and result.grounding is not None:
             documents.print_sources(result.grounding)
     finally:
+        if late_saves is not None:
+            late_saves.close()
         backend.unload()
         store.close()
         if documents is not None:

@@ -788,6 +788,14 @@ def _message(row: sqlite3.Row) -> Message:
     )
 
 
+class LateSaver(Protocol):
+    """What saves a growing reply's text when its next token is slow (app/conversations/late_saves.py)."""
+
+    def save_at(self, message_id: int, text: str, due: float) -> None: ...
+
+    def take_back(self, message_id: int) -> None: ...
+
+
 class GrowingReply:
     """Writes a reply to the store while it is generated, at most `interval` s behind.
 
@@ -801,11 +809,15 @@ class GrowingReply:
         message_id: int,
         interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        late: LateSaver | None = None,
     ) -> None:
+        """`late`: saves the text `interval` after the last save when no token comes by then
+        (app/conversations/late_saves.py); without it a slow token holds the save back."""
         self._store = store
         self._message_id = message_id
         self._interval = interval
         self._clock = clock
+        self._late = late
         self._parts: list[str] = []
         self._last_save = clock()
 
@@ -817,11 +829,16 @@ class GrowingReply:
         self._parts.append(text)
         if self._clock() - self._last_save >= self._interval:
             self._save(status=None, stats=None)
+        elif self._late is not None:
+            self._parts = ["".join(self._parts)]
+            self._late.save_at(self._message_id, self._parts[0], time.monotonic() + self._interval - (self._clock() - self._last_save))
 
     def finish(self, status: Status | str, stats: dict[str, Any] | None = None) -> None:
         self._save(status=status, stats=stats)
 
     def _save(self, status: Status | str | None, stats: dict[str, Any] | None) -> None:
+        if self._late is not None:
+            self._late.take_back(self._message_id)  # after a late write under way: this text is newer
         text = "".join(self._parts)
         self._parts = [text]
         self._store.update_message(self._message_id, text, status=status, stats=stats)

@@ -26,6 +26,7 @@ from app.chat.summary import summarise_left_out
 from app.chat.titles import TitleRequest, write_title
 from app.config.policy import Policy
 from app.config.settings import EngineSettings, Settings
+from app.conversations.late_saves import LateSaves
 from app.conversations.opener import open_conversations
 from app.conversations.store import ConversationStore
 from app.documents.embedder_loading import LoadedEmbedder, embedder_that_built
@@ -118,6 +119,8 @@ class InferenceWorker(QObject):
         self.embedders = LoadedEmbedder(lambda: backend_factory.create(CrashMarker(paths.crash_markers)))
         self._documents: DocumentGrounder | None = None
         self._engine = EngineSettings()  # how the last reply asked llama.cpp to run: the embedder runs so too
+        # Saves a reply's text when its next token is slow to come, with its own connection.
+        self._late_saves = LateSaves(lambda: open_conversations(paths))
 
     @property
     def capabilities(self) -> Capabilities:
@@ -223,6 +226,7 @@ class InferenceWorker(QObject):
                 every_document=request.every_document,
                 on_documents_read=lambda done, total: self.documents_read.emit(request.request_id, done, total),
                 on_prompt_read=lambda fraction: self.prompt_read.emit(request.request_id, fraction),
+                late_saves=self._late_saves,
             )
         except HearthError as exc:
             flush()
@@ -297,6 +301,7 @@ class InferenceWorker(QObject):
             self._backend.unload()
             self._backend = None
         self.embedders.unload()
+        self._late_saves.close()
         if self._documents is not None and self._documents.opened:
             self._documents.index.close()
         self._documents = None
