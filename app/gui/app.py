@@ -25,6 +25,7 @@ from app.conversations.opener import check_after_start, open_at_start
 from app.gui.dialogs import error_message, show_error
 from app.gui.item_models.download_list import DownloadQueue
 from app.gui.library.library_window import LibraryServices
+from app.gui.library.rebuild_at_start import rebuild_with_progress
 from app.gui.main_window import MainWindow
 from app.gui.ops import run_in_background
 from app.gui.translations import install_translators
@@ -61,6 +62,8 @@ def create_window(paths: AppPaths, backend_factory: BackendFactory) -> MainWindo
     policy = load_policy(policy_files())
     settings = policy.apply(load_settings(paths.settings_file))
     library = ModelLibrary(paths.models_dir)
+    if library.damaged():
+        rebuild_with_progress(library)
     crashed = take_crash(paths, settings, library)
     # A damaged or read-only file is told about, never a refused start. The page check grows
     # with the file (1.2 s at 100,000 messages): it runs once the window shows, off this thread.

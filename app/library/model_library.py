@@ -260,7 +260,22 @@ class ModelLibrary:
             return None
         return raw
 
-    def _rebuilt(self) -> list[dict[str, Any]]:
+    def damaged(self) -> bool:
+        """Whether the list of models is damaged, so that reading it rebuilds it: that hashes
+        every model file (seconds for each GB), which the window does off its thread first."""
+        try:
+            return self._manifest.is_file() and self._read_manifest() is None
+        except OSError:
+            return False
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Rebuild a damaged list now (see `damaged`); `progress(done, total)` hears each
+        model file checked."""
+        with self._lock:
+            if self.damaged():
+                self._rebuilt(progress)
+
+    def _rebuilt(self, progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
         """Keep a damaged manifest aside (never deleted) and list the model files in the
         folder again (a damaged list emptied the library, and the next import made it final)."""
         with self._lock:
@@ -274,9 +289,10 @@ class ModelLibrary:
                 log.warning("damaged model manifest %s could not be kept aside: %s", self._manifest, exc)
                 return []
             entries: list[ModelEntry] = []
-            for path in sorted(self.models_dir.glob("*.gguf")):
-                if path.is_symlink() or not path.is_file():
-                    continue
+            files = [path for path in sorted(self.models_dir.glob("*.gguf")) if path.is_file() and not path.is_symlink()]
+            for done, path in enumerate(files):
+                if progress is not None:
+                    progress(done, len(files))
                 try:
                     info, digest = read_gguf_info(path), sha256_of(path)
                 except (ModelFileError, OSError):

@@ -4,12 +4,16 @@ start-up (create_window), and says what happened above the chat (issue 12)."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.gui.app import create_window
+from app.library import model_library
 from app.library.model_library import MANIFEST_NAME, ModelLibrary
 from app.platform.paths import AppPaths
 from tests.conversations.test_recovery import (
@@ -131,3 +135,24 @@ def test_a_damaged_model_list_is_rebuilt_and_the_window_says_so(
     assert window.model_picker.count() == 1, "the model found again is there to choose"
     qtbot.mouseClick(notice.dismiss_button, Qt.MouseButton.LeftButton)
     assert not notice.isVisible()
+
+
+def test_a_damaged_model_list_is_rebuilt_off_the_gui_thread(
+    qtbot, paths: AppPaths, fake_factory: FakeBackendFactory, synthetic_gguf: MakeGguf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ModelLibrary(paths.models_dir).add(synthetic_gguf("Kept.Q4_1.gguf"))
+    (paths.models_dir / MANIFEST_NAME).write_bytes(b"{not json")
+    hashed_on: list[bool] = []
+    real_sha256 = model_library.sha256_of
+
+    def hashing(path: Path, progress: Any = None) -> str:
+        hashed_on.append(threading.current_thread() is threading.main_thread())
+        return real_sha256(path, progress)
+
+    monkeypatch.setattr(model_library, "sha256_of", hashing)
+    window = create_window(paths, fake_factory)
+    qtbot.addWidget(window)
+    window.show()
+    assert hashed_on == [False], "each model file hashed once, and not on the GUI thread"
+    assert window.library_notice.isVisible() and window.model_picker.count() == 1
+    window.close()
