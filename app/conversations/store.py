@@ -154,12 +154,14 @@ class BranchedThread:
     `branches[message.id]` is (position, count): the message is alternative
     `position` (from 1, oldest first) of the `count` messages under its parent.
     Every message of the thread has an entry; one without alternatives has (1, 1).
-    `has_older`: it is a page of the thread (`thread_page`), and messages come before its first.
+    `has_older`: it is a page of the thread (`thread_page`), and messages come before its
+    first; `characters_before`: how many characters those hold (to estimate their tokens).
     """
 
     messages: list[Message]
     branches: dict[int, tuple[int, int]]
     has_older: bool = False
+    characters_before: int = 0
 
 
 class ConversationStore(Protocol):
@@ -533,12 +535,22 @@ class SqliteConversationStore:
         """A page of the shown branch, oldest first, with `branches` as `thread_with_branches`
         gives them: its newest `limit` messages, or, with `before` (a message on it), the
         `limit` messages before that one. With `reach`, as many more as it takes to include
-        that message, where it is on the branch. One statement; its work grows with the page,
-        not with the conversation (except a `reach` not on the branch, which walks it all)."""
+        that message, where it is on the branch. One statement whose work grows with the page,
+        not with the conversation (except a `reach` not on the branch, which walks it all),
+        and, where older messages exist, one that adds up their lengths (7 ms for 10,000
+        messages here, against 80-170 ms to read them all)."""
         parameters = {"conversation": conversation_id, "before": before, "limit": max(limit, 1), "reach": reach}
         rows = self._read(_PAGE_FROM_LEAF if before is None else _PAGE_BEFORE, parameters)
         page = _branched(rows)
-        return BranchedThread(page.messages, page.branches, has_older=bool(rows) and rows[0]["parent_id"] is not None)
+        older = rows[0]["parent_id"] if rows else None
+        if older is None:
+            return page
+        characters = self._read(
+            chain_from("SELECT :message, 0")
+            + "SELECT COALESCE(SUM(length(m.content)), 0) AS characters FROM chain JOIN messages m ON m.id = chain.id",
+            {"message": older},
+        )[0]["characters"]
+        return BranchedThread(page.messages, page.branches, has_older=True, characters_before=characters)
 
     def path_to(self, message_id: int) -> list[Message]:
         """The messages from the first one down to `message_id`, in order."""

@@ -33,10 +33,11 @@ def test_a_page_is_the_end_of_the_shown_branch_then_the_messages_before(store: S
     assert [m.id for m in newest.messages] == ids[-100:]
     assert newest.has_older
     assert newest.branches == {i: (1, 1) for i in ids[-100:]}
+    assert newest.characters_before == sum(len(m.content) for m in store.thread(conversation)[:-100])
     older = store.thread_page(conversation, 100, before=ids[-100])
     assert [m.id for m in older.messages] == ids[-200:-100] and older.has_older
     oldest = store.thread_page(conversation, 100, before=ids[-200])
-    assert [m.id for m in oldest.messages] == ids[:50] and not oldest.has_older
+    assert [m.id for m in oldest.messages] == ids[:50] and not oldest.has_older and oldest.characters_before == 0
     assert oldest.branches[ids[1]] == (2, 2)  # the second answer to the first question
     assert [m.content for m in oldest.messages + older.messages + newest.messages] == [
         m.content for m in store.thread(conversation)
@@ -56,11 +57,12 @@ def test_a_page_reaches_back_to_a_message_asked_for(store: SqliteConversationSto
     assert [m.id for m in store.thread_page(conversation, 20, reach=hidden).messages] == ids[-20:]
 
 
-def test_a_page_is_one_statement_however_long_the_conversation(store: SqliteConversationStore) -> None:
+def test_a_page_is_two_statements_however_long_the_conversation(store: SqliteConversationStore) -> None:
+    """The page, and the length of what comes before it (none at the first message)."""
     conversation, ids = _long_chat(store, 400)
-    statements: list[str] = []
-    store._db.set_trace_callback(statements.append)
-    store.thread_page(conversation, 50)
-    store.thread_page(conversation, 50, before=ids[-50])
-    store._db.set_trace_callback(None)
-    assert len(statements) == 2, statements
+    for before, expected in ((None, 2), (ids[-50], 2), (ids[50], 1)):
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        store.thread_page(conversation, 50, before=before)
+        store._db.set_trace_callback(None)
+        assert len(statements) == expected, statements

@@ -92,6 +92,8 @@ def test_a_long_conversation_opens_with_only_its_newest_page_at_its_end(qtbot, o
     assert f"Question {MESSAGES - PAGE_MESSAGES + 1}?" in text and f"Answer {MESSAGES - PAGE_MESSAGES}," not in text
     assert "Question 1?" not in text
     assert bar.value() == bar.maximum() and view.follow_end.following
+    use = window.context.use()  # estimated from every message, read or not (no reply says what it used)
+    assert use is not None and use.full
 
 
 def test_scrolling_to_the_top_shows_older_messages_above_and_keeps_the_place(qtbot, open_long_chat) -> None:

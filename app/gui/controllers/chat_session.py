@@ -110,6 +110,7 @@ class ChatSession(QObject):
         self.conversations = ConversationListModel(store, shown=lambda: self._conversation_id)
         self._shown: list[Message] = []  # the end of the thread that has been read, oldest first
         self._has_older = False  # messages come before self._shown
+        self._characters_before = 0  # in those messages
         self._reading_older = 0  # the request for the page before self._shown; 0: none
         self._request_id = 0
         self._active_request: int | None = None
@@ -201,7 +202,7 @@ class ChatSession(QObject):
         self._conversation_id = None
         self._shown = []
         self._reading = self._reading_older = self._reader.wanted = 0  # a read still queued is skipped
-        self._has_older = False
+        self._has_older, self._characters_before = False, 0
         self._unsaved = ""
         self.documents_for_new_chat = []
         self.every_document_next = False
@@ -294,6 +295,12 @@ class ChatSession(QObject):
         return self._has_older
 
     @property
+    def characters_before(self) -> int:
+        """How many characters the messages before those read hold (the context meter
+        estimates their tokens)."""
+        return self._characters_before
+
+    @property
     def reading_older(self) -> bool:
         """The page before the messages shown is being read."""
         return self._reading_older != 0
@@ -316,7 +323,7 @@ class ChatSession(QObject):
         if conversation_id is None:
             return
         self._shown[:0] = thread.messages
-        self._has_older = thread.has_older
+        self._has_older, self._characters_before = thread.has_older, thread.characters_before
         self.older_shown.emit(ShownThread(conversation_id, thread.messages, thread.branches, False, prepared,
                                           has_older=thread.has_older))
         self.state_changed.emit()
@@ -342,7 +349,7 @@ class ChatSession(QObject):
                 return
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
-        self._shown, self._has_older = messages, thread.has_older
+        self._shown, self._has_older, self._characters_before = messages, thread.has_older, thread.characters_before
         self.thread_shown.emit(
             ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved,
                         at_message if any(m.id == at_message for m in messages) else None, thread.has_older)
@@ -415,7 +422,7 @@ class ChatSession(QObject):
         self.conversations.refresh()
         if conversation_id is None:
             self._shown = self._store.path_to(message_id)  # the assistant's greeting, if any, and the question
-            self._has_older = False
+            self._has_older, self._characters_before = False, 0
             self.thread_shown.emit(ShownThread(message.conversation_id, list(self._shown), {}, streaming_here=False))
         else:
             self._shown.append(message)
