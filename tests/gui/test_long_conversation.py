@@ -25,9 +25,10 @@ from tests.gui.waits import reply_shown, thread_shown
 MESSAGES = 2_400
 
 
-def _long_chat(paths: AppPaths, messages: int) -> list[int]:
+def _long_chat(paths: AppPaths, messages: int, branch_at: int | None = None) -> list[int]:
     """A conversation of `messages` messages (question, then a few lines of answer), written in
-    one transaction; their ids, oldest first."""
+    one transaction; their ids, oldest first. With `branch_at`, an alternative to that answer
+    follows, not shown, with 120 messages below it."""
     store = SqliteConversationStore(paths.database)
     conversation = store.create_conversation("A very long chat")
     store.close()
@@ -39,13 +40,17 @@ def _long_chat(paths: AppPaths, messages: int) -> list[int]:
          1.7e9 + number)
         for number in range(1, messages + 1)
     ]
+    if branch_at is not None:
+        rows += [(messages + 1, str(uuid.uuid4()), conversation, branch_at - 1, "assistant", "Another answer.", 1.8e9)]
+        rows += [(number, str(uuid.uuid4()), conversation, number - 1, "user" if number % 2 else "assistant",
+                  f"Branch message {number}.", 1.8e9 + number) for number in range(messages + 2, messages + 122)]
     db.execute("BEGIN")
     db.executemany("INSERT INTO messages (id, uuid, conversation_id, parent_id, role, content, created_at)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     db.execute("UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (messages, conversation))
     db.execute("COMMIT")
     db.close()
-    return [row[0] for row in rows]
+    return [row[0] for row in rows[:messages]]
 
 
 @pytest.fixture
@@ -53,9 +58,9 @@ def open_long_chat(qtbot, paths: AppPaths, synthetic_gguf: MakeGguf,
                    fake_backend: FakeBackend) -> Iterator[Callable[[int], MainWindow]]:
     windows: list[MainWindow] = []
 
-    def make(messages: int) -> MainWindow:
+    def make(messages: int, branch_at: int | None = None) -> MainWindow:
         ModelLibrary(paths.models_dir).add(synthetic_gguf("SmolLM2-synthetic.Q4_1.gguf"), copy=False)
-        _long_chat(paths, messages)
+        _long_chat(paths, messages, branch_at)
         window = create_window(paths, FakeBackendFactory(fake_backend))
         qtbot.addWidget(window)
         window.show()
@@ -149,6 +154,22 @@ def test_a_search_hit_far_back_is_read_down_to_and_shown(qtbot, open_long_chat) 
     shown = window.session.shown_messages()
     assert shown[-1].id == MESSAGES and shown[0].id <= 1001  # read down to the hit (and a page above it), not all
     assert len(shown) <= MESSAGES - 1000 + PAGE_MESSAGES and "Question 1?" not in view.toPlainText()
+
+
+def test_the_arrows_of_an_old_reply_show_its_alternative_where_it_was(qtbot, open_long_chat) -> None:
+    window = open_long_chat(MESSAGES, branch_at=1000)
+    _settled(qtbot, window)
+    conversation = window.session.conversation_id
+    assert conversation is not None
+    window.session.open(conversation, at_message=1000)
+    _settled(qtbot, window)
+    assert window.session.shown_message(1000) is not None and "1/2" in window.chat_view.toPlainText()
+    window.session.show_alternative(1000, 1)  # as its › does
+    _settled(qtbot, window)
+    view = window.chat_view
+    top = view.cursorForPosition(view.viewport().rect().topLeft()).block()
+    assert top.text().startswith("Assistant") and "2/2" in top.text() and top.next().text() == "Another answer."
+    assert window.session.shown_messages()[-1].content == f"Branch message {MESSAGES + 121}."
 
 
 def test_a_reply_streams_on_while_older_messages_go_in_above(qtbot, open_long_chat, fake_backend: FakeBackend) -> None:

@@ -262,12 +262,15 @@ class ChatSession(QObject):
             self.notice.emit(self.tr("The messages cannot come back: their conversation was deleted for good."))
 
     def show_alternative(self, message_id: int, step: int) -> None:
-        """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""
+        """Show the previous (-1) or next (+1) alternative of a reply, and what follows it.
+        One clicked above the newest page is read down to and shown where it was."""
         siblings = self._store.siblings(message_id)
         if message_id not in siblings or self.busy or self.reading or self._branching:
             return
         target = siblings[(siblings.index(message_id) + step) % len(siblings)]
-        self._saved(lambda: self._store.show_branch(target))
+        if self._saved(lambda: self._store.show_branch(target)) and all(
+                m.id != message_id for m in self._shown[-PAGE_MESSAGES:]):
+            self._at_message, self._branch_shown_for = target, target
         self._show_thread()
 
     def refresh(self) -> None:
