@@ -146,8 +146,12 @@ def test_a_search_hit_far_back_is_read_down_to_and_shown(qtbot, open_long_chat) 
     _settled(qtbot, window)
     conversation = window.session.conversation_id
     assert conversation is not None
+    laid_out: list[int] = []  # messages laid out at once
+    for shown_signal in (window.session.thread_shown, window.session.older_shown):
+        shown_signal.connect(lambda page: laid_out.append(len(page.messages)))
     window.session.open(conversation, at_message=1001)  # as choosing a search hit does
     _settled(qtbot, window)
+    assert sum(laid_out) >= MESSAGES - 1000 and max(laid_out) <= PAGE_MESSAGES  # a page per turn of the event loop
     view = window.chat_view
     top = view.cursorForPosition(view.viewport().rect().topLeft()).block()
     assert top.text().startswith("You") and top.next().text() == "Question 1001?"  # the hit's header at the top

@@ -33,6 +33,7 @@ from app.chat.reproduce import Reproduction
 from app.conversations.store import BranchedThread, ConversationStore, DeletedMessages, Message, Role, Status, title_from
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.model_loader import ModelLoader
+from app.gui.controllers.paced_pages import PacedPages
 from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.ops import run_in_background
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest, ReproduceRequest
@@ -112,6 +113,7 @@ class ChatSession(QObject):
         self._has_older = False  # messages come before self._shown
         self._characters_before = 0  # in those messages
         self._reading_older = 0  # the request for the page before self._shown; 0: none
+        self._paced = PacedPages(self, PAGE_MESSAGES)  # read far back (a search hit), still to be shown
         self._request_id = 0
         self._active_request: int | None = None
         self._streaming_conversation: int | None = None
@@ -203,6 +205,7 @@ class ChatSession(QObject):
         self._shown = []
         self._reading = self._reading_older = self._reader.wanted = 0  # a read still queued is skipped
         self._has_older, self._characters_before = False, 0
+        self._paced.cancel()
         self._unsaved = ""
         self.documents_for_new_chat = []
         self.every_document_next = False
@@ -288,6 +291,7 @@ class ChatSession(QObject):
         self._request_id += 1
         self._reading = self._reader.wanted = self._request_id
         self._reading_older = 0  # its answer would go above another page
+        self._paced.cancel()
         page = PageRequest(conversation_id, PAGE_MESSAGES, reach=self._at_message)
         self.request_thread.emit(self._request_id, page, self._prepare())
         self.state_changed.emit()
@@ -305,14 +309,14 @@ class ChatSession(QObject):
 
     @property
     def reading_older(self) -> bool:
-        """The page before the messages shown is being read."""
-        return self._reading_older != 0
+        """The page before the messages shown is being read, or one read is still to be shown."""
+        return self._reading_older != 0 or self._paced.pending
 
     def load_older(self) -> None:
         """Have the page before the messages shown read; `older_shown` shows it. Nothing
         while one is read already, the conversation is being read, or all of it is shown."""
         conversation_id = self._conversation_id
-        if (conversation_id is None or not self._has_older or not self._shown or self.reading or self._reading_older
+        if (conversation_id is None or not self._has_older or not self._shown or self.reading or self.reading_older
                 or self._shut_down):
             return
         self._request_id += 1
@@ -320,7 +324,7 @@ class ChatSession(QObject):
         page = PageRequest(conversation_id, PAGE_MESSAGES, before=self._shown[0].id)
         self.request_thread.emit(self._request_id, page, self._prepare())
 
-    def _on_older_loaded(self, thread: BranchedThread, prepared: Any) -> None:
+    def _on_older_loaded(self, thread: BranchedThread, prepared: Any, focus: int | None = None) -> None:
         conversation_id = self._conversation_id
         self._reading_older = 0
         if conversation_id is None:
@@ -328,8 +332,22 @@ class ChatSession(QObject):
         self._shown[:0] = thread.messages
         self._has_older, self._characters_before = thread.has_older, thread.characters_before
         self.older_shown.emit(ShownThread(conversation_id, thread.messages, thread.branches, False, prepared,
-                                          has_older=thread.has_older))
+                                          focus_message=focus, has_older=thread.has_older))
         self.state_changed.emit()
+
+    def _pace(self, thread: BranchedThread, prepared: Any, focus: int) -> BranchedThread:
+        """Of a thread read far back to `focus`, the newest page to show now; the rest follows
+        a page at a time (PacedPages), and the view goes to `focus` with the last."""
+        newest, rest = thread.messages[-PAGE_MESSAGES:], thread.messages[:-PAGE_MESSAGES]
+        before = [thread.characters_before + sum(len(m.content) for m in rest)]
+
+        def show(page: list[Message], last: bool) -> None:
+            before[0] -= sum(len(m.content) for m in page)
+            older = BranchedThread(page, thread.branches, thread.has_older or not last, before[0])
+            self._on_older_loaded(older, prepared, focus if last else None)
+
+        self._paced.start(rest, show)
+        return BranchedThread(newest, thread.branches, has_older=True, characters_before=before[0])
 
     def _on_thread_loaded(self, request_id: int, thread: BranchedThread, prepared: Any) -> None:
         conversation_id = self._conversation_id
@@ -352,10 +370,15 @@ class ChatSession(QObject):
                 return
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
+        focus = at_message if any(m.id == at_message for m in messages) else None
+        if focus is not None and len(messages) > PAGE_MESSAGES:
+            thread = self._pace(BranchedThread(messages, thread.branches, thread.has_older, thread.characters_before),
+                                prepared, focus)
+            messages, focus = thread.messages, None
         self._shown, self._has_older, self._characters_before = messages, thread.has_older, thread.characters_before
         self.thread_shown.emit(
-            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved,
-                        at_message if any(m.id == at_message for m in messages) else None, thread.has_older)
+            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved, focus,
+                        thread.has_older)
         )
         self.state_changed.emit()
 
@@ -649,6 +672,7 @@ class ChatSession(QObject):
     def shutdown(self) -> None:
         """Stop the reply being written and ignore everything the worker still sends."""
         self._shut_down = True
+        self._paced.cancel()
         self._worker.cancel.set()
 
     @property
