@@ -230,7 +230,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
         session = self.session
         session.thread_shown.connect(self._show_thread)
-        session.older_shown.connect(self._show_older)
+        session.older_shown.connect(lambda page: self.chat_view.prepend_messages(
+            page.messages, page.branches, page.prepared, page.has_older))
+        session.newer_shown.connect(lambda page: self.chat_view.append_messages(page.messages, page.branches, page.prepared))
         session.nothing_shown.connect(self._show_empty_state)
         session.message_added.connect(self.chat_view.append_message)
         session.reply_started.connect(self.chat_view.begin_stream)
@@ -301,11 +303,6 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.chat_view.resume_stream()
         if thread.focus_message is not None:
             self.chat_view.scroll_to_message(thread.focus_message)
-
-    def _show_older(self, page: ShownThread) -> None:
-        self.chat_view.prepend_messages(page.messages, page.branches, page.prepared, page.has_older)
-        if page.focus_message is not None:
-            self.chat_view.scroll_to_message(page.focus_message)
 
     def new_conversation(self) -> None:
         self.session.new()

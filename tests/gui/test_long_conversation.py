@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from app.conversations.store import SqliteConversationStore
 from app.gui.app import create_window
-from app.gui.controllers.chat_session import PAGE_MESSAGES
+from app.gui.controllers.chat_session import PACED_MESSAGES, PAGE_MESSAGES
 from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths
@@ -147,11 +147,11 @@ def test_a_search_hit_far_back_is_read_down_to_and_shown(qtbot, open_long_chat) 
     conversation = window.session.conversation_id
     assert conversation is not None
     laid_out: list[int] = []  # messages laid out at once
-    for shown_signal in (window.session.thread_shown, window.session.older_shown):
+    for shown_signal in (window.session.thread_shown, window.session.newer_shown):
         shown_signal.connect(lambda page: laid_out.append(len(page.messages)))
     window.session.open(conversation, at_message=1001)  # as choosing a search hit does
     _settled(qtbot, window)
-    assert sum(laid_out) >= MESSAGES - 1000 and max(laid_out) <= PAGE_MESSAGES  # a page per turn of the event loop
+    assert sum(laid_out) >= MESSAGES - 1000 and max(laid_out) <= PACED_MESSAGES  # a part per turn of the event loop
     view = window.chat_view
     top = view.cursorForPosition(view.viewport().rect().topLeft()).block()
     assert top.text().startswith("You") and top.next().text() == "Question 1001?"  # the hit's header at the top

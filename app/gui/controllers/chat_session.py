@@ -45,6 +45,12 @@ from app.platform.errors import HearthError
 # (bench/gui_turn.py's question and Markdown reply: 50 messages 15-28 ms, 200 62-65 ms,
 # shown or inserted above); 50 fill many screens, so a page is read well before the top.
 PAGE_MESSAGES = 50
+# What was read down to a far search hit is shown this many messages per turn of the event
+# loop, from the hit down (app/gui/controllers/paced_pages.py). Every change to the page
+# costs Qt a pass over all of it (0.015 ms a message shown here), so a part costs more the
+# more is shown: from the first reply of 10,000 messages, 50 at a time took 15 s in all and
+# 0.36 s at most per turn; 200 at a time 12 s and 0.97 s; all at once (before) 6.7 s in one.
+PACED_MESSAGES = PAGE_MESSAGES
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class ShownThread:
 class ChatSession(QObject):
     thread_shown = Signal(object)  # ShownThread
     older_shown = Signal(object)  # ShownThread: the page before the messages shown, to go above them
+    newer_shown = Signal(object)  # ShownThread: messages read already, to go below those shown (a far hit's)
     nothing_shown = Signal()  # no conversation chosen: the window shows its empty state
     message_added = Signal(object, object)  # Message appended to the shown thread, its branch or None
     reply_started = Signal()  # a reply begins at the end of the shown thread
@@ -113,7 +120,7 @@ class ChatSession(QObject):
         self._has_older = False  # messages come before self._shown
         self._characters_before = 0  # in those messages
         self._reading_older = 0  # the request for the page before self._shown; 0: none
-        self._paced = PacedPages(self, PAGE_MESSAGES)  # read far back (a search hit), still to be shown
+        self._paced = PacedPages(self, PACED_MESSAGES)  # read down to a far hit, still to be shown below it
         self._request_id = 0
         self._active_request: int | None = None
         self._streaming_conversation: int | None = None
@@ -177,7 +184,8 @@ class ChatSession(QObject):
     def can_change(self) -> bool:
         """The shown conversation may be changed now (branched, its branch switched): no
         reply is being written, it is not being read or copied."""
-        return not self.busy and not self.reading and not self.reproducing and not self._branching and not self._shut_down
+        return (not self.busy and not self.reading and not self._paced.pending and not self.reproducing
+                and not self._branching and not self._shut_down)
 
     @property
     def reproducing(self) -> bool:
@@ -309,22 +317,22 @@ class ChatSession(QObject):
 
     @property
     def reading_older(self) -> bool:
-        """The page before the messages shown is being read, or one read is still to be shown."""
-        return self._reading_older != 0 or self._paced.pending
+        """The page before the messages shown is being read."""
+        return self._reading_older != 0
 
     def load_older(self) -> None:
         """Have the page before the messages shown read; `older_shown` shows it. Nothing
         while one is read already, the conversation is being read, or all of it is shown."""
         conversation_id = self._conversation_id
-        if (conversation_id is None or not self._has_older or not self._shown or self.reading or self.reading_older
-                or self._shut_down):
+        if (conversation_id is None or not self._has_older or not self._shown or self.reading or self._reading_older
+                or self._paced.pending or self._shut_down):
             return
         self._request_id += 1
         self._reading_older = self._reader.wanted = self._request_id
         page = PageRequest(conversation_id, PAGE_MESSAGES, before=self._shown[0].id)
         self.request_thread.emit(self._request_id, page, self._prepare())
 
-    def _on_older_loaded(self, thread: BranchedThread, prepared: Any, focus: int | None = None) -> None:
+    def _on_older_loaded(self, thread: BranchedThread, prepared: Any) -> None:
         conversation_id = self._conversation_id
         self._reading_older = 0
         if conversation_id is None:
@@ -332,22 +340,23 @@ class ChatSession(QObject):
         self._shown[:0] = thread.messages
         self._has_older, self._characters_before = thread.has_older, thread.characters_before
         self.older_shown.emit(ShownThread(conversation_id, thread.messages, thread.branches, False, prepared,
-                                          focus_message=focus, has_older=thread.has_older))
+                                          has_older=thread.has_older))
         self.state_changed.emit()
 
-    def _pace(self, thread: BranchedThread, prepared: Any, focus: int) -> BranchedThread:
-        """Of a thread read far back to `focus`, the newest page to show now; the rest follows
-        a page at a time (PacedPages), and the view goes to `focus` with the last."""
-        newest, rest = thread.messages[-PAGE_MESSAGES:], thread.messages[:-PAGE_MESSAGES]
-        before = [thread.characters_before + sum(len(m.content) for m in rest)]
+    def _pace(self, conversation_id: int, thread: BranchedThread, prepared: Any) -> list[Message]:
+        """Of a thread read down to a far hit (its first message), the messages to show now;
+        the rest follows below them, PACED_MESSAGES per turn of the event loop. Nothing can
+        be sent until it is all shown: a question goes below the last message."""
+        rest = thread.messages[PACED_MESSAGES:]
 
-        def show(page: list[Message], last: bool) -> None:
-            before[0] -= sum(len(m.content) for m in page)
-            older = BranchedThread(page, thread.branches, thread.has_older or not last, before[0])
-            self._on_older_loaded(older, prepared, focus if last else None)
+        def show(page: list[Message]) -> None:
+            self._shown.extend(page)
+            self.newer_shown.emit(ShownThread(conversation_id, page, thread.branches, False, prepared))
+            if not self._paced.pending:
+                self.state_changed.emit()
 
         self._paced.start(rest, show)
-        return BranchedThread(newest, thread.branches, has_older=True, characters_before=before[0])
+        return thread.messages[:PACED_MESSAGES]
 
     def _on_thread_loaded(self, request_id: int, thread: BranchedThread, prepared: Any) -> None:
         conversation_id = self._conversation_id
@@ -371,10 +380,8 @@ class ChatSession(QObject):
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
         focus = at_message if any(m.id == at_message for m in messages) else None
-        if focus is not None and len(messages) > PAGE_MESSAGES:
-            thread = self._pace(BranchedThread(messages, thread.branches, thread.has_older, thread.characters_before),
-                                prepared, focus)
-            messages, focus = thread.messages, None
+        if focus is not None and len(messages) > PACED_MESSAGES and not streaming_here and not self._unsaved:
+            messages = self._pace(conversation_id, thread, prepared)
         self._shown, self._has_older, self._characters_before = messages, thread.has_older, thread.characters_before
         self.thread_shown.emit(
             ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved, focus,

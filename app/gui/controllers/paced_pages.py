@@ -2,8 +2,9 @@
 
 A search hit thousands of messages up is read down to in one go (off the GUI thread), but
 laying all of that out at once would freeze the window for seconds (0.3 ms a message
-here). The chat session shows the newest page, and hands the rest to this, which gives
-it back a page at a time, newest first, each laid out in its own turn of the event loop.
+here). The chat session shows the hit's page first, and hands the rest to this, which
+gives it back a page at a time, oldest first, each added below in its own turn of the
+event loop (adding at the end lays out only what is added; at the top, all below again).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.conversations.store import Message
 
-Deliver = Callable[[list[Message], bool], None]  # a page (oldest first), and whether it is the last
+Deliver = Callable[[list[Message]], None]  # a page, oldest first
 
 
 class PacedPages(QObject):
@@ -32,7 +33,7 @@ class PacedPages(QObject):
         return bool(self._waiting)
 
     def start(self, messages: list[Message], deliver: Deliver) -> None:
-        """Give `messages` (oldest first) to `deliver` a page at a time, from the newest end."""
+        """Give `messages` (oldest first) to `deliver` a page at a time, in order."""
         self._waiting, self._deliver = list(messages), deliver
         self._timer.start()
 
@@ -41,9 +42,9 @@ class PacedPages(QObject):
         self._waiting, self._deliver = [], None
 
     def _next(self) -> None:
-        page, self._waiting = self._waiting[-self._page:], self._waiting[: -self._page]
+        page, self._waiting = self._waiting[: self._page], self._waiting[self._page :]
         deliver = self._deliver
         if not self._waiting:
             self.cancel()
         if deliver is not None and page:
-            deliver(page, not self._waiting)
+            deliver(page)

