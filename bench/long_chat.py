@@ -7,7 +7,9 @@ A window starts on a newer 1-message chat, then opens a conversation of N messag
 `session.open` until the conversation is read and the view rests at its end: the GUI
 thread's CPU time (time.thread_time) and the wall time. Baselines of the same run:
 opening a 2-message conversation the same way, and a bare SQLite query of the rows
-(the newest page, and all N, which opening read before issue 15's pages).
+(the newest page, and all N, which opening read before issue 15's pages). Last, a search
+hit on the first reply of the longest: opening it there until it is shown, with the
+longest single turn of the event loop (how long the window froze at most).
 """
 
 from __future__ import annotations
@@ -65,9 +67,16 @@ def _at_end(window: Any) -> bool:
     return not window.session.reading and bar.value() == bar.maximum()
 
 
-def measure_open(messages: int) -> tuple[float, float, float, float]:
+def _reading(window: Any) -> bool:
+    """Still reading or showing what was read (a far hit's messages go in a part at a time)."""
+    session = window.session
+    return bool(session.reading or getattr(session, "reading_older", False) or not session.can_change)
+
+
+def measure_open(messages: int, at_message: int | None = None) -> tuple[float, float, float, float]:
     """(GUI CPU s, wall s) opening a conversation of `messages` messages, then the bare
-    query of its newest page and of all its rows (s)."""
+    query of its newest page and of all its rows (s); with `at_message`, opening it at that
+    message (a search hit), then the longest turn of the event loop meanwhile (s) and 0."""
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
         paths = resolve_paths(Path(folder))
@@ -86,15 +95,19 @@ def measure_open(messages: int) -> tuple[float, float, float, float]:
             app.processEvents()
             time.sleep(0.005)
         app.processEvents()
-        cpu, wall = time.thread_time(), time.perf_counter()
-        window.session.open(conversation)
-        while window.session.reading or not _at_end(window):
+        cpu, wall, longest = time.thread_time(), time.perf_counter(), 0.0
+        window.session.open(conversation, at_message)
+        while _reading(window) or (at_message is None and not _at_end(window)):
+            turn = time.perf_counter()
             app.processEvents()
+            longest = max(longest, time.perf_counter() - turn)
             time.sleep(0.001)
         app.processEvents()
         cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
         window.close()
         app.processEvents()
+        if at_message is not None:
+            return cpu, wall, longest, 0.0
         db = sqlite3.connect(paths.database)
         queries = []
         for limit in (PAGE, messages):
@@ -122,6 +135,10 @@ def main() -> None:
         base = base or (cpu, wall)
         print(f"{messages:>8} {cpu * 1000:>8.1f} {cpu / base[0]:>6.2f} {wall * 1000:>8.1f} {wall / base[1]:>6.2f}"
               f" {page * 1000:>12.2f} {every * 1000:>11.2f}")
+    runs = [measure_open(max(args.messages), at_message=2) for _ in range(args.repeats)]
+    cpu, wall, longest = (statistics.median(run[i] for run in runs) for i in range(3))
+    print(f"A search hit on the first reply of {max(args.messages):,}: GUI {cpu * 1000:.0f} ms, wall {wall * 1000:.0f} ms,"
+          f" longest turn of the event loop {longest * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
