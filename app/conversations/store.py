@@ -154,10 +154,14 @@ class BranchedThread:
     `branches[message.id]` is (position, count): the message is alternative
     `position` (from 1, oldest first) of the `count` messages under its parent.
     Every message of the thread has an entry; one without alternatives has (1, 1).
+    `has_older`: it is a page of the thread (`thread_page`), and messages come before its
+    first; `characters_before`: how many characters those hold (to estimate their tokens).
     """
 
     messages: list[Message]
     branches: dict[int, tuple[int, int]]
+    has_older: bool = False
+    characters_before: int = 0
 
 
 class ConversationStore(Protocol):
@@ -212,6 +216,10 @@ class ConversationStore(Protocol):
     def thread(self, conversation_id: int) -> list[Message]: ...
 
     def thread_with_branches(self, conversation_id: int) -> BranchedThread: ...
+
+    def thread_page(
+        self, conversation_id: int, limit: int, *, before: int | None = None, reach: int | None = None
+    ) -> BranchedThread: ...
 
     def path_to(self, message_id: int) -> list[Message]: ...
 
@@ -288,6 +296,39 @@ _SHOWN_CHAIN = chain_from(
     "SELECT current_leaf_id, 0 FROM conversations WHERE id = :conversation AND current_leaf_id IS NOT NULL"
 )
 _IN_ORDER = "SELECT m.* FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC"
+# Each message's place among its alternatives, counted on the messages_by_parent index.
+# Window functions over the conversation were 10x slower at 200 turns (20 ms against 2 ms):
+# SQLite joined their result to the chain by scanning it once per message.
+_BRANCH_COLUMNS = """
+    (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+        AND s.parent_id IS m.parent_id AND s.id <= m.id) AS position,
+    (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+        AND s.parent_id IS m.parent_id) AS alternatives
+"""
+# A page of the shown branch: `chain(id, depth, found)` walks up from the message the first
+# query selects, `limit` messages, or further until it has passed `:reach` (found: it has);
+# `kept` leaves out what lies beyond `limit` where `:reach` is not on the branch at all.
+_PAGE = """
+WITH RECURSIVE chain(id, depth, found) AS (
+    {first}
+    UNION ALL
+    SELECT m.parent_id, chain.depth + 1, chain.found OR m.parent_id = :reach
+    FROM messages m JOIN chain ON m.id = chain.id
+    WHERE m.parent_id IS NOT NULL AND (chain.depth + 1 < :limit OR NOT chain.found)
+),
+kept AS (SELECT * FROM chain WHERE depth < :limit OR EXISTS (SELECT 1 FROM chain WHERE id = :reach))
+SELECT m.*, {branches} FROM kept JOIN messages m ON m.id = kept.id ORDER BY kept.depth DESC
+"""
+_PAGE_FROM_LEAF = _PAGE.format(
+    first="SELECT current_leaf_id, 0, (:reach IS NULL OR current_leaf_id = :reach) FROM conversations"
+          " WHERE id = :conversation AND current_leaf_id IS NOT NULL",
+    branches=_BRANCH_COLUMNS,
+)
+_PAGE_BEFORE = _PAGE.format(
+    first="SELECT parent_id, 0, (:reach IS NULL OR parent_id = :reach) FROM messages"
+          " WHERE id = :before AND parent_id IS NOT NULL",
+    branches=_BRANCH_COLUMNS,
+)
 
 
 class SqliteConversationStore:
@@ -481,25 +522,35 @@ class SqliteConversationStore:
     def thread_with_branches(self, conversation_id: int) -> BranchedThread:
         """The shown branch and each message's place among its alternatives, in one
         statement however long the thread is (a `siblings()` per message grew with it)."""
-        # Counted on the messages_by_parent index. Window functions over the conversation
-        # were 10x slower at 200 turns (20 ms against 2 ms): SQLite joined their result to
-        # the chain by scanning it once per message.
         rows = self._read(
-            _SHOWN_CHAIN
-            + """
-            SELECT m.*,
-                (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id
-                    AND s.parent_id IS m.parent_id AND s.id <= m.id) AS position,
-                (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id
-                    AND s.parent_id IS m.parent_id) AS alternatives
-            FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC
-            """,
+            _SHOWN_CHAIN + f"SELECT m.*, {_BRANCH_COLUMNS} FROM chain JOIN messages m ON m.id = chain.id"
+            " ORDER BY chain.depth DESC",
             {"conversation": conversation_id},
         )
-        return BranchedThread(
-            messages=[_message(row) for row in rows],
-            branches={row["id"]: (row["position"], row["alternatives"]) for row in rows},
-        )
+        return _branched(rows)
+
+    def thread_page(
+        self, conversation_id: int, limit: int, *, before: int | None = None, reach: int | None = None
+    ) -> BranchedThread:
+        """A page of the shown branch, oldest first, with `branches` as `thread_with_branches`
+        gives them: its newest `limit` messages, or, with `before` (a message on it), the
+        `limit` messages before that one. With `reach`, as many more as it takes to include
+        that message, where it is on the branch. One statement whose work grows with the page,
+        not with the conversation (except a `reach` not on the branch, which walks it all),
+        and, where older messages exist, one that adds up their lengths (7 ms for 10,000
+        messages here, against 80-170 ms to read them all)."""
+        parameters = {"conversation": conversation_id, "before": before, "limit": max(limit, 1), "reach": reach}
+        rows = self._read(_PAGE_FROM_LEAF if before is None else _PAGE_BEFORE, parameters)
+        page = _branched(rows)
+        older = rows[0]["parent_id"] if rows else None
+        if older is None:
+            return page
+        characters = self._read(
+            chain_from("SELECT :message, 0")
+            + "SELECT COALESCE(SUM(length(m.content)), 0) AS characters FROM chain JOIN messages m ON m.id = chain.id",
+            {"message": older},
+        )[0]["characters"]
+        return BranchedThread(page.messages, page.branches, has_older=True, characters_before=characters)
 
     def path_to(self, message_id: int) -> list[Message]:
         """The messages from the first one down to `message_id`, in order."""
@@ -771,6 +822,14 @@ def _remove(db: sqlite3.Connection, where: str, parameters: Sequence[Any]) -> li
     db.execute(f"DELETE FROM messages WHERE conversation_id IN ({chosen})", parameters)
     db.execute(f"DELETE FROM conversations WHERE {where}", parameters)
     return removed
+
+
+def _branched(rows: Sequence[sqlite3.Row]) -> BranchedThread:
+    """Messages read with `_BRANCH_COLUMNS`, oldest first."""
+    return BranchedThread(
+        messages=[_message(row) for row in rows],
+        branches={row["id"]: (row["position"], row["alternatives"]) for row in rows},
+    )
 
 
 def _message(row: sqlite3.Row) -> Message:

@@ -222,6 +222,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.chat_view.delete_requested.connect(self.trash.delete_message)
         self.chat_view.quote_requested.connect(self.composer.add_quote)
         self.chat_view.read_aloud_requested.connect(self._say)
+        self.chat_view.older_wanted.connect(self.session.load_older)
         self.composer.edit_last_requested.connect(self.edit_last_message)
         self.composer.editing_changed.connect(self.show_editing)
         self.cancel_edit_button.clicked.connect(self.composer.end_edit)
@@ -233,6 +234,9 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
 
         session = self.session
         session.thread_shown.connect(self._show_thread)
+        session.older_shown.connect(lambda page: self.chat_view.prepend_messages(
+            page.messages, page.branches, page.prepared, page.has_older))
+        session.newer_shown.connect(lambda page: self.chat_view.append_messages(page.messages, page.branches, page.prepared))
         session.nothing_shown.connect(self._show_empty_state)
         session.message_added.connect(self.chat_view.append_message)
         session.reply_started.connect(self.chat_view.begin_stream)
@@ -296,7 +300,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def _show_thread(self, thread: ShownThread) -> None:
         self._leave_edit_of_another_conversation()
         self.sidebar.show_current()
-        self.chat_view.show_messages(thread.messages, thread.branches, thread.prepared)
+        self.chat_view.show_messages(thread.messages, thread.branches, thread.prepared, thread.has_older)
         if thread.unsaved:
             self.chat_view.append_unsaved_reply(thread.unsaved)
         if thread.streaming_here:

@@ -585,7 +585,7 @@ def test_opening_a_conversation_reads_and_renders_it_off_the_gui_thread(
         parent = store.add_message(conversation, parent, "assistant", f"Answer **{turn}**:\n\n```python\nprint({turn})\n```")
     store.close()
     seen: dict[str, set[str]] = {"read": set(), "rendered": set()}
-    read, render = SqliteConversationStore.thread_with_branches, MarkdownRenderer.render
+    read, render = SqliteConversationStore.thread_page, MarkdownRenderer.render
 
     def reading(self, *args, **kwargs):
         seen["read"].add(threading.current_thread().name)
@@ -595,7 +595,7 @@ def test_opening_a_conversation_reads_and_renders_it_off_the_gui_thread(
         seen["rendered"].add(threading.current_thread().name)
         return render(self, *args, **kwargs)
 
-    monkeypatch.setattr(SqliteConversationStore, "thread_with_branches", reading)
+    monkeypatch.setattr(SqliteConversationStore, "thread_page", reading)
     monkeypatch.setattr(MarkdownRenderer, "render", rendering)
     window.session.open(conversation)
     qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
@@ -640,14 +640,14 @@ def test_a_conversation_that_cannot_be_read_is_told_and_nothing_is_added_to_anot
     store = SqliteConversationStore(paths.database)
     broken = store.create_conversation("Broken")
     store.close()
-    read = SqliteConversationStore.thread_with_branches
+    read = SqliteConversationStore.thread_page
 
-    def failing(self, conversation_id: int):  # type: ignore[no-untyped-def]
+    def failing(self, conversation_id: int, *args, **kwargs):  # type: ignore[no-untyped-def]
         if conversation_id == broken:
             raise StorageError("The conversation database is damaged.")
-        return read(self, conversation_id)
+        return read(self, conversation_id, *args, **kwargs)
 
-    monkeypatch.setattr(SqliteConversationStore, "thread_with_branches", failing)
+    monkeypatch.setattr(SqliteConversationStore, "thread_page", failing)
     errors: list[tuple[str, str]] = []
     window.session.error.connect(lambda title, text: errors.append((title, text)))
     window.session.open(broken)

@@ -4,9 +4,11 @@ A controller, not a widget. It owns the request ids and the streaming state, tal
 the store and to the inference worker, and tells the window what to show through
 signals. A turn touches the store a constant number of times, however long the
 conversation: the new question is appended to what is shown, and at the end only the
-reply is read back (bench/gui_turn.py). Reading a whole conversation grows with it, so
-the store reader does that on its own thread (with the view's `prepare`, which renders
-it there); until it answers, nothing can be sent.
+reply is read back (bench/gui_turn.py). A conversation is shown from its end, a page at a
+time (`PAGE_MESSAGES`; `load_older` reads the page before what is shown), so opening one
+costs the same however long it is. The store reader reads each page on its own thread
+(with the view's `prepare`, which renders it there); until the first answers, nothing
+can be sent.
 
 After `shutdown()` it ignores the worker's signals still queued and refuses new work:
 the store closes right after, and a late `finished` used to reach it
@@ -31,11 +33,24 @@ from app.chat.reproduce import Reproduction
 from app.conversations.store import BranchedThread, ConversationStore, DeletedMessages, Message, Role, Status, title_from
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.model_loader import ModelLoader
+from app.gui.controllers.paced_pages import PacedPages
 from app.gui.item_models.conversation_list import ConversationListModel
 from app.gui.ops import run_in_background
 from app.gui.workers.inference_worker import InferenceWorker, ReplyRequest, ReproduceRequest
-from app.gui.workers.store_reader import Prepare, StoreReader
+from app.gui.workers.store_reader import PageRequest, Prepare, StoreReader
 from app.platform.errors import HearthError
+
+# Messages read, rendered and laid out at a time: opening shows the newest page, scrolling
+# up adds the one before. Laying a page out on the GUI thread took 0.3 ms a message here
+# (bench/gui_turn.py's question and Markdown reply: 50 messages 15-28 ms, 200 62-65 ms,
+# shown or inserted above); 50 fill many screens, so a page is read well before the top.
+PAGE_MESSAGES = 50
+# What was read down to a far search hit is shown this many messages per turn of the event
+# loop, from the hit down (app/gui/controllers/paced_pages.py). Every change to the page
+# costs Qt a pass over all of it (0.015 ms a message shown here), so a part costs more the
+# more is shown: from the first reply of 10,000 messages, 50 at a time took 15 s in all and
+# 0.36 s at most per turn; 200 at a time 12 s and 0.97 s; all at once (before) 6.7 s in one.
+PACED_MESSAGES = PAGE_MESSAGES
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,9 @@ class ShownThread:
     """A conversation as the view shows it. `streaming_here`: a reply to it is being
     written; it is not among `messages` (its saved copy lags), the view shows it from
     what streamed. `prepared`: what the view's `prepare` made of `messages` off the GUI
-    thread, None when nothing was. `unsaved`: a reply the store could not take, shown last."""
+    thread, None when nothing was. `unsaved`: a reply the store could not take, shown last.
+    `has_older`: `messages` are the end of the thread, older ones can be read (`load_older`).
+    An older page (`older_shown`) is one too: its messages go above those shown."""
 
     conversation_id: int
     messages: list[Message]
@@ -52,10 +69,13 @@ class ShownThread:
     prepared: Any = None
     unsaved: str = ""
     focus_message: int | None = None
+    has_older: bool = False
 
 
 class ChatSession(QObject):
     thread_shown = Signal(object)  # ShownThread
+    older_shown = Signal(object)  # ShownThread: the page before the messages shown, to go above them
+    newer_shown = Signal(object)  # ShownThread: messages read already, to go below those shown (a far hit's)
     nothing_shown = Signal()  # no conversation chosen: the window shows its empty state
     message_added = Signal(object, object)  # Message appended to the shown thread, its branch or None
     reply_started = Signal()  # a reply begins at the end of the shown thread
@@ -71,7 +91,7 @@ class ChatSession(QObject):
     reproduced = Signal(object)  # Reproduction: a Reproduce asked for here ended
     request_generate = Signal(object)  # ReplyRequest, to the worker's thread
     request_reproduce = Signal(object)  # ReproduceRequest, to the worker's thread
-    request_thread = Signal(int, int, object)  # request id, conversation id, Prepare: to the reader's thread
+    request_thread = Signal(int, object, object)  # request id, PageRequest, Prepare: to the reader's thread
 
     def __init__(
         self,
@@ -96,7 +116,11 @@ class ChatSession(QObject):
         self._settings = settings
         self._conversation_id: int | None = None
         self.conversations = ConversationListModel(store, shown=lambda: self._conversation_id)
-        self._shown: list[Message] = []
+        self._shown: list[Message] = []  # the end of the thread that has been read, oldest first
+        self._has_older = False  # messages come before self._shown
+        self._characters_before = 0  # in those messages
+        self._reading_older = 0  # the request for the page before self._shown; 0: none
+        self._paced = PacedPages(self, PACED_MESSAGES)  # read down to a far hit, still to be shown below it
         self._request_id = 0
         self._active_request: int | None = None
         self._streaming_conversation: int | None = None
@@ -161,8 +185,8 @@ class ChatSession(QObject):
     def can_change(self) -> bool:
         """The shown conversation may be changed now (branched, its branch switched): no
         reply is being written, it is not being read or copied."""
-        return (not self.busy and not self.reading and not self.reproducing and not self._branching and not self._held
-                and not self._shut_down)
+        return (not self.busy and not self.reading and not self._paced.pending and not self.reproducing
+                and not self._branching and not self._held and not self._shut_down)
 
     def hold(self, held: bool) -> None:
         """Hold the conversation while other work on it runs on the worker (app/gui/controllers/summaries.py):
@@ -198,7 +222,9 @@ class ChatSession(QObject):
         """Nothing shown; the next message sent starts a conversation."""
         self._conversation_id = None
         self._shown = []
-        self._reading = self._reader.wanted = 0  # a read still queued is skipped
+        self._reading = self._reading_older = self._reader.wanted = 0  # a read still queued is skipped
+        self._has_older, self._characters_before = False, 0
+        self._paced.cancel()
         self._unsaved = ""
         self.documents_for_new_chat = []
         self.every_document_next = False
@@ -258,12 +284,15 @@ class ChatSession(QObject):
             self.notice.emit(self.tr("The messages cannot come back: their conversation was deleted for good."))
 
     def show_alternative(self, message_id: int, step: int) -> None:
-        """Show the previous (-1) or next (+1) alternative of a reply, and what follows it."""
+        """Show the previous (-1) or next (+1) alternative of a reply, and what follows it.
+        One clicked above the newest page is read down to and shown where it was."""
         siblings = self._store.siblings(message_id)
         if message_id not in siblings or self.busy or self.reading or self._branching:
             return
         target = siblings[(siblings.index(message_id) + step) % len(siblings)]
-        self._saved(lambda: self._store.show_branch(target))
+        if self._saved(lambda: self._store.show_branch(target)) and all(
+                m.id != message_id for m in self._shown[-PAGE_MESSAGES:]):
+            self._at_message, self._branch_shown_for = target, target
         self._show_thread()
 
     def refresh(self) -> None:
@@ -280,11 +309,71 @@ class ChatSession(QObject):
             return
         self._request_id += 1
         self._reading = self._reader.wanted = self._request_id
-        self.request_thread.emit(self._request_id, conversation_id, self._prepare())
+        self._reading_older = 0  # its answer would go above another page
+        self._paced.cancel()
+        page = PageRequest(conversation_id, PAGE_MESSAGES, reach=self._at_message)
+        self.request_thread.emit(self._request_id, page, self._prepare())
         self.state_changed.emit()
+
+    @property
+    def has_older(self) -> bool:
+        """The shown conversation has messages before those read."""
+        return self._has_older
+
+    @property
+    def characters_before(self) -> int:
+        """How many characters the messages before those read hold (the context meter
+        estimates their tokens)."""
+        return self._characters_before
+
+    @property
+    def reading_older(self) -> bool:
+        """The page before the messages shown is being read."""
+        return self._reading_older != 0
+
+    def load_older(self) -> None:
+        """Have the page before the messages shown read; `older_shown` shows it. Nothing
+        while one is read already, the conversation is being read, or all of it is shown."""
+        conversation_id = self._conversation_id
+        if (conversation_id is None or not self._has_older or not self._shown or self.reading or self._reading_older
+                or self._paced.pending or self._shut_down):
+            return
+        self._request_id += 1
+        self._reading_older = self._reader.wanted = self._request_id
+        page = PageRequest(conversation_id, PAGE_MESSAGES, before=self._shown[0].id)
+        self.request_thread.emit(self._request_id, page, self._prepare())
+
+    def _on_older_loaded(self, thread: BranchedThread, prepared: Any) -> None:
+        conversation_id = self._conversation_id
+        self._reading_older = 0
+        if conversation_id is None:
+            return
+        self._shown[:0] = thread.messages
+        self._has_older, self._characters_before = thread.has_older, thread.characters_before
+        self.older_shown.emit(ShownThread(conversation_id, thread.messages, thread.branches, False, prepared,
+                                          has_older=thread.has_older))
+        self.state_changed.emit()
+
+    def _pace(self, conversation_id: int, thread: BranchedThread, prepared: Any) -> list[Message]:
+        """Of a thread read down to a far hit (its first message), the messages to show now;
+        the rest follows below them, PACED_MESSAGES per turn of the event loop. Nothing can
+        be sent until it is all shown: a question goes below the last message."""
+        rest = thread.messages[PACED_MESSAGES:]
+
+        def show(page: list[Message]) -> None:
+            self._shown.extend(page)
+            self.newer_shown.emit(ShownThread(conversation_id, page, thread.branches, False, prepared))
+            if not self._paced.pending:
+                self.state_changed.emit()
+
+        self._paced.start(rest, show)
+        return thread.messages[:PACED_MESSAGES]
 
     def _on_thread_loaded(self, request_id: int, thread: BranchedThread, prepared: Any) -> None:
         conversation_id = self._conversation_id
+        if request_id == self._reading_older and not self._shut_down:
+            self._on_older_loaded(thread, prepared)
+            return
         if request_id != self._reading or conversation_id is None or self._shut_down:
             return  # another conversation (or none) was chosen since
         self._reading = 0
@@ -301,26 +390,33 @@ class ChatSession(QObject):
                 return
         if streaming_here:
             messages = [m for m in messages if m.id != self._streaming_reply_id and m.status != Status.STREAMING]
-        self._shown = messages
+        focus = at_message if any(m.id == at_message for m in messages) else None
+        if focus is not None and len(messages) > PACED_MESSAGES and not streaming_here and not self._unsaved:
+            messages = self._pace(conversation_id, thread, prepared)
+        self._shown, self._has_older, self._characters_before = messages, thread.has_older, thread.characters_before
         self.thread_shown.emit(
-            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved,
-                        at_message if any(m.id == at_message for m in messages) else None)
+            ShownThread(conversation_id, messages, thread.branches, streaming_here, prepared, self._unsaved, focus,
+                        thread.has_older)
         )
         self.state_changed.emit()
 
     def _on_read_failed(self, request_id: int, message: str) -> None:
         """Told, then nothing is shown: what is on the page belongs to the conversation shown
         before, and a message sent now must not be added to the other one below it."""
-        if request_id == self._reading and not self._shut_down:
+        if request_id == self._reading_older and not self._shut_down:  # what is shown stays; scrolling up tries again
+            self._reading_older = 0
+            self.notice.emit(self.tr("The older messages could not be read: {reason}").format(reason=message))
+        elif request_id == self._reading and not self._shut_down:
             self.error.emit(self.tr("The conversation could not be opened"), message)
             self.new()
 
     def shown_message(self, message_id: int) -> Message | None:
-        """A message of the thread shown, None when it is not on it."""
+        """A message of the thread shown, None when it is not on it (or not read yet)."""
         return next((m for m in self._shown if m.id == message_id), None)
 
     def shown_messages(self) -> Sequence[Message]:
-        """The thread shown, oldest first (not a copy: read it, never change it)."""
+        """The thread shown, oldest first, from the oldest message read (not a copy: read it,
+        never change it)."""
         return self._shown
 
     def last_message(self, role: Role) -> Message | None:
@@ -370,6 +466,7 @@ class ChatSession(QObject):
         self.conversations.refresh()
         if conversation_id is None:
             self._shown = self._store.path_to(message_id)  # the assistant's greeting, if any, and the question
+            self._has_older, self._characters_before = False, 0
             self.thread_shown.emit(ShownThread(message.conversation_id, list(self._shown), {}, streaming_here=False))
         else:
             self._shown.append(message)
@@ -593,6 +690,7 @@ class ChatSession(QObject):
     def shutdown(self) -> None:
         """Stop the reply being written and ignore everything the worker still sends."""
         self._shut_down = True
+        self._paced.cancel()
         self._worker.cancel.set()
 
     @property

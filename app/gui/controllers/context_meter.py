@@ -68,6 +68,7 @@ class ContextMeter(QObject):
                            if shown[i].role == Role.ASSISTANT and shown[i].stats.get("prompt_tokens")), None)
         if last_reply is None:
             used = estimated_tokens(self._settings.current().system_prompt) + sum(estimated_tokens(m.content) for m in shown)
+            used += -(-self._session.characters_before // CHARACTERS_PER_TOKEN)  # the messages not read yet
             left_out = 0
         else:
             stats = shown[last_reply].stats

@@ -1,8 +1,9 @@
 """The reads that grow with a person's history, on a thread of their own.
 
-Opening a conversation reads all of its messages and renders them; both grow with the
-conversation, so neither runs on the GUI thread; nor does a search, which grows with the
-whole history. The reader has its own connection (opened on its thread on first use:
+Opening a conversation reads a page of its messages (its end, or the page before what is
+shown) and renders them; both grow with the page, and a page can reach far back (a search
+hit), so neither runs on the GUI thread; nor does a search, which grows with the whole
+history. The reader has its own connection (opened on its thread on first use:
 SQLite connections are not shared between threads) and answers each request with the id
 it came with, so the asker can tell a stale answer from the one it waits for. Reads of a
 conversation the session no longer wants (`wanted`, set directly from the GUI thread) are
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
@@ -29,8 +31,18 @@ log = logging.getLogger(__name__)
 Prepare = Callable[[list[Message]], Any]  # work on a loaded thread's messages, on the reader's thread
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of a conversation's shown branch to read (`ConversationStore.thread_page`)."""
+
+    conversation_id: int
+    limit: int  # messages
+    before: int | None = None  # the first message shown: the page ends just above it; None: the newest
+    reach: int | None = None  # read back at least to this message (a search hit), where it is on the branch
+
+
 class StoreReader(QObject):
-    thread_loaded = Signal(int, object, object)  # request id, BranchedThread, what `prepare` returned
+    thread_loaded = Signal(int, object, object)  # request id, BranchedThread (a page), what `prepare` returned
     failed = Signal(int, str)  # request id, plain message
     searched = Signal(int, str, object)  # request id, the text searched for, list[SearchHit]
     search_failed = Signal(int, str)  # request id, plain message (its own: the ids are the searcher's, not the session's)
@@ -61,12 +73,15 @@ class StoreReader(QObject):
             self._store = open_conversations(self._paths)
         return self._store
 
-    @Slot(int, int, object)
-    def load_thread(self, request_id: int, conversation_id: int, prepare: Prepare) -> None:
+    @Slot(int, object, object)
+    def load_thread(self, request_id: int, page: PageRequest, prepare: Prepare) -> None:
         if request_id != self.wanted:
             return
+        conversation_id = page.conversation_id
         try:
-            thread: BranchedThread = self._opened().thread_with_branches(conversation_id)
+            thread: BranchedThread = self._opened().thread_page(
+                conversation_id, page.limit, before=page.before, reach=page.reach
+            )
         except HearthError as exc:
             self.failed.emit(request_id, str(exc))
             return
