@@ -42,6 +42,7 @@ from app.gui.shortcuts_sheet import ShortcutsSheet
 from app.gui.speech import ReadAloud
 from app.gui.summary_actions import SummaryActions
 from app.gui.widgets.chat_layout import ChatLayout
+from app.gui.widgets.chat_view import chat_keys
 from app.gui.widgets.checklist import ModelDropTarget
 from app.gui.widgets.composer import composer_keys
 from app.gui.widgets.conversation_sidebar import ConversationSidebar
@@ -379,7 +380,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             self.read_aloud.say(text)
 
     def show_shortcuts(self) -> None:
-        sheet = ShortcutsSheet(self.menuBar(), self.tr("Message box"), composer_keys(), self)
+        sheet = ShortcutsSheet(self.menuBar(), [(self.tr("Message box"), composer_keys()), (self.tr("Chat"), chat_keys())], self)
         sheet.exec()
         sheet.deleteLater()
 

@@ -1,5 +1,5 @@
 """The keyboard shortcuts sheet (Ctrl+/): every action of the menus that has keys, and
-the keys the message box answers itself.
+the keys the message box and the chat answer themselves.
 
 It is built from the actions when it opens, so a shortcut added or changed shows here
 without anyone editing a list.
@@ -32,16 +32,18 @@ def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
 
 
 class ShortcutsSheet(QDialog):
-    def __init__(self, menu_bar: QMenuBar, box_title: str, box_keys: Sequence[tuple[str, str]],
+    def __init__(self, menu_bar: QMenuBar, own_keys: Sequence[tuple[str, Sequence[tuple[str, str]]]],
                  parent: QWidget | None = None) -> None:
-        """`box_keys`: (what, keys) the message box answers, listed under `box_title`."""
+        """`own_keys`: (title, [(what, keys), ...]) for each widget that answers keys itself
+        (the message box, the chat), listed after the menus under their titles."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Keyboard shortcuts"))
         self.table = QTreeWidget()
         self.table.setHeaderLabels([self.tr("Action"), self.tr("Keys")])
         self.table.setRootIsDecorated(False)
         groups: dict[str, QTreeWidgetItem] = {}
-        for menu, text, keys in [*shortcut_rows(menu_bar), *((box_title, what, keys) for what, keys in box_keys)]:
+        own = [(title, what, keys) for title, rows in own_keys for what, keys in rows]
+        for menu, text, keys in [*shortcut_rows(menu_bar), *own]:
             if menu not in groups:
                 groups[menu] = QTreeWidgetItem(self.table, [menu])
                 groups[menu].setFirstColumnSpanned(True)

@@ -262,6 +262,9 @@ def test_the_shortcuts_sheet_lists_every_action_with_keys(
         assert rows[action.text().replace("&", "")] == ", ".join(key.toString() for key in action.shortcuts())
     assert rows["Regenerate reply"] == "Ctrl+R, Ctrl+Shift+R"
     assert rows["Cancel editing a message"] == "Esc" and rows["Edit your last message (in an empty message box)"] == "Up"
+    assert rows["Go to the first message (older ones are read as you reach them)"] == "Ctrl+Home"
+    assert rows["Go to the newest message, and follow the reply"] == "Ctrl+End"
+    assert rows["Summarise the oldest messages"] == "Ctrl+Shift+U"
     assert "Read the last reply aloud" not in rows  # no speech engine here, so no action
     every_key = [key.toString() for action in window.findChildren(type(window.new_action)) if action.isVisible()
                  for key in action.shortcuts()]

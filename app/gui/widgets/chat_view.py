@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QMimeData, QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QCursor,
@@ -120,6 +120,21 @@ def _render_body(renderer: MarkdownRenderer, message: Message, token: str) -> Bo
 def plain_text(body_html: str) -> str:
     """What a rendered body reads as, without its Markdown (to be read aloud)."""
     return QTextDocumentFragment.fromHtml(body_html).toPlainText().strip()
+
+
+def chat_keys() -> list[tuple[str, str]]:
+    """The keys the chat itself answers (what they do, the keys), for the shortcuts sheet;
+    ChatView.keyPressEvent is where they are handled."""
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("ChatView", text)
+
+    def keys(standard: QKeySequence.StandardKey) -> str:
+        return ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in QKeySequence.keyBindings(standard))
+
+    return [
+        (tr("Go to the first message (older ones are read as you reach them)"), keys(QKeySequence.StandardKey.MoveToStartOfDocument)),
+        (tr("Go to the newest message, and follow the reply"), keys(QKeySequence.StandardKey.MoveToEndOfDocument)),
+    ]
 
 
 def is_shown(message: Message) -> bool:
