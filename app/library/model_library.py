@@ -174,6 +174,25 @@ _NOTICES: dict[Path, list[str]] = {}
 # The models folders whose leftovers this process has already removed.
 _CLEANED: set[Path] = set()
 REBUILT_SOURCE = "Found in the models folder when the list of models was rebuilt"
+# A pack import copies into a folder of its own in the models folder, locked while it runs
+# (app/library/packs.py); one an import killed left goes at the next start or import.
+STAGING_PREFIX = ".import-"
+STAGING_LOCK = ".lock"
+
+
+def remove_stale_staging(models_dir: Path) -> None:
+    """Remove the staging folders that killed pack imports left, never one whose import is
+    still running (it holds its lock)."""
+    for stale in models_dir.glob(STAGING_PREFIX + "*"):
+        if not stale.is_dir() or stale.is_symlink():
+            continue
+        try:  # tidying only: a folder in use or that cannot go must not stop anything
+            with exclusive_lock(stale / STAGING_LOCK, wait=False) as unused:
+                if unused:
+                    shutil.rmtree(stale, ignore_errors=True)
+                    log.info("removed %s, left by a pack import that was stopped", stale)
+        except OSError as exc:
+            log.warning("could not remove %s: %s", stale, exc)
 
 
 class ModelLibrary:
@@ -196,7 +215,9 @@ class ModelLibrary:
     @staticmethod
     def clean_leftovers(models_dir: Path) -> None:
         """Remove what an import killed mid-copy left (a `.part` copy and the empty file
-        that reserved its name); a copy still running holds a lock on its `.part`."""
+        that reserved its name; a pack's staging folder); a copy still running holds a lock
+        on its `.part` or folder."""
+        remove_stale_staging(models_dir)
         for partial in models_dir.glob("*.part"):
             if partial.is_symlink() or not partial.is_file():
                 continue

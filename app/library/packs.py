@@ -24,7 +24,15 @@ from typing import Any
 
 from app import __version__
 from app.config.settings import Settings, load_settings, save_settings, settings_from_dict
-from app.library.model_library import ModelEntry, ModelLibrary, ensure_free_space, shareable_source
+from app.library.model_library import (
+    STAGING_LOCK,
+    STAGING_PREFIX,
+    ModelEntry,
+    ModelLibrary,
+    ensure_free_space,
+    remove_stale_staging,
+    shareable_source,
+)
 from app.library.network import SHA256_HEX
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError, StorageError
@@ -303,9 +311,6 @@ def import_pack(chosen: Path, library: ModelLibrary, settings_file: Path, progre
     return ImportResult(added, already, shared is not None)
 
 
-STAGING_LOCK = ".lock"
-
-
 @contextlib.contextmanager
 def _staging(models_dir: Path) -> Iterator[Path]:
     """A staging folder of this import's own, locked while it runs. Folders that an import
@@ -313,13 +318,8 @@ def _staging(models_dir: Path) -> Iterator[Path]:
     at once: the second deleted the first one's folder mid-copy)."""
     with contextlib.ExitStack() as holding:
         with exclusive_lock(models_dir / ".pack-imports.lock"):
-            for stale in models_dir.glob(".import-*"):
-                if not stale.is_dir() or stale.is_symlink():
-                    continue
-                with exclusive_lock(stale / STAGING_LOCK, wait=False) as unused:
-                    if unused:
-                        shutil.rmtree(stale, ignore_errors=True)
-            staging = models_dir / f".import-{uuid.uuid4().hex}"
+            remove_stale_staging(models_dir)
+            staging = models_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
             staging.mkdir()
             holding.enter_context(exclusive_lock(staging / STAGING_LOCK))
         try:

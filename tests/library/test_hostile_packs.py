@@ -13,8 +13,9 @@ import pytest
 
 from app.config.settings import Settings, load_settings, save_settings
 from app.library.downloads import Downloader
-from app.library.model_library import ModelLibrary
+from app.library.model_library import STAGING_LOCK, ModelLibrary
 from app.library.packs import PACK_MANIFEST, PackError, import_pack, read_pack
+from app.platform.file_lock import exclusive_lock
 from app.platform.paths import AppPaths
 from tests.gguf_factory import MakeGguf
 from tests.library.test_packs import export_all, student, teacher_with
@@ -233,3 +234,16 @@ def test_settings_linked_to_dev_zero_and_lists_nested_100000_deep_are_refused_in
     with pytest.raises(PackError, match="does not hold valid settings"):
         import_pack(deep_settings, ModelLibrary(other.models_dir), other.settings_file)
     assert ModelLibrary(other.models_dir).models() == []
+
+
+def test_a_staging_folder_a_killed_import_left_goes_at_the_next_start(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    stale = models / ".import-left-by-a-killed-import"
+    (stale / "models").mkdir(parents=True)
+    (stale / "models" / "half-copied.gguf").write_bytes(b"GGUF" + bytes(4096))
+    running = models / ".import-still-running"
+    running.mkdir()
+    with exclusive_lock(running / STAGING_LOCK):
+        ModelLibrary(models)  # the first library of this folder in this process: as at a start
+    assert not stale.exists(), "the killed import's copy is gone"
+    assert running.is_dir(), "a running import's folder stays"
