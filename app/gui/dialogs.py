@@ -14,7 +14,7 @@ from app.config.settings import ModelPreferences
 from app.library.model_library import ModelEntry
 from app.platform.build_info import build_info
 from app.platform.build_info import describe as describe_build
-from app.platform.errors import HearthError
+from app.platform.errors import HearthError, described
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, HearthError):
         return str(error)
     return QCoreApplication.translate("Dialogs", "Something went wrong: {error}; details are in the log.").format(
-        error=str(error) or type(error).__name__
+        error=described(error)
     )
 
 

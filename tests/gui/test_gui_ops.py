@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QThread, QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.gui import app as gui_app
+from app.gui.dialogs import error_message
 from app.gui.ops import BackgroundOp, run_in_background
 from app.platform.errors import HearthError, ModelFileError
 
@@ -156,3 +157,10 @@ def test_a_failed_verify_is_said_in_the_library_and_shown_once(qtbot, paths, fak
     assert [box.text() for box in visible_boxes(library)] == [expected]
     assert library.status.text() == expected and library.progress.isHidden()
     window.close()
+
+
+def test_an_unexpected_error_is_never_an_empty_gap_and_memory_running_out_is_said_in_words() -> None:
+    assert error_message(MemoryError()) == (
+        "Something went wrong: the computer ran out of memory (close other programs, or choose a smaller model or "
+        "context); details are in the log.")
+    assert error_message(KeyError()) == "Something went wrong: KeyError; details are in the log."

@@ -14,7 +14,7 @@ import time
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.library.downloads import Downloader, DownloadJob, Progress
-from app.platform.errors import HearthError
+from app.platform.errors import HearthError, described
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class DownloadWorker(QObject):
             self.failed.emit(job.id, str(exc))
         except Exception as exc:
             log.exception("download %s failed", job.id)
-            self.failed.emit(job.id, self.tr("The download stopped unexpectedly: {error}").format(error=exc))
+            self.failed.emit(job.id, self.tr("The download stopped unexpectedly: {error}").format(error=described(exc)))
         else:
             if entry is None:
                 self.stopped.emit(job.id)

@@ -28,7 +28,7 @@ from app.documents.index import Collection, DocumentIndex
 from app.documents.indexer import Indexer, IndexProgress
 from app.gui.workers.inference_worker import InferenceWorker
 from app.library.model_library import ModelLibrary
-from app.platform.errors import HearthError
+from app.platform.errors import HearthError, described
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class IndexingWorker(QObject):
         except Exception as error:
             log.exception("indexing a collection failed")
             self.finished.emit(IndexingOutcome(name, failure=self.tr(
-                "Something went wrong while reading the documents: {error}").format(error=error)))
+                "Something went wrong while reading the documents: {error}").format(error=described(error))))
             return
         outcome = earlier.then(IndexingOutcome(
             name, result.indexed, result.unchanged, result.removed, result.chunks, tuple(result.problems),

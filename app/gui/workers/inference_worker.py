@@ -34,7 +34,7 @@ from app.documents.embedders import Embedder
 from app.documents.index import Collection, DocumentIndex
 from app.library.model_library import ModelLibrary
 from app.platform.crash_marker import CrashMarker
-from app.platform.errors import HearthError
+from app.platform.errors import HearthError, described
 from app.platform.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class InferenceWorker(QObject):
             return
         except Exception as exc:
             log.exception("model load failed")
-            self.model_failed.emit(load_id, self.tr("The model could not be loaded: {error}").format(error=exc))
+            self.model_failed.emit(load_id, self.tr("The model could not be loaded: {error}").format(error=described(exc)))
             return
         self.model_loaded.emit(load_id, facts)
 
@@ -235,7 +235,7 @@ class InferenceWorker(QObject):
         except Exception as exc:
             log.exception("reply failed")
             flush()
-            self.failed.emit(request.request_id, self.tr("Something went wrong while answering: {error}").format(error=exc))
+            self.failed.emit(request.request_id, self.tr("Something went wrong while answering: {error}").format(error=described(exc)))
             return
         flush()
         self.finished.emit(request.request_id, result.stats)
@@ -257,7 +257,7 @@ class InferenceWorker(QObject):
         except Exception as exc:
             log.exception("reproduce failed")
             outcome = Reproduction(request.message_id, refusal=self.tr(
-                "Something went wrong while writing the reply again: {error}").format(error=exc))
+                "Something went wrong while writing the reply again: {error}").format(error=described(exc)))
         self.reproduced.emit(request.request_id, outcome)
 
     @Slot(object)
@@ -276,7 +276,7 @@ class InferenceWorker(QObject):
             return
         except Exception as exc:
             log.exception("summarising failed")
-            self.summarised.emit(request.request_id, 0, self.tr("Something went wrong while summarising: {error}").format(error=exc))
+            self.summarised.emit(request.request_id, 0, self.tr("Something went wrong while summarising: {error}").format(error=described(exc)))
             return
         self.summarised.emit(request.request_id, summary_id or 0, "")
 
