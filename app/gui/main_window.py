@@ -30,6 +30,7 @@ from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_choice import ModelChoice
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.controllers.titles import TitleWriter
+from app.gui.conversation_print import ConversationPrint
 from app.gui.conversation_transfer import ConversationTransfer
 from app.gui.dialogs import confirm, error_message, show_about, show_error
 from app.gui.documents.panel import DocumentsPanel
@@ -102,6 +103,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
+        self.printing = ConversationPrint(self, paths, self.session, self.print_actions)
         self.context = ContextMeter(self.session, self.loader, self.settings)
         self.context.changed.connect(self.context_meter.show_use)
         self.composer.textChanged.connect(lambda: self.context.set_typed(self.composer.toPlainText()))
