@@ -90,6 +90,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self._library, self._catalog, self._queue = library, catalog, queue
         self._settings, self._tokens = settings, tokens
         self._updates: dict[str, Update] = {}
+        self._load_line = ""  # what the status line last said of a model's load, while it still says it
 
         self.table = ModelTableModel(machine, settings.engine.context_length)
         self.view = QTableView()
@@ -221,6 +222,29 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
+    def _say_of_load(self, text: str) -> None:
+        """Say how a load goes, replacing what was said of an earlier one (never another
+        line: what the user did since is not overwritten)."""
+        self._load_line = text
+        self._say(text)
+
+    def _follows_load(self) -> bool:
+        return bool(self._load_line) and self.status.text() == self._load_line
+
+    def show_loading(self, name: str) -> None:
+        """A load began (here or in the main window)."""
+        if self._follows_load():
+            self._say_of_load(self.tr("Loading {name}…").format(name=name))
+
+    def show_loaded(self, name: str) -> None:
+        """The load ended well: "Loading…", or an earlier load's error, no longer holds."""
+        if self._follows_load():
+            self._say_of_load(self.tr("{name} is loaded: you can chat with it.").format(name=name))
+
+    def show_load_failed(self, message: str) -> None:
+        if self._follows_load():
+            self._say_of_load(message)
+
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, 1000)
         self.progress.setValue(int(1000 * done / total) if total else 0)
@@ -254,8 +278,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
         if entry is not None and entry.is_embedding:
             self._say(embedding_model_note(entry.shown_name))
         elif entry is not None:
+            self._say_of_load(self.tr("Loading {name}…").format(name=entry.shown_name))
             self.load_requested.emit(entry.id)
-            self._say(self.tr("Loading {name}…").format(name=entry.shown_name))
 
     def delete_selected(self) -> None:
         entry = self.selected()
