@@ -397,12 +397,14 @@ def test_export_for_other_computers_then_import_from_folder(
     qtbot.addWidget(student)
     student.show()
     assert student.model_picker.count() == 1 and not student.model_picker.isEnabled()  # "No models installed"
+    assert "Hearth needs a model to chat with" in student.chat_view.toPlainText()
     # the student picks the stick the pack was exported to, not the folder the export made in it
     monkeypatch.setattr(pack_dialogs.QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb))
     student.packs.import_()
     qtbot.waitUntil(lambda: "Added Tiny Llama." in shown(student), timeout=20000)
     assert "settings were applied" in shown(student)
     assert student.model_picker.isEnabled() and student.settings.current().system_prompt == "Answer like a friendly librarian."
+    assert "Start a conversation" in student.chat_view.toPlainText(), "the welcome no longer asks for a model"
     student.close()
 
 
