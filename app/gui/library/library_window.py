@@ -42,6 +42,7 @@ from app.gui.library.discover_tab import DiscoverTab
 from app.gui.library.downloads_tab import DownloadsTab
 from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import ModelDropTarget, checked_list, checked_rows
+from app.gui.widgets.name_eliding import NameElidingDelegate
 from app.library.catalog import CatalogModel
 from app.library.downloads import DownloadJob, job_for_hub
 from app.library.model_library import ModelEntry, ModelLibrary, embedding_model_note
@@ -104,6 +105,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.doubleClicked.connect(self.load_selected)
         self.view.setColumnWidth(0, 240)
+        self.view.setItemDelegateForColumn(0, NameElidingDelegate(self.view))
 
         self.buttons: dict[str, QPushButton] = {}
         selection_row, library_row = QHBoxLayout(), QHBoxLayout()
