@@ -111,6 +111,7 @@ class ModelChoice(QObject):
         name = entry.shown_name if entry else facts.name
         self._access.show_loaded(name)
         self._layout.show_model_loaded(facts, name, (entry.license if entry else "") or facts.license)
+        self._layout.crash_notice.hide()  # what it offered (safe mode, another model) was done: a model runs
         self.controls_changed.emit()
         self.loaded.emit()
 
