@@ -31,6 +31,7 @@ from app.gui.controllers.library_access import LibraryAccess
 from app.gui.controllers.model_choice import ModelChoice
 from app.gui.controllers.model_loader import ModelLoader
 from app.gui.controllers.titles import TitleWriter
+from app.gui.conversation_print import ConversationPrint
 from app.gui.conversation_transfer import ConversationTransfer
 from app.gui.dialogs import confirm, error_message, show_about, show_error
 from app.gui.documents.panel import DocumentsPanel
@@ -102,9 +103,11 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         self.chat_view.can_read_aloud = self.read_aloud is not None
         self.chat_view.show_reply_speed = current().show_reply_speed
         self._edit_conversation: int | None = None  # the conversation of the message being edited
+        self._welcome_has_models: bool | None = None  # what the empty chat's page was shown for; None: a conversation
         self.trash = ConversationTrash(self.session, paths, self.sidebar.undo_bar, self)
         self.titles = TitleWriter(self.session, store, worker, self.loader, self.settings)
         self.transfer = ConversationTransfer(self, paths, self.session, self.transfer_actions)
+        self.printing = ConversationPrint(self, paths, self.session, self.print_actions)
         self.context = ContextMeter(self.session, self.loader, self.settings)
         self.context.changed.connect(self.context_meter.show_use)
         self.composer.textChanged.connect(lambda: self.context.set_typed(self.composer.toPlainText()))
@@ -256,6 +259,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         session.error.connect(self.show_error)
 
         self.models.controls_changed.connect(self._update_controls)
+        self.models.controls_changed.connect(self._welcome_follows_models)
         self.models.loaded.connect(self.composer.setFocus)
         self.models.error.connect(self.show_error)
         self.models.notice.connect(lambda text: self.statusBar().showMessage(text, 10_000))
@@ -296,9 +300,19 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
     def _show_empty_state(self) -> None:
         self._leave_edit_of_another_conversation()
         self.sidebar.show_current()
-        self.chat_view.show_welcome(has_models=self.model_picker.has_models)
+        self._welcome_has_models = self.model_picker.has_models
+        self.chat_view.show_welcome(has_models=self._welcome_has_models)
+
+    def _welcome_follows_models(self) -> None:
+        """The empty chat's page says what to do first: once a model is installed (a
+        download, a classroom pack, a file added) it no longer asks for one, and asks
+        again when the last is deleted."""
+        if (self.session.conversation_id is None and self._welcome_has_models is not None
+                and self._welcome_has_models != self.model_picker.has_models):
+            self._show_empty_state()
 
     def _show_thread(self, thread: ShownThread) -> None:
+        self._welcome_has_models = None
         self._leave_edit_of_another_conversation()
         self.sidebar.show_current()
         self.chat_view.show_messages(thread.messages, thread.branches, thread.prepared, thread.has_older)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtGui import QAction
+from PySide6.QtPrintSupport import QPrintDialog
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QPushButton, QWidget
 
 from app.gui.app import create_window
@@ -49,6 +50,7 @@ def cancelled_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(QMessageBox, "about", answer(None))
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
     monkeypatch.setattr(QDialog, "exec", lambda self: asked.append(self.windowTitle()) or 0)
+    monkeypatch.setattr(QPrintDialog, "exec", lambda self: asked.append(self.windowTitle()) or 0)  # its own exec
     return asked
 
 
@@ -109,7 +111,7 @@ def test_every_menu_action_and_button_of_the_window_works(qtbot, window: MainWin
     qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
     assert {"&New chat", "&Settings…", "Model &library…", "&Rename…", "&Delete…", "Re&generate reply", "&Edit your last message",
             "&Copy the last reply", "Copy the last reply as &Markdown", "&Quote the selection or the last reply",
-            "&Branch into a new chat", "&Keyboard shortcuts"} <= set(menu_bar_actions), menu_bar_actions
+            "&Branch into a new chat", "&Keyboard shortcuts", "&Print…", "Save as PD&F…"} <= set(menu_bar_actions), menu_bar_actions
     assert {"New chat", "Library…", "Regenerate", "Cancel edit"} <= set(buttons), buttons
     assert cancelled_dialogs, "the controls that ask something asked"
     assert window.isVisible()

@@ -103,3 +103,16 @@ def test_sigterm_closes_the_window_as_the_user_would(tmp_path: Path) -> None:
     assert process.returncode == 0, errors
     assert json.loads((data / "config" / "settings.json").read_text())["window_geometry"]  # saved on close
     assert CrashMarker(data / "running").take() is None  # the next start reports nothing
+
+
+def test_the_notice_goes_once_another_model_chosen_loads_fine(
+    qtbot, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory, synthetic_gguf
+) -> None:
+    window, _entry = window_after_crash(qtbot, paths, smollm_path, fake_factory, safe_mode=True)
+    other = ModelLibrary(paths.models_dir).add(synthetic_gguf("Other-synthetic.Q4_1.gguf"), copy=False)
+    window.library.models_changed.emit()
+    assert window.crash_notice.isVisible()
+    window.library.load_requested.emit(other.id)  # chosen in the Library
+    qtbot.waitUntil(lambda: window.loader.ready and window.loader.model_id == other.id, timeout=5000)
+    assert not window.crash_notice.isVisible(), "no longer true: a model runs"
+    window.close()

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QPalette
+from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleOptionViewItem
 
 from app.backends.llama.factory import LlamaBackendFactory
 from app.gui.app import create_window
@@ -397,12 +398,14 @@ def test_export_for_other_computers_then_import_from_folder(
     qtbot.addWidget(student)
     student.show()
     assert student.model_picker.count() == 1 and not student.model_picker.isEnabled()  # "No models installed"
+    assert "Hearth needs a model to chat with" in student.chat_view.toPlainText()
     # the student picks the stick the pack was exported to, not the folder the export made in it
     monkeypatch.setattr(pack_dialogs.QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb))
     student.packs.import_()
     qtbot.waitUntil(lambda: "Added Tiny Llama." in shown(student), timeout=20000)
     assert "settings were applied" in shown(student)
     assert student.model_picker.isEnabled() and student.settings.current().system_prompt == "Answer like a friendly librarian."
+    assert "Start a conversation" in student.chat_view.toPlainText(), "the welcome no longer asks for a model"
     student.close()
 
 
@@ -633,3 +636,59 @@ def test_load_in_my_models_says_an_embedding_model_cannot_chat(qtbot, open_windo
     library.buttons["load"].click()
     assert requested == [] and window.loader.model_id == ""
     assert library.status.text().startswith("All MiniLM L6 V2 is an embedding model, for your documents")
+
+
+LONG_FILE = "Gemma-3-270M-Pretrained-Base-Continued-On-A-Very-Long-List-Of-Classroom-Reading-Books.Q4_K_M.gguf"
+
+
+class DrawnText(QProxyStyle):
+    """The style the picker paints with, keeping each text it draws and where."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+        self.drawn: list[tuple[QRect, str]] = []
+
+    def drawItemText(self, painter, rect, flags, palette, enabled, text, role=QPalette.ColorRole.NoRole) -> None:  # noqa: N802
+        self.drawn.append((QRect(rect), text))
+        super().drawItemText(painter, rect, flags, palette, enabled, text, role)
+
+
+def test_a_long_base_model_name_is_shortened_in_the_picker_never_its_mark(
+    qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf
+) -> None:
+    long_name = ModelLibrary(paths.models_dir).add(synthetic_gguf(LONG_FILE, chat_template=None), copy=False).shown_name
+    picker = open_window().model_picker
+    style = DrawnText()
+    picker.setStyle(style)
+    picker.resize(420, picker.height())
+    picker.grab()
+    (rect, text), = [(rect, text) for rect, text in style.drawn if text]
+    assert text.endswith("MB  ·  not made for chat") and text.startswith("Gemma 3 270M") and "…" in text
+    assert picker.fontMetrics().horizontalAdvance(text) <= rect.width(), "all of it shown"
+    assert long_name in picker.itemData(0, Qt.ItemDataRole.ToolTipRole), "the whole name in its tooltip"
+
+
+def shown_text(view, index) -> str:  # type: ignore[no-untyped-def]
+    """A cell's text as the view draws it: what its delegate gives, cut to the cell as the style cuts it."""
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.rect = view.visualRect(index)
+    option.widget = view
+    view.itemDelegateForIndex(index).initStyleOption(option, index)
+    text_rect = view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view)
+    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    return option.fontMetrics.elidedText(option.text, view.textElideMode(), text_rect.width() - 2 * margin)
+
+
+def test_a_long_base_model_name_is_shortened_in_my_models_never_its_mark(
+    qtbot, open_window, paths: AppPaths, synthetic_gguf: MakeGguf
+) -> None:
+    long_name = ModelLibrary(paths.models_dir).add(synthetic_gguf(LONG_FILE, chat_template=None), copy=False).shown_name
+    library = open_window().library.open()
+    index = library.table.index(0, 0)
+    assert index.data() == f"{long_name}  ·  not made for chat"
+    assert index.data(Qt.ItemDataRole.ToolTipRole).startswith(f"{long_name}  ·  not made for chat\n"), "whole in its tooltip"
+    for width in (240, 380):
+        library.view.setColumnWidth(0, width)
+        text = shown_text(library.view, index)
+        assert text.endswith("…  ·  not made for chat") and text.startswith("Gemma 3 2"), text

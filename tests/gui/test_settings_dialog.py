@@ -3,11 +3,13 @@ label, limits, step and help; the prompt formats it is given; the administrator'
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox
+from PySide6.QtCore import QPoint, QSize
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QScrollArea, QSpinBox, QWidget
 
 from app.config import schema
 from app.config.settings import Settings
@@ -139,3 +141,30 @@ def test_the_speed_under_each_reply_is_a_checkbox_on_the_advanced_page(qtbot) ->
     assert dialog.result_settings().show_reply_speed
     reopened = open_dialog(qtbot, dialog.result_settings())
     assert reopened.fields["show_reply_speed"].isChecked()
+
+
+def help_lines_not_shown_whole(page: QWidget) -> list[str]:
+    """The page's help lines cut short (shorter than their wrapped text) or wider than the
+    page (a page may scroll: then its viewport is what shows)."""
+    shown = page.viewport() if isinstance(page, QScrollArea) else page
+    helps = [label for label in page.findChildren(QLabel) if label.wordWrap()]
+    assert len(helps) >= 4
+    return [label.text() for label in helps if label.height() < label.heightForWidth(label.width())
+            or label.mapTo(shown, QPoint(label.width(), 0)).x() > shown.width()]
+
+
+def test_every_help_line_is_shown_whole_and_the_dialog_fits_a_small_screen(qtbot) -> None:
+    """A help line squeezed to one line of its wrapped text was cut off at 1024 x 768."""
+    dialog = open_dialog(qtbot)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    screen = dialog.screen().availableGeometry()
+    assert dialog.frameGeometry().width() <= screen.width() and dialog.frameGeometry().height() <= screen.height()
+    for size in (dialog.size(), QSize(1000, 700), QSize(640, 480)):  # as it opens; a 1024 x 768 laptop; a small window
+        dialog.resize(size)
+        for index in range(dialog.pages.count()):
+            dialog.pages.setCurrentIndex(index)
+            page = dialog.pages.currentWidget()
+            with contextlib.suppress(qtbot.TimeoutError):  # the layout settles; then the lines are named
+                qtbot.waitUntil(lambda page=page: not help_lines_not_shown_whole(page), timeout=2000)
+            assert help_lines_not_shown_whole(page) == [], f"at {size.width()} x {size.height()}"

@@ -103,6 +103,7 @@ def test_the_bundle_is_small_and_carries_what_it_needs(bundle: Path) -> None:
     assert (bundle / "_internal" / "resources" / "catalog.json").is_file()
     plugins = {p.name for p in (bundle / "_internal" / "PySide6" / "Qt" / "plugins").iterdir()}
     assert {"platforms", "platforminputcontexts"} <= plugins and not {"sqldrivers", "qmltooling", "tls"} & plugins
+    assert "printsupport" in plugins and any(n.startswith("libQt6PrintSupport.so") for n in names), "File → Print…"
     assert list(bundle.parent.glob("hearth-*-linux-*.tar.gz")), "the per-user tarball"
 
 

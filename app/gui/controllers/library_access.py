@@ -51,9 +51,19 @@ class LibraryAccess(QObject):
     def choose_files(self) -> None:
         self.open().choose_files()
 
-    def show_in_use(self) -> None:
+    def show_loading(self, name: str) -> None:
+        if self.window is not None:
+            self.window.show_loading(name)
+
+    def show_loaded(self, name: str) -> None:
+        """The model `name` is loaded: the Library marks it in use and says so."""
         if self.window is not None:
             self.window.refresh(self._in_use())
+            self.window.show_loaded(name)
+
+    def show_load_failed(self, message: str) -> None:
+        if self.window is not None:
+            self.window.show_load_failed(message)
 
     def set_accelerator_memory(self, size: int) -> None:
         """The graphics card's memory, probed off the GUI thread after start."""

@@ -49,7 +49,7 @@ class ModelChoice(QObject):
         loader.loaded.connect(self._on_loaded)
         loader.failed.connect(self._on_failed)
         loader.warning.connect(lambda text: self.error.emit(self.tr("This model may not fit"), text))
-        loader.refused.connect(lambda text: self.error.emit(self.tr("Not allowed here"), text))
+        loader.refused.connect(self._on_refused)
         access.load_requested.connect(self._on_chosen_in_library)
         access.models_changed.connect(self.refresh)
         access.services.queue.model_added.connect(self._on_downloaded)
@@ -103,18 +103,24 @@ class ModelChoice(QObject):
 
     def _on_loading(self, name: str) -> None:
         self._layout.show_model_loading(name)
+        self._access.show_loading(name)
         self.controls_changed.emit()
 
     def _on_loaded(self, facts: ModelFacts) -> None:
-        self._access.show_in_use()
         entry = self._loader.entry()
-        self._layout.show_model_loaded(
-            facts, entry.shown_name if entry else facts.name, (entry.license if entry else "") or facts.license
-        )
+        name = entry.shown_name if entry else facts.name
+        self._access.show_loaded(name)
+        self._layout.show_model_loaded(facts, name, (entry.license if entry else "") or facts.license)
+        self._layout.crash_notice.hide()  # what it offered (safe mode, another model) was done: a model runs
         self.controls_changed.emit()
         self.loaded.emit()
 
     def _on_failed(self, message: str) -> None:
         self._layout.show_no_model(self.tr("No model loaded"))
+        self._access.show_load_failed(message)
         self.controls_changed.emit()
         self.error.emit(self.tr("The model could not be loaded"), message)
+
+    def _on_refused(self, message: str) -> None:
+        self._access.show_load_failed(message)
+        self.error.emit(self.tr("Not allowed here"), message)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Q
 
 from app.config.settings import usable_context
 from app.gui.widgets.fit_look import verdict_colour
+from app.gui.widgets.name_eliding import NAME_ROLE
 from app.library.model_library import ModelEntry
 from app.modelfile.fit import Fit, Machine, judge
 from app.modelfile.gguf_info import parameters_label
@@ -99,9 +100,13 @@ class ModelTableModel(QAbstractTableModel):
         entry, fit = self._rows[index.row()]
         if role == ModelIdRole:
             return entry.id
+        if role == NAME_ROLE and COLUMNS[index.column()] == "Name":
+            return entry.shown_name  # shortened where the column is narrow, never its mark
         if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] == "Fit":
             return verdict_colour(fit.verdict)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if COLUMNS[index.column()] == "Name":  # the whole name, where the column shows it shortened
+                return f"{self._cell(entry, fit, 'Name')}\n{self.file_tooltip(entry)}"
             return fit.explanation if COLUMNS[index.column()] == "Fit" else self.file_tooltip(entry)
         if role != Qt.ItemDataRole.DisplayRole:
             return None

@@ -42,6 +42,7 @@ from app.gui.library.discover_tab import DiscoverTab
 from app.gui.library.downloads_tab import DownloadsTab
 from app.gui.ops import run_in_background
 from app.gui.widgets.checklist import ModelDropTarget, checked_list, checked_rows
+from app.gui.widgets.name_eliding import NameElidingDelegate
 from app.library.catalog import CatalogModel
 from app.library.downloads import DownloadJob, job_for_hub
 from app.library.model_library import ModelEntry, ModelLibrary, embedding_model_note
@@ -90,6 +91,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self._library, self._catalog, self._queue = library, catalog, queue
         self._settings, self._tokens = settings, tokens
         self._updates: dict[str, Update] = {}
+        self._load_line = ""  # what the status line last said of a model's load, while it still says it
 
         self.table = ModelTableModel(machine, settings.engine.context_length)
         self.view = QTableView()
@@ -103,6 +105,7 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.doubleClicked.connect(self.load_selected)
         self.view.setColumnWidth(0, 240)
+        self.view.setItemDelegateForColumn(0, NameElidingDelegate(self.view))
 
         self.buttons: dict[str, QPushButton] = {}
         selection_row, library_row = QHBoxLayout(), QHBoxLayout()
@@ -221,6 +224,29 @@ class LibraryWindow(ModelDropTarget, QDialog):
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
+    def _say_of_load(self, text: str) -> None:
+        """Say how a load goes, replacing what was said of an earlier one (never another
+        line: what the user did since is not overwritten)."""
+        self._load_line = text
+        self._say(text)
+
+    def _follows_load(self) -> bool:
+        return bool(self._load_line) and self.status.text() == self._load_line
+
+    def show_loading(self, name: str) -> None:
+        """A load began (here or in the main window)."""
+        if self._follows_load():
+            self._say_of_load(self.tr("Loading {name}…").format(name=name))
+
+    def show_loaded(self, name: str) -> None:
+        """The load ended well: "Loading…", or an earlier load's error, no longer holds."""
+        if self._follows_load():
+            self._say_of_load(self.tr("{name} is loaded: you can chat with it.").format(name=name))
+
+    def show_load_failed(self, message: str) -> None:
+        if self._follows_load():
+            self._say_of_load(message)
+
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, 1000)
         self.progress.setValue(int(1000 * done / total) if total else 0)
@@ -254,8 +280,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
         if entry is not None and entry.is_embedding:
             self._say(embedding_model_note(entry.shown_name))
         elif entry is not None:
+            self._say_of_load(self.tr("Loading {name}…").format(name=entry.shown_name))
             self.load_requested.emit(entry.id)
-            self._say(self.tr("Loading {name}…").format(name=entry.shown_name))
 
     def delete_selected(self) -> None:
         entry = self.selected()

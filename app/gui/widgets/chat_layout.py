@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.backends.base import ModelFacts
 from app.chat.rendering import MarkdownRenderer
+from app.gui.conversation_print import PrintActions
 from app.gui.conversation_transfer import TransferActions
 from app.gui.widgets.assistant_picker import AssistantPicker
 from app.gui.widgets.chat_view import ChatView
@@ -150,6 +151,11 @@ class ChatLayout:
             import_files=action(file_menu, QCoreApplication.translate("ChatLayout", "Import conversations (&JSON, ChatGPT)…")),
             import_folder=action(file_menu, QCoreApplication.translate("ChatLayout", "Import conversations from a fol&der…")),
         )
+        self.print_actions = PrintActions(
+            print_shown=action(file_menu, QCoreApplication.translate("ChatLayout", "&Print…"), QKeySequence.StandardKey.Print,
+                               "Ctrl+P"),
+            save_pdf=action(file_menu, QCoreApplication.translate("ChatLayout", "Save as PD&F…")),
+        )
         file_menu.addSeparator()
         self.export_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Export for other computers…"))
         self.import_action = action(file_menu, QCoreApplication.translate("ChatLayout", "&Import from folder…"))
@@ -233,7 +239,8 @@ class ChatLayout:
         self.branch_action.setEnabled(has_thread and can_change)
         self.rename_action.setEnabled(has_thread)
         self.delete_action.setEnabled(has_thread and not busy)
-        self.transfer_actions.export_one.setEnabled(has_thread)
+        for item in (self.transfer_actions.export_one, self.print_actions.print_shown, self.print_actions.save_pdf):
+            item.setEnabled(has_thread)
         if not self.model_picker.has_models:
             hint = QCoreApplication.translate("ChatLayout", "No model installed yet: add one with File → Add model file…")
         elif not ready:

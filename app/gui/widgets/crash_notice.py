@@ -10,7 +10,7 @@ from app.platform.crash_marker import EngineRun
 
 
 class CrashNotice(NoticeBar):
-    """It stays until answered or dismissed."""
+    """It stays until answered or dismissed, or until a model loads (ModelChoice hides it)."""
 
     retry_in_safe_mode = Signal()
     choose_another = Signal()

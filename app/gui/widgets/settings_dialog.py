@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -34,6 +36,9 @@ from app.config.settings import Settings
 from app.platform.hardware import physical_cores
 
 Field = QSpinBox | QDoubleSpinBox | QLineEdit | QPlainTextEdit | QCheckBox
+DIALOG_WIDTH = 720  # pixels: each help line wraps to two or three lines
+SCREEN_MARGIN = 48  # pixels of the screen left around the dialog (its frame, a panel)
+PAGE_INSET = 24  # pixels: the tab's frame and the page's margins, around the form
 
 
 def _field_for(spec: schema.Setting, value: object) -> Field:
@@ -69,12 +74,34 @@ def _add_row(form: QFormLayout, label: str, field: QWidget, help_text: str) -> N
     form.addRow(label, field)
     explanation = QLabel(help_text)
     explanation.setWordWrap(True)
+    explanation.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # under its field, however tall its row
     explanation.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # grey in the light and dark palettes
     font = explanation.font()
     font.setPointSizeF(font.pointSizeF() * 0.9)
     explanation.setFont(font)
     form.addRow("", explanation)
     field.setAccessibleDescription(help_text)
+
+
+def _scrolling_page(form: QFormLayout) -> QScrollArea:
+    """`form` at the top of a page that scrolls when the dialog is shorter than it."""
+    page = QWidget()
+    column = QVBoxLayout(page)
+    column.addLayout(form)
+    column.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)  # the page as wide as the dialog: its help lines wrap to it
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(page)
+    return scroll
+
+
+def _page(tab: QWidget | None) -> QWidget:
+    assert isinstance(tab, QScrollArea)
+    page = tab.widget()
+    assert page is not None
+    return page
 
 
 def _value_of(field: Field) -> Any:
@@ -116,11 +143,6 @@ class SettingsDialog(QDialog):
         self.prompt_format.setEnabled(bool(model_id))
 
         everyday, advanced = QFormLayout(), QFormLayout()
-        self.pages = QTabWidget()
-        for form, title in ((everyday, self.tr("Everyday")), (advanced, self.tr("Advanced"))):
-            page = QWidget()
-            page.setLayout(form)
-            self.pages.addTab(page, title)
         fields: dict[str, Field] = {}
         for spec in schema.SETTINGS:
             field = fields[spec.name] = _field_for(spec, spec.read(settings))
@@ -128,6 +150,9 @@ class SettingsDialog(QDialog):
         _add_row(advanced, self.tr("Prompt format (this model)"), self.prompt_format,
                  self.tr("How the conversation is written out for the model. Automatic picks the model's own."))
         self.fields: Mapping[str, Field] = fields
+        self.pages = QTabWidget()  # made once the rows are in: a page measures its form when it is made
+        for form, title in ((everyday, self.tr("Everyday")), (advanced, self.tr("Advanced"))):
+            self.pages.addTab(_scrolling_page(form), title)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -155,6 +180,18 @@ class SettingsDialog(QDialog):
             assert isinstance(hub, QLineEdit)
             hub.setReadOnly(True)
             hub.setToolTip(self.tr("Downloads are turned off by your administrator."))
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """As tall as the longer page with every help line wrapped whole, within the
+        screen (a 1024 x 768 classroom laptop): a tab widget would squeeze each wrapped
+        line to one, so each page scrolls instead."""
+        screen = self.screen().availableGeometry()
+        width = min(DIALOG_WIDTH, screen.width() - SCREEN_MARGIN)
+        page_width = width - 2 * PAGE_INSET
+        tallest = max(_page(self.pages.widget(index)).heightForWidth(page_width) for index in range(self.pages.count()))
+        chrome = self.sizeHint().height() - self.pages.sizeHint().height() + self.pages.tabBar().sizeHint().height()
+        self.resize(width, min(tallest + chrome + PAGE_INSET, screen.height() - SCREEN_MARGIN))
 
     def label_of(self, field: QWidget) -> QLabel:
         """The label in front of `field`, on whichever page it is."""
