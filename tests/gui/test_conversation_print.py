@@ -64,7 +64,7 @@ def test_print_and_save_as_pdf_are_in_the_file_menu_and_the_shortcuts_sheet(qtbo
     assert not actions.print_shown.isEnabled() and not actions.save_pdf.isEnabled()  # nothing to print yet
     send(qtbot, window, "Hello there")
     assert actions.print_shown.isEnabled() and actions.save_pdf.isEnabled()
-    sheet = ShortcutsSheet(window.menuBar(), "Message box", composer_keys(), window)
+    sheet = ShortcutsSheet(window.menuBar(), [("Message box", composer_keys())], window)
     assert ("Print…", "Ctrl+P") in sheet.rows()
     sheet.deleteLater()
 
