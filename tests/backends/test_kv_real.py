@@ -127,3 +127,61 @@ def test_a_truncated_or_foreign_state_is_ignored_deleted_and_saved_again(
     text, stats = ask(engine, chat, "chat")
     assert text == expected and stats.prompt_tokens_reused == 0
     assert json.loads(record_path.read_text())["tag"]["context"] == 1024
+
+
+def test_stop_right_after_a_context_shift_saves_a_state_as_good_as_one_not_stopped(
+    engine: LlamaBackend, smollm_path: Path, tmp_path: Path
+) -> None:
+    """llama.cpp moves the cached keys at the first decode after a shift; a Stop there once
+    left them unmoved in the saved state, and a reopened chat read its turns wrongly."""
+    load(engine, smollm_path, tmp_path / "states")
+    history: list[ChatTurn] = []
+    for i in range(12):  # up to the turn whose start moves on
+        history.append(ChatTurn("user", question(i)))
+        prompt = engine.build_prompt(SYSTEM, history, GREEDY, "auto")
+        if prompt.omitted_turns and engine._cached_start is not None and prompt.first_kept != engine._cached_start:
+            break
+        ask(engine, history, "chat")
+        history.append(ChatTurn("assistant", ANSWER))
+    else:
+        pytest.fail("the kept turns never moved on")
+    llm = engine._llm
+    assert llm is not None
+    before = llm.save_state()
+    cached_start = engine._cached_start
+
+    stop = threading.Event()  # pressed once the prompt is built, as the reply begins
+    stopped = engine.reply(ChatRequest(SYSTEM, history, GREEDY, "auto", "chat"), stop, lambda _t: None, lambda _o: stop.set())
+    assert stopped.stopped and stopped.shifted_tokens
+    engine.unload()
+    load(engine, smollm_path, tmp_path / "states")  # reopened: the state saved at the Stop is read
+    reopened, stats = ask(engine, history, "chat")
+    assert stats.prompt_tokens_reused > stats.prompt_tokens // 2
+
+    engine.unload()
+    load(engine, smollm_path)
+    llm = engine._llm
+    assert llm is not None
+    llm.load_state(before)  # the same cache again, answered without a Stop this time
+    engine._cached_start = cached_start
+    not_stopped, stats = ask(engine, history)
+    assert stats.shifted_tokens
+    assert reopened == not_stopped
+
+
+def test_an_edit_inside_the_kept_turns_is_read_anew_not_shifted(engine: LlamaBackend, smollm_path: Path) -> None:
+    """What the model wrote of a question before it was edited is not reused: only turns left
+    out move the cache, and an edit leaves the oldest kept turn where it was."""
+    load(engine, smollm_path)
+    long_question = ("tell me everything about the keepers of the lighthouse on the northern coast, their "
+                     "families, the storms they saw, the ships they saved and the logbooks they kept.")
+    history: list[ChatTurn] = []
+    for i in range(9):
+        history.append(ChatTurn("user", f"Question {i}, please listen carefully.\n{long_question}"))
+        _text, stats = ask(engine, history)
+        history.append(ChatTurn("assistant", ANSWER))
+    assert stats.omitted_turns, "the conversation outgrew the context"
+    edited = [*history[:-2], ChatTurn("user", long_question)]  # its first words deleted, sent again
+    assert engine.build_prompt(SYSTEM, edited, GREEDY, "auto").first_kept == engine._cached_start
+    _text, stats = ask(engine, edited)
+    assert stats.omitted_turns and not stats.shifted_tokens

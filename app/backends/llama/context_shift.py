@@ -12,6 +12,9 @@ back by its length (llama.cpp's "context shift": `llama_memory_seq_rm`, then
 next decode). Only what is new is then read. The kept turns' memory was computed while the
 dropped ones were still before them; that is the price of the shift, as in llama.cpp's own
 command-line tool, and the reply's stats record that it happened (Reproduce names it).
+The engine shifts only when the prompt's oldest kept turn moved on since the cache was
+filled, so an edit inside the kept turns is read anew, and runs the decode that moves the
+keys without the Stop check (engine.py).
 """
 
 from __future__ import annotations

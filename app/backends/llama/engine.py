@@ -176,6 +176,7 @@ class Prompt:
     stop: list[str]
     omitted_turns: int
     prompt_format: str
+    first_kept: ChatTurn | None = None  # the oldest turn the prompt keeps (after the system prompt)
 
 
 class LlamaBackend(Backend):
@@ -193,6 +194,10 @@ class LlamaBackend(Backend):
         # The conversation (ChatRequest.conversation_key) whose tokens the KV cache holds now;
         # None: none, or one that cannot be told apart (a reply without a key, a bare generate).
         self._cache_owner: str | None = None
+        # The oldest turn kept in the prompt the KV cache holds; None: not known. The cache is
+        # moved over left-out turns only when this moved on (context_shift.py): an edit inside
+        # the kept turns leaves it where it was, and nothing written before the edit is reused.
+        self._cached_start: ChatTurn | None = None
         self._cancel: threading.Event | None = None
         # ctypes callbacks must outlive every C call that may invoke them.
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
@@ -328,6 +333,7 @@ class LlamaBackend(Backend):
             self._loaded = None
         self._states = None
         self._cache_owner = None
+        self._cached_start = None
 
     def _model(self) -> Llama:
         if self._llm is None:
@@ -369,8 +375,8 @@ class LlamaBackend(Backend):
         prompt = self.build_prompt(request.system_prompt, request.turns, request.sampling, request.prompt_format)
         on_started(prompt.omitted_turns)
         key, states, llm = request.conversation_key, self._states, self._model()
-        if key and states is not None and key != self._cache_owner:
-            restore(llm, states, key, prompt.tokens)
+        if key and states is not None and key != self._cache_owner and restore(llm, states, key, prompt.tokens):
+            self._cached_start = None  # what the restored state's prompt kept is not recorded
         stats = self.generate(prompt, request.sampling, cancel, on_text, on_reading)
         if key and states is not None:
             save(llm, states, key)
@@ -418,7 +424,8 @@ class LlamaBackend(Backend):
                     dropped += 1
             # Counted, not derived from len(turns): joined turns are not left out.
             omitted = fitted.omitted_turns + dropped
-            return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format)
+            first_kept = next((turn for turn in turns if turn.role != "system"), None)
+            return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format, first_kept=first_kept)
 
     def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         try:
@@ -482,6 +489,7 @@ class LlamaBackend(Backend):
         is the same: llama-cpp-python's defaults (top-k 40, min-p 0.05) plus ours."""
         llm = self._model()
         self._cache_owner = None  # reply() names the owner once this has returned
+        cached_start, self._cached_start = self._cached_start, None  # set again once this returns
         limit = min(sampling.max_tokens, llm.n_ctx() - len(prompt.tokens))
         if limit <= 0:
             raise PromptTooLongError(_(
@@ -514,9 +522,16 @@ class LlamaBackend(Backend):
         # crashes; a crash mid-reply is as likely a kill or a power cut, not the model.
         try:
             with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options) as settle:
-                # Turns left out: the cache keeps the ones still in the prompt (context_shift.py).
-                if prompt.omitted_turns:
+                # More turns left out: the cache keeps the ones still in the prompt (context_shift.py).
+                if prompt.omitted_turns and cached_start is not None and prompt.first_kept != cached_start:
                     shifted = shift_out_dropped(llm, prompt.tokens)
+                if shifted:
+                    # llama.cpp moves the cached keys at the next decode. Stopped half-way, some
+                    # layers' keys would be moved twice and a state saved after it never moved:
+                    # that one decode (one token) runs without the Stop check.
+                    llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
+                    llm.eval(prompt.tokens[llm.n_tokens : llm.n_tokens + 1])
+                    llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
                 read_in_steps(llm, prompt.tokens, on_reading)
                 for token in tokens:
                     if first_token_at is None:
@@ -540,6 +555,7 @@ class LlamaBackend(Backend):
             tokens.close()
             llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
             self._cancel = None
+        self._cached_start = prompt.first_kept
         rest = text.finish()
         if turn_end is not None:
             rest = turn_end.add(rest) + turn_end.finish()
