@@ -171,6 +171,11 @@ class ReplyStats:
         }
 
 
+# Tokens a chat template adds around each message (role markers, separators): what a prompt
+# is estimated at before it is written out (the llama backend's fitting, a summary's reach).
+PER_MESSAGE_OVERHEAD = 8
+
+
 def reply_budget(context_length: int, max_tokens: int) -> int:
     """Tokens of the context a backend keeps free for the reply: what the user asked for, at
     most half the context. The rest is the prompt's (what documents may add is measured

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from app.backends.base import Backend, ChatRequest, ChatTurn, reply_budget
+from app.backends.base import PER_MESSAGE_OVERHEAD, Backend, ChatRequest, ChatTurn, reply_budget
 from app.config.settings import SamplingSettings
 from app.conversations.store import ConversationStore, Message, Role
 from app.platform.errors import HearthError
@@ -42,6 +42,9 @@ _SPEAKERS = {Role.USER: "User", Role.ASSISTANT: "Assistant"}
 # the same summary.
 SUMMARY_TOKENS = 300
 SUMMARY_SAMPLING = SamplingSettings(temperature=0.2, top_p=0.95, max_tokens=SUMMARY_TOKENS, repeat_penalty=1.1, seed=0)
+# After a summary, the messages it does not cover take at most this share of the room, so
+# the conversation grows by the rest before anything is left out again.
+KEPT_SHARE = 0.5
 # Tokens of each request kept for the instructions and the chat template's markers, beside
 # the summary so far and the transcript.
 _INSTRUCTIONS = 120
@@ -53,11 +56,15 @@ class NothingToSummarise(HearthError):
 
 @dataclass(frozen=True)
 class ReadFromHere:
-    """What a reply reads of a conversation's path: the newest summary in it ('' none) and
+    """What a reply reads of a conversation's path: the newest summary in it (if any) and
     the messages after those it covers."""
 
-    summary: str
+    summarised_by: Message | None  # the summary read instead of the messages before
     messages: tuple[Message, ...]
+
+    @property
+    def summary(self) -> str:
+        return self.summarised_by.content if self.summarised_by is not None else ""
 
     @property
     def turns(self) -> tuple[ChatTurn, ...]:
@@ -89,13 +96,17 @@ def heading(message: Message) -> str:
 
 def read_from_here(path: Sequence[Message]) -> ReadFromHere:
     """The newest summary on `path` and the user and assistant messages after the ones it
-    covers (all of them where there is none)."""
-    newest = next((i for i in range(len(path) - 1, -1, -1) if is_summary(path[i])), None)
-    if newest is None:
-        return ReadFromHere("", tuple(m for m in path if m.role != Role.SYSTEM))
-    through = path[newest].provenance[SUMMARY_KEY].get("through")
-    start = next((i + 1 for i, m in enumerate(path[:newest]) if m.uuid == through), newest)
-    return ReadFromHere(path[newest].content, tuple(m for m in path[start:] if m.role != Role.SYSTEM))
+    covers (all of them where there is none). A summary whose last covered message is not
+    on the path (a copy made by "Branch into a new chat" gives its messages new ids) is
+    passed over: its messages are read instead, never silently dropped."""
+    for index in range(len(path) - 1, -1, -1):
+        if not is_summary(path[index]):
+            continue
+        through = path[index].provenance[SUMMARY_KEY].get("through")
+        start = next((i + 1 for i, m in enumerate(path[:index]) if m.uuid == through), None)
+        if start is not None:
+            return ReadFromHere(path[index], tuple(m for m in path[start:] if m.role != Role.SYSTEM))
+    return ReadFromHere(None, tuple(m for m in path if m.role != Role.SYSTEM))
 
 
 def transcript_line(message: Message) -> str:
@@ -126,25 +137,51 @@ def summarise_left_out(
         ).format(model=facts.name))
     path = store.path_to(leaf_id)
     so_far = read_from_here(path)
-    covered = so_far.messages[: max(0, left_out)]
-    if not covered:
+    if left_out <= 0 or not so_far.messages:
         raise NothingToSummarise(_("Nothing is left out of this conversation yet, so there is nothing to summarise."))
     context = facts.context_length
     sampling = replace(SUMMARY_SAMPLING, max_tokens=min(SUMMARY_TOKENS, context // 8))
+    covered = so_far.messages[: _reach(so_far, left_out, path[-1], backend.count_tokens, context, sampling.max_tokens)]
     room = context - reply_budget(context, sampling.max_tokens) - sampling.max_tokens - _INSTRUCTIONS
     parts = _parts([transcript_line(m) for m in covered], backend.count_tokens, max(room, context // 8))
     summary = so_far.summary
     for done, part in enumerate(parts):
         on_progress(done, len(parts))
-        text = _summarise(backend, part, summary, sampling, format_preference, cancel)
+        summary = _summarise(backend, part, summary, sampling, format_preference, cancel)
         if cancel.is_set():
             return None
-        summary = text or summary
+        if not summary:  # a part it wrote nothing for would be neither read nor summarised
+            raise HearthError(_("The model wrote no summary. The oldest messages are still left out, and nothing was lost."))
     on_progress(len(parts), len(parts))
-    if not summary.strip():
-        raise HearthError(_("The model wrote no summary. The oldest messages are still left out, and nothing was lost."))
-    record = {SUMMARY_KEY: {"through": covered[-1].uuid, "messages": len(covered)}, "model": facts.name}
+    # It stands for what the summary before it stood for too.
+    earlier = covered_count(so_far.summarised_by) if so_far.summarised_by is not None else 0
+    record = {SUMMARY_KEY: {"through": covered[-1].uuid, "messages": len(covered) + earlier}, "model": facts.name}
     return store.add_message(path[-1].conversation_id, leaf_id, Role.SYSTEM, summary.strip(), provenance=record)
+
+
+def _reach(
+    so_far: ReadFromHere, left_out: int, reply: Message, count_tokens: Callable[[str], int], context: int, summary_tokens: int
+) -> int:
+    """How many of `so_far.messages` the summary covers: those the reply left out, and then
+    the oldest kept ones too until the rest takes at most KEPT_SHARE of the room beside the
+    system prompt and the summary. Covering only what was left out, the longer system prompt
+    made the next reply leave out another step at once (33 of 55 summaries in a simulation
+    at a 2,048-token context). The rest starts with a question, as a prompt's kept turns do.
+    The newest question and its reply are never covered. The room is the reply's own: its
+    recorded system prompt and longest reply."""
+    messages = so_far.messages
+    recorded = reply.provenance
+    max_tokens = int(recorded.get("sampling", {}).get("max_tokens", context // 4))
+    system = str(recorded.get("system_prompt", ""))
+    system_cost = count_tokens(system) - count_tokens(so_far.summary) if so_far.summary else count_tokens(system)
+    room = context - reply_budget(context, max_tokens) - max(0, system_cost) - summary_tokens - 2 * PER_MESSAGE_OVERHEAD
+    costs = [count_tokens(m.content) + PER_MESSAGE_OVERHEAD for m in messages]
+    # Never the newest question and what follows it: the model reads those as they were.
+    newest_question = max((i for i, m in enumerate(messages) if m.role == Role.USER), default=len(messages))
+    reach = min(left_out, len(messages))
+    while reach < newest_question and (sum(costs[reach:]) > room * KEPT_SHARE or messages[reach].role != Role.USER):
+        reach += 1
+    return reach
 
 
 def _parts(lines: Sequence[str], count_tokens: Callable[[str], int], room: int) -> list[str]:

@@ -30,14 +30,16 @@ class LateSaves:
         """`open_store()` opens the connection this thread writes with, on it, at its first save."""
         self._open_store = open_store
         self._changed = threading.Condition()
-        self._waiting: dict[int, tuple[str, float]] = {}  # message id -> (text, when to save it)
+        # message id -> (its text as it is when written, when to write it)
+        self._waiting: dict[int, tuple[Callable[[], str], float]] = {}
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def save_at(self, message_id: int, text: str, due: float) -> None:
-        """Save `text` as the message's content at `due` (time.monotonic), unless taken back
-        before. The thread is woken only when the message was not waiting already: a reply
-        asks at every token, for the same time, until it saves."""
+    def save_at(self, message_id: int, text: Callable[[], str], due: float) -> None:
+        """Save `text()` as the message's content at `due` (time.monotonic), unless taken back
+        before: called then, not now, so a reply asking at every token joins its text once.
+        The thread is woken only when the message was not waiting already: a reply asks at
+        every token, for the same time, until it saves."""
         with self._changed:
             if self._closed:
                 return
@@ -78,7 +80,7 @@ class LateSaves:
                     del self._waiting[key]
                     try:  # under the lock: the reply's own save waits for this one
                         store = store or self._open_store()
-                        store.update_message(key, text)
+                        store.update_message(key, text())
                     except HearthError as error:  # its own thread saves it at its next token
                         log.warning("a reply's text could not be saved early: %s", error)
         if store is not None:

@@ -850,7 +850,7 @@ def _message(row: sqlite3.Row) -> Message:
 class LateSaver(Protocol):
     """What saves a growing reply's text when its next token is slow (app/conversations/late_saves.py)."""
 
-    def save_at(self, message_id: int, text: str, due: float) -> None: ...
+    def save_at(self, message_id: int, text: Callable[[], str], due: float) -> None: ...
 
     def take_back(self, message_id: int) -> None: ...
 
@@ -888,9 +888,8 @@ class GrowingReply:
         self._parts.append(text)
         if self._clock() - self._last_save >= self._interval:
             self._save(status=None, stats=None)
-        elif self._late is not None:
-            self._parts = ["".join(self._parts)]
-            self._late.save_at(self._message_id, self._parts[0], time.monotonic() + self._interval - (self._clock() - self._last_save))
+        elif self._late is not None:  # the text is joined when the late save writes it
+            self._late.save_at(self._message_id, lambda: self.text, time.monotonic() + self._interval - (self._clock() - self._last_save))
 
     def finish(self, status: Status | str, stats: dict[str, Any] | None = None) -> None:
         self._save(status=status, stats=stats)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 
-from app.backends.base import ChatTurn
-from app.backends.llama.prompting import PER_MESSAGE_OVERHEAD, fit_to_context
+from app.backends.base import PER_MESSAGE_OVERHEAD, ChatTurn
+from app.backends.llama.prompting import fit_to_context
 
 
 def words(text: str) -> int:

@@ -13,7 +13,7 @@ from app.backends.base import LoadOptions, ModelRef
 from app.chat.export_html import conversation_html
 from app.chat.export_markdown import conversation_markdown
 from app.chat.reply import generate_reply
-from app.chat.summary import SUMMARY_INTRO, NothingToSummarise, covered_count, is_summary, summarise_left_out
+from app.chat.summary import SUMMARY_INTRO, NothingToSummarise, covered_count, is_summary, read_from_here, summarise_left_out
 from app.config.settings import EngineSettings, Settings
 from app.conversations.store import ConversationStore, Role
 from app.platform.errors import HearthError
@@ -72,7 +72,7 @@ def test_a_second_summary_carries_the_first_and_covers_from_where_it_ended(backe
     first = summarise_left_out(backend, store, ids[-1], 4, "auto", threading.Event())
     backend.reply_words = ["Tides,", " then", " storms."]
     second = summarise_left_out(backend, store, first, 2, "auto", threading.Event())
-    assert second is not None
+    assert second is not None and covered_count(store.message(second)) == 6  # type: ignore[arg-type]  # with the first's 4
     asked = backend.requests[-1].turns[0].content
     assert "Earlier they spoke of tides." in asked and "User: question 2" in asked and "question 3" not in asked
     question = store.add_message(conversation, second, "user", "Go on.")
@@ -90,7 +90,9 @@ def test_a_long_stretch_is_summarised_in_parts(backend: FakeBackend, store: Conv
     parts = progress[-1][1]
     assert parts > 1 and progress[-1] == (parts, parts)
     assert "Earlier they spoke of tides." in backend.requests[-1].turns[0].content  # the part before, carried on
-    assert summary_id is not None and covered_count(store.message(summary_id)) == 30  # type: ignore[arg-type]
+    summary = store.message(summary_id) if summary_id is not None else None
+    assert summary is not None and covered_count(summary) == 36  # more than the 30 left out: the room is small
+    assert read_from_here(store.path_to(summary.id)).messages[0].content.startswith("question 18 ")
 
 
 def test_nothing_left_out_and_a_base_model_are_refused_in_plain_words(backend: FakeBackend, store: ConversationStore) -> None:
@@ -119,3 +121,44 @@ def test_exports_name_a_summary_for_what_it_stands_for(backend: FakeBackend, sto
     assert "How this reply was written" not in markdown and "another version of Hearth" not in markdown
     page = conversation_html(store, conversation)
     assert '<div class="author">Summary of the oldest 2 messages</div>' in page
+
+
+def test_a_part_the_model_wrote_nothing_for_keeps_nothing(backend: FakeBackend, store: ConversationStore) -> None:
+    _conversation, ids = chat(store, 5)
+    first = summarise_left_out(backend, store, ids[-1], 4, "auto", threading.Event())
+    backend.reply_words = []
+    with pytest.raises(HearthError, match="The model wrote no summary"):
+        summarise_left_out(backend, store, first, 2, "auto", threading.Event())  # type: ignore[arg-type]
+    assert store.path_to(first)[-1].id == first  # type: ignore[arg-type]
+
+
+def test_a_copy_made_by_branching_reads_the_messages_its_summary_stood_for(
+    backend: FakeBackend, store: ConversationStore
+) -> None:
+    _conversation, ids = chat(store, 5)
+    summary_id = summarise_left_out(backend, store, ids[-1], 4, "auto", threading.Event())
+    assert summary_id is not None
+    copy = store.branch_to_new_conversation(summary_id, "Copy")
+    path = store.thread(copy)
+    assert is_summary(path[-1])  # copied, but its covered messages have new ids there
+    read = read_from_here(path)
+    assert read.summary == "" and read.messages[0].content.startswith("question 0 ")
+
+
+def test_the_summary_also_covers_the_oldest_kept_messages_the_next_reply_would_leave_out(
+    backend: FakeBackend, store: ConversationStore
+) -> None:
+    conversation, ids = chat(store, 8)  # 8 exchanges of 22 words a message
+    reply = ids[-1]
+    store.set_provenance(reply, {"system_prompt": "Be brief.", "sampling": {"max_tokens": 1024}})
+    summary_id = summarise_left_out(backend, store, reply, 2, "auto", threading.Event())
+    summary = store.message(summary_id) if summary_id is not None else None
+    assert summary is not None
+    # 2,048 - 1,024 for the reply - 256 for the summary - the rest: half of about 750 tokens
+    # is 12 messages of 30: the summary covers 4, and the rest begins with a question.
+    assert covered_count(summary) == 4
+    read = read_from_here(store.path_to(summary.id))
+    assert read.messages[0].content.startswith("question 2 ") and len(read.messages) == 12
+    question = store.add_message(conversation, summary.id, "user", "And then?")
+    generate_reply(backend, store, question, Settings(), "auto", threading.Event(), lambda _t: None, locked=())
+    assert backend.requests[-1].turns[0].content.startswith("question 2 ")  # nothing left out after it

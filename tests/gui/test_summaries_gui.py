@@ -81,6 +81,9 @@ def test_leave_them_out_keeps_the_offer_away_until_another_reply_leaves_some_out
     qtbot.waitUntil(lambda: thread_shown(window), timeout=5000)
     assert not notice.isVisible()
     assert window.summarise_action.isEnabled()  # still there, from the Chat menu
+    send(qtbot, window, "A short one.", fake_backend, ["Short."])
+    assert window.session.last_message(Role.ASSISTANT).stats["omitted_turns"] == 4  # type: ignore[union-attr]
+    assert not notice.isVisible(), "as many left out as when it was turned down: not offered again"
     send(qtbot, window, f"question 3 {LONG}", fake_backend, ["Answer 3."])
     qtbot.waitUntil(notice.isVisible, timeout=5000)
 
@@ -111,3 +114,19 @@ def test_a_summary_is_offered_only_when_something_was_left_out(qtbot, window: Ma
     send(qtbot, window, "Hello", fake_backend, ["Hi."])
     assert not window.summary.notice.isVisible() and not window.summarise_action.isEnabled()
     assert "Hi." in page(window)
+
+
+def test_regenerate_after_a_summary_writes_the_last_reply_again_not_a_reply_to_the_summary(
+    qtbot, window: MainWindow, fake_backend: FakeBackend
+) -> None:
+    fill(qtbot, window, fake_backend)
+    reply = window.session.last_message(Role.ASSISTANT)
+    fake_backend.reply_words = ["They", " spoke", " of", " tides."]
+    window.summarise_action.trigger()
+    qtbot.waitUntil(lambda: "They spoke of tides." in page(window) and thread_shown(window), timeout=5000)
+    fake_backend.reply_words = ["Answer", " again."]
+    window.regenerate_button.click()
+    qtbot.waitUntil(lambda: "Answer again." in page(window) and thread_shown(window) and not window.session.busy, timeout=5000)
+    assert fake_backend.requests[-1].turns[-1].content.startswith("question 2 ")
+    again = window.session.last_message(Role.ASSISTANT)
+    assert reply is not None and again is not None and again.parent_id == reply.parent_id

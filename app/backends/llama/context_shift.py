@@ -26,9 +26,9 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-log = logging.getLogger(__name__)
+from app.backends.llama.kv_state import SEQUENCE, common_prefix
 
-SEQUENCE = 0  # llama-cpp-python decodes everything as sequence 0
+log = logging.getLogger(__name__)
 
 # A shorter run of matching tokens is a coincidence (a role marker, a common word), not the
 # turns the prompt kept: those are half the room beside the system prompt (LEAVE_OUT_STEP).
@@ -45,7 +45,7 @@ def shift_out_dropped(llm: Llama, prompt: Sequence[int]) -> int:
         return 0
     held = np.asarray(llm.input_ids[:held_count])
     wanted = np.asarray(prompt[:-1])  # the last token is always read: its logits start the reply
-    start = _common_prefix(held, wanted)
+    start = common_prefix(held, wanted)
     if start >= len(wanted) or start >= held_count:
         return 0
     found, kept = _longest_match(held, wanted, start)
@@ -68,19 +68,13 @@ def shift_out_dropped(llm: Llama, prompt: Sequence[int]) -> int:
     return kept
 
 
-def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
-    length = min(len(a), len(b))
-    differ = np.flatnonzero(a[:length] != b[:length])
-    return int(differ[0]) if len(differ) else length
-
-
 def _longest_match(held: np.ndarray, wanted: np.ndarray, start: int) -> tuple[int, int]:
     """The position in `held` after `start` where the longest run equal to `wanted[start:]`
     begins, and its length ((start, 0): none)."""
     best, best_length = start, 0
     rest = wanted[start:]
     for found in np.flatnonzero(held[start + 1 :] == rest[0]) + start + 1:
-        length = _common_prefix(held[found:], rest)
+        length = common_prefix(held[found:], rest)
         if length > best_length:
             best, best_length = int(found), length
     return best, best_length

@@ -40,7 +40,7 @@ from app.backends.llama.context_shift import shift_out_dropped
 from app.backends.llama.cpu_buffers import without_amx_buffer
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
-from app.backends.llama.kv_state import restore, save, state_folder
+from app.backends.llama.kv_state import common_prefix, restore, save, state_folder
 from app.backends.llama.kv_store import KvStateFolder
 from app.backends.llama.llama_log import route_llama_logs
 from app.backends.llama.prompt_formats import (
@@ -587,11 +587,7 @@ def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float
     how much of the prompt is read; `Llama.generate` then finds all but the last token in the
     cache and reads only that one. A prompt the cache nearly holds is left to it: there is
     nothing to wait for. The batches are llama.cpp's own (`n_batch`), so reading costs the same."""
-    cached = 0
-    for held, wanted in zip(llm._input_ids[: llm.n_tokens], tokens[:-1], strict=False):
-        if held != wanted:
-            break
-        cached += 1
+    cached = common_prefix(llm._input_ids[: llm.n_tokens], tokens[:-1])
     step = llm.n_batch
     if len(tokens) - 1 - cached <= step:
         return

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import llama_cpp
+import numpy as np
 from llama_cpp import Llama
 
 from app.backends.llama.kv_store import KvStateFolder
@@ -30,13 +31,11 @@ def state_folder(folder: Path, limit_bytes: int, tag: dict[str, object], context
     return KvStateFolder(folder, limit_bytes, tag, llama_cpp.LLAMA_STATE_SEQ_MAGIC, llama_cpp.LLAMA_STATE_SEQ_VERSION, context)
 
 
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    count = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        count += 1
-    return count
+def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:
+    """How many tokens `a` and `b` share from their start."""
+    length = min(len(a), len(b))
+    differ = np.flatnonzero(np.asarray(a[:length]) != np.asarray(b[:length]))
+    return int(differ[0]) if len(differ) else length
 
 
 def save(llm: Llama, states: KvStateFolder, key: str) -> None:

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.backends.base import ChatTurn, reply_budget
+from app.backends.base import PER_MESSAGE_OVERHEAD, ChatTurn, reply_budget
 from app.platform.errors import PromptTooLongError
 from app.platform.i18n import ngettext
-
-# Tokens a chat template adds around each message (role markers, separators).
-PER_MESSAGE_OVERHEAD = 8
 
 # Once the turns do not all fit, the oldest are left out in whole steps of this share of the
 # room beside the system prompt, not one turn at a time: the kept part then begins at the same

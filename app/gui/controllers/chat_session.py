@@ -496,8 +496,11 @@ class ChatSession(QObject):
         conversation_id = self._conversation_id
         if conversation_id is None or not self._shown or not self._may_reply():
             return
-        last = self._shown[-1] if message_id is None else self.shown_message(message_id)
-        if last is None:
+        # A summary after the last reply is not written by a question: the reply before it is
+        # written again (the summary stays on the earlier branch).
+        last = (next((m for m in reversed(self._shown) if m.role != Role.SYSTEM), None) if message_id is None
+                else self.shown_message(message_id))
+        if last is None or last.role == Role.SYSTEM:
             return
         parent_id = last.parent_id if last.role == Role.ASSISTANT else last.id
         if parent_id is None or not self._saved(lambda: self._store.set_current_leaf(conversation_id, parent_id)):

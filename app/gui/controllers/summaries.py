@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.chat.summary import SUMMARY_KEY, is_summary
+from app.chat.summary import SUMMARY_KEY, covered_count, is_summary
 from app.conversations.store import ConversationStore, Message, Role
 from app.gui.controllers.app_settings import AppSettings
 from app.gui.controllers.chat_session import ChatSession
@@ -34,7 +34,10 @@ class ConversationSummaries(QObject):
         self._session, self._store, self._worker, self._loader, self._settings = session, store, worker, loader, settings
         self._request_id = 0
         self._running = 0  # the request the worker is answering; 0: none
-        self._declined: int | None = None  # the reply whose offer was turned down
+        # Turned down: (conversation, messages then left out). Offered again there only once a
+        # reply leaves out more (the next step of app/backends/llama/prompting.py), not after
+        # every reply, which at a full context all leave some out.
+        self._declined: tuple[int, int] | None = None
         self.request_summary.connect(worker.summarise)
         worker.summary_progress.connect(self._on_progress)
         worker.summarised.connect(self._on_summarised)
@@ -55,9 +58,9 @@ class ConversationSummaries(QObject):
         return (last, count) if count > 0 else None
 
     def decline(self) -> None:
-        """Leave them out: the offer comes back only after another reply leaves some out."""
+        """Leave them out: the offer comes back only once a reply leaves out more."""
         found = self.left_out()
-        self._declined = found[0].id if found is not None else None
+        self._declined = (found[0].conversation_id, found[1]) if found is not None else None
         self.offer.emit(0)
 
     def summarise(self) -> bool:
@@ -91,27 +94,34 @@ class ConversationSummaries(QObject):
         return True
 
     def _offer(self) -> None:
+        """Offer the choice for what the shown conversation's last reply left out, unless it
+        was turned down, or the conversation is being read (what is shown is the old page)."""
         found = self.left_out()
-        shown = found is not None and found[0].id != self._declined and not self.running
-        self.offer.emit(found[1] if shown and found is not None else 0)
+        if found is None or self.running or self._session.reading:
+            self.offer.emit(0)
+            return
+        reply, count = found
+        declined = self._declined is not None and self._declined[0] == reply.conversation_id and count <= self._declined[1]
+        self.offer.emit(0 if declined else count)
 
     def _on_progress(self, request_id: int, done: int, total: int) -> None:
         if request_id == self._running:
             self.progress.emit(done, total)
 
     def _on_summarised(self, request_id: int, summary_id: int, message: str) -> None:
-        if request_id != self._running:
+        if request_id != self._running or self._session.shut_down:  # closing: the store is closed next
             return
         self._running = 0
+        if summary_id:
+            self._session.refresh()  # read first: the old page's last reply would offer the choice again
         self._session.hold(False)
         if message:
             self.failed.emit(self.tr("No summary was written"), message)
         elif summary_id:
             summary = self._store.message(summary_id)
-            count = int(summary.provenance[SUMMARY_KEY]["messages"]) if summary is not None else 0
+            count = covered_count(summary) if summary is not None else 0
             self.done.emit(self.tr(
                 "The oldest %n messages are summarised: the model now reads the summary instead of them. "
                 "They are still saved, and the summary can be edited.", "", count))
-            self._session.refresh()
         else:
             self.done.emit(self.tr("Summarising was stopped; nothing was changed."))

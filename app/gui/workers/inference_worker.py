@@ -271,8 +271,8 @@ class InferenceWorker(QObject):
                 backend, store, request.leaf_id, request.left_out, request.format_preference, self.cancel,
                 lambda done, total: self.summary_progress.emit(request.request_id, done, total),
             )
-        except HearthError as exc:
-            self.summarised.emit(request.request_id, 0, str(exc))
+        except HearthError as exc:  # Stop while a part's prompt was written out is a stop, not a failure
+            self.summarised.emit(request.request_id, 0, "" if self.cancel.is_set() else str(exc))
             return
         except Exception as exc:
             log.exception("summarising failed")
