@@ -22,7 +22,7 @@ from app.chat.export import safe_file_stem
 from app.chat.export_html import conversation_html
 from app.conversations.opener import open_conversations
 from app.gui.controllers.chat_session import ChatSession
-from app.gui.dialogs import present_error
+from app.gui.dialogs import confirm, present_error
 from app.gui.ops import run_in_background
 from app.platform.atomic import write_atomically
 from app.platform.errors import HearthError
@@ -49,14 +49,17 @@ class ConversationPrint(QObject):
         conversation_id = self._session.conversation_id
         if conversation_id is None:
             return
-        dialog = QPrintDialog(self._window)  # it owns its printer: the two go together
-        dialog.setWindowTitle(self.tr("Print conversation"))
-        printer = dialog.printer()
+        # The job holds its own printer while it prints on the pool: one the dialog owned was
+        # deleted with the window when Hearth was closed mid-print.
+        printer = QPrinter()
         printer.setDocName(self._session.title())
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            dialog.deleteLater()
+        dialog = QPrintDialog(printer, self._window)
+        dialog.setWindowTitle(self.tr("Print conversation"))
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.deleteLater()
+        if not accepted:
             return
-        printer.setResolution(RESOLUTION)  # the dialog's own printer lays out at the screen's otherwise
+        printer.setResolution(RESOLUTION)  # it lays out at the screen's otherwise
         refused = self.tr("The printer did not take the conversation. Check that it is on and connected, then try again.")
 
         def work() -> None:
@@ -64,15 +67,10 @@ class ConversationPrint(QObject):
             if printer.printerState() == QPrinter.PrinterState.Error:
                 raise HearthError(refused)
 
-        def done(_result: None) -> None:
-            dialog.deleteLater()
-            self._window.statusBar().showMessage(self.tr("Sent to the printer."), 10_000)
-
-        def failed(error: Exception) -> None:
-            dialog.deleteLater()
-            present_error(self._window, self.tr("The conversation could not be printed"), error)
-
-        run_in_background(self, work, on_success=done, on_failure=failed)
+        run_in_background(
+            self, work,
+            on_success=lambda _none: self._window.statusBar().showMessage(self.tr("Sent to the printer."), 10_000),
+            on_failure=lambda error: present_error(self._window, self.tr("The conversation could not be printed"), error))
 
     def save_pdf(self) -> None:
         """The shown conversation as a PDF file, where the user chooses."""
@@ -86,6 +84,11 @@ class ConversationPrint(QObject):
         if not path:
             return
         chosen = Path(path) if Path(path).suffix.lower() == ".pdf" else Path(f"{path}.pdf")
+        # The dialog asked about the name typed; ".pdf" added, another file may have it.
+        if chosen != Path(path) and chosen.exists() and not confirm(
+                self._window, self.tr("Replace the file?"),
+                self.tr("{file} already exists. Replace it with this conversation?").format(file=chosen.name), self.tr("Replace")):
+            return
         cannot_write = self.tr("Hearth could not write {file} ({reason}). Choose another folder and try again.")
 
         def work() -> Path:
@@ -107,6 +110,8 @@ class ConversationPrint(QObject):
         store = open_conversations(self._paths)
         try:
             return conversation_html(store, conversation_id)
+        except LookupError:
+            raise HearthError(self.tr("This conversation no longer exists: it was deleted meanwhile.")) from None
         finally:
             store.close()
 

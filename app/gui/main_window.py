@@ -352,6 +352,13 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
         """Put a question (or a summary) of the shown thread in the message box to be edited
         and sent again (kept as a new version, for a summary)."""
         message = self.session.shown_message(message_id)
+        shown = self.session.shown_messages()
+        if message is not None and is_summary(message) and shown and shown[-1].id != message.id:
+            # Its new version would stand beside it without what followed it.
+            self.statusBar().showMessage(self.tr(
+                "A summary can be edited while it is the last message. To change what the model reads now, "
+                "summarise again when more is left out."), 15_000)
+            return
         if message is not None and (message.role == Role.USER or is_summary(message)):
             self._edit_conversation = message.conversation_id
             self.composer.begin_edit(message.id, message.content)

@@ -123,3 +123,17 @@ def test_a_pdf_that_cannot_be_written_is_said_plainly_and_nothing_is_lost(qtbot:
     assert not list(tmp_path.glob(".taken.pdf.*")), "no half-written file left behind"
     assert (taken / "inside.txt").read_text() == "mine"
     assert "Keep this safe" in window.chat_view.toPlainText()
+
+
+def test_a_pdf_name_typed_without_its_ending_does_not_replace_a_file_unasked(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send(qtbot, window, "Which river runs through Lisbon?")
+    existing = tmp_path / "my chat.pdf"
+    existing.write_bytes(b"%PDF- the report I made yesterday")
+    asked: list[str] = []
+    monkeypatch.setattr("app.gui.conversation_print.QFileDialog.getSaveFileName", lambda *a, **k: (str(tmp_path / "my chat"), ""))
+    monkeypatch.setattr("app.gui.conversation_print.confirm", lambda _w, title, text, action: asked.append(text) or False)
+    window.print_actions.save_pdf.trigger()
+    assert asked == ["my chat.pdf already exists. Replace it with this conversation?"]
+    assert existing.read_bytes() == b"%PDF- the report I made yesterday"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QPalette
-from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleOptionViewItem
+from PySide6.QtGui import QDropEvent, QFont, QFontMetrics, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOptionViewItem
 
 from app.backends.llama.factory import LlamaBackendFactory
 from app.gui.app import create_window
@@ -19,6 +19,7 @@ from app.gui.item_models.download_list import DownloadState, FractionRole, Statu
 from app.gui.library import library_window
 from app.gui.library.library_window import USE_IN_PLACE, LibraryWindow
 from app.gui.main_window import MainWindow
+from app.gui.widgets.name_eliding import fit_name
 from app.library.model_library import ModelLibrary
 from app.platform.paths import AppPaths, resolve_paths
 from tests.fakes import FakeBackendFactory
@@ -692,3 +693,19 @@ def test_a_long_base_model_name_is_shortened_in_my_models_never_its_mark(
         library.view.setColumnWidth(0, width)
         text = shown_text(library.view, index)
         assert text.endswith("…  ·  not made for chat") and text.startswith("Gemma 3 2"), text
+
+
+def test_a_shortened_name_always_fits_whatever_the_width(qapp) -> None:  # type: ignore[no-untyped-def]
+    # Measured before the fix, here: 13 of 11,324 (font size, name, width) came out a pixel
+    # too wide, and Qt then cut the mark off.
+    for size in range(8, 20):
+        font = QFont(QApplication.font())
+        font.setPointSize(size)
+        metrics = QFontMetrics(font)
+        for name in ("gemma-3-270m-it-qat", "SmolLM2 135M Instruct very long name of a model", "שם של מודל ארוך מאוד",
+                     "非常に長いモデルの名前です"):
+            text = f"{name} · 4,321 MB · not made for chat"
+            for width in range(metrics.horizontalAdvance(" · 4,321 MB · not made for chat") + 10, metrics.horizontalAdvance(text)):
+                fitted = fit_name(text, name, metrics, width)
+                assert metrics.horizontalAdvance(fitted) <= width and fitted.endswith(" · 4,321 MB · not made for chat"), (
+                    size, name, width)

@@ -111,3 +111,19 @@ def test_a_chat_begun_is_not_replaced_by_the_welcome_page_when_models_change(
     ModelLibrary(paths.models_dir).add(synthetic_gguf("Second.Q4_1.gguf"), copy=False)
     shown.library.models_changed.emit()
     assert "Are you there?" in shown.chat_view.toPlainText()
+
+
+def test_a_load_begun_in_the_main_window_is_said_in_an_open_library_with_nothing_on_its_line(
+    qtbot: Any, window: Any, paths: AppPaths, synthetic_gguf: MakeGguf
+) -> None:
+    first, second = two_models(paths, synthetic_gguf)
+    shown = window()
+    qtbot.waitUntil(lambda: shown.loader.ready, timeout=5000)
+    library = shown.library.open()
+    assert library.status.text() == ""
+    other = second if shown.loader.model_id == first else first
+    index = shown.model_picker.findData(other)
+    shown.model_picker.setCurrentIndex(index)
+    shown.model_picker.activated.emit(index)  # as a person picks it
+    name = shown.library.library.get(other).shown_name
+    qtbot.waitUntil(lambda: library.status.text() == f"{name} is loaded: you can chat with it.", timeout=5000)

@@ -130,3 +130,18 @@ def test_regenerate_after_a_summary_writes_the_last_reply_again_not_a_reply_to_t
     assert fake_backend.requests[-1].turns[-1].content.startswith("question 2 ")
     again = window.session.last_message(Role.ASSISTANT)
     assert reply is not None and again is not None and again.parent_id == reply.parent_id
+
+
+def test_a_summary_with_messages_after_it_is_not_edited_out_of_the_conversation(
+    qtbot, window: MainWindow, fake_backend: FakeBackend
+) -> None:
+    fill(qtbot, window, fake_backend)
+    fake_backend.reply_words = ["They", " spoke", " of", " tides."]
+    window.summarise_action.trigger()
+    qtbot.waitUntil(lambda: "They spoke of tides." in page(window) and thread_shown(window), timeout=5000)
+    summary = window.session.shown_messages()[-1]
+    send(qtbot, window, "And then?", fake_backend, ["Then waves."])
+    click(window.chat_view, message_link(window.chat_view, EDIT_SCHEME, summary.id))
+    assert window.composer.editing is None and window.composer.toPlainText() == ""
+    assert window.statusBar().currentMessage().startswith("A summary can be edited while it is the last message.")
+    assert "Then waves." in page(window)

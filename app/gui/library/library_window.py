@@ -231,7 +231,8 @@ class LibraryWindow(ModelDropTarget, QDialog):
         self._say(text)
 
     def _follows_load(self) -> bool:
-        return bool(self._load_line) and self.status.text() == self._load_line
+        """Whether the line may say how a load goes: it is empty, or says how one went."""
+        return not self.status.text() or (bool(self._load_line) and self.status.text() == self._load_line)
 
     def show_loading(self, name: str) -> None:
         """A load began (here or in the main window)."""

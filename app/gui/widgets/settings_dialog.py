@@ -186,7 +186,7 @@ class SettingsDialog(QDialog):
         """As tall as the longer page with every help line wrapped whole, within the
         screen (a 1024 x 768 classroom laptop): a tab widget would squeeze each wrapped
         line to one, so each page scrolls instead."""
-        screen = self.screen().availableGeometry()
+        screen = (self.parentWidget() or self).screen().availableGeometry()  # the window's, before this is shown
         width = min(DIALOG_WIDTH, screen.width() - SCREEN_MARGIN)
         page_width = width - 2 * PAGE_INSET
         tallest = max(_page(self.pages.widget(index)).heightForWidth(page_width) for index in range(self.pages.count()))
