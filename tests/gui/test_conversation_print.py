@@ -7,38 +7,18 @@ from typing import Any
 
 import pypdfium2
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
 
-from app.gui.app import create_window
 from app.gui.main_window import MainWindow
 from app.gui.shortcuts_sheet import ShortcutsSheet
 from app.gui.widgets.composer import composer_keys
-from app.library.model_library import ModelLibrary
-from app.platform.paths import AppPaths
-from tests.fakes import FAKE_REPLY, FakeBackendFactory
-from tests.gui.waits import reply_shown, thread_shown
+from tests.fakes import FAKE_REPLY
+from tests.gui import test_conversation_transfer
 
 FAKE_TEXT = "".join(FAKE_REPLY).replace("**", "")  # "Hello from the fake engine."
-
-
-@pytest.fixture
-def window(qtbot: Any, paths: AppPaths, smollm_path: Path, fake_factory: FakeBackendFactory) -> Any:
-    ModelLibrary(paths.models_dir).add(smollm_path, copy=False)
-    made = create_window(paths, fake_factory)
-    qtbot.addWidget(made)
-    made.show()
-    qtbot.waitUntil(lambda: made.loader.ready and thread_shown(made), timeout=5000)
-    yield made
-    if made.isVisible():
-        made.close()
-
-
-def send(qtbot: Any, window: MainWindow, text: str) -> None:
-    window.composer.setPlainText(text)
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: reply_shown(window), timeout=5000)
+window = test_conversation_transfer.window  # the same window, on the fake backend with a model loaded
+send = test_conversation_transfer.send
 
 
 def pdf_text(path: Path) -> str:

@@ -39,6 +39,14 @@ def fill(qtbot, window: MainWindow, backend: FakeBackend) -> int:
     return int(reply.stats["omitted_turns"])
 
 
+def summarised(qtbot, window: MainWindow, backend: FakeBackend) -> None:  # type: ignore[no-untyped-def]
+    """A conversation whose last reply left messages out, summarised from the Chat menu."""
+    fill(qtbot, window, backend)
+    backend.reply_words = ["They", " spoke", " of", " tides."]
+    window.summarise_action.trigger()
+    qtbot.waitUntil(lambda: "They spoke of tides." in page(window) and thread_shown(window), timeout=5000)
+
+
 def page(window: MainWindow) -> str:
     return window.chat_view.toPlainText()
 
@@ -91,10 +99,7 @@ def test_leave_them_out_keeps_the_offer_away_until_another_reply_leaves_some_out
 def test_a_summary_edited_is_kept_as_a_new_version_that_the_model_reads(
     qtbot, window: MainWindow, fake_backend: FakeBackend
 ) -> None:
-    fill(qtbot, window, fake_backend)
-    fake_backend.reply_words = ["They", " spoke", " of", " tides."]
-    window.summarise_action.trigger()
-    qtbot.waitUntil(lambda: "They spoke of tides." in page(window) and thread_shown(window), timeout=5000)
+    summarised(qtbot, window, fake_backend)
     summary = window.session.shown_messages()[-1]
     assert is_summary(summary)
     asked = len(fake_backend.requests)
@@ -135,10 +140,7 @@ def test_regenerate_after_a_summary_writes_the_last_reply_again_not_a_reply_to_t
 def test_a_summary_with_messages_after_it_is_not_edited_out_of_the_conversation(
     qtbot, window: MainWindow, fake_backend: FakeBackend
 ) -> None:
-    fill(qtbot, window, fake_backend)
-    fake_backend.reply_words = ["They", " spoke", " of", " tides."]
-    window.summarise_action.trigger()
-    qtbot.waitUntil(lambda: "They spoke of tides." in page(window) and thread_shown(window), timeout=5000)
+    summarised(qtbot, window, fake_backend)
     summary = window.session.shown_messages()[-1]
     send(qtbot, window, "And then?", fake_backend, ["Then waves."])
     click(window.chat_view, message_link(window.chat_view, EDIT_SCHEME, summary.id))
