@@ -2,8 +2,8 @@
 
 When a conversation is longer than the model reads at once, its oldest turns are left out
 of each reply (app/backends/llama/prompting.py). The user may have them summarised instead:
-the loaded model writes a short summary of the turns the last reply left out, and it is
-kept as a message of its own at the end of the conversation (role "system", its record
+the loaded model writes a short summary of the turns the last reply left out (and of as
+many of the oldest kept ones as leave the next replies room), and it is kept as a message of its own at the end of the conversation (role "system", its record
 under SUMMARY_KEY naming the last message it covers). From then on the model reads the
 summary (after the system prompt) and the messages after the ones it covers, never the
 covered ones. Nothing is deleted: the summary is shown, can be edited (a new version
@@ -179,7 +179,9 @@ def _reach(
     # Never the newest question and what follows it: the model reads those as they were.
     newest_question = max((i for i, m in enumerate(messages) if m.role == Role.USER), default=len(messages))
     reach = min(left_out, len(messages))
-    while reach < newest_question and (sum(costs[reach:]) > room * KEPT_SHARE or messages[reach].role != Role.USER):
+    rest = sum(costs[reach:])
+    while reach < newest_question and (rest > room * KEPT_SHARE or messages[reach].role != Role.USER):
+        rest -= costs[reach]
         reach += 1
     return reach
 
