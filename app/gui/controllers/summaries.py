@@ -2,7 +2,8 @@
 then, the default) or have the loaded model summarise them (app/chat/summary.py).
 
 A controller: it knows from the shown conversation's last reply how many messages that
-reply left out, offers the choice once for each such reply, and runs the summary on the
+reply left out, offers the choice (again only once more is left out than was turned
+down), and runs the summary on the
 inference worker's thread; the chat session is held (nothing can be sent) while it runs,
 and shows the conversation again, with its summary, once it is kept.
 """
