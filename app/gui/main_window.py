@@ -437,7 +437,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             ready=self.loader.ready, loading=bool(self.loader.model_id),
             busy=self.session.busy or self.session.reproducing or self.session.held,
             can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
-            can_change=self.session.can_change, busy_in=self.session.busy_elsewhere,
+            can_change=self.session.can_change, busy_in=self.session.busy_elsewhere, summarising=self.session.held,
         )
 
     def open_settings(self) -> None:

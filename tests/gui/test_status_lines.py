@@ -82,6 +82,7 @@ def test_a_failed_load_is_said_in_the_library_and_goes_when_another_loads(
     library.select(second)
     library.buttons["load"].click()
     qtbot.waitUntil(lambda: library.status.text() == DAMAGED, timeout=5000)
+    assert library.table.in_use == "", "the model let go for the failed load is no longer marked in use"
     library.select(first)
     library.buttons["load"].click()
     qtbot.waitUntil(lambda: shown.loader.ready and shown.loader.model_id == first, timeout=5000)

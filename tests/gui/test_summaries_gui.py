@@ -63,7 +63,11 @@ def test_the_oldest_messages_summarised_are_shown_and_read_instead_of_them(
     assert notice.summarise_button.text() == "Summarise them" and notice.dismiss_button.text() == "Leave them out"
 
     fake_backend.reply_words = ["They", " spoke", " of", " tides."]
+    fake_backend.delay = 0.2  # a word every 0.2 s: the summary is being written for a while
     qtbot.mouseClick(notice.summarise_button, Qt.MouseButton.LeftButton)
+    assert window.composer_hint.text() == "Summarising the oldest messages… press Esc or Stop to stop it."
+    assert window.stop_button.isEnabled() and not window.send_button.isEnabled()
+    fake_backend.delay = 0.0
     qtbot.waitUntil(lambda: "They spoke of tides." in page(window) and thread_shown(window), timeout=5000)
     assert "Summary of the oldest 4 messages (the model reads it instead of them)" in page(window)
     assert "question 0" in page(window)  # nothing deleted: the summarised messages are still shown
@@ -147,3 +151,15 @@ def test_a_summary_with_messages_after_it_is_not_edited_out_of_the_conversation(
     assert window.composer.editing is None and window.composer.toPlainText() == ""
     assert window.statusBar().currentMessage().startswith("A summary can be edited while it is the last message.")
     assert "Then waves." in page(window)
+
+
+def test_stop_while_summarising_keeps_nothing_and_says_so(qtbot, window: MainWindow, fake_backend: FakeBackend) -> None:
+    fill(qtbot, window, fake_backend)
+    fake_backend.reply_words = ["They", " spoke", " of", " tides."]
+    fake_backend.delay = 0.2
+    window.summarise_action.trigger()
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.session.held, timeout=5000)
+    assert window.statusBar().currentMessage() == "Summarising was stopped; nothing was changed."
+    assert not any(is_summary(m) for m in window.session.shown_messages())
+    assert window.send_button.isEnabled()

@@ -62,7 +62,9 @@ class LibraryAccess(QObject):
             self.window.show_loaded(name)
 
     def show_load_failed(self, message: str) -> None:
+        """A load failed: nothing is in use now (the loader let the earlier model go)."""
         if self.window is not None:
+            self.window.refresh(self._in_use())
             self.window.show_load_failed(message)
 
     def set_accelerator_memory(self, size: int) -> None:

@@ -223,10 +223,11 @@ class ChatLayout:
         self.cancel_edit_button.setVisible(editing)
 
     def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool,
-                      can_change: bool = True, busy_in: str | None = None) -> None:
+                      can_change: bool = True, busy_in: str | None = None, summarising: bool = False) -> None:
         """What can be done now, and the line under the chat that says so. `can_change`:
         the shown conversation may be branched (no reply written, nothing read). `busy_in`:
-        the title of another conversation being answered (its Stop is there, not here)."""
+        the title of another conversation being answered (its Stop is there, not here).
+        `summarising`: what keeps it busy is a summary of the oldest messages."""
         self.composer.setReadOnly(not ready)
         self.send_button.setEnabled(can_reply)
         self.stop_button.setEnabled(busy and busy_in is None)
@@ -249,6 +250,8 @@ class ChatLayout:
             hint = QCoreApplication.translate(
                 "ChatLayout", "Hearth is answering in “{title}”: you can write here once it is done, or go back to it to stop it."
             ).format(title=busy_in)
+        elif busy and summarising:
+            hint = QCoreApplication.translate("ChatLayout", "Summarising the oldest messages… press Esc or Stop to stop it.")
         elif busy:
             hint = QCoreApplication.translate("ChatLayout", "Writing a reply… press Esc or Stop to stop it.")
         else:
