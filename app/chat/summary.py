@@ -3,11 +3,12 @@
 When a conversation is longer than the model reads at once, its oldest turns are left out
 of each reply (app/backends/llama/prompting.py). The user may have them summarised instead:
 the loaded model writes a short summary of the turns the last reply left out (and of as
-many of the oldest kept ones as leave the next replies room), and it is kept as a message of its own at the end of the conversation (role "system", its record
-under SUMMARY_KEY naming the last message it covers). From then on the model reads the
-summary (after the system prompt) and the messages after the ones it covers, never the
-covered ones. Nothing is deleted: the summary is shown, can be edited (a new version
-beside it, as for any message), and a branch from before it never sees it.
+many of the oldest kept ones as leave the next replies room), and it is kept as a message
+of its own at the end of the conversation (role "system", its record under SUMMARY_KEY
+naming the last message it covers). From then on the model reads the summary (after the
+system prompt) and the messages after the ones it covers, never the covered ones. Nothing
+is deleted: the summary is shown, can be edited while it is the last message (a new
+version beside it, as for any message), and a branch from before it never sees it.
 
 Called from the one thread that owns the backend, like a reply.
 """
