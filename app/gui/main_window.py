@@ -438,6 +438,7 @@ class MainWindow(ModelDropTarget, ChatLayout, QMainWindow):
             busy=self.session.busy or self.session.reproducing or self.session.held,
             can_reply=self.session.can_reply, has_thread=self.session.conversation_id is not None,
             can_change=self.session.can_change, busy_in=self.session.busy_elsewhere, summarising=self.session.held,
+            opening=self.session.opening,
         )
 
     def open_settings(self) -> None:

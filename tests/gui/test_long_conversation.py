@@ -147,10 +147,14 @@ def test_a_search_hit_far_back_is_read_down_to_and_shown(qtbot, open_long_chat) 
     conversation = window.session.conversation_id
     assert conversation is not None
     laid_out: list[int] = []  # messages laid out at once
+    hints: list[str] = []  # what the line under the chat said while parts were added
     for shown_signal in (window.session.thread_shown, window.session.newer_shown):
         shown_signal.connect(lambda page: laid_out.append(len(page.messages)))
+    window.session.newer_shown.connect(lambda _page: hints.append(window.composer_hint.text()))
     window.session.open(conversation, at_message=1001)  # as choosing a search hit does
     _settled(qtbot, window)
+    assert hints and hints[0] == "Opening the conversation… you can write once it is shown."
+    assert window.composer_hint.text() == "Enter sends · Shift+Enter adds a new line"
     assert sum(laid_out) >= MESSAGES - 1000 and max(laid_out) <= PACED_MESSAGES  # a part per turn of the event loop
     view = window.chat_view
     top = view.cursorForPosition(view.viewport().rect().topLeft()).block()

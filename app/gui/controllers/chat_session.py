@@ -188,6 +188,11 @@ class ChatSession(QObject):
         return (not self.busy and not self.reading and not self._paced.pending and not self.reproducing
                 and not self._branching and not self._held and not self._shut_down)
 
+    @property
+    def opening(self) -> bool:
+        """The shown conversation is still being read, or shown part by part (a far search hit)."""
+        return self.reading or self._paced.pending
+
     def hold(self, held: bool) -> None:
         """Hold the conversation while other work on it runs on the worker (app/gui/controllers/summaries.py):
         nothing can be sent or changed meanwhile, and Stop stops that work."""

@@ -223,11 +223,13 @@ class ChatLayout:
         self.cancel_edit_button.setVisible(editing)
 
     def show_controls(self, ready: bool, loading: bool, busy: bool, can_reply: bool, has_thread: bool,
-                      can_change: bool = True, busy_in: str | None = None, summarising: bool = False) -> None:
+                      can_change: bool = True, busy_in: str | None = None, summarising: bool = False,
+                      opening: bool = False) -> None:
         """What can be done now, and the line under the chat that says so. `can_change`:
         the shown conversation may be branched (no reply written, nothing read). `busy_in`:
         the title of another conversation being answered (its Stop is there, not here).
-        `summarising`: what keeps it busy is a summary of the oldest messages."""
+        `summarising`: what keeps it busy is a summary of the oldest messages. `opening`: the
+        conversation is still being read or shown, and nothing can be sent until it is."""
         self.composer.setReadOnly(not ready)
         self.send_button.setEnabled(can_reply)
         self.stop_button.setEnabled(busy and busy_in is None)
@@ -254,6 +256,8 @@ class ChatLayout:
             hint = QCoreApplication.translate("ChatLayout", "Summarising the oldest messages… press Esc or Stop to stop it.")
         elif busy:
             hint = QCoreApplication.translate("ChatLayout", "Writing a reply… press Esc or Stop to stop it.")
+        elif opening:
+            hint = QCoreApplication.translate("ChatLayout", "Opening the conversation… you can write once it is shown.")
         else:
             hint = QCoreApplication.translate("ChatLayout", "Enter sends · Shift+Enter adds a new line")
         self.composer_hint.setText(hint)
