@@ -139,7 +139,7 @@ def test_stop_right_after_a_context_shift_saves_a_state_as_good_as_one_not_stopp
     for i in range(12):  # up to the turn whose start moves on
         history.append(ChatTurn("user", question(i)))
         prompt = engine.build_prompt(SYSTEM, history, GREEDY, "auto")
-        if prompt.omitted_turns and engine._cached_start is not None and prompt.first_kept != engine._cached_start:
+        if prompt.omitted_turns and engine._cached_start is not None and prompt.kept_from != engine._cached_start:
             break
         ask(engine, history, "chat")
         history.append(ChatTurn("assistant", ANSWER))
@@ -182,6 +182,32 @@ def test_an_edit_inside_the_kept_turns_is_read_anew_not_shifted(engine: LlamaBac
         history.append(ChatTurn("assistant", ANSWER))
     assert stats.omitted_turns, "the conversation outgrew the context"
     edited = [*history[:-2], ChatTurn("user", long_question)]  # its first words deleted, sent again
-    assert engine.build_prompt(SYSTEM, edited, GREEDY, "auto").first_kept == engine._cached_start
+    assert engine.build_prompt(SYSTEM, edited, GREEDY, "auto").kept_from == engine._cached_start
     _text, stats = ask(engine, edited)
     assert stats.omitted_turns and not stats.shifted_tokens
+
+
+@pytest.mark.parametrize("then", ["restart", "switch"])
+def test_a_chat_reopened_at_the_turn_its_kept_part_moves_on_restores_its_state_and_shifts_it(
+    engine: LlamaBackend, smollm_path: Path, tmp_path: Path, then: str
+) -> None:
+    states = tmp_path / "states"
+    load(engine, smollm_path, states)
+    history: list[ChatTurn] = []
+    for i in range(12):
+        history.append(ChatTurn("user", question(i)))
+        prompt = engine.build_prompt(SYSTEM, history, GREEDY, "auto")
+        if prompt.omitted_turns and engine._cached_start is not None and prompt.kept_from != engine._cached_start:
+            break  # this question moves the kept part on: ask it after a restart
+        ask(engine, history, "chat")
+        history.append(ChatTurn("assistant", ANSWER))
+    else:
+        pytest.fail("the kept turns never moved on")
+    if then == "restart":
+        engine.unload()
+        load(engine, smollm_path, states)  # the cache is empty
+    else:  # the cache holds another chat that begins as this one's kept part does, but goes on otherwise
+        ask(engine, [ChatTurn("user", question(0) + " And what of their dogs?")], "other")
+    _text, stats = ask(engine, history, "chat")
+    assert stats.shifted_tokens, "the saved state was restored and moved over the turns now left out"
+    assert stats.prompt_tokens - stats.prompt_tokens_reused < stats.prompt_tokens // 2

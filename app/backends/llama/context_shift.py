@@ -19,6 +19,7 @@ keys without the Stop check (engine.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 
@@ -26,13 +27,41 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-from app.backends.llama.kv_state import SEQUENCE, common_prefix
+from app.backends.base import ChatTurn
 
 log = logging.getLogger(__name__)
+
+SEQUENCE = 0  # llama-cpp-python decodes everything as sequence 0
 
 # A shorter run of matching tokens is a coincidence (a role marker, a common word), not the
 # turns the prompt kept: those are half the room beside the system prompt (LEAVE_OUT_STEP).
 MIN_KEPT_TOKENS = 32
+
+
+def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:
+    """How many tokens `a` and `b` share from their start."""
+    length = min(len(a), len(b))
+    differ = np.flatnonzero(np.asarray(a[:length]) != np.asarray(b[:length]))
+    return int(differ[0]) if len(differ) else length
+
+
+def kept_from(turn: ChatTurn | None) -> str:
+    """What names the oldest turn a prompt keeps, for telling whether it moved on: a hash,
+    so that the saved states' records beside each state hold no conversation text."""
+    if turn is None:
+        return ""
+    return hashlib.sha256(f"{turn.role}\0{turn.content}".encode()).hexdigest()[:32]
+
+
+def reach_after_shift(held: Sequence[int], prompt: Sequence[int]) -> int:
+    """How many tokens of `prompt` a cache holding `held` would hold once shifted (as
+    shift_out_dropped would shift it), for choosing the better of two caches."""
+    held_array, wanted = np.asarray(held), np.asarray(prompt[:-1])
+    start = common_prefix(held_array, wanted)
+    if start >= len(wanted) or start >= len(held_array):
+        return start
+    _found, kept = _longest_match(held_array, wanted, start)
+    return start + kept if kept >= MIN_KEPT_TOKENS else start
 
 
 def shift_out_dropped(llm: Llama, prompt: Sequence[int]) -> int:

@@ -36,11 +36,11 @@ from app.backends.base import (
     ReplyStats,
     reply_budget,
 )
-from app.backends.llama.context_shift import shift_out_dropped
+from app.backends.llama.context_shift import common_prefix, kept_from, shift_out_dropped
 from app.backends.llama.cpu_buffers import without_amx_buffer
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
-from app.backends.llama.kv_state import common_prefix, restore, save, state_folder
+from app.backends.llama.kv_state import restore, save, state_folder
 from app.backends.llama.kv_store import KvStateFolder
 from app.backends.llama.llama_log import route_llama_logs
 from app.backends.llama.prompt_formats import (
@@ -176,7 +176,7 @@ class Prompt:
     stop: list[str]
     omitted_turns: int
     prompt_format: str
-    first_kept: ChatTurn | None = None  # the oldest turn the prompt keeps (after the system prompt)
+    kept_from: str = ""  # what names the oldest turn the prompt keeps (context_shift.kept_from)
 
 
 class LlamaBackend(Backend):
@@ -197,7 +197,7 @@ class LlamaBackend(Backend):
         # The oldest turn kept in the prompt the KV cache holds; None: not known. The cache is
         # moved over left-out turns only when this moved on (context_shift.py): an edit inside
         # the kept turns leaves it where it was, and nothing written before the edit is reused.
-        self._cached_start: ChatTurn | None = None
+        self._cached_start: str | None = None
         self._cancel: threading.Event | None = None
         # ctypes callbacks must outlive every C call that may invoke them.
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
@@ -375,11 +375,11 @@ class LlamaBackend(Backend):
         prompt = self.build_prompt(request.system_prompt, request.turns, request.sampling, request.prompt_format)
         on_started(prompt.omitted_turns)
         key, states, llm = request.conversation_key, self._states, self._model()
-        if key and states is not None and key != self._cache_owner and restore(llm, states, key, prompt.tokens):
-            self._cached_start = None  # what the restored state's prompt kept is not recorded
+        if key and states is not None and key != self._cache_owner and restore(llm, states, key, prompt.tokens, prompt.kept_from):
+            self._cached_start = states.saved_start(key) or None  # None: not recorded (an older state)
         stats = self.generate(prompt, request.sampling, cancel, on_text, on_reading)
         if key and states is not None:
-            save(llm, states, key)
+            save(llm, states, key, prompt.kept_from)
             self._cache_owner = key
         return stats
 
@@ -424,8 +424,9 @@ class LlamaBackend(Backend):
                     dropped += 1
             # Counted, not derived from len(turns): joined turns are not left out.
             omitted = fitted.omitted_turns + dropped
-            first_kept = next((turn for turn in turns if turn.role != "system"), None)
-            return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format, first_kept=first_kept)
+            oldest = next((turn for turn in turns if turn.role != "system"), None)
+            return Prompt(tokens=tokens, stop=stop, omitted_turns=omitted, prompt_format=prompt_format,
+                          kept_from=kept_from(oldest))
 
     def _render(self, llm: Llama, prompt_format: str, turns: Sequence[ChatTurn]) -> tuple[list[int], list[str]]:
         try:
@@ -523,7 +524,7 @@ class LlamaBackend(Backend):
         try:
             with self._mark(ANSWERING, loaded.path, loaded.info, loaded.options) as settle:
                 # More turns left out: the cache keeps the ones still in the prompt (context_shift.py).
-                if prompt.omitted_turns and cached_start is not None and prompt.first_kept != cached_start:
+                if prompt.omitted_turns and cached_start is not None and prompt.kept_from != cached_start:
                     shifted = shift_out_dropped(llm, prompt.tokens)
                 if shifted:
                     # llama.cpp moves the cached keys at the next decode. Stopped half-way, some
@@ -555,7 +556,7 @@ class LlamaBackend(Backend):
             tokens.close()
             llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
             self._cancel = None
-        self._cached_start = prompt.first_kept
+        self._cached_start = prompt.kept_from
         rest = text.finish()
         if turn_end is not None:
             rest = turn_end.add(rest) + turn_end.finish()

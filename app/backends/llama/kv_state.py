@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import llama_cpp
-import numpy as np
 from llama_cpp import Llama
 
+from app.backends.llama.context_shift import SEQUENCE, common_prefix, reach_after_shift
 from app.backends.llama.kv_store import KvStateFolder
 
 log = logging.getLogger(__name__)
 
-SEQUENCE = 0  # llama-cpp-python decodes everything as sequence 0
 
 
 def state_folder(folder: Path, limit_bytes: int, tag: dict[str, object], context: int) -> KvStateFolder:
@@ -31,16 +30,10 @@ def state_folder(folder: Path, limit_bytes: int, tag: dict[str, object], context
     return KvStateFolder(folder, limit_bytes, tag, llama_cpp.LLAMA_STATE_SEQ_MAGIC, llama_cpp.LLAMA_STATE_SEQ_VERSION, context)
 
 
-def common_prefix(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:
-    """How many tokens `a` and `b` share from their start."""
-    length = min(len(a), len(b))
-    differ = np.flatnonzero(np.asarray(a[:length]) != np.asarray(b[:length]))
-    return int(differ[0]) if len(differ) else length
-
-
-def save(llm: Llama, states: KvStateFolder, key: str) -> None:
-    """Save what the cache holds as `key`'s state. Never raises: a state not saved only
-    means reading the conversation again next time."""
+def save(llm: Llama, states: KvStateFolder, key: str, start: str) -> None:
+    """Save what the cache holds as `key`'s state, its prompt's oldest kept turn `start`
+    (context_shift.kept_from). Never raises: a state not saved only means reading the
+    conversation again next time."""
     n_tokens = llm.n_tokens
     if n_tokens == 0:
         return
@@ -52,19 +45,23 @@ def save(llm: Llama, states: KvStateFolder, key: str) -> None:
     states.folder.mkdir(parents=True, exist_ok=True)
     part = states.part_path(key)
     written = llama_cpp.llama_state_seq_save_file(llm._ctx.ctx, str(part).encode(), SEQUENCE, tokens, n_tokens)
-    states.keep(key, written)
+    states.keep(key, written, start)
     log.debug("saved %d tokens of KV state (%d bytes) in %.3f s", n_tokens, written, time.perf_counter() - started)
 
 
-def restore(llm: Llama, states: KvStateFolder, key: str, prompt: Sequence[int]) -> int:
-    """Load `key`'s saved state when it shares more of `prompt` than the cache does now;
-    the tokens restored (0: none). A state llama.cpp refuses is deleted, and the cache is
-    then empty."""
+def restore(llm: Llama, states: KvStateFolder, key: str, prompt: Sequence[int], start: str) -> int:
+    """Load `key`'s saved state when it gives more of `prompt` than the cache does now; the
+    tokens restored (0: none). Where the prompt's oldest kept turn (`start`) moved on since
+    the state was saved, what it gives is counted as after a context shift: the turn the
+    kept part moves on at is no reason to read a long conversation again. A state
+    llama.cpp refuses is deleted, and the cache is then empty."""
     saved = states.saved_tokens(key)
     if saved is None:
         return 0
     live = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt)
-    if common_prefix(saved, prompt) <= live:
+    saved_start = states.saved_start(key)
+    gives = reach_after_shift(saved, prompt) if saved_start and saved_start != start else common_prefix(saved, prompt)
+    if gives <= live:
         return 0
     started = time.perf_counter()
     ctx = llm._ctx.ctx

@@ -96,9 +96,19 @@ class KvStateFolder:
             raise ValueError("its checksum differs: the file was changed or damaged")
         return [token for (token,) in TOKEN.iter_unpack(head)]
 
-    def keep(self, key: str, written: int) -> None:
+    def saved_start(self, key: str) -> str:
+        """What names the oldest turn kept in the prompt of `key`'s state ('' not recorded);
+        ask after saved_tokens, which checks the record."""
+        try:
+            start = json.loads(self._record_path(key).read_text(encoding="utf-8")).get("start", "")
+        except (OSError, ValueError, AttributeError):
+            return ""
+        return start if isinstance(start, str) else ""
+
+    def keep(self, key: str, written: int, start: str = "") -> None:
         """Put the state llama.cpp wrote to part_path(key) in place (`written`: the bytes it
-        said it wrote; 0 when it failed), then keep the folder within the limit."""
+        said it wrote; 0 when it failed), recording `start` (what names its prompt's oldest
+        kept turn), then keep the folder within the limit."""
         part = self.part_path(key)
         try:
             size = part.stat().st_size
@@ -110,7 +120,7 @@ class KvStateFolder:
                     crc = zlib.crc32(chunk, crc)
             self.forget(key)
             os.replace(part, self.state_path(key))
-            record = {"key": key, "tag": self.tag, "size": size, "crc32": crc}
+            record = {"key": key, "tag": self.tag, "size": size, "crc32": crc, "start": start}
             write_atomically(self._record_path(key), json.dumps(record).encode("utf-8"))
         except OSError as exc:
             log.warning("the KV state of a conversation was not saved: %s", exc)
