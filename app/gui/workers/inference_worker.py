@@ -189,8 +189,9 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def generate(self, request: ReplyRequest) -> None:
+        """Write a reply; Stop ends it (the GUI cleared `cancel` when it asked, so a Stop
+        pressed before this began counts)."""
         self.chat_waiting.clear()
-        self.cancel.clear()
         pending: list[str] = []
         last_flush = time.monotonic()
 
@@ -242,9 +243,9 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def reproduce(self, request: ReproduceRequest) -> None:
-        """Write a reply again on this thread (the one that owns the model); nothing is saved."""
+        """Write a reply again on this thread (the one that owns the model); nothing is saved.
+        `cancel` as for generate."""
         self.chat_waiting.clear()
-        self.cancel.clear()
         try:
             backend, store = self._ensure()
             outcome = reproduce_reply(
@@ -262,9 +263,9 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def summarise(self, request: SummaryRequest) -> None:
-        """Summarise the oldest messages of a conversation on this thread; Stop ends it."""
+        """Summarise the oldest messages of a conversation on this thread; Stop ends it (the
+        GUI cleared `cancel` when it asked, so a Stop pressed before this began counts)."""
         self.chat_waiting.clear()
-        self.cancel.clear()
         try:
             backend, store = self._ensure()
             summary_id = summarise_left_out(
