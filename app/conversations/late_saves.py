@@ -7,7 +7,8 @@ could go unsaved for as long as the wait for the next token, and a crash or a po
 then lost it; the audit measured 1.06 s with a 0.5 s interval (issue 12).
 
 LateSaves writes that text from a thread of its own, with its own connection (SQLite
-connections are not shared between threads), once it has waited `interval`. A save of the
+connections are not shared between threads), once no token has come for `interval`; while
+tokens flow, the reply's own saves keep within it. A save of the
 reply's own thread always wins: it first takes back what waits here, under the lock that a
 late write holds, so an older text never lands after a newer one.
 """
