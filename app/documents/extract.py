@@ -4,12 +4,13 @@ failure is a DocumentError naming the file with a plain sentence, so the rest go
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
-from app.documents import markup, office, pdf, sheets, text_files
 from app.documents.blocks import Block, ExtractReport
 from app.platform.errors import DocumentError
 from app.platform.i18n import _
@@ -18,38 +19,51 @@ log = logging.getLogger(__name__)
 
 Reader = Callable[[Path, ExtractReport], Iterator[Block]]
 
-
-def _without_report(read: Callable[[Path], Iterator[Block]]) -> Reader:
-    return lambda path, _report: read(path)
-
-
-READERS: dict[str, Reader] = {
-    ".pdf": pdf.read_pdf,
-    ".docx": _without_report(office.read_docx),
-    ".odt": _without_report(office.read_odt),
-    ".pptx": _without_report(office.read_pptx),
-    ".xlsx": _without_report(sheets.read_xlsx),
-    ".csv": _without_report(sheets.read_csv),
-    ".epub": _without_report(markup.read_epub),
-    ".html": _without_report(markup.read_html),
-    ".htm": _without_report(markup.read_html),
-    ".xhtml": _without_report(markup.read_html),
-    ".txt": _without_report(functools.partial(text_files.read_text, style="plain")),
-    ".text": _without_report(functools.partial(text_files.read_text, style="plain")),
-    ".md": _without_report(functools.partial(text_files.read_text, style="markdown")),
-    ".markdown": _without_report(functools.partial(text_files.read_text, style="markdown")),
-    ".rst": _without_report(functools.partial(text_files.read_text, style="rst")),
+# Each kind's reader, as (module in app.documents, its function, whether it fills in the
+# report, the text style it reads). The module is imported at the first file of its kind:
+# their libraries (python-docx, python-pptx, Pillow, openpyxl, lxml, odfpy, pypdfium2) were
+# imported with the window, before any document was read.
+_READERS: dict[str, tuple[str, str, bool, str]] = {
+    ".pdf": ("pdf", "read_pdf", True, ""),
+    ".docx": ("office", "read_docx", False, ""),
+    ".odt": ("office", "read_odt", False, ""),
+    ".pptx": ("office", "read_pptx", False, ""),
+    ".xlsx": ("sheets", "read_xlsx", False, ""),
+    ".csv": ("sheets", "read_csv", False, ""),
+    ".epub": ("markup", "read_epub", False, ""),
+    ".html": ("markup", "read_html", False, ""),
+    ".htm": ("markup", "read_html", False, ""),
+    ".xhtml": ("markup", "read_html", False, ""),
+    ".txt": ("text_files", "read_text", False, "plain"),
+    ".text": ("text_files", "read_text", False, "plain"),
+    ".md": ("text_files", "read_text", False, "markdown"),
+    ".markdown": ("text_files", "read_text", False, "markdown"),
+    ".rst": ("text_files", "read_text", False, "rst"),
 }
+SUFFIXES = frozenset(_READERS)  # the kinds of file Hearth reads
+
+
+def _reader(suffix: str) -> Reader | None:
+    found = _READERS.get(suffix)
+    if found is None:
+        return None
+    module, name, takes_report, style = found
+    read = getattr(importlib.import_module(f"app.documents.{module}"), name)
+    if takes_report:
+        return cast(Reader, read)
+    if style:
+        read = functools.partial(read, style=style)
+    return lambda path, _report: cast(Iterator[Block], read(path))
 
 
 def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in READERS
+    return path.suffix.lower() in SUFFIXES
 
 
 def extract(path: Path, report: ExtractReport) -> Iterator[Block]:
     """The file's blocks in reading order. Raises DocumentError (never anything else for a
     bad file) before or while yielding; `report` is filled in as the file is read."""
-    reader = READERS.get(path.suffix.lower())
+    reader = _reader(path.suffix.lower())
     if reader is None:
         raise DocumentError(_("{file}: Hearth cannot read this kind of file").format(file=path.name))
     try:

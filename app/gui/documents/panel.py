@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.documents.extract import READERS
+from app.documents.extract import SUFFIXES
 from app.gui.controllers.documents import DocumentsController
 from app.gui.dialogs import confirm
 from app.gui.documents.texts import DocumentsTexts
@@ -149,7 +149,7 @@ class DocumentsPanel(QWidget):
             self.controller.remove(name)
 
     def choose_files(self) -> None:
-        patterns = " ".join(f"*{suffix}" for suffix in sorted(READERS))
+        patterns = " ".join(f"*{suffix}" for suffix in sorted(SUFFIXES))
         chosen, _filter = QFileDialog.getOpenFileNames(self, self.tr("Add files"), "", self.tr("Documents ({patterns})").format(
             patterns=patterns))
         self.controller.add([Path(name) for name in chosen])
