@@ -4,11 +4,11 @@ failure is a DocumentError naming the file with a plain sentence, so the rest go
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import cast
 
 from app.documents.blocks import Block, ExtractReport
@@ -48,12 +48,37 @@ def _reader(suffix: str) -> Reader | None:
     if found is None:
         return None
     module, name, takes_report, style = found
-    read = getattr(importlib.import_module(f"app.documents.{module}"), name)
+    read = getattr(_module(module), name)
     if takes_report:
         return cast(Reader, read)
     if style:
         read = functools.partial(read, style=style)
     return lambda path, _report: cast(Iterator[Block], read(path))
+
+
+def _module(name: str) -> ModuleType:
+    """The reader module `name`, imported now: each import written out, not by name, so
+    that PyInstaller finds it and puts it in the bundle; one at a time, so reading a text
+    file does not load the office formats' libraries."""
+    if name == "pdf":
+        from app.documents import pdf
+
+        return pdf
+    if name == "office":
+        from app.documents import office
+
+        return office
+    if name == "sheets":
+        from app.documents import sheets
+
+        return sheets
+    if name == "markup":
+        from app.documents import markup
+
+        return markup
+    from app.documents import text_files
+
+    return text_files
 
 
 def is_supported(path: Path) -> bool:
