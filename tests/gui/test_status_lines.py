@@ -9,32 +9,17 @@ from typing import Any
 import pytest
 
 from app.backends.base import LoadOptions, ModelFacts, ModelRef
-from app.gui.app import create_window
-from app.gui.main_window import MainWindow
 from app.library.model_library import ModelLibrary
 from app.platform.errors import ModelLoadError
 from app.platform.paths import AppPaths
 from tests.fakes import FakeBackendFactory
 from tests.gguf_factory import MakeGguf
+from tests.gui import test_gui_library
 
 DAMAGED = "This model file is damaged: download it again."
 
 
-@pytest.fixture
-def window(qtbot: Any, paths: AppPaths, fake_factory: FakeBackendFactory) -> Any:
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        shown = create_window(paths, fake_factory)
-        qtbot.addWidget(shown)
-        shown.show()
-        made.append(shown)
-        return shown
-
-    yield make
-    for shown in made:
-        if shown.isVisible():
-            shown.close()
+window = test_gui_library.open_window  # window() opens one more on the fake backend, closed after the test
 
 
 def two_models(paths: AppPaths, synthetic_gguf: MakeGguf) -> tuple[str, str]:

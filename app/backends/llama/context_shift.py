@@ -56,12 +56,21 @@ def kept_from(turn: ChatTurn | None) -> str:
 def reach_after_shift(held: Sequence[int], prompt: Sequence[int]) -> int:
     """How many tokens of `prompt` a cache holding `held` would hold once shifted (as
     shift_out_dropped would shift it), for choosing the better of two caches."""
-    held_array, wanted = np.asarray(held), np.asarray(prompt[:-1])
-    start = common_prefix(held_array, wanted)
-    if start >= len(wanted) or start >= len(held_array):
-        return start
-    _found, kept = _longest_match(held_array, wanted, start)
-    return start + kept if kept >= MIN_KEPT_TOKENS else start
+    start, _found, kept = _shift_plan(np.asarray(held), prompt)
+    return start + kept
+
+
+def _shift_plan(held: np.ndarray, prompt: Sequence[int]) -> tuple[int, int, int]:
+    """Where `held` and `prompt` part (start), and the run of `held` from `found` on that
+    continues the prompt there, `kept` tokens long: (start, found, kept); kept is 0 where no
+    run is long enough to be the kept turns. The prompt's last token is never counted: it
+    is always read, its logits start the reply."""
+    wanted = np.asarray(prompt[:-1])
+    start = common_prefix(held, wanted)
+    if start >= len(wanted) or start >= len(held):
+        return start, start, 0
+    found, kept = _longest_match(held, wanted, start)
+    return (start, found, kept) if kept >= MIN_KEPT_TOKENS else (start, start, 0)
 
 
 def shift_out_dropped(llm: Llama, prompt: Sequence[int]) -> int:
@@ -69,16 +78,9 @@ def shift_out_dropped(llm: Llama, prompt: Sequence[int]) -> int:
     prompt dropped: remove that range and move what follows it back. The tokens now cached
     that the shift kept (0: nothing was shifted, and the cache is as it was, or empty where
     llama.cpp refused half-way)."""
-    held_count = llm.n_tokens
-    if held_count == 0 or len(prompt) < 2:
-        return 0
-    held = np.asarray(llm.input_ids[:held_count])
-    wanted = np.asarray(prompt[:-1])  # the last token is always read: its logits start the reply
-    start = common_prefix(held, wanted)
-    if start >= len(wanted) or start >= held_count:
-        return 0
-    found, kept = _longest_match(held, wanted, start)
-    if kept < MIN_KEPT_TOKENS:
+    held = np.asarray(llm.input_ids[: llm.n_tokens])
+    start, found, kept = _shift_plan(held, prompt)
+    if not kept:
         return 0
     memory = llama_cpp.llama_get_memory(llm._ctx.ctx)
     if not llama_cpp.llama_memory_can_shift(memory):
