@@ -12,9 +12,9 @@ is divided by the mean of the llama-bench figures either side of it.
 Same settings on both sides: 2 threads, keys q8_0 and values f16, no flash attention,
 llama.cpp's weight repacking, except on a CPU with AMX: there llama-bench would put the
 weights in the AMX buffer and crash (it cannot leave that buffer alone out), so both sides
-run with `--repack 0`. llama-bench decodes without sampling
-from an empty context; the engine samples (greedy, with the app's top-p and repeat
-penalty, in Python: `Llama.generate`) after a one-line prompt.
+run with `--repack 0`. llama-bench decodes without sampling, after as many tokens of
+context (`-d`) as the engine's one-line prompt; the engine samples (greedy, with the
+app's repeat penalty, in llama.cpp's chain: app/backends/llama/sampling.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 import platformdirs  # noqa: E402
 
 from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
-from app.backends.llama.engine import LlamaBackend, cpu_features  # noqa: E402
+from app.backends.llama.engine import LlamaBackend, Prompt, cpu_features  # noqa: E402
 from app.config.settings import SamplingSettings  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
@@ -73,27 +73,28 @@ def llama_bench(cache: Path) -> Path:
 REPACK = "AMX_INT8" not in cpu_features()
 
 
-def bench_tokens_per_second(binary: Path, model: Path, tokens: int) -> float:
-    result = subprocess.run([str(binary), "-m", str(model), "-p", "0", "-n", str(tokens), "-t", str(THREADS),
+def bench_tokens_per_second(binary: Path, model: Path, tokens: int, depth: int) -> float:
+    result = subprocess.run([str(binary), "-m", str(model), "-p", "0", "-n", str(tokens), "-d", str(depth), "-t", str(THREADS),
                              "-ctk", "q8_0", "-fa", "0", "--repack", str(int(REPACK)), "-r", "1", "-o", "json"],
                             capture_output=True, text=True, check=True, timeout=600)
     return float(json.loads(result.stdout)[0]["avg_ts"])
 
 
-def engine_tokens_per_second(engine: LlamaBackend, name: str, tokens: int) -> float:
+def engine_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int) -> float:
     sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
-    prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
     return engine.generate(prompt, sampling, threading.Event(), lambda _: None).tokens_per_second
 
 
 def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
-    ceiling = [bench_tokens_per_second(binary, path, tokens)]
+    prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], SamplingSettings(max_tokens=tokens), "auto")
+    depth = len(prompt.tokens)  # llama-bench decodes as far into its context as the reply starts
+    ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
     app = []
     for _ in range(rounds):
-        app.append(engine_tokens_per_second(engine, name, tokens))
-        ceiling.append(bench_tokens_per_second(binary, path, tokens))
+        app.append(engine_tokens_per_second(engine, prompt, tokens))
+        ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
     engine.unload()
     ratios = aba_ratios(app, ceiling)
     return {

@@ -244,11 +244,20 @@ def test_a_base_model_stops_at_the_end_of_its_answer_instead_of_inventing_more_q
         assert stats.reply_tokens < sampling.max_tokens, reply
 
 
-@pytest.mark.parametrize("sampling", [GREEDY, SamplingSettings(temperature=0.9, max_tokens=48, seed=7)])
+@pytest.mark.parametrize("sampling", [
+    GREEDY,
+    SamplingSettings(temperature=0.9, max_tokens=48, seed=7),
+    # Penalties that lift or sink the recent tokens far, and long replies to meet them.
+    SamplingSettings(temperature=0.0, max_tokens=160, repeat_penalty=0.5),
+    SamplingSettings(temperature=1.3, top_p=0.9, max_tokens=160, repeat_penalty=2.0, seed=3),
+    SamplingSettings(temperature=0.7, top_p=1.0, max_tokens=160, repeat_penalty=0.8, seed=11),
+])
 def test_replies_match_llama_cpp_pythons_own_completion(
     engine: LlamaBackend, smollm_path: Path, gemma_path: Path, sampling: SamplingSettings
 ) -> None:
-    """The engine's own token loop samples and stops exactly as create_completion does."""
+    """The engine's own token loop samples and stops exactly as create_completion does,
+    though its sampler chain sees only the likeliest and the recent tokens (sampling.py)
+    and create_completion's the whole vocabulary: a seed gives the reply it gave before."""
     for path, preference in ((smollm_path, "auto"), (gemma_path, COMPLETION)):
         load(engine, path, context_length=1024)
         prompt = engine.build_prompt("", [ChatTurn("user", "Name three colours of the sea.")], sampling, preference)

@@ -36,8 +36,9 @@ from app.backends.base import (
     ReplyStats,
     reply_budget,
 )
-from app.backends.llama.context_shift import common_prefix, kept_from, shift_out_dropped
+from app.backends.llama.context_shift import kept_from, shift_out_dropped
 from app.backends.llama.cpu_buffers import without_amx_buffer
+from app.backends.llama.decoding import decode_reply, read_in_steps
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
 from app.backends.llama.kv_state import restore, save, state_folder
@@ -56,6 +57,7 @@ from app.backends.llama.prompting import (
     completion_prompt,
     fit_to_context,
 )
+from app.backends.llama.sampling import ReplySampler
 from app.backends.llama.streamed_text import StreamedText
 from app.backends.llama.template_guard import RenderLimits, TemplateFault, TemplateStopped, fault_message, render_chat_template
 from app.backends.llama.turn_end import TurnEnd
@@ -485,9 +487,10 @@ class LlamaBackend(Backend):
         """Stream a reply into `on_text` until done or `cancel` is set; `on_reading` hears how
         much of a long prompt has been read.
 
-        Tokens come from `Llama.generate` (which reuses the KV cache's common prefix),
-        not `create_completion`, whose work per token grows with the reply. Sampling
-        is the same: llama-cpp-python's defaults (top-k 40, min-p 0.05) plus ours."""
+        Tokens come from `decode_reply` (decoding.py: `Llama.generate`'s loop, which reuses
+        the KV cache's common prefix), not `create_completion`, whose work per token grows
+        with the reply. Sampling is `Llama.generate`'s: llama-cpp-python's defaults (top-k
+        40, min-p 0.05) plus ours, in llama.cpp's own chain (sampling.py)."""
         llm = self._model()
         self._cache_owner = None  # reply() names the owner once this has returned
         cached_start, self._cached_start = self._cached_start, None  # set again once this returns
@@ -511,12 +514,13 @@ class LlamaBackend(Backend):
         first_token_at: float | None = None
         reply_tokens = 0
         shifted = 0  # cached tokens the context shift kept
-        tokens = llm.generate(
-            prompt.tokens,
-            temp=sampling.temperature,
-            top_p=sampling.top_p,
-            repeat_penalty=sampling.repeat_penalty,
-        )
+        # Each token's text, None for one that ends the reply, asked of llama.cpp once a reply:
+        # detokenizing took 18 us a token on SmolLM2 right after each decode, and a reply's
+        # tokens come again (of 256, 40-60 % on SmolLM2 and about 80 % on Gemma 3 were repeats).
+        pieces: dict[int, bytes | None] = {}
+        vocab = llm._model.vocab
+        sampler = ReplySampler(llm, sampling.temperature, sampling.top_p, sampling.repeat_penalty)
+        tokens = decode_reply(llm, prompt.tokens, sampler)
         loaded = self._loaded
         assert loaded is not None
         # Marked until the first token: reading the prompt is where a bad model or CPU path
@@ -539,10 +543,13 @@ class LlamaBackend(Backend):
                         first_token_at = time.perf_counter()
                         settle()
                         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
-                    if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                    if token not in pieces:
+                        pieces[token] = None if llama_cpp.llama_vocab_is_eog(vocab, token) else llm.detokenize([token])
+                    piece = pieces[token]
+                    if piece is None:
                         break
                     reply_tokens += 1
-                    shown = text.add(llm.detokenize([token]))
+                    shown = text.add(piece)
                     if turn_end is not None:
                         shown = turn_end.add(shown)
                     if shown:
@@ -553,7 +560,7 @@ class LlamaBackend(Backend):
             if not cancel.is_set():
                 raise ModelLoadError(_("The model stopped with an error: {reason}").format(reason=exc)) from exc
         finally:
-            tokens.close()
+            sampler.close()
             llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
             self._cancel = None
         self._cached_start = prompt.kept_from
@@ -582,23 +589,3 @@ class LlamaBackend(Backend):
             shifted_tokens=shifted,
         )
 
-
-def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float], None]) -> None:
-    """Read the part of the prompt the KV cache lacks, one batch at a time, saying after each
-    how much of the prompt is read; `Llama.generate` then finds all but the last token in the
-    cache and reads only that one. A prompt the cache nearly holds is left to it: there is
-    nothing to wait for. The batches are llama.cpp's own (`n_batch`), so reading costs the same."""
-    cached = common_prefix(llm._input_ids[: llm.n_tokens], tokens[:-1])
-    step = llm.n_batch
-    if len(tokens) - 1 - cached <= step:
-        return
-    # A model whose memory cannot be cut at a position (recurrent or hybrid ones) reads the
-    # whole prompt again, as Llama.generate does when this fails.
-    if cached and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
-        llm.reset()  # type: ignore[no-untyped-call]
-        cached = 0
-    missing = list(tokens[cached:-1])
-    llm.n_tokens = cached  # Llama.eval removes the cache beyond this before reading
-    for start in range(0, len(missing), step):
-        llm.eval(missing[start : start + step])
-        on_reading((cached + min(start + step, len(missing))) / len(tokens))

@@ -1,7 +1,7 @@
 """Saving and restoring one conversation's KV cache with llama.cpp's sequence state files,
 keeping llama-cpp-python's record of the cached tokens (`input_ids`, `n_tokens`) in step
-with what the cache holds, so that `Llama.generate`'s prefix match reuses exactly what was
-restored.
+with what the cache holds, so that the reply's prefix match (decoding.py) reuses exactly
+what was restored.
 
 The files live in a KvStateFolder (kv_store.py), which checks each before llama.cpp
 reads it.
@@ -80,7 +80,8 @@ def restore(llm: Llama, states: KvStateFolder, key: str, prompt: Sequence[int], 
     n_tokens = count.value
     llm.input_ids[:n_tokens] = saved
     llm.n_tokens = n_tokens
-    # The logits are not those of the last token: generate() decodes at least one again.
+    # The logits are not those of the last token. decode_reply reads the prompt's last token
+    # again anyway; llama-cpp-python's own generate() is told so for any other caller.
     llm._requires_eval = True
     states.used(key)
     log.debug("restored %d tokens of KV state in %.3f s", n_tokens, time.perf_counter() - started)

@@ -1,0 +1,124 @@
+"""Choosing a reply's next token with llama.cpp's own sampler chain, handed only the tokens
+that can be chosen.
+
+`llama_sampler_sample` gives the chain one entry for each token of the vocabulary (262,144
+for Gemma 3) at every step, and the chain's penalties look each entry up in a hash map:
+1.36 ms a token on Gemma, 8 % of a reply (docs/PERFORMANCE.md, "Every CPU"). Yet after the
+penalties the chain keeps only the `k` likeliest tokens (top-k; greedy keeps one), and the
+penalties change the logits of the recently sampled tokens only. So every token the chain
+can keep is either one of those, or among the `k + recent` highest logits before the
+penalties (`k` of them are left untouched). Handed those alone, in vocabulary order as
+llama.cpp lists them, the same chain keeps the same `k` tokens in the same order and its
+random draw picks the same one: a seed gives the same reply as before. Only two logits
+exactly equal at the k-th place could be told apart in another order.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import llama_cpp
+import numpy as np
+from llama_cpp import Llama
+
+# llama-cpp-python's defaults for Llama.generate, which Hearth has always sampled with.
+TOP_K = 40
+MIN_P = 0.05
+
+# How far below the highest logit the first search for the likeliest tokens looks; a
+# search that finds too few looks GROWTH times as far, and one that finds CROWDED times
+# more than it needs starts the next token's search nearer. Measured on 150 tokens of each
+# test model (temperature 0.7, 104 tokens needed): the 104th logit lay 4-23 below the
+# highest (median 8.6 on SmolLM2, 7.5 on Gemma 3), and this search and the chain took 50
+# and 141 us a token, against 227 and 1,117 us for the chain on the whole vocabulary;
+# growth 2 or 1.25, or CROWDED 2 or 8, were no faster.
+FIRST_GAP = 6.0
+GROWTH = 1.5
+CROWDED = 4
+# 6 x 1.5^10: 350 below the highest logit, past any model's whole range of finite ones.
+WIDENINGS = 10
+
+_TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+assert _TOKEN_DATA.itemsize == ctypes.sizeof(llama_cpp.llama_token_data)
+
+
+def candidates(logits: np.ndarray, keep: int, recent: np.ndarray, gap: float) -> tuple[np.ndarray, float]:
+    """The ids, ascending, of `recent` and of the logits within `gap` of the highest, with
+    the gap widened until `keep` of those are not recent; and the gap to start the next
+    search from. (With `recent` marked, `keep + len(recent)` ids hold at least `keep` that
+    are not recent, wherever the recent ones lie.) Logits that do not give that within
+    WIDENINGS (too few finite ones, NaN, infinities) give every id, as llama.cpp would."""
+    need = keep + len(recent)
+    top = float(logits.max())
+    for _ in range(WIDENINGS):
+        chosen = logits >= top - gap
+        chosen[recent] = True
+        ids = chosen.nonzero()[0]
+        if len(ids) >= need:
+            return ids, gap / GROWTH if len(ids) > need * CROWDED else gap
+        gap *= GROWTH
+    return np.arange(len(logits)), FIRST_GAP
+
+
+class ReplySampler:
+    """The sampler chain of one reply: llama-cpp-python's (penalties over the last
+    `last_n_tokens_size` tokens, then greedy at temperature 0, or else top-k, top-p,
+    min-p, temperature and a seeded draw), run on `candidates` only.
+
+    Written for few Python steps per token: right after a decode the caches hold the
+    model's weights, not the interpreter's, and each step costs several times what it
+    does in a loop of its own (a first `max` of SmolLM2's logits: 25 us, not 3)."""
+
+    def __init__(self, llm: Llama, temperature: float, top_p: float, repeat_penalty: float) -> None:
+        self._ctx = llm._ctx.ctx
+        # The seed is the one llm.set_seed gave.
+        self._chain = llm._init_sampler(
+            top_k=TOP_K, top_p=top_p, min_p=MIN_P, temp=temperature, repeat_penalty=repeat_penalty,
+        )
+        self._keep = 1 if temperature == 0 else TOP_K
+        # The tokens the penalties look at, in a ring (a larger one would only hand the chain more).
+        self._recent = np.zeros(max(1, llm.last_n_tokens_size), dtype=np.intp)
+        self._sampled = 0
+        self._vocabulary = llm.n_vocab()
+        self._gap = FIRST_GAP
+        self._address: int | None = None
+        self._logits = np.empty(0, dtype=np.single)
+        self._array = llama_cpp.llama_token_data_array(data=None, size=0, selected=-1, sorted=False)
+        self._array_ref = ctypes.byref(self._array)
+
+    def sample(self) -> int:
+        """The next token after the last one decoded, which the chain then remembers."""
+        logits = self._last_logits()
+        ids, self._gap = candidates(logits, self._keep, self._recent[: self._sampled], self._gap)
+        data = np.empty(len(ids), _TOKEN_DATA)
+        data["id"] = ids
+        data["logit"] = logits[ids]
+        data["p"] = 0.0
+        array = self._array
+        array.data = data.ctypes.data_as(llama_cpp.llama_token_data_p)  # type: ignore[assignment]  # a pointer, as in C
+        array.size = len(ids)
+        array.selected = -1
+        array.sorted = False
+        llama_cpp.llama_sampler_apply(self._chain.sampler, self._array_ref)
+        if not 0 <= array.selected < array.size:
+            raise RuntimeError(f"the sampler chose no token ({array.selected} of {array.size})")
+        token = int(array.data[array.selected].id)
+        llama_cpp.llama_sampler_accept(self._chain.sampler, token)
+        self._recent[self._sampled % len(self._recent)] = token
+        self._sampled += 1
+        return token
+
+    def _last_logits(self) -> np.ndarray:
+        """The last decoded token's logits, in llama.cpp's buffer; the view is made again
+        only when that buffer moves (a decode that outputs more rows than before)."""
+        pointer = llama_cpp.llama_get_logits_ith(self._ctx, -1)
+        address = ctypes.cast(pointer, ctypes.c_void_p).value
+        if not address:
+            raise RuntimeError("llama.cpp gave no logits for the last token")
+        if address != self._address:
+            self._logits = np.ctypeslib.as_array(pointer, shape=(self._vocabulary,))
+            self._address = address
+        return self._logits
+
+    def close(self) -> None:
+        self._chain.close()
