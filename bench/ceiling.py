@@ -80,20 +80,20 @@ def bench_tokens_per_second(binary: Path, model: Path, tokens: int, depth: int) 
     return float(json.loads(result.stdout)[0]["avg_ts"])
 
 
-def engine_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int) -> float:
-    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
+def engine_tokens_per_second(engine: LlamaBackend, prompt: Prompt, sampling: SamplingSettings) -> float:
     return engine.generate(prompt, sampling, threading.Event(), lambda _: None).tokens_per_second
 
 
 def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
-    prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], SamplingSettings(max_tokens=tokens), "auto")
+    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
+    prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
     depth = len(prompt.tokens)  # llama-bench decodes as far into its context as the reply starts
     ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
     app = []
     for _ in range(rounds):
-        app.append(engine_tokens_per_second(engine, prompt, tokens))
+        app.append(engine_tokens_per_second(engine, prompt, sampling))
         ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
     engine.unload()
     ratios = aba_ratios(app, ceiling)

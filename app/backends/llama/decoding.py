@@ -4,7 +4,7 @@ This is `Llama.generate`'s loop without its sampling: the tokens come from a
 `ReplySampler` (sampling.py), which hands llama.cpp's sampler chain the likeliest tokens
 only, where `Llama.generate` hands it the whole vocabulary at every token. What runs
 between two decodes is kept short: it is the gap between Hearth's reply speed and
-llama.cpp's own (docs/PERFORMANCE.md, "Every CPU").
+llama.cpp's own (docs/PERFORMANCE.md, "Sampling only the tokens that can be chosen").
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from app.backends.llama.sampling import ReplySampler
 def keep_cached_part(llm: Llama, tokens: Sequence[int]) -> int:
     """Keep the KV cache's share of `tokens` but for the last token (which must be read
     again to give the logits of the reply's first token), drop the rest; how many it kept.
-    A model whose memory cannot be cut at a position (recurrent or hybrid ones) keeps none."""
+    A memory that cannot be cut there is emptied: a recurrent or hybrid model's after a Stop
+    in the middle of a batch holds more than llama-cpp-python's record says, and would
+    refuse every decode after it."""
     cached = common_prefix(llm._input_ids[: llm.n_tokens], tokens[:-1])
-    if cached < llm.n_tokens and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
+    if cached and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
         llm.reset()  # type: ignore[no-untyped-call]
         return 0
     llm.n_tokens = cached  # Llama.eval reads on from here
@@ -34,11 +36,11 @@ def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float
     a time, saying after each how much of the prompt is read. A prompt the cache nearly
     holds is left to `decode_reply`: there is nothing to wait for. The batches are
     llama.cpp's own (`n_batch`), so reading costs the same."""
-    step = llm.n_batch
-    if len(tokens) - 1 - common_prefix(llm._input_ids[: llm.n_tokens], tokens[:-1]) <= step:
-        return
     cached = keep_cached_part(llm, tokens)
     missing = list(tokens[cached:-1])
+    step = llm.n_batch
+    if len(missing) <= step:
+        return
     for start in range(0, len(missing), step):
         llm.eval(missing[start : start + step])
         on_reading((cached + min(start + step, len(missing))) / len(tokens))

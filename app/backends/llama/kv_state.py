@@ -81,7 +81,7 @@ def restore(llm: Llama, states: KvStateFolder, key: str, prompt: Sequence[int], 
     llm.input_ids[:n_tokens] = saved
     llm.n_tokens = n_tokens
     # The logits are not those of the last token. decode_reply reads the prompt's last token
-    # again anyway; llama-cpp-python's own generate() is told so for any other caller.
+    # again anyway; llama-cpp-python's own generate() (the tests' create_completion) is told.
     llm._requires_eval = True
     states.used(key)
     log.debug("restored %d tokens of KV state in %.3f s", n_tokens, time.perf_counter() - started)

@@ -3,14 +3,15 @@ that can be chosen.
 
 `llama_sampler_sample` gives the chain one entry for each token of the vocabulary (262,144
 for Gemma 3) at every step, and the chain's penalties look each entry up in a hash map:
-1.36 ms a token on Gemma, 8 % of a reply (docs/PERFORMANCE.md, "Every CPU"). Yet after the
-penalties the chain keeps only the `k` likeliest tokens (top-k; greedy keeps one), and the
-penalties change the logits of the recently sampled tokens only. So every token the chain
-can keep is either one of those, or among the `k + recent` highest logits before the
-penalties (`k` of them are left untouched). Handed those alone, in vocabulary order as
-llama.cpp lists them, the same chain keeps the same `k` tokens in the same order and its
-random draw picks the same one: a seed gives the same reply as before. Only two logits
-exactly equal at the k-th place could be told apart in another order.
+1.1 ms a token on Gemma (docs/PERFORMANCE.md, "Sampling only the tokens that can be
+chosen"). Yet after the penalties the chain keeps only the `k` likeliest tokens (top-k;
+greedy takes the likeliest one), and the penalties change the logits of the recently
+sampled tokens only. So every token it can keep is either a recent one or among the `k`
+highest logits of the others. Handed those alone, in vocabulary order as llama.cpp lists
+them, the same chain keeps the same `k` tokens in the same order and its random draw picks
+the same one: a seed gives the same reply as before. Only tokens with exactly equal logits
+among the kept ones could come out in another order (llama.cpp's partial sort is not
+stable) and so one for the other; greedy takes the first in vocabulary order either way.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ MIN_P = 0.05
 FIRST_GAP = 6.0
 GROWTH = 1.5
 CROWDED = 4
-# 6 x 1.5^10: 350 below the highest logit, past any model's whole range of finite ones.
+# The last search looks 6 x 1.5^9 = 230 below the highest logit, past any model's range.
 WIDENINGS = 10
 
 _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
-assert _TOKEN_DATA.itemsize == ctypes.sizeof(llama_cpp.llama_token_data)
+if _TOKEN_DATA.itemsize != ctypes.sizeof(llama_cpp.llama_token_data):
+    raise ImportError("llama_token_data is not laid out as this module expects")
 
 
 def candidates(logits: np.ndarray, keep: int, recent: np.ndarray, gap: float) -> tuple[np.ndarray, float]:
