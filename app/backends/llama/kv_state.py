@@ -24,7 +24,6 @@ from app.backends.llama.kv_store import KvStateFolder
 log = logging.getLogger(__name__)
 
 
-
 def state_folder(folder: Path, limit_bytes: int, tag: dict[str, object], context: int) -> KvStateFolder:
     """The folder of saved states for a model loaded with `context` tokens, described by `tag`."""
     return KvStateFolder(folder, limit_bytes, tag, llama_cpp.LLAMA_STATE_SEQ_MAGIC, llama_cpp.LLAMA_STATE_SEQ_VERSION, context)
@@ -58,7 +57,7 @@ def restore(llm: Llama, states: KvStateFolder, key: str, prompt: Sequence[int], 
     saved = states.saved_tokens(key)
     if saved is None:
         return 0
-    live = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), prompt)
+    live = common_prefix(llm.input_ids[: llm.n_tokens], prompt)
     saved_start = states.saved_start(key)
     gives = reach_after_shift(saved, prompt) if saved_start and saved_start != start else common_prefix(saved, prompt)
     if gives <= live:

@@ -590,8 +590,7 @@ class ChatSession(QObject):
         self._reproducing = self._request_id
         settings = self._settings.current()
         self.state_changed.emit()
-        self._worker.chat_waiting.set()
-        self._worker.cancel.clear()  # as for a reply
+        self._worker.before_chat_request()
         self.request_reproduce.emit(ReproduceRequest(
             self._request_id, message_id, copy.deepcopy(settings),
             settings.preferences_of(self._loader.model_id).prompt_format, self._settings.locked, self._model_file(),
@@ -620,8 +619,7 @@ class ChatSession(QObject):
         self.state_changed.emit()
         settings = self._settings.current()
         preference = settings.preferences_of(self._loader.model_id).prompt_format
-        self._worker.chat_waiting.set()  # before the request is queued: indexing then stops behind it
-        self._worker.cancel.clear()  # here, not when the worker begins: a Stop pressed before it began counts
+        self._worker.before_chat_request()
         every_document, self.every_document_next = self.every_document_next, False
         self.request_generate.emit(
             ReplyRequest(

@@ -74,9 +74,7 @@ class ConversationSummaries(QObject):
         self._running = self._request_id
         self._session.hold(True)
         preference = self._settings.current().preferences_of(self._loader.model_id).prompt_format
-        self._worker.chat_waiting.set()  # indexing gives way, as for a reply
-        # Cleared here, not when the worker begins: a Stop pressed before it began counts.
-        self._worker.cancel.clear()
+        self._worker.before_chat_request()
         self.request_summary.emit(SummaryRequest(self._request_id, reply.id, count, preference))
         self.offer.emit(0)
         return True

@@ -128,6 +128,13 @@ class InferenceWorker(QObject):
         safe to read from any thread."""
         return self._backend_factory.capabilities
 
+    def before_chat_request(self) -> None:
+        """Called from the GUI thread just before it queues a reply, a Reproduce or a summary:
+        indexing stops behind it, and a Stop pressed from now on counts (cleared here, not
+        when this thread begins the request: a Stop in between was lost)."""
+        self.chat_waiting.set()
+        self.cancel.clear()
+
     def _ensure(self) -> tuple[Backend, ConversationStore]:
         # Created on first use so that both live on this worker's thread.
         if self._backend is None:
