@@ -43,6 +43,12 @@ _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)]
 if _TOKEN_DATA.itemsize != ctypes.sizeof(llama_cpp.llama_token_data):
     raise ImportError("llama_token_data is not laid out as this module expects")
 
+# llama_get_logits_ith with the address as a plain number: llama-cpp-python's binding
+# returns a ctypes pointer, which took a cast at every token.
+_logits_at = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)(
+    ("llama_get_logits_ith", llama_cpp.llama_cpp._lib),
+)
+
 
 def candidates(logits: np.ndarray, keep: int, recent: np.ndarray, gap: float) -> tuple[np.ndarray, float]:
     """The ids, ascending, of `recent` and of the logits within `gap` of the highest, with
@@ -77,6 +83,7 @@ class ReplySampler:
         self._chain = llm._init_sampler(
             top_k=TOP_K, top_p=top_p, min_p=MIN_P, temp=temperature, repeat_penalty=repeat_penalty,
         )
+        self._sampler = self._chain.sampler
         self._keep = 1 if temperature == 0 else TOP_K
         # The tokens the penalties look at, in a ring (a larger one would only hand the chain more).
         self._recent = np.zeros(max(1, llm.last_n_tokens_size), dtype=np.intp)
@@ -87,37 +94,52 @@ class ReplySampler:
         self._logits = np.empty(0, dtype=np.single)
         self._array = llama_cpp.llama_token_data_array(data=None, size=0, selected=-1, sorted=False)
         self._array_ref = ctypes.byref(self._array)
+        self._room(4 * TOP_K)
 
     def sample(self) -> int:
         """The next token after the last one decoded, which the chain then remembers."""
         logits = self._last_logits()
-        ids, self._gap = candidates(logits, self._keep, self._recent[: self._sampled], self._gap)
-        data = np.empty(len(ids), _TOKEN_DATA)
-        data["id"] = ids
-        data["logit"] = logits[ids]
-        data["p"] = 0.0
+        recent = self._recent if self._sampled >= len(self._recent) else self._recent[: self._sampled]
+        ids, self._gap = candidates(logits, self._keep, recent, self._gap)
+        count = len(ids)
+        if count > len(self._data):
+            self._room(count)
+        self._ids[:count] = ids
+        self._values[:count] = logits[ids]
+        self._probabilities[:count] = 0.0
         array = self._array
-        array.data = data.ctypes.data_as(llama_cpp.llama_token_data_p)  # type: ignore[assignment]  # a pointer, as in C
-        array.size = len(ids)
+        array.size = count
         array.selected = -1
         array.sorted = False
-        llama_cpp.llama_sampler_apply(self._chain.sampler, self._array_ref)
-        if not 0 <= array.selected < array.size:
-            raise RuntimeError(f"the sampler chose no token ({array.selected} of {array.size})")
-        token = int(array.data[array.selected].id)
-        llama_cpp.llama_sampler_accept(self._chain.sampler, token)
+        llama_cpp.llama_sampler_apply(self._sampler, self._array_ref)
+        selected = array.selected
+        if not 0 <= selected < array.size:
+            raise RuntimeError(f"the sampler chose no token ({selected} of {array.size})")
+        # The chain reorders the entries where they lie; it never moves `data` (the replies are
+        # compared with create_completion's in tests/backends/test_models_real.py).
+        token = int(self._ids[selected])
+        llama_cpp.llama_sampler_accept(self._sampler, token)
         self._recent[self._sampled % len(self._recent)] = token
         self._sampled += 1
         return token
 
+    def _room(self, count: int) -> None:
+        """Entries for `count` candidates, made once a reply unless more are needed: the
+        chain sorts and cuts them where they lie, so they are written, not built, per token."""
+        self._data = np.empty(count, _TOKEN_DATA)
+        self._ids = self._data["id"]
+        self._values = self._data["logit"]
+        self._probabilities = self._data["p"]
+        self._array.data = self._data.ctypes.data_as(llama_cpp.llama_token_data_p)  # type: ignore[assignment]  # a pointer, as in C
+
     def _last_logits(self) -> np.ndarray:
         """The last decoded token's logits, in llama.cpp's buffer; the view is made again
         only when that buffer moves (a decode that outputs more rows than before)."""
-        pointer = llama_cpp.llama_get_logits_ith(self._ctx, -1)
-        address = ctypes.cast(pointer, ctypes.c_void_p).value
+        address = _logits_at(self._ctx, -1)
         if not address:
             raise RuntimeError("llama.cpp gave no logits for the last token")
         if address != self._address:
+            pointer = ctypes.cast(address, ctypes.POINTER(ctypes.c_float))
             self._logits = np.ctypeslib.as_array(pointer, shape=(self._vocabulary,))
             self._address = address
         return self._logits
