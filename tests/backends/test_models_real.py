@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.backends.base import CapabilityError, ChatRequest, ChatTurn, LoadOptions, ModelFacts, ModelRef, ReplyStats
+from app.backends.llama import decoding
 from app.backends.llama.engine import LlamaBackend
 from app.backends.llama.prompt_formats import COMPLETION, MODEL_TEMPLATE
 from app.backends.llama.turn_end import TurnEnd
@@ -288,6 +289,23 @@ def test_a_stop_string_ends_the_reply_just_before_it(engine: LlamaBackend, smoll
     stop = whole[len(whole) // 2 : len(whole) // 2 + 3]  # a stop string the reply is sure to reach
     assert len(stop) == 3
     assert reply([*prompt.stop, stop]) == whole[: whole.index(stop)]
+
+
+def test_a_fast_models_text_comes_a_few_tokens_at_a_time_after_its_first_token_alone(
+    engine: LlamaBackend, smollm_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The text is handled once per chunk of tokens (decoding.CHUNK_SECONDS), not once
+    between every two decodes; the first token still goes at once, and the text is the same."""
+    load(engine, smollm_path, context_length=1024)
+    prompt = engine.build_prompt("", [ChatTurn("user", "Name three colours of the sea.")], GREEDY, "auto")
+    monkeypatch.setattr(decoding, "CHUNK_SECONDS", 0.0)
+    one_by_one: list[str] = []
+    engine.generate(prompt, GREEDY, threading.Event(), one_by_one.append)
+    monkeypatch.setattr(decoding, "CHUNK_SECONDS", 60.0)
+    gathered: list[str] = []
+    stats = engine.generate(prompt, GREEDY, threading.Event(), gathered.append)
+    assert stats.reply_tokens == GREEDY.max_tokens and len(one_by_one) > GREEDY.max_tokens / 2
+    assert gathered == [one_by_one[0], "".join(one_by_one[1:])]
 
 
 def test_a_long_prompt_is_read_in_steps_that_say_how_far_and_change_nothing_in_the_reply(

@@ -9,12 +9,19 @@ llama.cpp's own (docs/PERFORMANCE.md, "Sampling only the tokens that can be chos
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 
+import llama_cpp
 from llama_cpp import Llama
 
 from app.backends.llama.context_shift import common_prefix
 from app.backends.llama.sampling import ReplySampler
+
+# How long a fast model's tokens are gathered before the reply's text is handled: well
+# under what a reader notices, and under the 0.1 s the inference worker gathers text for
+# before it signals the window.
+CHUNK_SECONDS = 0.05
 
 
 def keep_cached_part(llm: Llama, tokens: Sequence[int]) -> int:
@@ -46,30 +53,63 @@ def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float
         on_reading((cached + min(start + step, len(missing))) / len(tokens))
 
 
-def decode_reply(llm: Llama, prompt: Sequence[int], sampler: ReplySampler) -> Iterator[int]:
-    """The reply's tokens after `prompt`, endlessly: the caller stops at an end token or
-    its limit. Each token is decoded before the next is sampled, except the last one
-    taken, so the cache then holds the prompt and the reply up to it."""
+def decode_reply(llm: Llama, prompt: Sequence[int], sampler: ReplySampler, limit: int) -> Iterator[list[int]]:
+    """The reply's tokens after `prompt`, in the order sampled, up to an end token (left out)
+    or `limit` tokens. They come in lists: the first token alone, then what was sampled
+    within CHUNK_SECONDS, so a fast model's text is handled a few tokens at a time, in a loop
+    that runs warm, not once between every two decodes (docs/PERFORMANCE.md). Each token is
+    decoded before the next is sampled, except the last one taken, so the cache then holds
+    the prompt and the reply up to it."""
     cached = keep_cached_part(llm, prompt)
     llm.eval(list(prompt[cached:]))
-    while True:
+    vocab = llm._model.vocab
+    ends: dict[int, bool] = {}  # llama_vocab_is_eog, asked once a token
+    step = OneTokenDecode(llm)
+    chunk: list[int] = []
+    due = 0.0  # the first token goes at once
+    for taken in range(1, limit + 1):
         token = sampler.sample()
-        yield token
-        decode_one(llm, token)
+        end = ends.get(token)
+        if end is None:
+            end = ends[token] = bool(llama_cpp.llama_vocab_is_eog(vocab, token))
+        if end:
+            break
+        chunk.append(token)
+        if taken == limit:
+            break
+        now = time.perf_counter()
+        if now >= due:
+            yield chunk
+            chunk, due = [], now + CHUNK_SECONDS
+        step.decode(token)
+    if chunk:
+        yield chunk
 
 
-def decode_one(llm: Llama, token: int) -> None:
-    """`Llama.eval([token])` in fewer Python steps, for a token right after the cached
-    ones (nothing to cut first): 13 us a token instead of 39 on SmolLM2, measured right
-    after each decode, where every Python step runs with cold caches."""
-    batch = llm._batch.batch
-    position = llm.n_tokens
-    batch.n_tokens = 1
-    batch.token[0] = token
-    batch.pos[0] = position
-    batch.seq_id[0][0] = 0
-    batch.n_seq_id[0] = 1
-    batch.logits[0] = True
-    llm._ctx.decode(llm._batch)
-    llm.input_ids[position] = token
-    llm.n_tokens = position + 1
+class OneTokenDecode:
+    """`Llama.eval([token])` in fewer Python steps, for a token right after the cached ones
+    (nothing to cut first): 13 us a token instead of 39 on SmolLM2, measured right after
+    each decode, where every Python step runs with cold caches. The batch's fields that stay
+    the same are set once; nothing else may use `llm`'s batch while this decodes."""
+
+    def __init__(self, llm: Llama) -> None:
+        self._llm = llm
+        self._ctx = llm._ctx.ctx
+        self._batch = llm._batch.batch
+        self._batch.n_tokens = 1
+        self._batch.seq_id[0][0] = 0
+        self._batch.n_seq_id[0] = 1
+        self._batch.logits[0] = True
+        self._token = self._batch.token
+        self._position = self._batch.pos
+
+    def decode(self, token: int) -> None:
+        llm = self._llm
+        position = llm.n_tokens
+        self._token[0] = token
+        self._position[0] = position
+        code = llama_cpp.llama_decode(self._ctx, self._batch)
+        if code != 0:
+            raise RuntimeError(f"llama_decode returned {code}")
+        llm.input_ids[position] = token
+        llm.n_tokens = position + 1

@@ -514,13 +514,11 @@ class LlamaBackend(Backend):
         first_token_at: float | None = None
         reply_tokens = 0
         shifted = 0  # cached tokens the context shift kept
-        # Each token's text, None for one that ends the reply, asked of llama.cpp once a reply:
-        # detokenizing took 18 us a token on SmolLM2 right after each decode, and a reply's
-        # tokens come again (of 256, 40-60 % on SmolLM2 and about 80 % on Gemma 3 were repeats).
-        pieces: dict[int, bytes | None] = {}
-        vocab = llm._model.vocab
+        # Each token's text, asked of llama.cpp once a reply: a reply's tokens come again (of
+        # 256, 40-60 % on SmolLM2 and about 80 % on Gemma 3 were repeats).
+        pieces: dict[int, bytes] = {}
         sampler = ReplySampler(llm, sampling.temperature, sampling.top_p, sampling.repeat_penalty)
-        tokens = decode_reply(llm, prompt.tokens, sampler)
+        chunks = decode_reply(llm, prompt.tokens, sampler, limit)
         loaded = self._loaded
         assert loaded is not None
         # Marked until the first token: reading the prompt is where a bad model or CPU path
@@ -538,23 +536,26 @@ class LlamaBackend(Backend):
                     llm.eval(prompt.tokens[llm.n_tokens : llm.n_tokens + 1])
                     llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
                 read_in_steps(llm, prompt.tokens, on_reading)
-                for token in tokens:
+                for chunk in chunks:
                     if first_token_at is None:
                         first_token_at = time.perf_counter()
                         settle()
                         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._no_abort, None)
-                    if token not in pieces:
-                        pieces[token] = None if llama_cpp.llama_vocab_is_eog(vocab, token) else llm.detokenize([token])
-                    piece = pieces[token]
-                    if piece is None:
-                        break
-                    reply_tokens += 1
-                    shown = text.add(piece)
-                    if turn_end is not None:
-                        shown = turn_end.add(shown)
-                    if shown:
+                    parts: list[str] = []
+                    for token in chunk:
+                        piece = pieces.get(token)
+                        if piece is None:
+                            piece = pieces[token] = llm.detokenize([token])
+                        reply_tokens += 1
+                        part = text.add(piece)
+                        if turn_end is not None:
+                            part = turn_end.add(part)
+                        parts.append(part)
+                        if text.stopped or (turn_end is not None and turn_end.stopped):
+                            break
+                    if shown := "".join(parts):
                         on_text(shown)
-                    if text.stopped or (turn_end is not None and turn_end.stopped) or reply_tokens >= limit or cancel.is_set():
+                    if text.stopped or (turn_end is not None and turn_end.stopped) or cancel.is_set():
                         break
         except RuntimeError as exc:
             if not cancel.is_set():
