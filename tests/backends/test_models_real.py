@@ -308,6 +308,33 @@ def test_a_fast_models_text_comes_a_few_tokens_at_a_time_after_its_first_token_a
     assert gathered == [one_by_one[0], "".join(one_by_one[1:])]
 
 
+def test_after_a_stop_inside_a_chunk_the_next_turn_replies_as_from_an_empty_cache(
+    engine: LlamaBackend, smollm_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stop string found inside a chunk leaves the chunk's later tokens decoded in the
+    cache; the next turn must not see them: its reply is the one an empty cache gives."""
+    load(engine, smollm_path, context_length=1024)
+    monkeypatch.setattr(decoding, "CHUNK_SECONDS", 60.0)  # one chunk after the first token
+    question = [ChatTurn("user", "Name three colours of the sea.")]
+    prompt = engine.build_prompt("", question, GREEDY, "auto")
+    whole: list[str] = []
+    engine.generate(prompt, GREEDY, threading.Event(), whole.append)
+    text = "".join(whole)
+    stop = text[len(text) // 3 : len(text) // 3 + 3]
+    cut: list[str] = []
+    engine.generate(dataclasses.replace(prompt, stop=[*prompt.stop, stop]), GREEDY, threading.Event(), cut.append)
+    assert "".join(cut) == text[: text.index(stop)]
+    turns = [*question, ChatTurn("assistant", "".join(cut)), ChatTurn("user", "And three colours of the sky?")]
+    follow_up = engine.build_prompt("", turns, GREEDY, "auto")
+    after_stop: list[str] = []
+    stats = engine.generate(follow_up, GREEDY, threading.Event(), after_stop.append)
+    assert stats.prompt_tokens_reused > len(prompt.tokens)  # the first turn came from the cache
+    engine._llm.reset()
+    fresh: list[str] = []
+    engine.generate(follow_up, GREEDY, threading.Event(), fresh.append)
+    assert "".join(after_stop) == "".join(fresh) and "".join(fresh).strip()
+
+
 def test_a_long_prompt_is_read_in_steps_that_say_how_far_and_change_nothing_in_the_reply(
     engine: LlamaBackend, smollm_path: Path,
 ) -> None:

@@ -18,9 +18,11 @@ from llama_cpp import Llama
 from app.backends.llama.context_shift import common_prefix
 from app.backends.llama.sampling import ReplySampler
 
-# How long a fast model's tokens are gathered before the reply's text is handled: well
-# under what a reader notices, and under the 0.1 s the inference worker gathers text for
-# before it signals the window.
+# How long a fast model's tokens are gathered before the reply's text is handled: under
+# the 0.1 s the inference worker gathers text for before it signals the window
+# (TOKEN_FLUSH_SECONDS in app/gui/workers/inference_worker.py). Python's time a token
+# outside llama_decode, 256-token greedy replies, 8 alternating pairs: 164 -> 144 us on
+# SmolLM2, 280 -> 252 us on Gemma 3 (docs/PERFORMANCE.md, "Text in chunks").
 CHUNK_SECONDS = 0.05
 
 
@@ -57,14 +59,16 @@ def decode_reply(llm: Llama, prompt: Sequence[int], sampler: ReplySampler, limit
     """The reply's tokens after `prompt`, in the order sampled, up to an end token (left out)
     or `limit` tokens. They come in lists: the first token alone, then what was sampled
     within CHUNK_SECONDS, so a fast model's text is handled a few tokens at a time, in a loop
-    that runs warm, not once between every two decodes (docs/PERFORMANCE.md). Each token is
-    decoded before the next is sampled, except the last one taken, so the cache then holds
-    the prompt and the reply up to it."""
+    that runs warm, not once between every two decodes. Each token is decoded before the
+    next is sampled, except the last one taken, so the cache then holds the prompt and the
+    reply up to it. A caller that stops inside a list (at a stop string) leaves that list's
+    later tokens in the cache, at most CHUNK_SECONDS of decoding; the next prompt's common
+    prefix cuts them."""
     cached = keep_cached_part(llm, prompt)
     llm.eval(list(prompt[cached:]))
     vocab = llm._model.vocab
     ends: dict[int, bool] = {}  # llama_vocab_is_eog, asked once a token
-    step = OneTokenDecode(llm)
+    one = OneTokenDecode(llm)
     chunk: list[int] = []
     due = 0.0  # the first token goes at once
     for taken in range(1, limit + 1):
@@ -81,7 +85,12 @@ def decode_reply(llm: Llama, prompt: Sequence[int], sampler: ReplySampler, limit
         if now >= due:
             yield chunk
             chunk, due = [], now + CHUNK_SECONDS
-        step.decode(token)
+        try:
+            one.decode(token)
+        except RuntimeError:
+            if chunk:  # the tokens sampled so far are shown before the error
+                yield chunk
+            raise
     if chunk:
         yield chunk
 

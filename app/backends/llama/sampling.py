@@ -94,7 +94,9 @@ class ReplySampler:
         self._logits = np.empty(0, dtype=np.single)
         self._array = llama_cpp.llama_token_data_array(data=None, size=0, selected=-1, sorted=False)
         self._array_ref = ctypes.byref(self._array)
-        self._room(4 * TOP_K)
+        # Room for most tokens' candidates at once (a median of 130-400 a token, measured on
+        # both test models' replies); a token that needs more doubles it.
+        self._room(1024)
 
     def sample(self) -> int:
         """The next token after the last one decoded, which the chain then remembers."""
@@ -103,10 +105,10 @@ class ReplySampler:
         ids, self._gap = candidates(logits, self._keep, recent, self._gap)
         count = len(ids)
         if count > len(self._data):
-            self._room(count)
+            self._room(2 * count)
         self._ids[:count] = ids
         self._values[:count] = logits[ids]
-        self._probabilities[:count] = 0.0
+        self._probabilities[:count] = 0.0  # as llama_sampler_sample hands them over
         array = self._array
         array.size = count
         array.selected = -1
@@ -115,8 +117,10 @@ class ReplySampler:
         selected = array.selected
         if not 0 <= selected < array.size:
             raise RuntimeError(f"the sampler chose no token ({selected} of {array.size})")
-        # The chain reorders the entries where they lie; it never moves `data` (the replies are
-        # compared with create_completion's in tests/backends/test_models_real.py).
+        # The chain's samplers (llama-cpp-python's _init_sampler: penalties, top-k, typical,
+        # top-p, min-p, temperature, then the draw or greedy) sort, cut and copy back into the
+        # entries where they lie; none moves `data` (in the vendored llama-sampler.cpp only XTC
+        # does). The replies are compared with create_completion's in test_models_real.py.
         token = int(self._ids[selected])
         llama_cpp.llama_sampler_accept(self._sampler, token)
         self._recent[self._sampled % len(self._recent)] = token
