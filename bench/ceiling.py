@@ -14,7 +14,10 @@ llama.cpp's weight repacking, except on a CPU with AMX: there llama-bench would 
 weights in the AMX buffer and crash (it cannot leave that buffer alone out), so both sides
 run with `--repack 0`. llama-bench decodes without sampling, after as many tokens of
 context (`-d`) as the engine's one-line prompt; the engine samples (greedy, with the
-app's repeat penalty, in llama.cpp's chain: app/backends/llama/sampling.py).
+app's repeat penalty, in llama.cpp's chain: app/backends/llama/sampling.py). Each round
+also times a Python loop that only decodes, with the engine's one-token decode on its
+model: the nearest to llama-bench that a reply loop in Python comes before it samples or
+handles any text.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +41,7 @@ sys.path.insert(0, str(REPO))
 import platformdirs  # noqa: E402
 
 from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
+from app.backends.llama.decoding import OneTokenDecode  # noqa: E402
 from app.backends.llama.engine import LlamaBackend, Prompt, cpu_features  # noqa: E402
 from app.config.settings import SamplingSettings  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
@@ -84,6 +89,20 @@ def engine_tokens_per_second(engine: LlamaBackend, prompt: Prompt, sampling: Sam
     return engine.generate(prompt, sampling, threading.Event(), lambda _: None).tokens_per_second
 
 
+def decode_only_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int) -> float:
+    """A Python loop that does nothing but decode (the prompt's last token again and again,
+    as llama-bench decodes without sampling): how near the ceiling a reply loop in Python
+    can come at all, before any sampling or text."""
+    llm = engine._model()
+    llm.reset()
+    llm.eval(list(prompt.tokens))
+    step = OneTokenDecode(llm)
+    started = time.perf_counter()
+    for _ in range(tokens - 1):
+        step.decode(prompt.tokens[-1])
+    return (tokens - 1) / (time.perf_counter() - started)
+
+
 def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
@@ -91,9 +110,12 @@ def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> di
     prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
     depth = len(prompt.tokens)  # llama-bench decodes as far into its context as the reply starts
     ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
-    app = []
+    if depth + tokens > engine._model().n_ctx():
+        raise SystemExit(f"--tokens {tokens} after a {depth}-token prompt do not fit the context")
+    app, decode_only = [], []
     for _ in range(rounds):
         app.append(engine_tokens_per_second(engine, prompt, sampling))
+        decode_only.append(decode_only_tokens_per_second(engine, prompt, tokens))
         ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
     engine.unload()
     ratios = aba_ratios(app, ceiling)
@@ -103,6 +125,8 @@ def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> di
         "engine_tokens_per_second": [round(t, 1) for t in app],
         "engine_vs_llama_bench": round(statistics.median(ratios), 3),
         "per_round": [round(r, 3) for r in ratios],
+        "decode_only_tokens_per_second": [round(t, 1) for t in decode_only],
+        "decode_only_vs_llama_bench": round(statistics.median(aba_ratios(decode_only, ceiling)), 3),
     }
 
 
