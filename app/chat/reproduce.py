@@ -140,7 +140,8 @@ def reproduce_reply(
     grounding = recorded_grounding(provenance)
     if grounding is not None and history:  # the passages (or notes) it was written from, as they were then
         history = (*history[:-1], ChatTurn(history[-1].role, question_as_read(provenance, grounding, history[-1].content)))
-    request = ChatRequest(provenance["system_prompt"], history, recorded_sampling(provenance), provenance["prompt_format"])
+    request = ChatRequest(provenance["system_prompt"], history, recorded_sampling(provenance), provenance["prompt_format"],
+                          read_from=message.stats.get("prompt_tokens_reused"))
     parts: list[str] = []
     stats = backend.reply(request, cancel, parts.append, lambda _omitted: None)
     reproduced = "".join(parts)

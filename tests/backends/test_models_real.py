@@ -264,8 +264,7 @@ def test_replies_match_llama_cpp_pythons_own_completion(
         prompt = engine.build_prompt("", [ChatTurn("user", "Name three colours of the sea.")], sampling, preference)
         parts: list[str] = []
         engine.generate(prompt, sampling, threading.Event(), parts.append)
-        engine._llm.reset()  # read the prompt again as the engine does: its last token alone
-        engine._llm.eval(prompt.tokens[:-1])
+        engine._llm.reset()  # read the whole prompt again, in the same batch as the engine did
         expected = engine._llm.create_completion(
             prompt=prompt.tokens, max_tokens=sampling.max_tokens, temperature=sampling.temperature,
             top_p=sampling.top_p, repeat_penalty=sampling.repeat_penalty, seed=sampling.seed, stop=prompt.stop,
@@ -336,24 +335,26 @@ def test_after_a_stop_inside_a_chunk_the_next_turn_replies_as_from_an_empty_cach
     assert "".join(after_stop) == "".join(fresh) and "".join(fresh).strip()
 
 
-@pytest.mark.parametrize("seed", [26, 32, 58])  # seeds whose replies differed when the last token was read in a batch
-def test_a_later_reply_written_again_while_the_cache_holds_its_prompt_is_identical(
+@pytest.mark.parametrize("seed", [26, 32, 58])  # seeds whose replies differed read in other batches
+def test_a_later_reply_written_again_from_where_it_read_on_is_identical(
     engine: LlamaBackend, smollm_path: Path, seed: int,
 ) -> None:
-    """What Reproduce relies on: the same prompt and seed give the same reply whether the
-    prompt's end was read after the earlier turns (the first time) or all came from the cache."""
+    """What Reproduce relies on: with the cache still holding the prompt, a reply asked to
+    read on from where the first one did (ChatRequest.read_from) comes out the same."""
     load(engine, smollm_path, context_length=1024)
     sampling = SamplingSettings(temperature=0.9, max_tokens=48, seed=seed)
 
-    def reply(turns: list[ChatTurn]) -> str:
+    def reply(turns: list[ChatTurn], read_from: int | None = None) -> tuple[str, ReplyStats]:
         parts: list[str] = []
-        engine.generate(engine.build_prompt("", turns, sampling, "auto"), sampling, threading.Event(), parts.append)
-        return "".join(parts)
+        request = ChatRequest("", turns, sampling, "auto", read_from=read_from)
+        stats = engine.reply(request, threading.Event(), parts.append, lambda _omitted: None)
+        return "".join(parts), stats
 
     question = [ChatTurn("user", "Tell me about a cat.")]
-    turns = [*question, ChatTurn("assistant", reply(question)), ChatTurn("user", "And about a dog?")]
-    written = reply(turns)
-    assert written.strip() and reply(turns) == written
+    turns = [*question, ChatTurn("assistant", reply(question)[0]), ChatTurn("user", "And about a dog?")]
+    written, stats = reply(turns)
+    assert 0 < stats.prompt_tokens_reused < stats.prompt_tokens - 1  # the question was read after the cached turn
+    assert written.strip() and reply(turns, read_from=stats.prompt_tokens_reused)[0] == written
 
 
 def test_a_long_prompt_is_read_in_steps_that_say_how_far_and_change_nothing_in_the_reply(

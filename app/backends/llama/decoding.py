@@ -32,12 +32,17 @@ def keep_cached_part(llm: Llama, tokens: Sequence[int]) -> int:
     A memory that cannot be cut there is emptied: a recurrent or hybrid model's after a Stop
     in the middle of a batch holds more than llama-cpp-python's record says, and would
     refuse every decode after it."""
-    cached = common_prefix(llm._input_ids[: llm.n_tokens], tokens[:-1])
-    if cached and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
+    return keep_first(llm, common_prefix(llm._input_ids[: llm.n_tokens], tokens[:-1]))
+
+
+def keep_first(llm: Llama, count: int) -> int:
+    """Keep the KV cache's first `count` tokens and drop the rest; how many it kept (none
+    where the memory cannot be cut there, and is emptied instead)."""
+    if count and not llm._ctx.kv_cache_seq_rm(-1, count, -1):
         llm.reset()  # type: ignore[no-untyped-call]
         return 0
-    llm.n_tokens = cached  # Llama.eval reads on from here
-    return cached
+    llm.n_tokens = count  # Llama.eval reads on from here
+    return count
 
 
 def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float], None]) -> None:
@@ -65,13 +70,7 @@ def decode_reply(llm: Llama, prompt: Sequence[int], sampler: ReplySampler, limit
     later tokens in the cache, at most CHUNK_SECONDS of decoding; the next prompt's common
     prefix cuts them."""
     cached = keep_cached_part(llm, prompt)
-    if cached < len(prompt) - 1:
-        llm.eval(list(prompt[cached:-1]))
-    # The last token alone, whatever the cache held: read in a batch with the tokens before
-    # it, its logits differ (by up to 0.6 on SmolLM2), and a reply written again while the
-    # cache still holds the prompt (Reproduce) drew other tokens from the same seed, in 6
-    # of 60 seeds at temperature 0.9. A short missing part costs one decode of one token more.
-    llm.eval(list(prompt[-1:]))
+    llm.eval(list(prompt[cached:]))
     vocab = llm._model.vocab
     ends: dict[int, bool] = {}  # llama_vocab_is_eog, asked once a token
     one = OneTokenDecode(llm)
