@@ -8,7 +8,9 @@ second turn while the cache still held it. A second turn reproduced once the cac
 on did not: originally it reused the memory of the first reply, which llama.cpp computed a
 token at a time as it wrote it, and such memory differs slightly from the same tokens read
 in a batch (reusing batch-read memory changed nothing). The report names this as a possible
-reason. Keeping the cache batch-read instead would mean reading each previous reply again:
+reason. While the cache still holds the prompt, the rerun reads on from where the original
+did (ChatRequest.read_from): the same tokens read in other batches gave logits up to 0.6
+apart, and another reply from the same seed in 6 of 60 cases. Keeping the cache batch-read instead would mean reading each previous reply again:
 for a 300-token reply the next first token came after 2.9-8.6 s instead of 0.1-1.1 s here.
 """
 
@@ -140,8 +142,10 @@ def reproduce_reply(
     grounding = recorded_grounding(provenance)
     if grounding is not None and history:  # the passages (or notes) it was written from, as they were then
         history = (*history[:-1], ChatTurn(history[-1].role, question_as_read(provenance, grounding, history[-1].content)))
+    reused = message.stats.get("prompt_tokens_reused")  # an imported file's stats are not checked
+    read_from = reused if type(reused) is int and reused >= 0 else None
     request = ChatRequest(provenance["system_prompt"], history, recorded_sampling(provenance), provenance["prompt_format"],
-                          read_from=message.stats.get("prompt_tokens_reused"))
+                          read_from=read_from)
     parts: list[str] = []
     stats = backend.reply(request, cancel, parts.append, lambda _omitted: None)
     reproduced = "".join(parts)

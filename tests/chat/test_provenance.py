@@ -95,6 +95,8 @@ def test_reproduce_says_identical(backend: FakeBackend, store: ConversationStore
     assert outcome.describe().startswith("Reproduced: the text came out identical")
     assert store.siblings(message.id) == [message.id]  # nothing saved
     assert backend.requests[-1].sampling.seed == message.provenance["sampling"]["seed"]
+    # read on from where the original did (the fake took nothing from a cache)
+    assert backend.requests[-1].read_from == message.stats["prompt_tokens_reused"] == 0
 
 
 def test_reproduce_shows_where_the_text_differs_and_what_changed(backend: FakeBackend, store: ConversationStore) -> None:

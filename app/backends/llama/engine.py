@@ -508,6 +508,10 @@ class LlamaBackend(Backend):
         # The abort callback lets Stop interrupt a long prompt inside llama_decode.
         # It runs per graph node, so it is switched off once tokens flow.
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, None)
+        # A decode that Stop or an error cut short leaves its tokens queued, counted only at
+        # the next synchronize: they would count as this reply's prompt (prompt_tokens_reused,
+        # which Reproduce reads on from).
+        llama_cpp.llama_synchronize(llm._ctx.ctx)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         text = StreamedText(prompt.stop)
         # A model without a chat template is a base model, whatever format it is spoken to in.
