@@ -136,9 +136,9 @@ class ChatRequest:
     # each conversation (LoadOptions.state_dir); "" for none (nothing is kept).
     conversation_key: str = ""
     # Reproduce: how much of the prompt the original reply took from the cache (its stats'
-    # prompt_tokens_reused). A backend with a cache keeps no more than that, so the rest is
-    # read in the same batches as then: read in other batches, the same tokens give logits
-    # up to 0.6 apart on SmolLM2, and the same seed drew another reply in 6 of 60 cases.
+    # prompt_tokens_reused). A backend with a cache reads the rest in the same batches as
+    # then: read in other batches, the same tokens give logits up to 0.6 apart on SmolLM2,
+    # and the same seed drew another reply in 6 of 60 cases.
     read_from: int | None = None
 
 

@@ -357,6 +357,28 @@ def test_a_later_reply_written_again_from_where_it_read_on_is_identical(
     assert written.strip() and reply(turns, read_from=stats.prompt_tokens_reused)[0] == written
 
 
+def test_a_long_prompt_written_again_from_where_it_read_on_is_not_read_again(engine: LlamaBackend, smollm_path: Path) -> None:
+    """Its end was read a batch at a time and its last token alone, as the cache that still
+    holds it reads it: Reproduce answers at once, with the same reply."""
+    load(engine, smollm_path, context_length=2048)
+    story = " ".join(f"On day {n} the class planted {n} trees by the river." for n in range(1, 80))
+    turns = [ChatTurn("user", f"{story}\n\nHow many trees on day 7?")]
+    sampling = SamplingSettings(temperature=0.9, max_tokens=24, seed=26)
+
+    def reply(read_from: int | None) -> tuple[str, ReplyStats]:
+        parts: list[str] = []
+        stats = engine.reply(ChatRequest("", turns, sampling, "auto", read_from=read_from), threading.Event(),
+                             parts.append, lambda _omitted: None)
+        return "".join(parts), stats
+
+    assert engine._llm is not None
+    engine._llm.reset()
+    written, first = reply(None)
+    again, second = reply(first.prompt_tokens_reused)
+    assert first.prompt_tokens_reused == 0 and first.prompt_tokens > 2 * 512
+    assert second.prompt_tokens_reused == second.prompt_tokens - 1 and again == written and written.strip()
+
+
 def test_a_long_prompt_is_read_in_steps_that_say_how_far_and_change_nothing_in_the_reply(
     engine: LlamaBackend, smollm_path: Path,
 ) -> None:

@@ -45,6 +45,15 @@ def keep_first(llm: Llama, count: int) -> int:
     return count
 
 
+def keep_as_read(llm: Llama, tokens: Sequence[int], reused: int) -> None:
+    """Keep no more of the cache than a reply to `tokens` that took `reused` of them from
+    it, so the rest is read in the same batches as then. A rest longer than a batch was read
+    a batch at a time and its last token alone (read_in_steps), as a cache that still holds
+    all but that token reads it now: nothing is cut, and nothing read again."""
+    if llm.n_tokens > reused and len(tokens) - 1 - reused <= llm.n_batch:
+        keep_first(llm, reused)
+
+
 def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float], None]) -> None:
     """Read the part of the prompt the KV cache lacks but for its last token, one batch at
     a time, saying after each how much of the prompt is read. A prompt the cache nearly

@@ -38,7 +38,7 @@ from app.backends.base import (
 )
 from app.backends.llama.context_shift import kept_from, shift_out_dropped
 from app.backends.llama.cpu_buffers import without_amx_buffer
-from app.backends.llama.decoding import decode_reply, keep_first, read_in_steps
+from app.backends.llama.decoding import decode_reply, keep_as_read, read_in_steps
 from app.backends.llama.ggml_modules import ensure_backends
 from app.backends.llama.gpu import gpu_layers
 from app.backends.llama.kv_state import restore, save, state_folder
@@ -379,8 +379,8 @@ class LlamaBackend(Backend):
         key, states, llm = request.conversation_key, self._states, self._model()
         if key and states is not None and key != self._cache_owner and restore(llm, states, key, prompt.tokens, prompt.kept_from):
             self._cached_start = states.saved_start(key) or None  # None: not recorded (an older state)
-        if request.read_from is not None and llm.n_tokens > request.read_from:
-            keep_first(llm, request.read_from)
+        if request.read_from is not None:
+            keep_as_read(llm, prompt.tokens, request.read_from)
         stats = self.generate(prompt, request.sampling, cancel, on_text, on_reading)
         if key and states is not None:
             save(llm, states, key, prompt.kept_from)
