@@ -36,6 +36,15 @@ def load(engine: LlamaBackend, path: Path, **settings: int) -> ModelFacts:
     return engine.load(ModelRef(path=path), LoadOptions(EngineSettings(**settings)))
 
 
+def reply_to(engine: LlamaBackend, turns: list[ChatTurn], sampling: SamplingSettings,
+             read_from: int | None = None) -> tuple[str, ReplyStats]:
+    """A reply through Backend.reply, as the app asks for one: its text and stats."""
+    parts: list[str] = []
+    stats = engine.reply(ChatRequest("", turns, sampling, "auto", read_from=read_from), threading.Event(),
+                         parts.append, lambda _omitted: None)
+    return "".join(parts), stats
+
+
 def test_gguf_facts_of_both_models(smollm_path: Path, gemma_path: Path) -> None:
     smol = read_gguf_info(smollm_path)
     assert (smol.architecture, smol.quantization, smol.context_length) == ("llama", "Q4_1", 8192)
@@ -343,18 +352,11 @@ def test_a_later_reply_written_again_from_where_it_read_on_is_identical(
     read on from where the first one did (ChatRequest.read_from) comes out the same."""
     load(engine, smollm_path, context_length=1024)
     sampling = SamplingSettings(temperature=0.9, max_tokens=48, seed=seed)
-
-    def reply(turns: list[ChatTurn], read_from: int | None = None) -> tuple[str, ReplyStats]:
-        parts: list[str] = []
-        request = ChatRequest("", turns, sampling, "auto", read_from=read_from)
-        stats = engine.reply(request, threading.Event(), parts.append, lambda _omitted: None)
-        return "".join(parts), stats
-
     question = [ChatTurn("user", "Tell me about a cat.")]
-    turns = [*question, ChatTurn("assistant", reply(question)[0]), ChatTurn("user", "And about a dog?")]
-    written, stats = reply(turns)
+    turns = [*question, ChatTurn("assistant", reply_to(engine, question, sampling)[0]), ChatTurn("user", "And about a dog?")]
+    written, stats = reply_to(engine, turns, sampling)
     assert 0 < stats.prompt_tokens_reused < stats.prompt_tokens - 1  # the question was read after the cached turn
-    assert written.strip() and reply(turns, read_from=stats.prompt_tokens_reused)[0] == written
+    assert written.strip() and reply_to(engine, turns, sampling, read_from=stats.prompt_tokens_reused)[0] == written
 
 
 def test_a_long_prompt_written_again_from_where_it_read_on_is_not_read_again(engine: LlamaBackend, smollm_path: Path) -> None:
@@ -364,17 +366,10 @@ def test_a_long_prompt_written_again_from_where_it_read_on_is_not_read_again(eng
     story = " ".join(f"On day {n} the class planted {n} trees by the river." for n in range(1, 80))
     turns = [ChatTurn("user", f"{story}\n\nHow many trees on day 7?")]
     sampling = SamplingSettings(temperature=0.9, max_tokens=24, seed=26)
-
-    def reply(read_from: int | None) -> tuple[str, ReplyStats]:
-        parts: list[str] = []
-        stats = engine.reply(ChatRequest("", turns, sampling, "auto", read_from=read_from), threading.Event(),
-                             parts.append, lambda _omitted: None)
-        return "".join(parts), stats
-
     assert engine._llm is not None
     engine._llm.reset()
-    written, first = reply(None)
-    again, second = reply(first.prompt_tokens_reused)
+    written, first = reply_to(engine, turns, sampling)
+    again, second = reply_to(engine, turns, sampling, read_from=first.prompt_tokens_reused)
     assert first.prompt_tokens_reused == 0 and first.prompt_tokens > 2 * 512
     assert second.prompt_tokens_reused == second.prompt_tokens - 1 and again == written and written.strip()
 

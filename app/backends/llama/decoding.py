@@ -50,8 +50,14 @@ def keep_as_read(llm: Llama, tokens: Sequence[int], reused: int) -> None:
     it, so the rest is read in the same batches as then. A rest longer than a batch was read
     a batch at a time and its last token alone (read_in_steps), as a cache that still holds
     all but that token reads it now: nothing is cut, and nothing read again."""
-    if llm.n_tokens > reused and len(tokens) - 1 - reused <= llm.n_batch:
+    if llm.n_tokens > reused and read_with_last_token(llm, tokens, reused):
         keep_first(llm, reused)
+
+
+def read_with_last_token(llm: Llama, tokens: Sequence[int], cached: int) -> bool:
+    """Whether what a cache holding `cached` of `tokens` lacks is read in one go with the
+    last token (by `decode_reply`), not a batch at a time and the last token alone."""
+    return len(tokens) - 1 - cached <= llm.n_batch
 
 
 def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float], None]) -> None:
@@ -60,10 +66,10 @@ def read_in_steps(llm: Llama, tokens: Sequence[int], on_reading: Callable[[float
     holds is left to `decode_reply`: there is nothing to wait for. The batches are
     llama.cpp's own (`n_batch`), so reading costs the same."""
     cached = keep_cached_part(llm, tokens)
+    if read_with_last_token(llm, tokens, cached):
+        return
     missing = list(tokens[cached:-1])
     step = llm.n_batch
-    if len(missing) <= step:
-        return
     for start in range(0, len(missing), step):
         llm.eval(missing[start : start + step])
         on_reading((cached + min(start + step, len(missing))) / len(tokens))
