@@ -15,15 +15,20 @@ weights in the AMX buffer and crash (it cannot leave that buffer alone out), so 
 run with `--repack 0`. llama-bench decodes without sampling, after as many tokens of
 context (`-d`) as the engine's one-line prompt; the engine samples (greedy, with the
 app's repeat penalty, in llama.cpp's chain: app/backends/llama/sampling.py). Each round
-also times a Python loop that only decodes, with the engine's one-token decode on its
-model: the nearest to llama-bench that a reply loop in Python comes before it samples or
-handles any text.
+also times two loops that only decode, on the engine's own context: a Python loop with the
+engine's one-token decode (the nearest to llama-bench that a reply loop in Python comes
+before it samples or handles any text), and llama-bench's own loop in C (decode_loop.c,
+compiled against the venv's libllama.so): what lies between that loop and llama-bench is
+the engine's context (2,048 cells, not llama-bench's 512) and its process; what lies
+between the engine and that loop is Hearth's.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.metadata
+import importlib.util
 import json
 import os
 import statistics
@@ -33,6 +38,7 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,6 +80,23 @@ def llama_bench(cache: Path) -> Path:
     return binary
 
 
+def decode_loop(cache: Path) -> Callable[[int, int, int], int]:
+    """decode_loop.c's decode_tokens(context, token, count), compiled once per
+    llama-cpp-python version with the headers of its own llama.cpp source."""
+    version = importlib.metadata.version("llama-cpp-python")
+    library = cache / version / "build" / "libdecode_loop.so"
+    if not library.is_file():
+        llama_cpp = next((cache / version / "source").glob("llama_cpp_python-*")) / "vendor" / "llama.cpp"
+        libraries = Path(importlib.util.find_spec("llama_cpp").origin).parent / "lib"  # type: ignore[union-attr,arg-type]
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", f"-I{llama_cpp / 'include'}", f"-I{llama_cpp / 'ggml' / 'include'}",
+                        str(REPO / "bench" / "decode_loop.c"), f"-L{libraries}", "-lllama", f"-Wl,-rpath,{libraries}",
+                        "-o", str(library)], check=True)
+    function = ctypes.CDLL(str(library)).decode_tokens
+    function.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
 # llama-bench's repacking would use the AMX buffer, which segfaults (app/backends/llama/cpu_buffers.py).
 REPACK = "AMX_INT8" not in cpu_features()
 
@@ -103,7 +126,21 @@ def decode_only_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: 
     return (tokens - 1) / (time.perf_counter() - started)
 
 
-def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
+def c_loop_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int,
+                             loop: Callable[[int, int, int], int]) -> float:
+    """llama-bench's loop in C on the engine's context, after the same prompt."""
+    llm = engine._model()
+    llm.reset()
+    llm.eval(list(prompt.tokens))
+    started = time.perf_counter()
+    if loop(llm._ctx.ctx, prompt.tokens[-1], tokens - 1) != 0:
+        raise SystemExit("llama_decode failed in decode_loop.c")
+    elapsed = time.perf_counter() - started
+    llm.reset()  # llama-cpp-python's record no longer matches the cache
+    return (tokens - 1) / elapsed
+
+
+def measure(binary: Path, loop: Callable[[int, int, int], int], name: str, path: Path, tokens: int, rounds: int) -> dict:
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
@@ -112,11 +149,13 @@ def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> di
     ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
     if depth + tokens > engine._model().n_ctx():
         raise SystemExit(f"--tokens {tokens} after a {depth}-token prompt do not fit the context")
-    app, decode_only = [], []
+    app, decode_only, c_loop = [], [], []
     for _ in range(rounds):
+        c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, loop))
         app.append(engine_tokens_per_second(engine, prompt, sampling))
         decode_only.append(decode_only_tokens_per_second(engine, prompt, tokens))
         ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
+    c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, loop))  # after the last reply too
     engine.unload()
     ratios = aba_ratios(app, ceiling)
     return {
@@ -127,6 +166,9 @@ def measure(binary: Path, name: str, path: Path, tokens: int, rounds: int) -> di
         "per_round": [round(r, 3) for r in ratios],
         "decode_only_tokens_per_second": [round(t, 1) for t in decode_only],
         "decode_only_vs_llama_bench": round(statistics.median(aba_ratios(decode_only, ceiling)), 3),
+        "c_loop_tokens_per_second": [round(t, 1) for t in c_loop],
+        "c_loop_vs_llama_bench": round(statistics.median(aba_ratios(c_loop[:-1], ceiling)), 3),
+        "engine_vs_c_loop": round(statistics.median(aba_ratios(app, c_loop)), 3),
     }
 
 
@@ -136,10 +178,12 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    binary = llama_bench(Path(platformdirs.user_cache_dir("Hearth")) / "llama-bench")
+    cache = Path(platformdirs.user_cache_dir("Hearth")) / "llama-bench"
+    binary = llama_bench(cache)
+    loop = decode_loop(cache)
     paths = model_paths()
     for name in args.models:
-        print(json.dumps(measure(binary, name, paths[name], args.tokens, args.rounds)), flush=True)
+        print(json.dumps(measure(binary, loop, name, paths[name], args.tokens, args.rounds)), flush=True)
 
 
 if __name__ == "__main__":
