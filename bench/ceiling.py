@@ -19,8 +19,9 @@ also times two loops that only decode, on the engine's own context: a Python loo
 engine's one-token decode (the nearest to llama-bench that a reply loop in Python comes
 before it samples or handles any text), and llama-bench's own loop in C (decode_loop.c,
 compiled against the venv's libllama.so): what lies between that loop and llama-bench is
-the engine's context (2,048 cells, not llama-bench's 512) and its process; what lies
-between the engine and that loop is Hearth's.
+the engine's context (bench/repacking.py's SETTINGS, larger than llama-bench's, which
+holds only its depth and tokens) and its process; what lies between the engine and that
+loop is Hearth's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import importlib.metadata
-import importlib.util
 import json
 import os
 import statistics
@@ -45,13 +45,29 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import platformdirs  # noqa: E402
+from llama_cpp import llama_cpp as llama_cpp_lib  # noqa: E402
 
 from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
-from app.backends.llama.decoding import OneTokenDecode  # noqa: E402
+from app.backends.llama.decoding import OneTokenDecode, keep_first  # noqa: E402
 from app.backends.llama.engine import LlamaBackend, Prompt, cpu_features  # noqa: E402
 from app.config.settings import SamplingSettings  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
 from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
+
+
+def llama_cpp_source(cache: Path) -> Path:
+    """The llama.cpp inside the registry's source package of the installed
+    llama-cpp-python, downloaded the first time."""
+    version = importlib.metadata.version("llama-cpp-python")
+    source = cache / version / "source"
+    if not any(source.glob("llama_cpp_python-*")):
+        with tempfile.TemporaryDirectory() as download:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                            "--dest", download, f"llama-cpp-python=={version}"], check=True)
+            archive = next(Path(download).glob("llama_cpp_python-*.tar.gz"))
+            with tarfile.open(archive) as tar:
+                tar.extractall(source, filter="data")
+    return next(source.glob("llama_cpp_python-*")) / "vendor" / "llama.cpp"
 
 
 def llama_bench(cache: Path) -> Path:
@@ -59,14 +75,7 @@ def llama_bench(cache: Path) -> Path:
     binary = cache / version / "build" / "bin" / "llama-bench"
     if binary.is_file():
         return binary
-    source = cache / version / "source"
-    with tempfile.TemporaryDirectory() as download:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        "--dest", download, f"llama-cpp-python=={version}"], check=True)
-        archive = next(Path(download).glob("llama_cpp_python-*.tar.gz"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(source, filter="data")
-    llama_cpp = next(source.glob("llama_cpp_python-*")) / "vendor" / "llama.cpp"
+    llama_cpp = llama_cpp_source(cache)
     build = cache / version / "build"
     print(f"compiling llama-bench from {llama_cpp} (once)", file=sys.stderr, flush=True)
     subprocess.run(["cmake", "-S", str(llama_cpp), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
@@ -81,20 +90,20 @@ def llama_bench(cache: Path) -> Path:
 
 
 def decode_loop(cache: Path) -> Callable[[int, int, int], int]:
-    """decode_loop.c's decode_tokens(context, token, count), compiled once per
-    llama-cpp-python version with the headers of its own llama.cpp source."""
-    version = importlib.metadata.version("llama-cpp-python")
-    library = cache / version / "build" / "libdecode_loop.so"
-    if not library.is_file():
-        llama_cpp = next((cache / version / "source").glob("llama_cpp_python-*")) / "vendor" / "llama.cpp"
-        libraries = Path(importlib.util.find_spec("llama_cpp").origin).parent / "lib"  # type: ignore[union-attr,arg-type]
+    """decode_loop.c's decode_tokens(context, token, count), compiled (in under a second)
+    in each run against the libllama.so that llama-cpp-python loaded, with the headers of
+    its own llama.cpp source."""
+    llama_cpp = llama_cpp_source(cache)
+    library_dir = llama_cpp_lib._base_path
+    with tempfile.TemporaryDirectory() as build:
+        library = Path(build) / "libdecode_loop.so"
         subprocess.run(["cc", "-O2", "-shared", "-fPIC", f"-I{llama_cpp / 'include'}", f"-I{llama_cpp / 'ggml' / 'include'}",
-                        str(REPO / "bench" / "decode_loop.c"), f"-L{libraries}", "-lllama", f"-Wl,-rpath,{libraries}",
+                        str(REPO / "bench" / "decode_loop.c"), f"-L{library_dir}", "-lllama", f"-Wl,-rpath,{library_dir}",
                         "-o", str(library)], check=True)
-    function = ctypes.CDLL(str(library)).decode_tokens
-    function.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int]
-    function.restype = ctypes.c_int
-    return function  # type: ignore[no-any-return]
+        decode_tokens = ctypes.CDLL(str(library)).decode_tokens  # stays loaded once the file is gone
+    decode_tokens.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int]
+    decode_tokens.restype = ctypes.c_int
+    return decode_tokens
 
 
 # llama-bench's repacking would use the AMX buffer, which segfaults (app/backends/llama/cpu_buffers.py).
@@ -127,20 +136,20 @@ def decode_only_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: 
 
 
 def c_loop_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int,
-                             loop: Callable[[int, int, int], int]) -> float:
+                             decode_tokens: Callable[[int, int, int], int]) -> float:
     """llama-bench's loop in C on the engine's context, after the same prompt."""
     llm = engine._model()
     llm.reset()
     llm.eval(list(prompt.tokens))
     started = time.perf_counter()
-    if loop(llm._ctx.ctx, prompt.tokens[-1], tokens - 1) != 0:
-        raise SystemExit("llama_decode failed in decode_loop.c")
+    if decode_tokens(llm._ctx.ctx, prompt.tokens[-1], tokens - 1) != 0:
+        raise SystemExit("llama.cpp failed to decode in decode_loop.c")
     elapsed = time.perf_counter() - started
-    llm.reset()  # llama-cpp-python's record no longer matches the cache
+    keep_first(llm, len(prompt.tokens))  # the cache again holds what llama-cpp-python's record says
     return (tokens - 1) / elapsed
 
 
-def measure(binary: Path, loop: Callable[[int, int, int], int], name: str, path: Path, tokens: int, rounds: int) -> dict:
+def measure(binary: Path, decode_tokens: Callable[[int, int, int], int], name: str, path: Path, tokens: int, rounds: int) -> dict:
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
@@ -151,11 +160,11 @@ def measure(binary: Path, loop: Callable[[int, int, int], int], name: str, path:
         raise SystemExit(f"--tokens {tokens} after a {depth}-token prompt do not fit the context")
     app, decode_only, c_loop = [], [], []
     for _ in range(rounds):
-        c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, loop))
+        c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens))
         app.append(engine_tokens_per_second(engine, prompt, sampling))
         decode_only.append(decode_only_tokens_per_second(engine, prompt, tokens))
         ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
-    c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, loop))  # after the last reply too
+    c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens))  # after the last reply too
     engine.unload()
     ratios = aba_ratios(app, ceiling)
     return {
@@ -167,7 +176,7 @@ def measure(binary: Path, loop: Callable[[int, int, int], int], name: str, path:
         "decode_only_tokens_per_second": [round(t, 1) for t in decode_only],
         "decode_only_vs_llama_bench": round(statistics.median(aba_ratios(decode_only, ceiling)), 3),
         "c_loop_tokens_per_second": [round(t, 1) for t in c_loop],
-        "c_loop_vs_llama_bench": round(statistics.median(aba_ratios(c_loop[:-1], ceiling)), 3),
+        "c_loop_vs_llama_bench": round(statistics.median(aba_ratios(c_loop, ceiling)), 3),
         "engine_vs_c_loop": round(statistics.median(aba_ratios(app, c_loop)), 3),
     }
 
@@ -180,10 +189,10 @@ def main() -> None:
     args = parser.parse_args()
     cache = Path(platformdirs.user_cache_dir("Hearth")) / "llama-bench"
     binary = llama_bench(cache)
-    loop = decode_loop(cache)
+    decode_tokens = decode_loop(cache)
     paths = model_paths()
     for name in args.models:
-        print(json.dumps(measure(binary, loop, name, paths[name], args.tokens, args.rounds)), flush=True)
+        print(json.dumps(measure(binary, decode_tokens, name, paths[name], args.tokens, args.rounds)), flush=True)
 
 
 if __name__ == "__main__":
