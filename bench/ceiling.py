@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import platformdirs  # noqa: E402
+from llama_cpp import Llama  # noqa: E402
 from llama_cpp import llama_cpp as llama_cpp_lib  # noqa: E402
 
 from app.backends.base import ChatTurn, LoadOptions, ModelRef  # noqa: E402
@@ -121,14 +122,19 @@ def engine_tokens_per_second(engine: LlamaBackend, prompt: Prompt, sampling: Sam
     return engine.generate(prompt, sampling, threading.Event(), lambda _: None).tokens_per_second
 
 
+def prompt_read(engine: LlamaBackend, prompt: Prompt) -> Llama:
+    """The engine's model with its cache emptied and the whole prompt read into it."""
+    llm = engine._model()
+    llm.reset()
+    llm.eval(list(prompt.tokens))
+    return llm
+
+
 def decode_only_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int) -> float:
     """A Python loop that does nothing but decode (the prompt's last token again and again,
     as llama-bench decodes without sampling): how near the ceiling a reply loop in Python
     can come at all, before any sampling or text."""
-    llm = engine._model()
-    llm.reset()
-    llm.eval(list(prompt.tokens))
-    step = OneTokenDecode(llm)
+    step = OneTokenDecode(prompt_read(engine, prompt))
     started = time.perf_counter()
     for _ in range(tokens - 1):
         step.decode(prompt.tokens[-1])
@@ -138,9 +144,7 @@ def decode_only_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: 
 def c_loop_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int,
                              decode_tokens: Callable[[int, int, int], int]) -> float:
     """llama-bench's loop in C on the engine's context, after the same prompt."""
-    llm = engine._model()
-    llm.reset()
-    llm.eval(list(prompt.tokens))
+    llm = prompt_read(engine, prompt)
     started = time.perf_counter()
     if decode_tokens(llm._ctx.ctx, prompt.tokens[-1], tokens - 1) != 0:
         raise SystemExit("llama.cpp failed to decode in decode_loop.c")
