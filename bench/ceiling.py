@@ -1,27 +1,33 @@
 """The ceiling: Hearth's reply speed against llama.cpp's own `llama-bench`, built from the
 same llama.cpp source as the installed llama-cpp-python, on the same model and threads.
 
-    .venv/bin/python bench/ceiling.py [--models smollm gemma] [--tokens 256] [--rounds 3]
+    .venv/bin/python bench/ceiling.py [--models smollm gemma] [--tokens 256] [--rounds 20]
 
 The first run downloads llama-cpp-python's source package (the registry's, the version
 installed) and compiles llama-bench from the llama.cpp inside it, natively like the
 venv's build (about 5 minutes on 2 cores; kept in ~/.cache/Hearth/llama-bench). Then, in
-one run and in turns: llama-bench, the app's engine, llama-bench, ... Each engine figure
-is divided by the mean of the llama-bench figures either side of it.
+turns: llama-bench, a fresh process with the app's engine, llama-bench, ... Each engine
+figure is divided by the mean of the llama-bench figures either side of it. Both sides are
+a new process each round: one process's speed can sit several per cent off another's for
+its whole life, so an engine kept for a whole run counted that draw in every round.
+Each figure is a median of per-round ratios with its 95 % interval (distribution-free,
+from the rounds' order), and the target (engine ≥ 0.97 of llama-bench) is called met or
+missed only where the whole interval lies on one side of it.
 
 Same settings on both sides: 2 threads, keys q8_0 and values f16, no flash attention,
 llama.cpp's weight repacking, except on a CPU with AMX: there llama-bench would put the
 weights in the AMX buffer and crash (it cannot leave that buffer alone out), so both sides
 run with `--repack 0`. llama-bench decodes without sampling, after as many tokens of
 context (`-d`) as the engine's one-line prompt; the engine samples (greedy, with the
-app's repeat penalty, in llama.cpp's chain: app/backends/llama/sampling.py). Each round
-also times two loops that only decode, on the engine's own context: a Python loop with the
-engine's one-token decode (the nearest to llama-bench that a reply loop in Python comes
-before it samples or handles any text), and llama-bench's own loop in C (decode_loop.c,
-compiled against the venv's libllama.so): what lies between that loop and llama-bench is
+app's repeat penalty, in llama.cpp's chain: app/backends/llama/sampling.py). Each engine
+process, after a short warm-up reply (llama-bench warms up too), also times two loops that
+only decode, on the engine's own context: a Python loop with the engine's one-token decode
+(the nearest to llama-bench that a reply loop in Python comes before it samples or handles
+any text), and llama-bench's own loop in C (decode_loop.c, compiled against the venv's
+libllama.so) before and after the reply: what lies between that loop and llama-bench is
 the engine's context (bench/repacking.py's SETTINGS, larger than llama-bench's, which
 holds only its depth and tokens) and its process; what lies between the engine and that
-loop is Hearth's.
+loop, in one process, is Hearth's.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import argparse
 import ctypes
 import importlib.metadata
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -90,18 +97,22 @@ def llama_bench(cache: Path) -> Path:
     return binary
 
 
-def decode_loop(cache: Path) -> Callable[[int, int, int], int]:
-    """decode_loop.c's decode_tokens(context, token, count), compiled (in under a second)
-    in each run against the libllama.so that llama-cpp-python loaded, with the headers of
-    its own llama.cpp source."""
+def compile_decode_loop(cache: Path, build: Path) -> Path:
+    """decode_loop.c compiled (in under a second) into `build` against the libllama.so
+    that llama-cpp-python loads, with the headers of its own llama.cpp source: compiled
+    in each run, so an edited loop is never stale."""
     llama_cpp = llama_cpp_source(cache)
     library_dir = llama_cpp_lib._base_path
-    with tempfile.TemporaryDirectory() as build:
-        library = Path(build) / "libdecode_loop.so"
-        subprocess.run(["cc", "-O2", "-shared", "-fPIC", f"-I{llama_cpp / 'include'}", f"-I{llama_cpp / 'ggml' / 'include'}",
-                        str(REPO / "bench" / "decode_loop.c"), f"-L{library_dir}", "-lllama", f"-Wl,-rpath,{library_dir}",
-                        "-o", str(library)], check=True)
-        decode_tokens = ctypes.CDLL(str(library)).decode_tokens  # stays loaded once the file is gone
+    library = build / "libdecode_loop.so"
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", f"-I{llama_cpp / 'include'}", f"-I{llama_cpp / 'ggml' / 'include'}",
+                    str(REPO / "bench" / "decode_loop.c"), f"-L{library_dir}", "-lllama", f"-Wl,-rpath,{library_dir}",
+                    "-o", str(library)], check=True)
+    return library
+
+
+def load_decode_loop(library: Path) -> Callable[[int, int, int], int]:
+    """decode_loop.c's decode_tokens(context, token, count)."""
+    decode_tokens = ctypes.CDLL(str(library)).decode_tokens
     decode_tokens.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int]
     decode_tokens.restype = ctypes.c_int
     return decode_tokens
@@ -153,35 +164,90 @@ def c_loop_tokens_per_second(engine: LlamaBackend, prompt: Prompt, tokens: int,
     return (tokens - 1) / elapsed
 
 
-def measure(binary: Path, decode_tokens: Callable[[int, int, int], int], name: str, path: Path, tokens: int, rounds: int) -> dict:
+# How many tokens a fresh process's engine replies with before it is timed, as llama-bench
+# decodes before its own timed run.
+WARM_UP_TOKENS = 16
+TARGET = 0.97
+
+
+def one_round(name: str, path: Path, tokens: int, decode_tokens: Callable[[int, int, int], int]) -> dict:
+    """One round in a process of its own: the engine loaded, warmed up, then timed between
+    two runs of llama-bench's loop in C on its context, and the Python loop that only decodes."""
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
     prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
-    depth = len(prompt.tokens)  # llama-bench decodes as far into its context as the reply starts
-    ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
-    if depth + tokens > engine._model().n_ctx():
-        raise SystemExit(f"--tokens {tokens} after a {depth}-token prompt do not fit the context")
-    app, decode_only, c_loop = [], [], []
-    for _ in range(rounds):
-        c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens))
-        app.append(engine_tokens_per_second(engine, prompt, sampling))
-        decode_only.append(decode_only_tokens_per_second(engine, prompt, tokens))
-        ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
-    c_loop.append(c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens))  # after the last reply too
+    if len(prompt.tokens) + tokens > engine._model().n_ctx():
+        raise SystemExit(f"--tokens {tokens} after a {len(prompt.tokens)}-token prompt do not fit the context")
+    engine_tokens_per_second(engine, prompt, SamplingSettings(temperature=0.0, max_tokens=WARM_UP_TOKENS, seed=1))
+    before = c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens)
+    app = engine_tokens_per_second(engine, prompt, sampling)
+    decode_only = decode_only_tokens_per_second(engine, prompt, tokens)
+    after = c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens)
     engine.unload()
-    ratios = aba_ratios(app, ceiling)
+    return {"depth": len(prompt.tokens), "engine": app, "decode_only": decode_only, "c_loop": [before, after]}
+
+
+def run_round(name: str, tokens: int, library: Path) -> dict:
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--round", name, "--tokens", str(tokens), "--loop", str(library)],
+                            capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """The distribution-free interval for the median of what `values` were drawn from: the
+    k-th smallest and k-th largest, for the largest k whose binomial tails leave at least
+    `confidence` between them; None for too few values (under 6 at 95 %)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    below, k = 0.0, 0
+    while True:
+        below += math.comb(n, k) / 2**n  # P(fewer than k + 1 values lie below the median)
+        if 2 * below > 1 - confidence:
+            break
+        k += 1
+    return (ordered[k - 1], ordered[n - k]) if k else None
+
+
+def summary(ratios: list[float]) -> dict:
+    interval = median_interval(ratios)
+    return {"median": round(statistics.median(ratios), 3),
+            "interval_95": [round(x, 3) for x in interval] if interval else None,
+            "rounds": [round(r, 3) for r in ratios]}
+
+
+def verdict(interval: tuple[float, float] | None) -> str:
+    if interval is None:
+        return "too few rounds to tell"
+    if interval[0] >= TARGET:
+        return f"met: the whole interval lies at or above {TARGET}"
+    if interval[1] < TARGET:
+        return f"missed: the whole interval lies below {TARGET}"
+    return f"not shown: the interval holds {TARGET}"
+
+
+def measure(binary: Path, library: Path, name: str, path: Path, tokens: int, rounds: int) -> dict:
+    """llama-bench and a fresh engine process in turns, each a process of its own, so both
+    sides draw anew whatever a process's memory layout costs."""
+    depth = run_round(name, WARM_UP_TOKENS, library)["depth"]  # also warms the model file's pages
+    ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
+    results = []
+    for _ in range(rounds):
+        results.append(run_round(name, tokens, library))
+        ceiling.append(bench_tokens_per_second(binary, path, tokens, depth))
+    app = [r["engine"] for r in results]
+    c_loop = [statistics.mean(r["c_loop"]) for r in results]
+    engine_vs_llama_bench = aba_ratios(app, ceiling)
     return {
         "model": name,
         "llama_bench_tokens_per_second": [round(t, 1) for t in ceiling],
         "engine_tokens_per_second": [round(t, 1) for t in app],
-        "engine_vs_llama_bench": round(statistics.median(ratios), 3),
-        "per_round": [round(r, 3) for r in ratios],
-        "decode_only_tokens_per_second": [round(t, 1) for t in decode_only],
-        "decode_only_vs_llama_bench": round(statistics.median(aba_ratios(decode_only, ceiling)), 3),
+        "engine_vs_llama_bench": summary(engine_vs_llama_bench),
+        "target": verdict(median_interval(engine_vs_llama_bench)),
+        "decode_only_vs_llama_bench": summary(aba_ratios([r["decode_only"] for r in results], ceiling)),
         "c_loop_tokens_per_second": [round(t, 1) for t in c_loop],
-        "c_loop_vs_llama_bench": round(statistics.median(aba_ratios(c_loop, ceiling)), 3),
-        "engine_vs_c_loop": round(statistics.median(aba_ratios(app, c_loop)), 3),
+        "c_loop_vs_llama_bench": summary(aba_ratios(c_loop, ceiling)),
+        "engine_vs_c_loop": summary([a / c for a, c in zip(app, c_loop, strict=True)]),
     }
 
 
@@ -189,14 +255,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["smollm", "gemma"])
     parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--round", help=argparse.SUPPRESS)  # one round, in the process run_round starts
+    parser.add_argument("--loop", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    paths = model_paths()
+    if args.round:
+        print(json.dumps(one_round(args.round, paths[args.round], args.tokens, load_decode_loop(args.loop))))
+        return
     cache = Path(platformdirs.user_cache_dir("Hearth")) / "llama-bench"
     binary = llama_bench(cache)
-    decode_tokens = decode_loop(cache)
-    paths = model_paths()
-    for name in args.models:
-        print(json.dumps(measure(binary, decode_tokens, name, paths[name], args.tokens, args.rounds)), flush=True)
+    with tempfile.TemporaryDirectory() as build:
+        library = compile_decode_loop(cache, Path(build))
+        for name in args.models:
+            print(json.dumps(measure(binary, library, name, paths[name], args.tokens, args.rounds)), flush=True)
 
 
 if __name__ == "__main__":
