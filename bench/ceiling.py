@@ -171,8 +171,9 @@ TARGET = 0.97
 
 
 def one_round(name: str, path: Path, tokens: int, decode_tokens: Callable[[int, int, int], int]) -> dict:
-    """One round in a process of its own: the engine loaded, warmed up, then timed between
-    two runs of llama-bench's loop in C on its context, and the Python loop that only decodes."""
+    """One round in a process of its own: the engine loaded and warmed up, then in turn
+    llama-bench's loop in C on its context, the engine's reply, the Python loop that only
+    decodes, and the C loop again."""
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
     sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
@@ -190,7 +191,9 @@ def one_round(name: str, path: Path, tokens: int, decode_tokens: Callable[[int, 
 
 def run_round(name: str, tokens: int, library: Path) -> dict:
     result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--round", name, "--tokens", str(tokens), "--loop", str(library)],
-                            capture_output=True, text=True, check=True, timeout=600)
+                            capture_output=True, text=True, check=False, timeout=600)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise SystemExit(f"the engine's round for {name} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.splitlines()[-1])
 
 
@@ -230,6 +233,8 @@ def measure(binary: Path, library: Path, name: str, path: Path, tokens: int, rou
     """llama-bench and a fresh engine process in turns, each a process of its own, so both
     sides draw anew whatever a process's memory layout costs."""
     depth = run_round(name, WARM_UP_TOKENS, library)["depth"]  # also warms the model file's pages
+    if depth + tokens > SETTINGS.context_length:
+        raise SystemExit(f"--tokens {tokens} after a {depth}-token prompt do not fit the context")
     ceiling = [bench_tokens_per_second(binary, path, tokens, depth)]
     results = []
     for _ in range(rounds):
