@@ -60,7 +60,7 @@ from app.backends.llama.decoding import OneTokenDecode, keep_first  # noqa: E402
 from app.backends.llama.engine import LlamaBackend, Prompt, cpu_features  # noqa: E402
 from app.config.settings import SamplingSettings  # noqa: E402
 from bench.repacking import SETTINGS  # noqa: E402
-from bench.run import PROMPTS, THREADS, aba_ratios, model_paths  # noqa: E402
+from bench.run import PROMPTS, THREADS, aba_ratios, bench_sampling, model_paths  # noqa: E402
 
 
 def llama_cpp_source(cache: Path) -> Path:
@@ -176,11 +176,9 @@ def one_round(name: str, path: Path, tokens: int, decode_tokens: Callable[[int, 
     decodes, and the C loop again."""
     engine = LlamaBackend(repacking_safe=REPACK)
     engine.load(ModelRef(path=path), LoadOptions(SETTINGS))
-    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, seed=1)
+    sampling = bench_sampling(tokens)
     prompt = engine.build_prompt("", [ChatTurn("user", PROMPTS[name])], sampling, "auto")
-    if len(prompt.tokens) + tokens > engine._model().n_ctx():
-        raise SystemExit(f"--tokens {tokens} after a {len(prompt.tokens)}-token prompt do not fit the context")
-    engine_tokens_per_second(engine, prompt, SamplingSettings(temperature=0.0, max_tokens=WARM_UP_TOKENS, seed=1))
+    engine_tokens_per_second(engine, prompt, bench_sampling(WARM_UP_TOKENS))
     before = c_loop_tokens_per_second(engine, prompt, tokens, decode_tokens)
     app = engine_tokens_per_second(engine, prompt, sampling)
     decode_only = decode_only_tokens_per_second(engine, prompt, tokens)
